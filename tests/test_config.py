@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from toolkit.config import BuildSettings, find_root, load_config
+from toolkit.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "notice.toml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_defaults_apply_to_missing_keys(tmp_path):
+    config = load_config(write(tmp_path, '[publication]\nname = "Letter"\n'))
+    assert config.publication.name == "Letter"
+    assert config.publication.lang == "en"
+    assert config.publication.timezone == "UTC"
+    assert config.build == BuildSettings(out="build", text_width=70, inliner="premailer")
+    assert config.out_dir == tmp_path / "build"
+
+
+def test_paths_are_relative_to_the_config_folder(tmp_path):
+    config = load_config(write(tmp_path, '[build]\nout = "public/site"\n'))
+    assert config.out_dir == tmp_path / "public" / "site"
+    assert config.issues_dir == tmp_path / "issues"
+
+
+def test_find_root_walks_up_like_git(tmp_path):
+    write(tmp_path, "")
+    deep = tmp_path / "issues" / "drafts"
+    deep.mkdir(parents=True)
+    assert find_root(deep) == tmp_path.resolve()
+
+
+def test_missing_config_says_how_to_start(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        find_root(tmp_path)
+    assert "no notice.toml" in info.value.message
+    assert "notice init" in info.value.hint
+
+
+def test_unknown_key_names_line_and_suggests(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, '[publication]\nname = "x"\nlangauge = "ja"\n'))
+    assert info.value.line == 3
+    assert "unknown key 'langauge' in [publication] (did you mean 'lang'?)" in info.value.message
+
+
+def test_unknown_section(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, '[biuld]\nout = "x"\n'))
+    assert "unknown section [biuld] (did you mean 'build'?)" in info.value.message
+    assert info.value.line == 1
+
+
+@pytest.mark.parametrize("line, expected", [
+    ('text_width = "70"', "'text_width' in [build] must be a whole number, not a string"),
+    ("text_width = true", "'text_width' in [build] must be a whole number, not true or false"),
+    ("text_width = 5", "text_width must be between 20 and 998, not 5"),
+    ('inliner = "premailr"', "unknown inliner 'premailr' (did you mean 'premailer'?)"),
+    ('out = "../elsewhere"', "out '../elsewhere' must be a new folder inside the publication"),
+    ('out = "/tmp/x"', "out '/tmp/x' must be a new folder inside the publication"),
+    ('out = "issues"', "out 'issues' must be a new folder inside the publication"),
+])
+def test_wrong_build_values(tmp_path, line, expected):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, f"[build]\n{line}\n"))
+    assert info.value.message == expected
+    assert info.value.line == 2
+    assert info.value.hint
+
+
+@pytest.mark.parametrize("line, expected", [
+    ('timezone = "Asia/Tokio"', "unknown time zone 'Asia/Tokio'"),
+    ('base_url = "example.com"', "base_url 'example.com' is not an http(s) URL"),
+    ("name = 3", "'name' in [publication] must be a string, not a whole number"),
+    ('lang = "japanese language"', "lang 'japanese language' is not a language tag"),
+])
+def test_wrong_publication_values(tmp_path, line, expected):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, f"[publication]\n{line}\n"))
+    assert info.value.message == expected
+
+
+def test_all_problems_reported_at_once(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, '[publication]\nlangg = "ja"\n[build]\ntext_width = "x"\n'))
+    message = info.value.format()
+    assert "2 problems" in message
+    assert "notice.toml:2: unknown key 'langg'" in message
+    assert "notice.toml:4: 'text_width' in [build] must be a whole number" in message
+
+
+def test_invalid_toml_has_line(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, '[publication]\nname = "x"\nlang = ja\n'))
+    assert info.value.message.startswith("invalid TOML")
+    assert info.value.line == 3
+
+
+def test_config_not_utf8(tmp_path):
+    (tmp_path / "notice.toml").write_bytes('[publication]\nname = "テスト"\n'.encode("shift_jis"))
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert info.value.message == "this file is not UTF-8"
+    assert info.value.line == 2

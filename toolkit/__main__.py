@@ -1,0 +1,5 @@
+"""`python -m toolkit` runs the `notice` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,232 @@
+"""notice.toml: find it, read it, and turn it into one typed, validated `Config`.
+
+Every problem in the file is collected and reported at once (as MkDocs does), each with its
+line, so an author fixes them in one pass. Defaults live in the dataclasses below and nowhere
+else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError, did_you_mean
+
+CONFIG_NAME = "notice.toml"
+INLINERS = ("premailer", "css-inline")
+
+
+@dataclass(frozen=True)
+class PublicationSettings:
+    """[publication]: who sends the issues and where they live on the web."""
+
+    name: str = "My newsletter"
+    lang: str = "en"
+    base_url: str = ""
+    timezone: str = "UTC"
+    sender_name: str = ""
+    sender_email: str = ""
+    postal_address: str = ""
+    unsubscribe_url: str = ""
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """[build]: where outputs go and how they are made."""
+
+    out: str = "build"
+    text_width: int = 70
+    inliner: str = "premailer"
+
+
+SECTIONS: dict[str, type] = {"publication": PublicationSettings, "build": BuildSettings}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A publication's settings, with the folder they came from."""
+
+    root: Path
+    publication: PublicationSettings = field(default_factory=PublicationSettings)
+    build: BuildSettings = field(default_factory=BuildSettings)
+
+    @property
+    def path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def issues_dir(self) -> Path:
+        return self.root / "issues"
+
+    @property
+    def corrections_dir(self) -> Path:
+        return self.root / "corrections"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / ".notice-cache"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.root / self.build.out
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.publication.timezone)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above *start* that holds notice.toml, as git finds .git."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ConfigError(
+        f"no {CONFIG_NAME} in {start} or any folder above it",
+        hint="run `notice init` to start a publication here, or point at one with `notice -C DIR`",
+    )
+
+
+def load_config(root: Path) -> Config:
+    """Read ``root/notice.toml``; raise one ConfigError listing every problem in it."""
+    path = root / CONFIG_NAME
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{CONFIG_NAME} not found", path=path, hint="run `notice init` to create a publication"
+        ) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError("this file is not UTF-8", path=path, line=line,
+                          hint="save it as UTF-8 in your editor") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        reason = str(exc)[: match.start()].strip() if match else str(exc)
+        raise ConfigError(
+            f"invalid TOML: {reason}",
+            path=path,
+            line=int(match.group(1)) if match else None,
+            hint="check quotes and brackets; strings need double quotes, e.g. name = \"My letter\"",
+        ) from None
+    return parse_config(root, data, text)
+
+
+def parse_config(root: Path, data: dict[str, Any], text: str = "") -> Config:
+    """Validate TOML data into a Config; every problem is gathered before raising."""
+    problems: list[tuple[str, int | None, str]] = []
+    sections: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in SECTIONS:
+            problems.append((f"unknown section [{name}]{did_you_mean(name, SECTIONS)}",
+                             _line_of(text, None, name), f"known sections: {', '.join(SECTIONS)}"))
+            continue
+        if not isinstance(value, dict):
+            problems.append((f"'{name}' must be a table, written [{name}]", _line_of(text, None, name), ""))
+            continue
+        sections[name] = _parse_section(name, value, text, problems)
+    if problems:
+        path = root / CONFIG_NAME
+        first = problems[0]
+        if len(problems) == 1:
+            raise ConfigError(first[0], path=path, line=first[1], hint=first[2] or None)
+        lines = "\n".join(
+            f"  {path.name}:{line}: {message}" if line else f"  {path.name}: {message}"
+            for message, line, _ in problems
+        )
+        raise ConfigError(f"{len(problems)} problems:\n{lines}", path=path,
+                          hint="fix each line above; README.md lists every key")
+    return Config(root=root, **sections)
+
+
+def _parse_section(section: str, table: dict[str, Any], text: str,
+                   problems: list[tuple[str, int | None, str]]) -> Any:
+    cls = SECTIONS[section]
+    known = {f.name: f for f in fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        line = _line_of(text, section, key)
+        if key not in known:
+            problems.append((f"unknown key '{key}' in [{section}]{did_you_mean(key, known)}", line,
+                             f"known keys: {', '.join(known)}"))
+            continue
+        expected = type(known[key].default)
+        # bool is an int in Python; a TOML `true` for text_width is still the wrong type.
+        if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+            problems.append((
+                f"'{key}' in [{section}] must be {_type_name(expected)}, not {_type_name(type(value))}",
+                line, f"for example: {key} = {_example(known[key].default)}"))
+            continue
+        message = _check_value(section, key, value)
+        if message:
+            problems.append((message[0], line, message[1]))
+            continue
+        values[key] = value
+    return dataclasses.replace(cls(), **values)
+
+
+def _check_value(section: str, key: str, value: Any) -> tuple[str, str] | None:
+    """Checks beyond the type: a ``(message, hint)`` pair, or None when the value is fine."""
+    if (section, key) == ("publication", "timezone"):
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            return (f"unknown time zone '{value}'", 'use an IANA name such as "Asia/Tokyo" or "UTC"')
+    if (section, key) == ("publication", "base_url") and value and not re.match(r"https?://[^/]+", value):
+        return (f"base_url '{value}' is not an http(s) URL", 'for example: base_url = "https://example.com/letter/"')
+    if (section, key) == ("publication", "lang") and not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
+        return (f"lang '{value}' is not a language tag", 'use a BCP 47 tag such as "ja" or "en"')
+    if (section, key) == ("build", "text_width") and not 20 <= value <= 998:
+        return (f"text_width must be between 20 and 998, not {value}",
+                "70 columns (35 Japanese characters) is the usual width")
+    if (section, key) == ("build", "inliner") and value not in INLINERS:
+        return (f"unknown inliner '{value}'{did_you_mean(value, INLINERS)}",
+                f"choose one of: {', '.join(INLINERS)}")
+    if (section, key) == ("build", "out"):
+        out = Path(value)
+        if not value or out.is_absolute() or ".." in out.parts or out.parts[:1] in (("issues",), ("corrections",), ("templates",)):
+            return (f"out '{value}' must be a new folder inside the publication",
+                    'for example: out = "build"; use `notice build --out DIR` to build elsewhere')
+    return None
+
+
+def _line_of(text: str, section: str | None, key: str) -> int | None:
+    """The line of ``key =`` inside ``[section]`` (or of ``[key]`` when section is None).
+
+    tomllib gives no positions, and a config file is short: scanning it is simpler and
+    faster than a second, position-aware TOML parser.
+    """
+    current: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]\s*(#.*)?", stripped)
+        if header:
+            current = header.group(1).strip('"')
+            if section is None and current == key:
+                return number
+            continue
+        if current == section and re.match(rf'"?{re.escape(key)}"?\s*=', stripped):
+            return number
+    return None
+
+
+def _type_name(kind: type) -> str:
+    return {str: "a string", int: "a whole number", bool: "true or false", float: "a number",
+            list: "a list", dict: "a table"}.get(kind, kind.__name__)
+
+
+def _example(default: Any) -> str:
+    return f'"{default}"' if isinstance(default, str) else str(default).lower()
