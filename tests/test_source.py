@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toolkit.errors import SourceError
+from toolkit.source import parse_date, read_issue, read_issues, suggest_slug
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def issue_file(tmp_path: Path, text: str, name: str = "an-issue") -> Path:
+    path = tmp_path / f"{name}.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_reads_every_field(tmp_path):
+    path = issue_file(tmp_path, (
+        "---\ntitle: Spring news\ndate: 2018-07-13 10:00\nstatus: published\npreheader: Pre\n"
+        "author: Ann\nlang: ja\ntags: [a, b]\nnumber: 12\nsummary: Sum\n---\n\n# Body\n"))
+    issue = read_issue(path, tz=TOKYO)
+    assert issue.slug == "an-issue"
+    assert issue.title == "Spring news"
+    assert issue.date == dt.datetime(2018, 7, 13, 10, 0, tzinfo=TOKYO)
+    assert (issue.status, issue.preheader, issue.author, issue.lang) == ("published", "Pre", "Ann", "ja")
+    assert issue.tags == ("a", "b") and issue.number == 12 and issue.summary == "Sum"
+    assert issue.body == "\n# Body\n"
+    assert issue.body_line == 12
+    assert len(issue.digest) == 64
+
+
+def test_defaults(tmp_path):
+    issue = read_issue(issue_file(tmp_path, "---\ntitle: T\ndate: 2018-07-13\n---\nBody"), default_lang="ja")
+    assert issue.status == "draft" and issue.lang == "ja" and issue.number is None and issue.tags == ()
+    assert issue.date == dt.datetime(2018, 7, 13, tzinfo=dt.timezone.utc)
+
+
+def test_offset_is_kept_and_naive_uses_publication_zone():
+    assert parse_date("2018-07-13T10:00+09:00", dt.timezone.utc).utcoffset() == dt.timedelta(hours=9)
+    assert parse_date("2018-07-13 10:00", TOKYO).tzinfo is TOKYO
+    assert parse_date("2018-07-13 10:00Z", TOKYO).utcoffset() == dt.timedelta(0)
+
+
+def test_windows_line_endings_and_bom(tmp_path):
+    path = tmp_path / "crlf.md"
+    path.write_bytes("\ufeff---\r\ntitle: T\r\ndate: 2018-07-13\r\n---\r\nBody\r\n".encode("utf-8"))
+    assert read_issue(path).body == "Body\n"
+
+
+BAD = [
+    ("---\ntitle: x\ndate: 2018-07-13\n\nbody", 1, "the front-matter opened on line 1 is never closed"),
+    ("# No front-matter", 1, "the file does not start with front-matter"),
+    ("---\ntitle: x\ndate: 2018-07-13\ntittle: y\n---\nb", 4, "unknown field 'tittle' (did you mean 'title'?)"),
+    ("---\ntitle: x\n---\nb", 1, "the required field 'date' is missing"),
+    ("---\ndate: 2018-07-13\ntitle: ''\n---\nb", 3, "the required field 'title' is empty"),
+    ("---\ntitle: x\ndate: 2018-02-30\n---\nb", 3, "'2018-02-30' is not a real date (day is out of range for month)"),
+    ("---\ntitle: x\ndate: 13/07/2018\n---\nb", 3, "'13/07/2018' is not a date"),
+    ("---\ntitle: x\ndate: 2018-07-13 25:00\n---\nb", 3, "'2018-07-13 25:00' is not a real date (hour must be in 0..23)"),
+    ("---\n- a\n- b\n---\nb", 2, "the front-matter must be a list of 'field: value' lines"),
+    ("---\ntitle: x: y\ndate: 2018-01-01\n---\nb", 2, "invalid YAML in the front-matter: mapping values are not allowed here"),
+    ("---\ntitle: x\ntitle: y\ndate: 2018-01-01\n---\nb", 3, "the field 'title' is given twice (also on line 2)"),
+    ("---\ntitle: x\ndate: 2018-01-01\n---\n\n  \n", 5, "the issue has no body"),
+    ("---\ntitle: x\ndate: 2018-01-01\nstatus: publishd\n---\nb", 4, "unknown status 'publishd' (did you mean 'published'?)"),
+    ("---\ntitle: [x]\ndate: 2018-01-01\n---\nb", 2, "'title' must be text, not a list"),
+    ("---\ntitle: x\ndate: 2018-01-01\nnumber: twelve\n---\nb", 4, "'number' must be a whole number, not 'twelve'"),
+    ("---\ntitle: x\ndate: 2018-01-01\ntags: {a: 1}\n---\nb", 4, "'tags' must be a list of words"),
+]
+
+
+@pytest.mark.parametrize("text, line, message", BAD)
+def test_bad_input_names_file_line_and_fix(tmp_path, text, line, message):
+    path = issue_file(tmp_path, text)
+    with pytest.raises(SourceError) as info:
+        read_issue(path)
+    assert info.value.message == message
+    assert info.value.line == line
+    assert info.value.path == path
+    assert info.value.hint
+
+
+def test_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "sjis.md"
+    path.write_bytes("---\ntitle: x\ndate: 2018-01-01\n---\nok\n".encode() + "テスト".encode("shift_jis"))
+    with pytest.raises(SourceError) as info:
+        read_issue(path)
+    assert (info.value.message, info.value.line) == ("this file is not UTF-8", 6)
+
+
+@pytest.mark.parametrize("name", ["Bad_Slug", "émoji", "two words", "trailing-"])
+def test_slug_must_be_lowercase_ascii(tmp_path, name):
+    path = issue_file(tmp_path, "---\ntitle: x\ndate: 2018-01-01\n---\nb", name=name)
+    with pytest.raises(SourceError) as info:
+        read_issue(path)
+    assert "is not a valid slug" in info.value.message
+
+
+def test_read_issues_collects_errors_and_keeps_good_ones(tmp_path):
+    issue_file(tmp_path, "---\ntitle: Good\ndate: 2018-01-01\n---\nb", name="good")
+    issue_file(tmp_path, "---\ntitle: Bad\n---\nb", name="bad")
+    issues, errors = read_issues(tmp_path)
+    assert [i.slug for i in issues] == ["good"]
+    assert [e.path.name for e in errors] == ["bad.md"]
+
+
+def test_suggest_slug():
+    assert suggest_slug("Spring News: 2026!") == "spring-news-2026"
+    assert suggest_slug("創刊号") == ""
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_is_an_issue_or_a_clear_error(tmp_path_factory, text):
+    """Whatever an author saves, reading it gives an Issue or a SourceError, never a crash."""
+    path = tmp_path_factory.mktemp("fuzz") / "fuzz.md"
+    path.write_text("---\n" + text, encoding="utf-8")
+    try:
+        read_issue(path)
+    except SourceError as error:
+        assert error.path == path and error.message
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(["title", "date", "status", "tags", "number", "lang", "x"]),
+                       st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20),
+                                 st.lists(st.text(max_size=5), max_size=3)), max_size=7))
+def test_any_front_matter_mapping_is_an_issue_or_a_clear_error(tmp_path_factory, meta):
+    import yaml
+
+    path = tmp_path_factory.mktemp("fm") / "fm.md"
+    path.write_text("---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\nBody\n", encoding="utf-8")
+    try:
+        issue = read_issue(path)
+    except SourceError as error:
+        assert error.line is not None and error.hint
+    else:
+        assert issue.title and issue.date.tzinfo is not None
