@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toolkit.wrapping import LINE_END_PROHIBITED, LINE_START_PROHIBITED, display_width, wrap
+
+URL = re.compile(r"(?:https?://|mailto:|www\.)\S+")
+URL_AT_END = re.compile(r"(?:https?://|mailto:|www\.)\S+$")
+KANA = "あいうえおかきくけこさしすせそ"
+
+
+# --- display width -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "ambiguous", "expected"),
+    [
+        ("abc", 1, 3),
+        ("日本語", 1, 6),
+        ("ｱｲｳ", 1, 3),  # half-width katakana
+        ("※○■…", 1, 4),
+        ("※○■…", 2, 8),
+        ("a\x07b", 1, 2),  # control characters count 0
+        ("", 1, 0),
+    ],
+)
+def test_display_width(text: str, ambiguous: int, expected: int) -> None:
+    assert display_width(text, ambiguous_width=ambiguous) == expected
+
+
+# --- examples --------------------------------------------------------------------------
+
+
+def test_english_breaks_at_spaces() -> None:
+    assert wrap("The quick brown fox jumps over the lazy dog.", 15) == [
+        "The quick brown",
+        "fox jumps over",
+        "the lazy dog.",
+    ]
+
+
+def test_whitespace_runs_are_one_space() -> None:
+    assert wrap("  a   b\n\tc  ", 10) == ["a b c"]
+
+
+def test_blank_input_gives_no_lines() -> None:
+    assert wrap("", 10) == []
+    assert wrap(" \n ", 10) == []
+
+
+def test_japanese_at_width_70_is_35_characters_a_line() -> None:
+    text = "ア" * 80
+    assert wrap(text, 70) == ["ア" * 35, "ア" * 35, "ア" * 10]
+
+
+def test_latin_and_cjk_may_break_between_each_other() -> None:
+    assert wrap("日本語とEnglishの混在", 12) == ["日本語と", "Englishの混", "在"]
+
+
+def test_full_stop_pushes_the_character_before_it_down() -> None:
+    # Without kinsoku the second line would start with 。
+    assert wrap("あいうえお。かきく", 10) == ["あいうえ", "お。かきく"]
+
+
+def test_closing_bracket_pushes_the_character_before_it_down() -> None:
+    assert wrap("あいうえお」かき", 10) == ["あいうえ", "お」かき"]
+
+
+def test_prohibited_characters_chain() -> None:
+    assert wrap("あいうえお」。かき", 10) == ["あいうえ", "お」。かき"]
+    assert wrap("あいうえお……かき", 10) == ["あいうえ", "お……かき"]
+
+
+def test_small_kana_and_long_vowel_do_not_start_a_line() -> None:
+    assert wrap("あいうえカッ", 10) == ["あいうえ", "カッ"]
+    assert wrap("あいうえカー", 10) == ["あいうえ", "カー"]
+
+
+def test_opening_bracket_is_carried_down() -> None:
+    # "あいうえ「" fits in 10 columns but may not end a line.
+    assert wrap("あいうえ「おか」", 10) == ["あいうえ", "「おか」"]
+
+
+def test_ascii_punctuation_follows_kinsoku_too() -> None:
+    assert wrap("Hello, world (this is a test).", 12) == ["Hello, world", "(this is a", "test)."]
+
+
+def test_long_url_stands_alone_unbroken() -> None:
+    url = "https://example.com/" + "a" * 30
+    assert wrap(f"see {url} and more", 20) == ["see", url, "and more"]
+
+
+def test_long_url_keeps_its_glued_punctuation() -> None:
+    url = "https://example.com/" + "a" * 30
+    assert wrap(f"see {url}. Then", 20) == ["see", url + ".", "Then"]
+    assert wrap(f"詳細は（{url}）。次へ", 20) == ["詳細は", f"（{url}）。", "次へ"]
+
+
+def test_url_that_fits_is_not_glued_past_the_width() -> None:
+    url = "https://example.com/abcdefghij"  # exactly 30 columns
+    assert wrap(f"ああ（{url}）", 30) == ["ああ", "（", url, "）"]
+    # Sentence punctuation and an unbalanced bracket are not part of the URL.
+    assert wrap(f"({url}).", 30) == ["(", url, ")."]
+
+
+def test_long_latin_word_is_broken_by_characters() -> None:
+    assert wrap("abcdefghijklmnopqrstuvwxyz end", 10) == ["abcdefghij", "klmnopqrst", "uvwxyz end"]
+
+
+def test_line_is_filled_before_a_long_word_is_broken() -> None:
+    assert wrap("see supercalifragilistic", 10) == ["see superc", "alifragili", "stic"]
+
+
+def test_word_and_url_without_a_space_part_only_when_needed() -> None:
+    assert wrap("abc def:https://example.com/xyz", 20) == ["abc def:", "https://example.com/xyz"]
+    assert wrap("abc def:https://example.com/xyz", 30) == ["abc", "def:https://example.com/xyz"]
+
+
+def test_breaking_a_word_is_preferred_to_breaking_kinsoku() -> None:
+    assert wrap("「abcdefgh」。", 10) == ["「abcdefg", "h」。"]
+    assert wrap("abcdefgh !", 9) == ["abcdefg", "h !"]  # the space counts too
+
+
+def test_ambiguous_width_two_counts_symbols_as_full_width() -> None:
+    assert wrap("※※※※※※", 6, ambiguous_width=2) == ["※※※", "※※※"]
+    assert wrap("※※※※※※", 6) == ["※※※※※※"]
+
+
+def test_indents_count_towards_the_width() -> None:
+    assert wrap("aaa bbb ccc", 7, initial_indent="- ", subsequent_indent="  ") == [
+        "- aaa",
+        "  bbb",
+        "  ccc",
+    ]
+    assert wrap("あいうえおかき", 10, initial_indent="■ ", subsequent_indent="  ") == [
+        "■ あいうえ",
+        "  おかき",
+    ]
+
+
+# --- properties ------------------------------------------------------------------------
+
+OPENING = "「『（【"
+CLOSING = ["。", "、", "」", "』", "）", "」。", "…", "！"]
+
+# Kana come as syllables (か, きゃ, こー) so that a run of small kana or prolonged sound
+# marks, which no rule could break, stays short.
+def _syllables(bases: str, marks: str) -> st.SearchStrategy[str]:
+    syllable = st.builds(lambda base, mark: base + mark, st.sampled_from(bases), st.sampled_from(["", "", *marks]))
+    return st.lists(syllable, min_size=1, max_size=6).map("".join)
+
+
+hiragana = _syllables("あいうえおかきくけこのは", "っゃー")
+katakana = _syllables("アイウエオカキクケコ", "ッャー")
+kanji = st.text(alphabet="日本語漢字文章東京都新聞", min_size=1, max_size=6)
+ascii_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC", min_size=1, max_size=14)
+url = st.builds(
+    lambda scheme, path: scheme + "example.com/" + path,
+    st.sampled_from(["https://", "http://", "www."]),
+    st.text(alphabet="abcdefghij0123456789/-_", max_size=60),
+)
+content = st.one_of(hiragana, kanji, katakana, ascii_word, url)
+# A unit never starts with a closing mark nor ends with an opening one, and glued runs stay
+# narrower than 10 columns, so every kinsoku violation in the output is the wrapper's doing.
+unit = st.builds(
+    lambda opening, body, closing: opening + body + closing,
+    st.sampled_from(["", "", ""] + list(OPENING)),
+    content,
+    st.sampled_from(["", "", "", ""] + CLOSING),
+)
+paragraph = st.lists(st.tuples(unit, st.sampled_from(["", " ", " ", "  ", "\u3000"])), max_size=40).map(
+    lambda parts: "".join(text + sep for text, sep in parts)
+)
+
+
+def _url_alone(line: str, avail: int) -> bool:
+    """A line over the width must be one URL wider than the line, with the brackets and
+    punctuation glued to it (even across a space: "https://example.jp/ 。" is common)."""
+    core = line.lstrip("".join(LINE_END_PROHIBITED)).rstrip("".join(LINE_START_PROHIBITED) + " ")
+    return bool(URL.fullmatch(core)) and display_width(core) > avail
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=paragraph, width=st.integers(10, 80), ambiguous=st.sampled_from([1, 2]))
+def test_wrap_invariants(text: str, width: int, ambiguous: int) -> None:
+    lines = wrap(text, width, ambiguous_width=ambiguous)
+    for line in lines:
+        assert line and line == line.strip()
+        assert display_width(line, ambiguous_width=ambiguous) <= width or _url_alone(line, width), line
+    for before, after in zip(lines, lines[1:]):
+        # The one permitted exception: a URL that fits only without its brackets.
+        assert after[0] not in LINE_START_PROHIBITED or URL_AT_END.search(before), (before, after)
+        assert before[-1] not in LINE_END_PROHIBITED or URL.match(after), (before, after)
+    assert re.sub(r"\s", "", "".join(lines)) == re.sub(r"\s", "", text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.lists(st.one_of(hiragana, kanji, katakana), max_size=30).map("".join), width=st.integers(10, 80))
+def test_cjk_only_text_is_kept_exactly(text: str, width: int) -> None:
+    lines = wrap(text, width)
+    assert "".join(lines) == text
+    assert all(display_width(line) <= width for line in lines)
+    # Greedy: a line is only short when the next one could not have given it a character.
+    for line, following in zip(lines, lines[1:]):
+        moved_up = line + following[0]
+        assert display_width(moved_up) > width or following[1:2] in LINE_START_PROHIBITED, (line, following)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=paragraph, width=st.integers(12, 60))
+def test_indents_are_counted(text: str, width: int) -> None:
+    lines = wrap(text, width, initial_indent="■ ", subsequent_indent="  ", ambiguous_width=2)
+    for n, line in enumerate(lines):
+        indent = "■ " if n == 0 else "  "
+        assert line.startswith(indent)
+        assert display_width(line, ambiguous_width=2) <= width or _url_alone(line[len(indent):], width - display_width(indent, ambiguous_width=2))

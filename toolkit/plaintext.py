@@ -1,0 +1,329 @@
+"""The text/plain part: the HTML fragment Python-Markdown made, read back as plain text.
+
+Every email needs a text/plain alternative (spam filters score HTML-only mail worse) and
+many Japanese mail-magazine readers read nothing else, so it must read well in a fixed-width
+font: wrapped by display width with kinsoku (see ``toolkit.wrapping``), links numbered and
+listed at the end, footnotes after the body. The stdlib parser is enough for the HTML that
+Python-Markdown writes, and keeps lxml off this path, which runs once per issue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from toolkit.wrapping import display_width, wrap
+
+# Text put around inline elements. Empty for now; a change that wants corrections shown
+# as [-old-]{+new+} sets them here.
+INLINE_MARKS: dict[str, tuple[str, str]] = {"del": ("", ""), "ins": ("", "")}
+
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body center dd details div dl dt fieldset figcaption "
+    "figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section "
+    "summary table ul".split()
+)
+DROPPED_TAGS = frozenset({"script", "style", "head", "title", "template"})
+VOID_TAGS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+HEADING_MARK = "■ "
+UNDERLINES = {"h1": "=", "h2": "-"}
+
+_BREAK = "\x00"  # stands for <br> until the paragraph is wrapped
+_SPACES = re.compile(r"[ \t\n\r\f\xa0]+")
+# Wide characters on both sides of a source line break: CSS Text 3 drops the break there, so
+# a Japanese paragraph hard-wrapped in the Markdown source does not gain stray spaces.
+_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe6f\uff00-\uff60\uffe0-\uffe6]")
+
+
+@dataclass
+class _Element:
+    tag: str
+    attrs: dict[str, str]
+    children: list[_Element | str] = field(default_factory=list)
+
+    def classes(self) -> list[str]:
+        return self.attrs.get("class", "").split()
+
+    def elements(self, *tags: str) -> list[_Element]:
+        """Child elements with one of *tags*."""
+        return [child for child in self.children if isinstance(child, _Element) and child.tag in tags]
+
+    def start(self) -> int:
+        """The number of an ordered list's first item."""
+        value = self.attrs.get("start", "")
+        return int(value) if value.isdigit() else 1
+
+
+class _TreeBuilder(HTMLParser):
+    """A forgiving element tree: unmatched end tags are ignored, open ones closed at the end.
+
+    ``<br />`` goes through the default ``handle_startendtag``: start (void, so not opened),
+    then an end tag that matches nothing open.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _Element("#root", {})
+        self._stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = _Element(tag, {name: value or "" for name, value in attrs})
+        self._stack[-1].children.append(element)
+        if tag not in VOID_TAGS:
+            self._stack.append(element)
+
+    def handle_endtag(self, tag: str) -> None:
+        if any(element.tag == tag for element in self._stack[1:]):
+            while self._stack.pop().tag != tag:
+                pass
+
+    def handle_data(self, data: str) -> None:
+        self._stack[-1].children.append(data.replace(_BREAK, ""))
+
+
+def html_to_text(fragment: str, *, width: int = 70, ambiguous_width: int = 1) -> str:
+    """The plain-text rendering of *fragment*, ending in one newline ("" if it has no text).
+
+    Pass ``ambiguous_width=2`` for Japanese, Chinese and Korean issues.
+    """
+    parser = _TreeBuilder()
+    parser.feed(fragment)
+    parser.close()
+    renderer = _Renderer(ambiguous_width)
+    blocks = renderer.blocks(parser.root.children, width)
+    blocks.append(renderer.footnote_lines(width))
+    blocks.append([f"[{number}] {url}" for url, number in renderer.links.items()])
+    return _finish(_join(blocks, blank=True))
+
+
+class _Renderer:
+    """Walks the tree once, in reading order, so link numbers follow the output."""
+
+    def __init__(self, ambiguous_width: int) -> None:
+        self.ambiguous_width = ambiguous_width
+        self.links: dict[str, int] = {}
+        self.footnotes: list[_Element] = []
+
+    def width_of(self, text: str) -> int:
+        return display_width(text, ambiguous_width=self.ambiguous_width)
+
+    def blocks(self, nodes: list[_Element | str], width: int) -> list[list[str]]:
+        """Block children render as blocks; each run of inline ones is a paragraph."""
+        out: list[list[str]] = []
+        run: list[_Element | str] = []
+        for node in [*nodes, None]:
+            if node is None or (isinstance(node, _Element) and node.tag in BLOCK_TAGS):
+                out.append(self.paragraph(self.inline(run), width))
+                run = []
+                if node is not None:
+                    out.extend(self.block(node, width))
+            else:
+                run.append(node)
+        return [block for block in out if block]
+
+    def block(self, element: _Element, width: int) -> list[list[str]]:
+        tag = element.tag
+        if tag == "div" and "footnote" in element.classes():
+            self.footnotes.append(element)  # rendered after the body
+            return []
+        if tag == "p":
+            return [self.paragraph(self.inline(element.children), width)]
+        if tag in UNDERLINES:
+            lines = self.paragraph(self.inline(element.children), width)
+            rule = min(width, max((self.width_of(line) for line in lines), default=0))
+            return [lines + [UNDERLINES[tag] * rule]] if lines else []
+        if tag in ("h3", "h4", "h5", "h6"):
+            indent = " " * self.width_of(HEADING_MARK)
+            return [self.paragraph(self.inline(element.children), width, HEADING_MARK, indent)]
+        if tag in ("ul", "ol"):
+            return [self.list_lines(element, width)]
+        if tag == "blockquote":
+            inner = _join(self.blocks(element.children, width - 2), blank=True)
+            return [[f"> {line}" if line else ">" for line in inner]]
+        if tag == "pre":
+            return [_code_lines(_text_content(element))]
+        if tag == "hr":
+            return [["-" * width]]
+        if tag == "table":
+            return [self.table_lines(element, width)]
+        return self.blocks(element.children, width)
+
+    def inline(self, nodes: list[_Element | str]) -> str:
+        return "".join(node if isinstance(node, str) else self.inline_element(node) for node in nodes)
+
+    def inline_element(self, element: _Element) -> str:
+        tag = element.tag
+        if tag in DROPPED_TAGS:
+            return ""
+        if tag == "br":
+            return _BREAK
+        if tag == "img":
+            return f"[{_collapse(element.attrs.get('alt', '')).strip() or 'image'}]"
+        if tag == "a":
+            return self.link(element)
+        text = self.inline(element.children)
+        if tag in INLINE_MARKS:
+            prefix, suffix = INLINE_MARKS[tag]
+            return f"{prefix}{text}{suffix}"
+        return f" {text} " if tag in BLOCK_TAGS else text
+
+    def link(self, element: _Element) -> str:
+        """``text [n]``, numbered by URL; footnote links are marks, not references."""
+        classes = element.classes()
+        if "footnote-backref" in classes:
+            return ""
+        text = self.inline(element.children)
+        if "footnote-ref" in classes:
+            return "*" + _collapse(text).strip()
+        href = element.attrs.get("href", "").strip()
+        shown = _collapse(text).strip()
+        if not href or href.startswith("#") or shown in (href, href.removeprefix("mailto:")):
+            return text
+        number = self.links.setdefault(href, len(self.links) + 1)
+        return f"{text} [{number}]" if shown else f"[{number}]"
+
+    def paragraph(self, text: str, width: int, first: str = "", rest: str = "") -> list[str]:
+        """Wrap collapsed inline text; a <br> starts a new line, two make a blank one."""
+        lines: list[str] = []
+        for piece in _collapse(text).split(_BREAK):
+            indent = rest if lines else first
+            wrapped = wrap(piece, width, ambiguous_width=self.ambiguous_width,
+                           initial_indent=indent, subsequent_indent=rest)
+            if wrapped:
+                lines += wrapped
+            elif lines and lines[-1]:
+                lines.append("")
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
+
+    def list_lines(self, element: _Element, width: int) -> list[str]:
+        """``- item`` or ``1. item`` with hanging indents; nested lists sit under the text."""
+        items = element.elements("li")
+        loose = any(item.elements("p") for item in items)  # Python-Markdown's loose lists
+        rendered = [
+            self.hanging(f"{number}. " if element.tag == "ol" else "- ", item, width, loose)
+            for number, item in enumerate(items, element.start())
+        ]
+        return _join(rendered, blank=loose)
+
+    def hanging(self, marker: str, item: _Element, width: int, loose: bool) -> list[str]:
+        """*item* rendered under its text, *marker* before the first line."""
+        indent = " " * self.width_of(marker)
+        lines = _join(self.blocks(item.children, width - len(indent)), blank=loose) or [""]
+        return [(marker + lines[0]).rstrip()] + [indent + line if line else "" for line in lines[1:]]
+
+    def footnote_lines(self, width: int) -> list[str]:
+        """``*1 text`` for each footnote, in the order Python-Markdown numbered them."""
+        return [
+            line
+            for div in self.footnotes
+            for ol in div.elements("ol")
+            for number, item in enumerate(ol.elements("li"), ol.start())
+            for line in self.hanging(f"*{number} ", item, width, loose=False)
+        ]
+
+    def table_lines(self, table: _Element, width: int) -> list[str]:
+        """Aligned columns when they fit in *width*, else one ``header: cell`` line per cell."""
+        rows = [(self.cells(tr), header) for tr, header in _table_rows(table)]
+        if not rows:
+            return []
+        columns = max(len(cells) for cells, _ in rows)
+        widths = [max((self.width_of(cells[i][0]) for cells, _ in rows if i < len(cells)), default=0) for i in range(columns)]
+        total = sum(widths) + 3 * (columns - 1)
+        if total <= width:
+            lines = []
+            for cells, header in rows:
+                padded = [_align(text, widths[i] - self.width_of(text), how) for i, (text, how) in enumerate(cells)]
+                lines.append(" | ".join(padded).rstrip())
+                if header:
+                    lines.append("-" * total)
+            return lines
+        return self.table_records(rows, width)
+
+    def table_records(self, rows: list[tuple[list[tuple[str, str]], bool]], width: int) -> list[str]:
+        labels = next(([text for text, _ in cells] for cells, header in rows if header), [])
+        records = []
+        for cells, header in rows:
+            if header:
+                continue
+            record = []
+            for i, (text, _) in enumerate(cells):
+                label = labels[i] if i < len(labels) else ""
+                if text:
+                    record += wrap(f"{label}: {text}" if label else text, width,
+                                   ambiguous_width=self.ambiguous_width, subsequent_indent="  ")
+            records.append(record)
+        return _join(records, blank=True)
+
+    def cells(self, row: _Element) -> list[tuple[str, str]]:
+        """Each cell's one-line text and its alignment (left, right or center)."""
+        out = []
+        for cell in row.elements("th", "td"):
+            text = _collapse(self.inline(cell.children).replace(_BREAK, " ")).strip()
+            style = f"{cell.attrs.get('style', '')};text-align:{cell.attrs.get('align', '')}"
+            how = next((a for a in ("right", "center") if re.search(rf"text-align:\s*{a}", style)), "left")
+            out.append((text, how))
+        return out
+
+
+def _collapse(text: str) -> str:
+    """Collapse whitespace as a browser does; a line break between wide characters goes."""
+    def replace(match: re.Match[str]) -> str:
+        string, start, end = match.string, match.start(), match.end()
+        if "\n" in match.group() and 0 < start and end < len(string):
+            if _WIDE.match(string[start - 1]) and _WIDE.match(string[end]):
+                return ""
+        return " "
+    return _SPACES.sub(replace, text)
+
+
+def _code_lines(code: str) -> list[str]:
+    """Code indented four spaces, otherwise verbatim (trailing spaces go in ``_finish``)."""
+    return ["    " + line if line.strip() else "" for line in code.strip("\n").split("\n")]
+
+
+def _text_content(element: _Element) -> str:
+    return "".join(
+        node if isinstance(node, str) else "" if node.tag in DROPPED_TAGS else _text_content(node)
+        for node in element.children
+    )
+
+
+def _table_rows(table: _Element) -> list[tuple[_Element, bool]]:
+    """Rows with whether each is a header row (in <thead>, or all <th>)."""
+    rows = []
+    for child in table.elements("thead", "tbody", "tfoot", "tr"):
+        for tr in [child] if child.tag == "tr" else child.elements("tr"):
+            cells = tr.elements("th", "td")
+            rows.append((tr, child.tag == "thead" or (bool(cells) and all(c.tag == "th" for c in cells))))
+    return rows
+
+
+def _align(text: str, pad: int, how: str) -> str:
+    if how == "right":
+        return " " * pad + text
+    if how == "center":
+        return " " * (pad // 2) + text + " " * (pad - pad // 2)
+    return text + " " * pad
+
+
+def _join(blocks: list[list[str]], *, blank: bool) -> list[str]:
+    lines: list[str] = []
+    for block in blocks:
+        if block:
+            lines += ([""] if lines and blank else []) + block
+    return lines
+
+
+def _finish(lines: list[str]) -> str:
+    """Trailing spaces off, at most one blank line in a row, exactly one final newline."""
+    out: list[str] = []
+    for line in lines:
+        line = line.rstrip()
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out) + "\n" if out else ""
