@@ -1,0 +1,77 @@
+"""Words and dates in the issue's language (English and Japanese; English is the fallback).
+
+A dict per language rather than gettext catalogues: the theme needs a few dozen short
+labels, and a publication can override any of them in its own templates. Dates go through
+Babel, imported only when a date is formatted (it is slow to import).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "view_in_browser": "View this issue in your browser",
+        "unsubscribe": "Unsubscribe",
+        "unsubscribe_note": "You receive this because you subscribed to {name}. You can stop it at any time:",
+        "issue_number": "No. {number}",
+        "draft": "Draft",
+        "drafts_note": "Drafts are shown for review and are not published.",
+        "archive": "All issues",
+        "published": "Published",
+        "sent_by": "Sent by",
+        "links": "Links",
+        "by": "by {author}",
+        "no_issues": "No issues yet.",
+    },
+    "ja": {
+        "view_in_browser": "ブラウザで表示する",
+        "unsubscribe": "配信停止",
+        "unsubscribe_note": "このメールは{name}にご登録いただいた方にお送りしています。配信停止はいつでもこちらから:",
+        "issue_number": "第{number}号",
+        "draft": "下書き",
+        "drafts_note": "下書きは確認用に表示しています。まだ公開されていません。",
+        "archive": "バックナンバー",
+        "published": "発行",
+        "sent_by": "発行者",
+        "links": "リンク",
+        "by": "{author}",
+        "no_issues": "まだ号がありません。",
+    },
+}
+
+#: Languages whose text is set in full-width characters, where East Asian "ambiguous"
+#: characters (※, ○, ■, …) take two columns in a mail client's monospace font.
+WIDE_LANGUAGES = ("ja", "zh", "ko")
+
+
+def base_language(lang: str) -> str:
+    return lang.split("-")[0].lower()
+
+
+def labels_for(lang: str) -> dict[str, str]:
+    """The label table for *lang*, falling back to English for anything missing."""
+    return {**LABELS["en"], **LABELS.get(base_language(lang), {})}
+
+
+def ambiguous_width(lang: str) -> int:
+    return 2 if base_language(lang) in WIDE_LANGUAGES else 1
+
+
+@lru_cache(maxsize=64)
+def _locale(lang: str):  # -> babel.Locale
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def format_date(value: dt.date | dt.datetime, lang: str, form: str = "long") -> str:
+    """``2018年7月13日`` or ``July 13, 2018``: a date as readers of *lang* write it."""
+    from babel.dates import format_date as babel_format_date
+
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return babel_format_date(day, format=form, locale=_locale(lang))

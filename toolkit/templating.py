@@ -1,0 +1,95 @@
+"""The one Jinja environment: the publication's templates/ over the built-in theme.
+
+A publication's ``templates/`` overrides the theme file by file, as MkDocs' ``custom_dir``
+does. HTML templates autoescape; ``.txt`` templates do not (they are plain text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .errors import TemplateError
+from .labels import format_date
+from .wrapping import wrap
+
+
+def theme_dir() -> Path:
+    """The built-in theme: ``toolkit/templates`` when installed, the repository's templates/
+    when running from a checkout (setup.cfg maps one onto the other; there is one copy)."""
+    package = Path(__file__).parent
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
+def template_dirs(publication_templates: Path) -> list[Path]:
+    """Where templates are looked up, the publication's own first."""
+    dirs = [publication_templates] if publication_templates.is_dir() else []
+    builtin = theme_dir()
+    if not dirs or dirs[0].resolve() != builtin.resolve():
+        dirs.append(builtin)
+    return dirs
+
+
+def make_environment(publication_templates: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(publication_templates)]),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"),
+                                            default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["format_date"] = format_date
+    env.filters["wrap"] = _wrap_filter
+    return env
+
+
+def _wrap_filter(text: str, width: int = 70, ambiguous_width: int = 1, indent: str = "") -> str:
+    """Jinja filter for .txt templates: wrap one paragraph by display width, with kinsoku."""
+    return "\n".join(wrap(str(text), width, ambiguous_width=ambiguous_width,
+                          initial_indent=indent, subsequent_indent=indent))
+
+
+def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """Render *name*; a template mistake becomes a TemplateError with its file and line."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error: {exc.message}", path=exc.filename,
+                            line=exc.lineno, hint="see https://jinja.palletsprojects.com/templates/") from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template '{exc.name}' not found",
+                            hint="restore it in templates/ or delete your copy to use the built-in one") from None
+    except jinja2.UndefinedError as exc:
+        path, line = _template_frame(exc)
+        raise TemplateError(f"template error: {exc.message}", path=path, line=line,
+                            hint="check the variable's name; README.md lists what templates receive") from None
+
+
+def _template_frame(exc: BaseException) -> tuple[str | None, int | None]:
+    """The template file and line where a render error happened, from the traceback."""
+    tb = exc.__traceback__
+    found: tuple[str | None, int | None] = (None, None)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".txt", ".css", ".xml")):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def templates_fingerprint(env: jinja2.Environment) -> str:
+    """A hash of every template the environment can see: when it changes, rebuild everything."""
+    digest = hashlib.sha256()
+    loader = env.loader
+    assert isinstance(loader, jinja2.FileSystemLoader)
+    for name in sorted(set(loader.list_templates())):
+        source, filename, _ = loader.get_source(env, name)
+        digest.update(f"{name}\0{filename}\0".encode())
+        digest.update(source.encode())
+    return digest.hexdigest()
