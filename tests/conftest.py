@@ -1,0 +1,89 @@
+"""Shared fixtures: real publications in tmp_path, and the CLI driven through CliRunner."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from toolkit.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+
+CONFIG = """\
+[publication]
+name = "Test Letter"
+lang = "en"
+base_url = "https://news.example.com/"
+timezone = "Europe/London"
+sender_name = "Test Sender"
+sender_email = "news@example.com"
+postal_address = "1 Example Street, London"
+unsubscribe_url = "https://news.example.com/unsubscribe"
+
+[build]
+out = "build"
+text_width = 70
+inliner = "{inliner}"
+"""
+
+ISSUE = """\
+---
+title: {title}
+date: {date}
+status: {status}
+preheader: A short preview line.
+---
+
+{body}
+"""
+
+
+def write_issue(root: Path, slug: str, *, title: str = "Hello", date: str = "2026-01-05",
+                status: str = "draft", body: str = "Some *text* with a [link](page.html).",
+                raw: str | None = None) -> Path:
+    """Write issues/<slug>.md: either from the fields or *raw* text as given."""
+    path = root / "issues" / f"{slug}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = raw if raw is not None else ISSUE.format(title=title, date=date, status=status, body=body)
+    path.write_text(textwrap.dedent(text) if raw is not None else text, encoding="utf-8")
+    return path
+
+
+def make_publication(root: Path, *, inliner: str = "premailer") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "notice.toml").write_text(CONFIG.format(inliner=inliner), encoding="utf-8")
+    (root / "issues").mkdir(exist_ok=True)
+    (root / "corrections").mkdir(exist_ok=True)
+    return root
+
+
+@pytest.fixture
+def publication(tmp_path: Path) -> Path:
+    """An English publication with one draft issue, using the built-in theme."""
+    root = make_publication(tmp_path / "pub")
+    write_issue(root, "hello")
+    return root
+
+
+@pytest.fixture
+def sample_publication(tmp_path: Path) -> Path:
+    """A copy of the repository's own sample publication."""
+    root = tmp_path / "sample"
+    root.mkdir()
+    shutil.copy(REPO / "notice.toml", root / "notice.toml")
+    shutil.copytree(REPO / "issues", root / "issues")
+    shutil.copytree(REPO / "corrections", root / "corrections")
+    return root
+
+
+@pytest.fixture
+def run():
+    """Run `notice ARGS...` in-process; returns click's Result (stdout and stderr apart)."""
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False,
+                                  env={"NO_COLOR": "1"})
+    return invoke

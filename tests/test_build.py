@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import make_publication, write_issue
+from toolkit.build import OUTPUT_FILES, build
+from toolkit.config import load_config
+
+
+def outputs(root: Path, out: str = "build") -> dict[str, bytes]:
+    base = root / out
+    return {str(p.relative_to(base)): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+
+
+def test_build_writes_the_three_renderings_and_index_only(publication):
+    report = build(load_config(publication))
+    assert report.ok and report.built == ["hello"]
+    assert sorted(outputs(publication)) == ["hello/email.html", "hello/email.txt", "hello/web.html", "index.html"]
+    assert not any(p.name.startswith(".") for p in (publication / "build").rglob("*"))
+    assert (publication / ".notice-cache" / "build.json").is_file()
+
+
+def test_email_html_is_inlined_table_layout_with_absolute_links(publication):
+    build(load_config(publication))
+    html = (publication / "build" / "hello" / "email.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert 'width="600"' in html and "<table" in html
+    assert 'href="https://news.example.com/page.html"' in html
+    assert "<link" not in html and "<script" not in html
+    assert html.count("<style") == 1 and "@media" in html and "prefers-color-scheme" in html
+    assert 'class="preheader"' in html and "A short preview line." in html
+    assert "Test Sender" in html and "1 Example Street, London" in html
+    assert 'href="https://news.example.com/unsubscribe"' in html
+    assert 'href="https://news.example.com/hello/web.html"' in html
+    assert 'style="' in html
+    assert len(html.encode("utf-8")) < 102 * 1024
+
+
+def test_plain_text_part(publication):
+    build(load_config(publication))
+    text = (publication / "build" / "hello" / "email.txt").read_text(encoding="utf-8")
+    assert text.startswith("Test Letter\n")
+    assert "Hello\n" in text and "January 5, 2026" in text
+    assert "Some text with a link [1]." in text
+    assert "[1] https://news.example.com/page.html" in text
+    assert "https://news.example.com/unsubscribe" in text
+    assert "*" not in text.split("[1]")[0]
+    assert all(len(line) <= 70 or line.startswith("http") for line in text.splitlines())
+
+
+def test_web_version_keeps_css_in_a_style_block(publication):
+    build(load_config(publication))
+    web = (publication / "build" / "hello" / "web.html").read_text(encoding="utf-8")
+    assert '<meta charset="utf-8">' in web
+    assert "<style>" in web and 'style="' not in web
+    assert '<link rel="canonical" href="https://news.example.com/hello/web.html">' in web
+
+
+def test_index_lists_newest_first_and_marks_drafts(publication):
+    write_issue(publication, "older", title="Older one", date="2025-03-01", status="published")
+    write_issue(publication, "newer", title="Newer one", date="2026-06-01", status="published")
+    build(load_config(publication))
+    index = (publication / "build" / "index.html").read_text(encoding="utf-8")
+    assert index.index("Newer one") < index.index("Hello") < index.index("Older one")
+    assert 'href="older/web.html"' in index
+    assert index.count('class="draft"') == 1
+
+
+def test_same_inputs_give_byte_identical_outputs(publication, tmp_path):
+    config = load_config(publication)
+    build(config)
+    first = outputs(publication)
+    build(config, out_dir=tmp_path / "again", force=True)
+    assert outputs(tmp_path, "again") == first
+
+
+def test_unchanged_issues_are_not_rebuilt(publication):
+    config = load_config(publication)
+    write_issue(publication, "second", title="Second")
+    assert build(config).built == ["hello", "second"]
+    email = publication / "build" / "hello" / "email.html"
+    mtime = email.stat().st_mtime_ns
+    report = build(config)
+    assert report.built == [] and report.unchanged == ["hello", "second"]
+    assert email.stat().st_mtime_ns == mtime
+    write_issue(publication, "second", title="Second, edited")
+    assert build(config).built == ["second"]
+
+
+@pytest.mark.parametrize("change", ["template", "config", "correction", "deleted-output"])
+def test_shared_inputs_invalidate_the_cache(publication, change):
+    config = load_config(publication)
+    build(config)
+    if change == "template":
+        (publication / "templates").mkdir()
+        (publication / "templates" / "web.html").write_text("<p>{{ subject }}</p>\n", encoding="utf-8")
+    elif change == "config":
+        text = (publication / "notice.toml").read_text(encoding="utf-8")
+        (publication / "notice.toml").write_text(text.replace("Test Letter", "Renamed"), encoding="utf-8")
+    elif change == "correction":
+        (publication / "corrections" / "hello").mkdir(parents=True)
+        (publication / "corrections" / "hello" / "r.yml").write_text("x: 1\n", encoding="utf-8")
+    else:
+        (publication / "build" / "hello" / "email.txt").unlink()
+    assert build(load_config(publication)).built == ["hello"]
+
+
+def test_template_override_is_used_file_by_file(publication):
+    (publication / "templates").mkdir()
+    (publication / "templates" / "web.html").write_text("<p>custom {{ subject }}</p>\n", encoding="utf-8")
+    build(load_config(publication))
+    assert (publication / "build" / "hello" / "web.html").read_text(encoding="utf-8") == "<p>custom Hello</p>\n"
+    assert "<table" in (publication / "build" / "hello" / "email.html").read_text(encoding="utf-8")
+
+
+def test_templates_autoescape(publication):
+    write_issue(publication, "hello", title="<script>alert(1)</script> & co")
+    build(load_config(publication))
+    web = (publication / "build" / "hello" / "web.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in web
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in web
+
+
+def test_one_bad_issue_keeps_its_old_outputs_and_others_build(publication):
+    config = load_config(publication)
+    write_issue(publication, "other", title="Other")
+    build(config)
+    before = (publication / "build" / "hello" / "email.html").read_bytes()
+    write_issue(publication, "hello", raw="---\ntitle: broken\n---\nbody\n")
+    write_issue(publication, "other", title="Other, edited")
+    report = build(config)
+    assert report.built == ["other"]
+    assert [(e.path.name, e.message) for e in report.errors] == [("hello.md", "the required field 'date' is missing")]
+    assert (publication / "build" / "hello" / "email.html").read_bytes() == before
+    assert "Other, edited" in (publication / "build" / "other" / "web.html").read_text(encoding="utf-8")
+
+
+def test_template_error_reports_file_and_line_and_writes_nothing(publication):
+    config = load_config(publication)
+    build(config)
+    before = outputs(publication)
+    (publication / "templates").mkdir()
+    (publication / "templates" / "web.html").write_text("ok\n{% if %}\n", encoding="utf-8")
+    report = build(load_config(publication))
+    assert report.built == []
+    error = report.errors[0]
+    assert error.path.name == "web.html" and error.line == 2
+    assert "template syntax error" in error.message
+    assert outputs(publication) == before
+
+
+def test_outputs_of_a_deleted_issue_are_removed(publication):
+    config = load_config(publication)
+    write_issue(publication, "gone", title="Gone")
+    build(config)
+    (publication / "issues" / "gone.md").unlink()
+    report = build(config)
+    assert report.removed == ["gone"]
+    assert not (publication / "build" / "gone").exists()
+    assert "Gone" not in (publication / "build" / "index.html").read_text(encoding="utf-8")
+
+
+def test_author_files_in_the_output_folder_survive_pruning(publication):
+    config = load_config(publication)
+    write_issue(publication, "gone", title="Gone")
+    build(config)
+    (publication / "build" / "gone" / "notes.txt").write_text("mine", encoding="utf-8")
+    (publication / "issues" / "gone.md").unlink()
+    build(config)
+    assert (publication / "build" / "gone" / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_no_temporary_files_are_left_behind(publication):
+    build(load_config(publication))
+    leftovers = [p for p in publication.rglob("*.tmp")]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("inliner", ["premailer", "css-inline"])
+def test_many_issues_build_in_parallel_and_match_serial(tmp_path, inliner):
+    root = make_publication(tmp_path / "many", inliner=inliner)
+    for n in range(12):
+        write_issue(root, f"issue-{n:02d}", title=f"Issue {n}", date=f"2026-01-{n + 1:02d}",
+                    body=f"## Part {n}\n\nText for issue {n}, with **bold** and a [link](https://e.com/{n}).\n")
+    config = load_config(root)
+    parallel = build(config)
+    assert parallel.ok and len(parallel.built) == 12
+    serial_dir = tmp_path / "serial"
+    for n in range(12):
+        build(config, slugs=[f"issue-{n:02d}"], out_dir=serial_dir)
+    assert outputs(root) == {k: v for k, v in outputs(tmp_path, "serial").items()}
+
+
+def test_japanese_issue_wraps_at_35_characters_with_kinsoku(tmp_path):
+    root = make_publication(tmp_path / "ja")
+    body = ("今回の情報収集の範囲に、LINE@でのお客様とのやりとりは、トーク内容も対象になっていることがわかりました。"
+            "情報に誤りがあり申し訳ございません、訂正させていただきます。「公式アカウント」という表現には、LINE@も含まれます。")
+    write_issue(root, "ja", raw=f"---\ntitle: 訂正のお知らせ\ndate: 2018-07-14\nlang: ja\n---\n\n{body}\n")
+    build(load_config(root))
+    text = (root / "build" / "ja" / "email.txt").read_text(encoding="utf-8")
+    from toolkit.wrapping import display_width
+
+    lines = text.splitlines()
+    assert "2018年7月14日" in lines
+    assert all(display_width(line, ambiguous_width=2) <= 70 for line in lines if not line.startswith("http"))
+    assert not any(line.startswith(("、", "。", "」", "）")) for line in lines)
+    assert "".join(lines).count("訂正させていただきます。") == 1
+    html = (root / "build" / "ja" / "email.html").read_text(encoding="utf-8")
+    assert '<html lang="ja"' in html and "訂正させていただきます" in html
+
+
+def test_issue_language_sets_labels(tmp_path):
+    root = make_publication(tmp_path / "ja")
+    write_issue(root, "ja", raw="---\ntitle: 創刊号\ndate: 2018-07-13\nlang: ja\nnumber: 3\n---\n\n本文です。\n")
+    build(load_config(root))
+    html = (root / "build" / "ja" / "email.html").read_text(encoding="utf-8")
+    assert "第3号" in html and "配信停止" in html and "2018年7月13日" in html
+
+
+def test_sample_publication_builds_clean(sample_publication):
+    report = build(load_config(sample_publication))
+    assert report.ok, [e.format() for e in report.errors]
+    assert len(report.built) >= 2
+    for slug in report.built:
+        for name in OUTPUT_FILES:
+            data = (sample_publication / "site" / slug / name).read_bytes()
+            assert len(data) < 102 * 1024
+
+
+def test_out_outside_publication_does_not_touch_default_out(publication, tmp_path):
+    build(load_config(publication), out_dir=tmp_path / "elsewhere")
+    assert (tmp_path / "elsewhere" / "hello" / "email.html").is_file()
+    assert not (publication / "build").exists()

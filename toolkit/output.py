@@ -1,0 +1,112 @@
+"""Writing outputs safely, and remembering what was built so unchanged issues are skipped.
+
+Every file is written under a temporary name in its own folder and renamed over the old
+one, so a reader (or a crash) never sees half a file. The build cache lives in
+``.notice-cache/`` beside notice.toml, never in the output folder, which must hold only
+what is published.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CACHE_FORMAT = 1
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write *data* to *path* by rename; return False (and touch nothing) if it is unchanged."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def create_exclusive(path: Path, data: bytes) -> None:
+    """Create *path* with *data*; FileExistsError if it exists. Never overwrites."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temporary, 0o644)
+        os.link(temporary, path)  # link() fails if the name exists, unlike replace()
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+@dataclass
+class BuildCache:
+    """What each output folder holds: slug -> (inputs key, files written)."""
+
+    path: Path
+    outputs: dict[str, dict[str, dict[str, object]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, cache_dir: Path) -> BuildCache:
+        path = cache_dir / "build.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError, UnicodeDecodeError):
+            return cls(path)  # a missing or damaged cache only costs a full rebuild
+        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+            return cls(path)
+        return cls(path, data.get("outputs", {}))
+
+    def entries(self, out_dir: Path) -> dict[str, dict[str, object]]:
+        return self.outputs.setdefault(str(out_dir.resolve()), {})
+
+    def is_fresh(self, out_dir: Path, slug: str, key: str) -> bool:
+        """True when *slug* was built from inputs *key* and its files are all still there."""
+        entry = self.entries(out_dir).get(slug)
+        if not entry or entry.get("key") != key:
+            return False
+        files = entry.get("files")
+        return isinstance(files, list) and all((out_dir / str(name)).is_file() for name in files)
+
+    def record(self, out_dir: Path, slug: str, key: str, files: list[str]) -> None:
+        self.entries(out_dir)[slug] = {"key": key, "files": sorted(files)}
+
+    def forget(self, out_dir: Path, slug: str) -> list[str]:
+        entry = self.entries(out_dir).pop(slug, None) or {}
+        files = entry.get("files")
+        return [str(name) for name in files] if isinstance(files, list) else []
+
+    def save(self) -> None:
+        text = json.dumps({"format": CACHE_FORMAT, "outputs": self.outputs}, indent=1, sort_keys=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        gitignore = self.path.parent / ".gitignore"
+        if not gitignore.exists():
+            write_atomic(gitignore, b"# notice's build cache: safe to delete\n*\n")
+        write_atomic(self.path, text.encode("utf-8"))
+
+
+def remove_outputs(out_dir: Path, files: list[str]) -> None:
+    """Delete files notice wrote for an issue that no longer exists, then empty folders."""
+    folders = set()
+    for name in files:
+        target = (out_dir / name).resolve()
+        if out_dir.resolve() not in target.parents:
+            continue  # never delete outside the output folder, whatever the cache says
+        target.unlink(missing_ok=True)
+        folders.update(p for p in target.parents if out_dir.resolve() in p.parents)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # not empty: something of the author's is in it
