@@ -1,0 +1,50 @@
+"""The installed package, not the checkout: a wheel carries the theme and the `notice` script."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, make_publication, write_issue
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    build_dir = tmp_path_factory.mktemp("setuptools-build")
+    # --no-build-isolation: the test extra brings setuptools and wheel, no download needed.
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "--quiet", "-w", str(out), str(REPO)], check=True, cwd=build_dir,
+                   env={**os.environ, "PIP_NO_INPUT": "1"})
+    return next(out.glob("notice-*.whl"))
+
+
+def test_wheel_ships_one_copy_of_the_theme_inside_the_package(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    theme = sorted(n for n in names if n.startswith("toolkit/templates/"))
+    assert theme == sorted(f"toolkit/templates/{p.name}" for p in (REPO / "templates").iterdir() if p.is_file())
+    assert not any(n.startswith(("templates/", "tests/", "issues/")) for n in names)
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "notice = toolkit.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_installed_notice_builds_outside_the_checkout(wheel, tmp_path):
+    target = tmp_path / "site-packages"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target",
+                    str(target), str(wheel)], check=True)
+    pub = make_publication(tmp_path / "pub")
+    write_issue(pub, "hello")
+    env = {**os.environ, "PYTHONPATH": str(target), "NO_COLOR": "1"}
+    script = target / "bin" / "notice"
+    result = subprocess.run([str(script), "build"], cwd=pub, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    html = (pub / "build" / "hello" / "email.html").read_text(encoding="utf-8")
+    assert "<table" in html
+    located = subprocess.run([sys.executable, "-c", "import toolkit.templating as t; print(t.theme_dir())"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    assert Path(located.stdout.strip()).is_relative_to(target)

@@ -1,0 +1,222 @@
+"""The `notice` command: a thin click layer over the library.
+
+Each command parses its options, calls one library function and prints the outcome. User
+errors (`ToolkitError`) become ``Error: ...`` and exit status 1 here, in one place. Heavy
+modules are imported inside the commands so that ``notice --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import BuildError, ToolkitError, display_path
+
+
+@dataclass
+class State:
+    """Options of the `notice` group, shared by every command."""
+
+    project: Path | None = None
+    verbosity: int = 0
+    color: bool | None = None
+    _config: Any = field(default=None, repr=False)
+
+    def config(self):  # -> toolkit.config.Config
+        """The publication's config: notice.toml here or above, or under -C DIR."""
+        if self._config is None:
+            from .config import find_root, load_config
+
+            root = find_root(self.project or Path.cwd())
+            self._config = load_config(root)
+        return self._config
+
+    def echo(self, message: str = "", *, err: bool = False, level: int = 0) -> None:
+        """Print unless -q silences it (level 0) or it needs -v (level 1)."""
+        if self.verbosity >= level:
+            click.echo(message, err=err, color=self.color)
+
+    def style(self, text: str, **styles: Any) -> str:
+        return text if self.color is False else click.style(text, **styles)
+
+    def path(self, path: Path) -> str:
+        """A path as the user should see it: relative to where they stand."""
+        return display_path(path)
+
+
+class NoticeGroup(click.Group):
+    """Turns ToolkitError into a clean message and exit status 1, for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ToolkitError as error:
+            state = ctx.find_object(State) or State()
+            report_error(state, error)
+            ctx.exit(1)
+
+
+def report_error(state: State, error: ToolkitError) -> None:
+    errors = error.errors if isinstance(error, BuildError) else [error]
+    for one in errors:
+        click.echo(f"{state.style('Error:', fg='red', bold=True)} {one.format()}", err=True, color=state.color)
+
+
+@click.group(cls=NoticeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="notice")
+@click.option("-C", "--project", type=click.Path(file_okay=False, path_type=Path),
+              help="Run as if started in this publication folder.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every file written.")
+@click.pass_context
+def cli(ctx: click.Context, project: Path | None, quiet: bool, verbose: bool) -> None:
+    """Write, build and correct newsletters and mail magazines.
+
+    Issues are Markdown files in issues/; notice builds each into email-ready HTML
+    (CSS inlined), a plain-text part and a web page. Colour follows NO_COLOR and pipes.
+
+    \b
+    Example:
+      notice init my-letter && cd my-letter
+      notice new "Spring news"
+      notice build
+    """
+    color = False if os.environ.get("NO_COLOR") else None
+    ctx.obj = State(project=project, verbosity=-1 if quiet else (1 if verbose else 0), color=color)
+
+
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="The publication's name (default: the folder's name).")
+@click.option("--lang", default="en", show_default=True, help="Language of the issues, such as en or ja.")
+@click.pass_obj
+def init(state: State, directory: Path | None, name: str | None, lang: str) -> None:
+    """Start a new publication in DIRECTORY (default: the current folder).
+
+    Writes notice.toml, the default theme into templates/, one sample issue, an empty
+    corrections/ folder and a .gitignore for build outputs. Refuses to overwrite anything.
+
+    \b
+    Example:
+      notice init my-letter --name "Shop news" --lang ja
+    """
+    from .scaffold import create_publication
+
+    target = directory or state.project or Path.cwd()
+    written = create_publication(target, name=name, lang=lang)
+    for path in written:
+        state.echo(f"  created {state.path(path)}", level=1)
+    state.echo(f"New publication in {state.path(target.resolve())}. Next: "
+               f"{'cd ' + state.path(target.resolve()) + ' && ' if target.resolve() != Path.cwd() else ''}notice build")
+
+
+@cli.command()
+@click.argument("title")
+@click.option("--slug", help="File name for the issue (a-z, 0-9, '-'); derived from the title if omitted.")
+@click.option("--date", "date_text", metavar="DATE", help="Issue date, YYYY-MM-DD (default: today).")
+@click.pass_obj
+def new(state: State, title: str, slug: str | None, date_text: str | None) -> None:
+    """Write a new draft issue titled TITLE into issues/.
+
+    A title without ASCII letters (a Japanese one, say) gets a date slug such as
+    2026-11-29, then 2026-11-29-2. Never overwrites an existing issue.
+
+    \b
+    Example:
+      notice new "Spring news"
+      notice new "LINEの規約変更について" --date 2018-07-13
+    """
+    from .scaffold import create_issue
+
+    config = state.config()
+    path = create_issue(config, title, slug=slug, date_text=date_text, today=dt.datetime.now(config.tz).date())
+    state.echo(f"Created {state.path(path)}")
+
+
+@cli.command()
+@click.argument("slugs", nargs=-1, metavar="[SLUG]...")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: [build] out in notice.toml).")
+@click.option("--force", is_flag=True, help="Rebuild every issue, even unchanged ones.")
+@click.pass_obj
+def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool) -> None:
+    """Build email.html, email.txt and web.html for each issue, and the index.
+
+    Drafts are built too, so they can be reviewed; the index marks them. Issues whose
+    inputs have not changed are skipped. One bad issue does not stop the others.
+
+    \b
+    Example:
+      notice build
+      notice build 2018-07-13 --out /tmp/preview
+    """
+    from .build import build as run_build
+
+    config = state.config()
+    bar: Any = None
+
+    def on_start(count: int) -> None:
+        nonlocal bar
+        if count >= 10 and state.verbosity >= 0 and sys.stderr.isatty():
+            bar = click.progressbar(length=count, label="Building", file=sys.stderr)
+            bar.__enter__()
+
+    try:
+        report = run_build(config, slugs=slugs, out_dir=out.resolve() if out else None, force=force,
+                           on_start=on_start, progress=lambda n: bar.update(n) if bar else None)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for slug in report.built:
+        state.echo(f"  built {state.path(report.out_dir / slug)}", level=1)
+    for slug in report.removed:
+        state.echo(f"  removed {state.path(report.out_dir / slug)} (its issue is gone)", level=1)
+    summary = f"Built {_count(report.built, 'issue')}"
+    if report.unchanged:
+        summary += f" ({len(report.unchanged)} unchanged)"
+    state.echo(f"{summary} into {state.path(report.out_dir)}{os.sep}")
+    if report.errors:
+        raise BuildError(report.errors)
+
+
+@cli.command(name="list")
+@click.pass_obj
+def list_issues(state: State) -> None:
+    """List every issue: slug, date, status, title and number of corrections.
+
+    \b
+    Example:
+      notice list
+    """
+    from .corrections import count_records
+    from .source import read_issues
+    from .wrapping import display_width
+
+    config = state.config()
+    issues, errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
+    rows = [("SLUG", "DATE", "STATUS", "CORR", "TITLE")]
+    for issue in sorted(issues, key=lambda i: (i.date, i.slug), reverse=True):
+        rows.append((issue.slug, issue.date.strftime("%Y-%m-%d"), issue.status,
+                     str(count_records(config, issue.slug)), issue.title))
+    widths = [max(display_width(row[col]) for row in rows) for col in range(4)]
+    for number, row in enumerate(rows):
+        cells = [cell + " " * (widths[col] - display_width(cell)) for col, cell in enumerate(row[:4])]
+        line = "  ".join([*cells, row[4]])
+        click.echo(state.style(line, bold=True) if number == 0 else line, color=state.color)
+    if errors:
+        raise BuildError(list(errors))
+
+
+def _count(items: list[str], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def main() -> None:
+    cli(prog_name="notice")

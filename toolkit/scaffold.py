@@ -1,0 +1,134 @@
+"""New publications (`notice init`) and new draft issues (`notice new`). Never overwrites."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+from .config import CONFIG_NAME, Config
+from .errors import ToolkitError
+from .labels import base_language
+from .output import create_exclusive
+from .source import SLUG_RE, suggest_slug
+from .templating import theme_dir
+
+GITIGNORE = """\
+# notice: build outputs and the build cache are made again by `notice build`
+/build/
+/.notice-cache/
+"""
+
+CONFIG_TEMPLATE = """\
+# notice.toml: settings for this publication. Every key is listed in notice's README.
+
+[publication]
+name = {name}
+lang = {lang}
+# The web address the build output is published at; links in emails are made absolute
+# against it, and each email links to its web version there.
+base_url = ""
+timezone = {timezone}
+# Japan's Act on Specified Electronic Mail and the US CAN-SPAM Act ask every newsletter to
+# name its sender, give a postal address and offer a way to unsubscribe.
+sender_name = ""
+sender_email = ""
+postal_address = ""
+unsubscribe_url = ""
+
+[build]
+out = "build"
+# Plain-text width in display columns: a Japanese character counts two.
+text_width = 70
+# "premailer" or "css-inline" (a fast Rust inliner).
+inliner = "premailer"
+"""
+
+SAMPLE = {
+    "en": ("First issue", "Welcome to the first issue.",
+           "Hello, and thank you for subscribing.\n\n"
+           "## What to expect\n\n"
+           "- News, once a month\n- Answers to your questions\n\n"
+           "Write the issue in Markdown. [Read more on our site](https://example.com/).\n"),
+    "ja": ("創刊号", "創刊号をお届けします。",
+           "ご登録ありがとうございます。\n\n"
+           "## このメールマガジンについて\n\n"
+           "- 毎月1回、お店のWEB活用のヒントをお届けします\n- ご質問にもお答えします\n\n"
+           "本文はMarkdownで書きます。[詳しくはこちら](https://example.com/)。\n"),
+}
+BODY_PLACEHOLDER = {"en": "Write the issue here.\n", "ja": "ここに本文を書きます。\n"}
+
+
+def create_publication(target: Path, *, name: str | None = None, lang: str = "en") -> list[Path]:
+    """Write a new publication into *target*; refuse if any file it would write exists."""
+    target = target.resolve()
+    lang_key = base_language(lang)
+    timezone = "Asia/Tokyo" if lang_key == "ja" else "UTC"
+    title, preheader, body = SAMPLE.get(lang_key, SAMPLE["en"])
+    today = dt.date.today().isoformat()
+    files: dict[Path, str] = {
+        target / CONFIG_NAME: CONFIG_TEMPLATE.format(name=_quote(name or target.name or "My newsletter"),
+                                                     lang=_quote(lang), timezone=_quote(timezone)),
+        target / ".gitignore": GITIGNORE,
+        target / "issues" / f"{today}.md": front_matter(title, today, preheader) + "\n" + body,
+        target / "corrections" / ".gitkeep": "",
+    }
+    for template in sorted(theme_dir().iterdir()):
+        if template.is_file() and not template.name.startswith((".", "__")):
+            files[target / "templates" / template.name] = template.read_text(encoding="utf-8")
+    if (target / CONFIG_NAME).exists():
+        raise ToolkitError(f"{target / CONFIG_NAME} already exists: this is a publication already",
+                           hint="pick another folder, e.g. `notice init my-letter`")
+    clashes = [path for path in files if path.exists()]
+    if clashes:
+        raise ToolkitError(f"{clashes[0]} already exists; init never overwrites a file",
+                           hint="move it away or init into an empty folder")
+    for path, text in files.items():
+        create_exclusive(path, text.encode("utf-8"))
+    return list(files)
+
+
+def create_issue(config: Config, title: str, *, slug: str | None, date_text: str | None,
+                 today: dt.date) -> Path:
+    """Write a draft issue; the slug comes from --slug, the title's ASCII words, or the date."""
+    if not title.strip():
+        raise ToolkitError("the title is empty", hint='for example: notice new "Spring news"')
+    day = _parse_day(date_text) if date_text else today
+    if slug is not None:
+        if not SLUG_RE.fullmatch(slug):
+            raise ToolkitError(f"'{slug}' is not a valid slug: use only a-z, 0-9 and '-'",
+                               hint=f"for example: --slug {suggest_slug(slug) or day.isoformat()}")
+        candidates = iter([slug])
+    else:
+        stem = suggest_slug(title) if re.search(r"[A-Za-z]", title) else day.isoformat()
+        candidates = iter([stem, *(f"{stem}-{n}" for n in range(2, 1000))])
+    lang = config.publication.lang
+    text = front_matter(title.strip(), day.isoformat(), "") + "\n" + BODY_PLACEHOLDER.get(
+        base_language(lang), BODY_PLACEHOLDER["en"])
+    for candidate in candidates:
+        path = config.issues_dir / f"{candidate}.md"
+        try:
+            create_exclusive(path, text.encode("utf-8"))
+            return path
+        except FileExistsError:
+            continue
+    raise ToolkitError(f"issues/{slug}.md already exists; new never overwrites an issue",
+                       hint="choose another --slug, or edit the existing file")
+
+
+def front_matter(title: str, date: str, preheader: str) -> str:
+    return (f"---\ntitle: {_quote(title)}\ndate: {date}\nstatus: draft\n"
+            f"preheader: {_quote(preheader)}\n---\n")
+
+
+def _parse_day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ToolkitError(f"--date '{text}' is not a date", hint="write it as YYYY-MM-DD, e.g. 2018-07-13") from None
+
+
+def _quote(text: str) -> str:
+    """A double-quoted string that is valid in both YAML and TOML."""
+    return json.dumps(text, ensure_ascii=False)
