@@ -286,12 +286,19 @@ def test_japanese_paragraph_at_width_70_with_kinsoku() -> None:
         "何でも薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。"
         "「吾輩はここで始めて人間というものを見た」。詳しくは[公式サイト](https://example.jp/)へ。"
     )
+    # The second line could take 「 as its 35th character, but 「 may not end a line.
     assert render(source, ambiguous_width=2) == (
         "吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。何で\n"
         "も薄暗いじめじめした所でニャーニャー泣いていた事だけは記憶している。\n"
         "「吾輩はここで始めて人間というものを見た」。詳しくは公式サイト [1]へ。\n"
         "\n"
         "[1] https://example.jp/\n"
+    )
+    # 35 characters, then 。: the last one is carried down with it.
+    source = "今号では、メールマガジンの読みやすさについて考えてみたいと思いますよね。次に、禁則の例です。"
+    assert render(source, ambiguous_width=2) == (
+        "今号では、メールマガジンの読みやすさについて考えてみたいと思いますよ\n"
+        "ね。次に、禁則の例です。\n"
     )
 
 
@@ -307,7 +314,9 @@ japanese = st.builds(
     st.sampled_from(["日本語", "メール", "新聞", "「引用」"]),
     st.lists(st.sampled_from(["日本語", "です", "メール", "「引用」", "です。", "、", "（注）"]), max_size=4),
 )
-english = st.lists(st.sampled_from(["alpha", "beta", "gamma", "newsletter", "delta,", "end."]), min_size=1, max_size=3).map(" ".join)
+english = st.lists(
+    st.sampled_from(["alpha", "beta", "gamma", "newsletter", "delta,", "end."]), min_size=1, max_size=3
+).map(" ".join)
 words = st.lists(st.one_of(japanese, english), min_size=1, max_size=3).map(" ".join)
 link_urls = st.integers(1, 6).map(lambda n: f"https://example.com/{'p' * n}/")
 link = st.builds(lambda text, url: f"[{text}]({url})", words, link_urls)

@@ -147,10 +147,13 @@ def test_indents_count_towards_the_width() -> None:
 OPENING = "「『（【"
 CLOSING = ["。", "、", "」", "』", "）", "」。", "…", "！"]
 
+
 # Kana come as syllables (か, きゃ, こー) so that a run of small kana or prolonged sound
 # marks, which no rule could break, stays short.
 def _syllables(bases: str, marks: str) -> st.SearchStrategy[str]:
-    syllable = st.builds(lambda base, mark: base + mark, st.sampled_from(bases), st.sampled_from(["", "", *marks]))
+    syllable = st.builds(
+        lambda base, mark: base + mark, st.sampled_from(bases), st.sampled_from(["", "", *marks])
+    )
     return st.lists(syllable, min_size=1, max_size=6).map("".join)
 
 
@@ -217,4 +220,5 @@ def test_indents_are_counted(text: str, width: int) -> None:
     for n, line in enumerate(lines):
         indent = "■ " if n == 0 else "  "
         assert line.startswith(indent)
-        assert display_width(line, ambiguous_width=2) <= width or _url_alone(line[len(indent):], width - display_width(indent, ambiguous_width=2))
+        avail = width - display_width(indent, ambiguous_width=2)
+        assert display_width(line, ambiguous_width=2) <= width or _url_alone(line[len(indent):], avail)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from toolkit.wrapping import display_width, wrap
+from .wrapping import display_width, wrap
 
 # Text put around inline elements. Empty for now; a change that wants corrections shown
 # as [-old-]{+new+} sets them here.
@@ -33,7 +33,10 @@ _BREAK = "\x00"  # stands for <br> until the paragraph is wrapped
 _SPACES = re.compile(r"[ \t\n\r\f\xa0]+")
 # Wide characters on both sides of a source line break: CSS Text 3 drops the break there, so
 # a Japanese paragraph hard-wrapped in the Markdown source does not gain stray spaces.
-_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe6f\uff00-\uff60\uffe0-\uffe6]")
+_WIDE = re.compile(
+    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe6f"
+    "\uff00-\uff60\uffe0-\uffe6]"
+)
 
 
 @dataclass
@@ -82,15 +85,17 @@ class _TreeBuilder(HTMLParser):
         self._stack[-1].children.append(data.replace(_BREAK, ""))
 
 
-def html_to_text(fragment: str, *, width: int = 70, ambiguous_width: int = 1) -> str:
+def html_to_text(fragment: str, *, width: int = 70, ambiguous_width: int = 1,
+                 marks: dict[str, tuple[str, str]] | None = None) -> str:
     """The plain-text rendering of *fragment*, ending in one newline ("" if it has no text).
 
-    Pass ``ambiguous_width=2`` for Japanese, Chinese and Korean issues.
+    Pass ``ambiguous_width=2`` for Japanese, Chinese and Korean issues. *marks* overrides
+    INLINE_MARKS, e.g. to label a correction's struck and new text in the issue's language.
     """
     parser = _TreeBuilder()
     parser.feed(fragment)
     parser.close()
-    renderer = _Renderer(ambiguous_width)
+    renderer = _Renderer(ambiguous_width, {**INLINE_MARKS, **(marks or {})})
     blocks = renderer.blocks(parser.root.children, width)
     blocks.append(renderer.footnote_lines(width))
     blocks.append([f"[{number}] {url}" for url, number in renderer.links.items()])
@@ -100,8 +105,9 @@ def html_to_text(fragment: str, *, width: int = 70, ambiguous_width: int = 1) ->
 class _Renderer:
     """Walks the tree once, in reading order, so link numbers follow the output."""
 
-    def __init__(self, ambiguous_width: int) -> None:
+    def __init__(self, ambiguous_width: int, marks: dict[str, tuple[str, str]]) -> None:
         self.ambiguous_width = ambiguous_width
+        self.marks = marks
         self.links: dict[str, int] = {}
         self.footnotes: list[_Element] = []
 
@@ -163,8 +169,8 @@ class _Renderer:
         if tag == "a":
             return self.link(element)
         text = self.inline(element.children)
-        if tag in INLINE_MARKS:
-            prefix, suffix = INLINE_MARKS[tag]
+        if tag in self.marks:
+            prefix, suffix = self.marks[tag]
             return f"{prefix}{text}{suffix}"
         return f" {text} " if tag in BLOCK_TAGS else text
 
@@ -230,12 +236,16 @@ class _Renderer:
         if not rows:
             return []
         columns = max(len(cells) for cells, _ in rows)
-        widths = [max((self.width_of(cells[i][0]) for cells, _ in rows if i < len(cells)), default=0) for i in range(columns)]
+        widths = [
+            max((self.width_of(cells[i][0]) for cells, _ in rows if i < len(cells)), default=0)
+            for i in range(columns)
+        ]
         total = sum(widths) + 3 * (columns - 1)
         if total <= width:
             lines = []
             for cells, header in rows:
-                padded = [_align(text, widths[i] - self.width_of(text), how) for i, (text, how) in enumerate(cells)]
+                padded = [_align(text, widths[i] - self.width_of(text), how)
+                          for i, (text, how) in enumerate(cells)]
                 lines.append(" | ".join(padded).rstrip())
                 if header:
                     lines.append("-" * total)

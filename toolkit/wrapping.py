@@ -49,7 +49,10 @@ _CJK = (
 )
 # Marks that belong to the character before them (combining marks, variation selectors,
 # voiced-sound marks, skin tones); a zero-width joiner also takes the character after it.
-_EXTEND = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef"
+_EXTEND = (
+    "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a\ufe00-\ufe0f"
+    "\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef"
+)
 _TOKEN = re.compile(
     rf"(?P<space>\s+)|(?P<cjk>[{_CJK}](?:[{_EXTEND}]|\u200d\S)*)|(?P<word>[^\s{_CJK}]+)"
 )
@@ -123,7 +126,8 @@ def _tokenize(text: str, ambiguous_width: int) -> tuple[list[_Token], list[bool]
                 pending_space = True
                 continue
             piece = match.group()
-            tokens.append(_Token(piece, _token_width(piece, ambiguous_width=ambiguous_width), match.lastgroup))
+            width = _token_width(piece, ambiguous_width=ambiguous_width)
+            tokens.append(_Token(piece, width, match.lastgroup))
             spaces.append(pending_space)
             pending_space = False
         if start < end:
