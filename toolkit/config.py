@@ -44,7 +44,21 @@ class BuildSettings:
     inliner: str = "premailer"
 
 
-SECTIONS: dict[str, type] = {"publication": PublicationSettings, "build": BuildSettings}
+MARKER_LEVELS = ("retracted", "corrected", "updated")
+PLACEMENTS = ("top", "bottom")
+
+
+@dataclass(frozen=True)
+class CorrectionsSettings:
+    """[corrections]: where the errata go, and the title markers per language
+    (``[corrections.markers.ja] corrected = "【訂正あり】"``) over the built-in ones."""
+
+    placement: str = "top"
+    markers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+SECTIONS: dict[str, type] = {"publication": PublicationSettings, "build": BuildSettings,
+                             "corrections": CorrectionsSettings}
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,7 @@ class Config:
     root: Path
     publication: PublicationSettings = field(default_factory=PublicationSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
+    corrections: CorrectionsSettings = field(default_factory=CorrectionsSettings)
 
     @property
     def path(self) -> Path:
@@ -163,12 +178,13 @@ def _parse_section(section: str, table: dict[str, Any], text: str,
             problems.append((f"unknown key '{key}' in [{section}]{did_you_mean(key, known)}", line,
                              f"known keys: {', '.join(known)}"))
             continue
-        expected = type(known[key].default)
+        spec = known[key]
+        expected = type(spec.default if spec.default is not dataclasses.MISSING else spec.default_factory())
         # bool is an int in Python; a TOML `true` for text_width is still the wrong type.
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             problems.append((
                 f"'{key}' in [{section}] must be {_type_name(expected)}, not {_type_name(type(value))}",
-                line, f"for example: {key} = {_example(known[key].default)}"))
+                line, f"for example: {key} = {_example(spec.default)}"))
             continue
         message = _check_value(section, key, value)
         if message:
@@ -195,6 +211,19 @@ def _check_value(section: str, key: str, value: Any) -> tuple[str, str] | None:
     if (section, key) == ("build", "inliner") and value not in INLINERS:
         return (f"unknown inliner '{value}'{did_you_mean(value, INLINERS)}",
                 f"choose one of: {', '.join(INLINERS)}")
+    if (section, key) == ("corrections", "placement") and value not in PLACEMENTS:
+        return (f"placement must be \"top\" or \"bottom\", not \"{value}\"", 'for example: placement = "top"')
+    if (section, key) == ("corrections", "markers"):
+        for lang, table in value.items():
+            if not isinstance(table, dict):
+                return (f"markers.{lang} must be a table of markers",
+                        f'write [corrections.markers.{lang}] then corrected = "..."')
+            for level, marker in table.items():
+                if level not in MARKER_LEVELS or not isinstance(marker, str):
+                    return (f"unknown marker '{level}' in [corrections.markers.{lang}]"
+                            f"{did_you_mean(level, MARKER_LEVELS)}" if level not in MARKER_LEVELS
+                            else f"marker '{level}' in [corrections.markers.{lang}] must be a string",
+                            f"markers are {', '.join(MARKER_LEVELS)}, each a string")
     if (section, key) == ("build", "out"):
         out = Path(value)
         if not value or out.is_absolute() or ".." in out.parts or out.parts[:1] in (("issues",), ("corrections",), ("templates",)):
@@ -215,7 +244,7 @@ def _line_of(text: str, section: str | None, key: str) -> int | None:
         header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]\s*(#.*)?", stripped)
         if header:
             current = header.group(1).strip('"')
-            if section is None and current == key:
+            if current == key if section is None else current.startswith(f"{section}.{key}"):
                 return number
             continue
         if current == section and re.match(rf'"?{re.escape(key)}"?\s*=', stripped):

@@ -22,7 +22,8 @@ from .errors import SourceError, did_you_mean
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 STATUSES = ("draft", "published")
-FIELDS = ("title", "date", "status", "preheader", "author", "lang", "tags", "number", "summary")
+FIELDS = ("title", "date", "status", "preheader", "author", "lang", "tags", "number", "summary",
+          "published")
 REQUIRED = ("title", "date")
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
@@ -44,6 +45,7 @@ class Issue:
     tags: tuple[str, ...] = ()
     number: int | None = None
     summary: str = ""
+    published: dt.datetime | None = None
     digest: str = ""
 
     @property
@@ -70,9 +72,9 @@ def read_issue(path: Path, *, default_lang: str = "en", tz: ZoneInfo | None = No
             f"the file name '{path.name}' is not a valid slug: use only a-z, 0-9 and '-'",
             path=path, hint=f"rename it, for example to {suggest_slug(slug) or 'issue-1'}.md")
     raw = path.read_bytes()
-    text = _decode(raw, path)
+    text = decode(raw, path)
     meta_text, meta_line, body, body_line = split_front_matter(text, path)
-    meta, lines = _parse_yaml(meta_text, meta_line, path)
+    meta, lines = parse_yaml_mapping(meta_text, meta_line, path)
     issue = _make_issue(path, slug, meta, lines, body, body_line, default_lang, tz or ZoneInfo("UTC"))
     return dataclasses.replace(issue, digest=hashlib.sha256(raw).hexdigest())
 
@@ -89,7 +91,7 @@ def read_issues(folder: Path, **options: Any) -> tuple[list[Issue], list[SourceE
     return issues, errors
 
 
-def _decode(raw: bytes, path: Path) -> str:
+def decode(raw: bytes, path: Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -114,15 +116,17 @@ def split_front_matter(text: str, path: Path) -> tuple[str, int, str, int]:
     return meta, 2, text[body_start:], body_line
 
 
-def _parse_yaml(meta_text: str, first_line: int, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
-    """The front-matter mapping and the file line of each top-level key."""
+def parse_yaml_mapping(meta_text: str, first_line: int, path: Path, *, what: str = "front-matter",
+                       hint: str = "values with ':' or '#' need quotes, e.g. title: \"Q&A: part 1\""
+                       ) -> tuple[dict[str, Any], dict[str, int]]:
+    """A YAML mapping and the file line of each top-level key; dates stay text."""
     loader = _Loader(meta_text)
     try:
         node = loader.get_single_node()
         if node is None:
             return {}, {}
         if not isinstance(node, yaml.MappingNode):
-            raise SourceError("the front-matter must be a list of 'field: value' lines",
+            raise SourceError(f"the {what} must be a list of 'field: value' lines",
                               path=path, line=node.start_mark.line + first_line,
                               hint="write it as 'title: ...' on its own line, one field per line")
         lines: dict[str, int] = {}
@@ -137,9 +141,8 @@ def _parse_yaml(meta_text: str, first_line: int, path: Path) -> tuple[dict[str, 
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark else first_line
-        raise SourceError(f"invalid YAML in the front-matter: {exc.problem or exc.context}",
-                          path=path, line=line,
-                          hint="values with ':' or '#' need quotes, e.g. title: \"Q&A: part 1\"") from None
+        raise SourceError(f"invalid YAML in the {what}: {exc.problem or exc.context}",
+                          path=path, line=line, hint=hint) from None
     finally:
         loader.dispose()
     return data, lines
@@ -193,6 +196,9 @@ def _make_issue(path: Path, slug: str, meta: dict[str, Any], lines: dict[str, in
         date=parse_date(meta["date"], tz, lambda m: fail(m, "date", _DATE_HINT)),
         status=status, lang=lang, preheader=text_field("preheader"), author=text_field("author"),
         tags=tuple(str(t) for t in tags), number=number, summary=text_field("summary"),
+        published=None if meta.get("published") in (None, "") else parse_date(
+            meta["published"], tz, lambda m: fail(m, "published", "`notice publish` writes this field; "
+                                                   "write it as 2018-07-13 10:00+09:00")),
     )
 
 

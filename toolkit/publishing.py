@@ -1,0 +1,148 @@
+"""Publishing freezes an issue; correcting appends to it. The rules that keep edits honest.
+
+`publish` marks an issue published and locks what readers received. `correct` appends one
+record after checking it against the same code the build renders with. `integrity` finds
+silent edits of published text and damaged or missing records, for `check` and the build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Config
+from .corrections import corrected_body
+from .errors import SourceError, ToolkitError, did_you_mean
+from .records import (KINDS, Lock, Record, Replacement, append_record, chain_problems, locked_content,
+                      read_lock, read_records, rewrite_front_matter, write_lock)
+from .source import Issue, read_issue
+
+
+@dataclass(frozen=True)
+class IssueState:
+    """An issue with its lock and records, read once and shared by build, check and history."""
+
+    issue: Issue
+    lock: Lock | None
+    records: list[Record]
+
+
+def load_issue(config: Config, slug: str) -> Issue:
+    """The issue *slug*, or a ToolkitError that suggests the nearest slug."""
+    path = config.issues_dir / f"{slug}.md"
+    if not path.is_file():
+        known = [p.stem for p in config.issues_dir.glob("*.md")]
+        raise ToolkitError(f"no issue '{slug}' in issues/{did_you_mean(slug, known)}",
+                           hint="`notice list` shows every issue's slug")
+    return read_issue(path, default_lang=config.publication.lang, tz=config.tz)
+
+
+def load_state(config: Config, issue: Issue) -> IssueState:
+    """The issue's lock and records; SourceError when a record or the chain is damaged."""
+    lock = read_lock(config.corrections_dir, issue.slug)
+    records = read_records(config.corrections_dir, issue.slug, config.tz)
+    problems = chain_problems(lock, records)
+    if problems:
+        raise problems[0]
+    return IssueState(issue, lock, records)
+
+
+def silent_edit(state: IssueState) -> str | None:
+    """A unified diff of published text changed in the issue file since the lock, or None."""
+    if state.lock is None:
+        return None
+    now = locked_content(state.issue)
+    if now == {"fields": state.lock.fields, "body": state.lock.body}:
+        return None
+    before = _as_lines(state.lock.fields, state.lock.body)
+    after = _as_lines(now["fields"], now["body"])
+    return "".join(difflib.unified_diff(before, after, "published", "now"))
+
+
+def _as_lines(fields: dict, body: str) -> list[str]:
+    return [f"{key}: {fields.get(key)}\n" for key in sorted(fields)] + ["---\n"] + body.splitlines(keepends=True)
+
+
+def silent_edit_error(state: IssueState, diff: str) -> SourceError:
+    return SourceError(
+        "the published text was changed without a correction record:\n" + _indent(diff),
+        path=state.issue.path, line=1,
+        hint=f"restore what readers received (`git checkout -- {state.issue.path.name}`), then record the "
+             f"change with `notice correct {state.issue.slug} --kind correction --replaces OLD --with NEW` "
+             "(or --kind minor for a typo)")
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.rstrip("\n").splitlines())
+
+
+def publish(config: Config, slug: str, when: dt.datetime) -> tuple[Issue, Path]:
+    """Mark *slug* published at *when* and lock what readers receive; refuses a broken draft."""
+    from .render import IssueRenderer
+
+    issue = load_issue(config, slug)
+    state = load_state(config, issue)
+    if state.lock is not None:
+        raise ToolkitError(f"'{slug}' was already published on {state.lock.published:%Y-%m-%d %H:%M}",
+                           hint=f"to change it, use `notice correct {slug} --kind ...`")
+    IssueRenderer(config).render(state)  # a draft that does not build cannot be published
+    updates = {"status": "published"}
+    if issue.published is None:
+        updates["published"] = when.isoformat()
+    rewrite_front_matter(issue.path, updates)
+    issue = load_issue(config, slug)
+    return issue, write_lock(config.corrections_dir, issue, issue.published or when)
+
+
+def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement], note: str,
+            date: dt.datetime, pending: bool, resolves: str | None) -> tuple[str, Path]:
+    """Append one correction record to *slug*; nothing is written unless all of it is valid."""
+    if kind not in KINDS:
+        raise ToolkitError(f"unknown kind '{kind}'{did_you_mean(kind, KINDS)}", hint=f"kinds: {', '.join(KINDS)}")
+    issue = load_issue(config, slug)
+    if issue.is_draft:
+        raise ToolkitError(f"'{slug}' is a draft: drafts are simply edited, not corrected",
+                           path=issue.path, hint=f"edit {issue.path.name}; `notice publish {slug}` once it is sent")
+    state = load_state(config, issue)
+    if state.lock is None:
+        raise ToolkitError(f"'{slug}' is marked published but has no lock of what readers received",
+                           path=issue.path, hint=f"run `notice publish {slug}` first to record it")
+    diff = silent_edit(state)
+    if diff:
+        raise silent_edit_error(state, diff)
+    if kind == "minor" and not replaces:
+        raise ToolkitError("a minor fix needs --replaces and --with", hint='e.g. --replaces "teh" --with "the"')
+    if kind not in ("minor",) and not replaces and not note.strip():
+        raise ToolkitError("a record needs a note, --replaces/--with pairs, or both",
+                           hint="say what was wrong and what is right: --note \"...\"")
+    if resolves is not None:
+        target = next((r for r in state.records if r.id == resolves), None)
+        if target is None:
+            raise ToolkitError(f"no record '{resolves}' to resolve in '{slug}'"
+                               f"{did_you_mean(resolves, [r.id for r in state.records])}",
+                               hint=f"`notice history {slug}` lists the records and their ids")
+        if not target.pending:
+            raise ToolkitError(f"record {resolves} is not pending", hint="only a --pending record can be resolved")
+        if any(r.resolves == resolves for r in state.records):
+            raise ToolkitError(f"record {resolves} was already resolved", hint=f"see `notice history {slug}`")
+    # Validate with the renderer's own code: what is accepted here always builds.
+    body = corrected_body(issue.body, state.records)
+    for replacement in replaces:
+        body.replace(replacement, visible=kind != "minor", date=date, locate=_locator(issue))
+    previous = state.records[-1].hash if state.records else state.lock.hash
+    return append_record(config.corrections_dir, slug, kind=kind, date=date, note=note.strip(), pending=pending,
+                         resolves=resolves, replaces=replaces, previous=previous)
+
+
+def _locator(issue: Issue):
+    """Offsets in the current body to (file, line) in the issue file, for error messages."""
+    def locate(offset: int, text: str | None = None) -> tuple[Path, int]:
+        return issue.path, issue.body_line + issue.body.count("\n", 0, offset)
+    return locate
+
+
+def history(config: Config, slug: str) -> IssueState:
+    issue = load_issue(config, slug)
+    return load_state(config, issue)

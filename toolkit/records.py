@@ -1,0 +1,277 @@
+"""What was sent, and every correction since: the lock and the append-only record chain.
+
+``corrections/<slug>/published.yml`` is the lock written by `notice publish`: the text readers
+received. Each correction is one more file, ``corrections/<slug>/<seq>-<id>.yml``, created
+exclusively and never rewritten. Every record carries the hash of its own content and the
+hash of the record before it (the lock, for the first), so an edited record breaks its own
+hash and a removed one breaks the chain. The files are YAML so that version control shows
+readable diffs; the hashes are over canonical JSON so formatting does not matter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from .errors import SourceError, ToolkitError, did_you_mean
+from .output import create_exclusive, write_atomic
+from .source import Issue, decode, parse_date, parse_yaml_mapping
+
+LOCK_NAME = "published.yml"
+RECORD_RE = re.compile(r"(\d{4})-([0-9a-f]{7})\.yml")
+#: Kinds of record, strongest first within each group; `minor` is a silent typo fix.
+KINDS = ("correction", "clarification", "addendum", "supplement", "update", "retraction", "minor")
+#: The fields of an issue that readers see, and so are locked when it is published.
+LOCKED_FIELDS = ("title", "date", "preheader", "author", "number", "summary", "lang")
+RECORD_KEYS = ("id", "seq", "issue", "kind", "date", "pending", "resolves", "replaces", "note",
+               "previous", "hash")
+
+
+@dataclass(frozen=True)
+class Replacement:
+    original: str
+    corrected: str
+
+
+@dataclass(frozen=True)
+class Lock:
+    """The issue as readers first received it."""
+
+    path: Path
+    slug: str
+    published: dt.datetime
+    fields: dict[str, Any]
+    body: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """One correction record, as stored."""
+
+    path: Path
+    id: str
+    seq: int
+    issue: str
+    kind: str
+    date: dt.datetime
+    note: str = ""
+    pending: bool = False
+    resolves: str | None = None
+    replaces: tuple[Replacement, ...] = ()
+    previous: str = ""
+    hash: str = ""
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def visible(self) -> bool:
+        """Readers are told of every kind but a minor (typo) fix."""
+        return self.kind != "minor"
+
+
+def records_dir(corrections_dir: Path, slug: str) -> Path:
+    return corrections_dir / slug
+
+
+# --- hashing -----------------------------------------------------------------------------------
+
+def canonical_hash(data: dict[str, Any]) -> str:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def locked_content(issue: Issue) -> dict[str, Any]:
+    """The reader-visible fields and body of *issue*, in the form the lock stores them."""
+    fields = {name: getattr(issue, name) for name in LOCKED_FIELDS}
+    fields["date"] = issue.date.isoformat()
+    return {"fields": fields, "body": issue.body}
+
+
+def _record_content(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: data.get(key) for key in RECORD_KEYS if key not in ("id", "hash")}
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
+    path = records_dir(corrections_dir, slug) / LOCK_NAME
+    if not path.is_file():
+        return None
+    data, lines = _load_yaml(path)
+    try:
+        lock = Lock(path=path, slug=str(data["slug"]), published=dt.datetime.fromisoformat(str(data["published"])),
+                    fields=dict(data["fields"]), body=str(data["body"]), hash=str(data["hash"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SourceError(f"the publication lock is damaged ({exc})", path=path, line=1,
+                          hint="restore it from version control: `git checkout -- " f"{path.name}`") from None
+    if canonical_hash({"fields": lock.fields, "body": lock.body}) != lock.hash:
+        raise SourceError("the publication lock was edited: its hash no longer matches its text",
+                          path=path, line=lines.get("hash", 1),
+                          hint="the lock records what readers received; restore it from version control")
+    return lock
+
+
+def read_records(corrections_dir: Path, slug: str, tz: ZoneInfo) -> list[Record]:
+    """Every record of *slug* in chain order; SourceError for a file that is not a valid record."""
+    folder = records_dir(corrections_dir, slug)
+    if not folder.is_dir():
+        return []
+    records = []
+    for path in sorted(folder.iterdir()):
+        if path.name == LOCK_NAME or path.name.startswith(".") or not path.is_file():
+            continue
+        if not RECORD_RE.fullmatch(path.name):
+            raise SourceError(f"'{path.name}' is not a correction record's name", path=path,
+                              hint="records are made by `notice correct` and named NNNN-xxxxxxx.yml; "
+                                   "move other files out of corrections/")
+        records.append(_parse_record(path, tz))
+    return sorted(records, key=lambda r: (r.seq, r.path.name))
+
+
+def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    data, lines = parse_yaml_mapping(decode(path.read_bytes(), path), 1, path, what="record",
+                                     hint="records are written by notice; restore this one from version control")
+    if not data:
+        raise SourceError("this file is empty", path=path, line=1, hint="restore it from version control")
+    return data, lines
+
+
+def _parse_record(path: Path, tz: ZoneInfo) -> Record:
+    data, lines = _load_yaml(path)
+
+    def fail(message: str, key: str, hint: str = "restore it from version control") -> SourceError:
+        return SourceError(message, path=path, line=lines.get(key, 1), hint=hint)
+
+    for key in data:
+        if key not in RECORD_KEYS:
+            raise fail(f"unknown field '{key}'{did_you_mean(str(key), RECORD_KEYS)}", str(key))
+    for key in ("id", "seq", "issue", "kind", "date", "previous", "hash"):
+        if data.get(key) in (None, ""):
+            raise fail(f"the field '{key}' is missing", key)
+    kind = str(data["kind"])
+    if kind not in KINDS:
+        raise fail(f"unknown kind '{kind}'{did_you_mean(kind, KINDS)}", "kind", f"kinds: {', '.join(KINDS)}")
+    if not isinstance(data["seq"], int) or isinstance(data["seq"], bool):
+        raise fail("'seq' must be a whole number", "seq")
+    if not isinstance(data.get("pending", False), bool):
+        raise fail("'pending' must be true or false", "pending")
+    replaces = data.get("replaces") or []
+    if not isinstance(replaces, list) or not all(
+            isinstance(p, dict) and set(p) == {"original", "corrected"}
+            and all(isinstance(v, str) for v in p.values()) for p in replaces):
+        raise fail("'replaces' must be a list of {original, corrected} texts", "replaces")
+    if not isinstance(data.get("note") or "", str):
+        raise fail("'note' must be text", "note")
+    try:
+        date = parse_date(str(data["date"]), tz)
+    except ValueError as exc:
+        raise fail(str(exc), "date") from None
+    if canonical_hash(_record_content(data)) != data["hash"]:
+        raise fail("this record was edited after it was made: its hash no longer matches",
+                   "hash", "records are append-only: restore it (`git checkout -- FILE`) and add a "
+                           "new record with `notice correct` instead")
+    if not str(data["hash"]).startswith(str(data["id"])) or path.name != f"{data['seq']:04d}-{data['id']}.yml":
+        raise fail("the record's id does not match its hash or its file name", "id")
+    return Record(path=path, id=str(data["id"]), seq=data["seq"], issue=str(data["issue"]), kind=kind,
+                  date=date, note=str(data.get("note") or ""), pending=bool(data.get("pending")),
+                  resolves=str(data["resolves"]) if data.get("resolves") else None,
+                  replaces=tuple(Replacement(p["original"], p["corrected"]) for p in replaces),
+                  previous=str(data["previous"]), hash=str(data["hash"]), lines=lines)
+
+
+def chain_problems(lock: Lock | None, records: list[Record]) -> list[ToolkitError]:
+    """Records out of order, missing, or not chained to the one before: an edit or a deletion."""
+    problems: list[ToolkitError] = []
+    previous = lock.hash if lock else None
+    for expected, record in enumerate(records, start=1):
+        if record.seq != expected:
+            problems.append(SourceError(
+                f"record {expected} is missing (found record {record.seq} next): was a record deleted?",
+                path=record.path, line=record.lines.get("seq"),
+                hint="records are append-only: restore the deleted one from version control"))
+            break
+        if previous is not None and record.previous != previous:
+            problems.append(SourceError(
+                "this record does not follow the one before it: the chain of hashes is broken",
+                path=record.path, line=record.lines.get("previous"),
+                hint="a record before it was edited, replaced or deleted; restore it from version control"))
+            break
+        previous = record.hash
+    return problems
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line text as YAML block scalars, so records and locks diff well in git."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def dump_yaml(data: dict[str, Any], comment: str) -> bytes:
+    text = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+    return (comment + text).encode("utf-8")
+
+
+def write_lock(corrections_dir: Path, issue: Issue, published: dt.datetime) -> Path:
+    """Record what readers received; never replaces an existing lock."""
+    content = locked_content(issue)
+    data = {"slug": issue.slug, "published": published.isoformat(), **content,
+            "hash": canonical_hash(content)}
+    path = records_dir(corrections_dir, issue.slug) / LOCK_NAME
+    try:
+        create_exclusive(path, dump_yaml(data, "# What readers received when this issue was published.\n"
+                                               "# Written by `notice publish`; never edit it.\n"))
+    except FileExistsError:
+        raise ToolkitError(f"{path} already exists", hint="an issue is locked once, when first published") from None
+    return path
+
+
+def append_record(corrections_dir: Path, slug: str, *, kind: str, date: dt.datetime, note: str,
+                  pending: bool, resolves: str | None, replaces: list[Replacement],
+                  previous: str) -> tuple[str, Path]:
+    """Create the next record file exclusively; returns its id and path."""
+    folder = records_dir(corrections_dir, slug)
+    seq = 1 + sum(1 for p in folder.glob("*.yml") if RECORD_RE.fullmatch(p.name)) if folder.is_dir() else 1
+    data: dict[str, Any] = {
+        "id": "", "seq": seq, "issue": slug, "kind": kind, "date": date.isoformat(),
+        "pending": pending, "resolves": resolves,
+        "replaces": [{"original": r.original, "corrected": r.corrected} for r in replaces],
+        "note": note, "previous": previous, "hash": "",
+    }
+    data["hash"] = canonical_hash(_record_content(data))
+    data["id"] = data["hash"][:7]
+    path = folder / f"{seq:04d}-{data['id']}.yml"
+    try:
+        create_exclusive(path, dump_yaml(data, "# A correction record, made by `notice correct`. Append-only: "
+                                               "never edit or delete it.\n"))
+    except FileExistsError:  # the same record made twice in one instant: refuse, never overwrite
+        raise ToolkitError(f"{path} already exists", hint="run `notice history` to see the records") from None
+    return data["id"], path
+
+
+def rewrite_front_matter(path: Path, updates: dict[str, str]) -> None:
+    """Set top-level front-matter fields in place, keeping the author's formatting and body."""
+    text = path.read_text(encoding="utf-8")
+    end = re.compile(r"^---[ \t]*$", re.MULTILINE).search(text, text.index("\n") + 1)
+    assert end is not None  # the issue was read successfully before this is called
+    head, rest = text[: end.start()], text[end.start():]
+    for key, value in updates.items():
+        line = f"{key}: {value}"
+        pattern = re.compile(rf"^{re.escape(key)}[ \t]*:.*$", re.MULTILINE)
+        head = pattern.sub(line, head, count=1) if pattern.search(head) else head.rstrip("\n") + f"\n{line}\n"
+    write_atomic(path, (head + rest).encode("utf-8"))
