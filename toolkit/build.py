@@ -18,8 +18,9 @@ from typing import Any
 from . import __version__
 from .config import Config
 from .errors import ToolkitError, did_you_mean
-from .labels import ambiguous_width, labels_for
+from .labels import labels_for
 from .output import BuildCache, remove_outputs, write_atomic
+from .publishing import IssueState, load_state, silent_edit, silent_edit_error
 from .source import Issue, read_issues
 
 OUTPUT_FILES = ("email.html", "email.txt", "web.html")
@@ -50,17 +51,19 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     report = BuildReport(out_dir)
     issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang,
                                         tz=config.tz)
-    wanted = select(issues, source_errors, list(slugs), config)
+    wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
     report.errors.extend(e for e in source_errors if not slugs or e.path.stem in set(slugs))
+    states, state_errors = load_states(config, issues)
+    report.errors.extend(e for slug, e in state_errors.items() if slug in wanted)
 
     from .templating import make_environment, templates_fingerprint
 
     env = make_environment(config.templates_dir)
     inputs = inputs_fingerprint(config, templates_fingerprint(env))
     cache = BuildCache.load(config.cache_dir)
-    keys = {issue.slug: issue_key(issue, config, inputs) for issue in wanted}
-    todo = [i for i in wanted if force or not cache.is_fresh(out_dir, i.slug, keys[i.slug])]
-    report.unchanged = [i.slug for i in wanted if i not in todo]
+    keys = {slug: state_key(state, inputs) for slug, state in states.items() if slug in wanted}
+    todo = [states[slug] for slug in keys if force or not cache.is_fresh(out_dir, slug, keys[slug])]
+    report.unchanged = sorted(set(keys) - {state.issue.slug for state in todo})
     if on_start:
         on_start(len(todo))
 
@@ -68,19 +71,38 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
         if isinstance(result, ToolkitError):
             report.errors.append(result)
             continue
+        written = [f"{slug}/{name}" for name in result]
         for name, data in result.items():
             write_atomic(out_dir / slug / name, data)
-        cache.record(out_dir, slug, keys[slug], [f"{slug}/{name}" for name in result])
+        remove_outputs(out_dir, sorted(set(cache.forget(out_dir, slug)) - set(written)))
+        cache.record(out_dir, slug, keys[slug], written)
         report.built.append(slug)
 
     if not slugs:
         report.removed = prune(cache, out_dir, {i.slug for i in issues} | {e.path.stem for e in source_errors})
     try:
-        write_atomic(out_dir / "index.html", render_index(issues, config, env).encode("utf-8"))
+        write_atomic(out_dir / "index.html", render_index(issues, states, config, env).encode("utf-8"))
     except ToolkitError as error:
         report.errors.append(error)
     cache.save()
     return report
+
+
+def load_states(config: Config, issues: list[Issue]) -> tuple[dict[str, IssueState], dict[str, ToolkitError]]:
+    """Each issue with its lock and records; a damaged record or a silent edit is its error."""
+    states: dict[str, IssueState] = {}
+    errors: dict[str, ToolkitError] = {}
+    for issue in issues:
+        try:
+            state = load_state(config, issue)
+            diff = silent_edit(state)
+            if diff:
+                raise silent_edit_error(state, diff)
+        except ToolkitError as error:
+            errors[issue.slug] = error
+            continue
+        states[issue.slug] = state
+    return states, errors
 
 
 def select(issues: list[Issue], errors: list[ToolkitError], slugs: list[str], config: Config) -> list[Issue]:
@@ -102,16 +124,10 @@ def inputs_fingerprint(config: Config, templates: str) -> str:
     return digest.hexdigest()
 
 
-def issue_key(issue: Issue, config: Config, inputs: str) -> str:
-    """The cache key of one issue: its file, its correction records and the shared inputs."""
-    digest = hashlib.sha256(f"{inputs}\0{issue.digest}\0".encode())
-    records = config.corrections_dir / issue.slug
-    if records.is_dir():
-        for record in sorted(records.iterdir()):
-            if record.is_file():
-                digest.update(f"{record.name}\0".encode())
-                digest.update(record.read_bytes())
-    return digest.hexdigest()
+def state_key(state: IssueState, inputs: str) -> str:
+    """The cache key of one issue: its file, its lock and records, and the shared inputs."""
+    parts = [inputs, state.issue.digest, state.lock.hash if state.lock else "", *(r.hash for r in state.records)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def prune(cache: BuildCache, out_dir: Path, present: set[str]) -> list[str]:
@@ -122,117 +138,53 @@ def prune(cache: BuildCache, out_dir: Path, present: set[str]) -> list[str]:
     return gone
 
 
-# --- rendering ------------------------------------------------------------------------------
+# --- rendering on every core -------------------------------------------------------------------
 
-def render_all(issues: list[Issue], config: Config, progress: Callable[[int], None] | None
+def render_all(states: list[IssueState], config: Config, progress: Callable[[int], None] | None
                ) -> Iterable[tuple[str, dict[str, bytes] | ToolkitError]]:
     """Render each issue, on every core when there are many; results keep the input order."""
-    workers = min(os.cpu_count() or 1, max(1, len(issues) // (PARALLEL_THRESHOLD // 2)))
-    if len(issues) < PARALLEL_THRESHOLD or workers < 2:
+    from .render import IssueRenderer
+
+    workers = min(os.cpu_count() or 1, max(1, len(states) // (PARALLEL_THRESHOLD // 2)))
+    if len(states) < PARALLEL_THRESHOLD or workers < 2:
         renderer = IssueRenderer(config)
-        for issue in issues:
-            yield issue.slug, renderer.render_safely(issue)
+        for state in states:
+            yield state.issue.slug, renderer.render_safely(state)
             if progress:
                 progress(1)
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(config,)) as pool:
-        chunk = max(1, len(issues) // (workers * 4))
-        for issue, result in zip(issues, pool.map(_render_in_worker, issues, chunksize=chunk)):
-            yield issue.slug, result
+        chunk = max(1, len(states) // (workers * 4))
+        for state, result in zip(states, pool.map(_render_in_worker, states, chunksize=chunk)):
+            yield state.issue.slug, result
             if progress:
                 progress(1)
 
 
-_worker_renderer: IssueRenderer | None = None
+_worker_renderer: Any = None
 
 
 def _init_worker(config: Config) -> None:
+    """Each worker process builds its renderer once: templates loaded, theme parsed once."""
+    from .render import IssueRenderer
+
     global _worker_renderer
     _worker_renderer = IssueRenderer(config)
 
 
-def _render_in_worker(issue: Issue) -> dict[str, bytes] | ToolkitError:
-    assert _worker_renderer is not None
-    return _worker_renderer.render_safely(issue)
+def _render_in_worker(state: IssueState) -> dict[str, bytes] | ToolkitError:
+    return _worker_renderer.render_safely(state)
 
 
-class IssueRenderer:
-    """Renders issues for one publication; holds what is shared: templates and settings."""
-
-    def __init__(self, config: Config) -> None:
-        from .templating import make_environment
-
-        self.config = config
-        self.env = make_environment(config.templates_dir)
-
-    def render_safely(self, issue: Issue) -> dict[str, bytes] | ToolkitError:
-        try:
-            return self.render(issue)
-        except ToolkitError as error:
-            return error
-
-    def render(self, issue: Issue) -> dict[str, bytes]:
-        """email.html, email.txt and web.html for one issue, as bytes."""
-        from .inline import inline_css
-        from .markup import render_markdown
-        from .plaintext import html_to_text
-        from .templating import render_template
-
-        config = self.config
-        fragment = render_markdown(issue.body, base_url=config.publication.base_url)
-        context = issue_context(issue, config)
-        context["content"] = _markup(fragment)
-        email = inline_css(render_template(self.env, "email.html", context),
-                           engine=config.build.inliner)
-        web = render_template(self.env, "web.html", context)
-        text = html_to_text(fragment, width=config.build.text_width,
-                            ambiguous_width=context["ambiguous_width"])
-        plain = render_template(self.env, "email.txt", {**context, "text": text})
-        return {
-            "email.html": email.encode("utf-8"),
-            "email.txt": tidy_text(plain).encode("utf-8"),
-            "web.html": web.encode("utf-8"),
-        }
-
-
-def issue_context(issue: Issue, config: Config) -> dict[str, Any]:
-    """What every template receives for one issue."""
-    base = config.publication.base_url
-    return {
-        "publication": config.publication,
-        "issue": issue,
-        "subject": issue.title,
-        "lang": issue.lang,
-        "t": labels_for(issue.lang),
-        "web_url": f"{base.rstrip('/')}/{issue.slug}/web.html" if base else "",
-        "width": config.build.text_width,
-        "ambiguous_width": ambiguous_width(issue.lang),
-    }
-
-
-def render_index(issues: list[Issue], config: Config, env: Any) -> str:
-    """The archive page: every issue, newest first, drafts marked."""
+def render_index(issues: list[Issue], states: dict[str, IssueState], config: Config, env: Any) -> str:
+    """The archive page: every issue, newest first, drafts marked, corrected titles marked."""
+    from .render import subject_of
     from .templating import render_template
 
     ordered = sorted(issues, key=lambda i: (i.date, i.slug), reverse=True)
-    entries = [{"issue": i, "subject": i.title, "href": f"{i.slug}/web.html", "t": labels_for(i.lang)}
+    entries = [{"issue": i, "href": f"{i.slug}/web.html", "t": labels_for(i.lang),
+                "subject": subject_of(states[i.slug], config) if i.slug in states else i.title}
                for i in ordered]
     lang = config.publication.lang
     return render_template(env, "index.html", {
         "publication": config.publication, "entries": entries, "lang": lang, "t": labels_for(lang)})
-
-
-def tidy_text(text: str) -> str:
-    """Trailing spaces off, at most one blank line in a row, one newline at the end."""
-    lines = [line.rstrip() for line in text.splitlines()]
-    tidy: list[str] = []
-    for line in lines:
-        if line or (tidy and tidy[-1]):
-            tidy.append(line)
-    return "\n".join(tidy).strip("\n") + "\n"
-
-
-def _markup(html: str) -> Any:
-    from markupsafe import Markup
-
-    return Markup(html)
