@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import os
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -8,6 +8,7 @@ import pytest
 from conftest import make_publication, write_issue
 from toolkit.build import OUTPUT_FILES, build
 from toolkit.config import load_config
+from toolkit.publishing import correct, publish
 
 
 def outputs(root: Path, out: str = "build") -> dict[str, bytes]:
@@ -101,8 +102,10 @@ def test_shared_inputs_invalidate_the_cache(publication, change):
         text = (publication / "notice.toml").read_text(encoding="utf-8")
         (publication / "notice.toml").write_text(text.replace("Test Letter", "Renamed"), encoding="utf-8")
     elif change == "correction":
-        (publication / "corrections" / "hello").mkdir(parents=True)
-        (publication / "corrections" / "hello" / "r.yml").write_text("x: 1\n", encoding="utf-8")
+        publish(config, "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc))
+        assert build(config).built == ["hello"]  # publishing changes the file (status) and adds the lock
+        correct(config, "hello", kind="addendum", note="More.", replaces=[], pending=False, resolves=None,
+                date=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc))
     else:
         (publication / "build" / "hello" / "email.txt").unlink()
     assert build(load_config(publication)).built == ["hello"]

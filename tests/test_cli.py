@@ -113,9 +113,9 @@ def test_new_bad_input(run, publication, args, message):
 
 
 def test_list_shows_issues_newest_first(run, publication):
-    write_issue(publication, "older", title="古い号", date="2020-01-01", status="published")
-    (publication / "corrections" / "older").mkdir()
-    (publication / "corrections" / "older" / "20200102T000000-abc.yml").write_text("x: 1\n", encoding="utf-8")
+    write_issue(publication, "older", title="古い号", date="2020-01-01")
+    assert run("-C", str(publication), "publish", "older", "--date", "2020-01-01 09:00").exit_code == 0
+    assert run("-C", str(publication), "correct", "older", "--kind", "update", "--note", "Later.").exit_code == 0
     result = run("-C", str(publication), "list")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
