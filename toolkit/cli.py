@@ -8,6 +8,7 @@ modules are imported inside the commands so that ``notice --help`` stays instant
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import sys
 from dataclasses import dataclass, field
@@ -63,6 +64,21 @@ class NoticeGroup(click.Group):
             ctx.exit(1)
 
 
+def pass_state(func: Any) -> Any:
+    """Pass the State to a command, and accept -q/-v after its name too (`notice build -q`)."""
+    @functools.wraps(func)
+    def command(*args: Any, command_quiet: bool = False, command_verbose: bool = False, **kwargs: Any) -> Any:
+        state = click.get_current_context().ensure_object(State)
+        if command_quiet:
+            state.verbosity = -1
+        elif command_verbose:
+            state.verbosity = 1
+        return func(state, *args, **kwargs)
+
+    command = click.option("-v", "--verbose", "command_verbose", is_flag=True, help="Print more.")(command)
+    return click.option("-q", "--quiet", "command_quiet", is_flag=True, help="Print errors only.")(command)
+
+
 def report_error(state: State, error: ToolkitError) -> None:
     errors = error.errors if isinstance(error, BuildError) else [error]
     for one in errors:
@@ -96,7 +112,7 @@ def cli(ctx: click.Context, project: Path | None, quiet: bool, verbose: bool) ->
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", help="The publication's name (default: the folder's name).")
 @click.option("--lang", default="en", show_default=True, help="Language of the issues, such as en or ja.")
-@click.pass_obj
+@pass_state
 def init(state: State, directory: Path | None, name: str | None, lang: str) -> None:
     """Start a new publication in DIRECTORY (default: the current folder).
 
@@ -121,7 +137,7 @@ def init(state: State, directory: Path | None, name: str | None, lang: str) -> N
 @click.argument("title")
 @click.option("--slug", help="File name for the issue (a-z, 0-9, '-'); derived from the title if omitted.")
 @click.option("--date", "date_text", metavar="DATE", help="Issue date, YYYY-MM-DD (default: today).")
-@click.pass_obj
+@pass_state
 def new(state: State, title: str, slug: str | None, date_text: str | None) -> None:
     """Write a new draft issue titled TITLE into issues/.
 
@@ -145,7 +161,7 @@ def new(state: State, title: str, slug: str | None, date_text: str | None) -> No
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: [build] out in notice.toml).")
 @click.option("--force", is_flag=True, help="Rebuild every issue, even unchanged ones.")
-@click.pass_obj
+@pass_state
 def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool) -> None:
     """Build email.html, email.txt and web.html for each issue, and the index.
 
@@ -187,7 +203,7 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool) -
 
 
 @cli.command(name="list")
-@click.pass_obj
+@pass_state
 def list_issues(state: State) -> None:
     """List every issue: slug, date, status, title and number of corrections.
 
@@ -218,7 +234,7 @@ def list_issues(state: State) -> None:
 @click.argument("slug")
 @click.option("--date", "date_text", metavar="DATE",
               help="When it was sent: 2018-07-13 or '2018-07-13 10:00' (default: now).")
-@click.pass_obj
+@pass_state
 def publish(state: State, slug: str, date_text: str | None) -> None:
     """Mark issue SLUG published and lock what readers received.
 
@@ -252,7 +268,7 @@ def publish(state: State, slug: str, date_text: str | None) -> None:
 @click.option("--date", "date_text", metavar="DATE", help="When the correction was made (default: now).")
 @click.option("--pending", is_flag=True, help="The note awaits something, such as an answer from the vendor.")
 @click.option("--resolves", metavar="ID", help="This record resolves the pending record ID.")
-@click.pass_obj
+@pass_state
 def correct(state: State, slug: str, kind: str, originals: tuple[str, ...], corrections: tuple[str, ...],
             note: str | None, note_file: Path | None, date_text: str | None, pending: bool,
             resolves: str | None) -> None:
@@ -328,7 +344,7 @@ def _when(date_text: str | None, config: Any) -> dt.datetime:
 
 @cli.command()
 @click.argument("slug")
-@click.pass_obj
+@pass_state
 def history(state: State, slug: str) -> None:
     """Show the timeline of issue SLUG: published, then every correction record.
 
@@ -367,19 +383,25 @@ def history(state: State, slug: str) -> None:
 
 
 def _summary(record: Any, limit: int = 48) -> str:
-    """The first line of the note, or the first replaced passage, shortened."""
+    """The first line of the note, or the first replaced passage, cut to *limit* columns."""
+    from .wrapping import display_width
+
     text = record.note.strip().splitlines()[0] if record.note.strip() else ""
     if not text and record.replaces:
         text = f"{record.replaces[0].original} → {record.replaces[0].corrected}"
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if display_width(text) <= limit:
+        return text
+    while display_width(text + "…") > limit:
+        text = text[:-1]
+    return text + "…"
 
 
 @cli.command(name="check")
 @click.argument("slugs", nargs=-1, metavar="[SLUG]...")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How to print the findings.")
-@click.pass_obj
+@pass_state
 def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> None:
     """Check issues and their corrections; exit 1 on any error.
 
