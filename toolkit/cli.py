@@ -430,6 +430,91 @@ def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> N
         sys.exit(1)
 
 
+@cli.command()
+@click.option("--port", default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; anything but loopback exposes your drafts to the network.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in your web browser.")
+@pass_state
+def preview(state: State, port: int, host: str, open_browser: bool) -> None:
+    """Serve a live preview of every issue while you write.
+
+    Shows each issue's email (mobile, desktop and full width, light and dark), plain text,
+    web version, HTML source with its size against Gmail's clipping limit, and its
+    corrections. Saving an issue, a correction, a template or notice.toml rebuilds what
+    changed and reloads the page. Press Ctrl-C to stop.
+
+    \b
+    Example:
+      notice preview --open
+      notice preview --port 8001
+    """
+    import time
+    import webbrowser
+
+    from .config import find_root
+    from .preview import PreviewServer
+
+    root = find_root(state.project or Path.cwd())
+    server = PreviewServer(root, host=host, port=port)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(state.style(f"Warning: listening on {host}: anyone who can reach this machine can read "
+                               "your drafts.", fg="yellow"), err=True, color=state.color)
+    first = server.start()
+    state.echo(f"Preview of {state.path(root)} at {server.url} (build: {first.seconds * 1000:.0f} ms"
+               f"{', ' + _count([''] * len(first.errors), 'error') if first.errors else ''}). Ctrl-C stops it.")
+    for error in first.errors:
+        report_error(state, error)
+    if open_browser:
+        webbrowser.open(server.url)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    state.echo("Stopped.")
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--width", "widths", default="375,600", show_default=True, help="Widths in CSS pixels, comma-separated.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the PNG files (default: snapshots/ in the publication).")
+@click.option("--browser", metavar="PATH", help="Chromium or Chrome to use (default: found on PATH).")
+@pass_state
+def snapshot(state: State, slug: str, widths: str, out: Path | None, browser: str | None) -> None:
+    """Save PNG screenshots of issue SLUG's email at each width, by headless Chromium.
+
+    Builds the issue first, then writes SNAPSHOTS/SLUG-375.png and so on, full height,
+    for reviewing an issue or attaching to a review. Japanese needs a CJK font (Debian:
+    fonts-noto-cjk); without one every kanji is drawn as an empty box.
+
+    \b
+    Example:
+      notice snapshot 2018-07-13-line-privacy
+      notice snapshot pre-send-checklist --width 320,375,600 --out /tmp/shots
+    """
+    from .build import build as run_build
+    from .snapshot import find_browser, has_cjk_font, needs_cjk, parse_widths, take_snapshots
+
+    config = state.config()
+    sizes = parse_widths(widths)
+    executable = find_browser(browser)
+    report = run_build(config, slugs=[slug])
+    if report.errors:
+        raise BuildError(report.errors)
+    page = report.out_dir / slug / "email.html"
+    if needs_cjk(page.read_text(encoding="utf-8")) and has_cjk_font() is False:
+        click.echo(state.style("Warning: no Japanese font found (fc-list :lang=ja is empty): kanji will be "
+                               "empty boxes. Install one: sudo apt-get install fonts-noto-cjk", fg="yellow"),
+                   err=True, color=state.color)
+    folder = (out or config.root / "snapshots").resolve()
+    for path in take_snapshots(page, sizes, folder / slug, executable):
+        state.echo(f"Saved {state.path(path)}")
+
+
 def _count(items: list[str], noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 

@@ -18,6 +18,7 @@ GITIGNORE = """\
 # notice: build outputs and the build cache are made again by `notice build`
 /build/
 /.notice-cache/
+/snapshots/
 """
 
 CONFIG_TEMPLATE = """\

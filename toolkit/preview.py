@@ -1,0 +1,277 @@
+"""`notice preview`: a local server that builds, watches and shows every rendering.
+
+It builds into ``.notice-cache/preview`` (never the published output), rebuilds on every
+save through the ordinary incremental build (so only what changed is rendered again), and
+tells open pages over server-sent events. It serves its own assets and the files it built,
+nothing else: every other path is a 404, whatever ``..`` or encoding tricks it carries.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from .config import CONFIG_NAME, Config, load_config
+from .errors import ToolkitError
+
+UI_DIR = Path(__file__).parent / "ui"
+GMAIL_CLIP_BYTES = 102 * 1024
+WIDTHS = {"375": "375px", "600": "600px", "full": "100%"}
+ASSETS = {"preview.css": "text/css", "preview.js": "text/javascript"}
+BUILT_TYPES = {".html": "text/html", ".txt": "text/plain"}
+_SAFE_PART = re.compile(r"[a-z0-9][a-z0-9-]*(\.(html|txt))?")
+
+
+@dataclass
+class PreviewState:
+    """The last build: its number, its errors, and when it finished; shared by all threads."""
+
+    generation: int = 0
+    errors: list[ToolkitError] = field(default_factory=list)
+    config: Config | None = None
+    seconds: float = 0.0
+
+
+class Previewer:
+    """Builds the publication into the preview folder and remembers the outcome."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.out_dir = root / ".notice-cache" / "preview"
+        self.state = PreviewState()
+        self.changed = threading.Condition()
+        self._build_lock = threading.Lock()
+
+    def rebuild(self) -> PreviewState:
+        """Build what changed; wake every page waiting for news. Never raises a ToolkitError."""
+        from .build import build
+
+        with self._build_lock:
+            started = time.perf_counter()
+            config, errors = None, []
+            try:
+                config = load_config(self.root)
+                errors = build(config, out_dir=self.out_dir).errors
+            except ToolkitError as error:
+                errors = [error]
+            with self.changed:
+                self.state = PreviewState(self.state.generation + 1, errors, config or self.state.config,
+                                          time.perf_counter() - started)
+                self.changed.notify_all()
+            return self.state
+
+    def wait_for_change(self, generation: int, timeout: float) -> int:
+        with self.changed:
+            self.changed.wait_for(lambda: self.state.generation != generation, timeout=timeout)
+            return self.state.generation
+
+    def watch(self, stop: threading.Event) -> None:
+        """Rebuild after every change to issues, corrections, templates or notice.toml."""
+        import watchfiles
+
+        paths = [self.root / name for name in ("issues", "corrections", "templates", CONFIG_NAME)]
+
+        def relevant(change: Any, path: str) -> bool:
+            return ".notice-cache" not in Path(path).parts and not Path(path).name.startswith(".")
+
+        # A short step: editors save in one burst, and the goal is a reload within 100-200 ms.
+        for _ in watchfiles.watch(*[p for p in paths if p.exists()] or [self.root], watch_filter=relevant,
+                                  stop_event=stop, debounce=400, step=30, rust_timeout=200,
+                                  yield_on_timeout=False, raise_interrupt=False):
+            self.rebuild()
+
+    def errors_for(self, slug: str | None) -> tuple[list[ToolkitError], bool]:
+        """The errors to show on a page, and whether they make its outputs stale."""
+        state, stale = self.state, False
+        shown = []
+        for error in state.errors:
+            owner = self.owner(error)
+            if owner is None or owner == slug:
+                shown.append(error)
+                stale = True
+            elif slug is None:
+                shown.append(error)
+        return shown, stale
+
+    def owner(self, error: ToolkitError) -> str | None:
+        """The issue an error belongs to, or None when it spoils every issue (config, template)."""
+        if error.path is None:
+            return None
+        path = error.path.resolve()
+        for folder in (self.root / "issues", self.root / "corrections"):
+            folder = folder.resolve()
+            if folder in path.parents:
+                relative = path.relative_to(folder)
+                return relative.stem if len(relative.parts) == 1 else relative.parts[0]
+        return None
+
+    def built_file(self, parts: list[str]) -> Path | None:
+        """A file this preview built, from URL parts; None for anything else."""
+        if not parts or not all(_SAFE_PART.fullmatch(part) for part in parts):
+            return None
+        path = self.out_dir.joinpath(*parts)
+        base = self.out_dir.resolve()
+        try:
+            resolved = path.resolve(strict=True)
+        except (FileNotFoundError, RuntimeError, OSError):
+            return None
+        if base not in resolved.parents or not resolved.is_file() or resolved.suffix not in BUILT_TYPES:
+            return None
+        return resolved
+
+
+class PreviewHandler(BaseHTTPRequestHandler):
+    """Routes: /, /issue/SLUG, /built/SLUG/FILE, /events, /assets/NAME. Everything else 404."""
+
+    previewer: Previewer
+    server_version = "notice-preview"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
+        pass  # quiet: the terminal is for build errors, not for every request
+
+    def do_GET(self) -> None:  # noqa: N802 (stdlib's name)
+        url = urlsplit(self.path)
+        raw = url.path
+        # Decode once and refuse anything that could climb out: "..", "%2e%2e", "//", "\".
+        path = unquote(raw)
+        if ".." in path or "\\" in path or "//" in path or "\0" in path:
+            return self.not_found()
+        parts = [p for p in PurePosixPath(path).parts if p != "/"]
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        if not parts:
+            return self.page(None, query)
+        if parts[0] == "issue" and len(parts) == 2 and _SAFE_PART.fullmatch(parts[1]):
+            return self.page(parts[1], query)
+        if parts[0] == "built":
+            return self.built(parts[1:], query)
+        if parts == ["events"]:
+            return self.events(query)
+        if parts[0] == "assets" and len(parts) == 2 and parts[1] in ASSETS:
+            return self.send(HTTPStatus.OK, (UI_DIR / parts[1]).read_bytes(), ASSETS[parts[1]])
+        return self.not_found()
+
+    def not_found(self) -> None:
+        self.send(HTTPStatus.NOT_FOUND, b"404 not found\n", "text/plain")
+
+    def send(self, status: HTTPStatus, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def built(self, parts: list[str], query: dict[str, str]) -> None:
+        path = self.previewer.built_file(parts)
+        if path is None:
+            return self.not_found()
+        body = path.read_bytes()
+        if query.get("dark") == "1" and path.name == "email.html":
+            body = emulate_dark_mode(body)
+        # Built emails never run scripts here, whatever a template says.
+        self.send(HTTPStatus.OK, body, BUILT_TYPES[path.suffix],
+                  {"Content-Security-Policy": "script-src 'none'; object-src 'none'"})
+
+    def page(self, slug: str | None, query: dict[str, str]) -> None:
+        from .ui_pages import render_page
+
+        try:
+            body = render_page(self.previewer, slug, query)
+        except LookupError:
+            return self.not_found()
+        self.send(HTTPStatus.OK, body.encode("utf-8"), "text/html",
+                  {"Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                              "img-src * data:; frame-src 'self'"})
+
+    def events(self, query: dict[str, str]) -> None:
+        """Server-sent events: the build number now, then again after every build."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "keep-alive")
+        self.end_headers()
+        generation = self.previewer.state.generation
+        try:
+            self._event(generation)
+            while not getattr(self.server, "stopping", False):
+                new = self.previewer.wait_for_change(generation, timeout=10)
+                if new == generation:
+                    self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+                    continue
+                generation = new
+                self._event(generation)
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            pass
+        self.close_connection = True
+
+    def _event(self, generation: int) -> None:
+        state = self.previewer.state
+        data = json.dumps({"generation": generation, "errors": len(state.errors),
+                           "ms": round(state.seconds * 1000, 1)})
+        self.wfile.write(f"event: build\ndata: {data}\n\n".encode())
+        self.wfile.flush()
+
+
+def emulate_dark_mode(body: bytes) -> bytes:
+    """Show the email as a dark-mode client would: its prefers-color-scheme rules always on."""
+    text = body.decode("utf-8")
+    text = re.sub(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", "@media all", text)
+    return text.encode("utf-8")
+
+
+class PreviewServer:
+    """The HTTP server, the watcher and the first build, started and stopped together."""
+
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+        self.previewer = Previewer(root)
+        handler = type("Handler", (PreviewHandler,), {"previewer": self.previewer})
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), handler)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ToolkitError(f"port {port} on {host} is already in use",
+                                   hint=f"pick another one: notice preview --port {port + 1}") from None
+            raise ToolkitError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                               hint="check --host; 127.0.0.1 is the safe default") from None
+        self.httpd.daemon_threads = True
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host if ':' not in str(host) else f'[{host}]'}:{port}/"
+
+    def start(self) -> PreviewState:
+        """Build once, then serve and watch in background threads."""
+        first = self.previewer.rebuild()
+        for target in (self.httpd.serve_forever, lambda: self.previewer.watch(self.stop_event)):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return first
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.httpd.stopping = True  # type: ignore[attr-defined]
+        with self.previewer.changed:
+            self.previewer.changed.notify_all()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        for thread in self.threads:
+            thread.join(timeout=5)
+

@@ -1,0 +1,98 @@
+"""The preview's own pages, rendered on the server so they work without JavaScript.
+
+Every choice (issue, tab, width, dark mode) is in the URL, so a live reload keeps it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .preview import GMAIL_CLIP_BYTES, UI_DIR, WIDTHS, Previewer
+
+TABS = ("email", "text", "web", "source", "corrections")
+_env: jinja2.Environment | None = None
+
+
+def environment() -> jinja2.Environment:
+    global _env
+    if _env is None:
+        _env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(UI_DIR)), autoescape=True,
+                                  trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    return _env
+
+
+def render_page(previewer: Previewer, slug: str | None, query: dict[str, str]) -> str:
+    """The list of issues and, for *slug*, its renderings; LookupError for an unknown slug."""
+    from .build import load_states
+    from .render import subject_of
+    from .source import read_issues
+
+    state = previewer.state
+    config = state.config
+    issues, states, source_errors = [], {}, []
+    if config is not None:
+        issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
+        states, _ = load_states(config, issues)
+    issues = sorted(issues, key=lambda i: (i.date, i.slug), reverse=True)
+    broken = sorted(e.path.stem for e in source_errors if e.path)
+    if slug is not None and slug not in {i.slug for i in issues} | set(broken):
+        raise LookupError(slug)
+    errors, stale = previewer.errors_for(slug)
+    context: dict[str, Any] = {
+        "generation": state.generation,
+        "build_ms": round(state.seconds * 1000),
+        "errors": [{"where": e.location(), "message": e.message, "hint": e.hint or ""} for e in errors],
+        "stale": stale,
+        "publication": config.publication.name if config else "",
+        "entries": [{"slug": i.slug, "subject": subject_of(states[i.slug], config) if i.slug in states else i.title,
+                     "date": i.date.strftime("%Y-%m-%d"), "draft": i.is_draft} for i in issues],
+        "broken": broken,
+        "slug": slug,
+        "widths": list(WIDTHS),
+    }
+    if slug is not None and not stale and slug in states:
+        context.update(issue_view(previewer, states[slug], query))
+    return environment().get_template("preview.html").render(context)
+
+
+def issue_view(previewer: Previewer, state: Any, query: dict[str, str]) -> dict[str, Any]:
+    """What the issue page shows: the chosen tab's content and the controls' state."""
+    from .render import subject_of
+
+    slug = state.issue.slug
+    notices = [r for r in state.records if r.visible]
+    tabs = [*TABS, *(f"notice-{r.id}" for r in notices)]
+    tab = query.get("tab", "email") if query.get("tab", "email") in tabs else "email"
+    width = query.get("width", "600") if query.get("width") in WIDTHS else "600"
+    dark = query.get("dark") == "1"
+    out = previewer.out_dir / slug
+    email = _read(out / "email.html")
+    size = len(email.encode("utf-8"))
+    view: dict[str, Any] = {
+        "issue": state.issue, "subject": subject_of(state, previewer.state.config), "tab": tab, "tabs": tabs,
+        "width": width, "width_css": WIDTHS[width], "dark": dark,
+        "size": size, "size_kb": f"{size / 1024:.1f}", "clip_kb": GMAIL_CLIP_BYTES // 1024,
+        "size_percent": round(100 * size / GMAIL_CLIP_BYTES), "lock": state.lock,
+        "records": state.records, "notices": notices,
+        "resolved": {r.resolves: r.id for r in state.records if r.resolves},
+    }
+    if tab == "text":
+        view["text"] = _read(out / "email.txt")
+    elif tab == "source":
+        view["source"] = email
+    elif tab.startswith("notice-"):
+        record_id = tab.removeprefix("notice-")
+        view["notice_id"] = record_id
+        view["notice_text"] = _read(out / "corrections" / record_id / "email.txt")
+    return view
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+
