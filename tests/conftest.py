@@ -87,3 +87,33 @@ def run():
         return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False,
                                   env={"NO_COLOR": "1"})
     return invoke
+
+
+BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium on PATH. Locally a missing one skips browser tests; under CI it fails them."""
+    import os
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        reason = ("BROWSER TESTS NOT RUN: no `chromium` on PATH. Install it with "
+                  "`apt-get install chromium fonts-noto-cjk`.")
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return found
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (a start costs ~1.5 s); a new page per test."""
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=BROWSER_FLAGS)
+        yield launched
+        launched.close()

@@ -49,6 +49,7 @@ class Previewer:
         self.out_dir = root / ".notice-cache" / "preview"
         self.state = PreviewState()
         self.changed = threading.Condition()
+        self.watching = threading.Event()
         self._build_lock = threading.Lock()
 
     def rebuild(self) -> PreviewState:
@@ -78,16 +79,29 @@ class Previewer:
         """Rebuild after every change to issues, corrections, templates or notice.toml."""
         import watchfiles
 
-        paths = [self.root / name for name in ("issues", "corrections", "templates", CONFIG_NAME)]
+        root = self.root.resolve()
+        watched = {"issues", "corrections", "templates"}
 
         def relevant(change: Any, path: str) -> bool:
-            return ".notice-cache" not in Path(path).parts and not Path(path).name.startswith(".")
+            """Issues, records, templates and notice.toml; not editors' swap files or our cache."""
+            try:
+                parts = Path(path).resolve().relative_to(root).parts
+            except ValueError:  # outside the publication (a link pointing away): not ours
+                return False
+            if not parts or any(part.startswith(".") for part in parts) or parts[-1].endswith("~"):
+                return False
+            return parts == (CONFIG_NAME,) or parts[0] in watched
 
         # A short step: editors save in one burst, and the goal is a reload within 100-200 ms.
-        for _ in watchfiles.watch(*[p for p in paths if p.exists()] or [self.root], watch_filter=relevant,
-                                  stop_event=stop, debounce=400, step=30, rust_timeout=200,
-                                  yield_on_timeout=False, raise_interrupt=False):
-            self.rebuild()
+        # yield_on_timeout: the first empty yield says the watcher is live, so `start` can wait
+        # for it and no save made right after start-up is missed.
+        # The whole folder is watched, so a templates/ made after start-up is seen too.
+        for changes in watchfiles.watch(root, watch_filter=relevant,
+                                        stop_event=stop, debounce=400, step=30, rust_timeout=100,
+                                        yield_on_timeout=True, raise_interrupt=False):
+            self.watching.set()
+            if changes:
+                self.rebuild()
 
     def errors_for(self, slug: str | None) -> tuple[list[ToolkitError], bool]:
         """The errors to show on a page, and whether they make its outputs stale."""
@@ -263,6 +277,7 @@ class PreviewServer:
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
             self.threads.append(thread)
+        self.previewer.watching.wait(timeout=5)
         return first
 
     def stop(self) -> None:
@@ -270,7 +285,8 @@ class PreviewServer:
         self.httpd.stopping = True  # type: ignore[attr-defined]
         with self.previewer.changed:
             self.previewer.changed.notify_all()
-        self.httpd.shutdown()
+        if self.threads:  # shutdown() waits for serve_forever, which only runs once started
+            self.httpd.shutdown()
         self.httpd.server_close()
         for thread in self.threads:
             thread.join(timeout=5)

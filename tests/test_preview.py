@@ -1,0 +1,213 @@
+"""The preview server over HTTP, and in a real browser (Playwright driving Debian's Chromium)."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import make_publication, write_issue
+from toolkit.errors import ToolkitError
+from toolkit.preview import PreviewServer
+
+
+@pytest.fixture
+def server(tmp_path):
+    root = make_publication(tmp_path / "pub")
+    write_issue(root, "older", title="Older issue", date="2025-01-01", status="published",
+                body="## Old news\n\nOlder body.")
+    write_issue(root, "hello", title="Hello readers", date="2026-01-05",
+                body="First paragraph with a [link](https://example.com/).\n\n## Part two\n\nMore text.")
+    (root / "secret.txt").write_text("do not serve", encoding="utf-8")
+    running = PreviewServer(root, port=0)
+    running.start()
+    yield running
+    running.stop()
+
+
+def get(server: PreviewServer, path: str) -> tuple[int, str, dict[str, str]]:
+    host, port = server.httpd.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read().decode("utf-8", "replace")
+    headers = {k.lower(): v for k, v in response.getheaders()}
+    conn.close()
+    return response.status, body, headers
+
+
+def wait_until(condition, timeout: float = 10.0) -> float:
+    start = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - start > timeout:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+    return time.perf_counter() - start
+
+
+def test_binds_loopback_by_default(server):
+    assert server.httpd.server_address[0] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("path", [
+    "/../notice.toml", "/%2e%2e/notice.toml", "/%2E%2E/%2E%2E/etc/passwd", "/built/../../notice.toml",
+    "/built/%2e%2e/%2e%2e/notice.toml", "/built/..%2f..%2fnotice.toml", "//etc/passwd", "/etc/passwd",
+    "/built/hello/../../secret.txt", "/secret.txt", "/notice.toml", "/built/%2Fetc%2Fpasswd",
+    "/assets/../preview.py", "/assets/preview.html", "/built/hello/email.html%00", "/issue/../notice.toml",
+    "/built/hello", "/issue/nope",
+])
+def test_serves_nothing_but_its_own(server, path):
+    status, body, _ = get(server, path)
+    assert status == 404, (path, body[:200])
+    assert "do not serve" not in body and "[publication]" not in body
+
+
+def test_serves_what_it_built_with_charset_and_no_scripts(server):
+    status, body, headers = get(server, "/built/hello/email.html")
+    assert status == 200 and "Hello readers" in body
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert "script-src 'none'" in headers["content-security-policy"]
+    status, text, headers = get(server, "/built/hello/email.txt")
+    assert status == 200 and headers["content-type"] == "text/plain; charset=utf-8" and "[1] https://example.com/" in text
+
+
+def test_dark_mode_switches_the_themes_dark_rules_on(server):
+    _, light, _ = get(server, "/built/hello/email.html")
+    _, dark, _ = get(server, "/built/hello/email.html?dark=1")
+    assert "prefers-color-scheme: dark" in light.replace("(", " ").replace("  ", " ") or "prefers-color-scheme" in light
+    assert "prefers-color-scheme" not in dark and "@media all" in dark
+
+
+def test_index_is_server_rendered_newest_first(server):
+    status, body, _ = get(server, "/")
+    assert status == 200
+    assert body.index("Hello readers") < body.index("Older issue")
+    assert body.count('class="badge">draft') == 1
+
+
+def test_port_in_use_is_a_clear_error(server):
+    port = server.httpd.server_address[1]
+    with pytest.raises(ToolkitError) as info:
+        PreviewServer(server.previewer.root, port=port)
+    assert info.value.message == f"port {port} on 127.0.0.1 is already in use"
+    assert f"--port {port + 1}" in info.value.hint
+
+
+def test_events_announce_each_build(server):
+    host, port = server.httpd.server_address[:2]
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        stream = sock.makefile("rb")
+        lines = []
+        while b'"generation": 1' not in b"".join(lines):
+            lines.append(stream.readline())
+        write_issue(server.previewer.root, "hello", title="Hello again")
+        started = time.perf_counter()
+        while True:
+            line = stream.readline()
+            if line.startswith(b"data:") and b'"generation": 2' in line:
+                break
+        assert time.perf_counter() - started < 5
+
+
+def test_cli_preview_warns_off_loopback_and_stops_on_ctrl_c(run, publication, monkeypatch):
+    def interrupt(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("time.sleep", interrupt)  # the edge: the user's Ctrl-C
+    result = run("-C", str(publication), "preview", "--host", "0.0.0.0", "--port", "0")
+    assert result.exit_code == 0, result.output
+    assert "Warning: listening on 0.0.0.0" in result.stderr
+    assert "Stopped." in result.stdout
+
+
+# --- in a real browser --------------------------------------------------------------------------
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_issue_page_shows_the_email_and_switches_width_tab_and_dark(server, page):
+    page.goto(server.url + "issue/hello")
+    frame = page.frame_locator("#email-frame")
+    assert "Hello readers" in frame.locator("h1.issue-title").inner_text()
+    assert page.locator("#email-frame").get_attribute("sandbox") == "allow-popups allow-popups-to-escape-sandbox"
+    page.click("text=Mobile 375")
+    assert page.locator("#email-frame").evaluate("e => e.getBoundingClientRect().width") == 375
+    assert "width=375" in page.url
+    page.click("text=Dark mode")
+    body_colour = page.frame_locator("#email-frame").locator("table.container").evaluate(
+        "e => getComputedStyle(e).backgroundColor")
+    assert body_colour == "rgb(31, 41, 55)"  # the theme's dark container colour
+    page.click("a[data-tab=text]")
+    assert "[1] https://example.com/" in page.locator("#plain-text").inner_text()
+    assert "width=375" in page.url and "dark=1" in page.url  # choices survive in the URL
+    page.click("a[data-tab=source]")
+    assert "of Gmail's 102 KB clipping limit" in page.locator("#size").inner_text()
+    page.click("a[data-tab=web]")
+    assert "Hello readers" in page.frame_locator("#web-frame").locator("h1").inner_text()
+    page.click("a[data-tab=corrections]")
+    assert "draft: not published yet" in page.locator("#timeline").inner_text()
+
+
+def test_pages_work_without_javascript(server, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server.url)
+    titles = page.locator("#issue-list .title").all_inner_texts()
+    assert titles == ["Hello readers", "Older issue"]
+    page.click("text=Older issue")
+    page.click("a[data-tab=text]")
+    assert "Older body." in page.locator("#plain-text").inner_text()
+    context.close()
+
+
+def test_saving_reloads_the_page_and_errors_show_then_recover(server, page):
+    root = server.previewer.root
+    page.goto(server.url + "issue/hello?tab=email&width=375")
+    page.wait_for_function("() => document.body.dataset.generation === '1'")
+    time.sleep(0.2)  # let the page's EventSource connect
+    write_issue(root, "hello", title="Edited title", date="2026-01-05")
+    page.wait_for_selector("#subject:has-text('Edited title')", timeout=10000)
+    assert "Edited title" in page.frame_locator("#email-frame").locator("h1.issue-title").inner_text()
+    assert "width=375" in page.url
+
+    (root / "issues" / "hello.md").write_text("---\ntitle: Broken\ndate: 2026-13-45\n---\nBody\n", encoding="utf-8")
+    page.wait_for_selector("#errors", timeout=10000)
+    error = page.locator("#errors").inner_text()
+    assert "issues/hello.md:3" in error and "is not a real date" in error and "hint:" in error
+    assert page.locator("#email-frame").count() == 0  # no stale email beside the error
+
+    write_issue(root, "hello", title="Fixed title", date="2026-01-05")
+    page.wait_for_selector("#subject:has-text('Fixed title')", timeout=10000)
+    assert page.locator("#errors").count() == 0
+
+
+def test_template_error_shows_file_and_line(server, page):
+    root = server.previewer.root
+    page.goto(server.url + "issue/hello")
+    time.sleep(0.2)
+    (root / "templates").mkdir()
+    (root / "templates" / "web.html").write_text("<p>\n{% if %}\n", encoding="utf-8")
+    page.wait_for_selector("#errors", timeout=10000)
+    assert "templates/web.html:2" in page.locator("#errors").inner_text()
+
+
+def test_scripts_in_an_email_do_not_run(server, page):
+    root = server.previewer.root
+    (root / "templates").mkdir()
+    theme = Path(__import__("toolkit.templating", fromlist=["theme_dir"]).theme_dir())
+    email = (theme / "email.html").read_text(encoding="utf-8")
+    (root / "templates" / "email.html").write_text(
+        email.replace("</body>", "<script>document.body.dataset.ran = 'yes'</script></body>"), encoding="utf-8")
+    server.previewer.rebuild()
+    page.goto(server.url + "issue/hello")
+    ran = page.frame_locator("#email-frame").locator("body").evaluate("b => b.dataset.ran || 'no'")
+    assert ran == "no"
