@@ -93,21 +93,19 @@ def check_git_records(config: Config, wanted: set[str]) -> list[Finding]:
 
     The hash chain cannot see the newest record vanish; git can, when the folder is tracked.
     """
-    folder = config.corrections_dir
-    if not folder.is_dir():
-        return []
     findings = []
     for option, what in (("--deleted", "deleted"), ("--modified", "changed")):
         try:
-            listed = subprocess.run(["git", "ls-files", option, "-z", "--", "."], cwd=folder,
+            # From the root, so that a whole corrections/ folder deleted is seen too.
+            listed = subprocess.run(["git", "ls-files", option, "-z", "--", "corrections"], cwd=config.root,
                                     capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             return []  # no git: the hash chain is the only guard
         if listed.returncode != 0:
             return []  # not a git work tree
         for name in filter(None, listed.stdout.split("\0")):
-            path = folder / name
-            slug = Path(name).parts[0]
+            path = config.root / name
+            slug = Path(name).parts[1] if len(Path(name).parts) > 1 else ""
             if (wanted and slug not in wanted) or (what == "changed" and not path.exists()):
                 continue
             kind = "publication lock" if path.name == LOCK_NAME else "correction record"

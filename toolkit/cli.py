@@ -294,9 +294,10 @@ def correct(state: State, slug: str, kind: str, originals: tuple[str, ...], corr
     if len(originals) != len(corrections):
         raise ToolkitError(f"{len(originals)} --replaces but {len(corrections)} --with: give them in pairs",
                            hint='--replaces "wrong text" --with "right text", once per passage')
-    text = _read_note(note, note_file, kind)
+    if note is not None and note_file is not None:
+        raise ToolkitError("give --note or --note-file, not both")
     record_id, path = run_correct(
-        config, slug, kind=kind, note=text, pending=pending, resolves=resolves,
+        config, slug, kind=kind, note=lambda: _read_note(note, note_file, kind), pending=pending, resolves=resolves,
         replaces=[Replacement(a, b) for a, b in zip(originals, corrections)], date=_when(date_text, config))
     state.echo(f"Recorded {kind} {state.style(record_id, bold=True)} in {state.path(path)}")
 
@@ -306,8 +307,6 @@ _SCISSORS = "# ------------------------ >8 ------------------------"
 
 def _read_note(note: str | None, note_file: Path | None, kind: str) -> str:
     """The note from --note, --note-file or $EDITOR (not for a minor fix, which readers never see)."""
-    if note is not None and note_file is not None:
-        raise ToolkitError("give --note or --note-file, not both")
     if note is not None:
         return note
     if note_file is not None:

@@ -119,7 +119,7 @@ def find_passage(text: str, replacement: Replacement, locate: Any = None) -> int
     *locate* turns an offset into ``(path, line)`` so the error can point into the file.
     """
     passage = replacement.original
-    where = locate or (lambda offset: (None, text.count("\n", 0, offset) + 1))
+    where = (lambda offset: locate(offset, text)) if locate else (lambda offset: (None, text.count("\n", 0, offset) + 1))
     if not passage.strip():
         raise PassageError("the text to replace is empty", hint="give the exact wrong passage with --replaces")
     for label, value in (("text to replace", passage), ("corrected text", replacement.corrected)):
@@ -133,7 +133,7 @@ def find_passage(text: str, replacement: Replacement, locate: Any = None) -> int
                            line=line, hint=f"the closest line is {line}; copy the passage exactly "
                                            "as it stands in the issue (including punctuation)")
     if len(starts) > 1:
-        lines = ", ".join(str(where(s)[1]) for s in starts)
+        lines = ", ".join(dict.fromkeys(str(where(s)[1]) for s in starts))
         path, line = where(starts[0])
         raise PassageError(f"the text to replace occurs {len(starts)} times (lines {lines}): {_excerpt(passage)}",
                            path=path, line=line, hint="make --replaces longer so that it matches one passage only")

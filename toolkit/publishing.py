@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
 from .corrections import corrected_body
 from .errors import SourceError, ToolkitError, did_you_mean
-from .records import (KINDS, Lock, Record, Replacement, append_record, chain_problems, locked_content,
+from .records import (KINDS, LOCK_NAME, Lock, Record, Replacement, append_record, chain_problems, locked_content,
                       read_lock, read_records, rewrite_front_matter, write_lock)
 from .source import Issue, read_issue
 
@@ -43,6 +44,10 @@ def load_state(config: Config, issue: Issue) -> IssueState:
     """The issue's lock and records; SourceError when a record or the chain is damaged."""
     lock = read_lock(config.corrections_dir, issue.slug)
     records = read_records(config.corrections_dir, issue.slug, config.tz)
+    if lock is None and records:
+        raise SourceError("the publication lock is missing, but correction records follow it",
+                          path=config.corrections_dir / issue.slug / LOCK_NAME,
+                          hint="the lock records what readers received: restore it from version control")
     problems = chain_problems(lock, records)
     if problems:
         raise problems[0]
@@ -96,9 +101,13 @@ def publish(config: Config, slug: str, when: dt.datetime) -> tuple[Issue, Path]:
     return issue, write_lock(config.corrections_dir, issue, issue.published or when)
 
 
-def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement], note: str,
+def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement], note: str | Callable[[], str],
             date: dt.datetime, pending: bool, resolves: str | None) -> tuple[str, Path]:
-    """Append one correction record to *slug*; nothing is written unless all of it is valid."""
+    """Append one correction record to *slug*; nothing is written unless all of it is valid.
+
+    *note* may be a function (the CLI's $EDITOR): it is asked only once everything else is
+    known to be valid, so nobody writes a note for a record that is then refused.
+    """
     if kind not in KINDS:
         raise ToolkitError(f"unknown kind '{kind}'{did_you_mean(kind, KINDS)}", hint=f"kinds: {', '.join(KINDS)}")
     issue = load_issue(config, slug)
@@ -114,9 +123,6 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
         raise silent_edit_error(state, diff)
     if kind == "minor" and not replaces:
         raise ToolkitError("a minor fix needs --replaces and --with", hint='e.g. --replaces "teh" --with "the"')
-    if kind not in ("minor",) and not replaces and not note.strip():
-        raise ToolkitError("a record needs a note, --replaces/--with pairs, or both",
-                           hint="say what was wrong and what is right: --note \"...\"")
     if resolves is not None:
         target = next((r for r in state.records if r.id == resolves), None)
         if target is None:
@@ -131,15 +137,20 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
     body = corrected_body(issue.body, state.records)
     for replacement in replaces:
         body.replace(replacement, visible=kind != "minor", date=date, locate=_locator(issue))
+    text = (note() if callable(note) else note).strip()
+    if kind != "minor" and not replaces and not text:
+        raise ToolkitError("a record needs a note, --replaces/--with pairs, or both",
+                           hint="say what was wrong and what is right: --note \"...\"")
     previous = state.records[-1].hash if state.records else state.lock.hash
-    return append_record(config.corrections_dir, slug, kind=kind, date=date, note=note.strip(), pending=pending,
-                         resolves=resolves, replaces=replaces, previous=previous)
+    # Dates are kept in the publication's time zone, so errata show the readers' calendar day.
+    return append_record(config.corrections_dir, slug, kind=kind, date=date.astimezone(config.tz), note=text,
+                         pending=pending, resolves=resolves, replaces=replaces, previous=previous)
 
 
 def _locator(issue: Issue):
     """Offsets in the current body to (file, line) in the issue file, for error messages."""
     def locate(offset: int, text: str | None = None) -> tuple[Path, int]:
-        return issue.path, issue.body_line + issue.body.count("\n", 0, offset)
+        return issue.path, issue.body_line + (issue.body if text is None else text).count("\n", 0, offset)
     return locate
 
 

@@ -95,6 +95,11 @@ def locked_content(issue: Issue) -> dict[str, Any]:
     return {"fields": fields, "body": issue.body}
 
 
+def _lock_content(slug: str, published: str, fields: dict[str, Any], body: str) -> dict[str, Any]:
+    """What a lock's hash covers: everything in it."""
+    return {"slug": slug, "published": published, "fields": fields, "body": body}
+
+
 def _record_content(data: dict[str, Any]) -> dict[str, Any]:
     return {key: data.get(key) for key in RECORD_KEYS if key not in ("id", "hash")}
 
@@ -112,7 +117,7 @@ def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
     except (KeyError, TypeError, ValueError) as exc:
         raise SourceError(f"the publication lock is damaged ({exc})", path=path, line=1,
                           hint="restore it from version control: `git checkout -- " f"{path.name}`") from None
-    if canonical_hash({"fields": lock.fields, "body": lock.body}) != lock.hash:
+    if canonical_hash(_lock_content(lock.slug, lock.published.isoformat(), lock.fields, lock.body)) != lock.hash:
         raise SourceError("the publication lock was edited: its hash no longer matches its text",
                           path=path, line=lines.get("hash", 1),
                           hint="the lock records what readers received; restore it from version control")
@@ -230,8 +235,8 @@ def dump_yaml(data: dict[str, Any], comment: str) -> bytes:
 def write_lock(corrections_dir: Path, issue: Issue, published: dt.datetime) -> Path:
     """Record what readers received; never replaces an existing lock."""
     content = locked_content(issue)
-    data = {"slug": issue.slug, "published": published.isoformat(), **content,
-            "hash": canonical_hash(content)}
+    data = {"slug": issue.slug, "published": published.isoformat(), **content}
+    data["hash"] = canonical_hash(_lock_content(issue.slug, data["published"], content["fields"], content["body"]))
     path = records_dir(corrections_dir, issue.slug) / LOCK_NAME
     try:
         create_exclusive(path, dump_yaml(data, "# What readers received when this issue was published.\n"
