@@ -81,6 +81,21 @@ def sample_publication(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def seed_publication(tmp_path: Path) -> Path:
+    """The sample publication as it was before notice knew of the LINE issue: the issue marked
+    published by hand, no lock and no correction records yet (the seed case's starting point)."""
+    root = tmp_path / "seed"
+    root.mkdir()
+    shutil.copy(REPO / "notice.toml", root / "notice.toml")
+    shutil.copytree(REPO / "issues", root / "issues")
+    (root / "corrections").mkdir()
+    issue = root / "issues" / "2018-07-13-line-privacy.md"
+    lines = issue.read_text(encoding="utf-8").splitlines(keepends=True)
+    issue.write_text("".join(line for line in lines if not line.startswith("published:")), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
 def run():
     """Run `notice ARGS...` in-process; returns click's Result (stdout and stderr apart)."""
     def invoke(*args: str, input: str | None = None) -> Result:

@@ -69,11 +69,11 @@ def test_publish_sets_status_and_published_time_in_the_publications_time_zone(pu
     assert lock["body"] == "\n" + BODY + "\n"
 
 
-def test_publish_without_a_date_is_now_in_the_publications_time_zone(sample_publication, run):
+def test_publish_without_a_date_is_now_in_the_publications_time_zone(seed_publication, run):
     slug = "2018-07-13-line-privacy"
-    result = run("-C", str(sample_publication), "publish", slug)
+    result = run("-C", str(seed_publication), "publish", slug)
     assert result.exit_code == 0, result.output
-    text = (sample_publication / "issues" / f"{slug}.md").read_text(encoding="utf-8")
+    text = (seed_publication / "issues" / f"{slug}.md").read_text(encoding="utf-8")
     stamp = re.search(r"^published: (\S+)$", text, re.MULTILINE).group(1)
     assert stamp.endswith("+09:00")
     assert abs(dt.datetime.fromisoformat(stamp) - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=2)
@@ -409,8 +409,8 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def test_the_line_privacy_issue_end_to_end(sample_publication, run, monkeypatch):
-    root = sample_publication
+def test_the_line_privacy_issue_end_to_end(seed_publication, run, monkeypatch):
+    root = seed_publication
     monkeypatch.chdir(root)
     site = root / "site" / SLUG
 
@@ -518,11 +518,11 @@ def test_the_line_privacy_issue_end_to_end(sample_publication, run, monkeypatch)
     assert f"{SLUG}  2018-07-13  published  4     {TITLE}\n" in run("list").stdout
 
 
-def test_the_line_privacy_issue_refuses_bad_corrections(sample_publication, run, monkeypatch):
-    monkeypatch.chdir(sample_publication)
+def test_the_line_privacy_issue_refuses_bad_corrections(seed_publication, run, monkeypatch):
+    monkeypatch.chdir(seed_publication)
     assert run("publish", SLUG, "--date", "2018-07-13 10:00").exit_code == 0
-    issue = sample_publication / "issues" / f"{SLUG}.md"
-    before = snapshot(sample_publication)
+    issue = seed_publication / "issues" / f"{SLUG}.md"
+    before = snapshot(seed_publication)
     typo = run("correct", SLUG, "--kind", "correction", "--replaces", WRONG.replace("別の", "べつの"),
                "--with", RIGHT, "--note", NOTE)
     line = line_in(issue, WRONG)
@@ -538,4 +538,4 @@ def test_the_line_privacy_issue_refuses_bad_corrections(sample_publication, run,
     two = run("correct", SLUG, "--kind", "correction", "--replaces",
               "だと思います。\n\nLINE@は公式アカウント", "--with", "x", "--note", NOTE)
     assert two.exit_code == 1 and "the text to replace spans more than one paragraph" in two.stderr
-    assert snapshot(sample_publication) == before
+    assert snapshot(seed_publication) == before
