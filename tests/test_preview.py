@@ -178,6 +178,7 @@ def test_saving_reloads_the_page_and_errors_show_then_recover(server, page):
     page.wait_for_selector("#subject:has-text('Edited title')", timeout=10000)
     assert "Edited title" in page.frame_locator("#email-frame").locator("h1.issue-title").inner_text()
     assert "width=375" in page.url
+    assert page.evaluate("() => document.body.dataset.updatedAt") is not None  # swapped in place, no reload
 
     (root / "issues" / "hello.md").write_text("---\ntitle: Broken\ndate: 2026-13-45\n---\nBody\n", encoding="utf-8")
     page.wait_for_selector("#errors", timeout=10000)

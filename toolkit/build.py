@@ -37,6 +37,9 @@ class BuildReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     errors: list[ToolkitError] = field(default_factory=list)
+    #: Every issue read, and those whose records and lock were sound: the preview shows them.
+    issues: list[Issue] = field(default_factory=list)
+    states: dict[str, IssueState] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -45,8 +48,12 @@ class BuildReport:
 
 def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = None,
           force: bool = False, progress: Callable[[int], None] | None = None,
-          on_start: Callable[[int], None] | None = None) -> BuildReport:
-    """Build the publication (or only *slugs*) into *out_dir*; never raises for one bad issue."""
+          on_start: Callable[[int], None] | None = None, env: Any = None) -> BuildReport:
+    """Build the publication (or only *slugs*) into *out_dir*; never raises for one bad issue.
+
+    *env*, a Jinja environment from `templating.make_environment`, lets a long-running caller
+    (the preview) keep its compiled templates from one build to the next.
+    """
     out_dir = (out_dir or config.out_dir).resolve()
     report = BuildReport(out_dir)
     issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang,
@@ -58,7 +65,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
 
     from .templating import make_environment, templates_fingerprint
 
-    env = make_environment(config.templates_dir)
+    env = env or make_environment(config.templates_dir)
     inputs = inputs_fingerprint(config, templates_fingerprint(env))
     cache = BuildCache.load(config.cache_dir)
     keys = {slug: state_key(state, inputs) for slug, state in states.items() if slug in wanted}
@@ -67,7 +74,8 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     if on_start:
         on_start(len(todo))
 
-    for slug, result in render_all(todo, config, progress):
+    report.issues, report.states = issues, states
+    for slug, result in render_all(todo, config, progress, env):
         if isinstance(result, ToolkitError):
             report.errors.append(result)
             continue
@@ -140,14 +148,14 @@ def prune(cache: BuildCache, out_dir: Path, present: set[str]) -> list[str]:
 
 # --- rendering on every core -------------------------------------------------------------------
 
-def render_all(states: list[IssueState], config: Config, progress: Callable[[int], None] | None
-               ) -> Iterable[tuple[str, dict[str, bytes] | ToolkitError]]:
+def render_all(states: list[IssueState], config: Config, progress: Callable[[int], None] | None,
+               env: Any = None) -> Iterable[tuple[str, dict[str, bytes] | ToolkitError]]:
     """Render each issue, on every core when there are many; results keep the input order."""
     from .render import IssueRenderer
 
     workers = min(os.cpu_count() or 1, max(1, len(states) // (PARALLEL_THRESHOLD // 2)))
     if len(states) < PARALLEL_THRESHOLD or workers < 2:
-        renderer = IssueRenderer(config)
+        renderer = IssueRenderer(config, env)
         for state in states:
             yield state.issue.slug, renderer.render_safely(state)
             if progress:

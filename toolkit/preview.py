@@ -39,6 +39,7 @@ class PreviewState:
     errors: list[ToolkitError] = field(default_factory=list)
     config: Config | None = None
     seconds: float = 0.0
+    report: Any = None  # the last BuildReport: its issues and states feed the pages
 
 
 class Previewer:
@@ -51,6 +52,7 @@ class Previewer:
         self.changed = threading.Condition()
         self.watching = threading.Event()
         self._build_lock = threading.Lock()
+        self._env: tuple[bool, Any] | None = None
 
     def rebuild(self) -> PreviewState:
         """Build what changed; wake every page waiting for news. Never raises a ToolkitError."""
@@ -58,17 +60,28 @@ class Previewer:
 
         with self._build_lock:
             started = time.perf_counter()
-            config, errors = None, []
+            config, errors, report = None, [], None
             try:
                 config = load_config(self.root)
-                errors = build(config, out_dir=self.out_dir).errors
+                report = build(config, out_dir=self.out_dir, env=self.environment(config))
+                errors = report.errors
             except ToolkitError as error:
                 errors = [error]
             with self.changed:
                 self.state = PreviewState(self.state.generation + 1, errors, config or self.state.config,
-                                          time.perf_counter() - started)
+                                          time.perf_counter() - started, report or self.state.report)
                 self.changed.notify_all()
             return self.state
+
+    def environment(self, config: Config) -> Any:
+        """One Jinja environment across builds, so templates compile once (Jinja reloads a
+        template whose file changed); made anew when templates/ appears or goes."""
+        from .templating import make_environment
+
+        has_templates = config.templates_dir.is_dir()
+        if self._env is None or self._env[0] != has_templates:
+            self._env = (has_templates, make_environment(config.templates_dir))
+        return self._env[1]
 
     def wait_for_change(self, generation: int, timeout: float) -> int:
         with self.changed:
@@ -171,7 +184,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if parts == ["events"]:
             return self.events(query)
         if parts[0] == "assets" and len(parts) == 2 and parts[1] in ASSETS:
-            return self.send(HTTPStatus.OK, (UI_DIR / parts[1]).read_bytes(), ASSETS[parts[1]])
+            # Versioned URLs (?v=...) can be cached for good: a reload then fetches the page only.
+            return self.send(HTTPStatus.OK, (UI_DIR / parts[1]).read_bytes(), ASSETS[parts[1]],
+                             {"Cache-Control": "max-age=31536000, immutable"})
         return self.not_found()
 
     def not_found(self) -> None:
@@ -181,9 +196,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", f"{content_type}; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
-        for name, value in (headers or {}).items():
+        headers = {"Cache-Control": "no-store", **(headers or {})}
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)

@@ -18,11 +18,11 @@ from .publishing import IssueState
 class IssueRenderer:
     """Renders issues for one publication; holds what they share: templates and settings."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, env: Any = None) -> None:
         from .templating import make_environment
 
         self.config = config
-        self.env = make_environment(config.templates_dir)
+        self.env = env or make_environment(config.templates_dir)
 
     def render_safely(self, state: IssueState) -> dict[str, bytes] | ToolkitError:
         try:

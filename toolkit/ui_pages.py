@@ -10,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from . import __version__
 from .preview import GMAIL_CLIP_BYTES, UI_DIR, WIDTHS, Previewer
 
 TABS = ("email", "text", "web", "source", "corrections")
@@ -26,22 +27,19 @@ def environment() -> jinja2.Environment:
 
 def render_page(previewer: Previewer, slug: str | None, query: dict[str, str]) -> str:
     """The list of issues and, for *slug*, its renderings; LookupError for an unknown slug."""
-    from .build import load_states
     from .render import subject_of
-    from .source import read_issues
 
     state = previewer.state
-    config = state.config
-    issues, states, source_errors = [], {}, []
-    if config is not None:
-        issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
-        states, _ = load_states(config, issues)
-    issues = sorted(issues, key=lambda i: (i.date, i.slug), reverse=True)
-    broken = sorted(e.path.stem for e in source_errors if e.path)
+    config, report = state.config, state.report
+    issues = sorted(report.issues if report else [], key=lambda i: (i.date, i.slug), reverse=True)
+    states = report.states if report else {}
+    broken = sorted({e.path.stem for e in state.errors if e.path and e.path.parent == config.issues_dir}
+                    - {i.slug for i in issues}) if config else []
     if slug is not None and slug not in {i.slug for i in issues} | set(broken):
         raise LookupError(slug)
     errors, stale = previewer.errors_for(slug)
     context: dict[str, Any] = {
+        "version": __version__,
         "generation": state.generation,
         "build_ms": round(state.seconds * 1000),
         "errors": [{"where": e.location(), "message": e.message, "hint": e.hint or ""} for e in errors],
