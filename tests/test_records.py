@@ -71,14 +71,25 @@ def test_lock_holds_the_reader_visible_fields_and_body_with_their_sha256(pub):
     data = load(pub / "corrections" / "hello" / LOCK_NAME)
     assert data["slug"] == "hello"
     assert data["published"] == "2026-01-05T09:00:00+00:00"
-    assert data["fields"] == {"title": "Hello", "date": "2026-01-05T00:00:00+00:00",
+    # As written in the front-matter: the lang the issue did not set stays unset, and the date
+    # is not resolved in the publication's time zone, so changing either later is no edit.
+    assert data["fields"] == {"title": "Hello", "date": "2026-01-05",
                               "preheader": "A short preview line.", "author": "Ann", "number": 7,
-                              "summary": "Cats and rain.", "lang": "en"}
+                              "summary": "Cats and rain.", "lang": None}
     assert data["body"] == "\n" + BODY + "\n"
     # The hash covers everything in the lock, its own slug and time included.
     assert data["hash"] == sha256_of({"slug": "hello", "published": data["published"],
                                       "fields": data["fields"], "body": data["body"]})
     assert set(data) == {"slug", "published", "fields", "body", "hash"}
+
+
+def test_changing_the_publications_time_zone_or_language_is_not_an_edit(pub, run):
+    config = pub / "notice.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("Europe/London", "Asia/Tokyo").replace('lang = "en"', 'lang = "ja"'),
+                      encoding="utf-8")
+    result = run("check")
+    assert result.exit_code == 0, result.output
 
 
 def test_an_edited_publication_time_in_the_lock_is_an_error(pub, run):
@@ -204,7 +215,7 @@ def test_a_record_rewritten_with_a_fresh_hash_breaks_the_chain(pub, run):
 @pytest.mark.parametrize(("damage", "message"), [
     ("bad-yaml", "invalid YAML in the record: expected ',' or ']', but got '<stream end>'"),
     ("unknown-kind", "unknown kind 'erratum'"),
-    ("wrong-name", "'notes.txt' is not a correction record's name"),
+    ("wrong-name", "'notes.txt' is not a correction record"),
     ("renamed", "the record's id does not match its hash or its file name"),
     ("empty", "this file is empty"),
 ])

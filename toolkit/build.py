@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import Config
+from .config import Config, check_out_dir
 from .errors import ToolkitError, did_you_mean
 from .labels import labels_for
 from .output import BuildCache, remove_outputs, write_atomic
@@ -55,6 +55,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     (the preview) keep its compiled templates from one build to the next.
     """
     out_dir = (out_dir or config.out_dir).resolve()
+    check_out_dir(config, out_dir)
     report = BuildReport(out_dir)
     issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang,
                                         tz=config.tz)

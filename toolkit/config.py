@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError, did_you_mean
 
+from .inline import ENGINES as INLINERS
+
 CONFIG_NAME = "notice.toml"
-INLINERS = ("premailer", "css-inline")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,11 @@ class Config:
     @property
     def cache_dir(self) -> Path:
         return self.root / ".notice-cache"
+
+    @property
+    def preview_dir(self) -> Path:
+        """Where `notice preview` builds: never the published output."""
+        return self.cache_dir / "preview"
 
     @property
     def out_dir(self) -> Path:
@@ -199,7 +205,7 @@ def _check_value(section: str, key: str, value: Any) -> tuple[str, str] | None:
     if (section, key) == ("publication", "timezone"):
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder of zones
             return (f"unknown time zone '{value}'", 'use an IANA name such as "Asia/Tokyo" or "UTC"')
     if (section, key) == ("publication", "base_url") and value and not re.match(r"https?://[^/]+", value):
         return (f"base_url '{value}' is not an http(s) URL", 'for example: base_url = "https://example.com/letter/"')
@@ -226,10 +232,25 @@ def _check_value(section: str, key: str, value: Any) -> tuple[str, str] | None:
                             f"markers are {', '.join(MARKER_LEVELS)}, each a string")
     if (section, key) == ("build", "out"):
         out = Path(value)
-        if not value or out.is_absolute() or ".." in out.parts or out.parts[:1] in (("issues",), ("corrections",), ("templates",)):
+        if not value or out.is_absolute() or ".." in out.parts or not out.parts or out.parts[0] in RESERVED:
             return (f"out '{value}' must be a new folder inside the publication",
                     'for example: out = "build"; use `notice build --out DIR` to build elsewhere')
     return None
+
+
+#: What an output folder may never be, or be inside of: a build would overwrite the author's files.
+RESERVED = ("issues", "corrections", "templates", ".notice-cache", CONFIG_NAME, ".git")
+
+
+def check_out_dir(config: Config, out_dir: Path) -> None:
+    """Refuse an output folder that is the publication itself or holds the author's files."""
+    out_dir, root = out_dir.resolve(), config.root.resolve()
+    if out_dir == config.preview_dir.resolve():
+        return  # the preview's own private build, inside the cache
+    clash = out_dir == root or any(out_dir == (root / name) or (root / name) in out_dir.parents for name in RESERVED)
+    if clash or out_dir in root.parents or (out_dir.exists() and not out_dir.is_dir()):
+        raise ConfigError(f"cannot build into {out_dir}: it would overwrite the publication's own files",
+                          hint="choose a folder of its own, such as build/ (the default)")
 
 
 def _line_of(text: str, section: str | None, key: str) -> int | None:
@@ -258,4 +279,6 @@ def _type_name(kind: type) -> str:
 
 
 def _example(default: Any) -> str:
+    if default is dataclasses.MISSING:  # a table, such as [corrections.markers.ja]
+        return '{ ja = { corrected = "【訂正あり】" } }'
     return f'"{default}"' if isinstance(default, str) else str(default).lower()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import html
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from .config import Config
 from .errors import ToolkitError
 from .labels import format_date, labels_for
-from .records import LOCK_NAME, RECORD_RE, Record, Replacement
+from .records import Record, Replacement, record_files
 
 #: Title-marker strength: a retraction outranks a correction, which outranks an update.
 LEVEL_OF_KIND = {"retraction": "retracted", "correction": "corrected", "clarification": "corrected",
@@ -145,6 +144,40 @@ def find_passage(text: str, replacement: Replacement, locate: Any = None) -> int
     return start
 
 
+_OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters: ordinary text to Markdown
+
+
+def check_passage_syntax(text: str, replacement: Replacement, locate: Any) -> None:
+    """Refuse a passage whose edges cut through Markdown syntax (a link, emphasis, code).
+
+    The build wraps the passage in <del>; if its edges fall inside ``[text](url)`` or a code
+    span, every rendering would show broken syntax, and a record can never be taken back.
+    The test: mark the edges with characters Markdown treats as text, render, and require
+    that the marks changed nothing else and sit in text, outside code.
+    """
+    from .markup import render_markdown
+
+    start = text.index(replacement.original)
+    end = start + len(replacement.original)
+    marked = render_markdown(text[:start] + _OPEN + text[start:end] + _CLOSE + text[end:])
+    unchanged = marked.replace(_OPEN, "").replace(_CLOSE, "") == render_markdown(text)
+    if unchanged and all(_in_text(marked, marked.find(mark)) for mark in (_OPEN, _CLOSE)):
+        return
+    path, line = locate(start, text)
+    raise PassageError("the text to replace cuts through Markdown syntax (a link, emphasis or code)",
+                       path=path, line=line,
+                       hint="replace whole words outside the syntax, or the whole link or emphasis with it, "
+                            "e.g. --replaces \"[old](https://a.example/)\"")
+
+
+def _in_text(html: str, index: int) -> bool:
+    """Whether *index* of *html* lies in text: not inside a tag, not inside code."""
+    if index < 0 or html.rfind("<", 0, index) > html.rfind(">", 0, index):
+        return False
+    before = html[:index]
+    return before.count("<code") == before.count("</code>")
+
+
 def _closest(text: str, passage: str) -> int:
     """The offset of the line most like *passage*, for a helpful "not found" message."""
     best, best_offset, offset = 0.0, 0, 0
@@ -230,11 +263,4 @@ def text_marks(lang: str) -> dict[str, tuple[str, str]]:
 
 def count_records(config: Config, slug: str) -> int:
     """How many correction records an issue has (the publication lock is not one)."""
-    folder = config.corrections_dir / slug
-    if not folder.is_dir():
-        return 0
-    return sum(1 for p in folder.iterdir() if p.name != LOCK_NAME and RECORD_RE.fullmatch(p.name))
-
-
-def escape(text: str) -> str:
-    return html.escape(text, quote=False)
+    return len(record_files(config.corrections_dir, slug))

@@ -86,29 +86,38 @@ class _TreeBuilder(HTMLParser):
 
 
 def html_to_text(fragment: str, *, width: int = 70, ambiguous_width: int = 1,
-                 marks: dict[str, tuple[str, str]] | None = None) -> str:
+                 marks: dict[str, tuple[str, str]] | None = None, links: dict[str, int] | None = None) -> str:
     """The plain-text rendering of *fragment*, ending in one newline ("" if it has no text).
 
     Pass ``ambiguous_width=2`` for Japanese, Chinese and Korean issues. *marks* overrides
     INLINE_MARKS, e.g. to label a correction's struck and new text in the issue's language.
+    With *links*, several fragments of one message share one numbering: each call adds to
+    it and the caller prints `link_references` once, at the end.
     """
     parser = _TreeBuilder()
     parser.feed(fragment)
     parser.close()
-    renderer = _Renderer(ambiguous_width, {**INLINE_MARKS, **(marks or {})})
+    renderer = _Renderer(ambiguous_width, {**INLINE_MARKS, **(marks or {})}, links)
     blocks = renderer.blocks(parser.root.children, width)
     blocks.append(renderer.footnote_lines(width))
-    blocks.append([f"[{number}] {url}" for url, number in renderer.links.items()])
+    if links is None:
+        blocks.append(link_references(renderer.links))
     return _finish(_join(blocks, blank=True))
+
+
+def link_references(links: dict[str, int]) -> list[str]:
+    """The numbered list of link targets: ``[1] https://...``, never wrapped."""
+    return [f"[{number}] {url}" for url, number in links.items()]
 
 
 class _Renderer:
     """Walks the tree once, in reading order, so link numbers follow the output."""
 
-    def __init__(self, ambiguous_width: int, marks: dict[str, tuple[str, str]]) -> None:
+    def __init__(self, ambiguous_width: int, marks: dict[str, tuple[str, str]],
+                 links: dict[str, int] | None = None) -> None:
         self.ambiguous_width = ambiguous_width
         self.marks = marks
-        self.links: dict[str, int] = {}
+        self.links: dict[str, int] = {} if links is None else links
         self.footnotes: list[_Element] = []
 
     def width_of(self, text: str) -> int:

@@ -47,7 +47,7 @@ class Previewer:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.out_dir = root / ".notice-cache" / "preview"
+        self.out_dir = root / ".notice-cache" / "preview"  # = Config.preview_dir, before a config loads
         self.state = PreviewState()
         self.changed = threading.Condition()
         self.watching = threading.Event()
@@ -63,7 +63,7 @@ class Previewer:
             config, errors, report = None, [], None
             try:
                 config = load_config(self.root)
-                report = build(config, out_dir=self.out_dir, env=self.environment(config))
+                report = build(config, out_dir=config.preview_dir, env=self.environment(config))
                 errors = report.errors
             except ToolkitError as error:
                 errors = [error]

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
-from .corrections import corrected_body
+from .corrections import check_passage_syntax, corrected_body
 from .errors import SourceError, ToolkitError, did_you_mean
-from .records import (KINDS, LOCK_NAME, Lock, Record, Replacement, append_record, chain_problems, locked_content,
-                      read_lock, read_records, rewrite_front_matter, write_lock)
+from .records import (KINDS, LOCK_NAME, Lock, Record, Replacement, append_record, chain_problems, exclusive,
+                      locked_content, read_lock, read_records, rewrite_front_matter, write_lock)
 from .source import Issue, read_issue
 
 
@@ -114,37 +114,47 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
     if issue.is_draft:
         raise ToolkitError(f"'{slug}' is a draft: drafts are simply edited, not corrected",
                            path=issue.path, hint=f"edit {issue.path.name}; `notice publish {slug}` once it is sent")
-    state = load_state(config, issue)
+    if kind == "minor" and not replaces:
+        raise ToolkitError("a minor fix needs --replaces and --with", hint='e.g. --replaces "teh" --with "the"')
+    with exclusive(config.cache_dir, slug):  # read the chain and append to it as one step
+        state = load_state(config, issue)
+        _check_correctable(state, slug, resolves)
+        # Validate with the renderer's own code: what is accepted here always builds.
+        body = corrected_body(issue.body, state.records)
+        for replacement in replaces:
+            before = body.current
+            body.replace(replacement, visible=kind != "minor", date=date, locate=_locator(issue))
+            check_passage_syntax(before, replacement, _locator(issue))
+        text = (note() if callable(note) else note).strip()
+        if kind != "minor" and not replaces and not text:
+            raise ToolkitError("a record needs a note, --replaces/--with pairs, or both",
+                               hint="say what was wrong and what is right: --note \"...\"")
+        previous = state.records[-1].hash if state.records else state.lock.hash
+        # Dates are kept in the publication's time zone, so errata show the readers' calendar day.
+        return append_record(config.corrections_dir, slug, seq=len(state.records) + 1, kind=kind,
+                             date=date.astimezone(config.tz), note=text, pending=pending, resolves=resolves,
+                             replaces=replaces, previous=previous)
+
+
+def _check_correctable(state: IssueState, slug: str, resolves: str | None) -> None:
+    """Refuse a record on an unlocked or silently edited issue, or a --resolves that cannot be."""
     if state.lock is None:
         raise ToolkitError(f"'{slug}' is marked published but has no lock of what readers received",
-                           path=issue.path, hint=f"run `notice publish {slug}` first to record it")
+                           path=state.issue.path, hint=f"run `notice publish {slug}` first to record it")
     diff = silent_edit(state)
     if diff:
         raise silent_edit_error(state, diff)
-    if kind == "minor" and not replaces:
-        raise ToolkitError("a minor fix needs --replaces and --with", hint='e.g. --replaces "teh" --with "the"')
-    if resolves is not None:
-        target = next((r for r in state.records if r.id == resolves), None)
-        if target is None:
-            raise ToolkitError(f"no record '{resolves}' to resolve in '{slug}'"
-                               f"{did_you_mean(resolves, [r.id for r in state.records])}",
-                               hint=f"`notice history {slug}` lists the records and their ids")
-        if not target.pending:
-            raise ToolkitError(f"record {resolves} is not pending", hint="only a --pending record can be resolved")
-        if any(r.resolves == resolves for r in state.records):
-            raise ToolkitError(f"record {resolves} was already resolved", hint=f"see `notice history {slug}`")
-    # Validate with the renderer's own code: what is accepted here always builds.
-    body = corrected_body(issue.body, state.records)
-    for replacement in replaces:
-        body.replace(replacement, visible=kind != "minor", date=date, locate=_locator(issue))
-    text = (note() if callable(note) else note).strip()
-    if kind != "minor" and not replaces and not text:
-        raise ToolkitError("a record needs a note, --replaces/--with pairs, or both",
-                           hint="say what was wrong and what is right: --note \"...\"")
-    previous = state.records[-1].hash if state.records else state.lock.hash
-    # Dates are kept in the publication's time zone, so errata show the readers' calendar day.
-    return append_record(config.corrections_dir, slug, kind=kind, date=date.astimezone(config.tz), note=text,
-                         pending=pending, resolves=resolves, replaces=replaces, previous=previous)
+    if resolves is None:
+        return
+    target = next((r for r in state.records if r.id == resolves), None)
+    if target is None:
+        raise ToolkitError(f"no record '{resolves}' to resolve in '{slug}'"
+                           f"{did_you_mean(resolves, [r.id for r in state.records])}",
+                           hint=f"`notice history {slug}` lists the records and their ids")
+    if not target.pending:
+        raise ToolkitError(f"record {resolves} is not pending", hint="only a --pending record can be resolved")
+    if any(r.resolves == resolves for r in state.records):
+        raise ToolkitError(f"record {resolves} was already resolved", hint=f"see `notice history {slug}`")
 
 
 def _locator(issue: Issue):

@@ -10,16 +10,23 @@ readable diffs; the hashes are over canonical JSON so formatting does not matter
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+
+try:
+    import fcntl
+except ImportError:  # Windows: exclusive file creation still prevents any overwrite
+    fcntl = None  # type: ignore[assignment]
 
 from .errors import SourceError, ToolkitError, did_you_mean
 from .output import create_exclusive, write_atomic
@@ -89,10 +96,14 @@ def canonical_hash(data: dict[str, Any]) -> str:
 
 
 def locked_content(issue: Issue) -> dict[str, Any]:
-    """The reader-visible fields and body of *issue*, in the form the lock stores them."""
-    fields = {name: getattr(issue, name) for name in LOCKED_FIELDS}
-    fields["date"] = issue.date.isoformat()
+    """The reader-visible fields as written in the front-matter, and the body."""
+    fields = {name: _plain(issue.front.get(name)) for name in LOCKED_FIELDS}
     return {"fields": fields, "body": issue.body}
+
+
+def _plain(value: Any) -> Any:
+    """A front-matter value as JSON can hold it (YAML may give floats or other scalars)."""
+    return value if value is None or isinstance(value, (str, int, bool)) else str(value)
 
 
 def _lock_content(slug: str, published: str, fields: dict[str, Any], body: str) -> dict[str, Any]:
@@ -124,21 +135,42 @@ def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
     return lock
 
 
-def read_records(corrections_dir: Path, slug: str, tz: ZoneInfo) -> list[Record]:
-    """Every record of *slug* in chain order; SourceError for a file that is not a valid record."""
+def record_files(corrections_dir: Path, slug: str) -> list[Path]:
+    """The entries of ``corrections/<slug>/`` other than the lock and hidden files, by name.
+
+    The one place that decides what counts as a record: counting, reading and appending all
+    use it, so a stray folder or link can never make them disagree.
+    """
     folder = records_dir(corrections_dir, slug)
     if not folder.is_dir():
         return []
+    return sorted(p for p in folder.iterdir() if p.name != LOCK_NAME and not p.name.startswith("."))
+
+
+def read_records(corrections_dir: Path, slug: str, tz: ZoneInfo) -> list[Record]:
+    """Every record of *slug* in chain order; SourceError for a file that is not a valid record."""
     records = []
-    for path in sorted(folder.iterdir()):
-        if path.name == LOCK_NAME or path.name.startswith(".") or not path.is_file():
-            continue
-        if not RECORD_RE.fullmatch(path.name):
-            raise SourceError(f"'{path.name}' is not a correction record's name", path=path,
-                              hint="records are made by `notice correct` and named NNNN-xxxxxxx.yml; "
-                                   "move other files out of corrections/")
+    for path in record_files(corrections_dir, slug):
+        if not RECORD_RE.fullmatch(path.name) or not path.is_file() or path.is_symlink():
+            raise SourceError(f"'{path.name}' is not a correction record", path=path,
+                              hint="records are files made by `notice correct`, named NNNN-xxxxxxx.yml; "
+                                   "move anything else out of corrections/")
         records.append(_parse_record(path, tz))
     return sorted(records, key=lambda r: (r.seq, r.path.name))
+
+
+@contextlib.contextmanager
+def exclusive(cache_dir: Path, slug: str) -> Iterator[None]:
+    """Hold the issue's correction lock, so two `notice correct` runs never fork the chain."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / f"corrections-{slug}.lock", "a+b") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
@@ -246,12 +278,11 @@ def write_lock(corrections_dir: Path, issue: Issue, published: dt.datetime) -> P
     return path
 
 
-def append_record(corrections_dir: Path, slug: str, *, kind: str, date: dt.datetime, note: str,
+def append_record(corrections_dir: Path, slug: str, *, seq: int, kind: str, date: dt.datetime, note: str,
                   pending: bool, resolves: str | None, replaces: list[Replacement],
                   previous: str) -> tuple[str, Path]:
-    """Create the next record file exclusively; returns its id and path."""
+    """Create record number *seq* exclusively (call it inside `exclusive`); returns id and path."""
     folder = records_dir(corrections_dir, slug)
-    seq = 1 + sum(1 for p in folder.glob("*.yml") if RECORD_RE.fullmatch(p.name)) if folder.is_dir() else 1
     data: dict[str, Any] = {
         "id": "", "seq": seq, "issue": slug, "kind": kind, "date": date.isoformat(),
         "pending": pending, "resolves": resolves,

@@ -48,7 +48,7 @@ class IssueRenderer:
         files = {
             "email.html": self.email_html("email.html", context),
             "web.html": self.template("web.html", context),
-            "email.txt": self.email_text("email.txt", fragment, context),
+            "email.txt": self.issue_text(fragment, context),
         }
         for entry in errata:
             files.update(self.notice(entry, context))
@@ -56,15 +56,52 @@ class IssueRenderer:
 
     def notice(self, entry: dict[str, Any], context: dict[str, Any]) -> dict[str, str]:
         """The short message to readers who got the original: email.html and email.txt."""
+        from .markup import render_markdown
+        from .plaintext import html_to_text, link_references
+
         t, issue = context["t"], context["issue"]
         title_date = {"title": issue.title, "date": format_date(issue.date, issue.lang)}
         group = {"retraction": "notice_intro_retraction", "correction": "notice_intro",
                  "clarification": "notice_intro"}.get(entry["kind"], "notice_intro_update")
-        notice = {**context, "entry": entry, "intro": t[group].format(**title_date),
+        links: dict[str, int] = {}
+        text = self._text_options(context, links)
+        passages = []
+        for pair in entry["replaces"]:  # Markdown, one paragraph each: rendered, never shown raw
+            was, now = (_inline(render_markdown(p, base_url=self.config.publication.base_url))
+                        for p in (pair.original, pair.corrected))
+            passages.append({"was_html": _markup(was), "now_html": _markup(now),
+                             "was_text": text(f"<p>{t['was']}: {was}</p>").rstrip("\n"),
+                             "now_text": text(f"<p>{t['now']}: {now}</p>").rstrip("\n")})
+        note_text = text(str(entry["note_html"]))
+        notice = {**context, "entry": {**entry, "note_text": note_text}, "passages": passages,
+                  "intro": t[group].format(**title_date),
                   "subject": t[f"subject_{entry['kind']}"].format(title=issue.title)}
         folder = f"corrections/{entry['id']}"
-        return {f"{folder}/email.html": self.email_html("notice.html", notice),
-                f"{folder}/email.txt": self.email_text("notice.txt", "", notice)}
+        plain = self.template("notice.txt", {**notice, "references": "\n".join(link_references(links))})
+        return {f"{folder}/email.html": self.email_html("notice.html", notice), f"{folder}/email.txt": tidy_text(plain)}
+
+    def issue_text(self, fragment: str, context: dict[str, Any]) -> str:
+        """The plain-text part: errata notes and body wrapped by display width, their links
+        numbered together in reading order and listed once, at the end."""
+        from .plaintext import link_references
+
+        links: dict[str, int] = {}
+        text = self._text_options(context, links)
+        top = context["placement"] == "top"
+        errata = context["errata"]
+        notes = [text(str(entry["note_html"])) for entry in errata] if top else []
+        body = text(fragment, marks=text_marks(context["lang"]))
+        if not top:
+            notes = [text(str(entry["note_html"])) for entry in errata]
+        errata = [{**entry, "note_text": note} for entry, note in zip(errata, notes)]
+        return tidy_text(self.template("email.txt", {**context, "text": body, "errata": errata,
+                                                     "references": "\n".join(link_references(links))}))
+
+    def _text_options(self, context: dict[str, Any], links: dict[str, int]) -> Any:
+        from .plaintext import html_to_text
+
+        width, ambiguous = self.config.build.text_width, context["ambiguous_width"]
+        return lambda html, **more: html_to_text(html, width=width, ambiguous_width=ambiguous, links=links, **more)
 
     def template(self, name: str, context: dict[str, Any]) -> str:
         from .templating import render_template
@@ -76,18 +113,13 @@ class IssueRenderer:
 
         return inline_css(self.template(name, context), engine=self.config.build.inliner)
 
-    def email_text(self, name: str, fragment: str, context: dict[str, Any]) -> str:
-        """A plain-text part: the body and each errata note wrapped by display width."""
-        from .plaintext import html_to_text
 
-        options = {"width": self.config.build.text_width, "ambiguous_width": context["ambiguous_width"]}
-        text = html_to_text(fragment, marks=text_marks(context["lang"]), **options) if fragment else ""
-        errata = [{**entry, "note_text": html_to_text(str(entry["note_html"]), **options)}
-                  for entry in context["errata"]]
-        if "entry" in context:
-            context = {**context, "entry": {**context["entry"], "note_text": html_to_text(
-                str(context["entry"]["note_html"]), **options)}}
-        return tidy_text(self.template(name, {**context, "text": text, "errata": errata}))
+def _inline(fragment: str) -> str:
+    """The inside of a one-paragraph fragment: ``<p>x</p>`` -> ``x``."""
+    fragment = fragment.strip()
+    if fragment.startswith("<p>") and fragment.endswith("</p>") and fragment.count("<p>") == 1:
+        return fragment[3:-4]
+    return fragment
 
 
 def subject_of(state: IssueState, config: Config) -> str:

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,6 +47,9 @@ class Issue:
     summary: str = ""
     published: dt.datetime | None = None
     digest: str = ""
+    #: The front-matter exactly as written: the lock keeps these values, so changing the
+    #: publication's time zone or language later is not mistaken for an edit of the issue.
+    front: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_draft(self) -> bool:
@@ -199,6 +202,7 @@ def _make_issue(path: Path, slug: str, meta: dict[str, Any], lines: dict[str, in
         published=None if meta.get("published") in (None, "") else parse_date(
             meta["published"], tz, lambda m: fail(m, "published", "`notice publish` writes this field; "
                                                    "write it as 2018-07-13 10:00+09:00")),
+        front=dict(meta),
     )
 
 
@@ -215,8 +219,9 @@ def parse_date(value: Any, tz: ZoneInfo, fail: Any = None) -> dt.datetime:
     elif isinstance(value, dt.date):
         parsed = dt.datetime.combine(value, dt.time())
     elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?", value.strip()):
+        text = re.sub(r"[ T](\d):", r"T0\1:", value.strip(), count=1)  # 9:30 as 09:30
         try:
-            parsed = dt.datetime.fromisoformat(value.strip().replace(" ", "T", 1).replace(" ", ""))
+            parsed = dt.datetime.fromisoformat(text.replace(" ", "T", 1).replace(" ", ""))
         except ValueError as exc:
             raise error(f"'{value}' is not a real date ({exc})") from None
     else:
