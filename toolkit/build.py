@@ -24,6 +24,7 @@ from .publishing import IssueState, load_state, silent_edit, silent_edit_error
 from .source import Issue, read_issues
 
 OUTPUT_FILES = ("email.html", "email.txt", "web.html")
+GMAIL_CLIP_KB = 102
 #: Below this many issues to render, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 8
 
@@ -37,6 +38,7 @@ class BuildReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     errors: list[ToolkitError] = field(default_factory=list)
+    warnings: list[ToolkitError] = field(default_factory=list)
     #: Every issue read, and those whose records and lock were sound: the preview shows them.
     issues: list[Issue] = field(default_factory=list)
     states: dict[str, IssueState] = field(default_factory=dict)
@@ -81,6 +83,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
             report.errors.append(result)
             continue
         written = [f"{slug}/{name}" for name in result]
+        report.warnings.extend(size_warnings(out_dir / slug, result))
         for name, data in result.items():
             write_atomic(out_dir / slug / name, data)
         remove_outputs(out_dir, sorted(set(cache.forget(out_dir, slug)) - set(written)))
@@ -89,12 +92,26 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
 
     if not slugs:
         report.removed = prune(cache, out_dir, {i.slug for i in issues} | {e.path.stem for e in source_errors})
-    try:
-        write_atomic(out_dir / "index.html", render_index(issues, states, config, env).encode("utf-8"))
-    except ToolkitError as error:
-        report.errors.append(error)
+    broken = len(source_errors) + len(state_errors)
+    if broken:  # the index would drop or mislabel those issues: keep the last good one
+        report.warnings.append(ToolkitError(
+            f"index.html was not updated: {broken} issue{'s' if broken > 1 else ''} cannot be read",
+            path=out_dir / "index.html", hint="fix the errors above and build again"))
+    else:
+        try:
+            write_atomic(out_dir / "index.html", render_index(issues, states, config, env).encode("utf-8"))
+        except ToolkitError as error:
+            report.errors.append(error)
     cache.save()
     return report
+
+
+def size_warnings(folder: Path, files: dict[str, bytes]) -> list[ToolkitError]:
+    """Emails over Gmail's clipping limit: readers would see "[Message clipped]" and lose the
+    footer with the unsubscribe link (shared/email-facts.md)."""
+    return [ToolkitError(f"{name} is {len(data) / 1024:.0f} KB: Gmail clips messages over {GMAIL_CLIP_KB} KB",
+                         path=folder / name, hint="shorten the issue, or split it in two")
+            for name, data in files.items() if name.endswith("email.html") and len(data) > GMAIL_CLIP_KB * 1024]
 
 
 def load_states(config: Config, issues: list[Issue]) -> tuple[dict[str, IssueState], dict[str, ToolkitError]]:

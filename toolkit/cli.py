@@ -198,8 +198,13 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool) -
     if report.unchanged:
         summary += f" ({len(report.unchanged)} unchanged)"
     state.echo(f"{summary} into {state.path(report.out_dir)}{os.sep}")
+    for error in report.errors:
+        report_error(state, error)
+    for warning in report.warnings:
+        click.echo(f"{state.style('Warning:', fg='yellow', bold=True)} {warning.format()}", err=True,
+                   color=state.color)
     if report.errors:
-        raise BuildError(report.errors)
+        sys.exit(1)
 
 
 @cli.command(name="list")
@@ -335,8 +340,10 @@ def _when(date_text: str | None, config: Any) -> dt.datetime:
     if date_text is None:
         return dt.datetime.now(config.tz).replace(microsecond=0)
     try:
-        return parse_date(date_text, config.tz)
-    except ValueError as exc:
+        when = parse_date(date_text, config.tz)
+        when.astimezone(dt.timezone.utc)  # years at the very ends of the calendar overflow here
+        return when
+    except (ValueError, OverflowError) as exc:
         raise ToolkitError(f"--date: {exc}", hint="write 2018-07-14 or '2018-07-14 09:30' (an offset such as "
                                                   "+09:00 is optional)") from None
 
@@ -430,7 +437,8 @@ def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> N
 
 
 @cli.command()
-@click.option("--port", default=8000, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0 picks a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind; anything but loopback exposes your drafts to the network.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in your web browser.")

@@ -7,6 +7,7 @@ means nothing inside a mail client.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element
 
@@ -50,6 +51,12 @@ def absolute_url(url: str, base_url: str) -> str:
     return urljoin(base_url if base_url.endswith("/") else base_url + "/", url)
 
 
+#: Active content an author may paste as raw HTML. Mail clients strip it, and it has no place
+#: in a newsletter's web page either, so it is dropped here, once, for every rendering.
+_ACTIVE = re.compile(r"<(script|iframe|object|embed)\b[^>]*>.*?</\1\s*>|<(?:script|iframe|object|embed)\b[^>]*>",
+                     re.IGNORECASE | re.DOTALL)
+
+
 def render_markdown(text: str, *, base_url: str = "") -> str:
     """The HTML fragment for one issue body.
 
@@ -61,4 +68,4 @@ def render_markdown(text: str, *, base_url: str = "") -> str:
         extension_configs={"footnotes": {"UNIQUE_IDS": False}},
         output_format="html",
     )
-    return converter.convert(text)
+    return _ACTIVE.sub("", converter.convert(text))

@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .errors import ToolkitError
 
 CACHE_FORMAT = 1
 
@@ -22,32 +25,39 @@ def write_atomic(path: Path, data: bytes) -> bool:
     try:
         if path.read_bytes() == data:
             return False
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    except OSError:
+        pass  # missing, or not a file: writing says what is wrong
+    _publish(path, data, os.replace)
     return True
 
 
 def create_exclusive(path: Path, data: bytes) -> None:
     """Create *path* with *data*; FileExistsError if it exists. Never overwrites."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _publish(path, data, os.link)  # link() fails if the name exists, unlike replace()
+
+
+def _publish(path: Path, data: bytes, move: Callable[[str, Path], None]) -> None:
+    """Write a temporary file beside *path*, then move it into place with *move*.
+
+    FileExistsError passes through (create_exclusive's answer); any other failure to write
+    is the user's to fix (a file where a folder should be, a full disk), so it is a ToolkitError.
+    """
+    temporary = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name[:80]}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(temporary, 0o644)
-        os.link(temporary, path)  # link() fails if the name exists, unlike replace()
+        move(temporary, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise ToolkitError(f"cannot write {path}: {exc.strerror or exc}", path=path,
+                           hint="check that the folder exists, is a folder and is writable") from None
     finally:
-        Path(temporary).unlink(missing_ok=True)
+        if temporary is not None:  # gone after a rename; still there after a link or a failure
+            Path(temporary).unlink(missing_ok=True)
 
 
 @dataclass

@@ -11,8 +11,10 @@ from __future__ import annotations
 import errno
 import json
 import re
+import socket
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,11 +22,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .build import GMAIL_CLIP_KB
 from .config import CONFIG_NAME, Config, load_config
 from .errors import ToolkitError
 
 UI_DIR = Path(__file__).parent / "ui"
-GMAIL_CLIP_BYTES = 102 * 1024
+GMAIL_CLIP_BYTES = GMAIL_CLIP_KB * 1024
 WIDTHS = {"375": "375px", "600": "600px", "full": "100%"}
 ASSETS = {"preview.css": "text/css", "preview.js": "text/javascript"}
 BUILT_TYPES = {".html": "text/html", ".txt": "text/plain"}
@@ -52,10 +55,10 @@ class Previewer:
         self.changed = threading.Condition()
         self.watching = threading.Event()
         self._build_lock = threading.Lock()
-        self._env: tuple[bool, Any] | None = None
+        self._env: tuple[Any, Any] | None = None
 
     def rebuild(self) -> PreviewState:
-        """Build what changed; wake every page waiting for news. Never raises a ToolkitError."""
+        """Build what changed; wake every page waiting for news. Never raises."""
         from .build import build
 
         with self._build_lock:
@@ -67,6 +70,11 @@ class Previewer:
                 errors = report.errors
             except ToolkitError as error:
                 errors = [error]
+            except Exception as exc:  # noqa: BLE001 - a long-running server must outlive a bug
+                # A bug in notice, not the author's mistake: show it in the page, keep watching.
+                errors = [ToolkitError(f"internal error: {type(exc).__name__}: {exc}",
+                                       hint="this is a bug in notice; the preview keeps running")]
+                traceback.print_exc()
             with self.changed:
                 self.state = PreviewState(self.state.generation + 1, errors, config or self.state.config,
                                           time.perf_counter() - started, report or self.state.report)
@@ -78,9 +86,12 @@ class Previewer:
         template whose file changed); made anew when templates/ appears or goes."""
         from .templating import make_environment
 
-        has_templates = config.templates_dir.is_dir()
-        if self._env is None or self._env[0] != has_templates:
-            self._env = (has_templates, make_environment(config.templates_dir))
+        # Which template files exist where: a new override hides a built-in file that Jinja
+        # has cached, which its modification check alone would never notice.
+        folder = config.templates_dir
+        key = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else None
+        if self._env is None or self._env[0] != key:
+            self._env = (key, make_environment(folder))
         return self._env[1]
 
     def wait_for_change(self, generation: int, timeout: float) -> int:
@@ -262,6 +273,14 @@ def emulate_dark_mode(body: bytes) -> bytes:
     return text.encode("utf-8")
 
 
+def _family(host: str) -> socket.AddressFamily:
+    """IPv6 for ::1 and other IPv6 addresses; ThreadingHTTPServer assumes IPv4."""
+    try:
+        return socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror:
+        return socket.AF_INET  # let bind() say what is wrong with the name
+
+
 class PreviewServer:
     """The HTTP server, the watcher and the first build, started and stopped together."""
 
@@ -269,7 +288,8 @@ class PreviewServer:
         self.previewer = Previewer(root)
         handler = type("Handler", (PreviewHandler,), {"previewer": self.previewer})
         try:
-            self.httpd = ThreadingHTTPServer((host, port), handler)
+            server_class = type("Server", (ThreadingHTTPServer,), {"address_family": _family(host)})
+            self.httpd = server_class((host, port), handler)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise ToolkitError(f"port {port} on {host} is already in use",

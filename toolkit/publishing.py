@@ -90,15 +90,22 @@ def publish(config: Config, slug: str, when: dt.datetime) -> tuple[Issue, Path]:
     issue = load_issue(config, slug)
     state = load_state(config, issue)
     if state.lock is not None:
-        raise ToolkitError(f"'{slug}' was already published on {state.lock.published:%Y-%m-%d %H:%M}",
-                           hint=f"to change it, use `notice correct {slug} --kind ...`")
+        if issue.status == "published" and issue.published is not None:
+            raise ToolkitError(f"'{slug}' was already published on {state.lock.published:%Y-%m-%d %H:%M}",
+                               hint=f"to change it, use `notice correct {slug} --kind ...`")
+        # An earlier publish stopped between writing the lock and the issue file: finish it.
+        updates = {"status": "published"}
+        if issue.published is None:
+            updates["published"] = state.lock.published.isoformat()
+        rewrite_front_matter(issue.path, updates)
+        return load_issue(config, slug), state.lock.path
     IssueRenderer(config).render(state)  # a draft that does not build cannot be published
-    updates = {"status": "published"}
-    if issue.published is None:
-        updates["published"] = when.isoformat()
+    published = issue.published or when
+    # The lock first: it is what matters, and a publish stopped after it can be finished.
+    lock = write_lock(config.corrections_dir, issue, published)
+    updates = {"status": "published"} if issue.published else {"status": "published", "published": published.isoformat()}
     rewrite_front_matter(issue.path, updates)
-    issue = load_issue(config, slug)
-    return issue, write_lock(config.corrections_dir, issue, issue.published or when)
+    return load_issue(config, slug), lock
 
 
 def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement], note: str | Callable[[], str],

@@ -30,7 +30,7 @@ except ImportError:  # Windows: exclusive file creation still prevents any overw
 
 from .errors import SourceError, ToolkitError, did_you_mean
 from .output import create_exclusive, write_atomic
-from .source import Issue, decode, parse_date, parse_yaml_mapping
+from .source import FENCE, Issue, decode, parse_date, parse_yaml_mapping
 
 LOCK_NAME = "published.yml"
 RECORD_RE = re.compile(r"(\d{4})-([0-9a-f]{7})\.yml")
@@ -128,7 +128,11 @@ def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
     except (KeyError, TypeError, ValueError) as exc:
         raise SourceError(f"the publication lock is damaged ({exc})", path=path, line=1,
                           hint="restore it from version control: `git checkout -- " f"{path.name}`") from None
-    if canonical_hash(_lock_content(lock.slug, lock.published.isoformat(), lock.fields, lock.body)) != lock.hash:
+    try:
+        expected = canonical_hash(_lock_content(lock.slug, lock.published.isoformat(), lock.fields, lock.body))
+    except TypeError:  # a value JSON cannot hold: the file was edited by hand
+        expected = ""
+    if expected != lock.hash:
         raise SourceError("the publication lock was edited: its hash no longer matches its text",
                           path=path, line=lines.get("hash", 1),
                           hint="the lock records what readers received; restore it from version control")
@@ -193,6 +197,8 @@ def _parse_record(path: Path, tz: ZoneInfo) -> Record:
     for key in ("id", "seq", "issue", "kind", "date", "previous", "hash"):
         if data.get(key) in (None, ""):
             raise fail(f"the field '{key}' is missing", key)
+        if key != "seq" and not isinstance(data[key], str):
+            raise fail(f"'{key}' must be text", key)
     kind = str(data["kind"])
     if kind not in KINDS:
         raise fail(f"unknown kind '{kind}'{did_you_mean(kind, KINDS)}", "kind", f"kinds: {', '.join(KINDS)}")
@@ -302,12 +308,14 @@ def append_record(corrections_dir: Path, slug: str, *, seq: int, kind: str, date
 
 def rewrite_front_matter(path: Path, updates: dict[str, str]) -> None:
     """Set top-level front-matter fields in place, keeping the author's formatting and body."""
-    text = path.read_text(encoding="utf-8")
-    end = re.compile(r"^---[ \t]*$", re.MULTILINE).search(text, text.index("\n") + 1)
+    raw = path.read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in raw else "\n"  # keep the author's line endings
+    text = raw.replace("\r\n", "\n")
+    end = FENCE.search(text, text.index("\n") + 1)
     assert end is not None  # the issue was read successfully before this is called
     head, rest = text[: end.start()], text[end.start():]
     for key, value in updates.items():
         line = f"{key}: {value}"
         pattern = re.compile(rf"^{re.escape(key)}[ \t]*:.*$", re.MULTILINE)
         head = pattern.sub(line, head, count=1) if pattern.search(head) else head.rstrip("\n") + f"\n{line}\n"
-    write_atomic(path, (head + rest).encode("utf-8"))
+    write_atomic(path, (head + rest).replace("\n", newline).encode("utf-8"))

@@ -20,12 +20,13 @@ import yaml
 
 from .errors import SourceError, did_you_mean
 
-SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+#: A slug is a file name and a URL segment: lowercase ASCII words joined by '-', at most 100 long.
+SLUG_RE = re.compile(r"(?=.{1,100}$)[a-z0-9]+(?:-[a-z0-9]+)*")
 STATUSES = ("draft", "published")
 FIELDS = ("title", "date", "status", "preheader", "author", "lang", "tags", "number", "summary",
           "published")
 REQUIRED = ("title", "date")
-_FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
+FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,11 @@ def read_issue(path: Path, *, default_lang: str = "en", tz: ZoneInfo | None = No
         raise SourceError(
             f"the file name '{path.name}' is not a valid slug: use only a-z, 0-9 and '-'",
             path=path, hint=f"rename it, for example to {suggest_slug(slug) or 'issue-1'}.md")
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:  # a folder named x.md, a dangling link, no permission
+        raise SourceError(f"cannot read this file: {exc.strerror}", path=path,
+                          hint="an issue is a Markdown file; move anything else out of issues/") from None
     text = decode(raw, path)
     meta_text, meta_line, body, body_line = split_front_matter(text, path)
     meta, lines = parse_yaml_mapping(meta_text, meta_line, path)
@@ -106,10 +111,10 @@ def decode(raw: bytes, path: Path) -> str:
 
 def split_front_matter(text: str, path: Path) -> tuple[str, int, str, int]:
     """``(yaml, first yaml line, body, first body line)``; the file must open with ``---``."""
-    if not _FENCE.match(text):
+    if not FENCE.match(text):
         raise SourceError("the file does not start with front-matter", path=path, line=1,
                           hint="begin with a line '---', then 'title: ...' and 'date: ...', then '---'")
-    closing = _FENCE.search(text, text.index("\n") + 1 if "\n" in text else len(text))
+    closing = FENCE.search(text, text.index("\n") + 1 if "\n" in text else len(text))
     if closing is None:
         raise SourceError("the front-matter opened on line 1 is never closed", path=path, line=1,
                           hint="add a line '---' after the last field, before the Markdown body")
@@ -146,6 +151,9 @@ def parse_yaml_mapping(meta_text: str, first_line: int, path: Path, *, what: str
         line = mark.line + first_line if mark else first_line
         raise SourceError(f"invalid YAML in the {what}: {exc.problem or exc.context}",
                           path=path, line=line, hint=hint) from None
+    except yaml.YAMLError as exc:  # the reader's errors (a NUL byte, a control character) carry no mark
+        raise SourceError(f"invalid YAML in the {what}: {exc}".splitlines()[0], path=path, line=first_line,
+                          hint="remove control characters such as NUL from the file") from None
     finally:
         loader.dispose()
     return data, lines

@@ -69,6 +69,17 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
         path, line = _template_frame(exc)
         raise TemplateError(f"template error: {exc.message}", path=path, line=line,
                             hint="check the variable's name; README.md lists what templates receive") from None
+    except RecursionError:
+        raise TemplateError(f"template '{name}' includes or extends itself",
+                            hint="an override cannot extend the file it replaces; copy the built-in one "
+                                 "and edit it instead") from None
+    # What a template's own expressions raise ({{ title + 1 }}, a bad filter argument): the
+    # author's mistake, so it is reported with its place rather than as a crash.
+    except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError, ArithmeticError,
+            IndexError) as exc:
+        path, line = _template_frame(exc)
+        raise TemplateError(f"template error: {type(exc).__name__}: {exc}", path=path, line=line,
+                            hint="fix the expression on that line; README.md lists what templates receive") from None
 
 
 def _template_frame(exc: BaseException) -> tuple[str | None, int | None]:
@@ -89,7 +100,10 @@ def templates_fingerprint(env: jinja2.Environment) -> str:
     loader = env.loader
     assert isinstance(loader, jinja2.FileSystemLoader)
     for name in sorted(set(loader.list_templates())):
-        source, filename, _ = loader.get_source(env, name)
-        digest.update(f"{name}\0{filename}\0".encode())
-        digest.update(source.encode())
+        for folder in loader.searchpath:  # the file that wins, read as bytes (it may be an image)
+            path = Path(folder) / name
+            if path.is_file():
+                digest.update(f"{name}\0{path}\0".encode())
+                digest.update(path.read_bytes())
+                break
     return digest.hexdigest()
