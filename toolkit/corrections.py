@@ -161,7 +161,8 @@ def check_passage_syntax(text: str, replacement: Replacement, locate: Any) -> No
     end = start + len(replacement.original)
     marked = render_markdown(text[:start] + _OPEN + text[start:end] + _CLOSE + text[end:])
     unchanged = marked.replace(_OPEN, "").replace(_CLOSE, "") == render_markdown(text)
-    if unchanged and all(_in_text(marked, marked.find(mark)) for mark in (_OPEN, _CLOSE)):
+    first, last = marked.find(_OPEN), marked.find(_CLOSE)
+    if unchanged and _in_text(marked, first) and _in_text(marked, last) and _balanced(marked[first:last]):
         return
     path, line = locate(start, text)
     raise PassageError("the text to replace cuts through Markdown syntax (a link, emphasis or code)",
@@ -176,6 +177,25 @@ def _in_text(html: str, index: int) -> bool:
         return False
     before = html[:index]
     return before.count("<code") == before.count("</code>")
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
+_VOID = {"br", "img", "hr", "wbr", "input", "meta", "link"}
+
+
+def _balanced(html: str) -> bool:
+    """Whether every element opened in *html* closes in it, and none closes that opened before:
+    the passage then fits inside one <del> without cutting an element (``*text`` of ``*text*``)."""
+    stack: list[str] = []
+    for closing, name in _TAG.findall(html):
+        name = name.lower()
+        if name in _VOID:
+            continue
+        if not closing:
+            stack.append(name)
+        elif not stack or stack.pop() != name:
+            return False
+    return not stack
 
 
 def _closest(text: str, passage: str) -> int:

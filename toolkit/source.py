@@ -128,8 +128,9 @@ def parse_yaml_mapping(meta_text: str, first_line: int, path: Path, *, what: str
                        hint: str = "values with ':' or '#' need quotes, e.g. title: \"Q&A: part 1\""
                        ) -> tuple[dict[str, Any], dict[str, int]]:
     """A YAML mapping and the file line of each top-level key; dates stay text."""
-    loader = _Loader(meta_text)
+    loader = None
     try:
+        loader = _Loader(meta_text)  # its reader already refuses NUL and other control characters
         node = loader.get_single_node()
         if node is None:
             return {}, {}
@@ -155,7 +156,8 @@ def parse_yaml_mapping(meta_text: str, first_line: int, path: Path, *, what: str
         raise SourceError(f"invalid YAML in the {what}: {exc}".splitlines()[0], path=path, line=first_line,
                           hint="remove control characters such as NUL from the file") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, lines
 
 
