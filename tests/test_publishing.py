@@ -435,7 +435,7 @@ def test_the_line_privacy_issue_end_to_end(seed_publication, run, monkeypatch):
                     "--date", "2018-07-14 10:00")
     assert run("build").exit_code == 0
     web = (site / "web.html").read_text(encoding="utf-8")
-    assert (f'<time class="errata-date" datetime="2018-07-14T10:00:00+09:00">2018年7月14日</time> '
+    assert ('<time class="errata-date" datetime="2018-07-14T10:00:00+09:00">2018年7月14日</time> '
             '<span class="errata-pending">確認中</span>') in web
     assert "【追記】 2018年7月14日 (確認中)\nLINE社に問い合わせ中です。" in (site / "email.txt").read_text(encoding="utf-8")
     assert "確認中" in (site / "corrections" / asked / "email.txt").read_text(encoding="utf-8")

@@ -17,11 +17,11 @@ from typing import Any
 
 from . import __version__
 from .config import Config, check_out_dir
-from .errors import ToolkitError, did_you_mean
+from .errors import ToolkitError
 from .labels import labels_for
 from .output import BuildCache, remove_outputs, write_atomic
 from .publishing import IssueState, load_state, silent_edit, silent_edit_error
-from .source import Issue, read_issues
+from .source import Issue, no_such_issue, read_issues, sort_newest_first
 
 OUTPUT_FILES = ("email.html", "email.txt", "web.html")
 GMAIL_CLIP_KB = 102
@@ -138,8 +138,7 @@ def select(issues: list[Issue], errors: list[ToolkitError], slugs: list[str], co
     known = {i.slug for i in issues} | {e.path.stem for e in errors if e.path}
     for slug in slugs:
         if slug not in known:
-            raise ToolkitError(f"no issue '{slug}' in {config.issues_dir.name}/{did_you_mean(slug, known)}",
-                               hint="`notice list` shows every issue's slug")
+            raise no_such_issue(slug, known)
     return [i for i in issues if i.slug in set(slugs)]
 
 
@@ -207,7 +206,7 @@ def render_index(issues: list[Issue], states: dict[str, IssueState], config: Con
     from .render import subject_of
     from .templating import render_template
 
-    ordered = sorted(issues, key=lambda i: (i.date, i.slug), reverse=True)
+    ordered = sort_newest_first(issues)
     entries = [{"issue": i, "href": f"{i.slug}/web.html", "t": labels_for(i.lang),
                 "subject": subject_of(states[i.slug], config) if i.slug in states else i.title}
                for i in ordered]

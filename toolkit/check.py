@@ -17,7 +17,7 @@ from .config import Config
 from .errors import ToolkitError, display_path
 from .publishing import IssueState, load_state, silent_edit
 from .records import LOCK_NAME
-from .source import read_issues
+from .source import no_such_issue, read_issues
 
 SEVERITIES = ("error", "warning")
 
@@ -48,8 +48,8 @@ def check(config: Config, slugs: Iterable[str] = ()) -> list[Finding]:
     wanted = set(slugs)
     issues, errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
     known = {i.slug for i in issues} | {e.path.stem for e in errors if e.path}
-    for slug in wanted - known:
-        raise ToolkitError(f"no issue '{slug}' in issues/", hint="`notice list` shows every issue's slug")
+    for slug in sorted(wanted - known):
+        raise no_such_issue(slug, known)
     findings = [from_error("source", error) for error in errors if not wanted or error.path.stem in wanted]
     for issue in issues:
         if wanted and issue.slug not in wanted:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigError, did_you_mean
 
 from .inline import ENGINES as INLINERS
+from .source import LANG_RE, decode
 
 CONFIG_NAME = "notice.toml"
 
@@ -126,12 +127,7 @@ def load_config(root: Path) -> Config:
         raise ConfigError(
             f"{CONFIG_NAME} not found", path=path, hint="run `notice init` to create a publication"
         ) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError("this file is not UTF-8", path=path, line=line,
-                          hint="save it as UTF-8 in your editor") from None
+    text = decode(raw, path, ConfigError)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -209,7 +205,7 @@ def _check_value(section: str, key: str, value: Any) -> tuple[str, str] | None:
             return (f"unknown time zone '{value}'", 'use an IANA name such as "Asia/Tokyo" or "UTC"')
     if (section, key) == ("publication", "base_url") and value and not re.match(r"https?://[^/]+", value):
         return (f"base_url '{value}' is not an http(s) URL", 'for example: base_url = "https://example.com/letter/"')
-    if (section, key) == ("publication", "lang") and not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value):
+    if (section, key) == ("publication", "lang") and not LANG_RE.fullmatch(value):
         return (f"lang '{value}' is not a language tag", 'use a BCP 47 tag such as "ja" or "en"')
     if (section, key) == ("build", "text_width") and not 20 <= value <= 998:
         return (f"text_width must be between 20 and 998, not {value}",

@@ -18,7 +18,7 @@ from .corrections import check_passage_syntax, corrected_body
 from .errors import SourceError, ToolkitError, did_you_mean
 from .records import (KINDS, LOCK_NAME, Lock, Record, Replacement, append_record, chain_problems, exclusive,
                       locked_content, read_lock, read_records, rewrite_front_matter, write_lock)
-from .source import Issue, read_issue
+from .source import Issue, no_such_issue, read_issue
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,7 @@ def load_issue(config: Config, slug: str) -> Issue:
     """The issue *slug*, or a ToolkitError that suggests the nearest slug."""
     path = config.issues_dir / f"{slug}.md"
     if not path.is_file():
-        known = [p.stem for p in config.issues_dir.glob("*.md")]
-        raise ToolkitError(f"no issue '{slug}' in issues/{did_you_mean(slug, known)}",
-                           hint="`notice list` shows every issue's slug")
+        raise no_such_issue(slug, [p.stem for p in config.issues_dir.glob("*.md")])
     return read_issue(path, default_lang=config.publication.lang, tz=config.tz)
 
 

@@ -57,7 +57,7 @@ class IssueRenderer:
     def notice(self, entry: dict[str, Any], context: dict[str, Any]) -> dict[str, str]:
         """The short message to readers who got the original: email.html and email.txt."""
         from .markup import render_markdown
-        from .plaintext import html_to_text, link_references
+        from .plaintext import link_references
 
         t, issue = context["t"], context["issue"]
         title_date = {"title": issue.title, "date": format_date(issue.date, issue.lang)}

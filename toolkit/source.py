@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .errors import SourceError, did_you_mean
+from .errors import SourceError, ToolkitError, did_you_mean
 
 #: A slug is a file name and a URL segment: lowercase ASCII words joined by '-', at most 100 long.
 SLUG_RE = re.compile(r"(?=.{1,100}$)[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -26,6 +27,8 @@ STATUSES = ("draft", "published")
 FIELDS = ("title", "date", "status", "preheader", "author", "lang", "tags", "number", "summary",
           "published")
 REQUIRED = ("title", "date")
+#: A BCP 47 language tag, loosely: "ja", "en", "en-GB", "zh-Hant-TW".
+LANG_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 
@@ -99,14 +102,25 @@ def read_issues(folder: Path, **options: Any) -> tuple[list[Issue], list[SourceE
     return issues, errors
 
 
-def decode(raw: bytes, path: Path) -> str:
+def decode(raw: bytes, path: Path, error: type[ToolkitError] = SourceError) -> str:
+    """UTF-8 text (a BOM allowed) with \\n line ends; *error* names the line of a bad byte."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise SourceError("this file is not UTF-8", path=path, line=line,
-                          hint="re-save it as UTF-8 (Shift_JIS and other encodings are not read)") from None
+        raise error("this file is not UTF-8", path=path, line=line,
+                    hint="re-save it as UTF-8 in your editor (Shift_JIS and other encodings are not read)") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def sort_newest_first(issues: list[Issue]) -> list[Issue]:
+    """Newest first; the slug breaks ties, so every listing has one stable order."""
+    return sorted(issues, key=lambda i: (i.date, i.slug), reverse=True)
+
+
+def no_such_issue(slug: str, known: Iterable[str]) -> ToolkitError:
+    return ToolkitError(f"no issue '{slug}' in issues/{did_you_mean(slug, known)}",
+                        hint="`notice list` shows every issue's slug")
 
 
 def split_front_matter(text: str, path: Path) -> tuple[str, int, str, int]:
@@ -199,7 +213,7 @@ def _make_issue(path: Path, slug: str, meta: dict[str, Any], lines: dict[str, in
     if number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 0):
         raise fail(f"'number' must be a whole number, not {number!r}", "number", "for example: number: 12")
     lang = text_field("lang") or default_lang
-    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", lang):
+    if not LANG_RE.fullmatch(lang):
         raise fail(f"'{lang}' is not a language tag", "lang", "use a tag such as ja or en")
     if not body.strip():
         raise SourceError("the issue has no body", path=path, line=body_line,

@@ -28,10 +28,11 @@ def environment() -> jinja2.Environment:
 def render_page(previewer: Previewer, slug: str | None, query: dict[str, str]) -> str:
     """The list of issues and, for *slug*, its renderings; LookupError for an unknown slug."""
     from .render import subject_of
+    from .source import sort_newest_first
 
     state = previewer.state
     config, report = state.config, state.report
-    issues = sorted(report.issues if report else [], key=lambda i: (i.date, i.slug), reverse=True)
+    issues = sort_newest_first(report.issues if report else [])
     states = report.states if report else {}
     broken = sorted({e.path.stem for e in state.errors if e.path and e.path.parent == config.issues_dir}
                     - {i.slug for i in issues}) if config else []

@@ -1,0 +1,219 @@
+"""The correction workflow's commands: publish, correct, history and check.
+
+Thin, like the rest of the CLI: each parses its options, calls one function of
+`toolkit.publishing` or `toolkit.check`, and prints the outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import State, cli, count, pass_state
+from .errors import ToolkitError
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--date", "date_text", metavar="DATE",
+              help="When it was sent: 2018-07-13 or '2018-07-13 10:00' (default: now).")
+@pass_state
+def publish(state: State, slug: str, date_text: str | None) -> None:
+    """Mark issue SLUG published and lock what readers received.
+
+    Sets status: published and the published time in the issue, and writes
+    corrections/SLUG/published.yml: the exact text readers got, with its sha256. After
+    this, change the issue only with `notice correct`. A draft that does not build is
+    refused.
+
+    \b
+    Example:
+      notice publish 2018-07-13-line-privacy --date "2018-07-13 10:00"
+    """
+    from .publishing import publish as run_publish
+
+    config = state.config()
+    issue, lock = run_publish(config, slug, _when(date_text, config))
+    state.echo(f"Published {slug} on {issue.published:%Y-%m-%d %H:%M %z}; "
+               f"what readers received is locked in {state.path(lock)}")
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--kind", required=True, metavar="KIND",
+              help="correction (訂正), clarification, addendum (追記), supplement (補足), update (更新), "
+                   "retraction (撤回) or minor (a typo: readers are not told).")
+@click.option("--replaces", "originals", multiple=True, metavar="TEXT",
+              help="The wrong passage, exactly as in the issue. Repeatable; pairs with --with.")
+@click.option("--with", "corrections", multiple=True, metavar="TEXT", help="The corrected passage.")
+@click.option("--note", help="What was wrong and what is right, in Markdown.")
+@click.option("--note-file", type=click.Path(dir_okay=False, path_type=Path), help="Read the note from a file.")
+@click.option("--date", "date_text", metavar="DATE", help="When the correction was made (default: now).")
+@click.option("--pending", is_flag=True, help="The note awaits something, such as an answer from the vendor.")
+@click.option("--resolves", metavar="ID", help="This record resolves the pending record ID.")
+@pass_state
+def correct(state: State, slug: str, kind: str, originals: tuple[str, ...], corrections: tuple[str, ...],
+            note: str | None, note_file: Path | None, date_text: str | None, pending: bool,
+            resolves: str | None) -> None:
+    """Append a dated correction record to the published issue SLUG.
+
+    The issue file is never rewritten: the record is a new file under corrections/SLUG/,
+    and every build shows it (a title marker, the wrong passage struck beside the right
+    one, the dated note) and writes a short notice for readers who got the original.
+    Without --note or --note-file, $EDITOR opens for the note.
+
+    \b
+    Example:
+      notice correct 2018-07-13-line-privacy --kind correction \\
+        --replaces "収集の対象になりません" --with "収集の対象になります" \\
+        --note "LINE@も「公式アカウント」に含まれていました。お詫びして訂正します。"
+      notice correct 2018-07-13-line-privacy --kind addendum --pending \\
+        --note "LINE社に問い合わせ中です。回答が届きしだい追記します。"
+    """
+    from .publishing import correct as run_correct
+    from .records import Replacement
+
+    config = state.config()
+    if len(originals) != len(corrections):
+        raise ToolkitError(f"{len(originals)} --replaces but {len(corrections)} --with: give them in pairs",
+                           hint='--replaces "wrong text" --with "right text", once per passage')
+    if note is not None and note_file is not None:
+        raise ToolkitError("give --note or --note-file, not both")
+    record_id, path = run_correct(
+        config, slug, kind=kind, note=lambda: _read_note(note, note_file, kind), pending=pending, resolves=resolves,
+        replaces=[Replacement(a, b) for a, b in zip(originals, corrections)], date=_when(date_text, config))
+    state.echo(f"Recorded {kind} {state.style(record_id, bold=True)} in {state.path(path)}")
+
+
+_SCISSORS = "# ------------------------ >8 ------------------------"
+
+
+def _read_note(note: str | None, note_file: Path | None, kind: str) -> str:
+    """The note from --note, --note-file or $EDITOR (not for a minor fix, which readers never see)."""
+    if note is not None:
+        return note
+    if note_file is not None:
+        try:
+            return note_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ToolkitError(f"cannot read the note: {exc}", path=note_file,
+                               hint="give a UTF-8 text file, or --note TEXT") from None
+    if kind == "minor":
+        return ""
+    if not sys.stdin.isatty() and not os.environ.get("EDITOR") and not os.environ.get("VISUAL"):
+        raise ToolkitError("no note given, and no terminal to open an editor in",
+                           hint="pass --note TEXT or --note-file FILE")
+    edited = click.edit(f"\n{_SCISSORS}\n# Write the note above, in Markdown: what was wrong and what is right.\n"
+                        "# Everything from the line above down is ignored. An empty note cancels.\n",
+                        extension=".md")
+    text = (edited or "").split(_SCISSORS)[0].strip()
+    if not text:
+        raise ToolkitError("the note is empty: nothing was recorded", hint="write the note, or pass --note TEXT")
+    return text
+
+
+def _when(date_text: str | None, config: Any) -> dt.datetime:
+    from .source import parse_date
+
+    if date_text is None:
+        return dt.datetime.now(config.tz).replace(microsecond=0)
+    try:
+        when = parse_date(date_text, config.tz)
+        when.astimezone(dt.timezone.utc)  # years at the very ends of the calendar overflow here
+        return when
+    except (ValueError, OverflowError) as exc:
+        raise ToolkitError(f"--date: {exc}", hint="write 2018-07-14 or '2018-07-14 09:30' (an offset such as "
+                                                  "+09:00 is optional)") from None
+
+
+@cli.command()
+@click.argument("slug")
+@pass_state
+def history(state: State, slug: str) -> None:
+    """Show the timeline of issue SLUG: published, then every correction record.
+
+    Each record shows its id (for --resolves), kind, date, summary and whether it is
+    still pending.
+
+    \b
+    Example:
+      notice history 2018-07-13-line-privacy
+    """
+    from .publishing import history as load_history
+
+    config = state.config()
+    found = load_history(config, slug)
+    issue = found.issue
+    click.echo(state.style(f"{slug}: {issue.title}", bold=True), color=state.color)
+    if found.lock is not None:
+        click.echo(f"  {found.lock.published:%Y-%m-%d %H:%M}  published      locked {found.lock.hash[:7]}",
+                   color=state.color)
+    elif not issue.is_draft:
+        click.echo("  (published by hand, without a lock: run `notice publish` to add one)", color=state.color)
+    else:
+        click.echo("  draft: not published yet", color=state.color)
+    resolved = {r.resolves: r for r in found.records if r.resolves}
+    for record in found.records:
+        summary = _summary(record)
+        status = ""
+        if record.pending:
+            by = resolved.get(record.id)
+            status = (state.style("  resolved by " + by.id, fg="green") if by
+                      else state.style("  PENDING", fg="yellow", bold=True))
+        if record.resolves:
+            status += f"  resolves {record.resolves}"
+        click.echo(f"  {record.date:%Y-%m-%d %H:%M}  {record.kind:<13}  {record.id}  {summary}{status}",
+                   color=state.color)
+
+
+def _summary(record: Any, limit: int = 48) -> str:
+    """The first line of the note, or the first replaced passage, cut to *limit* columns."""
+    from .wrapping import display_width
+
+    text = record.note.strip().splitlines()[0] if record.note.strip() else ""
+    if not text and record.replaces:
+        text = f"{record.replaces[0].original} → {record.replaces[0].corrected}"
+    text = " ".join(text.split())
+    if display_width(text) <= limit:
+        return text
+    while display_width(text + "…") > limit:
+        text = text[:-1]
+    return text + "…"
+
+
+@cli.command(name="check")
+@click.argument("slugs", nargs=-1, metavar="[SLUG]...")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="How to print the findings.")
+@pass_state
+def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> None:
+    """Check issues and their corrections; exit 1 on any error.
+
+    Finds published text changed without a correction record, records edited or deleted
+    after they were made, and issues published without a lock.
+
+    \b
+    Example:
+      notice check
+      notice check 2018-07-13-line-privacy --format json
+    """
+    from .check import check, to_json
+
+    config = state.config()
+    findings = check(config, slugs)
+    errors = sum(f.severity == "error" for f in findings)
+    if output_format == "json":
+        click.echo(to_json(findings))
+    else:
+        for finding in findings:
+            colour = "red" if finding.severity == "error" else "yellow"
+            click.echo(state.style(finding.format(), fg=colour), color=state.color, err=finding.severity == "error")
+        warnings = len(findings) - errors
+        state.echo(f"{count(['']*errors, 'error')}, {count(['']*warnings, 'warning')}")
+    if errors:
+        sys.exit(1)
