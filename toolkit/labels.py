@@ -56,6 +56,8 @@ LABELS: dict[str, dict[str, str]] = {
         "notice_intro_update": "We have added to “{title}”, sent on {date}.",
         "notice_intro_retraction": "We retract “{title}”, sent on {date}.",
         "read_corrected": "Read the corrected issue",
+        "read_updated": "Read the updated issue",
+        "read_retracted": "See the retracted issue",
         "apology": "",
     },
     "ja": {
@@ -102,6 +104,8 @@ LABELS: dict[str, dict[str, str]] = {
         "notice_intro_update": "{date}にお送りした「{title}」に追記しました。",
         "notice_intro_retraction": "{date}にお送りした「{title}」を撤回いたします。",
         "read_corrected": "訂正後の本文を読む",
+        "read_updated": "追記後の本文を読む",
+        "read_retracted": "撤回した号を見る",
         "apology": "ご迷惑をおかけし、申し訳ございません。",
     },
 }

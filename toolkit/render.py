@@ -73,8 +73,9 @@ class IssueRenderer:
                              "was_text": text(f"<p>{t['was']}: {was}</p>").rstrip("\n"),
                              "now_text": text(f"<p>{t['now']}: {now}</p>").rstrip("\n")})
         note_text = text(str(entry["note_html"]))
+        read = {"notice_intro": "read_corrected", "notice_intro_retraction": "read_retracted"}.get(group, "read_updated")
         notice = {**context, "entry": {**entry, "note_text": note_text}, "passages": passages,
-                  "intro": t[group].format(**title_date),
+                  "intro": t[group].format(**title_date), "read_label": t[read],
                   "subject": t[f"subject_{entry['kind']}"].format(title=issue.title)}
         folder = f"corrections/{entry['id']}"
         plain = self.template("notice.txt", {**notice, "references": "\n".join(link_references(links))})
