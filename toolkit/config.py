@@ -35,6 +35,7 @@ class PublicationSettings:
     sender_email: str = ""
     postal_address: str = ""
     unsubscribe_url: str = ""
+    unsubscribe_mailto: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,26 @@ class CorrectionsSettings:
     markers: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
+CHARSETS = ("utf-8", "iso-2022-jp")
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """[email]: how messages are encoded for `notice export` and `notice send`."""
+
+    charset: str = "utf-8"
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """[check]: rules of `notice check` switched off, by id."""
+
+    disable: list[str] = field(default_factory=list)
+
+
 SECTIONS: dict[str, type] = {"publication": PublicationSettings, "build": BuildSettings,
-                             "corrections": CorrectionsSettings}
+                             "corrections": CorrectionsSettings, "email": EmailSettings,
+                             "check": CheckSettings}
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,8 @@ class Config:
     publication: PublicationSettings = field(default_factory=PublicationSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
     corrections: CorrectionsSettings = field(default_factory=CorrectionsSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    check: CheckSettings = field(default_factory=CheckSettings)
 
     @property
     def path(self) -> Path:
@@ -213,6 +234,14 @@ def _check_value(section: str, key: str, value: Any) -> tuple[str, str] | None:
     if (section, key) == ("build", "inliner") and value not in INLINERS:
         return (f"unknown inliner '{value}'{did_you_mean(value, INLINERS)}",
                 f"choose one of: {', '.join(INLINERS)}")
+    if (section, key) == ("email", "charset") and value.lower() not in CHARSETS:
+        return (f"unknown charset '{value}'{did_you_mean(value.lower(), CHARSETS)}",
+                f"choose one of: {', '.join(CHARSETS)}")
+    if (section, key) == ("check", "disable") and not all(isinstance(rule, str) for rule in value):
+        return ("disable must be a list of rule ids", 'for example: disable = ["preheader-missing"]')
+    if (section, key) == ("publication", "unsubscribe_mailto") and value and not value.startswith("mailto:"):
+        return (f"unsubscribe_mailto '{value}' must start with mailto:",
+                'for example: unsubscribe_mailto = "mailto:unsubscribe@example.com?subject=unsubscribe"')
     if (section, key) == ("corrections", "placement") and value not in PLACEMENTS:
         return (f"placement must be \"top\" or \"bottom\", not \"{value}\"", 'for example: placement = "top"')
     if (section, key) == ("corrections", "markers"):
@@ -241,8 +270,8 @@ RESERVED = ("issues", "corrections", "templates", ".notice-cache", CONFIG_NAME, 
 def check_out_dir(config: Config, out_dir: Path) -> None:
     """Refuse an output folder that is the publication itself or holds the author's files."""
     out_dir, root = out_dir.resolve(), config.root.resolve()
-    if out_dir == config.preview_dir.resolve():
-        return  # the preview's own private build, inside the cache
+    if config.cache_dir.resolve() in out_dir.parents:
+        return  # a private build of notice's own (the preview's, check's), inside the cache
     clash = out_dir == root or any(out_dir == (root / name) or (root / name) in out_dir.parents for name in RESERVED)
     if clash or out_dir in root.parents or (out_dir.exists() and not out_dir.is_dir()):
         raise ConfigError(f"cannot build into {out_dir}: it would overwrite the publication's own files",

@@ -13,6 +13,8 @@ from .corrections import (corrected_body, errata_entries, subject_with_marker, t
 from .errors import ToolkitError
 from .labels import ambiguous_width, format_date, labels_for
 from .publishing import IssueState
+from .records import Record
+from .source import Issue
 
 
 class IssueRenderer:
@@ -76,7 +78,7 @@ class IssueRenderer:
         read = {"notice_intro": "read_corrected", "notice_intro_retraction": "read_retracted"}.get(group, "read_updated")
         notice = {**context, "entry": {**entry, "note_text": note_text}, "passages": passages,
                   "intro": t[group].format(**title_date), "read_label": t[read],
-                  "subject": t[f"subject_{entry['kind']}"].format(title=issue.title)}
+                  "subject": notice_subject(entry["record"], issue)}
         folder = f"corrections/{entry['id']}"
         plain = self.template("notice.txt", {**notice, "references": "\n".join(link_references(links))})
         return {f"{folder}/email.html": self.email_html("notice.html", notice), f"{folder}/email.txt": tidy_text(plain)}
@@ -121,6 +123,11 @@ def _inline(fragment: str) -> str:
     if fragment.startswith("<p>") and fragment.endswith("</p>") and fragment.count("<p>") == 1:
         return fragment[3:-4]
     return fragment
+
+
+def notice_subject(record: Record, issue: Issue) -> str:
+    """A correction notice's subject: 【訂正とお詫び】TITLE, "Correction: TITLE"."""
+    return labels_for(issue.lang)[f"subject_{record.kind}"].format(title=issue.title)
 
 
 def subject_of(state: IssueState, config: Config) -> str:
