@@ -331,3 +331,4 @@ def main() -> None:
 
 # The correction workflow's commands live in their own module; importing it registers them.
 from . import cli_errata  # noqa: E402,F401  (after `cli` exists: it adds commands to it)
+from . import cli_mail  # noqa: E402,F401

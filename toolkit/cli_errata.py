@@ -192,10 +192,15 @@ def _summary(record: Any, limit: int = 48) -> str:
               show_default=True, help="How to print the findings.")
 @pass_state
 def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> None:
-    """Check issues and their corrections; exit 1 on any error.
+    """Check issues, their emails and their corrections; exit 1 on any error.
 
-    Finds published text changed without a correction record, records edited or deleted
-    after they were made, and issues published without a lock.
+    Builds each issue privately (into .notice-cache/check/) and checks its email and its
+    correction notices as readers get them: size against Gmail's clip, CSS and elements
+    the main mail clients drop, links and images, what the law asks of the footer
+    (sender, postal address, unsubscribe link), subject and preview text. Also finds
+    published text changed without a correction record, records edited or deleted, and
+    issues published without a lock. Switch rules off in notice.toml:
+    [check] disable = ["image-width"].
 
     \b
     Example:

@@ -170,10 +170,10 @@ def parse_config(root: Path, data: dict[str, Any], text: str = "") -> Config:
     for name, value in data.items():
         if name not in SECTIONS:
             problems.append((f"unknown section [{name}]{did_you_mean(name, SECTIONS)}",
-                             _line_of(text, None, name), f"known sections: {', '.join(SECTIONS)}"))
+                             line_of(text, None, name), f"known sections: {', '.join(SECTIONS)}"))
             continue
         if not isinstance(value, dict):
-            problems.append((f"'{name}' must be a table, written [{name}]", _line_of(text, None, name), ""))
+            problems.append((f"'{name}' must be a table, written [{name}]", line_of(text, None, name), ""))
             continue
         sections[name] = _parse_section(name, value, text, problems)
     if problems:
@@ -196,7 +196,7 @@ def _parse_section(section: str, table: dict[str, Any], text: str,
     known = {f.name: f for f in fields(cls)}
     values: dict[str, Any] = {}
     for key, value in table.items():
-        line = _line_of(text, section, key)
+        line = line_of(text, section, key)
         if key not in known:
             problems.append((f"unknown key '{key}' in [{section}]{did_you_mean(key, known)}", line,
                              f"known keys: {', '.join(known)}"))
@@ -278,7 +278,7 @@ def check_out_dir(config: Config, out_dir: Path) -> None:
                           hint="choose a folder of its own, such as build/ (the default)")
 
 
-def _line_of(text: str, section: str | None, key: str) -> int | None:
+def line_of(text: str, section: str | None, key: str) -> int | None:
     """The line of ``key =`` inside ``[section]`` (or of ``[key]`` when section is None).
 
     tomllib gives no positions, and a config file is short: scanning it is simpler and

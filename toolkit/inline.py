@@ -112,7 +112,7 @@ def _split_css(css: str) -> tuple[str, list[str]]:
     """Split a stylesheet into the text to inline and the rules to keep as they are."""
     inline: list[str] = []
     kept: list[str] = []
-    for rule in _top_level_rules(css):
+    for rule in top_level_rules(css):
         prelude, brace, block = rule.partition("{")
         if rule.startswith("@"):
             kept.append(rule)
@@ -129,7 +129,7 @@ def _split_css(css: str) -> tuple[str, list[str]]:
     return "\n".join(inline), kept
 
 
-def _top_level_rules(css: str) -> list[str]:
+def top_level_rules(css: str) -> list[str]:
     """The stylesheet's top-level rules and at-rules, comments removed, text otherwise kept."""
     css = _CSS_COMMENT.sub(lambda m: m[1] or "", css)
     rules: list[str] = []

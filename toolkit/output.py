@@ -92,6 +92,13 @@ class BuildCache:
     def record(self, out_dir: Path, slug: str, key: str, files: list[str]) -> None:
         self.entries(out_dir)[slug] = {"key": key, "files": sorted(files)}
 
+    def add_files(self, out_dir: Path, slug: str, files: list[str]) -> None:
+        """Files made from an issue's build after it (message.eml): pruned with the issue, and
+        removed when it is rebuilt, so they are never stale."""
+        entry = self.entries(out_dir).get(slug)
+        if entry is not None:
+            entry["files"] = sorted(set(entry.get("files") or []) | set(files))  # type: ignore[arg-type]
+
     def forget(self, out_dir: Path, slug: str) -> list[str]:
         entry = self.entries(out_dir).pop(slug, None) or {}
         files = entry.get("files")

@@ -1,0 +1,101 @@
+"""The mail commands: export (message.eml files) and send (test copies by SMTP).
+
+Thin, like the rest of the CLI: each parses its options, calls `toolkit.message` and
+`toolkit.sending`, and prints the outcome. Nothing heavy is imported until a command runs.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from .cli import State, cli, count, pass_state
+from .errors import ToolkitError
+
+
+@cli.command()
+@click.argument("slug")
+@pass_state
+def export(state: State, slug: str) -> None:
+    """Write issue SLUG as message.eml, ready for an MTA or a mail service.
+
+    Builds the issue, then writes OUT/SLUG/message.eml: text and HTML parts, From, an
+    encoded Subject with the correction marker, Date, a stable Message-ID, List-Unsubscribe
+    and one-click List-Unsubscribe-Post. Each correction notice gets its own message.eml,
+    a reply to the original. [email] charset = "iso-2022-jp" in notice.toml encodes for old
+    Japanese mail clients. The files are the same, byte for byte, on every export.
+
+    \b
+    Example:
+      notice export 2018-07-13-line-privacy
+      sendmail -i -f letter@example.jp me@example.jp < site/2018-07-13-line-privacy/message.eml
+    """
+    from .message import export as run_export
+
+    result = run_export(state.config(), slug)
+    for path in result.notices.values():
+        state.echo(f"  wrote {state.path(path)}", level=1)
+    notices = f" and {count(list(result.notices), 'correction notice')}" if result.notices else ""
+    state.echo(f"Exported {slug} to {state.path(result.message)}{notices}")
+    _warn(state, result.warnings)
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--to", "to", multiple=True, required=True, metavar="ADDRESS",
+              help="A test recipient; repeat it, or separate addresses with commas.")
+@click.option("--smtp", metavar="HOST[:PORT]",
+              help="The SMTP server [localhost; port 25, 587 with --starttls, 465 with --ssl].")
+@click.option("--starttls", is_flag=True, help="Upgrade the connection to TLS (STARTTLS, port 587).")
+@click.option("--ssl", "use_ssl", is_flag=True, help="TLS from the start (port 465).")
+@click.option("--user", metavar="NAME",
+              help="Log in as NAME (needs --starttls or --ssl). The password comes from "
+                   "$NOTICE_SMTP_PASSWORD, or is asked for.")
+@click.option("--notice", "notice_id", metavar="ID", help="Send the correction notice ID instead of the issue.")
+@pass_state
+def send(state: State, slug: str, to: tuple[str, ...], smtp: str | None, starttls: bool, use_ssl: bool,
+         user: str | None, notice_id: str | None) -> None:
+    """Send test copies of issue SLUG to a few addresses through an SMTP server.
+
+    Exports the issue first (see `notice export`) and sends that message.eml, with a To:
+    header naming the test recipients. For checking the message in real mail clients, not
+    for sending to your list: hand message.eml to your mail service or MTA for that. The
+    password is never taken from the command line, and is sent only inside TLS.
+
+    \b
+    Example:
+      notice send 2018-07-13-line-privacy --to me@example.jp
+      NOTICE_SMTP_PASSWORD=... notice send pre-send-checklist --to me@example.jp \\
+        --smtp smtp.example.jp --starttls --user letter@example.jp
+      notice send 2018-07-13-line-privacy --notice e6821b2 --to me@example.jp
+    """
+    from .message import export as run_export
+    from .sending import PASSWORD_VARIABLE, parse_recipients, parse_server, send as run_send, with_recipients
+
+    server = parse_server(smtp, starttls=starttls, ssl=use_ssl, user=user)
+    recipients = parse_recipients(to)
+    config = state.config()
+    result = run_export(config, slug)
+    path = result.message
+    if notice_id is not None:
+        if notice_id not in result.notices:
+            known = ", ".join(result.notices) or "none"
+            raise ToolkitError(f"issue {slug} has no correction notice '{notice_id}' (its notices: {known})",
+                               hint=f"`notice history {slug}` lists the records and their ids")
+        path = result.notices[notice_id]
+    _warn(state, result.warnings)
+    password = None
+    if user is not None:
+        password = os.environ.get(PASSWORD_VARIABLE) or click.prompt(f"Password for {user} at {server}",
+                                                                      hide_input=True, err=True)
+    run_send(with_recipients(path.read_bytes(), recipients), config.publication.sender_email.strip(), recipients,
+             server, password)
+    what = f"{slug} notice {notice_id}" if notice_id else slug
+    state.echo(f"Sent {what} to {', '.join(recipients)} via {server}")
+
+
+def _warn(state: State, warnings: list[ToolkitError]) -> None:
+    for warning in warnings:
+        click.echo(f"{state.style('Warning:', fg='yellow', bold=True)} {warning.format()}", err=True,
+                   color=state.color)

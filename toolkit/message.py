@@ -1,0 +1,263 @@
+"""The built email as one message file: ``<out>/<slug>/message.eml``, ready for an MTA or a mail service.
+
+multipart/alternative (text first, HTML second, as RFC 2046 orders them: the last part is the
+preferred one), with the newsletter headers of RFC 2369 and RFC 8058. The file is byte-identical
+on every export: no current time, a Message-ID from the slug and the sender's domain, and a MIME
+boundary from a hash of the content. It is made with the email package's compat32 API because
+only that API lets headers be encoded in a charset other than UTF-8 (ISO-2022-JP, RFC 1468).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import quopri
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import Config, line_of
+from .errors import BuildError, ConfigError, ToolkitError
+from .output import BuildCache, write_atomic
+from .publishing import IssueState
+from .sending import ADDRESS_RE
+
+if TYPE_CHECKING:
+    from email.message import Message
+    from email.policy import Policy
+
+MESSAGE_NAME = "message.eml"
+#: RFC 5322 2.1.1: a line MUST be at most 998 octets, CRLF excluded.
+MAX_LINE = 998
+
+
+@dataclass(frozen=True)
+class Headers:
+    """What a message says about itself, apart from its parts."""
+
+    subject: str
+    sender_name: str
+    sender_email: str
+    date: dt.datetime
+    message_id: str
+    lang: str
+    unsubscribe_url: str = ""
+    unsubscribe_mailto: str = ""
+    in_reply_to: str = ""
+
+
+@dataclass
+class Export:
+    """What `export` wrote: the issue's message and one per correction notice (by record id)."""
+
+    slug: str
+    message: Path
+    notices: dict[str, Path] = field(default_factory=dict)
+    warnings: list[ToolkitError] = field(default_factory=list)
+
+
+def export(config: Config, slug: str) -> Export:
+    """Build issue *slug*, then write message.eml beside its email and beside each notice."""
+    from .build import build
+    from .render import notice_subject, subject_of
+
+    sender = check_sender(config)
+    report = build(config, slugs=[slug])
+    if report.errors:
+        raise BuildError(report.errors)
+    state = report.states[slug]
+    issue, folder = state.issue, report.out_dir / slug
+    original_id = message_id(config, slug)
+    headers = Headers(subject_of(state, config), config.publication.sender_name, sender,
+                      issue.published or issue.date, original_id, issue.lang,
+                      config.publication.unsubscribe_url, config.publication.unsubscribe_mailto)
+    result = Export(slug, folder / MESSAGE_NAME, warnings=[*report.warnings, *unsubscribe_warnings(config)])
+    messages = {result.message: message_in(config, state, folder, headers)}
+    for record in (r for r in state.records if r.visible):
+        notice = Headers(notice_subject(record, issue), headers.sender_name, sender, record.date,
+                         message_id(config, slug, record.id), issue.lang, headers.unsubscribe_url,
+                         headers.unsubscribe_mailto, in_reply_to=original_id)
+        notice_folder = folder / "corrections" / record.id
+        result.notices[record.id] = notice_folder / MESSAGE_NAME
+        messages[notice_folder / MESSAGE_NAME] = message_in(config, state, notice_folder, notice, [record.path])
+    for path, data in messages.items():  # all or nothing: one bad notice writes no message at all
+        write_atomic(path, data)
+    cache = BuildCache.load(config.cache_dir)
+    cache.add_files(report.out_dir, slug, [path.relative_to(report.out_dir).as_posix() for path in messages])
+    cache.save()
+    return result
+
+
+def message_in(config: Config, state: IssueState, folder: Path, headers: Headers,
+               sources: list[Path] | None = None) -> bytes:
+    """The message made of the email.txt and email.html the build wrote in *folder*."""
+    text = (folder / "email.txt").read_text(encoding="utf-8")
+    html = (folder / "email.html").read_text(encoding="utf-8")
+    charset = config.email.charset.lower()
+    where = [*(sources or []), state.issue.path, config.path]
+    check_charset(text, charset, folder / "email.txt", where)
+    check_charset(headers.subject, charset, state.issue.path, where, what="the subject")
+    check_charset(headers.sender_name, charset, config.path, [config.path], what="sender_name")
+    return compose(headers, text, html, charset)
+
+
+def check_sender(config: Config) -> str:
+    """sender_email, which From, the envelope and every Message-ID's domain need."""
+    sender = config.publication.sender_email.strip()
+    if not sender:
+        raise ConfigError("sender_email is not set: a message needs a From address", path=config.path,
+                          hint='add it under [publication], e.g. sender_email = "letter@example.com"')
+    if not ADDRESS_RE.fullmatch(sender):
+        raise ConfigError(f"sender_email '{sender}' is not an email address", path=config.path,
+                          line=_line_of(config.path, "sender_email"), hint='write it as "letter@example.com"')
+    for name in ("unsubscribe_url", "unsubscribe_mailto"):
+        value = getattr(config.publication, name)
+        if not value.isascii() or any(c in value for c in " <>\""):
+            raise ConfigError(f"{name} must be a URL of plain ASCII, without spaces or <>", path=config.path,
+                              line=_line_of(config.path, name),
+                              hint="percent-encode other characters (%E3%81%82...) as a browser does")
+    return sender
+
+
+def message_id(config: Config, slug: str, record_id: str = "") -> str:
+    """``<slug.HASH@domain>``: the same on every export, so a notice can refer to the original
+    (In-Reply-To) and a re-export is byte-identical."""
+    domain = config.publication.sender_email.rpartition("@")[2].lower()
+    key = hashlib.sha256(f"{slug}\0{record_id}\0{domain}".encode()).hexdigest()[:16]
+    return f"<{slug}.{record_id + '.' if record_id else ''}{key}@{domain}>"
+
+
+def unsubscribe_warnings(config: Config) -> list[ToolkitError]:
+    """Gmail and Yahoo require one-click unsubscribe (RFC 8058) of bulk senders since 2024."""
+    url = config.publication.unsubscribe_url
+    if url.startswith("https://"):
+        return []
+    why = "no unsubscribe_url" if not url else f"unsubscribe_url '{url}' is not https"
+    return [ToolkitError(f"{why}: the message has no one-click unsubscribe (List-Unsubscribe-Post)",
+                         path=config.path, hint='set unsubscribe_url = "https://..." under [publication]; Gmail '
+                                                'and Yahoo require one-click unsubscribe of bulk senders')]
+
+
+# --- composing ---------------------------------------------------------------------------------
+
+def compose(headers: Headers, text: str, html: str, charset: str = "utf-8") -> bytes:
+    """The whole message as bytes, CRLF line ends (as SMTP carries it), lines under 998 octets."""
+    import email.policy
+    from email.header import Header
+    from email.message import Message
+    from email.utils import format_datetime, formataddr
+
+    policy = email.policy.compat32.clone(linesep="\r\n")
+    parts = [_part("plain", text, charset, policy), _part("html", html, charset, policy)]
+    msg = Message(policy=policy)
+    name = headers.sender_name.strip()
+    msg["From"] = formataddr((name, headers.sender_email), charset=charset) if name else headers.sender_email
+    subject = " ".join(headers.subject.split())  # a title never needs a line break in a header
+    msg["Subject"] = subject if subject.isascii() else Header(subject, charset, header_name="Subject")
+    msg["Date"] = format_datetime(headers.date)
+    msg["Message-ID"] = headers.message_id
+    if headers.in_reply_to:  # RFC 5322 3.6.4: a notice is a reply to the issue it corrects
+        msg["In-Reply-To"] = headers.in_reply_to
+        msg["References"] = headers.in_reply_to
+    msg["MIME-Version"] = "1.0"
+    msg["Content-Language"] = headers.lang
+    unsubscribe = [f"<{uri}>" for uri in (headers.unsubscribe_url, headers.unsubscribe_mailto) if uri]
+    if unsubscribe:  # RFC 2369; RFC 8058 one-click needs an https URI
+        msg["List-Unsubscribe"] = ", ".join(unsubscribe)
+    if headers.unsubscribe_url.startswith("https://"):
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["Content-Type"] = f'multipart/alternative; boundary="{_boundary(parts, headers)}"'
+    for part in parts:
+        msg.attach(part)
+    data = msg.as_bytes(policy=policy)
+    long = next((n for n, line in enumerate(data.split(b"\r\n"), 1) if len(line) > MAX_LINE), None)
+    if long is not None:  # only an absurd header value gets here: every body is encoded
+        raise ToolkitError(f"line {long} of the message is over {MAX_LINE} octets", hint="shorten that header")
+    return data
+
+
+def _part(subtype: str, text: str, charset: str, policy: Policy) -> Message:
+    """One text part. UTF-8: quoted-printable or base64, whichever is shorter. ISO-2022-JP: 7bit,
+    as old Japanese clients expect; base64 only if a line would pass 998 octets. The HTML part
+    turns what ISO-2022-JP cannot carry (the preheader's U+200C padding) into character references."""
+    from email.message import Message
+
+    errors = "xmlcharrefreplace" if subtype == "html" else "strict"
+    raw = text.replace("\r\n", "\n").encode(charset, errors)
+    canonical = raw.replace(b"\n", b"\r\n")  # RFC 2046 4.1.1: CRLF line breaks before encoding
+    if charset == "utf-8":
+        qp = quopri.encodestring(raw).decode("ascii")
+        b64 = base64.encodebytes(canonical).decode("ascii")
+        cte, body = ("quoted-printable", qp) if len(qp) <= len(b64) else ("base64", b64)
+    elif max((len(line) for line in raw.split(b"\n")), default=0) <= MAX_LINE:
+        cte, body = "7bit", raw.decode("ascii")
+    else:
+        cte, body = "base64", base64.encodebytes(canonical).decode("ascii")
+    part = Message(policy=policy)
+    part["Content-Type"] = f'text/{subtype}; charset="{charset}"'
+    part["Content-Transfer-Encoding"] = cte
+    part.set_payload(body)
+    return part
+
+
+def _boundary(parts: list[Message], headers: Headers) -> str:
+    """A boundary from a hash of the content: stable across exports, and in no part."""
+    digest = hashlib.sha256(headers.message_id.encode())
+    for part in parts:
+        digest.update(part.get_payload().encode("ascii"))
+    boundary = f"=_{digest.hexdigest()[:40]}"
+    while any(boundary in part.get_payload() for part in parts):
+        boundary = f"=_{hashlib.sha256(boundary.encode()).hexdigest()[:40]}"
+    return boundary
+
+
+# --- what ISO-2022-JP cannot carry -------------------------------------------------------------
+
+def check_charset(text: str, charset: str, path: Path, sources: list[Path], what: str = "") -> None:
+    """Raise for the first character *charset* cannot encode, naming it and its line in *path*
+    (a header, *what*, is shown where it is written: the first of *sources* that holds it).
+
+    ISO-2022-JP carries JIS X 0208 only: no emoji, no 髙 or ①, no half-width katakana, and not
+    Windows' ～ (U+FF5E; JIS has 〜, U+301C)."""
+    if charset == "utf-8":
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        bad = next((char for char in line if not _encodes(char, charset)), None)
+        if bad is None:
+            continue
+        name = unicodedata.name(bad, "")
+        shown = f"'{bad}' (U+{ord(bad):04X}{' ' + name if name else ''})"
+        found = next(((source, n) for source in sources for n, written in _numbered(source) if bad in written), None)
+        hint = f'set [email] charset = "utf-8" in notice.toml (every current mail client reads it), or replace {shown}'
+        if what:
+            where = found or (path, None)
+            raise ToolkitError(f"{what} has {shown}, which {charset.upper()} cannot carry",
+                               path=where[0], line=where[1], hint=hint)
+        if found:
+            hint += f" where it is written ({found[0].name}:{found[1]})"
+        raise ToolkitError(f"{shown} cannot be carried by {charset.upper()}", path=path, line=number, hint=hint)
+
+
+def _encodes(char: str, charset: str) -> bool:
+    try:
+        char.encode(charset)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _numbered(path: Path) -> list[tuple[int, str]]:
+    try:
+        return list(enumerate(path.read_text(encoding="utf-8").splitlines(), start=1))
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    """The line of ``key =`` in [publication] of notice.toml at *path*."""
+    try:
+        return line_of(path.read_text(encoding="utf-8"), "publication", key)
+    except (OSError, UnicodeDecodeError):
+        return None

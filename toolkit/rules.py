@@ -1,0 +1,436 @@
+"""The email rules of `notice check`: small functions over one built email.
+
+`check` builds every issue privately, then hands each built email (the issue's, and each
+correction notice's: readers get those too) to every rule in :data:`RULES`. A rule yields
+`Problem`s; `check` names them with the rule's id and drops the switched-off ones.
+
+Each problem points where the author can fix it (`BuiltEmail.locate`): the line of the issue's
+Markdown that holds the offending text, else the record or notice.toml line it came from, else
+the theme file, and only when nothing better exists the built file.
+
+The figures come from shared/email-facts.md and the sources named beside them; client support
+from the caniemail data set (caniemail.com, MIT, © Rémi Parmentier), extracted into
+toolkit/data/caniemail.json by scripts/refresh_caniemail.py. Only `check` imports this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from .build import GMAIL_CLIP_KB
+from .check import BuiltEmail
+from .config import line_of
+from .labels import ambiguous_width
+from .source import Issue
+from .wrapping import display_width
+
+DATA = Path(__file__).parent / "data" / "caniemail.json"
+
+#: Gmail clips HTML over 102 KB, hiding the footer and its unsubscribe link (MJML #356).
+CLIP_BYTES = GMAIL_CLIP_KB * 1024
+#: Warn before the clip: a correction's errata, added later, make the issue longer.
+NEAR_CLIP_BYTES = 90 * 1024
+#: Gmail drops a <style> block over 16 KB (caniemail, html-style).
+STYLE_BYTES = 16 * 1024
+#: Preview text: clients show roughly 40–140 characters; react-email advises under 90
+#: (react.email/docs/components/preview). Counted in display columns, so a full-width
+#: character counts two.
+PREHEADER_COLUMNS = 90
+#: Subjects: Outlook.com shows 60 characters, Gmail on the desktop 70, phones 30–40
+#: (theorchardagency.com.au, "Subject line length and open rates"); Japanese PC mail shows
+#: 25–35 full-width characters (sts-d.com, メルマガの件名の書き方). 60 display columns is
+#: 60 Latin characters or 30 full-width ones.
+SUBJECT_COLUMNS = 60
+
+#: Active content: every client strips it, and a filter may mark the mail as hostile.
+ACTIVE_ELEMENTS = ("script", "form", "iframe", "object", "embed")
+UNSAFE_SCHEMES = ("javascript", "vbscript", "file")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "::1")
+#: Elements whose dropped tag loses nothing a reader needs: <time> (the errata dates) keeps
+#: its text, the date; only its machine-readable datetime and grey colour go.
+TEXT_ONLY_ELEMENTS = ("time",)
+
+#: Initial values of properties that are not inherited: a client that drops such a declaration
+#: renders that value anyway, so nothing is lost (the theme's image reset: `outline: none`,
+#: `height: auto`). Not for width and height when the element's own attribute would win instead.
+INITIAL_VALUES = {
+    "outline": "none", "height": "auto", "width": "auto", "min-height": "auto", "min-width": "auto",
+    "max-height": "none", "max-width": "none", "box-shadow": "none", "float": "none", "clear": "none",
+    "transform": "none", "filter": "none", "position": "static", "z-index": "auto", "opacity": "1",
+    "overflow": "visible", "border-radius": "0", "background-image": "none",
+}
+
+LAWS = ("Japan's Act on the Regulation of Transmission of Specified Electronic Mail (特定電子メール法) "
+        "and the US CAN-SPAM Act")
+
+
+class Problem(NamedTuple):
+    severity: str
+    message: str
+    path: Path | None
+    line: int | None
+    hint: str
+
+
+def _setting_line(email: BuiltEmail, key: str) -> tuple[Path, int | None]:
+    """notice.toml at ``key =`` in [publication], or at the section, or the file."""
+    text = email.sources.config_text
+    return email.config.path, line_of(text, "publication", key) or line_of(text, None, "publication")
+
+
+def _front_line(issue: Issue, key: str) -> int:
+    """The front-matter line of *key* (1, the opening fence, when it is not there)."""
+    try:
+        lines = issue.path.read_text(encoding="utf-8").splitlines()[: issue.body_line]
+    except (OSError, UnicodeDecodeError):
+        return 1
+    return next((n for n, line in enumerate(lines, 1) if re.match(rf"{key}\s*:", line)), 1)
+
+
+# --- size --------------------------------------------------------------------------------------
+
+def email_size(email: BuiltEmail) -> Iterator[Problem]:
+    """Over 102 KB Gmail clips the message: readers lose the footer with the unsubscribe link."""
+    size = len(email.html.encode("utf-8"))
+    if size > CLIP_BYTES:
+        yield Problem("error", f"email.html is {size / 1024:.1f} KB: Gmail clips messages over 102 KB",
+                      email.path, None, "shorten the issue or split it in two; images do not count")
+
+
+def email_size_near(email: BuiltEmail) -> Iterator[Problem]:
+    """Near the clip, a correction's errata block can push a corrected issue over it."""
+    size = len(email.html.encode("utf-8"))
+    if NEAR_CLIP_BYTES < size <= CLIP_BYTES:
+        yield Problem("warning", f"email.html is {size / 1024:.1f} KB, close to Gmail's 102 KB clipping limit",
+                      email.path, None, "shorten the issue; errata added later make it longer")
+
+
+def style_size(email: BuiltEmail) -> Iterator[Problem]:
+    """Gmail ignores a whole <style> block over 16 KB: media queries and dark mode are lost."""
+    for style in email.tree.iter("style"):
+        size = len((style.text or "").encode("utf-8"))
+        if size > STYLE_BYTES:
+            path, line = email.locate(template=r"(?m)^[ \t]*@media\b", element=style)  # what fills the block
+            yield Problem("warning", f"the <style> block is {size / 1024:.1f} KB: Gmail drops one over 16 KB",
+                          path, line, "keep only @media and dark-mode rules in email.css's leftover block")
+
+
+# --- client support (caniemail) ----------------------------------------------------------------
+
+class _Support(NamedTuple):
+    clients: dict[str, str]
+    features: dict[str, dict[str, Any]]
+    index: dict[str, list[str]]  # "property:x", "value:x:y", "function:x", "element:x" -> slugs
+
+
+@functools.cache
+def caniemail() -> _Support:
+    """The bundled extract, indexed by what a built email can contain."""
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    kinds = {"properties": "property", "values": "value", "functions": "function", "elements": "element"}
+    index: dict[str, list[str]] = {}
+    for slug, feature in data["features"].items():
+        for kind, names in feature["match"].items():
+            for name in names:
+                index.setdefault(f"{kinds[kind]}:{name}", []).append(slug)
+    return _Support(data["clients"], data["features"], index)
+
+
+def declarations(css: str) -> Iterator[tuple[str, str]]:
+    """``(property, value)`` pairs of a declaration list, property lowercased."""
+    for part in re.split(r";(?![^(]*\))", css):
+        name, colon, value = part.partition(":")
+        if colon and name.strip():
+            yield name.strip().lower(), value.strip()
+
+
+def _leftover_rules(css: str) -> Iterator[str]:
+    """Declaration blocks of the <style> block's plain rules. At-rules (@media, dark mode) are
+    skipped: they are the theme's deliberate extras for the clients that read them."""
+    from .inline import top_level_rules  # the inliner's own splitter: one way to read the theme
+
+    for rule in top_level_rules(css):
+        if not rule.startswith("@"):
+            yield rule.partition("{")[2].rpartition("}")[0]
+
+
+def _feature_keys(name: str, value: str, element: Any) -> Iterator[tuple[str, str]]:
+    """Index keys and a label for one declaration on *element*. mso-* and vendor-prefixed
+    properties are for one engine by design, and initial values lose nothing: never reported."""
+    bare = re.sub(r"\s*!important\s*$", "", value, flags=re.I).strip().lower()
+    if name.startswith(("mso-", "-")):
+        return
+    if name.startswith("--"):
+        yield "function:var", "CSS custom property"
+        return
+    if INITIAL_VALUES.get(name) == bare and not (name in ("width", "height") and element.get(name)):
+        return
+    yield f"property:{name}", f"CSS property `{name}`"
+    yield f"value:{name}:{bare}", f"CSS `{name}: {bare}`"
+    for function in re.findall(r"([a-z-]+)\(", value.lower()):
+        yield f"function:{function}", f"CSS function `{function}()`"
+
+
+def client_support(email: BuiltEmail) -> Iterator[Problem]:
+    """CSS and elements that a target client drops, once each, with the clients that drop it."""
+    support = caniemail()
+    hidden = _hidden_from_outlook(email)
+    uses: dict[str, tuple[str, set[str], tuple[Path, int | None]]] = {}
+
+    def use(key: str, label: str, element: Any, body: str | None, template: str) -> None:
+        for slug in support.index.get(key, ()):
+            dropping = {c for c, v in support.features[slug]["support"].items() if v == "n"}
+            if element is not None and element in hidden:
+                dropping.discard("outlook-windows")  # mso-hide:all: Outlook never renders it
+            if not dropping:
+                continue
+            if slug in uses:
+                uses[slug][1].update(dropping)
+            else:
+                uses[slug] = (label, dropping, email.locate(body=body, template=template, element=element))
+
+    for element in email.elements():
+        tag = element.tag.lower()
+        if tag not in ACTIVE_ELEMENTS and tag not in TEXT_ONLY_ELEMENTS:
+            use(f"element:{tag}", f"<{tag}>", element, rf"<{tag}\b", rf"<{tag}\b")
+            kind = element.get("type", "").strip().lower()
+            if kind:
+                use(f"element:{tag}[type={kind}]", f'<{tag} type="{kind}">', element, rf"<{tag}\b", rf"<{tag}\b")
+        for name, value in declarations(element.get("style", "")):
+            for key, label in _feature_keys(name, value, element):
+                use(key, label, element, rf"style\s*=\s*[\"'][^\"']*(?<![-\w]){re.escape(name)}\s*:",
+                    rf"(?<![-\w]){re.escape(name)}\s*:")
+    for style in email.tree.iter("style"):
+        for block in _leftover_rules(style.text or ""):
+            for name, value in declarations(block):
+                for key, label in _feature_keys(name, value, style):
+                    use(key, label, style, None, rf"(?<![-\w]){re.escape(name)}\s*:")
+    for slug, (label, dropping, (path, line)) in uses.items():
+        feature = support.features[slug]
+        names = [name for client, name in support.clients.items() if client in dropping]
+        yield Problem("warning", f"{label} is not supported by {', '.join(names)}", path, line,
+                      f"use it only where the email still reads well without it; see {feature['url']}")
+
+
+def _hidden_from_outlook(email: BuiltEmail) -> set[Any]:
+    """Elements under ``mso-hide: all`` (the preheader): Outlook on Windows never shows them."""
+    hidden: set[Any] = set()
+    for element in email.elements():
+        if any(n == "mso-hide" and v.lower().startswith("all") for n, v in declarations(element.get("style", ""))):
+            hidden.update(element.iter())
+    return hidden
+
+
+# --- images and links --------------------------------------------------------------------------
+
+def _urls(email: BuiltEmail) -> Iterator[tuple[Any, str, str]]:
+    """``(element, what, url)`` for every link and image."""
+    for element in email.elements():
+        for tag, attribute, what in (("a", "href", "link"), ("area", "href", "link"), ("img", "src", "image")):
+            if element.tag == tag and element.get(attribute) is not None:
+                yield element, what, element.get(attribute).strip()
+
+
+def _url_place(email: BuiltEmail, element: Any, url: str) -> tuple[Path, int | None]:
+    """The place of a URL: as written in the Markdown (relative before the build made it
+    absolute), in notice.toml, or in a template."""
+    base = email.config.publication.base_url
+    written = [url] + ([url[len(base):]] if base and url.startswith(base) and len(url) > len(base) else [])
+    pattern = "|".join(rf"\({u}[\s)]|[\"']{u}[\"']|<{u}>|\]:\s*{u}\s" for u in map(re.escape, reversed(written)))
+    return email.locate(body=pattern, template=pattern, value=url, element=element)
+
+
+def _scheme(url: str) -> str:
+    """The URL's scheme (RFC 3986: a letter, then letters, digits, + - .), lowercased; "" if none."""
+    match = re.match(r"([a-z][a-z0-9+.-]*):", url, re.I)
+    return match[1].lower() if match else ""
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # "http://[::1" and other broken URLs: no host to judge
+        return ""
+
+
+def url_relative(email: BuiltEmail) -> Iterator[Problem]:
+    """A relative URL means nothing inside a mail client: there is no page to resolve it against."""
+    for element, what, url in _urls(email):
+        if url and not url.startswith("#") and not _scheme(url):
+            yield Problem("error", f"{what} with a relative URL: {url}", *_url_place(email, element, url),
+                          "write the full https:// address, or set base_url in notice.toml "
+                          "(Markdown links are made absolute against it)")
+
+
+def url_empty(email: BuiltEmail) -> Iterator[Problem]:
+    """An empty link or a bare '#' goes nowhere: usually a placeholder never filled in."""
+    for element, what, url in _urls(email):
+        if url in ("", "#"):
+            text = " ".join((element.text_content() or element.get("alt", "")).split())
+            pattern = rf"\[{re.escape(text)}\]\(\s*#?\s*\)" if text else r"(href|src)\s*=\s*[\"']#?[\"']"
+            path, line = email.locate(body=pattern, template=r"(href|src)\s*=\s*[\"']#?[\"']", element=element)
+            named = f"“{text}” " if text else ""
+            yield Problem("error", f"{what} {named}goes nowhere ({'src' if what == 'image' else 'href'}=\"{url}\")",
+                          path, line, f"give the {what} its address, or remove it")
+
+
+def url_unsafe(email: BuiltEmail) -> Iterator[Problem]:
+    """javascript: never runs in mail and file: points at the author's own disk."""
+    for element, what, url in _urls(email):
+        scheme = _scheme(url)
+        if scheme in UNSAFE_SCHEMES:
+            yield Problem("error", f"{what} with a {scheme}: URL: {url}", *_url_place(email, element, url),
+                          "link to a page on the web (https://...) instead")
+
+
+def url_localhost(email: BuiltEmail) -> Iterator[Problem]:
+    """A link to localhost works only on the author's machine (a preview left in the text)."""
+    for element, what, url in _urls(email):
+        host = _host(url)
+        if host in LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127."):
+            yield Problem("error", f"{what} points to this computer ({host}): {url}",
+                          *_url_place(email, element, url), "use the published address, under base_url")
+
+
+def image_alt(email: BuiltEmail) -> Iterator[Problem]:
+    """Many readers block images: the alt text is what they see instead."""
+    for element, _, url in _urls(email):
+        if element.tag != "img":
+            continue
+        alt = element.get("alt")
+        path, line = _url_place(email, element, url)
+        if alt is None or (not alt.strip() and path == email.issue.path):  # ![](x.png): forgotten
+            yield Problem("warning", f"image without alt text: {url}", path, line,
+                          "describe the image: ![a red bicycle](bike.jpg)")
+
+
+def image_width(email: BuiltEmail) -> Iterator[Problem]:
+    """Outlook on Windows shows an image without a width attribute at its natural size,
+    breaking the 600 px layout (shared/email-facts.md)."""
+    for element, _, url in _urls(email):
+        if element.tag == "img" and not element.get("width"):
+            yield Problem("warning", f"image without a width attribute: {url}", *_url_place(email, element, url),
+                          'give it one after the image: ![alt](photo.jpg){: width="600" }')
+
+
+# --- the law -----------------------------------------------------------------------------------
+
+def _required(email: BuiltEmail, key: str, what: str, shown: Callable[[str], bool]) -> Iterator[Problem]:
+    """*key* must be set in notice.toml, and the email must show it (a template may drop it)."""
+    value = getattr(email.config.publication, key)
+    if not value:
+        yield Problem("error", f"no {what}: {key} is not set", *_setting_line(email, key),
+                      f"set {key} in [publication] of notice.toml: {LAWS} require it")
+    elif not shown(value.strip()):
+        yield Problem("error", f"the email does not show the {what} set in notice.toml",
+                      email.sources.template("email.html") or email.path, None,
+                      f"keep {{{{ publication.{key} }}}} in the footer of templates/email.html: {LAWS} require it")
+
+
+def _in_text(email: BuiltEmail) -> Callable[[str], bool]:
+    text = " ".join(email.tree.text_content().split())
+    return lambda value: " ".join(value.split()) in text
+
+
+def unsubscribe_missing(email: BuiltEmail) -> Iterator[Problem]:
+    """Both laws require a working way to opt out; Gmail and Yahoo also want a visible link (2024)."""
+    links = {a.get("href", "").strip() for a in email.tree.iter("a")}
+    yield from _required(email, "unsubscribe_url", "unsubscribe link", links.__contains__)
+
+
+def sender_missing(email: BuiltEmail) -> Iterator[Problem]:
+    """Both laws require the sender's name, and an address to write to."""
+    shown = _in_text(email)
+    yield from _required(email, "sender_name", "sender's name", shown)
+    yield from _required(email, "sender_email", "sender's email address", shown)
+
+
+def postal_address_missing(email: BuiltEmail) -> Iterator[Problem]:
+    """Both laws require the sender's postal address in every message."""
+    yield from _required(email, "postal_address", "postal address", _in_text(email))
+
+
+# --- subject and preview text ------------------------------------------------------------------
+
+def _unsent(email: BuiltEmail) -> bool:
+    """A draft's own email. A published issue's subject and preheader were sent, are locked and
+    no correction can change them: a warning there could never be acted on."""
+    return not email.notice and email.issue.is_draft
+
+
+def preheader_missing(email: BuiltEmail) -> Iterator[Problem]:
+    """Without one, clients show the first text of the email ("View this issue in your browser")."""
+    if _unsent(email) and not email.issue.preheader:
+        yield Problem("warning", "no preheader: clients will preview the email's first text instead",
+                      email.issue.path, 1, "add preheader: \"one line that makes them open it\" to the front-matter")
+
+
+def preheader_long(email: BuiltEmail) -> Iterator[Problem]:
+    """Clients show 40–140 characters of the preview; past 90 the end is cut on most."""
+    issue = email.issue
+    width = display_width(issue.preheader, ambiguous_width=ambiguous_width(issue.lang))
+    if _unsent(email) and width > PREHEADER_COLUMNS:
+        yield Problem("warning", f"the preheader is {width} columns wide: clients cut it near {PREHEADER_COLUMNS}",
+                      issue.path, _front_line(issue, "preheader"),
+                      "put what matters first, and keep it under 90 characters (45 full-width)")
+
+
+def subject_long(email: BuiltEmail) -> Iterator[Problem]:
+    """Inboxes cut the subject near 60 columns on the desktop, sooner on phones."""
+    from .render import subject_of
+
+    issue = email.issue
+    subject = subject_of(email.state, email.config)
+    width = display_width(subject, ambiguous_width=ambiguous_width(issue.lang))
+    if _unsent(email) and width > SUBJECT_COLUMNS:
+        yield Problem("warning", f"the subject is {width} columns wide: inboxes cut it near {SUBJECT_COLUMNS}",
+                      issue.path, _front_line(issue, "title"),
+                      "put what matters first; keep it within 60 characters (30 full-width)")
+
+
+# --- active content ----------------------------------------------------------------------------
+
+def active_content(email: BuiltEmail) -> Iterator[Problem]:
+    """Scripts, forms, frames, plugins and event handlers: clients strip them, filters distrust them.
+    Markdown already drops most; a template can still add them."""
+    for element in email.elements():
+        tag = element.tag.lower()
+        if tag in ACTIVE_ELEMENTS:
+            yield Problem("error", f"<{tag}> in the email: mail clients remove it",
+                          *email.locate(body=rf"<{tag}\b", template=rf"<{tag}\b", element=element),
+                          "remove it; link to a web page for anything interactive")
+        for name in element.attrib:
+            if re.fullmatch(r"on[a-z]+", name.lower()):
+                yield Problem("error", f"{name} attribute on <{tag}>: scripts never run in email",
+                              *email.locate(body=rf"\b{name}\s*=", template=rf"\b{name}\s*=", element=element),
+                              "remove the attribute")
+
+
+Rule = Callable[[BuiltEmail], Iterable[Problem]]
+
+#: Every email rule, by id. Findings at the same place are listed in this order.
+RULES: list[tuple[str, Rule]] = [
+    ("email-size", email_size),
+    ("email-size-near", email_size_near),
+    ("style-size", style_size),
+    ("client-support", client_support),
+    ("url-relative", url_relative),
+    ("url-empty", url_empty),
+    ("url-unsafe", url_unsafe),
+    ("url-localhost", url_localhost),
+    ("image-alt", image_alt),
+    ("image-width", image_width),
+    ("unsubscribe-missing", unsubscribe_missing),
+    ("sender-missing", sender_missing),
+    ("postal-address-missing", postal_address_missing),
+    ("preheader-missing", preheader_missing),
+    ("preheader-long", preheader_long),
+    ("subject-long", subject_long),
+    ("active-content", active_content),
+]
