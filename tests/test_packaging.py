@@ -29,6 +29,9 @@ def test_wheel_ships_one_copy_of_the_theme_inside_the_package(wheel):
     theme = sorted(n for n in names if n.startswith("toolkit/templates/"))
     assert theme == sorted(f"toolkit/templates/{p.name}" for p in (REPO / "templates").iterdir() if p.is_file())
     assert not any(n.startswith(("templates/", "tests/", "issues/")) for n in names)
+    # The preview's own pages and check's client-support data travel with the package too.
+    assert {"toolkit/ui/preview.html", "toolkit/ui/preview.css", "toolkit/ui/preview.js",
+            "toolkit/data/caniemail.json"} <= set(names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "notice = toolkit.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
