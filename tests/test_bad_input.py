@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from pathlib import Path
 
 import pytest
 
 from conftest import write_issue
 from toolkit.config import load_config
-from toolkit.errors import ToolkitError
 from toolkit.publishing import correct, publish
 
 
@@ -242,6 +240,3 @@ def test_markdown_in_passages_is_rendered_in_the_notice(run, sent):
     assert "<strong" in html and "**" not in html and "*text*" not in html
     assert "Originally: Some text\n" in text and "Corrected: Some bold text\n" in text
 
-
-def test_errors_raised_by_our_own_code_are_toolkit_errors():
-    assert issubclass(ToolkitError, Exception) and Path  # the family every message above came from
