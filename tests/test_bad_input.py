@@ -240,3 +240,38 @@ def test_markdown_in_passages_is_rendered_in_the_notice(run, sent):
     assert "<strong" in html and "**" not in html and "*text*" not in html
     assert "Originally: Some text\n" in text and "Corrected: Some bold text\n" in text
 
+
+
+@pytest.mark.parametrize("key", ["sender_name", "unsubscribe_url", "name"])
+def test_a_line_break_in_a_header_value_is_refused(run, publication, key):
+    config = (publication / "notice.toml").read_text(encoding="utf-8")
+    start = config.index(f"\n{key} = ") + 1
+    end = config.index("\n", start)
+    broken = config[:start] + f'{key} = "x\\nBcc: evil@example.org"' + config[end:]
+    (publication / "notice.toml").write_text(broken, encoding="utf-8")
+    clean_error(run("-C", str(publication), "build"), f"'{key}' contains a line break")
+
+
+def test_a_cache_that_is_a_file(run, publication):
+    (publication / ".notice-cache").write_text("", encoding="utf-8")
+    clean_error(run("-C", str(publication), "build"), ".notice-cache is a file")
+
+
+def test_an_email_template_that_renders_nothing_is_reported_once(run, publication):
+    write_issue(publication, "second", title="Second")
+    (publication / "templates").mkdir()
+    (publication / "templates" / "email.html").write_text("<!-- nothing -->\n", encoding="utf-8")
+    result = run("-C", str(publication), "build")
+    clean_error(result, "the template 'email.html' rendered no HTML")
+    assert result.stderr.count("rendered no HTML") == 1
+
+
+def test_a_wrong_type_for_check_disable_gets_a_list_example(run, publication):
+    config = (publication / "notice.toml").read_text(encoding="utf-8")
+    (publication / "notice.toml").write_text(config + '\n[check]\ndisable = "image-width"\n', encoding="utf-8")
+    clean_error(run("-C", str(publication), "check"), "must be a list", 'disable = ["preheader-missing"]')
+
+
+def test_send_without_a_password_or_a_terminal(run, publication):
+    clean_error(run("-C", str(publication), "send", "hello", "--to", "me@example.com", "--smtp",
+                    "127.0.0.1:9", "--starttls", "--user", "me"), "no terminal to ask for one", "NOTICE_SMTP_PASSWORD")

@@ -198,8 +198,11 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool) -
     if report.unchanged:
         summary += f" ({len(report.unchanged)} unchanged)"
     state.echo(f"{summary} into {state.path(report.out_dir)}{os.sep}")
-    for error in report.errors:
-        report_error(state, error)
+    shown: set[str] = set()
+    for error in report.errors:  # a broken template fails every issue the same way: say it once
+        if error.format() not in shown:
+            shown.add(error.format())
+            report_error(state, error)
     for warning in report.warnings:
         click.echo(f"{state.style('Warning:', fg='yellow', bold=True)} {warning.format()}", err=True,
                    color=state.color)

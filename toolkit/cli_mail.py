@@ -7,6 +7,7 @@ Thin, like the rest of the CLI: each parses its options, calls `toolkit.message`
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
@@ -87,8 +88,14 @@ def send(state: State, slug: str, to: tuple[str, ...], smtp: str | None, starttl
     _warn(state, result.warnings)
     password = None
     if user is not None:
-        password = os.environ.get(PASSWORD_VARIABLE) or click.prompt(f"Password for {user} at {server}",
-                                                                      hide_input=True, err=True)
+        password = os.environ.get(PASSWORD_VARIABLE)
+        if not password and not sys.stdin.isatty():
+            raise ToolkitError(f"no password for {user}, and no terminal to ask for one",
+                               hint=f"set {PASSWORD_VARIABLE} in the environment")
+        password = password or click.prompt(f"Password for {user} at {server}", hide_input=True, err=True)
+    elif os.environ.get(PASSWORD_VARIABLE):
+        click.echo(f"Warning: {PASSWORD_VARIABLE} is set but --user is not: sending without logging in",
+                   err=True, color=state.color)
     run_send(with_recipients(path.read_bytes(), recipients), config.publication.sender_email.strip(), recipients,
              server, password)
     what = f"{slug} notice {notice_id}" if notice_id else slug

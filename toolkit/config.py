@@ -207,7 +207,7 @@ def _parse_section(section: str, table: dict[str, Any], text: str,
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             problems.append((
                 f"'{key}' in [{section}] must be {_type_name(expected)}, not {_type_name(type(value))}",
-                line, f"for example: {key} = {_example(spec.default)}"))
+                line, f"for example: {key} = {_example(spec)}"))
             continue
         message = _check_value(section, key, value)
         if message:
@@ -219,6 +219,10 @@ def _parse_section(section: str, table: dict[str, Any], text: str,
 
 def _check_value(section: str, key: str, value: Any) -> tuple[str, str] | None:
     """Checks beyond the type: a ``(message, hint)`` pair, or None when the value is fine."""
+    if section == "publication" and isinstance(value, str) and re.search(r"[\x00-\x1f\x7f]", value):
+        # These values go into mail headers, where a line break would start a new header.
+        return (f"'{key}' contains a line break or another control character",
+                "write it on one line, without tabs")
     if (section, key) == ("publication", "timezone"):
         try:
             ZoneInfo(value)
@@ -303,7 +307,10 @@ def _type_name(kind: type) -> str:
             list: "a list", dict: "a table"}.get(kind, kind.__name__)
 
 
-def _example(default: Any) -> str:
-    if default is dataclasses.MISSING:  # a table, such as [corrections.markers.ja]
-        return '{ ja = { corrected = "【訂正あり】" } }'
-    return f'"{default}"' if isinstance(default, str) else str(default).lower()
+def _example(spec: Any) -> str:
+    """An example value for a key, for hints: from its default, or by its kind of default."""
+    if spec.default is not dataclasses.MISSING:
+        return f'"{spec.default}"' if isinstance(spec.default, str) else str(spec.default).lower()
+    if spec.default_factory is list:
+        return '["preheader-missing"]'
+    return '{ ja = { corrected = "【訂正あり】" } }'  # a table, such as [corrections.markers.ja]

@@ -70,6 +70,9 @@ class BuildCache:
     @classmethod
     def load(cls, cache_dir: Path) -> BuildCache:
         path = cache_dir / "build.json"
+        if cache_dir.exists() and not cache_dir.is_dir():
+            raise ToolkitError(f"{cache_dir.name} is a file, where notice keeps its cache folder", path=cache_dir,
+                               hint="delete it: notice makes the folder again (it only holds what builds remember)")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError, UnicodeDecodeError):

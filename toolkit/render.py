@@ -6,11 +6,12 @@ email, the web page and the plain text alike.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .config import Config
 from .corrections import (corrected_body, errata_entries, subject_with_marker, text_marks, title_marker)
-from .errors import ToolkitError
+from .errors import TemplateError, ToolkitError
 from .labels import ambiguous_width, format_date, labels_for
 from .publishing import IssueState
 from .records import Record
@@ -114,7 +115,11 @@ class IssueRenderer:
     def email_html(self, name: str, context: dict[str, Any]) -> str:
         from .inline import inline_css
 
-        return inline_css(self.template(name, context), engine=self.config.build.inliner)
+        html = self.template(name, context)
+        if not re.search(r"<[A-Za-z]", html):  # the inliners need a document to work on
+            raise TemplateError(f"the template '{name}' rendered no HTML", path=self.config.templates_dir / name,
+                                hint="restore it, or delete your copy to use the built-in one")
+        return inline_css(html, engine=self.config.build.inliner)
 
 
 def _inline(fragment: str) -> str:
