@@ -7,7 +7,6 @@ Thin, like the rest of the CLI: each parses its options, calls `toolkit.message`
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
@@ -89,10 +88,11 @@ def send(state: State, slug: str, to: tuple[str, ...], smtp: str | None, starttl
     password = None
     if user is not None:
         password = os.environ.get(PASSWORD_VARIABLE)
-        if not password and not sys.stdin.isatty():
+        try:
+            password = password or click.prompt(f"Password for {user} at {server}", hide_input=True, err=True)
+        except click.Abort:  # end of input: no terminal, nothing piped in
             raise ToolkitError(f"no password for {user}, and no terminal to ask for one",
-                               hint=f"set {PASSWORD_VARIABLE} in the environment")
-        password = password or click.prompt(f"Password for {user} at {server}", hide_input=True, err=True)
+                               hint=f"set {PASSWORD_VARIABLE} in the environment") from None
     elif os.environ.get(PASSWORD_VARIABLE):
         click.echo(f"Warning: {PASSWORD_VARIABLE} is set but --user is not: sending without logging in",
                    err=True, color=state.color)
