@@ -406,3 +406,16 @@ def test_the_refresh_script_takes_the_latest_test_of_each_platform(tmp_path):
         "match": {"properties": ["column-gap", "gap", "row-gap"]},
         "support": {"gmail": "a", "apple-mail": "y", "outlook-windows": "n", "outlook-mac": "a", "yahoo": "u"},
         "notes": {"gmail": "not on ios", "outlook-mac": "#1: Only on flex."}}
+
+
+@pytest.mark.parametrize("url", ["http://localhost.:8000/", "http://[0:0:0:0:0:0:0:1]/", "http://127.1.2.3/x",
+                                 "http://0.0.0.0/"])
+def test_every_spelling_of_this_computer_is_caught(publication, url):
+    write_issue(publication, "local", body=f"See [here]({url}).")
+    assert findings(publication, "local", rule="url-localhost") == [
+        ("url-localhost", "error", "issues/local.md", 8)]
+
+
+def test_an_image_without_src_is_an_empty_url(publication):
+    write_issue(publication, "nosrc", body='An <img alt="logo" width="10"> here.')
+    assert [f[:2] for f in findings(publication, "nosrc", rule="url-empty")] == [("url-empty", "error")]

@@ -233,8 +233,9 @@ def _urls(email: BuiltEmail) -> Iterator[tuple[Any, str, str]]:
     """``(element, what, url)`` for every link and image."""
     for element in email.elements():
         for tag, attribute, what in (("a", "href", "link"), ("area", "href", "link"), ("img", "src", "image")):
-            if element.tag == tag and element.get(attribute) is not None:
-                yield element, what, element.get(attribute).strip()
+            # An <img> without src is an empty image; an <a> without href is a plain anchor.
+            if element.tag == tag and (element.get(attribute) is not None or tag == "img"):
+                yield element, what, (element.get(attribute) or "").strip()
 
 
 def _url_place(email: BuiltEmail, element: Any, url: str) -> tuple[Path, int | None]:
@@ -292,10 +293,21 @@ def url_unsafe(email: BuiltEmail) -> Iterator[Problem]:
 def url_localhost(email: BuiltEmail) -> Iterator[Problem]:
     """A link to localhost works only on the author's machine (a preview left in the text)."""
     for element, what, url in _urls(email):
-        host = _host(url)
-        if host in LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127."):
+        host = _host(url).rstrip(".")  # "localhost." is localhost too
+        if host in LOCAL_HOSTS or host.endswith(".localhost") or _is_loopback(host):
             yield Problem("error", f"{what} points to this computer ({host}): {url}",
                           *_url_place(email, element, url), "use the published address, under base_url")
+
+
+def _is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 in any spelling, 0.0.0.0 and ::."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def image_alt(email: BuiltEmail) -> Iterator[Problem]:
