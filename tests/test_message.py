@@ -292,3 +292,10 @@ def test_messages_are_pruned_with_their_issue_and_never_left_stale(run, publicat
     write_issue(publication, "other", title="Other")
     assert run("-C", str(publication), "build").exit_code == 0
     assert not (publication / "build" / "hello").exists()
+
+
+def test_a_subject_too_long_to_fold_names_the_header(run, publication):
+    write_issue(publication, "hello", title="A" * 1200)
+    result = run("-C", str(publication), "export", "hello")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "the Subject header has a line over 998 octets" in result.stderr

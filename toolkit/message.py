@@ -172,9 +172,13 @@ def compose(headers: Headers, text: str, html: str, charset: str = "utf-8") -> b
     for part in parts:
         msg.attach(part)
     data = msg.as_bytes(policy=policy)
-    long = next((n for n, line in enumerate(data.split(b"\r\n"), 1) if len(line) > MAX_LINE), None)
-    if long is not None:  # only an absurd header value gets here: every body is encoded
-        raise ToolkitError(f"line {long} of the message is over {MAX_LINE} octets", hint="shorten that header")
+    header = ""
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):  # only a header can be this long
+        if not line[:1].isspace():
+            header = line.split(b":", 1)[0].decode("ascii", "replace")  # a folded line continues it
+        if len(line) > MAX_LINE:
+            raise ToolkitError(f"the {header} header has a line over {MAX_LINE} octets, which mail cannot carry",
+                               hint="shorten it: a very long word in the title (Subject) or a URL in notice.toml")
     return data
 
 
