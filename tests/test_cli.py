@@ -71,7 +71,10 @@ def test_init_creates_a_working_publication(run, tmp_path):
     assert len(list((target / "issues").glob("*.md"))) == 1
     built = run("-C", str(target), "build")
     assert built.exit_code == 0, built.output
-    assert "配信停止" not in (target / "build" / "index.html").read_text(encoding="utf-8")
+    index = (target / "build" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="ja">' in index and "創刊号" in index  # the Japanese sample issue, listed
+    sample = next((target / "build").glob("*/email.html")).read_text(encoding="utf-8")
+    assert "Shop news" in sample and "創刊号" in sample and '<html lang="ja"' in sample
 
 
 def test_init_refuses_to_overwrite(run, publication):

@@ -23,7 +23,6 @@ from .output import BuildCache, remove_outputs, write_atomic
 from .publishing import IssueState, load_state, silent_edit, silent_edit_error
 from .source import Issue, no_such_issue, read_issues, sort_newest_first
 
-OUTPUT_FILES = ("email.html", "email.txt", "web.html")
 GMAIL_CLIP_KB = 102
 #: Below this many issues to render, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 8

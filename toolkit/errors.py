@@ -30,16 +30,16 @@ class ToolkitError(Exception):
         self.line = line
         self.hint = hint
 
-    def location(self, relative_to: Path | None = None) -> str:
-        """``file:line`` for the message, relative to *relative_to* when that is shorter."""
+    def location(self) -> str:
+        """``file:line`` for the message, the file as the user should see it."""
         if self.path is None:
             return ""
-        shown = display_path(self.path, relative_to)
+        shown = display_path(self.path)
         return f"{shown}:{self.line}" if self.line else shown
 
-    def format(self, relative_to: Path | None = None) -> str:
+    def format(self) -> str:
         """The whole message: location, what is wrong, and the hint on its own line."""
-        where = self.location(relative_to)
+        where = self.location()
         text = f"{where}: {self.message}" if where else self.message
         if self.hint:
             text += f"\n  hint: {self.hint}"
@@ -69,8 +69,8 @@ class BuildError(ToolkitError):
         super().__init__(f"{count} issue{'s' if count != 1 else ''} failed to build")
         self.errors = errors
 
-    def format(self, relative_to: Path | None = None) -> str:
-        return "\n".join(error.format(relative_to) for error in self.errors)
+    def format(self) -> str:
+        return "\n".join(error.format() for error in self.errors)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -79,9 +79,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def display_path(path: Path, relative_to: Path | None = None) -> str:
-    """*path* relative to *relative_to* (default: the working folder) when it lies below it."""
-    base = relative_to if relative_to is not None else Path.cwd()
+def display_path(path: Path) -> str:
+    """*path* relative to the working folder (``../x`` included) unless the absolute one is shorter."""
+    base = Path.cwd()
     try:
         rel = os.path.relpath(path, base)
     except ValueError:  # another drive on Windows

@@ -50,7 +50,7 @@ class Previewer:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.out_dir = root / ".notice-cache" / "preview"  # = Config.preview_dir, before a config loads
+        self.out_dir = Config(root=root).preview_dir  # known before notice.toml is read (it may be broken)
         self.state = PreviewState()
         self.changed = threading.Condition()
         self.watching = threading.Event()
@@ -66,7 +66,7 @@ class Previewer:
             config, errors, report = None, [], None
             try:
                 config = load_config(self.root)
-                report = build(config, out_dir=config.preview_dir, env=self.environment(config))
+                report = build(config, out_dir=self.out_dir, env=self.environment(config))
                 errors = report.errors
             except ToolkitError as error:
                 errors = [error]

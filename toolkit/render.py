@@ -91,13 +91,17 @@ class IssueRenderer:
 
         links: dict[str, int] = {}
         text = self._text_options(context, links)
-        top = context["placement"] == "top"
         errata = context["errata"]
-        notes = [text(str(entry["note_html"])) for entry in errata] if top else []
+
+        def notes() -> list[dict[str, Any]]:
+            return [{**entry, "note_text": text(str(entry["note_html"]))} for entry in errata]
+
+        # Convert in reading order, so the link numbers ([1], [2]) run down the message.
+        if context["placement"] == "top":
+            errata = notes()
         body = text(fragment, marks=text_marks(context["lang"]))
-        if not top:
-            notes = [text(str(entry["note_html"])) for entry in errata]
-        errata = [{**entry, "note_text": note} for entry, note in zip(errata, notes)]
+        if context["placement"] != "top":
+            errata = notes()
         return tidy_text(self.template("email.txt", {**context, "text": body, "errata": errata,
                                                      "references": "\n".join(link_references(links))}))
 
