@@ -276,7 +276,7 @@ def test_help_imports_no_mail_module():
             "print('MODULES', *sorted(sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(out.stdout.rsplit("MODULES", 1)[1].split())
-    assert "toolkit.cli_mail" in loaded
+    assert "toolkit.cli.mail" in loaded
     assert not loaded & {"smtplib", "ssl", "email", "email.message", "quopri", "toolkit.message", "toolkit.sending"}
 
 

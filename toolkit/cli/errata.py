@@ -1,7 +1,8 @@
 """The correction workflow's commands: publish, correct, history and check.
 
 Thin, like the rest of the CLI: each parses its options, calls one function of
-`toolkit.publishing` or `toolkit.check`, and prints the outcome.
+`toolkit.publishing` or `toolkit.check`, and prints the outcome. Library modules are imported
+inside the commands (marked "lazy"), so `notice --help` loads only click.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Any
 
 import click
 
-from .cli import State, cli, count, pass_state
-from .errors import ToolkitError
+from ..errors import ToolkitError
+from .state import State, count, pass_state
 
 
-@cli.command()
+@click.command()
 @click.argument("slug")
 @click.option("--date", "date_text", metavar="DATE",
               help="When it was sent: 2018-07-13 or '2018-07-13 10:00' (default: now).")
@@ -35,7 +36,7 @@ def publish(state: State, slug: str, date_text: str | None) -> None:
     Example:
       notice publish 2018-07-13-line-privacy --date "2018-07-13 10:00"
     """
-    from .publishing import publish as run_publish
+    from ..publishing import publish as run_publish  # lazy
 
     config = state.config()
     issue, lock = run_publish(config, slug, _when(date_text, config))
@@ -43,7 +44,7 @@ def publish(state: State, slug: str, date_text: str | None) -> None:
                f"what readers received is locked in {state.path(lock)}")
 
 
-@cli.command()
+@click.command()
 @click.argument("slug")
 @click.option("--kind", required=True, metavar="KIND",
               help="correction (訂正), clarification, addendum (追記), supplement (補足), update (更新), "
@@ -75,8 +76,8 @@ def correct(state: State, slug: str, kind: str, originals: tuple[str, ...], corr
       notice correct 2018-07-13-line-privacy --kind addendum --pending \\
         --note "LINE社に問い合わせ中です。回答が届きしだい追記します。"
     """
-    from .publishing import correct as run_correct
-    from .records import Replacement
+    from ..publishing import correct as run_correct  # lazy
+    from ..records import Replacement  # lazy
 
     config = state.config()
     if len(originals) != len(corrections):
@@ -118,7 +119,7 @@ def _read_note(note: str | None, note_file: Path | None, kind: str) -> str:
 
 
 def _when(date_text: str | None, config: Any) -> dt.datetime:
-    from .source import parse_date
+    from ..source import parse_date  # lazy
 
     if date_text is None:
         return dt.datetime.now(config.tz).replace(microsecond=0)
@@ -131,7 +132,7 @@ def _when(date_text: str | None, config: Any) -> dt.datetime:
                                                   "+09:00 is optional)") from None
 
 
-@cli.command()
+@click.command()
 @click.argument("slug")
 @pass_state
 def history(state: State, slug: str) -> None:
@@ -144,7 +145,7 @@ def history(state: State, slug: str) -> None:
     Example:
       notice history 2018-07-13-line-privacy
     """
-    from .publishing import history as load_history
+    from ..publishing import history as load_history  # lazy
 
     config = state.config()
     found = load_history(config, slug)
@@ -173,7 +174,7 @@ def history(state: State, slug: str) -> None:
 
 def _summary(record: Any, limit: int = 48) -> str:
     """The first line of the note, or the first replaced passage, cut to *limit* columns."""
-    from .wrapping import display_width
+    from ..wrapping import display_width  # lazy
 
     text = record.note.strip().splitlines()[0] if record.note.strip() else ""
     if not text and record.replaces:
@@ -186,7 +187,7 @@ def _summary(record: Any, limit: int = 48) -> str:
     return text + "…"
 
 
-@cli.command(name="check")
+@click.command(name="check")
 @click.argument("slugs", nargs=-1, metavar="[SLUG]...")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How to print the findings.")
@@ -207,7 +208,7 @@ def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> N
       notice check
       notice check 2018-07-13-line-privacy --format json
     """
-    from .check import check, to_json
+    from ..check import check, to_json  # lazy
 
     config = state.config()
     findings = check(config, slugs)

@@ -1,114 +1,24 @@
-"""The `notice` command: a thin click layer over the library.
+"""The authoring commands: init, new, build, list, preview and snapshot.
 
-Each command parses its options, calls one library function and prints the outcome. User
-errors (`ToolkitError`) become ``Error: ...`` and exit status 1 here, in one place. Heavy
-modules are imported inside the commands so that ``notice --help`` stays instant.
+Each parses its options, calls one library function and prints the outcome. Library modules
+are imported inside the commands (marked "lazy"), so `notice --help` loads only click.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
 
-from . import __version__
-from .errors import BuildError, ToolkitError, display_path
+from .state import State, count, pass_state, report_error
+from ..errors import BuildError
 
 
-@dataclass
-class State:
-    """Options of the `notice` group, shared by every command."""
-
-    project: Path | None = None
-    verbosity: int = 0
-    color: bool | None = None
-    _config: Any = field(default=None, repr=False)
-
-    def config(self):  # -> toolkit.config.Config
-        """The publication's config: notice.toml here or above, or under -C DIR."""
-        if self._config is None:
-            from .config import find_root, load_config
-
-            root = find_root(self.project or Path.cwd())
-            self._config = load_config(root)
-        return self._config
-
-    def echo(self, message: str = "", *, err: bool = False, level: int = 0) -> None:
-        """Print unless -q silences it (level 0) or it needs -v (level 1)."""
-        if self.verbosity >= level:
-            click.echo(message, err=err, color=self.color)
-
-    def style(self, text: str, **styles: Any) -> str:
-        return text if self.color is False else click.style(text, **styles)
-
-    def path(self, path: Path) -> str:
-        """A path as the user should see it: relative to where they stand."""
-        return display_path(path)
-
-
-class NoticeGroup(click.Group):
-    """Turns ToolkitError into a clean message and exit status 1, for every command."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ToolkitError as error:
-            state = ctx.find_object(State) or State()
-            report_error(state, error)
-            ctx.exit(1)
-
-
-def pass_state(func: Any) -> Any:
-    """Pass the State to a command, and accept -q/-v after its name too (`notice build -q`)."""
-    @functools.wraps(func)
-    def command(*args: Any, command_quiet: bool = False, command_verbose: bool = False, **kwargs: Any) -> Any:
-        state = click.get_current_context().ensure_object(State)
-        if command_quiet:
-            state.verbosity = -1
-        elif command_verbose:
-            state.verbosity = 1
-        return func(state, *args, **kwargs)
-
-    command = click.option("-v", "--verbose", "command_verbose", is_flag=True, help="Print more.")(command)
-    return click.option("-q", "--quiet", "command_quiet", is_flag=True, help="Print errors only.")(command)
-
-
-def report_error(state: State, error: ToolkitError) -> None:
-    errors = error.errors if isinstance(error, BuildError) else [error]
-    for one in errors:
-        click.echo(f"{state.style('Error:', fg='red', bold=True)} {one.format()}", err=True, color=state.color)
-
-
-@click.group(cls=NoticeGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="notice")
-@click.option("-C", "--project", type=click.Path(file_okay=False, path_type=Path),
-              help="Run as if started in this publication folder.")
-@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
-@click.option("-v", "--verbose", is_flag=True, help="Print every file written.")
-@click.pass_context
-def cli(ctx: click.Context, project: Path | None, quiet: bool, verbose: bool) -> None:
-    """Write, build and correct newsletters and mail magazines.
-
-    Issues are Markdown files in issues/; notice builds each into email-ready HTML
-    (CSS inlined), a plain-text part and a web page. Colour follows NO_COLOR and pipes.
-
-    \b
-    Example:
-      notice init my-letter && cd my-letter
-      notice new "Spring news"
-      notice build
-    """
-    color = False if os.environ.get("NO_COLOR") else None
-    ctx.obj = State(project=project, verbosity=-1 if quiet else (1 if verbose else 0), color=color)
-
-
-@cli.command()
+@click.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", help="The publication's name (default: the folder's name).")
 @click.option("--lang", default="en", show_default=True, help="Language of the issues, such as en or ja.")
@@ -123,7 +33,7 @@ def init(state: State, directory: Path | None, name: str | None, lang: str) -> N
     Example:
       notice init my-letter --name "Shop news" --lang ja
     """
-    from .scaffold import create_publication
+    from ..scaffold import create_publication  # lazy
 
     target = directory or state.project or Path.cwd()
     written = create_publication(target, name=name, lang=lang)
@@ -133,7 +43,7 @@ def init(state: State, directory: Path | None, name: str | None, lang: str) -> N
                f"{'cd ' + state.path(target.resolve()) + ' && ' if target.resolve() != Path.cwd() else ''}notice build")
 
 
-@cli.command()
+@click.command()
 @click.argument("title")
 @click.option("--slug", help="File name for the issue (a-z, 0-9, '-'); derived from the title if omitted.")
 @click.option("--date", "date_text", metavar="DATE", help="Issue date, YYYY-MM-DD (default: today).")
@@ -149,14 +59,14 @@ def new(state: State, title: str, slug: str | None, date_text: str | None) -> No
       notice new "Spring news"
       notice new "LINEの規約変更について" --date 2018-07-13
     """
-    from .scaffold import create_issue
+    from ..scaffold import create_issue  # lazy
 
     config = state.config()
     path = create_issue(config, title, slug=slug, date_text=date_text, today=dt.datetime.now(config.tz).date())
     state.echo(f"Created {state.path(path)}")
 
 
-@cli.command()
+@click.command()
 @click.argument("slugs", nargs=-1, metavar="[SLUG]...")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: [build] out in notice.toml).")
@@ -173,7 +83,7 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool) -
       notice build
       notice build 2018-07-13 --out /tmp/preview
     """
-    from .build import build as run_build
+    from ..build import build as run_build  # lazy
 
     config = state.config()
     bar: Any = None
@@ -210,7 +120,7 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool) -
         sys.exit(1)
 
 
-@cli.command(name="list")
+@click.command(name="list")
 @pass_state
 def list_issues(state: State) -> None:
     """List every issue: slug, date, status, title and number of corrections.
@@ -219,9 +129,9 @@ def list_issues(state: State) -> None:
     Example:
       notice list
     """
-    from .corrections import count_records
-    from .source import read_issues, sort_newest_first
-    from .wrapping import display_width
+    from ..corrections import count_records  # lazy
+    from ..source import read_issues, sort_newest_first  # lazy
+    from ..wrapping import display_width  # lazy
 
     config = state.config()
     issues, errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
@@ -238,7 +148,7 @@ def list_issues(state: State) -> None:
         raise BuildError(list(errors))
 
 
-@cli.command()
+@click.command()
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0 picks a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -258,11 +168,11 @@ def preview(state: State, port: int, host: str, open_browser: bool) -> None:
       notice preview --open
       notice preview --port 8001
     """
-    import time
-    import webbrowser
+    import time  # lazy
+    import webbrowser  # lazy
 
-    from .config import find_root
-    from .preview import PreviewServer
+    from ..config import find_root  # lazy
+    from ..preview import PreviewServer  # lazy
 
     root = find_root(state.project or Path.cwd())
     server = PreviewServer(root, host=host, port=port)
@@ -286,7 +196,7 @@ def preview(state: State, port: int, host: str, open_browser: bool) -> None:
     state.echo("Stopped.")
 
 
-@cli.command()
+@click.command()
 @click.argument("slug")
 @click.option("--width", "widths", default="375,600", show_default=True, help="Widths in CSS pixels, comma-separated.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
@@ -305,8 +215,8 @@ def snapshot(state: State, slug: str, widths: str, out: Path | None, browser: st
       notice snapshot 2018-07-13-line-privacy
       notice snapshot pre-send-checklist --width 320,375,600 --out /tmp/shots
     """
-    from .build import build as run_build
-    from .snapshot import find_browser, has_cjk_font, needs_cjk, parse_widths, take_snapshots
+    from ..build import build as run_build  # lazy
+    from ..snapshot import find_browser, has_cjk_font, needs_cjk, parse_widths, take_snapshots  # lazy
 
     config = state.config()
     sizes = parse_widths(widths)
@@ -322,16 +232,3 @@ def snapshot(state: State, slug: str, widths: str, out: Path | None, browser: st
     folder = (out or config.root / "snapshots").resolve()
     for path in take_snapshots(page, sizes, folder / slug, executable):
         state.echo(f"Saved {state.path(path)}")
-
-
-def count(items: list[str], noun: str) -> str:
-    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
-
-
-def main() -> None:
-    cli(prog_name="notice")
-
-
-# The correction workflow's commands live in their own module; importing it registers them.
-from . import cli_errata  # noqa: E402,F401  (after `cli` exists: it adds commands to it)
-from . import cli_mail  # noqa: E402,F401

@@ -1,7 +1,8 @@
 """The mail commands: export (message.eml files) and send (test copies by SMTP).
 
 Thin, like the rest of the CLI: each parses its options, calls `toolkit.message` and
-`toolkit.sending`, and prints the outcome. Nothing heavy is imported until a command runs.
+`toolkit.sending`, and prints the outcome. Library modules are imported inside the commands
+(marked "lazy"), so `notice --help` loads only click.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ import os
 
 import click
 
-from .cli import State, cli, count, pass_state
-from .errors import ToolkitError
+from ..errors import ToolkitError
+from .state import State, count, pass_state
 
 
-@cli.command()
+@click.command()
 @click.argument("slug")
 @pass_state
 def export(state: State, slug: str) -> None:
@@ -31,7 +32,7 @@ def export(state: State, slug: str) -> None:
       notice export 2018-07-13-line-privacy
       sendmail -i -f letter@example.jp me@example.jp < site/2018-07-13-line-privacy/message.eml
     """
-    from .message import export as run_export
+    from ..message import export as run_export  # lazy
 
     result = run_export(state.config(), slug)
     for path in result.notices.values():
@@ -41,7 +42,7 @@ def export(state: State, slug: str) -> None:
     _warn(state, result.warnings)
 
 
-@cli.command()
+@click.command()
 @click.argument("slug")
 @click.option("--to", "to", multiple=True, required=True, metavar="ADDRESS",
               help="A test recipient; repeat it, or separate addresses with commas.")
@@ -70,8 +71,8 @@ def send(state: State, slug: str, to: tuple[str, ...], smtp: str | None, starttl
         --smtp smtp.example.jp --starttls --user letter@example.jp
       notice send 2018-07-13-line-privacy --notice e6821b2 --to me@example.jp
     """
-    from .message import export as run_export
-    from .sending import PASSWORD_VARIABLE, parse_recipients, parse_server, send as run_send, with_recipients
+    from ..message import export as run_export  # lazy
+    from ..sending import PASSWORD_VARIABLE, parse_recipients, parse_server, send as run_send, with_recipients  # lazy
 
     server = parse_server(smtp, starttls=starttls, ssl=use_ssl, user=user)
     recipients = parse_recipients(to)

@@ -1,0 +1,51 @@
+"""The `notice` command: a thin click layer over the library.
+
+The group is defined here and every command is registered explicitly below, as sqlite-utils
+and MkDocs keep their command layer thin: the commands live in `authoring`, `errata` and
+`mail`, the shared options and error reporting in `state`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from .. import __version__
+from . import authoring, errata, mail
+from .state import NoticeGroup, State
+
+
+@click.group(cls=NoticeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="notice")
+@click.option("-C", "--project", type=click.Path(file_okay=False, path_type=Path),
+              help="Run as if started in this publication folder.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every file written.")
+@click.pass_context
+def cli(ctx: click.Context, project: Path | None, quiet: bool, verbose: bool) -> None:
+    """Write, build and correct newsletters and mail magazines.
+
+    Issues are Markdown files in issues/; notice builds each into email-ready HTML
+    (CSS inlined), a plain-text part and a web page. Colour follows NO_COLOR and pipes.
+
+    \b
+    Example:
+      notice init my-letter && cd my-letter
+      notice new "Spring news"
+      notice build
+    """
+    color = False if os.environ.get("NO_COLOR") else None
+    ctx.obj = State(project=project, verbosity=-1 if quiet else (1 if verbose else 0), color=color)
+
+
+
+for command in (authoring.init, authoring.new, authoring.build, authoring.list_issues, authoring.preview,
+                authoring.snapshot, errata.publish, errata.correct, errata.history, errata.check_command,
+                mail.export, mail.send):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="notice")

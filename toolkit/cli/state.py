@@ -1,0 +1,87 @@
+"""What every command shares: the options of the `notice` group, printing, and errors.
+
+User errors (`ToolkitError`) become ``Error: ...`` and exit status 1 in `NoticeGroup`, in one
+place; every command module imports from here and nowhere else in the CLI.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..errors import BuildError, ToolkitError, display_path
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+
+@dataclass
+class State:
+    """Options of the `notice` group, shared by every command."""
+
+    project: Path | None = None
+    verbosity: int = 0
+    color: bool | None = None
+    _config: Config | None = field(default=None, repr=False)
+
+    def config(self) -> Config:
+        """The publication's config: notice.toml here or above, or under -C DIR."""
+        if self._config is None:
+            from ..config import find_root, load_config  # lazy: it loads PyYAML, `notice --help` needs none
+
+            root = find_root(self.project or Path.cwd())
+            self._config = load_config(root)
+        return self._config
+
+    def echo(self, message: str = "", *, err: bool = False, level: int = 0) -> None:
+        """Print unless -q silences it (level 0) or it needs -v (level 1)."""
+        if self.verbosity >= level:
+            click.echo(message, err=err, color=self.color)
+
+    def style(self, text: str, **styles: Any) -> str:
+        return text if self.color is False else click.style(text, **styles)
+
+    def path(self, path: Path) -> str:
+        """A path as the user should see it: relative to where they stand."""
+        return display_path(path)
+
+
+class NoticeGroup(click.Group):
+    """Turns ToolkitError into a clean message and exit status 1, for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ToolkitError as error:
+            state = ctx.find_object(State) or State()
+            report_error(state, error)
+            ctx.exit(1)
+
+
+def pass_state(func: Any) -> Any:
+    """Pass the State to a command, and accept -q/-v after its name too (`notice build -q`)."""
+    @functools.wraps(func)
+    def command(*args: Any, command_quiet: bool = False, command_verbose: bool = False, **kwargs: Any) -> Any:
+        state = click.get_current_context().ensure_object(State)
+        if command_quiet:
+            state.verbosity = -1
+        elif command_verbose:
+            state.verbosity = 1
+        return func(state, *args, **kwargs)
+
+    command = click.option("-v", "--verbose", "command_verbose", is_flag=True, help="Print more.")(command)
+    return click.option("-q", "--quiet", "command_quiet", is_flag=True, help="Print errors only.")(command)
+
+
+def report_error(state: State, error: ToolkitError) -> None:
+    errors = error.errors if isinstance(error, BuildError) else [error]
+    for one in errors:
+        click.echo(f"{state.style('Error:', fg='red', bold=True)} {one.format()}", err=True, color=state.color)
+
+
+def count(items: list[str], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
