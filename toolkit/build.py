@@ -19,11 +19,11 @@ from . import __version__
 from .config import Config, check_out_dir
 from .errors import ToolkitError
 from .labels import labels_for
+from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
 from .output import BuildCache, remove_outputs, write_atomic
 from .publishing import IssueState, load_state, silent_edit, silent_edit_error
 from .source import Issue, no_such_issue, read_issues, sort_newest_first
 
-GMAIL_CLIP_KB = 102
 #: Below this many issues to render, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 8
 
@@ -110,7 +110,7 @@ def size_warnings(folder: Path, files: dict[str, bytes]) -> list[ToolkitError]:
     footer with the unsubscribe link (shared/email-facts.md)."""
     return [ToolkitError(f"{name} is {len(data) / 1024:.0f} KB: Gmail clips messages over {GMAIL_CLIP_KB} KB",
                          path=folder / name, hint="shorten the issue, or split it in two")
-            for name, data in files.items() if name.endswith("email.html") and len(data) > GMAIL_CLIP_KB * 1024]
+            for name, data in files.items() if name.endswith("email.html") and len(data) > GMAIL_CLIP_BYTES]
 
 
 def load_states(config: Config, issues: list[Issue]) -> tuple[dict[str, IssueState], dict[str, ToolkitError]]:

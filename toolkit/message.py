@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from .config import Config, line_of
 from .errors import BuildError, ConfigError, ToolkitError
+from .limits import MAX_LINE
 from .output import BuildCache, write_atomic
 from .publishing import IssueState
 from .sending import ADDRESS_RE
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from email.policy import Policy
 
 MESSAGE_NAME = "message.eml"
-#: RFC 5322 2.1.1: a line MUST be at most 998 octets, CRLF excluded.
-MAX_LINE = 998
 
 
 @dataclass(frozen=True)

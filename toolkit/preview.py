@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .build import GMAIL_CLIP_KB
+from .limits import GMAIL_CLIP_KB
 from .config import CONFIG_NAME, Config, load_config
 from .errors import ToolkitError
 

@@ -23,30 +23,14 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from .build import GMAIL_CLIP_KB
 from .check import BuiltEmail
 from .config import line_of
 from .labels import ambiguous_width
+from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB, NEAR_CLIP_BYTES, PREHEADER_COLUMNS, STYLE_BYTES, SUBJECT_COLUMNS
 from .source import Issue
 from .wrapping import display_width
 
 DATA = Path(__file__).parent / "data" / "caniemail.json"
-
-#: Gmail clips HTML over 102 KB, hiding the footer and its unsubscribe link (MJML #356).
-CLIP_BYTES = GMAIL_CLIP_KB * 1024
-#: Warn before the clip: a correction's errata, added later, make the issue longer.
-NEAR_CLIP_BYTES = 90 * 1024
-#: Gmail drops a <style> block over 16 KB (caniemail, html-style).
-STYLE_BYTES = 16 * 1024
-#: Preview text: clients show roughly 40–140 characters; react-email advises under 90
-#: (react.email/docs/components/preview). Counted in display columns, so a full-width
-#: character counts two.
-PREHEADER_COLUMNS = 90
-#: Subjects: Outlook.com shows 60 characters, Gmail on the desktop 70, phones 30–40
-#: (theorchardagency.com.au, "Subject line length and open rates"); Japanese PC mail shows
-#: 25–35 full-width characters (sts-d.com, メルマガの件名の書き方). 60 display columns is
-#: 60 Latin characters or 30 full-width ones.
-SUBJECT_COLUMNS = 60
 
 #: Active content: every client strips it, and a filter may mark the mail as hostile.
 ACTIVE_ELEMENTS = ("script", "form", "iframe", "object", "embed")
@@ -98,16 +82,16 @@ def _front_line(issue: Issue, key: str) -> int:
 def email_size(email: BuiltEmail) -> Iterator[Problem]:
     """Over 102 KB Gmail clips the message: readers lose the footer with the unsubscribe link."""
     size = len(email.html.encode("utf-8"))
-    if size > CLIP_BYTES:
-        yield Problem("error", f"email.html is {size / 1024:.1f} KB: Gmail clips messages over 102 KB",
+    if size > GMAIL_CLIP_BYTES:
+        yield Problem("error", f"email.html is {size / 1024:.1f} KB: Gmail clips messages over {GMAIL_CLIP_KB} KB",
                       email.path, None, "shorten the issue or split it in two; images do not count")
 
 
 def email_size_near(email: BuiltEmail) -> Iterator[Problem]:
     """Near the clip, a correction's errata block can push a corrected issue over it."""
     size = len(email.html.encode("utf-8"))
-    if NEAR_CLIP_BYTES < size <= CLIP_BYTES:
-        yield Problem("warning", f"email.html is {size / 1024:.1f} KB, close to Gmail's 102 KB clipping limit",
+    if NEAR_CLIP_BYTES < size <= GMAIL_CLIP_BYTES:
+        yield Problem("warning", f"email.html is {size / 1024:.1f} KB, close to Gmail's {GMAIL_CLIP_KB} KB clipping limit",
                       email.path, None, "shorten the issue; errata added later make it longer")
 
 
