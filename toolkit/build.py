@@ -18,11 +18,13 @@ from typing import Any
 from . import __version__
 from .config import Config, check_out_dir
 from .errors import ToolkitError
+from .issue_state import IssueState, load_state, silent_edit, silent_edit_error, subject_of
 from .labels import labels_for
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
 from .output import BuildCache, remove_outputs, write_atomic
-from .publishing import IssueState, load_state, silent_edit, silent_edit_error
+from .render import IssueRenderer
 from .source import Issue, no_such_issue, read_issues, sort_newest_first
+from .templating import make_environment, render_template, templates_fingerprint
 
 #: Below this many issues to render, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 8
@@ -64,8 +66,6 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     report.errors.extend(e for e in source_errors if not slugs or e.path.stem in set(slugs))
     states, state_errors = load_states(config, issues)
     report.errors.extend(e for slug, e in state_errors.items() if slug in wanted)
-
-    from .templating import make_environment, templates_fingerprint
 
     env = env or make_environment(config.templates_dir)
     inputs = inputs_fingerprint(config, templates_fingerprint(env))
@@ -167,8 +167,6 @@ def prune(cache: BuildCache, out_dir: Path, present: set[str]) -> list[str]:
 def render_all(states: list[IssueState], config: Config, progress: Callable[[int], None] | None,
                env: Any = None) -> Iterable[tuple[str, dict[str, bytes] | ToolkitError]]:
     """Render each issue, on every core when there are many; results keep the input order."""
-    from .render import IssueRenderer
-
     workers = min(os.cpu_count() or 1, max(1, len(states) // (PARALLEL_THRESHOLD // 2)))
     if len(states) < PARALLEL_THRESHOLD or workers < 2:
         renderer = IssueRenderer(config, env)
@@ -190,8 +188,6 @@ _worker_renderer: Any = None
 
 def _init_worker(config: Config) -> None:
     """Each worker process builds its renderer once: templates loaded, theme parsed once."""
-    from .render import IssueRenderer
-
     global _worker_renderer
     _worker_renderer = IssueRenderer(config)
 
@@ -202,9 +198,6 @@ def _render_in_worker(state: IssueState) -> dict[str, bytes] | ToolkitError:
 
 def render_index(issues: list[Issue], states: dict[str, IssueState], config: Config, env: Any) -> str:
     """The archive page: every issue, newest first, drafts marked, corrected titles marked."""
-    from .render import subject_of
-    from .templating import render_template
-
     ordered = sort_newest_first(issues)
     entries = [{"issue": i, "href": f"{i.slug}/web.html", "t": labels_for(i.lang),
                 "subject": subject_of(states[i.slug], config) if i.slug in states else i.title}

@@ -11,18 +11,19 @@ active content) look at each issue as readers will get it, built privately into
 from __future__ import annotations
 
 import json
-import re
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
+from .build import build
+from .built_email import BuiltEmail, Sources, read_config_text
 from .config import Config, line_of
 from .errors import ToolkitError, did_you_mean, display_path
-from .publishing import IssueState, load_state, silent_edit
+from .issue_state import IssueState, load_state, silent_edit, silent_edit_error
 from .records import LOCK_NAME
-from .source import Issue, no_such_issue, read_issues
+from .rules import RULES
+from .source import no_such_issue, read_issues
 
 SEVERITIES = ("error", "warning")
 #: The correction workflow's rules, and `build` for an issue that fails to render for check.
@@ -56,8 +57,6 @@ def check(config: Config, slugs: Iterable[str] = ()) -> list[Finding]:
 
     The same finding from several emails (a theme rule, a missing setting) is listed once.
     """
-    from .rules import RULES
-
     known = (*WORKFLOW_RULES, *(rule for rule, _ in RULES))
     disabled = set(config.check.disable)
     workflow = check_workflow(config, slugs)
@@ -94,9 +93,6 @@ def check_workflow(config: Config, slugs: Iterable[str]) -> list[Finding]:
 def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> list[Finding]:
     """Build each issue privately and run every email rule that is switched on over its
     email.html and its correction notices' (readers get those too)."""
-    from .build import build
-    from .rules import RULES
-
     rules = [(rule, function) for rule, function in RULES if rule not in disabled]
     if not rules:
         return []
@@ -116,103 +112,10 @@ def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> li
 
 def check_disable_setting(config: Config, known: tuple[str, ...]) -> list[Finding]:
     """A misspelt id in ``[check] disable`` would silently switch nothing off."""
-    line = line_of(_config_text(config), "check", "disable")
+    line = line_of(read_config_text(config), "check", "disable")
     return [Finding("check-disable", "error", f"unknown rule '{rule}' in [check] disable{did_you_mean(rule, known)}",
                     config.path, line, f"known rules: {', '.join(known)}")
             for rule in config.check.disable if rule not in known]
-
-
-# --- what the email rules look at ---------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Sources:
-    """What problems point into, read once per check: notice.toml and the theme files in use."""
-
-    config_text: str
-    templates: tuple[tuple[Path, str], ...]
-
-    @classmethod
-    def load(cls, config: Config) -> Sources:
-        from .templating import template_dirs
-
-        seen: dict[str, tuple[Path, str]] = {}
-        for folder in template_dirs(config.templates_dir):  # the publication's own first
-            for path in sorted(folder.iterdir()):
-                if path.suffix in (".html", ".css") and path.stem not in ("web", "index") and path.name not in seen:
-                    try:
-                        seen[path.name] = (path, path.read_text(encoding="utf-8"))
-                    except (OSError, UnicodeDecodeError):
-                        continue  # the build has already said what is wrong with it
-        return cls(_config_text(config), tuple(seen.values()))
-
-    def template(self, name: str) -> Path | None:
-        return next((path for path, _ in self.templates if path.name == name), None)
-
-
-@dataclass(frozen=True)
-class BuiltEmail:
-    """One built email.html, with the issue it came from and its parsed tree."""
-
-    config: Config
-    state: IssueState
-    path: Path
-    html: str
-    tree: Any  # lxml.html.HtmlElement
-    sources: Sources
-    notice: bool = False  # a correction notice rather than the issue itself
-
-    @classmethod
-    def read(cls, config: Config, state: IssueState, path: Path, sources: Sources, notice: bool = False) -> BuiltEmail:
-        import lxml.html  # only here: `notice --help` never loads lxml
-
-        html = path.read_text(encoding="utf-8")
-        return cls(config, state, path, html, lxml.html.document_fromstring(html), sources, notice)
-
-    @property
-    def issue(self) -> Issue:
-        return self.state.issue
-
-    def elements(self) -> Iterator[Any]:
-        """Every element, comments and MSO conditional blocks left out."""
-        return (el for el in self.tree.iter() if isinstance(el.tag, str))
-
-    def locate(self, *, body: str | None = None, template: str | None = None, value: str | None = None,
-               element: Any = None) -> tuple[Path, int | None]:
-        """Where the author fixes it: a regex *body* in the issue's Markdown or its records, a
-        notice.toml key whose value is *value*, a regex *template* in the theme, else the built
-        file at *element*'s line."""
-        if body is not None:
-            found = _search(self.issue.body, body)
-            if found is not None:
-                return self.issue.path, found + self.issue.body_line - 1
-            for record in self.state.records:
-                try:
-                    found = _search(record.path.read_text(encoding="utf-8"), body)
-                except (OSError, UnicodeDecodeError):
-                    continue
-                if found is not None:
-                    return record.path, found
-        if value:
-            for key, setting in vars(self.config.publication).items():
-                if setting == value:
-                    return self.config.path, line_of(self.sources.config_text, "publication", key)
-        if template is not None:
-            for path, text in self.sources.templates:
-                found = _search(text, template)
-                if found is not None:
-                    return path, found
-        return self.path, element.sourceline if element is not None else None
-
-
-def _config_text(config: Config) -> str:
-    """notice.toml as loaded (it was read moments ago), for the lines of its keys."""
-    return config.path.read_text(encoding="utf-8-sig")
-
-
-def _search(text: str, pattern: str) -> int | None:
-    """The 1-based line of the first match of *pattern* in *text*."""
-    match = re.search(pattern, text, re.IGNORECASE)
-    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 # --- the correction workflow's rules -----------------------------------------------------------
@@ -226,8 +129,6 @@ def check_silent_edit(state: IssueState) -> list[Finding]:
     diff = silent_edit(state)
     if not diff:
         return []
-    from .publishing import silent_edit_error
-
     return [from_error("silent-edit", silent_edit_error(state, diff))]
 
 

@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import email.policy
 import hashlib
 import quopri
 import unicodedata
 from dataclasses import dataclass, field
+from email.header import Header
+from email.message import Message
+from email.policy import Policy
+from email.utils import format_datetime, formataddr
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from .build import build
 from .config import Config, line_of
 from .errors import BuildError, ConfigError, ToolkitError
+from .issue_state import IssueState, subject_of
 from .limits import MAX_LINE
 from .output import BuildCache, write_atomic
-from .publishing import IssueState
+from .render import notice_subject
 from .sending import ADDRESS_RE
-
-if TYPE_CHECKING:
-    from email.message import Message
-    from email.policy import Policy
 
 MESSAGE_NAME = "message.eml"
 
@@ -59,9 +61,6 @@ class Export:
 
 def export(config: Config, slug: str) -> Export:
     """Build issue *slug*, then write message.eml beside its email and beside each notice."""
-    from .build import build
-    from .render import notice_subject, subject_of
-
     sender = check_sender(config)
     report = build(config, slugs=[slug])
     if report.errors:
@@ -143,11 +142,6 @@ def unsubscribe_warnings(config: Config) -> list[ToolkitError]:
 
 def compose(headers: Headers, text: str, html: str, charset: str = "utf-8") -> bytes:
     """The whole message as bytes, CRLF line ends (as SMTP carries it), lines under 998 octets."""
-    import email.policy
-    from email.header import Header
-    from email.message import Message
-    from email.utils import format_datetime, formataddr
-
     policy = email.policy.compat32.clone(linesep="\r\n")
     parts = [_part("plain", text, charset, policy), _part("html", html, charset, policy)]
     msg = Message(policy=policy)
@@ -185,8 +179,6 @@ def _part(subtype: str, text: str, charset: str, policy: Policy) -> Message:
     """One text part. UTF-8: quoted-printable or base64, whichever is shorter. ISO-2022-JP: 7bit,
     as old Japanese clients expect; base64 only if a line would pass 998 octets. The HTML part
     turns what ISO-2022-JP cannot carry (the preheader's U+200C padding) into character references."""
-    from email.message import Message
-
     errors = "xmlcharrefreplace" if subtype == "html" else "strict"
     raw = text.replace("\r\n", "\n").encode(charset, errors)
     canonical = raw.replace(b"\n", b"\r\n")  # RFC 2046 4.1.1: CRLF line breaks before encoding

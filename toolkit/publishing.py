@@ -1,90 +1,27 @@
 """Publishing freezes an issue; correcting appends to it. The rules that keep edits honest.
 
 `publish` marks an issue published and locks what readers received. `correct` appends one
-record after checking it against the same code the build renders with. `integrity` finds
-silent edits of published text and damaged or missing records, for `check` and the build.
+record after checking it against the same code the build renders with. An issue's state (its
+lock and records) and what counts as a silent edit live in `toolkit.issue_state`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
 from .corrections import check_passage_syntax, corrected_body
-from .errors import SourceError, ToolkitError, did_you_mean
-from .records import (KINDS, LOCK_NAME, Lock, Record, Replacement, append_record, chain_problems, exclusive,
-                      locked_content, read_lock, read_records, rewrite_front_matter, write_lock)
-from .source import Issue, no_such_issue, read_issue
-
-
-@dataclass(frozen=True)
-class IssueState:
-    """An issue with its lock and records, read once and shared by build, check and history."""
-
-    issue: Issue
-    lock: Lock | None
-    records: list[Record]
-
-
-def load_issue(config: Config, slug: str) -> Issue:
-    """The issue *slug*, or a ToolkitError that suggests the nearest slug."""
-    path = config.issues_dir / f"{slug}.md"
-    if not path.is_file():
-        raise no_such_issue(slug, [p.stem for p in config.issues_dir.glob("*.md")])
-    return read_issue(path, default_lang=config.publication.lang, tz=config.tz)
-
-
-def load_state(config: Config, issue: Issue) -> IssueState:
-    """The issue's lock and records; SourceError when a record or the chain is damaged."""
-    lock = read_lock(config.corrections_dir, issue.slug)
-    records = read_records(config.corrections_dir, issue.slug, config.tz)
-    if lock is None and records:
-        raise SourceError("the publication lock is missing, but correction records follow it",
-                          path=config.corrections_dir / issue.slug / LOCK_NAME,
-                          hint="the lock records what readers received: restore it from version control")
-    problems = chain_problems(lock, records)
-    if problems:
-        raise problems[0]
-    return IssueState(issue, lock, records)
-
-
-def silent_edit(state: IssueState) -> str | None:
-    """A unified diff of published text changed in the issue file since the lock, or None."""
-    if state.lock is None:
-        return None
-    now = locked_content(state.issue)
-    if now == {"fields": state.lock.fields, "body": state.lock.body}:
-        return None
-    before = _as_lines(state.lock.fields, state.lock.body)
-    after = _as_lines(now["fields"], now["body"])
-    return "".join(difflib.unified_diff(before, after, "published", "now"))
-
-
-def _as_lines(fields: dict, body: str) -> list[str]:
-    return [f"{key}: {fields.get(key)}\n" for key in sorted(fields)] + ["---\n"] + body.splitlines(keepends=True)
-
-
-def silent_edit_error(state: IssueState, diff: str) -> SourceError:
-    return SourceError(
-        "the published text was changed without a correction record:\n" + _indent(diff),
-        path=state.issue.path, line=1,
-        hint=f"restore what readers received (`git checkout -- {state.issue.path.name}`), then record the "
-             f"change with `notice correct {state.issue.slug} --kind correction --replaces OLD --with NEW` "
-             "(or --kind minor for a typo)")
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.rstrip("\n").splitlines())
+from .errors import ToolkitError, did_you_mean
+from .issue_state import IssueState, load_issue, load_state, silent_edit, silent_edit_error
+from .records import KINDS, Replacement, append_record, exclusive, rewrite_front_matter, write_lock
+from .render import IssueRenderer
+from .source import Issue
 
 
 def publish(config: Config, slug: str, when: dt.datetime) -> tuple[Issue, Path]:
     """Mark *slug* published at *when* and lock what readers receive; refuses a broken draft."""
-    from .render import IssueRenderer
-
     issue = load_issue(config, slug)
     state = load_state(config, issue)
     if state.lock is not None:

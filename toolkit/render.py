@@ -9,21 +9,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from markupsafe import Markup
+
 from .config import Config
-from .corrections import (corrected_body, errata_entries, subject_with_marker, text_marks, title_marker)
+from .corrections import corrected_body, errata_entries, text_marks
 from .errors import TemplateError, ToolkitError
+from .inline import inline_css
+from .issue_state import IssueState, subject_of
 from .labels import ambiguous_width, format_date, labels_for
-from .publishing import IssueState
+from .markup import render_markdown
+from .plaintext import html_to_text, link_references
 from .records import Record
 from .source import Issue
+from .templating import make_environment, render_template
 
 
 class IssueRenderer:
     """Renders issues for one publication; holds what they share: templates and settings."""
 
     def __init__(self, config: Config, env: Any = None) -> None:
-        from .templating import make_environment
-
         self.config = config
         self.env = env or make_environment(config.templates_dir)
 
@@ -35,8 +39,6 @@ class IssueRenderer:
 
     def render(self, state: IssueState) -> dict[str, bytes]:
         """Every file of one issue, by path relative to its output folder, as bytes."""
-        from .markup import render_markdown
-
         issue, config = state.issue, self.config
         base_url = config.publication.base_url
         body = corrected_body(issue.body, state.records)
@@ -59,9 +61,6 @@ class IssueRenderer:
 
     def notice(self, entry: dict[str, Any], context: dict[str, Any]) -> dict[str, str]:
         """The short message to readers who got the original: email.html and email.txt."""
-        from .markup import render_markdown
-        from .plaintext import link_references
-
         t, issue = context["t"], context["issue"]
         title_date = {"title": issue.title, "date": format_date(issue.date, issue.lang)}
         group = {"retraction": "notice_intro_retraction", "correction": "notice_intro",
@@ -87,8 +86,6 @@ class IssueRenderer:
     def issue_text(self, fragment: str, context: dict[str, Any]) -> str:
         """The plain-text part: errata notes and body wrapped by display width, their links
         numbered together in reading order and listed once, at the end."""
-        from .plaintext import link_references
-
         links: dict[str, int] = {}
         text = self._text_options(context, links)
         errata = context["errata"]
@@ -106,19 +103,13 @@ class IssueRenderer:
                                                      "references": "\n".join(link_references(links))}))
 
     def _text_options(self, context: dict[str, Any], links: dict[str, int]) -> Any:
-        from .plaintext import html_to_text
-
         width, ambiguous = self.config.build.text_width, context["ambiguous_width"]
         return lambda html, **more: html_to_text(html, width=width, ambiguous_width=ambiguous, links=links, **more)
 
     def template(self, name: str, context: dict[str, Any]) -> str:
-        from .templating import render_template
-
         return render_template(self.env, name, context)
 
     def email_html(self, name: str, context: dict[str, Any]) -> str:
-        from .inline import inline_css
-
         html = self.template(name, context)
         if not re.search(r"<[A-Za-z]", html):  # the inliners need a document to work on
             raise TemplateError(f"the template '{name}' rendered no HTML", path=self.config.templates_dir / name,
@@ -137,11 +128,6 @@ def _inline(fragment: str) -> str:
 def notice_subject(record: Record, issue: Issue) -> str:
     """A correction notice's subject: 【訂正とお詫び】TITLE, "Correction: TITLE"."""
     return labels_for(issue.lang)[f"subject_{record.kind}"].format(title=issue.title)
-
-
-def subject_of(state: IssueState, config: Config) -> str:
-    """The title readers see: with 【訂正追記有り】 or [Corrected] once there are records."""
-    return subject_with_marker(state.issue.title, title_marker(state.records, state.issue.lang, config))
 
 
 def issue_context(state: IssueState, config: Config) -> dict[str, Any]:
@@ -174,7 +160,5 @@ def tidy_text(text: str) -> str:
 
 
 def _markup(html: str) -> Any:
-    from markupsafe import Markup
-
     return Markup(html)
 

@@ -16,6 +16,7 @@ toolkit/data/caniemail.json by scripts/refresh_caniemail.py. Only `check` import
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -23,8 +24,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from .check import BuiltEmail
+from .built_email import BuiltEmail
 from .config import line_of
+from .inline import top_level_rules  # the inliner's own splitter: one way to read the theme
+from .issue_state import subject_of
 from .labels import ambiguous_width
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB, NEAR_CLIP_BYTES, PREHEADER_COLUMNS, STYLE_BYTES, SUBJECT_COLUMNS
 from .source import Issue
@@ -137,8 +140,6 @@ def declarations(css: str) -> Iterator[tuple[str, str]]:
 def _leftover_rules(css: str) -> Iterator[str]:
     """Declaration blocks of the <style> block's plain rules. At-rules (@media, dark mode) are
     skipped: they are the theme's deliberate extras for the clients that read them."""
-    from .inline import top_level_rules  # the inliner's own splitter: one way to read the theme
-
     for rule in top_level_rules(css):
         if not rule.startswith("@"):
             yield rule.partition("{")[2].rpartition("}")[0]
@@ -285,8 +286,6 @@ def url_localhost(email: BuiltEmail) -> Iterator[Problem]:
 
 def _is_loopback(host: str) -> bool:
     """127.0.0.0/8, ::1 in any spelling, 0.0.0.0 and ::."""
-    import ipaddress
-
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -379,8 +378,6 @@ def preheader_long(email: BuiltEmail) -> Iterator[Problem]:
 
 def subject_long(email: BuiltEmail) -> Iterator[Problem]:
     """Inboxes cut the subject near 60 columns on the desktop, sooner on phones."""
-    from .render import subject_of
-
     issue = email.issue
     subject = subject_of(email.state, email.config)
     width = display_width(subject, ambiguous_width=ambiguous_width(issue.lang))

@@ -1,0 +1,82 @@
+"""An issue in its state: the issue file with its publication lock and its correction records.
+
+Read once and shared by build, check, history and the preview. The rules that follow from the
+state alone live here too: whether published text was edited silently, and the subject readers
+see once an issue has been corrected.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from .config import Config
+from .corrections import subject_with_marker, title_marker
+from .errors import SourceError
+from .records import LOCK_NAME, Lock, Record, chain_problems, locked_content, read_lock, read_records
+from .source import Issue, no_such_issue, read_issue
+
+
+@dataclass(frozen=True)
+class IssueState:
+    """An issue with its lock and records, read once and shared by build, check and history."""
+
+    issue: Issue
+    lock: Lock | None
+    records: list[Record]
+
+
+def load_issue(config: Config, slug: str) -> Issue:
+    """The issue *slug*, or a ToolkitError that suggests the nearest slug."""
+    path = config.issues_dir / f"{slug}.md"
+    if not path.is_file():
+        raise no_such_issue(slug, [p.stem for p in config.issues_dir.glob("*.md")])
+    return read_issue(path, default_lang=config.publication.lang, tz=config.tz)
+
+
+def load_state(config: Config, issue: Issue) -> IssueState:
+    """The issue's lock and records; SourceError when a record or the chain is damaged."""
+    lock = read_lock(config.corrections_dir, issue.slug)
+    records = read_records(config.corrections_dir, issue.slug, config.tz)
+    if lock is None and records:
+        raise SourceError("the publication lock is missing, but correction records follow it",
+                          path=config.corrections_dir / issue.slug / LOCK_NAME,
+                          hint="the lock records what readers received: restore it from version control")
+    problems = chain_problems(lock, records)
+    if problems:
+        raise problems[0]
+    return IssueState(issue, lock, records)
+
+
+def silent_edit(state: IssueState) -> str | None:
+    """A unified diff of published text changed in the issue file since the lock, or None."""
+    if state.lock is None:
+        return None
+    now = locked_content(state.issue)
+    if now == {"fields": state.lock.fields, "body": state.lock.body}:
+        return None
+    before = _as_lines(state.lock.fields, state.lock.body)
+    after = _as_lines(now["fields"], now["body"])
+    return "".join(difflib.unified_diff(before, after, "published", "now"))
+
+
+def _as_lines(fields: dict, body: str) -> list[str]:
+    return [f"{key}: {fields.get(key)}\n" for key in sorted(fields)] + ["---\n"] + body.splitlines(keepends=True)
+
+
+def silent_edit_error(state: IssueState, diff: str) -> SourceError:
+    return SourceError(
+        "the published text was changed without a correction record:\n" + _indent(diff),
+        path=state.issue.path, line=1,
+        hint=f"restore what readers received (`git checkout -- {state.issue.path.name}`), then record the "
+             f"change with `notice correct {state.issue.slug} --kind correction --replaces OLD --with NEW` "
+             "(or --kind minor for a typo)")
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.rstrip("\n").splitlines())
+
+
+def subject_of(state: IssueState, config: Config) -> str:
+    """The title readers see: with 【訂正追記有り】 or [Corrected] once there are records."""
+    return subject_with_marker(state.issue.title, title_marker(state.records, state.issue.lang, config))
