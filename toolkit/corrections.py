@@ -18,6 +18,7 @@ from typing import Any
 from .config import Config
 from .errors import ToolkitError
 from .labels import format_date, labels_for
+from .markup import render_markdown
 from .records import Record, Replacement, record_files
 
 #: Title-marker strength: a retraction outranks a correction, which outranks an update.
@@ -155,8 +156,6 @@ def check_passage_syntax(text: str, replacement: Replacement, locate: Any) -> No
     The test: mark the edges with characters Markdown treats as text, render, and require
     that the marks changed nothing else and sit in text, outside code.
     """
-    from .markup import render_markdown
-
     start = text.index(replacement.original)
     end = start + len(replacement.original)
     marked = render_markdown(text[:start] + _OPEN + text[start:end] + _CLOSE + text[end:])

@@ -2,13 +2,16 @@
 
 A dict per language rather than gettext catalogues: the theme needs a few dozen short
 labels, and a publication can override any of them in its own templates. Dates go through
-Babel, imported only when a date is formatted (it is slow to import).
+Babel.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as babel_format_date
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -129,9 +132,7 @@ def ambiguous_width(lang: str) -> int:
 
 
 @lru_cache(maxsize=64)
-def _locale(lang: str):  # -> babel.Locale
-    from babel import Locale, UnknownLocaleError
-
+def _locale(lang: str) -> Locale:
     try:
         return Locale.parse(lang.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
@@ -140,7 +141,5 @@ def _locale(lang: str):  # -> babel.Locale
 
 def format_date(value: dt.date | dt.datetime, lang: str, form: str = "long") -> str:
     """``2018年7月13日`` or ``July 13, 2018``: a date as readers of *lang* write it."""
-    from babel.dates import format_date as babel_format_date
-
     day = value.date() if isinstance(value, dt.datetime) else value
     return babel_format_date(day, format=form, locale=_locale(lang))

@@ -9,6 +9,8 @@ Certificates are always verified; a private CA is trusted through the standard S
 from __future__ import annotations
 
 import re
+import smtplib
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -84,9 +86,6 @@ def send(data: bytes, sender: str, recipients: list[str], server: Server, passwo
          timeout: float = TIMEOUT) -> None:
     """Send *data* (CRLF lines, as exported) to every recipient, or raise a ToolkitError that
     says who got it and who did not."""
-    import smtplib
-    import ssl
-
     where = str(server)
     context = ssl.create_default_context()  # verifies; honours SSL_CERT_FILE for a private CA
     try:
