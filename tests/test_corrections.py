@@ -349,7 +349,7 @@ def test_each_visible_record_gets_a_notice_for_readers(pub):
     assert "\nOriginally: cat\nCorrected: dog\n" in text and "\nIt was a dog.\n" in text
     assert "Read the corrected issue:\nhttps://news.example.com/hello/web.html\n" in text
     supplement = files[f"corrections/{added}/email.txt"]
-    assert "Supplement: Hello" in supplement and "We have added to “Hello”, sent on January 5, 2026." in supplement
+    assert "Supplement: Hello" in supplement and "We have supplemented “Hello”, sent on January 5, 2026." in supplement
     assert "Photos are online." in supplement
 
 

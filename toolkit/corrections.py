@@ -17,14 +17,13 @@ from typing import Any
 
 from .config import Config
 from .errors import ToolkitError
+from .kinds import KINDS, LEVELS, kind_of
 from .labels import format_date, labels_for
 from .markup import render_markdown
 from .records import Record, Replacement, record_files
 
-#: Title-marker strength: a retraction outranks a correction, which outranks an update.
-LEVEL_OF_KIND = {"retraction": "retracted", "correction": "corrected", "clarification": "corrected",
-                 "addendum": "updated", "supplement": "updated", "update": "updated"}
-LEVELS = ("retracted", "corrected", "updated")
+#: The title marker each kind calls for; the strength lives in `toolkit.kinds` (LEVELS, strength()).
+LEVEL_OF_KIND = {kind.name: kind.level for kind in KINDS if kind.level}
 _BLOCK_START = re.compile(r"(#{1,6}\s|[-*+]\s|>|\d+[.)]\s|\|)")
 DEL_STYLE = "text-decoration:line-through;color:#9ca3af;"
 INS_STYLE = "text-decoration:none;background-color:#ecfdf5;color:#065f46;"
@@ -267,6 +266,8 @@ def errata_entries(records: list[Record], lang: str, render_note: Any) -> list[d
             "date_iso": record.date.isoformat(),
             "note_html": render_note(record.note) if record.note.strip() else "",
             "note": record.note.strip(),
+            "apology": kind_of(record.kind).apology,
+            "retracts": kind_of(record.kind).retracts,
             "pending": record.pending and resolver is None,
             "resolved": t["resolved"].format(date=format_date(resolver.date, lang)) if record.pending and resolver else "",
             "replaces": record.replaces,

@@ -13,6 +13,8 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 
+from .kinds import kind_labels
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "view_in_browser": "View this issue in your browser",
@@ -28,22 +30,9 @@ LABELS: dict[str, dict[str, str]] = {
         "by": "by {author}",
         "no_issues": "No issues yet.",
         # corrections
-        "kind_correction": "Correction",
-        "kind_clarification": "Clarification",
-        "kind_addendum": "Addendum",
-        "kind_supplement": "Supplement",
-        "kind_update": "Update",
-        "kind_retraction": "Retraction",
-        "kind_minor": "Minor fix",
         "marker_corrected": "[Corrected]",
         "marker_updated": "[Updated]",
         "marker_retracted": "[Retracted]",
-        "subject_correction": "Correction: {title}",
-        "subject_clarification": "Clarification: {title}",
-        "subject_addendum": "Addendum: {title}",
-        "subject_supplement": "Supplement: {title}",
-        "subject_update": "Update: {title}",
-        "subject_retraction": "Retraction: {title}",
         "errata_label": "{label}:",
         "pending": "Pending",
         "resolved": "Resolved on {date}",
@@ -55,12 +44,6 @@ LABELS: dict[str, dict[str, str]] = {
         "mark_del": "[Originally: ",
         "mark_ins": " [Corrected: ",
         "mark_end": "]",
-        "notice_intro": "We made a mistake in “{title}”, sent on {date}. Here is what was wrong and what is right.",
-        "notice_intro_update": "We have added to “{title}”, sent on {date}.",
-        "notice_intro_retraction": "We retract “{title}”, sent on {date}.",
-        "read_corrected": "Read the corrected issue",
-        "read_updated": "Read the updated issue",
-        "read_retracted": "See the retracted issue",
         "apology": "",
     },
     "ja": {
@@ -76,22 +59,9 @@ LABELS: dict[str, dict[str, str]] = {
         "links": "リンク",
         "by": "{author}",
         "no_issues": "まだ号がありません。",
-        "kind_correction": "訂正",
-        "kind_clarification": "補足説明",
-        "kind_addendum": "追記",
-        "kind_supplement": "補足",
-        "kind_update": "更新",
-        "kind_retraction": "撤回",
-        "kind_minor": "軽微な修正",
         "marker_corrected": "【訂正追記有り】",
         "marker_updated": "【訂正追記有り】",
         "marker_retracted": "【撤回】",
-        "subject_correction": "【訂正とお詫び】{title}",
-        "subject_clarification": "【補足説明】{title}",
-        "subject_addendum": "【追記】{title}",
-        "subject_supplement": "【補足】{title}",
-        "subject_update": "【更新】{title}",
-        "subject_retraction": "【撤回とお詫び】{title}",
         "errata_label": "【{label}】",
         "pending": "確認中",
         "resolved": "{date}に解決",
@@ -103,12 +73,6 @@ LABELS: dict[str, dict[str, str]] = {
         "mark_del": "[訂正前] ",
         "mark_ins": " [訂正後] ",
         "mark_end": "",
-        "notice_intro": "{date}にお送りした「{title}」に誤りがありました。お詫びして訂正いたします。",
-        "notice_intro_update": "{date}にお送りした「{title}」に追記しました。",
-        "notice_intro_retraction": "{date}にお送りした「{title}」を撤回いたします。",
-        "read_corrected": "訂正後の本文を読む",
-        "read_updated": "追記後の本文を読む",
-        "read_retracted": "撤回した号を見る",
         "apology": "ご迷惑をおかけし、申し訳ございません。",
     },
 }
@@ -123,8 +87,10 @@ def base_language(lang: str) -> str:
 
 
 def labels_for(lang: str) -> dict[str, str]:
-    """The label table for *lang*, falling back to English for anything missing."""
-    return {**LABELS["en"], **LABELS.get(base_language(lang), {})}
+    """The label table for *lang*, falling back to English for anything missing; the words
+    of each correction kind come from its entry in `toolkit.kinds`."""
+    base = base_language(lang)
+    return {**LABELS["en"], **kind_labels("en"), **LABELS.get(base, {}), **kind_labels(base)}
 
 
 def ambiguous_width(lang: str) -> int:

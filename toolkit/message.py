@@ -73,7 +73,7 @@ def export(config: Config, slug: str) -> Export:
                       config.publication.unsubscribe_url, config.publication.unsubscribe_mailto)
     result = Export(slug, folder / MESSAGE_NAME, warnings=[*report.warnings, *unsubscribe_warnings(config)])
     messages = {result.message: message_in(config, state, folder, headers)}
-    for record in (r for r in state.records if r.visible):
+    for record in (r for r in state.records if r.notify):
         notice = Headers(notice_subject(record, issue), headers.sender_name, sender, record.date,
                          message_id(config, slug, record.id), issue.lang, headers.unsubscribe_url,
                          headers.unsubscribe_mailto, in_reply_to=original_id)

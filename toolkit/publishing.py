@@ -15,6 +15,7 @@ from .config import Config
 from .corrections import check_passage_syntax, corrected_body
 from .errors import ToolkitError, did_you_mean
 from .issue_state import IssueState, load_issue, load_state, silent_edit, silent_edit_error
+from .kinds import kind_of
 from .records import KINDS, Replacement, append_record, exclusive, rewrite_front_matter, write_lock
 from .render import IssueRenderer
 from .source import Issue
@@ -56,8 +57,9 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
     if issue.is_draft:
         raise ToolkitError(f"'{slug}' is a draft: drafts are simply edited, not corrected",
                            path=issue.path, hint=f"edit {issue.path.name}; `notice publish {slug}` once it is sent")
-    if kind == "minor" and not replaces:
-        raise ToolkitError("a minor fix needs --replaces and --with", hint='e.g. --replaces "teh" --with "the"')
+    silent = not kind_of(kind).visible  # a typo fix: applied without a strike, readers not told
+    if silent and not replaces:
+        raise ToolkitError(f"a {kind} fix needs --replaces and --with", hint='e.g. --replaces "teh" --with "the"')
     with exclusive(config.cache_dir, slug):  # read the chain and append to it as one step
         state = load_state(config, issue)
         _check_correctable(state, slug, resolves)
@@ -65,10 +67,10 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
         body = corrected_body(issue.body, state.records)
         for replacement in replaces:
             before = body.current
-            body.replace(replacement, visible=kind != "minor", date=date, locate=_locator(issue))
+            body.replace(replacement, visible=not silent, date=date, locate=_locator(issue))
             check_passage_syntax(before, replacement, _locator(issue))
         text = (note() if callable(note) else note).strip()
-        if kind != "minor" and not replaces and not text:
+        if not silent and not replaces and not text:
             raise ToolkitError("a record needs a note, --replaces/--with pairs, or both",
                                hint="say what was wrong and what is right: --note \"...\"")
         previous = state.records[-1].hash if state.records else state.lock.hash

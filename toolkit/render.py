@@ -48,7 +48,7 @@ class IssueRenderer:
         errata = errata_entries(state.records, issue.lang,
                                 lambda note: _markup(render_markdown(note, base_url=base_url)))
         context["errata"] = errata
-        context["retraction"] = next((e for e in errata if e["kind"] == "retraction"), None)
+        context["retraction"] = next((e for e in errata if e["retracts"]), None)
 
         files = {
             "email.html": self.email_html("email.html", context),
@@ -56,15 +56,14 @@ class IssueRenderer:
             "email.txt": self.issue_text(fragment, context),
         }
         for entry in errata:
-            files.update(self.notice(entry, context))
+            if entry["record"].notify:
+                files.update(self.notice(entry, context))
         return {name: text.encode("utf-8") for name, text in files.items()}
 
     def notice(self, entry: dict[str, Any], context: dict[str, Any]) -> dict[str, str]:
         """The short message to readers who got the original: email.html and email.txt."""
         t, issue = context["t"], context["issue"]
         title_date = {"title": issue.title, "date": format_date(issue.date, issue.lang)}
-        group = {"retraction": "notice_intro_retraction", "correction": "notice_intro",
-                 "clarification": "notice_intro"}.get(entry["kind"], "notice_intro_update")
         links: dict[str, int] = {}
         text = self._text_options(context, links)
         passages = []
@@ -75,9 +74,9 @@ class IssueRenderer:
                              "was_text": text(f"<p>{t['was']}: {was}</p>").rstrip("\n"),
                              "now_text": text(f"<p>{t['now']}: {now}</p>").rstrip("\n")})
         note_text = text(str(entry["note_html"]))
-        read = {"notice_intro": "read_corrected", "notice_intro_retraction": "read_retracted"}.get(group, "read_updated")
+        kind = entry["kind"]  # its words: `toolkit.kinds`
         notice = {**context, "entry": {**entry, "note_text": note_text}, "passages": passages,
-                  "intro": t[group].format(**title_date), "read_label": t[read],
+                  "intro": t[f"lead_{kind}"].format(**title_date), "read_label": t[f"read_{kind}"],
                   "subject": notice_subject(entry["record"], issue)}
         folder = f"corrections/{entry['id']}"
         plain = self.template("notice.txt", {**notice, "references": "\n".join(link_references(links))})

@@ -62,7 +62,7 @@ def issue_view(previewer: Previewer, state: Any, query: dict[str, str]) -> dict[
     from .render import subject_of
 
     slug = state.issue.slug
-    notices = [r for r in state.records if r.visible]
+    notices = [r for r in state.records if r.notify]
     tabs = [*TABS, *(f"notice-{r.id}" for r in notices)]
     tab = query.get("tab", "email") if query.get("tab", "email") in tabs else "email"
     width = query.get("width", "600") if query.get("width") in WIDTHS else "600"

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from .. import kinds
 from ..errors import ToolkitError
 from .state import State, count, pass_state
 
@@ -47,8 +48,7 @@ def publish(state: State, slug: str, date_text: str | None) -> None:
 @click.command()
 @click.argument("slug")
 @click.option("--kind", required=True, metavar="KIND",
-              help="correction (訂正), clarification, addendum (追記), supplement (補足), update (更新), "
-                   "retraction (撤回) or minor (a typo: readers are not told).")
+              help=kinds.help_text())
 @click.option("--replaces", "originals", multiple=True, metavar="TEXT",
               help="The wrong passage, exactly as in the issue. Repeatable; pairs with --with.")
 @click.option("--with", "corrections", multiple=True, metavar="TEXT", help="The corrected passage.")
@@ -104,7 +104,7 @@ def _read_note(note: str | None, note_file: Path | None, kind: str) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             raise ToolkitError(f"cannot read the note: {exc}", path=note_file,
                                hint="give a UTF-8 text file, or --note TEXT") from None
-    if kind == "minor":
+    if kind in kinds.BY_NAME and not kinds.kind_of(kind).visible:
         return ""
     if not sys.stdin.isatty() and not os.environ.get("EDITOR") and not os.environ.get("VISUAL"):
         raise ToolkitError("no note given, and no terminal to open an editor in",
