@@ -10,45 +10,156 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError, did_you_mean
-
 from .inline import ENGINES as INLINERS
+from .kinds import LEVELS
+from .schema import Invalid, declare, declared, read_mapping
 from .source import LANG_RE, decode
 
 CONFIG_NAME = "notice.toml"
+#: What an output folder may never be, or be inside of: a build would overwrite the author's files.
+RESERVED = ("issues", "corrections", "templates", ".notice-cache", CONFIG_NAME, ".git")
+
+
+def setting(default: Any = None, doc: str = "", *checks: Callable[[Any, str], None],
+            factory: Callable[[], Any] | None = None, example: str = "") -> Any:
+    """A notice.toml key: its default (which gives its type), its doc and its checks.
+
+    Each check takes ``(value, key)`` and raises `Invalid`; they run in order once the type
+    is right, so a check may rely on it.
+    """
+    expected = type(default if factory is None else factory())
+    example = example or (f'"{default}"' if isinstance(default, str) else str(default).lower())
+
+    def parse(value: Any, key: str, section: str) -> Any:
+        # bool is an int in Python; a TOML `true` for text_width is still the wrong type.
+        if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+            raise Invalid(f"'{key}' in [{section}] must be {_type_name(expected)}, not {_type_name(type(value))}",
+                          f"for example: {key} = {example}")
+        for check in checks:
+            check(value, key)
+        return value
+
+    return declare(default if factory is None else dataclasses.MISSING, doc=doc, parse=parse, factory=factory)
+
+
+# --- the checks beyond the type ------------------------------------------------------------------
+
+def _one_line(value: str, key: str) -> None:
+    if re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", value):
+        # These values go into mail headers, where a line break would start a new header;
+        # str.splitlines() also breaks at NEL (U+0085) and U+2028/U+2029.
+        raise Invalid(f"'{key}' contains a line break or another control character",
+                      "write it on one line, without tabs")
+
+
+def _timezone(value: str, key: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder of zones
+        raise Invalid(f"unknown time zone '{value}'", 'use an IANA name such as "Asia/Tokyo" or "UTC"') from None
+
+
+def _base_url(value: str, key: str) -> None:
+    if value and not re.match(r"https?://[^/]+", value):
+        raise Invalid(f"base_url '{value}' is not an http(s) URL", 'for example: base_url = "https://example.com/letter/"')
+
+
+def _lang(value: str, key: str) -> None:
+    if not LANG_RE.fullmatch(value):
+        raise Invalid(f"lang '{value}' is not a language tag", 'use a BCP 47 tag such as "ja" or "en"')
+
+
+def _mailto(value: str, key: str) -> None:
+    if value and not value.startswith("mailto:"):
+        raise Invalid(f"unsubscribe_mailto '{value}' must start with mailto:",
+                      'for example: unsubscribe_mailto = "mailto:unsubscribe@example.com?subject=unsubscribe"')
+
+
+def _text_width(value: int, key: str) -> None:
+    if not 20 <= value <= 998:
+        raise Invalid(f"text_width must be between 20 and 998, not {value}",
+                      "70 columns (35 Japanese characters) is the usual width")
+
+
+def _one_of(choices: tuple[str, ...], what: str, fold: bool = False) -> Callable[[str, str], None]:
+    def check(value: str, key: str) -> None:
+        word = value.lower() if fold else value
+        if word not in choices:
+            raise Invalid(f"unknown {what} '{value}'{did_you_mean(word, choices)}", f"choose one of: {', '.join(choices)}")
+    return check
+
+
+def _out(value: str, key: str) -> None:
+    out = Path(value)
+    if not value or out.is_absolute() or ".." in out.parts or not out.parts or out.parts[0] in RESERVED:
+        raise Invalid(f"out '{value}' must be a new folder inside the publication",
+                      'for example: out = "build"; use `notice build --out DIR` to build elsewhere')
+
+
+def _placement(value: str, key: str) -> None:
+    if value not in PLACEMENTS:
+        raise Invalid(f"placement must be \"top\" or \"bottom\", not \"{value}\"", 'for example: placement = "top"')
+
+
+def _markers(value: dict[str, Any], key: str) -> None:
+    for lang, table in value.items():
+        if not isinstance(table, dict):
+            raise Invalid(f"markers.{lang} must be a table of markers",
+                          f'write [corrections.markers.{lang}] then corrected = "..."')
+        for level, marker in table.items():
+            if level not in MARKER_LEVELS:
+                raise Invalid(f"unknown marker '{level}' in [corrections.markers.{lang}]"
+                              f"{did_you_mean(level, MARKER_LEVELS)}", f"markers are {', '.join(MARKER_LEVELS)}, each a string")
+            if not isinstance(marker, str):
+                raise Invalid(f"marker '{level}' in [corrections.markers.{lang}] must be a string",
+                              f"markers are {', '.join(MARKER_LEVELS)}, each a string")
+
+
+def _rule_ids(value: list[Any], key: str) -> None:
+    if not all(isinstance(rule, str) for rule in value):
+        raise Invalid("disable must be a list of rule ids", 'for example: disable = ["preheader-missing"]')
+
+
+# --- the sections ------------------------------------------------------------------------------
+
+MARKER_LEVELS = LEVELS
+PLACEMENTS = ("top", "bottom")
+CHARSETS = ("utf-8", "iso-2022-jp")
 
 
 @dataclass(frozen=True)
 class PublicationSettings:
     """[publication]: who sends the issues and where they live on the web."""
 
-    name: str = "My newsletter"
-    lang: str = "en"
-    base_url: str = ""
-    timezone: str = "UTC"
-    sender_name: str = ""
-    sender_email: str = ""
-    postal_address: str = ""
-    unsubscribe_url: str = ""
-    unsubscribe_mailto: str = ""
+    name: str = setting("My newsletter", "shown in every email's masthead", _one_line)
+    lang: str = setting("en", "default language of issues", _one_line, _lang)
+    base_url: str = setting("", "where the output is published; links are made absolute against it",
+                            _one_line, _base_url)
+    timezone: str = setting("UTC", "IANA time zone name; dates without an offset are read in it",
+                            _one_line, _timezone)
+    sender_name: str = setting("", "the sender's name, which the law asks for", _one_line)
+    sender_email: str = setting("", "the sender's address: `From` of exported messages", _one_line)
+    postal_address: str = setting("", "a postal address, which the law asks for", _one_line)
+    unsubscribe_url: str = setting("", "a way to stop the mail: linked in every email and in `List-Unsubscribe`",
+                                   _one_line)
+    unsubscribe_mailto: str = setting("", "optional `mailto:...` added to `List-Unsubscribe`", _one_line, _mailto)
 
 
 @dataclass(frozen=True)
 class BuildSettings:
     """[build]: where outputs go and how they are made."""
 
-    out: str = "build"
-    text_width: int = 70
-    inliner: str = "premailer"
-
-
-MARKER_LEVELS = ("retracted", "corrected", "updated")
-PLACEMENTS = ("top", "bottom")
+    out: str = setting("build", "output folder, inside the publication", _out)
+    text_width: int = setting(70, "plain-text width in display columns (20 to 998)", _text_width)
+    inliner: str = setting("premailer", "`premailer` or `css-inline` (a fast Rust inliner)",
+                           _one_of(INLINERS, "inliner"))
 
 
 @dataclass(frozen=True)
@@ -56,30 +167,26 @@ class CorrectionsSettings:
     """[corrections]: where the errata go, and the title markers per language
     (``[corrections.markers.ja] corrected = "【訂正あり】"``) over the built-in ones."""
 
-    placement: str = "top"
-    markers: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-CHARSETS = ("utf-8", "iso-2022-jp")
+    placement: str = setting("top", "errata above the body (`top`) or below it (`bottom`)", _placement)
+    markers: dict[str, dict[str, str]] = setting(
+        None, "title markers per language over the built-in ones: `retracted`, `corrected`, `updated`",
+        _markers, factory=dict, example='{ ja = { corrected = "【訂正あり】" } }')
 
 
 @dataclass(frozen=True)
 class EmailSettings:
     """[email]: how messages are encoded for `notice export` and `notice send`."""
 
-    charset: str = "utf-8"
+    charset: str = setting("utf-8", "`utf-8` or `iso-2022-jp` (for old Japanese mail clients)",
+                           _one_of(CHARSETS, "charset", fold=True))
 
 
 @dataclass(frozen=True)
 class CheckSettings:
     """[check]: rules of `notice check` switched off, by id."""
 
-    disable: list[str] = field(default_factory=list)
-
-
-SECTIONS: dict[str, type] = {"publication": PublicationSettings, "build": BuildSettings,
-                             "corrections": CorrectionsSettings, "email": EmailSettings,
-                             "check": CheckSettings}
+    disable: list[str] = setting(None, "rule ids of `notice check` to switch off", _rule_ids, factory=list,
+                                 example='["preheader-missing"]')
 
 
 @dataclass(frozen=True)
@@ -87,11 +194,11 @@ class Config:
     """A publication's settings, with the folder they came from."""
 
     root: Path
-    publication: PublicationSettings = field(default_factory=PublicationSettings)
-    build: BuildSettings = field(default_factory=BuildSettings)
-    corrections: CorrectionsSettings = field(default_factory=CorrectionsSettings)
-    email: EmailSettings = field(default_factory=EmailSettings)
-    check: CheckSettings = field(default_factory=CheckSettings)
+    publication: PublicationSettings = declare(doc="who sends the issues", factory=PublicationSettings)
+    build: BuildSettings = declare(doc="where outputs go", factory=BuildSettings)
+    corrections: CorrectionsSettings = declare(doc="errata placement and markers", factory=CorrectionsSettings)
+    email: EmailSettings = declare(doc="message encoding", factory=EmailSettings)
+    check: CheckSettings = declare(doc="rules switched off", factory=CheckSettings)
 
     @property
     def path(self) -> Path:
@@ -127,6 +234,10 @@ class Config:
         return ZoneInfo(self.publication.timezone)
 
 
+#: The tables of notice.toml, each a dataclass of declared keys.
+SECTIONS: dict[str, type] = {name: f.default_factory for name, f in declared(Config).items()}  # type: ignore[misc]
+
+
 def find_root(start: Path) -> Path:
     """The nearest folder at or above *start* that holds notice.toml, as git finds .git."""
     start = start.resolve()
@@ -160,7 +271,25 @@ def load_config(root: Path) -> Config:
             line=int(match.group(1)) if match else None,
             hint="check quotes and brackets; strings need double quotes, e.g. name = \"My letter\"",
         ) from None
+    except RecursionError:  # issue 14: arrays nested thousands deep; no key takes more than one level
+        raise ConfigError("a value is nested too deeply", path=path, line=_deepest_line(text),
+                          hint="a value is a string, a number or a list of strings") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits (sys.get_int_max_str_digits)
+        long = re.search(r"\d{100,}", text)
+        raise ConfigError(f"a number is too long: {exc}".split(" for ")[0].replace("Exceeds", "over"), path=path,
+                          line=text.count("\n", 0, long.start()) + 1 if long else None,
+                          hint="write a number of a few digits") from None
     return parse_config(root, data, text)
+
+
+def _deepest_line(text: str, limit: int = 100) -> int | None:
+    """The line where brackets first nest *limit* deep: tomllib's RecursionError has no position."""
+    depth = 0
+    for offset, char in enumerate(text):
+        depth += (char in "[{") - (char in "]}")
+        if depth >= limit:
+            return text.count("\n", 0, offset) + 1
+    return None
 
 
 def parse_config(root: Path, data: dict[str, Any], text: str = "") -> Config:
@@ -171,104 +300,37 @@ def parse_config(root: Path, data: dict[str, Any], text: str = "") -> Config:
         if name not in SECTIONS:
             problems.append((f"unknown section [{name}]{did_you_mean(name, SECTIONS)}",
                              line_of(text, None, name), f"known sections: {', '.join(SECTIONS)}"))
-            continue
-        if not isinstance(value, dict):
+        elif not isinstance(value, dict):
             problems.append((f"'{name}' must be a table, written [{name}]", line_of(text, None, name), ""))
-            continue
-        sections[name] = _parse_section(name, value, text, problems)
+        else:
+            values, found = read_mapping(SECTIONS[name], value, name, unknown=_unknown_key(name), missing=_never)
+            problems += [(message, line_of(text, name, key or ""), hint) for key, message, hint in found]
+            sections[name] = SECTIONS[name](**values)
     if problems:
-        path = root / CONFIG_NAME
-        first = problems[0]
-        if len(problems) == 1:
-            raise ConfigError(first[0], path=path, line=first[1], hint=first[2] or None)
-        lines = "\n".join(
-            f"  {path.name}:{line}: {message}" if line else f"  {path.name}: {message}"
-            for message, line, _ in problems
-        )
-        raise ConfigError(f"{len(problems)} problems:\n{lines}", path=path,
-                          hint="fix each line above; README.md lists every key")
+        raise _config_error(root / CONFIG_NAME, problems)
     return Config(root=root, **sections)
 
 
-def _parse_section(section: str, table: dict[str, Any], text: str,
-                   problems: list[tuple[str, int | None, str]]) -> Any:
-    cls = SECTIONS[section]
-    known = {f.name: f for f in fields(cls)}
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        line = line_of(text, section, key)
-        if key not in known:
-            problems.append((f"unknown key '{key}' in [{section}]{did_you_mean(key, known)}", line,
-                             f"known keys: {', '.join(known)}"))
-            continue
-        spec = known[key]
-        expected = type(spec.default if spec.default is not dataclasses.MISSING else spec.default_factory())
-        # bool is an int in Python; a TOML `true` for text_width is still the wrong type.
-        if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
-            problems.append((
-                f"'{key}' in [{section}] must be {_type_name(expected)}, not {_type_name(type(value))}",
-                line, f"for example: {key} = {_example(spec)}"))
-            continue
-        message = _check_value(section, key, value)
-        if message:
-            problems.append((message[0], line, message[1]))
-            continue
-        values[key] = value
-    return dataclasses.replace(cls(), **values)
+def _unknown_key(section: str) -> Callable[[str, list[str]], tuple[str, str]]:
+    return lambda key, known: (f"unknown key '{key}' in [{section}]{did_you_mean(key, known)}",
+                               f"known keys: {', '.join(known)}")
 
 
-def _check_value(section: str, key: str, value: Any) -> tuple[str, str] | None:
-    """Checks beyond the type: a ``(message, hint)`` pair, or None when the value is fine."""
-    if section == "publication" and isinstance(value, str) and re.search(r"[\x00-\x1f\x7f]", value):
-        # These values go into mail headers, where a line break would start a new header.
-        return (f"'{key}' contains a line break or another control character",
-                "write it on one line, without tabs")
-    if (section, key) == ("publication", "timezone"):
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder of zones
-            return (f"unknown time zone '{value}'", 'use an IANA name such as "Asia/Tokyo" or "UTC"')
-    if (section, key) == ("publication", "base_url") and value and not re.match(r"https?://[^/]+", value):
-        return (f"base_url '{value}' is not an http(s) URL", 'for example: base_url = "https://example.com/letter/"')
-    if (section, key) == ("publication", "lang") and not LANG_RE.fullmatch(value):
-        return (f"lang '{value}' is not a language tag", 'use a BCP 47 tag such as "ja" or "en"')
-    if (section, key) == ("build", "text_width") and not 20 <= value <= 998:
-        return (f"text_width must be between 20 and 998, not {value}",
-                "70 columns (35 Japanese characters) is the usual width")
-    if (section, key) == ("build", "inliner") and value not in INLINERS:
-        return (f"unknown inliner '{value}'{did_you_mean(value, INLINERS)}",
-                f"choose one of: {', '.join(INLINERS)}")
-    if (section, key) == ("email", "charset") and value.lower() not in CHARSETS:
-        return (f"unknown charset '{value}'{did_you_mean(value.lower(), CHARSETS)}",
-                f"choose one of: {', '.join(CHARSETS)}")
-    if (section, key) == ("check", "disable") and not all(isinstance(rule, str) for rule in value):
-        return ("disable must be a list of rule ids", 'for example: disable = ["preheader-missing"]')
-    if (section, key) == ("publication", "unsubscribe_mailto") and value and not value.startswith("mailto:"):
-        return (f"unsubscribe_mailto '{value}' must start with mailto:",
-                'for example: unsubscribe_mailto = "mailto:unsubscribe@example.com?subject=unsubscribe"')
-    if (section, key) == ("corrections", "placement") and value not in PLACEMENTS:
-        return (f"placement must be \"top\" or \"bottom\", not \"{value}\"", 'for example: placement = "top"')
-    if (section, key) == ("corrections", "markers"):
-        for lang, table in value.items():
-            if not isinstance(table, dict):
-                return (f"markers.{lang} must be a table of markers",
-                        f'write [corrections.markers.{lang}] then corrected = "..."')
-            for level, marker in table.items():
-                if level not in MARKER_LEVELS or not isinstance(marker, str):
-                    return (f"unknown marker '{level}' in [corrections.markers.{lang}]"
-                            f"{did_you_mean(level, MARKER_LEVELS)}" if level not in MARKER_LEVELS
-                            else f"marker '{level}' in [corrections.markers.{lang}] must be a string",
-                            f"markers are {', '.join(MARKER_LEVELS)}, each a string")
-    if (section, key) == ("build", "out"):
-        out = Path(value)
-        if not value or out.is_absolute() or ".." in out.parts or not out.parts or out.parts[0] in RESERVED:
-            return (f"out '{value}' must be a new folder inside the publication",
-                    'for example: out = "build"; use `notice build --out DIR` to build elsewhere')
-    return None
+def _never(key: str, given: bool) -> tuple[str, str]:  # no key of notice.toml is required
+    raise AssertionError(key)
 
 
-#: What an output folder may never be, or be inside of: a build would overwrite the author's files.
-RESERVED = ("issues", "corrections", "templates", ".notice-cache", CONFIG_NAME, ".git")
+def _config_error(path: Path, problems: list[tuple[str, int | None, str]]) -> ConfigError:
+    """One problem as itself; several as one list, each with its line."""
+    if len(problems) == 1:
+        message, line, hint = problems[0]
+        return ConfigError(message, path=path, line=line, hint=hint or None)
+    lines = "\n".join(f"  {path.name}:{line}: {message}" if line else f"  {path.name}: {message}"
+                      for message, line, _ in problems)
+    return ConfigError(f"{len(problems)} problems:\n{lines}", path=path,
+                       hint="fix each line above; README.md lists every key")
+
+
 
 
 def check_out_dir(config: Config, out_dir: Path) -> None:
@@ -305,12 +367,3 @@ def line_of(text: str, section: str | None, key: str) -> int | None:
 def _type_name(kind: type) -> str:
     return {str: "a string", int: "a whole number", bool: "true or false", float: "a number",
             list: "a list", dict: "a table"}.get(kind, kind.__name__)
-
-
-def _example(spec: Any) -> str:
-    """An example value for a key, for hints: from its default, or by its kind of default."""
-    if spec.default is not dataclasses.MISSING:
-        return f'"{spec.default}"' if isinstance(spec.default, str) else str(spec.default).lower()
-    if spec.default_factory is list:
-        return '["preheader-missing"]'
-    return '{ ja = { corrected = "【訂正あり】" } }'  # a table, such as [corrections.markers.ja]

@@ -29,17 +29,18 @@ except ImportError:  # Windows: exclusive file creation still prevents any overw
     fcntl = None  # type: ignore[assignment]
 
 from .errors import SourceError, ToolkitError, did_you_mean
+from .kinds import NAMES as KIND_NAMES
+from .kinds import kind_of
 from .output import create_exclusive, write_atomic
+from .schema import Invalid, declare, declared, read_mapping
 from .source import FENCE, Issue, decode, parse_date, parse_yaml_mapping
 
 LOCK_NAME = "published.yml"
 RECORD_RE = re.compile(r"(\d{4})-([0-9a-f]{7})\.yml")
-#: Kinds of record, strongest first within each group; `minor` is a silent typo fix.
-KINDS = ("correction", "clarification", "addendum", "supplement", "update", "retraction", "minor")
+#: The names of the kinds of record; each kind is declared in `toolkit.kinds`.
+KINDS = KIND_NAMES
 #: The fields of an issue that readers see, and so are locked when it is published.
 LOCKED_FIELDS = ("title", "date", "preheader", "author", "number", "summary", "lang")
-RECORD_KEYS = ("id", "seq", "issue", "kind", "date", "pending", "resolves", "replaces", "note",
-               "previous", "hash")
 
 
 @dataclass(frozen=True)
@@ -60,28 +61,88 @@ class Lock:
     hash: str
 
 
+def _text(value: Any, key: str, tz: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"'{key}' must be text", _RESTORE)
+    return value
+
+
+def _optional_text(value: Any, key: str, tz: Any) -> str:
+    return "" if value is None else _text(value, key, tz)
+
+
+def _seq(value: Any, key: str, tz: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Invalid("'seq' must be a whole number", _RESTORE)
+    return value
+
+
+def _kind(value: Any, key: str, tz: Any) -> str:
+    kind = _text(value, key, tz)
+    if kind not in KIND_NAMES:
+        raise Invalid(f"unknown kind '{kind}'{did_you_mean(kind, KIND_NAMES)}", f"kinds: {', '.join(KIND_NAMES)}")
+    return kind
+
+
+def _date(value: Any, key: str, tz: ZoneInfo) -> dt.datetime:
+    try:
+        return parse_date(_text(value, key, tz), tz)
+    except ValueError as exc:
+        raise Invalid(str(exc), _RESTORE) from None
+
+
+def _pending(value: Any, key: str, tz: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid("'pending' must be true or false", _RESTORE)
+    return value
+
+
+def _resolves(value: Any, key: str, tz: Any) -> str | None:
+    return _optional_text(value, key, tz) or None
+
+
+def _replaces(value: Any, key: str, tz: Any) -> tuple[Replacement, ...]:
+    pairs = value or []
+    if not isinstance(pairs, list) or not all(
+            isinstance(p, dict) and set(p) == {"original", "corrected"}
+            and all(isinstance(v, str) for v in p.values()) for p in pairs):
+        raise Invalid("'replaces' must be a list of {original, corrected} texts", _RESTORE)
+    return tuple(Replacement(p["original"], p["corrected"]) for p in pairs)
+
+
 @dataclass(frozen=True)
 class Record:
-    """One correction record, as stored."""
+    """One correction record, as stored; the declared fields are the keys of its file."""
 
     path: Path
-    id: str
-    seq: int
-    issue: str
-    kind: str
-    date: dt.datetime
-    note: str = ""
-    pending: bool = False
-    resolves: str | None = None
-    replaces: tuple[Replacement, ...] = ()
-    previous: str = ""
-    hash: str = ""
+    id: str = declare(doc="the first 7 hex digits of `hash`; also in the file name", parse=_text, required=True)
+    seq: int = declare(doc="its place in the chain: 1, 2, 3...; also in the file name", parse=_seq, required=True)
+    issue: str = declare(doc="the slug of the issue it corrects", parse=_text, required=True)
+    kind: str = declare(doc="one of the kinds in the table above", parse=_kind, required=True)
+    date: dt.datetime = declare(doc="when the correction was made, with its offset", parse=_date, required=True)
+    note: str = declare("", doc="what was wrong and what is right, in Markdown", parse=_optional_text)
+    pending: bool = declare(False, doc="`true` while it awaits something, such as an answer", parse=_pending)
+    resolves: str | None = declare(None, doc="the id of the pending record this one resolves", parse=_resolves)
+    replaces: tuple[Replacement, ...] = declare((), doc="the `original` and `corrected` passages", parse=_replaces)
+    previous: str = declare("", doc="the hash of the record before it (the lock's, for the first)", parse=_text,
+                            required=True)
+    hash: str = declare("", doc="sha256 of the record's canonical JSON, without `id` and `hash`", parse=_text,
+                        required=True)
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def visible(self) -> bool:
-        """Readers are told of every kind but a minor (typo) fix."""
-        return self.kind != "minor"
+        """Whether readers see it: struck text and an errata entry (not for a minor typo fix)."""
+        return kind_of(self.kind).visible
+
+    @property
+    def notify(self) -> bool:
+        """Whether readers who got the original are sent a notice of it."""
+        return kind_of(self.kind).notice
+
+
+_RESTORE = "restore it from version control"
+RECORD_KEYS = tuple(declared(Record))
 
 
 def records_dir(corrections_dir: Path, slug: str) -> Path:
@@ -187,47 +248,23 @@ def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
 
 def _parse_record(path: Path, tz: ZoneInfo) -> Record:
     data, lines = _load_yaml(path)
+    values, problems = read_mapping(Record, data, tz, unknown=lambda key, known: (
+        f"unknown field '{key}'{did_you_mean(key, known)}", _RESTORE), missing=lambda key, given: (
+        f"the field '{key}' is missing", _RESTORE))
+    if problems:
+        key, message, hint = problems[0]
+        raise SourceError(message, path=path, line=lines.get(key or "", 1), hint=hint)
 
-    def fail(message: str, key: str, hint: str = "restore it from version control") -> SourceError:
+    def fail(message: str, key: str, hint: str = _RESTORE) -> SourceError:
         return SourceError(message, path=path, line=lines.get(key, 1), hint=hint)
 
-    for key in data:
-        if key not in RECORD_KEYS:
-            raise fail(f"unknown field '{key}'{did_you_mean(str(key), RECORD_KEYS)}", str(key))
-    for key in ("id", "seq", "issue", "kind", "date", "previous", "hash"):
-        if data.get(key) in (None, ""):
-            raise fail(f"the field '{key}' is missing", key)
-        if key != "seq" and not isinstance(data[key], str):
-            raise fail(f"'{key}' must be text", key)
-    kind = str(data["kind"])
-    if kind not in KINDS:
-        raise fail(f"unknown kind '{kind}'{did_you_mean(kind, KINDS)}", "kind", f"kinds: {', '.join(KINDS)}")
-    if not isinstance(data["seq"], int) or isinstance(data["seq"], bool):
-        raise fail("'seq' must be a whole number", "seq")
-    if not isinstance(data.get("pending", False), bool):
-        raise fail("'pending' must be true or false", "pending")
-    replaces = data.get("replaces") or []
-    if not isinstance(replaces, list) or not all(
-            isinstance(p, dict) and set(p) == {"original", "corrected"}
-            and all(isinstance(v, str) for v in p.values()) for p in replaces):
-        raise fail("'replaces' must be a list of {original, corrected} texts", "replaces")
-    if not isinstance(data.get("note") or "", str):
-        raise fail("'note' must be text", "note")
-    try:
-        date = parse_date(str(data["date"]), tz)
-    except ValueError as exc:
-        raise fail(str(exc), "date") from None
     if canonical_hash(_record_content(data)) != data["hash"]:
         raise fail("this record was edited after it was made: its hash no longer matches",
                    "hash", "records are append-only: restore it (`git checkout -- FILE`) and add a "
                            "new record with `notice correct` instead")
-    if not str(data["hash"]).startswith(str(data["id"])) or path.name != f"{data['seq']:04d}-{data['id']}.yml":
+    if not data["hash"].startswith(data["id"]) or path.name != f"{data['seq']:04d}-{data['id']}.yml":
         raise fail("the record's id does not match its hash or its file name", "id")
-    return Record(path=path, id=str(data["id"]), seq=data["seq"], issue=str(data["issue"]), kind=kind,
-                  date=date, note=str(data.get("note") or ""), pending=bool(data.get("pending")),
-                  resolves=str(data["resolves"]) if data.get("resolves") else None,
-                  replaces=tuple(Replacement(p["original"], p["corrected"]) for p in replaces),
-                  previous=str(data["previous"]), hash=str(data["hash"]), lines=lines)
+    return Record(path=path, lines=lines, **values)
 
 
 def chain_problems(lock: Lock | None, records: list[Record]) -> list[ToolkitError]:

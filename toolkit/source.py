@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,36 +21,94 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from .errors import SourceError, ToolkitError, did_you_mean
+from .schema import Invalid, declare, declared, read_mapping, spec_of
 
 #: A slug is a file name and a URL segment: lowercase ASCII words joined by '-', at most 100 long.
 SLUG_RE = re.compile(r"(?=.{1,100}$)[a-z0-9]+(?:-[a-z0-9]+)*")
 STATUSES = ("draft", "published")
-FIELDS = ("title", "date", "status", "preheader", "author", "lang", "tags", "number", "summary",
-          "published")
-REQUIRED = ("title", "date")
 #: A BCP 47 language tag, loosely: "ja", "en", "en-GB", "zh-Hant-TW".
 LANG_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 
+_DATE_HINT = "write 2018-07-13, or 2018-07-13 09:30 with an optional offset such as +09:00"
+
+
+def _text(value: Any, key: str, tz: Any = None) -> str:
+    """A one-line value: YAML may read `number-like` text as a number, so those are text too."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise Invalid(f"'{key}' must be text, not {_yaml_type(value)}",
+                      f"write it on one line, in quotes if needed: {key}: \"...\"")
+    return str(value).strip()
+
+
+def _status(value: Any, key: str, tz: Any) -> str:
+    status = _text(value, key) or "draft"
+    if status not in STATUSES:
+        raise Invalid(f"unknown status '{status}'{did_you_mean(status, STATUSES)}", "use 'draft' or 'published'")
+    return status
+
+
+def _lang(value: Any, key: str, tz: Any) -> str:
+    """A language tag, or "" for the publication's (filled in by `read_issue`)."""
+    lang = _text(value, key)
+    if lang and not LANG_RE.fullmatch(lang):
+        raise Invalid(f"'{lang}' is not a language tag", "use a tag such as ja or en")
+    return lang
+
+
+def _tags(value: Any, key: str, tz: Any) -> tuple[str, ...]:
+    tags = [value] if isinstance(value, str) else value or []
+    if not isinstance(tags, list) or not all(isinstance(t, (str, int)) and not isinstance(t, bool) for t in tags):
+        raise Invalid("'tags' must be a list of words", "for example: tags: [line, privacy]")
+    return tuple(str(t) for t in tags)
+
+
+def _number(value: Any, key: str, tz: Any) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise Invalid(f"'number' must be a whole number, not {_short_repr(value)}", "for example: number: 12")
+    return value
+
+
+def _date(value: Any, key: str, tz: ZoneInfo) -> dt.datetime:
+    def fail(message: str) -> Invalid:
+        return Invalid(message, _DATE_HINT)
+    return parse_date(value, tz, fail)
+
+
+def _published(value: Any, key: str, tz: ZoneInfo) -> dt.datetime | None:
+    def fail(message: str) -> Invalid:
+        return Invalid(message, "`notice publish` writes this field; write it as 2018-07-13 10:00+09:00")
+    return None if value in (None, "") else parse_date(value, tz, fail)
+
+
 @dataclass(frozen=True)
 class Issue:
-    """One issue as the author wrote it: metadata plus the Markdown body."""
+    """One issue as the author wrote it: metadata plus the Markdown body.
+
+    The fields declared with `declare` are the front-matter, each with its README doc.
+    """
 
     slug: str
     path: Path
-    title: str
-    date: dt.datetime
+    title: str = declare(doc="the subject line and the page title", parse=_text, required=True)
+    date: dt.datetime = declare(
+        doc="`2018-07-13`, or a date and time `2018-07-13 10:00`, optionally with an offset `+09:00`; "
+            "without one it is read in the publication's `timezone`", parse=_date, required=True)
     body: str
     body_line: int
-    status: str = "draft"
-    lang: str = "en"
-    preheader: str = ""
-    author: str = ""
-    tags: tuple[str, ...] = ()
-    number: int | None = None
-    summary: str = ""
-    published: dt.datetime | None = None
+    status: str = declare("draft", doc="`draft` (default) or `published`", parse=_status)
+    lang: str = declare("en", parse=_lang, doc="the issue's language (default: the publication's); sets labels, "
+                                                "date format and text width rules")
+    preheader: str = declare("", doc="the preview line mail clients show after the subject", parse=_text)
+    author: str = declare("", doc="shown under the title", parse=_text)
+    tags: tuple[str, ...] = declare((), doc="a list of words, `[line, privacy]`", parse=_tags)
+    number: int | None = declare(None, doc="the volume number of a mail magazine (第42号 / No. 42)", parse=_number)
+    summary: str = declare("", doc="one sentence for the index and the web page's description", parse=_text)
+    published: dt.datetime | None = declare(None, doc="when it was sent; written by `notice publish`",
+                                            parse=_published)
     digest: str = ""
     #: The front-matter exactly as written: the lock keeps these values, so changing the
     #: publication's time zone or language later is not mistaken for an edit of the issue.
@@ -58,6 +117,10 @@ class Issue:
     @property
     def is_draft(self) -> bool:
         return self.status == "draft"
+
+
+FIELDS = tuple(declared(Issue))
+REQUIRED = tuple(name for name, f in declared(Issue).items() if spec_of(f).required)
 
 
 class _Loader(yaml.SafeLoader):
@@ -145,9 +208,14 @@ def parse_yaml_mapping(meta_text: str, first_line: int, path: Path, *, what: str
     loader = None
     try:
         loader = _Loader(meta_text)  # its reader already refuses NUL and other control characters
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except RecursionError:  # issue 14: a value nested thousands deep
+            mark = loader.get_mark() if hasattr(loader, "get_mark") else None
+            raise _too_deep(path, what, mark.line + first_line if mark else first_line) from None
         if node is None:
             return {}, {}
+        _check_nodes(node, first_line, path, what)
         if not isinstance(node, yaml.MappingNode):
             raise SourceError(f"the {what} must be a list of 'field: value' lines",
                               path=path, line=node.start_mark.line + first_line,
@@ -175,62 +243,55 @@ def parse_yaml_mapping(meta_text: str, first_line: int, path: Path, *, what: str
     return data, lines
 
 
+#: Deeper than any field needs (a record's replaces is two levels); checked before anything recursive runs.
+MAX_DEPTH = 20
+
+
+def _too_deep(path: Path, what: str, line: int) -> SourceError:
+    return SourceError(f"the {what} is nested too deeply (more than {MAX_DEPTH} levels of lists or mappings)",
+                       path=path, line=line, hint="no field needs more than a list of pairs; remove the nesting")
+
+
+def _check_nodes(root: yaml.Node, first_line: int, path: Path, what: str) -> None:
+    """Refuse what would crash later, at its line: nesting too deep to walk, and a whole number
+    too long for Python to read (over 4,300 digits, `sys.get_int_max_str_digits`; issue 14)."""
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        line = node.start_mark.line + first_line
+        if depth > MAX_DEPTH:
+            raise _too_deep(path, what, line)
+        if isinstance(node, yaml.ScalarNode):
+            digits = sum(c.isdigit() for c in node.value)
+            if node.tag == "tag:yaml.org,2002:int" and digits > (sys.get_int_max_str_digits() or digits):
+                raise SourceError(f"a number of {digits} digits is too long", path=path, line=line,
+                                  hint="write a number of a few digits, or quote it to make it text")
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend((item, depth + 1) for pair in node.value for item in pair)
+
+
 def _make_issue(path: Path, slug: str, meta: dict[str, Any], lines: dict[str, int], body: str,
                 body_line: int, default_lang: str, tz: ZoneInfo) -> Issue:
-    def fail(message: str, key: str | None = None, hint: str | None = None) -> SourceError:
-        return SourceError(message, path=path, line=lines.get(key, 1) if key else 1, hint=hint)
-
-    for key in meta:
-        if key not in FIELDS:
-            raise fail(f"unknown field '{key}'{did_you_mean(str(key), FIELDS)}", str(key),
-                       f"known fields: {', '.join(FIELDS)}")
-    for key in REQUIRED:
-        if meta.get(key) in (None, ""):
-            raise fail(f"the required field '{key}' is missing" if key not in meta
-                       else f"the required field '{key}' is empty", key if key in meta else None,
-                       "add for example: title: \"Spring news\"" if key == "title"
-                       else "add for example: date: 2026-04-01")
-
-    def text_field(key: str) -> str:
-        value = meta.get(key, "")
-        if value is None:
-            return ""
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise fail(f"'{key}' must be text, not {_yaml_type(value)}", key,
-                       f"write it on one line, in quotes if needed: {key}: \"...\"")
-        return str(value).strip()
-
-    status = text_field("status") or "draft"
-    if status not in STATUSES:
-        raise fail(f"unknown status '{status}'{did_you_mean(status, STATUSES)}", "status",
-                   "use 'draft' or 'published'")
-    tags = meta.get("tags") or []
-    if isinstance(tags, str):
-        tags = [tags]
-    if not isinstance(tags, list) or not all(isinstance(t, (str, int)) and not isinstance(t, bool) for t in tags):
-        raise fail("'tags' must be a list of words", "tags", "for example: tags: [line, privacy]")
-    number = meta.get("number")
-    if number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 0):
-        raise fail(f"'number' must be a whole number, not {number!r}", "number", "for example: number: 12")
-    lang = text_field("lang") or default_lang
-    if not LANG_RE.fullmatch(lang):
-        raise fail(f"'{lang}' is not a language tag", "lang", "use a tag such as ja or en")
+    values, problems = read_mapping(Issue, meta, tz, unknown=_unknown_field, missing=_missing_field)
+    if problems:
+        key, message, hint = problems[0]
+        raise SourceError(message, path=path, line=lines.get(key, 1) if key else 1, hint=hint)
     if not body.strip():
         raise SourceError("the issue has no body", path=path, line=body_line,
                           hint="write the issue's Markdown below the closing '---'")
-    return Issue(
-        slug=slug, path=path, title=text_field("title"), body=body, body_line=body_line,
-        date=parse_date(meta["date"], tz, lambda m: fail(m, "date", _DATE_HINT)),
-        status=status, lang=lang, preheader=text_field("preheader"), author=text_field("author"),
-        tags=tuple(str(t) for t in tags), number=number, summary=text_field("summary"),
-        published=None if meta.get("published") in (None, "") else parse_date(
-            meta["published"], tz, lambda m: fail(m, "published", "`notice publish` writes this field; "
-                                                   "write it as 2018-07-13 10:00+09:00")),
-        front=dict(meta),
-    )
+    return Issue(slug=slug, path=path, body=body, body_line=body_line, front=dict(meta),
+                 **{**values, "lang": values.get("lang") or default_lang})
 
 
-_DATE_HINT = "write 2018-07-13, or 2018-07-13 09:30 with an optional offset such as +09:00"
+def _unknown_field(key: str, known: list[str]) -> tuple[str, str]:
+    return f"unknown field '{key}'{did_you_mean(key, known)}", f"known fields: {', '.join(known)}"
+
+
+def _missing_field(key: str, given: bool) -> tuple[str, str]:
+    return (f"the required field '{key}' is empty" if given else f"the required field '{key}' is missing",
+            'add for example: title: "Spring news"' if key == "title" else "add for example: date: 2026-04-01")
 
 
 def parse_date(value: Any, tz: ZoneInfo, fail: Any = None) -> dt.datetime:
@@ -260,3 +321,11 @@ def suggest_slug(text: str) -> str:
 
 def _yaml_type(value: Any) -> str:
     return {list: "a list", dict: "a mapping", bool: "true/false"}.get(type(value), type(value).__name__)
+
+
+def _short_repr(value: Any) -> str:
+    """A value for a message, cut short: a list nested 20,000 deep has no printable repr (issue 14)."""
+    if isinstance(value, (list, dict)):
+        return _yaml_type(value)
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "…"
