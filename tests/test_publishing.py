@@ -194,6 +194,10 @@ def bad_input_cases():
         (["--kind", "update", "--note", "x", "--note-file", "note.md"],
          "Error: give --note or --note-file, not both\n"),
         (["--kind", "update", "--note", "x", "--date", "2026-13-01"], "Error: --date: '2026-13-01' is not a real date"),
+        # issue 14: published 2026-01-05 09:00 London time; a record cannot precede it
+        (["--kind", "update", "--note", "x", "--date", "2026-01-05 08:59"],
+         "Error: the correction is dated 2026-01-05 08:59 +0000, before 'hello' was published on "
+         "2026-01-05 09:00 +0000\n  hint: give --date on or after 2026-01-05 09:00"),
     ]
 
 

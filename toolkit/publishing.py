@@ -63,6 +63,11 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
     with exclusive(config.cache_dir, slug):  # read the chain and append to it as one step
         state = load_state(config, issue)
         _check_correctable(state, slug, resolves)
+        published = state.lock.published
+        if date < published:  # issue 14: a correction cannot precede what it corrects
+            raise ToolkitError(f"the correction is dated {date:%Y-%m-%d %H:%M %z}, before '{slug}' was published "
+                               f"on {published:%Y-%m-%d %H:%M %z}",
+                               hint=f"give --date on or after {published:%Y-%m-%d %H:%M}, or leave it out for now")
         # Validate with the renderer's own code: what is accepted here always builds.
         body = corrected_body(issue.body, state.records)
         for replacement in replaces:
