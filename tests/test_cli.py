@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from conftest import REPO, write_issue
+from toolkit.config import load_config
 from toolkit import __version__
 
 
@@ -75,6 +76,28 @@ def test_init_creates_a_working_publication(run, tmp_path):
     assert '<html lang="ja">' in index and "創刊号" in index  # the Japanese sample issue, listed
     sample = next((target / "build").glob("*/email.html")).read_text(encoding="utf-8")
     assert "Shop news" in sample and "創刊号" in sample and '<html lang="ja"' in sample
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--lang", "日本"], "Error: --lang: lang '日本' is not a language tag\n"),
+    (["--name", 'Shop "news"\nline two'], "Error: --name: 'name' contains a line break or another control character\n"),
+])
+def test_init_refuses_settings_every_later_command_would_refuse(run, tmp_path, args, expected):
+    """Issue 14: init wrote a notice.toml that `build` and every other command then rejected."""
+    result = run("init", str(tmp_path / "letter"), *args)
+    assert result.exit_code == 1 and result.stderr.startswith(expected), result.output
+    assert not (tmp_path / "letter" / "notice.toml").exists()
+
+
+def test_init_writes_any_name_as_a_valid_toml_string(run, tmp_path):
+    name = 'Tom\'s "Shop" \\ news'
+    result = run("init", str(tmp_path / "letter"), "--name", name)
+    assert result.exit_code == 0, result.output
+    assert load_config(tmp_path / "letter").publication.name == name
+    title = f"About {name} \x85\x7f"  # controls JSON leaves raw and YAML refuses raw
+    assert run("-C", str(tmp_path / "letter"), "new", title).exit_code == 0
+    listed = run("-C", str(tmp_path / "letter"), "list")
+    assert listed.exit_code == 0 and title in listed.stdout, listed.output
 
 
 def test_init_refuses_to_overwrite(run, publication):

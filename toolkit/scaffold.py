@@ -7,10 +7,11 @@ import json
 import re
 from pathlib import Path
 
-from .config import CONFIG_NAME, Config
+from .config import CONFIG_NAME, Config, PublicationSettings
 from .errors import ToolkitError
 from .labels import base_language
 from .output import create_exclusive
+from .schema import read_mapping
 from .source import SLUG_RE, suggest_slug
 from .templating import theme_dir
 
@@ -66,10 +67,12 @@ def create_publication(target: Path, *, name: str | None = None, lang: str = "en
     target = target.resolve()
     lang_key = base_language(lang)
     timezone = "Asia/Tokyo" if lang_key == "ja" else "UTC"
+    name = name or target.name or "My newsletter"
+    _check_settings({"name": name, "lang": lang})
     title, preheader, body = SAMPLE.get(lang_key, SAMPLE["en"])
     today = dt.date.today().isoformat()
     files: dict[Path, str] = {
-        target / CONFIG_NAME: CONFIG_TEMPLATE.format(name=_quote(name or target.name or "My newsletter"),
+        target / CONFIG_NAME: CONFIG_TEMPLATE.format(name=_quote(name),
                                                      lang=_quote(lang), timezone=_quote(timezone)),
         target / ".gitignore": GITIGNORE,
         target / "issues" / f"{today}.md": front_matter(title, today, preheader) + "\n" + body,
@@ -95,6 +98,7 @@ def create_issue(config: Config, title: str, *, slug: str | None, date_text: str
     """Write a draft issue; the slug comes from --slug, the title's ASCII words, or the date."""
     if not title.strip():
         raise ToolkitError("the title is empty", hint='for example: notice new "Spring news"')
+    _check_text("title", title)
     day = _parse_day(date_text) if date_text else today
     if slug is not None:
         if not SLUG_RE.fullmatch(slug):
@@ -130,6 +134,30 @@ def _parse_day(text: str) -> dt.date:
         raise ToolkitError(f"--date '{text}' is not a date", hint="write it as YYYY-MM-DD, e.g. 2018-07-13") from None
 
 
+def _check_settings(values: dict[str, str]) -> None:
+    """Refuse --name or --lang values that every later command would refuse in notice.toml
+    (issue 14): the same declared checks, worded for the option."""
+    for key, value in values.items():
+        _check_text(f"--{key}", value)
+    _, problems = read_mapping(PublicationSettings, values, "publication",
+                               unknown=lambda key, known: ("", ""), missing=lambda key, given: ("", ""))
+    if problems:
+        key, message, hint = problems[0]
+        raise ToolkitError(f"--{key}: {message}", hint=hint)
+
+
+def _check_text(what: str, value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 on the command line arrive as surrogates
+        raise ToolkitError(f"the {what} is not UTF-8 text", hint="give it in UTF-8") from None
+
+
 def _quote(text: str) -> str:
-    """A double-quoted string that is valid in both YAML and TOML."""
-    return json.dumps(text, ensure_ascii=False)
+    """A double-quoted string that is valid in both YAML and TOML.
+
+    JSON escapes the C0 controls, quotes and backslashes; DEL and the C1 controls it leaves
+    raw, and TOML (strings) and YAML (its printable set) refuse them raw, so they become
+    \\uXXXX, which both read.
+    """
+    return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
