@@ -107,3 +107,14 @@ def test_config_not_utf8(tmp_path):
         load_config(tmp_path)
     assert info.value.message == "this file is not UTF-8"
     assert info.value.line == 2
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("[" * 20000 + "]" * 20000, "a value is nested too deeply"),  # issue 14: RecursionError in tomllib
+    ("9" * 5000, "a number is too long: over the limit (4300 digits)"),  # issue 14: ValueError
+])
+def test_values_python_cannot_hold_are_a_clean_error_with_their_line(tmp_path, value, expected):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, f'[publication]\nname = "x"\nlang = {value}\n'))
+    assert (info.value.message, info.value.line) == (expected, 3)
+    assert info.value.hint

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -307,3 +308,18 @@ def test_in_git_deleting_the_whole_corrections_folder_is_an_error(pub, run):
         in result.stderr
     assert ("corrections/hello/published.yml: error: a committed publication lock was deleted [record-deleted]"
             in result.stderr)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("[" * 20000 + "]" * 20000, "the record is nested too deeply (more than 20 levels of lists or mappings)"),
+    ("9" * 5000, "a number of 5000 digits is too long"),
+])
+def test_a_record_value_python_cannot_hold_is_a_clean_error_with_its_line(pub, run, value, message):
+    """Issue 14: a RecursionError or a ValueError escaped before."""
+    make_records(run, 1)
+    path = records_of(pub)[0]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"(?m)^note: .*$", f"note: {value}", text), encoding="utf-8")
+    result = run("check")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"corrections/hello/{path.name}:{line_of(path, 'note')}: error: {message}" in result.stderr

@@ -70,6 +70,14 @@ BAD = [
     ("---\ntitle: [x]\ndate: 2018-01-01\n---\nb", 2, "'title' must be text, not a list"),
     ("---\ntitle: x\ndate: 2018-01-01\nnumber: twelve\n---\nb", 4, "'number' must be a whole number, not 'twelve'"),
     ("---\ntitle: x\ndate: 2018-01-01\ntags: {a: 1}\n---\nb", 4, "'tags' must be a list of words"),
+    # issue 14: a blank title would be an empty Subject:
+    ("---\ntitle: \"   \"\ndate: 2018-01-01\n---\nb", 2, "the required field 'title' is empty"),
+    # issue 14: nesting deep enough to exhaust Python's stack, and an int too long to convert
+    ("---\ntitle: x\ndate: 2018-01-01\ntags: " + "[" * 20000 + "]" * 20000 + "\n---\nb", 4,
+     "the front-matter is nested too deeply (more than 20 levels of lists or mappings)"),
+    ("---\ntitle: x\ndate: 2018-01-01\nsummary: " + "{a: " * 20000 + "1" + "}" * 20000 + "\n---\nb", 4,
+     "the front-matter is nested too deeply (more than 20 levels of lists or mappings)"),
+    ("---\ntitle: x\ndate: 2018-01-01\nnumber: " + "9" * 5000 + "\n---\nb", 4, "a number of 5000 digits is too long"),
 ]
 
 
