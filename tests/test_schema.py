@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

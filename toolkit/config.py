@@ -303,7 +303,7 @@ def parse_config(root: Path, data: dict[str, Any], text: str = "") -> Config:
         elif not isinstance(value, dict):
             problems.append((f"'{name}' must be a table, written [{name}]", line_of(text, None, name), ""))
         else:
-            values, found = read_mapping(SECTIONS[name], value, name, unknown=_unknown_key(name), missing=_never)
+            values, found = read_mapping(SECTIONS[name], value, name, unknown=_unknown_key(name))
             problems += [(message, line_of(text, name, key or ""), hint) for key, message, hint in found]
             sections[name] = SECTIONS[name](**values)
     if problems:
@@ -314,10 +314,6 @@ def parse_config(root: Path, data: dict[str, Any], text: str = "") -> Config:
 def _unknown_key(section: str) -> Callable[[str, list[str]], tuple[str, str]]:
     return lambda key, known: (f"unknown key '{key}' in [{section}]{did_you_mean(key, known)}",
                                f"known keys: {', '.join(known)}")
-
-
-def _never(key: str, given: bool) -> tuple[str, str]:  # no key of notice.toml is required
-    raise AssertionError(key)
 
 
 def _config_error(path: Path, problems: list[tuple[str, int | None, str]]) -> ConfigError:

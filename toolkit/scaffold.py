@@ -139,8 +139,7 @@ def _check_settings(values: dict[str, str]) -> None:
     (issue 14): the same declared checks, worded for the option."""
     for key, value in values.items():
         _check_text(f"--{key}", value)
-    _, problems = read_mapping(PublicationSettings, values, "publication",
-                               unknown=lambda key, known: ("", ""), missing=lambda key, given: ("", ""))
+    _, problems = read_mapping(PublicationSettings, values, "publication")
     if problems:
         key, message, hint = problems[0]
         raise ToolkitError(f"--{key}: {message}", hint=hint)

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import did_you_mean
+
 #: ``(key or None, message, hint)``: what `read_mapping` found wrong; None when no key is to blame.
 Problem = tuple[str | None, str, str]
 
@@ -56,12 +58,20 @@ def blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _unknown(key: str, known: list[str]) -> tuple[str, str]:
+    return f"unknown key '{key}'{did_you_mean(key, known)}", f"known keys: {', '.join(known)}"
+
+
+def _missing(key: str, given: bool) -> tuple[str, str]:
+    return f"the field '{key}' is missing", f"add {key}: ..."
+
+
 def read_mapping(cls: type, data: Mapping[Any, Any], context: Any, *,
-                 unknown: Callable[[str, list[str]], tuple[str, str]],
-                 missing: Callable[[str, bool], tuple[str, str]]) -> tuple[dict[str, Any], list[Problem]]:
+                 unknown: Callable[[str, list[str]], tuple[str, str]] = _unknown,
+                 missing: Callable[[str, bool], tuple[str, str]] = _missing) -> tuple[dict[str, Any], list[Problem]]:
     """Check *data* against the fields of *cls*: every problem, and the parsed values of the
     keys written (the dataclass's defaults fill the rest). *unknown* and *missing* word the
-    two problems every mapping shares in its own voice."""
+    two problems every mapping shares in its own voice (``given``: written, but blank)."""
     known = declared(cls)
     problems: list[Problem] = [(str(key), *unknown(str(key), list(known))) for key in data if key not in known]
     values: dict[str, Any] = {}

@@ -208,14 +208,9 @@ def parse_yaml_mapping(meta_text: str, first_line: int, path: Path, *, what: str
     loader = None
     try:
         loader = _Loader(meta_text)  # its reader already refuses NUL and other control characters
-        try:
-            node = loader.get_single_node()
-        except RecursionError:  # issue 14: a value nested thousands deep
-            mark = loader.get_mark() if hasattr(loader, "get_mark") else None
-            raise _too_deep(path, what, mark.line + first_line if mark else first_line) from None
+        node = _compose(loader, first_line, path, what)
         if node is None:
             return {}, {}
-        _check_nodes(node, first_line, path, what)
         if not isinstance(node, yaml.MappingNode):
             raise SourceError(f"the {what} must be a list of 'field: value' lines",
                               path=path, line=node.start_mark.line + first_line,
@@ -250,6 +245,18 @@ MAX_DEPTH = 20
 def _too_deep(path: Path, what: str, line: int) -> SourceError:
     return SourceError(f"the {what} is nested too deeply (more than {MAX_DEPTH} levels of lists or mappings)",
                        path=path, line=line, hint="no field needs more than a list of pairs; remove the nesting")
+
+
+def _compose(loader: yaml.SafeLoader, first_line: int, path: Path, what: str) -> yaml.Node | None:
+    """The document's node tree, checked by `_check_nodes`; None for an empty document."""
+    try:
+        node = loader.get_single_node()
+    except RecursionError:  # issue 14: a value nested thousands deep exhausts the composer's stack
+        mark = loader.get_mark() if hasattr(loader, "get_mark") else None
+        raise _too_deep(path, what, mark.line + first_line if mark else first_line) from None
+    if node is not None:
+        _check_nodes(node, first_line, path, what)
+    return node
 
 
 def _check_nodes(root: yaml.Node, first_line: int, path: Path, what: str) -> None:
