@@ -1,8 +1,9 @@
 """notice.toml: find it, read it, and turn it into one typed, validated `Config`.
 
 Every problem in the file is collected and reported at once (as MkDocs does), each with its
-line, so an author fixes them in one pass. Defaults live in the dataclasses below and nowhere
-else.
+line, so an author fixes them in one pass. Each key is declared once, below, with its default
+(which gives its type), its checks and its one-line doc (`setting`); the README's table of keys
+is compared with these declarations by tests/test_schema.py.
 """
 
 from __future__ import annotations
