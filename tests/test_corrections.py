@@ -376,3 +376,21 @@ def test_japanese_markers_can_be_configured(tmp_path):
     assert web.index("<strong>この号は2018年7月15日に撤回しました。</strong>") < web.index("撤回した本文は記録のため以下に残しています。")
     assert web.index("撤回した本文は記録のため以下に残しています。") < web.index("<ins")
     assert "<title>【撤回とお詫び】創刊号</title>" in files[f"corrections/{retracted}/email.html"]
+
+
+@pytest.mark.parametrize(("kind", "subject", "lead", "link"), [
+    ("supplement", "【補足】創刊号", "2018年7月13日にお送りした「創刊号」に補足しました。", "補足後の本文を読む"),
+    ("addendum", "【追記】創刊号", "2018年7月13日にお送りした「創刊号」に追記しました。", "追記後の本文を読む"),
+    ("update", "【更新】創刊号", "2018年7月13日にお送りした「創刊号」の内容を更新しました。", "更新後の本文を読む"),
+    ("clarification", "【補足説明】創刊号", "2018年7月13日にお送りした「創刊号」の説明を補足いたします。",
+     "補足説明を読む"),
+])
+def test_each_kind_of_notice_has_its_own_words(tmp_path, kind, subject, lead, link):
+    """Issue 15: the 【補足】 notice said 追記しました and 追記後の本文を読む, an addendum's words."""
+    root = make_publication(tmp_path / "ja")
+    write_issue(root, "ja", raw="---\ntitle: 創刊号\ndate: 2018-07-13\nlang: ja\nstatus: draft\n---\n\n猫が座った。\n")
+    config = load_config(root)
+    publish(config, "ja", dt.datetime(2018, 7, 13, 10, tzinfo=LONDON))
+    record = add(config, kind, note="写真を公開しました。", slug="ja", date=dt.datetime(2018, 7, 14, 9, tzinfo=LONDON))
+    text = render(config, "ja")[f"corrections/{record}/email.txt"]
+    assert f"\n{subject}\n" in text and lead in text and f"\n{link}:\n" in text

@@ -60,7 +60,7 @@ KINDS: tuple[Kind, ...] = (
         "en": Words("Clarification", "Clarification: {title}",
                     "We have clarified “{title}”, sent on {date}.", "Read the clarified issue"),
         "ja": Words("補足説明", "【補足説明】{title}",
-                    "{date}にお送りした「{title}」の説明を補足いたします。", "補足説明後の本文を読む")}),
+                    "{date}にお送りした「{title}」の説明を補足いたします。", "補足説明を読む")}),
     Kind("addendum", level="updated", help="追記", words={
         "en": Words("Addendum", "Addendum: {title}",
                     "We have added to “{title}”, sent on {date}.", "Read the updated issue"),
