@@ -247,13 +247,17 @@ def _too_deep(path: Path, what: str, line: int) -> SourceError:
                        path=path, line=line, hint="no field needs more than a list of pairs; remove the nesting")
 
 
-def _compose(loader: yaml.SafeLoader, first_line: int, path: Path, what: str) -> yaml.Node | None:
+def _compose(loader: Any, first_line: int, path: Path, what: str) -> yaml.Node | None:
     """The document's node tree, checked by `_check_nodes`; None for an empty document."""
     try:
         node = loader.get_single_node()
     except RecursionError:  # issue 14: a value nested thousands deep exhausts the composer's stack
         mark = loader.get_mark() if hasattr(loader, "get_mark") else None
         raise _too_deep(path, what, mark.line + first_line if mark else first_line) from None
+    except yaml.MarkedYAMLError as exc:  # libyaml (CSafeLoader) stops at 1,000 levels instead
+        if "nesting depth" not in str(exc.problem) or exc.problem_mark is None:
+            raise
+        raise _too_deep(path, what, exc.problem_mark.line + first_line) from None
     if node is not None:
         _check_nodes(node, first_line, path, what)
     return node
