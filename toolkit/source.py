@@ -35,7 +35,7 @@ _DATE_HINT = "write 2018-07-13, or 2018-07-13 09:30 with an optional offset such
 
 
 def _text(value: Any, key: str, tz: Any = None) -> str:
-    """A one-line value: YAML may read `number-like` text as a number, so those are text too."""
+    """A one-line value; YAML reads some text (12, 3.5) as a number, so numbers are text too."""
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -52,7 +52,7 @@ def _status(value: Any, key: str, tz: Any) -> str:
 
 
 def _lang(value: Any, key: str, tz: Any) -> str:
-    """A language tag, or "" for the publication's (filled in by `read_issue`)."""
+    """A language tag, or "" for the publication's (filled in by `_make_issue`)."""
     lang = _text(value, key)
     if lang and not LANG_RE.fullmatch(lang):
         raise Invalid(f"'{lang}' is not a language tag", "use a tag such as ja or en")
