@@ -25,7 +25,7 @@ from .records import Record, Replacement, record_files
 #: The title marker each kind calls for; the strength lives in `toolkit.kinds` (LEVELS, strength()).
 LEVEL_OF_KIND = {kind.name: kind.level for kind in KINDS if kind.level}
 _BLOCK_START = re.compile(r"(#{1,6}\s|[-*+]\s|>|\d+[.)]\s|\|)")
-DEL_STYLE = "text-decoration:line-through;color:#9ca3af;"
+DEL_STYLE = "text-decoration:line-through;color:#4b5563;"  # 7.6:1 on white (WCAG AA, issue 15)
 INS_STYLE = "text-decoration:none;background-color:#ecfdf5;color:#065f46;"
 
 
