@@ -458,7 +458,8 @@ def test_the_line_privacy_issue_end_to_end(seed_publication, run, monkeypatch):
     visible = [fixed, asked, answered, added]
     assert sorted(p.name for p in (site / "corrections").iterdir()) == sorted(visible)
 
-    # email.html and web.html: marker, struck and new text, errata newest first, dated, resolved.
+    # email.html and web.html: marker, struck and new text, errata strongest first (the correction,
+    # then the others newest first: issue 15), dated, resolved.
     email, web = ((site / name).read_text(encoding="utf-8") for name in ("email.html", "web.html"))
     assert f"<title>【訂正追記有り】{TITLE}</title>" in email
     assert f"<title>【訂正追記有り】{TITLE} | 小さなお店のWEB活用便り</title>" in web
@@ -467,7 +468,7 @@ def test_the_line_privacy_issue_end_to_end(seed_publication, run, monkeypatch):
         struck = re.search(rf'<del datetime="2018-07-14" style="([^"]*)">{WRONG}</del>'
                            rf'<ins datetime="2018-07-14" style="[^"]*">{re.escape(RIGHT)}</ins>', html)
         assert struck and "line-through" in struck.group(1)
-        order = [html.index(f'id="correction-{i}"') for i in (added, answered, asked, fixed)]
+        order = [html.index(f'id="correction-{i}"') for i in (fixed, added, answered, asked)]
         assert order == sorted(order)
         assert order[-1] < html.index("いつもお読みいただきありがとうございます。")
         assert "<strong>LINE公式アカウント</strong>とLINE@の認定アカウントは別物です。" in html
@@ -477,7 +478,7 @@ def test_the_line_privacy_issue_end_to_end(seed_publication, run, monkeypatch):
 
     # email.txt: the same, as plain text.
     text = (site / "email.txt").read_text(encoding="utf-8")
-    assert flat(f"2018年7月13日【訂正追記有り】{TITLE}=====") in flat(text)
+    assert flat(f"2018年7月13日 · WEB活用研究会【訂正追記有り】{TITLE}=====") in flat(text)  # the author, as the HTML shows
     assert f"[訂正前]{WRONG}[訂正後]{RIGHT}" in flat(text)
     entries = ["【補足】 2018年7月21日\nLINE公式アカウントとLINE@の認定アカウントは別物です。\n",
                "【追記】 2018年7月20日\nLINE社から回答があり、LINE@も対象に含まれると確認しました。\n",
