@@ -73,7 +73,7 @@ def test_init_creates_a_working_publication(run, tmp_path):
     built = run("-C", str(target), "build")
     assert built.exit_code == 0, built.output
     index = (target / "build" / "index.html").read_text(encoding="utf-8")
-    assert '<html lang="ja">' in index and "創刊号" in index  # the Japanese sample issue, listed
+    assert '<html lang="ja" dir="ltr">' in index and "創刊号" in index  # the Japanese sample issue, listed
     sample = next((target / "build").glob("*/email.html")).read_text(encoding="utf-8")
     assert "Shop news" in sample and "創刊号" in sample and '<html lang="ja"' in sample
 

@@ -253,14 +253,16 @@ def test_errata_entry_has_label_date_and_markdown_note_above_the_body(pub):
     assert text.index("Clarification: January 6") < text.index("The cat sat on the mat.")
 
 
-def test_errata_are_newest_first(pub):
+def test_errata_are_strongest_first_then_newest_in_html_and_newest_first_in_text(pub):
+    """Issue 15: the correction opens the HTML even when later addenda exist; the plain text
+    keeps its reviewed order."""
     first = add(pub, "correction", replaces=[("cat", "dog")], note="First.", date=DAY)
     third = add(pub, "update", note="Third.", date=LATER)
     second = add(pub, "addendum", note="Second.", date=dt.datetime(2026, 1, 7, 9, tzinfo=LONDON))
     files = render(pub)
     for name in ("email.html", "web.html"):
         html = files[name]
-        positions = [html.index(f'id="correction-{i}"') for i in (third, second, first)]
+        positions = [html.index(f'id="correction-{i}"') for i in (first, third, second)]
         assert positions == sorted(positions), name
     text = files["email.txt"]
     assert text.index("Update: January 8") < text.index("Addendum: January 7") < text.index("Correction: January 6")
@@ -306,7 +308,7 @@ def test_retraction_banner_above_readable_text(pub):
     banner = web.index('<div class="retraction-banner" role="alert">')
     assert "<strong>This issue was retracted on January 8, 2026.</strong>" in web[banner:]
     assert web.index("The story was <strong>wrong</strong>.", banner) < web.index("<p>The cat sat on the mat.</p>")
-    assert '<main class="content retracted">' in web and "<p>It rained all day.</p>" in web
+    assert '<div class="content retracted">' in web and "<p>It rained all day.</p>" in web
     html = files["email.html"]
     assert html.index("This issue was retracted on January 8, 2026.") < html.index("The cat sat on the mat.")
     text = files["email.txt"]

@@ -37,6 +37,9 @@ LABELS: dict[str, dict[str, str]] = {
         "pending": "Pending",
         "resolved": "Resolved on {date}",
         "errata": "Corrections and updates",
+        "summary_retracted": "This issue was retracted:",
+        "summary_corrected": "This issue has been corrected:",
+        "summary_updated": "This issue has been updated:",
         "retracted_banner": "This issue was retracted on {date}.",
         "retracted_below": "The retracted text is kept below for the record.",
         "was": "Originally",
@@ -66,6 +69,9 @@ LABELS: dict[str, dict[str, str]] = {
         "pending": "確認中",
         "resolved": "{date}に解決",
         "errata": "訂正・追記",
+        "summary_retracted": "この号は撤回されています:",
+        "summary_corrected": "この号は訂正されています:",
+        "summary_updated": "この号には追記があります:",
         "retracted_banner": "この号は{date}に撤回しました。",
         "retracted_below": "撤回した本文は記録のため以下に残しています。",
         "was": "誤",
@@ -80,6 +86,8 @@ LABELS: dict[str, dict[str, str]] = {
 #: Languages whose text is set in full-width characters, where East Asian "ambiguous"
 #: characters (※, ○, ■, …) take two columns in a mail client's monospace font.
 WIDE_LANGUAGES = ("ja", "zh", "ko")
+#: Languages written right to left: their pages say dir="rtl" beside lang (WCAG 1.3.2).
+RTL_LANGUAGES = ("ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb")
 
 
 def base_language(lang: str) -> str:
@@ -91,6 +99,11 @@ def labels_for(lang: str) -> dict[str, str]:
     of each correction kind come from its entry in `toolkit.kinds`."""
     base = base_language(lang)
     return {**LABELS["en"], **kind_labels("en"), **LABELS.get(base, {}), **kind_labels(base)}
+
+
+def text_direction(lang: str) -> str:
+    """``rtl`` or ``ltr``: the ``dir`` of a page in *lang*."""
+    return "rtl" if base_language(lang) in RTL_LANGUAGES else "ltr"
 
 
 def ambiguous_width(lang: str) -> int:
@@ -109,3 +122,11 @@ def format_date(value: dt.date | dt.datetime, lang: str, form: str = "long") -> 
     """``2018年7月13日`` or ``July 13, 2018``: a date as readers of *lang* write it."""
     day = value.date() if isinstance(value, dt.datetime) else value
     return babel_format_date(day, format=form, locale=_locale(lang))
+
+
+def format_day(value: dt.date | dt.datetime, lang: str) -> str:
+    """``7月14日`` or ``Jul 14``: a day of the year, short, for the errata summary."""
+    from babel.dates import format_skeleton
+
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return format_skeleton("MMMd", day, locale=_locale(lang))

@@ -12,11 +12,12 @@ from typing import Any
 from markupsafe import Markup
 
 from .config import Config
-from .corrections import corrected_body, errata_entries, text_marks
+from .corrections import corrected_body, errata_entries, subject_with_marker, text_marks
 from .errors import TemplateError, ToolkitError
 from .inline import inline_css
 from .issue_state import IssueState, subject_of
-from .labels import ambiguous_width, format_date, labels_for
+from .kinds import LEVELS, kind_of, strength
+from .labels import ambiguous_width, format_date, format_day, labels_for
 from .markup import render_markdown
 from .plaintext import html_to_text, link_references
 from .records import Record
@@ -49,10 +50,15 @@ class IssueRenderer:
                                 lambda note: _markup(render_markdown(note, base_url=base_url)))
         context["errata"] = errata
         context["retraction"] = next((e for e in errata if e["retracts"]), None)
+        # The HTML opens with the strongest record (issue 15): the summary and the blocks in order
+        # of strength. The plain text keeps its reviewed order, newest first (tests/golden).
+        strongest = by_strength([{**e, "summary": summary_item(e, issue)} for e in errata])
+        shown = {**context, "errata": strongest,
+                 "errata_level": (kind_of(strongest[0]["kind"]).level or LEVELS[-1]) if strongest else ""}
 
         files = {
-            "email.html": self.email_html("email.html", context),
-            "web.html": self.template("web.html", context),
+            "email.html": self.email_html("email.html", {**shown, "content": _markup(plain_footnote_marks(fragment))}),
+            "web.html": self.template("web.html", shown),
             "email.txt": self.issue_text(fragment, context),
         }
         for entry in errata:
@@ -114,6 +120,32 @@ class IssueRenderer:
             raise TemplateError(f"the template '{name}' rendered no HTML", path=self.config.templates_dir / name,
                                 hint="restore it, or delete your copy to use the built-in one")
         return inline_css(html, engine=self.config.build.inliner)
+
+
+def by_strength(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Errata entries strongest kind first (a retraction, a correction, then the others, as
+    `kinds.strength` ranks them), keeping their order (newest first) within a rank."""
+    return sorted(entries, key=lambda entry: -strength(entry["kind"]))
+
+
+def summary_item(entry: dict[str, Any], issue: Issue) -> str:
+    """``【訂正】7月14日`` or ``Correction: Jul 14``: one record in the errata summary (the year
+    only when it is not the issue's), and its pending state."""
+    record = entry["record"]
+    day = format_day(record.date, issue.lang) if record.date.year == issue.date.year else entry["date"]
+    item = subject_with_marker(day, entry["heading"])
+    return f"{item} ({labels_for(issue.lang)['pending']})" if entry["pending"] else item
+
+
+_FOOTNOTE_REF = re.compile(r'<a class="footnote-ref" href="#[^"]*">(.*?)</a>')
+_FOOTNOTE_BACKREF = re.compile(r'\s*<a class="footnote-backref" href="#[^"]*"[^>]*>.*?</a>')
+
+
+def plain_footnote_marks(fragment: str) -> str:
+    """Footnote marks as plain superscript numbers and no back links, for the email: in-page
+    links do nothing in Gmail on iOS and Yahoo on iOS and Android (caniemail
+    html-anchor-links). The web page keeps Python-Markdown's links."""
+    return _FOOTNOTE_BACKREF.sub("", _FOOTNOTE_REF.sub(r"\1", fragment))
 
 
 def _inline(fragment: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 
 from .errors import TemplateError
-from .labels import format_date
+from .labels import format_date, text_direction
 from .wrapping import wrap
 
 
@@ -46,6 +46,7 @@ def make_environment(publication_templates: Path) -> jinja2.Environment:
     )
     env.filters["format_date"] = format_date
     env.filters["wrap"] = _wrap_filter
+    env.filters["text_direction"] = text_direction
     return env
 
 
