@@ -9,7 +9,8 @@ as data/caniemail.json. Get it and run this script:
     python scripts/refresh_caniemail.py /tmp/package
 
 The extract keeps, for each CSS property and HTML element feature, what `notice check` can
-match in a built email (property names, property:value pairs, CSS functions, element names),
+match in a built email (property names, property:value pairs, CSS functions, element names,
+in-page links),
 and per target client whether its latest test supports it. Everything else (selectors,
 pseudo-classes, units, at-rules, attributes) is left out: inlining removes the selectors, and
 the at-rules left in the <style> block are the theme's deliberate progressive extras.
@@ -30,13 +31,24 @@ LICENCE = "MIT, © Rémi Parmentier (caniemail.com)"
 
 #: The clients `notice check` reports on, and the caniemail (family, platforms) they stand for.
 #: Outlook on Windows renders with Word, unlike Outlook for Mac and Outlook.com: kept apart.
+#: Gmail's and Yahoo's apps are kept apart from their webmail too: in-page links do nothing in
+#: Gmail on iOS and Yahoo on iOS and Android, and Gmail's mobile web client drops display:none
+#: and opacity (doiuse-email reports both), which one folded "Gmail" entry hid (issue 15).
 CLIENTS: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
-    "gmail": ("Gmail", "gmail", None),
+    "gmail": ("Gmail on the web", "gmail", ("desktop-webmail",)),
+    "gmail-ios": ("Gmail for iOS", "gmail", ("ios",)),
+    "gmail-android": ("Gmail for Android", "gmail", ("android",)),
+    "gmail-mobile-web": ("Gmail's mobile web client", "gmail", ("mobile-webmail",)),
     "apple-mail": ("Apple Mail", "apple-mail", None),
     "outlook-windows": ("Outlook on Windows", "outlook", ("windows",)),
     "outlook-mac": ("Outlook for Mac and Outlook.com", "outlook", ("macos", "outlook-com")),
-    "yahoo": ("Yahoo! Mail", "yahoo", None),
+    "yahoo": ("Yahoo! Mail on the web", "yahoo", ("desktop-webmail",)),
+    "yahoo-ios": ("Yahoo! Mail for iOS", "yahoo", ("ios",)),
+    "yahoo-android": ("Yahoo! Mail for Android", "yahoo", ("android",)),
 }
+#: Names for a whole family: a feature that every one of its clients drops names the family once.
+FAMILIES = {"Gmail": ["gmail", "gmail-ios", "gmail-android", "gmail-mobile-web"],
+            "Yahoo! Mail": ["yahoo", "yahoo-ios", "yahoo-android"]}
 
 #: Titles naming several properties, as caniemail's own checker (npm caniemail, check-css) maps them.
 PROPERTY_TITLES: dict[str, list[str]] = {
@@ -82,6 +94,8 @@ ELEMENT_SLUGS: dict[str, list[str]] = {
     "html-svg": ["svg"],
     "html-address": ["address"],
 }
+#: Links of the HTML features: in-page links (href="#..."), which some clients do not follow.
+LINK_SLUGS: dict[str, list[str]] = {"html-anchor-links": ["in-page"]}
 NOTE_LIMIT = 240  # characters: longer notes are left to the feature's page
 
 
@@ -140,6 +154,7 @@ def make_extract(data: dict[str, Any], package: dict[str, Any], refreshed: str) 
         "source": {"package": package.get("name", "caniemail"), "version": package.get("version", "unknown"),
                    "data_updated": data.get("last_update_date", ""), "licence": LICENCE, "refreshed": refreshed},
         "clients": {client: name for client, (name, _, _) in CLIENTS.items()},
+        "families": FAMILIES,
         "features": features,
     }
 
@@ -166,6 +181,8 @@ def match_of(feature: dict[str, Any]) -> dict[str, list[str]] | None:
         name = re.fullmatch(r"([a-z-]+)(?: property)?", title)
         return {"properties": [name[1]]} if name else None
     if feature["category"] == "html":
+        if slug in LINK_SLUGS:
+            return {"links": LINK_SLUGS[slug]}
         if slug in ELEMENT_SLUGS:
             return {"elements": ELEMENT_SLUGS[slug]}
         typed = re.fullmatch(r'<(\w+) type="(\w+)"> element', title)

@@ -123,6 +123,22 @@ def test_css_and_elements_a_client_drops_are_reported_once_with_the_clients(pub)
                              "see https://www.caniemail.com/features/css-position/")
 
 
+def test_in_page_links_and_gmails_mobile_web_client_are_named_by_app(pub):
+    """Issue 15: one folded "Gmail" hid what its apps drop. An in-page link does nothing in
+    Gmail for iOS and Yahoo's apps; a family that drops a feature everywhere is named once."""
+    write_issue(pub, "apps", body='See [below](#later).\n\n<div style="display: none">hidden</div>\n\n'
+                                  '<div style="position: absolute">positioned</div>\n\n<p id="later">Later.</p>')
+    found = {f.message: (where(f, pub), f.line) for f in check(load_config(pub)) if f.rule == "client-support"}
+    assert found == {
+        'an in-page link (href="#later") is not supported by Gmail for iOS, Yahoo! Mail for iOS, '
+        "Yahoo! Mail for Android": ("issues/apps.md", body_line(pub, "apps", "[below]")),
+        "CSS `display: none` is not supported by Gmail's mobile web client": ("issues/apps.md",
+                                                                              body_line(pub, "apps", "hidden")),
+        "CSS property `position` is not supported by Gmail, Outlook on Windows": ("issues/apps.md",
+                                                                                 body_line(pub, "apps", "positioned")),
+    }
+
+
 def test_the_leftover_blocks_plain_rules_are_checked_but_not_its_media_queries(pub):
     css = (THEME / "email.css").read_text(encoding="utf-8")
     extra = (".content a:hover {\n  transition: color 1s;\n}\n"
@@ -374,7 +390,14 @@ def test_the_bundled_extract_is_small_and_says_where_it_came_from():
     assert path.stat().st_size < 150 * 1024
     assert data["source"]["package"] == "caniemail"
     assert data["source"]["licence"] == "MIT, © Rémi Parmentier (caniemail.com)"
-    assert list(data["clients"]) == ["gmail", "apple-mail", "outlook-windows", "outlook-mac", "yahoo"]
+    assert list(data["clients"]) == ["gmail", "gmail-ios", "gmail-android", "gmail-mobile-web", "apple-mail",
+                                     "outlook-windows", "outlook-mac", "yahoo", "yahoo-ios", "yahoo-android"]
+    assert data["families"]["Gmail"] == ["gmail", "gmail-ios", "gmail-android", "gmail-mobile-web"]
+    anchors = data["features"]["html-anchor-links"]  # issue 15: in-page links do nothing in these apps
+    assert anchors["match"] == {"links": ["in-page"]}
+    assert {c for c, v in anchors["support"].items() if v == "n"} == {"gmail-ios", "yahoo-ios", "yahoo-android"}
+    hiding = [data["features"][slug]["support"]["gmail-mobile-web"] for slug in ("css-display-none", "css-opacity")]
+    assert hiding == ["n", "n"]  # as doiuse-email reports for Gmail's mobile web client
     radius = data["features"]["css-border-radius"]
     assert radius["match"] == {"properties": ["border-radius"]}
     assert radius["support"]["outlook-windows"] == "n" and radius["support"]["apple-mail"] == "y"
@@ -404,8 +427,9 @@ def test_the_refresh_script_takes_the_latest_test_of_each_platform(tmp_path):
     assert extract["features"]["css-gap"] == {
         "title": "gap, column-gap, row-gap", "url": "https://www.caniemail.com/features/css-gap/",
         "match": {"properties": ["column-gap", "gap", "row-gap"]},
-        "support": {"gmail": "a", "apple-mail": "y", "outlook-windows": "n", "outlook-mac": "a", "yahoo": "u"},
-        "notes": {"gmail": "not on ios", "outlook-mac": "#1: Only on flex."}}
+        "support": {"gmail": "y", "gmail-ios": "n", "gmail-android": "u", "gmail-mobile-web": "u", "apple-mail": "y",
+                    "outlook-windows": "n", "outlook-mac": "a", "yahoo": "u", "yahoo-ios": "u", "yahoo-android": "u"},
+        "notes": {"outlook-mac": "#1: Only on flex."}}
 
 
 @pytest.mark.parametrize("url", ["http://localhost.:8000/", "http://[0:0:0:0:0:0:0:1]/", "http://127.1.2.3/x",

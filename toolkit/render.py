@@ -138,7 +138,7 @@ def summary_item(entry: dict[str, Any], issue: Issue) -> str:
 
 
 _FOOTNOTE_REF = re.compile(r'<a class="footnote-ref" href="#[^"]*">(.*?)</a>')
-_FOOTNOTE_BACKREF = re.compile(r'\s*<a class="footnote-backref" href="#[^"]*"[^>]*>.*?</a>')
+_FOOTNOTE_BACKREF = re.compile(r'(?:\s|&#160;)*<a class="footnote-backref" href="#[^"]*"[^>]*>.*?</a>')
 
 
 def plain_footnote_marks(fragment: str) -> str:

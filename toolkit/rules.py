@@ -113,20 +113,36 @@ def style_size(email: BuiltEmail) -> Iterator[Problem]:
 class _Support(NamedTuple):
     clients: dict[str, str]
     features: dict[str, dict[str, Any]]
-    index: dict[str, list[str]]  # "property:x", "value:x:y", "function:x", "element:x" -> slugs
+    index: dict[str, list[str]]  # "property:x", "value:x:y", "function:x", "element:x", "link:x" -> slugs
+    families: dict[str, list[str]]  # "Gmail" -> its web, iOS, Android and mobile web clients
+
+    def names(self, dropping: set[str]) -> list[str]:
+        """The clients that drop a feature, a whole family named once ("Gmail", not its four)."""
+        names, covered = [], set()
+        for client, name in self.clients.items():
+            if client not in dropping or client in covered:
+                continue
+            family = next((f for f, members in self.families.items() if client in members), None)
+            if family and set(self.families[family]) <= dropping:
+                names.append(family)
+                covered.update(self.families[family])
+            else:
+                names.append(name)
+        return names
 
 
 @functools.cache
 def caniemail() -> _Support:
     """The bundled extract, indexed by what a built email can contain."""
     data = json.loads(DATA.read_text(encoding="utf-8"))
-    kinds = {"properties": "property", "values": "value", "functions": "function", "elements": "element"}
+    kinds = {"properties": "property", "values": "value", "functions": "function", "elements": "element",
+             "links": "link"}
     index: dict[str, list[str]] = {}
     for slug, feature in data["features"].items():
         for kind, names in feature["match"].items():
             for name in names:
                 index.setdefault(f"{kinds[kind]}:{name}", []).append(slug)
-    return _Support(data["clients"], data["features"], index)
+    return _Support(data["clients"], data["features"], index, data.get("families", {}))
 
 
 def declarations(css: str) -> Iterator[tuple[str, str]]:
@@ -165,14 +181,13 @@ def _feature_keys(name: str, value: str, element: Any) -> Iterator[tuple[str, st
 def client_support(email: BuiltEmail) -> Iterator[Problem]:
     """CSS and elements that a target client drops, once each, with the clients that drop it."""
     support = caniemail()
-    hidden = _hidden_from_outlook(email)
+    hidden = _hidden(email, support)
     uses: dict[str, tuple[str, set[str], tuple[Path, int | None]]] = {}
 
     def use(key: str, label: str, element: Any, body: str | None, template: str) -> None:
         for slug in support.index.get(key, ()):
             dropping = {c for c, v in support.features[slug]["support"].items() if v == "n"}
-            if element is not None and element in hidden:
-                dropping.discard("outlook-windows")  # mso-hide:all: Outlook never renders it
+            dropping -= hidden.get(element, set())  # a client that never shows it loses nothing
             if not dropping:
                 continue
             if slug in uses:
@@ -187,6 +202,10 @@ def client_support(email: BuiltEmail) -> Iterator[Problem]:
             kind = element.get("type", "").strip().lower()
             if kind:
                 use(f"element:{tag}[type={kind}]", f'<{tag} type="{kind}">', element, rf"<{tag}\b", rf"<{tag}\b")
+        href = (element.get("href") or "").strip() if tag == "a" else ""
+        if href.startswith("#") and len(href) > 1:  # a bare "#" is url-empty's
+            use("link:in-page", f"an in-page link (href=\"{href}\")", element, rf"\]\({re.escape(href)}\)",
+                rf"href\s*=\s*[\"'][^\"']*#")
         for name, value in declarations(element.get("style", "")):
             for key, label in _feature_keys(name, value, element):
                 use(key, label, element, rf"style\s*=\s*[\"'][^\"']*(?<![-\w]){re.escape(name)}\s*:",
@@ -198,17 +217,29 @@ def client_support(email: BuiltEmail) -> Iterator[Problem]:
                     use(key, label, style, None, rf"(?<![-\w]){re.escape(name)}\s*:")
     for slug, (label, dropping, (path, line)) in uses.items():
         feature = support.features[slug]
-        names = [name for client, name in support.clients.items() if client in dropping]
+        names = support.names(dropping)
         yield Problem("warning", f"{label} is not supported by {', '.join(names)}", path, line,
                       f"use it only where the email still reads well without it; see {feature['url']}")
 
 
-def _hidden_from_outlook(email: BuiltEmail) -> set[Any]:
-    """Elements under ``mso-hide: all`` (the preheader): Outlook on Windows never shows them."""
-    hidden: set[Any] = set()
+def _hidden(email: BuiltEmail, support: _Support) -> dict[Any, set[str]]:
+    """Elements some clients never show, and those clients: Outlook on Windows under
+    ``mso-hide: all``; under ``max-height: 0`` with ``overflow: hidden`` (the preheader's
+    belt and braces) every client that keeps both, so one that drops ``display: none`` or
+    ``opacity`` (Gmail's mobile web client) still hides it."""
+    def keeping(slug: str) -> set[str]:
+        return {c for c, v in support.features.get(slug, {}).get("support", {}).items() if v != "n"}
+
+    collapsed = keeping("css-max-height") & keeping("css-overflow")
+    hidden: dict[Any, set[str]] = {}
     for element in email.elements():
-        if any(n == "mso-hide" and v.lower().startswith("all") for n, v in declarations(element.get("style", ""))):
-            hidden.update(element.iter())
+        style = {n: v.lower().strip() for n, v in declarations(element.get("style", ""))}
+        clients = {"outlook-windows"} if style.get("mso-hide", "").startswith("all") else set()
+        if style.get("max-height") in ("0", "0px") and style.get("overflow") == "hidden":
+            clients |= collapsed
+        if clients:
+            for inner in element.iter():
+                hidden.setdefault(inner, set()).update(clients)
     return hidden
 
 
