@@ -219,8 +219,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if path is None:
             return self.not_found()
         body = path.read_bytes()
-        if query.get("dark") == "1" and path.name == "email.html":
-            body = emulate_dark_mode(body)
+        if path.name == "email.html" and query.get("dark") in DARK_VIEWS:
+            body = DARK_VIEWS[query["dark"]](body)
         # Built emails never run scripts here, whatever a template says.
         self.send(HTTPStatus.OK, body, BUILT_TYPES[path.suffix],
                   {"Content-Security-Policy": "script-src 'none'; object-src 'none'"})
@@ -266,11 +266,30 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+_DARK_RULES = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
+#: The whole page inverted, hue turned back, images inverted again: how email test tools
+#: emulate the full inversion of the Gmail apps (and, roughly, Outlook.com's partial one).
+_INVERSION = ("<style>html{filter:invert(1) hue-rotate(180deg)}"
+              "img,picture,video{filter:invert(1) hue-rotate(180deg)}</style>")
+
+
 def emulate_dark_mode(body: bytes) -> bytes:
     """Show the email as a dark-mode client would: its prefers-color-scheme rules always on."""
-    text = body.decode("utf-8")
-    text = re.sub(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", "@media all", text)
+    return _DARK_RULES.sub("@media all", body.decode("utf-8")).encode("utf-8")
+
+
+def emulate_forced_inversion(body: bytes) -> bytes:
+    """The worst case (issue 15): a client that reads no dark rules and inverts the colours
+    itself, as the Gmail apps do (Litmus's dark-mode tests show Gmail for iOS inverting fully).
+    The theme's own dark rules are switched off, and the inversion goes in last."""
+    text = _DARK_RULES.sub("@media not all", body.decode("utf-8"))
+    head = text.lower().rfind("</head>")
+    text = text[:head] + _INVERSION + text[head:] if head >= 0 else _INVERSION + text
     return text.encode("utf-8")
+
+
+#: The preview's dark views, by their ?dark= value.
+DARK_VIEWS = {"1": emulate_dark_mode, "invert": emulate_forced_inversion}
 
 
 def _family(host: str) -> socket.AddressFamily:

@@ -66,7 +66,7 @@ def issue_view(previewer: Previewer, state: Any, query: dict[str, str]) -> dict[
     tabs = [*TABS, *(f"notice-{r.id}" for r in notices)]
     tab = query.get("tab", "email") if query.get("tab", "email") in tabs else "email"
     width = query.get("width", "600") if query.get("width") in WIDTHS else "600"
-    dark = query.get("dark") == "1"
+    dark = query.get("dark", "") if query.get("dark") in ("1", "invert") else ""
     out = previewer.out_dir / slug
     email = _read(out / "email.html")
     size = len(email.encode("utf-8"))
