@@ -146,6 +146,13 @@ def test_the_preview_shows_the_inverted_dark_view(browser, sample_publication):
         assert "【訂正】" in frame.locator(".errata-summary").inner_text()
         assert "invert(1)" in frame.locator("html").evaluate("e => getComputedStyle(e).filter")
         shot = page.locator("#email-frame").screenshot()
+        from axe_playwright_python.sync_playwright import Axe
+
+        page.goto(server.url + f"issue/{SLUG}?tab=corrections")  # the preview's own pages read too
+        for scheme in SCHEMES:
+            page.emulate_media(color_scheme=scheme)
+            violations = Axe().run(page).response["violations"]
+            assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == [], scheme
         page.close()
     finally:
         server.stop()
