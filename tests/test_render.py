@@ -1,0 +1,51 @@
+"""The renderer's own helpers, string in and string out: the order of the errata, the summary
+line, footnote marks in the email."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from toolkit.corrections import LEVEL_OF_KIND, LEVELS
+from toolkit.markup import render_markdown
+from toolkit.render import by_strength, plain_footnote_marks, summary_item
+
+KINDS = sorted(LEVEL_OF_KIND)
+
+
+@given(st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 10_000)), max_size=12))
+def test_errata_go_strongest_first_and_keep_their_order_within_a_kind(records):
+    """Issue 15: retraction, then correction and clarification, then the others; the entries
+    arrive newest first and stay so within each rank."""
+    entries = [{"kind": kind, "n": n} for n, (kind, _) in enumerate(records)]
+    ordered = by_strength(entries)
+    ranks = [LEVELS.index(LEVEL_OF_KIND[e["kind"]]) for e in ordered]
+    assert ranks == sorted(ranks)
+    for rank in set(ranks):
+        within = [e["n"] for e in ordered if LEVELS.index(LEVEL_OF_KIND[e["kind"]]) == rank]
+        assert within == sorted(within)
+    assert sorted(e["n"] for e in ordered) == list(range(len(entries)))
+
+
+def entry(kind_heading: str, when: dt.datetime, *, pending: bool = False) -> dict:
+    return {"record": SimpleNamespace(date=when), "heading": kind_heading, "pending": pending,
+            "date": f"long {when:%Y-%m-%d}"}
+
+
+def test_a_summary_item_is_the_label_and_the_day_with_the_year_only_when_it_differs():
+    issue = SimpleNamespace(lang="ja", date=dt.date(2018, 7, 13))
+    assert summary_item(entry("【訂正】", dt.datetime(2018, 7, 14, 9)), issue) == "【訂正】7月14日"
+    assert summary_item(entry("【追記】", dt.datetime(2019, 1, 2, 9)), issue) == "【追記】long 2019-01-02"
+    assert summary_item(entry("【追記】", dt.datetime(2018, 7, 14, 9), pending=True), issue) == "【追記】7月14日 (確認中)"
+    english = SimpleNamespace(lang="en", date=dt.date(2026, 1, 5))
+    assert summary_item(entry("Correction:", dt.datetime(2026, 1, 6, 9)), english) == "Correction: Jan 6"
+
+
+def test_footnote_marks_lose_their_in_page_links_and_nothing_else():
+    html = render_markdown("A claim.[^1] See [the site](https://example.com/#top).\n\n[^1]: The source.\n")
+    plain = plain_footnote_marks(html)
+    assert '<sup id="fnref:1">1</sup>' in plain and "<p>The source.</p>" in plain
+    assert 'href="#' not in plain and '<a href="https://example.com/#top">the site</a>' in plain
