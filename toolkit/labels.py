@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_skeleton
 
 from .kinds import kind_labels
 
@@ -126,7 +127,5 @@ def format_date(value: dt.date | dt.datetime, lang: str, form: str = "long") -> 
 
 def format_day(value: dt.date | dt.datetime, lang: str) -> str:
     """``7月14日`` or ``Jul 14``: a day of the year, short, for the errata summary."""
-    from babel.dates import format_skeleton
-
     day = value.date() if isinstance(value, dt.datetime) else value
     return format_skeleton("MMMd", day, locale=_locale(lang))
