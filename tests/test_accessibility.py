@@ -123,7 +123,7 @@ def test_the_correction_is_on_the_first_screen_of_a_phone(browser, site, scheme,
 def test_japanese_labels_and_links_do_not_break_inside_a_word(browser, site):
     """At 375 px "配信停止" used to break after 配信停; each label or link is one line box."""
     page = open_page(browser, site / SLUG / "email.html")
-    selectors = ["a.unsubscribe", ".topbar a", ".errata-summary a", ".issue-meta span"]
+    selectors = ["a.unsubscribe", ".topbar a", ".errata-summary a", ".issue-meta span", ".errata-label", ".errata-date"]
     lines = {s: page.locator(s).evaluate_all("els => els.map(e => e.getClientRects().length)") for s in selectors}
     page.close()
     assert all(counts and set(counts) == {1} for counts in lines.values()), lines
