@@ -9,23 +9,20 @@ from types import SimpleNamespace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit.corrections import LEVEL_OF_KIND, LEVELS
+from toolkit.kinds import NAMES, strength
 from toolkit.markup import render_markdown
 from toolkit.render import by_strength, plain_footnote_marks, summary_item
 
-KINDS = sorted(LEVEL_OF_KIND)
-
-
-@given(st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 10_000)), max_size=12))
+@given(st.lists(st.tuples(st.sampled_from(NAMES), st.integers(0, 10_000)), max_size=12))
 def test_errata_go_strongest_first_and_keep_their_order_within_a_kind(records):
     """Issue 15: retraction, then correction and clarification, then the others; the entries
     arrive newest first and stay so within each rank."""
     entries = [{"kind": kind, "n": n} for n, (kind, _) in enumerate(records)]
     ordered = by_strength(entries)
-    ranks = [LEVELS.index(LEVEL_OF_KIND[e["kind"]]) for e in ordered]
-    assert ranks == sorted(ranks)
+    ranks = [strength(e["kind"]) for e in ordered]
+    assert ranks == sorted(ranks, reverse=True)
     for rank in set(ranks):
-        within = [e["n"] for e in ordered if LEVELS.index(LEVEL_OF_KIND[e["kind"]]) == rank]
+        within = [e["n"] for e in ordered if strength(e["kind"]) == rank]
         assert within == sorted(within)
     assert sorted(e["n"] for e in ordered) == list(range(len(entries)))
 
