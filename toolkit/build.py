@@ -23,7 +23,7 @@ from .labels import labels_for
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
 from .output import BuildCache, remove_outputs, write_atomic
 from .render import IssueRenderer
-from .source import Issue, no_such_issue, read_issues, sort_newest_first
+from .source import Issue, check_slug, confine, is_inside, no_such_issue, read_issues, sort_newest_first
 from .templating import make_environment, render_template, templates_fingerprint
 
 #: Below this many issues to render, starting worker processes costs more than it saves.
@@ -59,6 +59,9 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     """
     out_dir = (out_dir or config.out_dir).resolve()
     check_out_dir(config, out_dir)
+    slugs = [check_slug(slug) for slug in slugs]
+    confine(config.cache_dir, config.root, ToolkitError, action="keep the build cache in .notice-cache",
+            hint="notice writes only inside the publication: replace the link with a folder")
     report = BuildReport(out_dir)
     issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang,
                                         tz=config.tz)
@@ -82,6 +85,12 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
             report.errors.append(result)
             continue
         written = [f"{slug}/{name}" for name in result]
+        escape = next((out_dir / name for name in written if not is_inside((out_dir / name).parent, out_dir)), None)
+        if escape is not None:  # out/<slug> linked elsewhere: never write through it (issue 14)
+            report.errors.append(ToolkitError(f"cannot write {escape.name}: its folder is a link out of "
+                                              f"{out_dir.name}{os.sep}", path=escape.parent,
+                                              hint="delete the link: the build makes the folder itself"))
+            continue
         report.warnings.extend(size_warnings(out_dir / slug, result))
         for name, data in result.items():
             write_atomic(out_dir / slug / name, data)

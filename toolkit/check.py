@@ -23,7 +23,7 @@ from .errors import ToolkitError, did_you_mean, display_path
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error
 from .records import LOCK_NAME
 from .rules import RULES
-from .source import no_such_issue, read_issues
+from .source import check_slug, no_such_issue, read_issues
 
 SEVERITIES = ("error", "warning")
 #: The correction workflow's rules, and `build` for an issue that fails to render for check.
@@ -70,7 +70,7 @@ def check(config: Config, slugs: Iterable[str] = ()) -> list[Finding]:
 
 def check_workflow(config: Config, slugs: Iterable[str]) -> list[Finding]:
     """The correction workflow: sources that do not read, damaged records, silent edits."""
-    wanted = set(slugs)
+    wanted = {check_slug(slug) for slug in slugs}
     issues, errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
     known = {i.slug for i in issues} | {e.path.stem for e in errors if e.path}
     for slug in sorted(wanted - known):

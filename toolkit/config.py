@@ -21,7 +21,7 @@ from .errors import ConfigError, did_you_mean
 from .inline import ENGINES as INLINERS
 from .kinds import LEVELS
 from .schema import Invalid, declare, declared, read_mapping
-from .source import LANG_RE, decode
+from .source import LANG_RE, decode, read_regular
 
 CONFIG_NAME = "notice.toml"
 #: What an output folder may never be, or be inside of: a build would overwrite the author's files.
@@ -254,12 +254,11 @@ def find_root(start: Path) -> Path:
 def load_config(root: Path) -> Config:
     """Read ``root/notice.toml``; raise one ConfigError listing every problem in it."""
     path = root / CONFIG_NAME
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists():
         raise ConfigError(
             f"{CONFIG_NAME} not found", path=path, hint="run `notice init` to create a publication"
-        ) from None
+        )
+    raw = read_regular(path, root=root, error=ConfigError)  # not a FIFO, a device or a link out
     text = decode(raw, path, ConfigError)
     try:
         data = tomllib.loads(text)

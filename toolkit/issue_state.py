@@ -8,13 +8,14 @@ see once an issue has been corrected.
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 
 from .config import Config
 from .corrections import subject_with_marker, title_marker
 from .errors import SourceError
 from .records import LOCK_NAME, Lock, Record, chain_problems, locked_content, read_lock, read_records
-from .source import Issue, no_such_issue, read_issue
+from .source import Issue, check_slug, no_such_issue, read_issue
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,10 @@ class IssueState:
 
 def load_issue(config: Config, slug: str) -> Issue:
     """The issue *slug*, or a ToolkitError that suggests the nearest slug."""
-    path = config.issues_dir / f"{slug}.md"
-    if not path.is_file():
+    path = config.issues_dir / f"{check_slug(slug)}.md"
+    if not os.path.lexists(path):  # a folder, a link or a FIFO gets read_issue's own error
         raise no_such_issue(slug, [p.stem for p in config.issues_dir.glob("*.md")])
-    return read_issue(path, default_lang=config.publication.lang, tz=config.tz)
+    return read_issue(path, default_lang=config.publication.lang, tz=config.tz, root=config.root)
 
 
 def load_state(config: Config, issue: Issue) -> IssueState:

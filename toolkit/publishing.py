@@ -18,12 +18,21 @@ from .issue_state import IssueState, load_issue, load_state, silent_edit, silent
 from .kinds import kind_of
 from .records import KINDS, Replacement, append_record, exclusive, rewrite_front_matter, write_lock
 from .render import IssueRenderer
-from .source import Issue
+from .source import Issue, confine
+
+
+def writable_folders(config: Config, slug: str) -> None:
+    """Refuse to write an issue's lock, records or correction lock through a link that leads out
+    of the publication (issue 14): ``corrections/<slug>`` or ``.notice-cache`` linked elsewhere."""
+    for folder in (config.corrections_dir / slug, config.cache_dir):
+        confine(folder, config.root, ToolkitError, action=f"write into {folder.relative_to(config.root)}",
+                hint="notice writes only inside the publication: replace the link with a folder")
 
 
 def publish(config: Config, slug: str, when: dt.datetime) -> tuple[Issue, Path]:
     """Mark *slug* published at *when* and lock what readers receive; refuses a broken draft."""
     issue = load_issue(config, slug)
+    writable_folders(config, slug)
     state = load_state(config, issue)
     if state.lock is not None:
         if issue.status == "published" and issue.published is not None:
@@ -60,6 +69,7 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
     silent = not kind_of(kind).visible  # a typo fix: applied without a strike, readers not told
     if silent and not replaces:
         raise ToolkitError(f"a {kind} fix needs --replaces and --with", hint='e.g. --replaces "teh" --with "the"')
+    writable_folders(config, slug)
     with exclusive(config.cache_dir, slug):  # read the chain and append to it as one step
         state = load_state(config, issue)
         _check_correctable(state, slug, resolves)

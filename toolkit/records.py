@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from .kinds import NAMES as KIND_NAMES
 from .kinds import kind_of
 from .output import create_exclusive, write_atomic
 from .schema import Invalid, declare, declared, read_mapping
-from .source import FENCE, Issue, decode, parse_date, parse_yaml_mapping
+from .source import FENCE, Issue, decode, parse_date, parse_yaml_mapping, read_regular
 
 LOCK_NAME = "published.yml"
 RECORD_RE = re.compile(r"(\d{4})-([0-9a-f]{7})\.yml")
@@ -180,7 +181,7 @@ def _record_content(data: dict[str, Any]) -> dict[str, Any]:
 
 def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
     path = records_dir(corrections_dir, slug) / LOCK_NAME
-    if not path.is_file():
+    if not os.path.lexists(path):  # a FIFO or a link out is read_regular's error, not "no lock"
         return None
     data, lines = _load_yaml(path)
     try:
@@ -239,7 +240,10 @@ def exclusive(cache_dir: Path, slug: str) -> Iterator[None]:
 
 
 def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
-    data, lines = parse_yaml_mapping(decode(path.read_bytes(), path), 1, path, what="record",
+    # corrections/<slug>/<file>: a link out of the publication, a FIFO or a huge file is an error.
+    raw = read_regular(path, root=path.parents[2], hint="records are files made by notice; restore this "
+                                                        "one from version control")
+    data, lines = parse_yaml_mapping(decode(raw, path), 1, path, what="record",
                                      hint="records are written by notice; restore this one from version control")
     if not data:
         raise SourceError("this file is empty", path=path, line=1, hint="restore it from version control")

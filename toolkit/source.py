@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,6 +27,9 @@ from .schema import Invalid, declare, declared, read_mapping, spec_of
 
 #: A slug is a file name and a URL segment: lowercase ASCII words joined by '-', at most 100 long.
 SLUG_RE = re.compile(r"(?=.{1,100}$)[a-z0-9]+(?:-[a-z0-9]+)*")
+#: The largest file notice reads (issue 14): an issue, a record, a template or notice.toml is
+#: a few kilobytes; anything this big is a mistake, and reading it whole could exhaust memory.
+MAX_FILE_BYTES = 5 * 1024 * 1024
 STATUSES = ("draft", "published")
 #: A BCP 47 language tag, loosely: "ja", "en", "en-GB", "zh-Hant-TW".
 LANG_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
@@ -134,18 +139,20 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def read_issue(path: Path, *, default_lang: str = "en", tz: ZoneInfo | None = None) -> Issue:
-    """Read and validate one issue file; raise SourceError naming the file and line."""
+def read_issue(path: Path, *, default_lang: str = "en", tz: ZoneInfo | None = None,
+               root: Path | None = None) -> Issue:
+    """Read and validate one issue file; raise SourceError naming the file and line.
+
+    *root* is the publication folder the file may not lead out of (by default the folder
+    above issues/).
+    """
     slug = path.stem
     if not SLUG_RE.fullmatch(slug):
         raise SourceError(
             f"the file name '{path.name}' is not a valid slug: use only a-z, 0-9 and '-'",
             path=path, hint=f"rename it, for example to {suggest_slug(slug) or 'issue-1'}.md")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:  # a folder named x.md, a dangling link, no permission
-        raise SourceError(f"cannot read this file: {exc.strerror}", path=path,
-                          hint="an issue is a Markdown file; move anything else out of issues/") from None
+    raw = read_regular(path, root=path.parent.parent if root is None else root,
+                       hint="an issue is a Markdown file; move anything else out of issues/")
     text = decode(raw, path)
     meta_text, meta_line, body, body_line = split_front_matter(text, path)
     meta, lines = parse_yaml_mapping(meta_text, meta_line, path)
@@ -155,6 +162,7 @@ def read_issue(path: Path, *, default_lang: str = "en", tz: ZoneInfo | None = No
 
 def read_issues(folder: Path, **options: Any) -> tuple[list[Issue], list[SourceError]]:
     """Every ``*.md`` in *folder*, sorted by slug; bad files become errors, not exceptions."""
+    options.setdefault("root", folder.parent)
     issues: list[Issue] = []
     errors: list[SourceError] = []
     for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
@@ -163,6 +171,88 @@ def read_issues(folder: Path, **options: Any) -> tuple[list[Issue], list[SourceE
         except SourceError as error:
             errors.append(error)
     return issues, errors
+
+
+# --- finding and reading files inside the publication (issue 14) ------------------------------
+
+def check_slug(slug: str) -> str:
+    """*slug* if it names an issue file; else a ToolkitError. Every command that takes a slug
+    checks it here first, so ``../x``, ``/abs/x`` or ``x/../y`` can never reach a file name."""
+    if SLUG_RE.fullmatch(slug):
+        return slug
+    shown = slug if slug.isprintable() and len(slug) <= 120 else repr(slug[:120])
+    typed = Path(slug) if slug.isprintable() else Path()
+    stem = typed.name.removesuffix(".md")
+    if typed.parent.name == "issues" and SLUG_RE.fullmatch(stem):  # tab-completed: issues/x.md
+        hint = f"give the slug alone: {stem}"
+    else:
+        hint = f"for example: {suggest_slug(slug) or 'spring-news'}; `notice list` shows every issue's slug"
+    raise ToolkitError(f"'{shown}' is not a valid slug: a slug is an issue's file name in issues/ without "
+                       ".md, made of a-z, 0-9 and '-'", hint=hint)
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """Whether *path*, every link followed, is *root* or inside it."""
+    try:
+        resolved, base = path.resolve(), root.resolve()
+    except (OSError, RuntimeError):  # a loop of links
+        return False
+    return resolved == base or base in resolved.parents
+
+
+def confine(path: Path, root: Path, error: type[ToolkitError] = SourceError, hint: str | None = None,
+            action: str = "read this file") -> Path:
+    """*path* if it stays inside *root*; a link (of the file or of a folder above it) that leads
+    out is an error, so nothing outside the publication is read or written (issue 14)."""
+    if not is_inside(path, root):
+        try:
+            target = f" to {path.resolve()}"
+        except (OSError, RuntimeError):
+            target = ""
+        raise error(f"cannot {action}: it leads through a link{target}, outside the publication", path=path,
+                    hint=hint or "notice reads and writes only inside the publication: copy the file in "
+                                 "instead of linking to it")
+    return path
+
+
+def read_regular(path: Path, *, root: Path | None, error: type[ToolkitError] = SourceError,
+                 hint: str | None = None, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of *path*, which must be a regular file of at most *limit* bytes inside *root*.
+
+    A FIFO would block every command forever and a device such as /dev/zero never ends
+    (issue 14), so the kind of file is checked before it is opened, and again on the open
+    file (opened non-blocking, so a FIFO swapped in between cannot hang us either).
+    """
+    if root is not None:
+        confine(path, root, error)
+    try:
+        kind = _kind(os.stat(path).st_mode)
+        if kind is None:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                         | getattr(os, "O_BINARY", 0))
+            with os.fdopen(fd, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                kind = _kind(info.st_mode)
+                if kind is None and info.st_size <= limit:
+                    data = handle.read(limit + 1)
+                    if len(data) <= limit:
+                        return data
+    except OSError as exc:  # a dangling link, no permission
+        raise error(f"cannot read this file: {exc.strerror or exc}", path=path, hint=hint) from None
+    if kind is not None:
+        raise error(f"cannot read this file: it is {kind}, not a regular file", path=path, hint=hint)
+    raise error(f"cannot read this file: it is larger than {limit // (1024 * 1024)} MB, the most notice reads",
+                path=path,
+                hint="is it the right file? An issue, a record or a template is a few kilobytes")
+
+
+def _kind(mode: int) -> str | None:
+    """What a file that is not a regular file is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((name for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                                         (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+                                         (stat.S_ISSOCK, "a socket")) if test(mode)), "not a regular file")
 
 
 def decode(raw: bytes, path: Path, error: type[ToolkitError] = SourceError) -> str:

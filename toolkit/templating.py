@@ -7,6 +7,8 @@ does. HTML templates autoescape; ``.txt`` templates do not (they are plain text)
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import jinja2
 
 from .errors import TemplateError
 from .labels import format_date, text_direction
+from .source import MAX_FILE_BYTES, confine
 from .wrapping import wrap
 
 
@@ -34,7 +37,47 @@ def template_dirs(publication_templates: Path) -> list[Path]:
     return dirs
 
 
+def check_templates(folder: Path) -> None:
+    """Refuse a templates/ that would be silently ignored or read from elsewhere (issue 14):
+    templates/ that is a file, an override that is a folder where the theme has a file, a
+    FIFO or device (reading it would hang), a file over the size limit, or a link that leads
+    out of the publication."""
+    if not os.path.lexists(folder):
+        return
+    root = folder.parent
+    if not folder.is_dir():
+        raise TemplateError("templates is not a folder: notice looks for your theme overrides in templates/",
+                            path=folder, hint="rename the file, and make templates/ a folder (or delete it to "
+                                              "use the built-in theme)")
+    confine(folder, root, TemplateError, action="use templates/",
+            hint="notice reads only inside the publication: copy the theme in instead of linking to it")
+    builtin = theme_dir()
+    for parent, folders, files in os.walk(folder):
+        for name in sorted([*folders, *files]):
+            path = Path(parent) / name
+            confine(path, root, TemplateError, action="use this template",
+                    hint="notice reads only inside the publication: copy the file in instead of linking to it")
+            try:
+                info = path.stat()
+            except OSError as exc:  # a dangling link: Jinja would skip it and use the built-in file
+                raise TemplateError(f"cannot read this template: {exc.strerror}", path=path,
+                                    hint="delete it to use the built-in one") from None
+            relative = path.relative_to(folder)
+            if stat.S_ISDIR(info.st_mode):
+                if (builtin / relative).is_file():
+                    raise TemplateError(f"{relative.as_posix()} is a folder, where the theme has a file of that "
+                                        "name: it would be ignored", path=path,
+                                        hint="move it away, and put your copy of the file here instead")
+            elif not stat.S_ISREG(info.st_mode):
+                raise TemplateError("this is not a regular file (a FIFO or a device): notice cannot read it",
+                                    path=path, hint="move it out of templates/")
+            elif info.st_size > MAX_FILE_BYTES:
+                raise TemplateError(f"this template is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the most "
+                                    "notice reads", path=path, hint="is it the right file?")
+
+
 def make_environment(publication_templates: Path) -> jinja2.Environment:
+    check_templates(publication_templates)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(publication_templates)]),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"),

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from .. import __version__
+from ..errors import ToolkitError
 from . import authoring, errata, mail
 from .state import NoticeGroup, State
 
@@ -37,6 +38,10 @@ def cli(ctx: click.Context, project: Path | None, quiet: bool, verbose: bool) ->
       notice build
     """
     color = False if os.environ.get("NO_COLOR") else None
+    if project is not None and not project.is_dir():  # as git -C does, rather than search above it
+        ctx.obj = State(color=color)
+        raise ToolkitError(f"-C {project}: {'not a folder' if project.exists() else 'no such folder'}",
+                           hint="give the publication's folder (the one holding notice.toml)")
     ctx.obj = State(project=project, verbosity=-1 if quiet else (1 if verbose else 0), color=color)
 
 

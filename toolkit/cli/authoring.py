@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from .state import State, count, pass_state, report_error
+from .state import State, count, pass_state, slug_argument, report_error
 from ..errors import BuildError
 
 
@@ -67,7 +67,7 @@ def new(state: State, title: str, slug: str | None, date_text: str | None) -> No
 
 
 @click.command()
-@click.argument("slugs", nargs=-1, metavar="[SLUG]...")
+@slug_argument(many=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: [build] out in notice.toml).")
 @click.option("--force", is_flag=True, help="Rebuild every issue, even unchanged ones.")
@@ -197,7 +197,7 @@ def preview(state: State, port: int, host: str, open_browser: bool) -> None:
 
 
 @click.command()
-@click.argument("slug")
+@slug_argument()
 @click.option("--width", "widths", default="375,600", show_default=True, help="Widths in CSS pixels, comma-separated.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the PNG files (default: snapshots/ in the publication).")

@@ -17,11 +17,11 @@ import click
 
 from .. import kinds
 from ..errors import ToolkitError
-from .state import State, count, pass_state
+from .state import State, count, pass_state, slug_argument
 
 
 @click.command()
-@click.argument("slug")
+@slug_argument()
 @click.option("--date", "date_text", metavar="DATE",
               help="When it was sent: 2018-07-13 or '2018-07-13 10:00' (default: now).")
 @pass_state
@@ -46,7 +46,7 @@ def publish(state: State, slug: str, date_text: str | None) -> None:
 
 
 @click.command()
-@click.argument("slug")
+@slug_argument()
 @click.option("--kind", required=True, metavar="KIND",
               help=kinds.help_text())
 @click.option("--replaces", "originals", multiple=True, metavar="TEXT",
@@ -133,7 +133,7 @@ def _when(date_text: str | None, config: Any) -> dt.datetime:
 
 
 @click.command()
-@click.argument("slug")
+@slug_argument()
 @pass_state
 def history(state: State, slug: str) -> None:
     """Show the timeline of issue SLUG: published, then every correction record.
@@ -188,7 +188,7 @@ def _summary(record: Any, limit: int = 48) -> str:
 
 
 @click.command(name="check")
-@click.argument("slugs", nargs=-1, metavar="[SLUG]...")
+@slug_argument(many=True)
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How to print the findings.")
 @pass_state

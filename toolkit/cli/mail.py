@@ -12,11 +12,11 @@ import os
 import click
 
 from ..errors import ToolkitError
-from .state import State, count, pass_state
+from .state import State, count, pass_state, slug_argument
 
 
 @click.command()
-@click.argument("slug")
+@slug_argument()
 @pass_state
 def export(state: State, slug: str) -> None:
     """Write issue SLUG as message.eml, ready for an MTA or a mail service.
@@ -43,7 +43,7 @@ def export(state: State, slug: str) -> None:
 
 
 @click.command()
-@click.argument("slug")
+@slug_argument()
 @click.option("--to", "to", multiple=True, required=True, metavar="ADDRESS",
               help="A test recipient; repeat it, or separate addresses with commas.")
 @click.option("--smtp", metavar="HOST[:PORT]",

@@ -77,6 +77,19 @@ def pass_state(func: Any) -> Any:
     return click.option("-q", "--quiet", "command_quiet", is_flag=True, help="Print errors only.")(command)
 
 
+def slug_argument(*, many: bool = False) -> Any:
+    """The SLUG argument of every command that takes one (or [SLUG]... with *many*), checked by
+    `source.check_slug` before the command runs: ``../x`` or ``/abs/x`` never reaches a path."""
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        from ..source import check_slug  # lazy: `notice --help` loads no YAML
+
+        return tuple(check_slug(slug) for slug in value) if many else check_slug(value)
+
+    if many:
+        return click.argument("slugs", nargs=-1, metavar="[SLUG]...", callback=check)
+    return click.argument("slug", callback=check)
+
+
 def report_error(state: State, error: ToolkitError) -> None:
     errors = error.errors if isinstance(error, BuildError) else [error]
     for one in errors:
