@@ -205,7 +205,8 @@ def test_no_sender_email_is_a_clear_error(run, publication):
                       encoding="utf-8")
     result = run("-C", str(publication), "export", "hello")
     assert result.exit_code == 1
-    assert "notice.toml: sender_email is not set: a message needs a From address\n" in result.stderr
+    # The line of [publication], where the key belongs, as `check` reports it (issue 14).
+    assert "notice.toml:1: sender_email is not set: a message needs a From address\n" in result.stderr
     assert result.stderr.endswith('  hint: add it under [publication], e.g. sender_email = "letter@example.com"\n')
     assert not (publication / "build").exists()
 
@@ -232,6 +233,7 @@ def test_without_an_https_unsubscribe_url_there_is_no_one_click_header(run, publ
     result = run("-C", str(publication), "export", "hello")
     assert result.exit_code == 0
     assert "Warning: " in result.stderr and "is not https: the message has no one-click unsubscribe" in result.stderr
+    assert "notice.toml:9: unsubscribe_url 'http://news.example.com/unsubscribe' is not https" in result.stderr
     msg = parse(publication / "build" / "hello" / "message.eml")
     assert msg["List-Unsubscribe"] == "<http://news.example.com/unsubscribe>"
     assert "List-Unsubscribe-Post" not in msg

@@ -106,6 +106,7 @@ def check_sender(config: Config) -> str:
     sender = config.publication.sender_email.strip()
     if not sender:
         raise ConfigError("sender_email is not set: a message needs a From address", path=config.path,
+                          line=_line_of(config.path, "sender_email"),
                           hint='add it under [publication], e.g. sender_email = "letter@example.com"')
     if not ADDRESS_RE.fullmatch(sender):
         raise ConfigError(f"sender_email '{sender}' is not an email address", path=config.path,
@@ -134,7 +135,7 @@ def unsubscribe_warnings(config: Config) -> list[ToolkitError]:
         return []
     why = "no unsubscribe_url" if not url else f"unsubscribe_url '{url}' is not https"
     return [ToolkitError(f"{why}: the message has no one-click unsubscribe (List-Unsubscribe-Post)",
-                         path=config.path, hint='set unsubscribe_url = "https://..." under [publication]; Gmail '
+                         path=config.path, line=_line_of(config.path, "unsubscribe_url"), hint='set unsubscribe_url = "https://..." under [publication]; Gmail '
                                                 'and Yahoo require one-click unsubscribe of bulk senders')]
 
 
@@ -251,8 +252,10 @@ def _numbered(path: Path) -> list[tuple[int, str]]:
 
 
 def _line_of(path: Path, key: str) -> int | None:
-    """The line of ``key =`` in [publication] of notice.toml at *path*."""
+    """The line of ``key =`` in [publication] of notice.toml at *path*, else of [publication]
+    itself (where a missing key goes), as `check` reports them."""
     try:
-        return line_of(path.read_text(encoding="utf-8"), "publication", key)
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return None
+    return line_of(text, "publication", key) or line_of(text, None, "publication")
