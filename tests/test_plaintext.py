@@ -346,3 +346,38 @@ def test_rendered_markdown_invariants(source: str, width: int, ambiguous_width: 
         # No paragraph or item starts with punctuation, so any violation is the wrapper's.
         assert not content or content[0] not in LINE_START_PROHIBITED, line
         assert not content or content[-1] not in LINE_END_PROHIBITED, line
+
+
+# --- deep nesting and odd link targets (issue 14) ----------------------------------------
+
+
+@pytest.mark.parametrize("width", [20, 70])
+def test_deep_nesting_never_makes_a_line_wider_than_the_width(width: int) -> None:
+    lists = "".join("    " * level + f"- level {level} has a few words to wrap\n" for level in range(50))
+    quotes = "> " * 60 + "a quotation with a few words to wrap around\n"
+    for source in (lists, quotes):
+        text = html_to_text(markdown.markdown(source, extensions=EXTENSIONS), width=width)
+        assert max(display_width(line) for line in text.splitlines()) <= width, text
+        words = " ".join(re.sub(r"^[> ]+", "", line) for line in text.splitlines())  # nothing dropped
+        assert "- level 49 has a few words to wrap" in words or "a quotation with a few words to wrap" in words
+
+
+def test_lists_indent_as_before_until_the_cap() -> None:
+    source = "- one\n    - two\n        - three words here\n"
+    assert render(source, width=20) == "- one\n  - two\n    - three words\n      here\n"
+
+
+def test_past_the_cap_the_marker_leads_the_text() -> None:
+    source = "".join("    " * level + f"- l{level}\n" for level in range(8))
+    lines = render(source, width=20).splitlines()
+    assert lines[-3:] == ["          - l5", "          - l6", "          - l7"]
+
+
+@pytest.mark.parametrize("source, reference", [
+    ("See [the page](https://example.com/(a) and more text) now.", "[1] https://example.com/(a)%20and%20more%20text"),
+    ("See [x](<https://example.com/a b>) now.", "[1] https://example.com/a%20b"),
+    ("See [x](https://example.com/a\nb) now.", "[1] https://example.com/a%0Ab"),
+])
+def test_a_link_reference_with_spaces_is_one_unbroken_token(source: str, reference: str) -> None:
+    text = render(source)
+    assert text.splitlines()[-1] == reference, text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from urllib.parse import quote
 
 from .wrapping import display_width, wrap
 
@@ -30,6 +31,7 @@ HEADING_MARK = "■ "
 UNDERLINES = {"h1": "=", "h2": "-"}
 
 _BREAK = "\x00"  # stands for <br> until the paragraph is wrapped
+_WHITESPACE = re.compile(r"\s")
 _SPACES = re.compile(r"[ \t\n\r\f\xa0]+")
 # Wide characters on both sides of a source line break: CSS Text 3 drops the break there, so
 # a Japanese paragraph hard-wrapped in the Markdown source does not gain stray spaces.
@@ -97,7 +99,7 @@ def html_to_text(fragment: str, *, width: int = 70, ambiguous_width: int = 1,
     parser = _TreeBuilder()
     parser.feed(fragment)
     parser.close()
-    renderer = _Renderer(ambiguous_width, {**INLINE_MARKS, **(marks or {})}, links)
+    renderer = _Renderer(ambiguous_width, {**INLINE_MARKS, **(marks or {})}, links, floor=width // 2)
     blocks = renderer.blocks(parser.root.children, width)
     blocks.append(renderer.footnote_lines(width))
     if links is None:
@@ -106,16 +108,25 @@ def html_to_text(fragment: str, *, width: int = 70, ambiguous_width: int = 1,
 
 
 def link_references(links: dict[str, int]) -> list[str]:
-    """The numbered list of link targets: ``[1] https://...``, never wrapped."""
-    return [f"[{number}] {url}" for url, number in links.items()]
+    """The numbered list of link targets: ``[1] https://...``, never wrapped.
+
+    A URL with spaces in it (Markdown takes ``[a](https://x.jp/(b) and more)`` whole) is
+    written with them percent-encoded, as a browser requests the HTML link: one unbroken
+    token that a mail client links whole, never a reference line split into words (issue 14).
+    `notice check` warns of such a URL (url-space).
+    """
+    return [f"[{number}] {_WHITESPACE.sub(lambda m: quote(m[0]), url)}" for url, number in links.items()]
 
 
 class _Renderer:
     """Walks the tree once, in reading order, so link numbers follow the output."""
 
     def __init__(self, ambiguous_width: int, marks: dict[str, tuple[str, str]],
-                 links: dict[str, int] | None = None) -> None:
+                 links: dict[str, int] | None = None, floor: int = 0) -> None:
         self.ambiguous_width = ambiguous_width
+        #: The narrowest a nested block's text may get: deeper lists and quotes are not
+        #: indented further, or 35 levels of "- " would push lines past the width (issue 14).
+        self.floor = floor
         self.marks = marks
         self.links: dict[str, int] = {} if links is None else links
         self.footnotes: list[_Element] = []
@@ -154,6 +165,8 @@ class _Renderer:
         if tag in ("ul", "ol"):
             return [self.list_lines(element, width)]
         if tag == "blockquote":
+            if width - 2 < self.floor:  # as deep as indents may go: the quote goes on unmarked
+                return [_join(self.blocks(element.children, width), blank=True)]
             inner = _join(self.blocks(element.children, width - 2), blank=True)
             return [[f"> {line}" if line else ">" for line in inner]]
         if tag == "pre":
@@ -226,6 +239,8 @@ class _Renderer:
     def hanging(self, marker: str, item: _Element, width: int, loose: bool) -> list[str]:
         """*item* rendered under its text, *marker* before the first line."""
         indent = " " * self.width_of(marker)
+        if width - len(indent) < self.floor:  # as deep as indents may go: the marker leads the text
+            return _join(self.blocks(_lead(marker, item.children), width), blank=loose)
         lines = _join(self.blocks(item.children, width - len(indent)), blank=loose) or [""]
         return [(marker + lines[0]).rstrip()] + [indent + line if line else "" for line in lines[1:]]
 
@@ -285,6 +300,14 @@ class _Renderer:
             how = next((a for a in ("right", "center") if re.search(rf"text-align:\s*{a}", style)), "left")
             out.append((text, how))
         return out
+
+
+def _lead(marker: str, children: list[_Element | str]) -> list[_Element | str]:
+    """*children* with *marker* as the first words of their first paragraph."""
+    first = children[0] if children else None
+    if isinstance(first, _Element) and first.tag == "p":
+        return [_Element("p", first.attrs, [marker, *first.children]), *children[1:]]
+    return [marker, *children]
 
 
 def _collapse(text: str) -> str:
