@@ -443,3 +443,12 @@ def test_every_spelling_of_this_computer_is_caught(publication, url):
 def test_an_image_without_src_is_an_empty_url(publication):
     write_issue(publication, "nosrc", body='An <img alt="logo" width="10"> here.')
     assert [f[:2] for f in findings(publication, "nosrc", rule="url-empty")] == [("url-empty", "error")]
+
+
+@pytest.mark.parametrize("inliner", ["premailer", "css-inline"])
+def test_a_url_markdown_ran_into_the_following_text_is_a_warning(tmp_path, inliner):
+    root = make_publication(tmp_path / "pub", inliner=inliner)
+    write_issue(root, "spaced", body="Intro.\n\nSee [the page](https://example.com/(a) and more text) now.\n\n"
+                                     "A [file](https://example.com/my%20file.pdf) written with %20 is fine.")
+    assert findings(root, "spaced", rule="url-space") == [
+        ("url-space", "warning", "issues/spaced.md", body_line(root, "spaced", "[the page]"))]

@@ -315,6 +315,24 @@ def url_localhost(email: BuiltEmail) -> Iterator[Problem]:
                           *_url_place(email, element, url), "use the published address, under base_url")
 
 
+def url_space(email: BuiltEmail) -> Iterator[Problem]:
+    """A space in a URL: Markdown read the words after it as part of the address, as in
+    ``[a](https://x.jp/(b) and more)``, so they vanish from the text and the link breaks (issue 14)."""
+    for element, what, url in _urls(email):
+        # The inliner may have written the spaces as %20: a URL the author wrote with spaces is
+        # one whose spaced form is in the Markdown (a %20 written as such is the author's own).
+        spaced = re.sub(r"%(?:20|09|0a|0d)", " ", url, flags=re.I)
+        words = spaced.split()
+        if len(words) < 2:
+            continue
+        written = r"\(\s*<?" + r"\s+".join(map(re.escape, words))
+        path, line = email.locate(body=written)
+        if re.search(r"\s", url) or path != email.path:
+            yield Problem("warning", f"{what} URL with a space in it: {' '.join(words)}", path, line,
+                          "close the link right after its address, [text](https://...) more text, "
+                          "or write a space inside a URL as %20")
+
+
 def _is_loopback(host: str) -> bool:
     """127.0.0.0/8, ::1 in any spelling, 0.0.0.0 and ::."""
     try:
@@ -448,6 +466,7 @@ RULES: list[tuple[str, Rule]] = [
     ("url-empty", url_empty),
     ("url-unsafe", url_unsafe),
     ("url-localhost", url_localhost),
+    ("url-space", url_space),
     ("image-alt", image_alt),
     ("image-width", image_width),
     ("unsubscribe-missing", unsubscribe_missing),
