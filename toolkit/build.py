@@ -24,7 +24,7 @@ from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
 from .output import BuildCache, remove_outputs, write_atomic
 from .render import IssueRenderer
 from .source import Issue, check_slug, confine, is_inside, no_such_issue, read_issues, sort_newest_first
-from .templating import make_environment, render_template, templates_fingerprint
+from .templating import inliner_warnings, make_environment, render_template, templates_fingerprint
 
 #: Below this many issues to render, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 8
@@ -76,6 +76,8 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     keys = {slug: state_key(state, inputs) for slug, state in states.items() if slug in wanted}
     todo = [states[slug] for slug in keys if force or not cache.is_fresh(out_dir, slug, keys[slug])]
     report.unchanged = sorted(set(keys) - {state.issue.slug for state in todo})
+    if todo:
+        report.warnings.extend(inliner_warnings(env, config.build.inliner))
     if on_start:
         on_start(len(todo))
 

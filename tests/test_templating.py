@@ -1,0 +1,55 @@
+"""The Jinja environment over templates/: which stylesheets the emails use, and how big they are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import make_publication, write_issue
+from toolkit.templating import LARGE_THEME_RULES, inliner_warnings, make_environment, theme_dir
+
+BUILTIN_CSS = (theme_dir() / "email.css").read_text(encoding="utf-8")
+
+
+def large_theme(root: Path, rules: int) -> Path:
+    """The built-in email.css with *rules* more rules after it, as a publication's override."""
+    path = root / "templates" / "email.css"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(BUILTIN_CSS + "".join(f".extra-{n} td {{ color: #333 }}\n" for n in range(rules)), encoding="utf-8")
+    return path
+
+
+def test_the_built_in_theme_is_not_large():
+    assert inliner_warnings(make_environment(Path("/nonexistent/templates")), "premailer") == []
+
+
+def test_a_large_theme_with_premailer_is_a_warning_naming_the_file(tmp_path):
+    path = large_theme(tmp_path, LARGE_THEME_RULES)
+    [warning] = inliner_warnings(make_environment(tmp_path / "templates"), "premailer")
+    assert warning.path == path
+    assert warning.message.startswith("email.css has ") and "premailer takes seconds per email" in warning.message
+    assert 'inliner = "css-inline"' in warning.hint
+    assert inliner_warnings(make_environment(tmp_path / "templates"), "css-inline") == []
+
+
+def test_a_stylesheet_included_under_another_name_is_measured_too(tmp_path):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "extra.css").write_text("".join(f".x{n} {{ color: red }}\n" for n in range(LARGE_THEME_RULES + 1)),
+                                      encoding="utf-8")
+    email = (theme_dir() / "email.html").read_text(encoding="utf-8")
+    (folder / "email.html").write_text(email.replace('{% include "email.css" %}',
+                                                     '{% include "email.css" %}\n{% include "extra.css" %}'),
+                                       encoding="utf-8")
+    [warning] = inliner_warnings(make_environment(folder), "premailer")
+    assert warning.message.startswith(f"extra.css has {LARGE_THEME_RULES + 1} rules")
+
+
+def test_build_warns_of_a_large_theme_once(run, tmp_path):
+    root = make_publication(tmp_path / "pub")
+    write_issue(root, "one")
+    write_issue(root, "two")
+    large_theme(root, LARGE_THEME_RULES)
+    result = run("-C", str(root), "build")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("Warning: ") == 1
+    assert "templates/email.css: email.css has" in result.stderr and "premailer takes seconds" in result.stderr
