@@ -22,6 +22,7 @@ from conftest import make_publication, write_issue
 from toolkit.cli import cli
 from toolkit.config import load_config
 from toolkit.publishing import publish
+from toolkit.source import SLUG_RE
 
 VICTIM = "---\ntitle: Victim\ndate: 2026-01-01\n---\nNot yours to publish.\n"
 
@@ -112,22 +113,27 @@ def fuzz_publication(tmp_path_factory):
 
 
 @settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(slug=SLUG_TEXT, command=st.sampled_from(sorted(SLUG_COMMANDS)))
+@given(slug=SLUG_TEXT, command=st.sampled_from(sorted([*SLUG_COMMANDS, "new"])))
 def test_random_slugs_work_or_fail_cleanly_and_never_leave_the_publication(fuzz_publication, slug, command):
     base = fuzz_publication.parent
     sentinels = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in base.glob("*.md")}
     outside_before = sorted(p.name for p in base.iterdir())
     slug = slug.replace("{base}", str(base))
-    result = CliRunner().invoke(cli, ["-C", str(fuzz_publication), command, slug, *SLUG_COMMANDS[command]],
-                                env={"NO_COLOR": "1"})
+    args = ["new", "A title", "--slug", slug] if command == "new" else [command, slug, *SLUG_COMMANDS[command]]
+    result = CliRunner().invoke(cli, ["-C", str(fuzz_publication), *args], env={"NO_COLOR": "1"})
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
     if slug == "hello" and command != "send":  # the one real issue (send has no server to reach)
+        assert result.exit_code in (0, 1), result.output
+    elif command == "new" and SLUG_RE.fullmatch(slug):  # a new issue, or one of that name exists already
         assert result.exit_code in (0, 1), result.output
     else:
         assert result.exit_code == 1, result.output
         assert "Traceback" not in result.output and "Error:" in result.stderr
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in base.glob("*.md")} == sentinels
     assert sorted(p.name for p in base.iterdir()) == outside_before
+    for made in (fuzz_publication / "issues").glob("*.md"):  # keep later examples as quick as the first
+        if made.name != "hello.md":
+            made.unlink()
 
 
 # --- links out of the publication ---------------------------------------------------------------
@@ -240,22 +246,21 @@ def notice(root: Path, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=20, env={**os.environ, "NO_COLOR": "1"}, preexec_fn=_limit_memory)
 
 
-@pytest.mark.parametrize("where", ["issues/p.md", "corrections/hello/published.yml", "templates/email.html",
-                                   "templates/_footer.txt"])
-@pytest.mark.parametrize("command", [["build"], ["list"], ["check"], ["history", "hello"]])
+@pytest.mark.parametrize("where, command", [
+    ("issues/p.md", ["build"]), ("issues/p.md", ["list"]), ("issues/p.md", ["check"]),
+    ("issues/hello.md", ["history", "hello"]), ("corrections/hello/published.yml", ["build"]),
+    ("corrections/hello/published.yml", ["history", "hello"]), ("templates/email.html", ["build"]),
+    ("templates/_footer.txt", ["check"]),
+])
 def test_a_fifo_is_an_error_not_a_hang(publication, where, command):
     fifo = publication / where
     fifo.parent.mkdir(parents=True, exist_ok=True)
+    fifo.unlink(missing_ok=True)
     os.mkfifo(fifo)
     result = notice(publication, *command)
-    reads = {"list": ("issues",), "history": ("corrections",)}.get(command[0], ("issues", "corrections",
-                                                                                         "templates"))
-    if not where.startswith(reads):  # a command that never opens that file finishes as usual
-        assert result.returncode == 0, result.stderr
-        return
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
-    assert "named pipe (FIFO)" in result.stderr or "FIFO" in result.stderr, result.stderr
+    assert f"{where}: " in result.stderr and "named pipe (FIFO)" in result.stderr, result.stderr
 
 
 def test_a_fifo_does_not_hang_the_preview(publication):
@@ -298,3 +303,34 @@ def test_a_huge_template_is_an_error(run, publication):
 
 def test_project_folder_that_does_not_exist(run, tmp_path):
     clean_error(run("-C", str(tmp_path / "missing"), "list"), "no such folder")
+
+
+def test_project_folder_that_is_a_file(run, tmp_path):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    clean_error(run("-C", str(tmp_path / "file"), "list"), "not a folder")
+
+
+def test_new_never_writes_into_issues_linked_out(run, publication, outside):
+    (publication / "issues" / "hello.md").unlink()
+    (publication / "issues").rmdir()
+    (publication / "issues").symlink_to(outside, target_is_directory=True)
+    clean_error(run("-C", str(publication), "new", "Spring news"), "outside the publication")
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.md"]
+
+
+def test_init_never_writes_through_a_linked_templates_folder(run, tmp_path, outside):
+    target = tmp_path / "letter"
+    target.mkdir()
+    (target / "templates").symlink_to(outside, target_is_directory=True)
+    clean_error(run("init", str(target)), "outside the publication")
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.md"]
+
+
+def test_an_output_file_that_is_a_fifo_is_replaced_not_read(publication):
+    assert notice(publication, "build").returncode == 0
+    email = publication / "build" / "hello" / "email.html"
+    email.unlink()
+    os.mkfifo(email)
+    result = notice(publication, "build", "--force")
+    assert result.returncode == 0, result.stderr
+    assert email.is_file() and "<html" in email.read_text(encoding="utf-8")

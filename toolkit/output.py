@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,8 @@ CACHE_FORMAT = 1
 def write_atomic(path: Path, data: bytes) -> bool:
     """Write *data* to *path* by rename; return False (and touch nothing) if it is unchanged."""
     try:
-        if path.read_bytes() == data:
+        # Only a regular file is compared: reading a FIFO left in its place would block forever.
+        if stat.S_ISREG(path.lstat().st_mode) and path.read_bytes() == data:
             return False
     except OSError:
         pass  # missing, or not a file: writing says what is wrong

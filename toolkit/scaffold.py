@@ -12,7 +12,7 @@ from .errors import ToolkitError
 from .labels import base_language
 from .output import create_exclusive
 from .schema import read_mapping
-from .source import SLUG_RE, suggest_slug
+from .source import SLUG_RE, confine, suggest_slug
 from .templating import theme_dir
 
 GITIGNORE = """\
@@ -84,6 +84,9 @@ def create_publication(target: Path, *, name: str | None = None, lang: str = "en
     if (target / CONFIG_NAME).exists():
         raise ToolkitError(f"{target / CONFIG_NAME} already exists: this is a publication already",
                            hint="pick another folder, e.g. `notice init my-letter`")
+    for path in files:  # a templates/ or issues/ linked elsewhere would take the files out of it
+        confine(path, target, ToolkitError, action=f"write {path.relative_to(target)}",
+                hint="init writes only inside the new publication: remove the link")
     clashes = [path for path in files if path.exists()]
     if clashes:
         raise ToolkitError(f"{clashes[0]} already exists; init never overwrites a file",
@@ -112,7 +115,8 @@ def create_issue(config: Config, title: str, *, slug: str | None, date_text: str
     text = front_matter(title.strip(), day.isoformat(), "") + "\n" + BODY_PLACEHOLDER.get(
         base_language(lang), BODY_PLACEHOLDER["en"])
     for candidate in candidates:
-        path = config.issues_dir / f"{candidate}.md"
+        path = confine(config.issues_dir / f"{candidate}.md", config.root, ToolkitError, action="write into issues/",
+                       hint="notice writes only inside the publication: make issues/ a folder of its own")
         try:
             create_exclusive(path, text.encode("utf-8"))
             return path

@@ -226,13 +226,13 @@ def read_regular(path: Path, *, root: Path | None, error: type[ToolkitError] = S
     if root is not None:
         confine(path, root, error)
     try:
-        kind = _kind(os.stat(path).st_mode)
+        kind = file_kind(os.stat(path).st_mode)
         if kind is None:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
                          | getattr(os, "O_BINARY", 0))
             with os.fdopen(fd, "rb") as handle:
                 info = os.fstat(handle.fileno())
-                kind = _kind(info.st_mode)
+                kind = file_kind(info.st_mode)
                 if kind is None and info.st_size <= limit:
                     data = handle.read(limit + 1)
                     if len(data) <= limit:
@@ -246,7 +246,7 @@ def read_regular(path: Path, *, root: Path | None, error: type[ToolkitError] = S
                 hint="is it the right file? An issue, a record or a template is a few kilobytes")
 
 
-def _kind(mode: int) -> str | None:
+def file_kind(mode: int) -> str | None:
     """What a file that is not a regular file is, in words; None for a regular file."""
     if stat.S_ISREG(mode):
         return None

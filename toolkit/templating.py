@@ -18,7 +18,7 @@ import jinja2.meta
 from .errors import TemplateError
 from .inline import top_level_rules
 from .labels import format_date, text_direction
-from .source import MAX_FILE_BYTES, confine
+from .source import MAX_FILE_BYTES, confine, file_kind
 from .wrapping import wrap
 
 
@@ -70,9 +70,9 @@ def check_templates(folder: Path) -> None:
                     raise TemplateError(f"{relative.as_posix()} is a folder, where the theme has a file of that "
                                         "name: it would be ignored", path=path,
                                         hint="move it away, and put your copy of the file here instead")
-            elif not stat.S_ISREG(info.st_mode):
-                raise TemplateError("this is not a regular file (a FIFO or a device): notice cannot read it",
-                                    path=path, hint="move it out of templates/")
+            elif file_kind(info.st_mode) is not None:
+                raise TemplateError(f"cannot read this template: it is {file_kind(info.st_mode)}, not a regular "
+                                    "file", path=path, hint="move it out of templates/")
             elif info.st_size > MAX_FILE_BYTES:
                 raise TemplateError(f"this template is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the most "
                                     "notice reads", path=path, hint="is it the right file?")

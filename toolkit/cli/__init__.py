@@ -20,7 +20,7 @@ from .state import NoticeGroup, State
 
 @click.group(cls=NoticeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="notice")
-@click.option("-C", "--project", type=click.Path(file_okay=False, path_type=Path),
+@click.option("-C", "--project", type=click.Path(path_type=Path),
               help="Run as if started in this publication folder.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every file written.")

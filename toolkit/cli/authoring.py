@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from .state import State, count, pass_state, slug_argument, report_error
+from .state import State, check_slugs, count, pass_state, report_error, slug_argument
 from ..errors import BuildError
 
 
@@ -45,7 +45,8 @@ def init(state: State, directory: Path | None, name: str | None, lang: str) -> N
 
 @click.command()
 @click.argument("title")
-@click.option("--slug", help="File name for the issue (a-z, 0-9, '-'); derived from the title if omitted.")
+@click.option("--slug", callback=check_slugs,
+              help="File name for the issue (a-z, 0-9, '-'); derived from the title if omitted.")
 @click.option("--date", "date_text", metavar="DATE", help="Issue date, YYYY-MM-DD (default: today).")
 @pass_state
 def new(state: State, title: str, slug: str | None, date_text: str | None) -> None:

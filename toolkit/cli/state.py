@@ -77,17 +77,21 @@ def pass_state(func: Any) -> Any:
     return click.option("-q", "--quiet", "command_quiet", is_flag=True, help="Print errors only.")(command)
 
 
+def check_slugs(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A click callback: every slug given, checked by `source.check_slug` before the command
+    runs, so ``../x`` or ``/abs/x`` never reaches a file name (issue 14)."""
+    from ..source import check_slug  # lazy: `notice --help` loads no YAML
+
+    if value is None:
+        return None
+    return tuple(check_slug(slug) for slug in value) if isinstance(value, tuple) else check_slug(value)
+
+
 def slug_argument(*, many: bool = False) -> Any:
-    """The SLUG argument of every command that takes one (or [SLUG]... with *many*), checked by
-    `source.check_slug` before the command runs: ``../x`` or ``/abs/x`` never reaches a path."""
-    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        from ..source import check_slug  # lazy: `notice --help` loads no YAML
-
-        return tuple(check_slug(slug) for slug in value) if many else check_slug(value)
-
+    """The SLUG argument of every command that takes one (or [SLUG]... with *many*)."""
     if many:
-        return click.argument("slugs", nargs=-1, metavar="[SLUG]...", callback=check)
-    return click.argument("slug", callback=check)
+        return click.argument("slugs", nargs=-1, metavar="[SLUG]...", callback=check_slugs)
+    return click.argument("slug", callback=check_slugs)
 
 
 def report_error(state: State, error: ToolkitError) -> None:
