@@ -53,3 +53,13 @@ def test_build_warns_of_a_large_theme_once(run, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stderr.count("Warning: ") == 1
     assert "templates/email.css: email.css has" in result.stderr and "premailer takes seconds" in result.stderr
+
+
+def test_a_missing_stylesheet_is_the_builds_error_not_the_warnings(run, tmp_path):
+    root = make_publication(tmp_path / "pub")
+    write_issue(root, "one")
+    email = (theme_dir() / "email.html").read_text(encoding="utf-8")
+    (root / "templates").mkdir()
+    (root / "templates" / "email.html").write_text(email.replace('"email.css"', '"gone.css"'), encoding="utf-8")
+    result = run("-C", str(root), "build")
+    assert result.exit_code == 1 and "template 'gone.css' not found" in result.stderr

@@ -109,7 +109,10 @@ def inliner_warnings(env: jinja2.Environment, inliner: str) -> list[TemplateErro
     for name in sorted(_included(env, EMAIL_TEMPLATES)):
         if not name.endswith(".css"):
             continue
-        source, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        try:
+            source, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        except jinja2.TemplateError:
+            continue  # a missing stylesheet: rendering reports it, with its place
         rules = len(top_level_rules(source))
         if rules > LARGE_THEME_RULES:
             warnings.append(TemplateError(
