@@ -334,3 +334,16 @@ def test_an_output_file_that_is_a_fifo_is_replaced_not_read(publication):
     result = notice(publication, "build", "--force")
     assert result.returncode == 0, result.stderr
     assert email.is_file() and "<html" in email.read_text(encoding="utf-8")
+
+
+def test_export_never_writes_through_an_output_folder_swapped_for_a_link(run, publication, outside):
+    assert run("-C", str(publication), "build").exit_code == 0
+    folder = publication / "build" / "hello"
+    for built in folder.iterdir():  # the same files outside, so the build thinks the issue is fresh
+        (outside / built.name).write_bytes(built.read_bytes())
+    for built in folder.iterdir():
+        built.unlink()
+    folder.rmdir()
+    folder.symlink_to(outside, target_is_directory=True)
+    clean_error(run("-C", str(publication), "export", "hello"), "outside the output folder")
+    assert not (outside / "message.eml").exists()

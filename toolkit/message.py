@@ -30,6 +30,7 @@ from .limits import MAX_LINE
 from .output import BuildCache, write_atomic
 from .render import notice_subject
 from .sending import ADDRESS_RE
+from .source import confine
 
 MESSAGE_NAME = "message.eml"
 
@@ -80,6 +81,9 @@ def export(config: Config, slug: str) -> Export:
         notice_folder = folder / "corrections" / record.id
         result.notices[record.id] = notice_folder / MESSAGE_NAME
         messages[notice_folder / MESSAGE_NAME] = message_in(config, state, notice_folder, notice, [record.path])
+    for path in messages:  # an unchanged issue's folder may have been swapped for a link since (issue 14)
+        confine(path.parent, report.out_dir, ToolkitError, action=f"write {MESSAGE_NAME}",
+                root_name="the output folder", hint="delete the link and build again: the build makes the folder itself")
     for path, data in messages.items():  # all or nothing: one bad notice writes no message at all
         write_atomic(path, data)
     cache = BuildCache.load(config.cache_dir)

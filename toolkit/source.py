@@ -201,7 +201,7 @@ def is_inside(path: Path, root: Path) -> bool:
 
 
 def confine(path: Path, root: Path, error: type[ToolkitError] = SourceError, hint: str | None = None,
-            action: str = "read this file") -> Path:
+            action: str = "read this file", root_name: str = "the publication") -> Path:
     """*path* if it stays inside *root*; a link (of the file or of a folder above it) that leads
     out is an error, so nothing outside the publication is read or written (issue 14)."""
     if not is_inside(path, root):
@@ -209,7 +209,7 @@ def confine(path: Path, root: Path, error: type[ToolkitError] = SourceError, hin
             target = f" to {path.resolve()}"
         except (OSError, RuntimeError):
             target = ""
-        raise error(f"cannot {action}: it leads through a link{target}, outside the publication", path=path,
+        raise error(f"cannot {action}: it leads through a link{target}, outside {root_name}", path=path,
                     hint=hint or "notice reads and writes only inside the publication: copy the file in "
                                  "instead of linking to it")
     return path
