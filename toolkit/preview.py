@@ -15,34 +15,23 @@ import socket
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .limits import GMAIL_CLIP_KB
+import watchfiles
+
+from .build import build
 from .config import CONFIG_NAME, Config, load_config
 from .errors import ToolkitError
+from .templating import make_environment
+from .ui_pages import UI_DIR, PreviewState, render_page
 
-UI_DIR = Path(__file__).parent / "ui"
-GMAIL_CLIP_BYTES = GMAIL_CLIP_KB * 1024
-WIDTHS = {"375": "375px", "600": "600px", "full": "100%"}
 ASSETS = {"preview.css": "text/css", "preview.js": "text/javascript"}
 BUILT_TYPES = {".html": "text/html", ".txt": "text/plain"}
 _SAFE_PART = re.compile(r"[a-z0-9][a-z0-9-]*(\.(html|txt))?")
-
-
-@dataclass
-class PreviewState:
-    """The last build: its number, its errors, and when it finished; shared by all threads."""
-
-    generation: int = 0
-    errors: list[ToolkitError] = field(default_factory=list)
-    config: Config | None = None
-    seconds: float = 0.0
-    report: Any = None  # the last BuildReport: its issues and states feed the pages
 
 
 class Previewer:
@@ -59,8 +48,6 @@ class Previewer:
 
     def rebuild(self) -> PreviewState:
         """Build what changed; wake every page waiting for news. Never raises."""
-        from .build import build
-
         with self._build_lock:
             started = time.perf_counter()
             config, errors, report = None, [], None
@@ -84,8 +71,6 @@ class Previewer:
     def environment(self, config: Config) -> Any:
         """One Jinja environment across builds, so templates compile once (Jinja reloads a
         template whose file changed); made anew when templates/ appears or goes."""
-        from .templating import make_environment
-
         # Which template files exist where: a new override hides a built-in file that Jinja
         # has cached, which its modification check alone would never notice.
         folder = config.templates_dir
@@ -101,8 +86,6 @@ class Previewer:
 
     def watch(self, stop: threading.Event) -> None:
         """Rebuild after every change to issues, corrections, templates or notice.toml."""
-        import watchfiles
-
         root = self.root.resolve()
         watched = {"issues", "corrections", "templates"}
 
@@ -226,10 +209,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
                   {"Content-Security-Policy": "script-src 'none'; object-src 'none'"})
 
     def page(self, slug: str | None, query: dict[str, str]) -> None:
-        from .ui_pages import render_page
-
+        previewer = self.previewer
         try:
-            body = render_page(self.previewer, slug, query)
+            body = render_page(previewer.state, previewer.out_dir, slug, query, *previewer.errors_for(slug))
         except LookupError:
             return self.not_found()
         self.send(HTTPStatus.OK, body.encode("utf-8"), "text/html",

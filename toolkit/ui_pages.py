@@ -5,16 +5,34 @@ Every choice (issue, tab, width, dark mode) is in the URL, so a live reload keep
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from . import __version__
-from .preview import GMAIL_CLIP_BYTES, UI_DIR, WIDTHS, Previewer
+from .config import Config
+from .errors import ToolkitError
+from .limits import GMAIL_CLIP_BYTES
+from .render import subject_of
+from .source import sort_newest_first
 
+UI_DIR = Path(__file__).parent / "ui"
 TABS = ("email", "text", "web", "source", "corrections")
+WIDTHS = {"375": "375px", "600": "600px", "full": "100%"}
 _env: jinja2.Environment | None = None
+
+
+@dataclass
+class PreviewState:
+    """The last build as the pages show it: its number, its errors, and when it finished."""
+
+    generation: int = 0
+    errors: list[ToolkitError] = field(default_factory=list)
+    config: Config | None = None
+    seconds: float = 0.0
+    report: Any = None  # the last BuildReport: its issues and states feed the pages
 
 
 def environment() -> jinja2.Environment:
@@ -25,12 +43,10 @@ def environment() -> jinja2.Environment:
     return _env
 
 
-def render_page(previewer: Previewer, slug: str | None, query: dict[str, str]) -> str:
-    """The list of issues and, for *slug*, its renderings; LookupError for an unknown slug."""
-    from .render import subject_of
-    from .source import sort_newest_first
-
-    state = previewer.state
+def render_page(state: PreviewState, out_dir: Path, slug: str | None, query: dict[str, str],
+                errors: list[ToolkitError], stale: bool) -> str:
+    """The list of issues and, for *slug*, its renderings from *out_dir*, with the *errors* to
+    show there (*stale*: they spoil its outputs); LookupError for an unknown slug."""
     config, report = state.config, state.report
     issues = sort_newest_first(report.issues if report else [])
     states = report.states if report else {}
@@ -38,7 +54,6 @@ def render_page(previewer: Previewer, slug: str | None, query: dict[str, str]) -
                     - {i.slug for i in issues}) if config else []
     if slug is not None and slug not in {i.slug for i in issues} | set(broken):
         raise LookupError(slug)
-    errors, stale = previewer.errors_for(slug)
     context: dict[str, Any] = {
         "version": __version__,
         "generation": state.generation,
@@ -53,25 +68,23 @@ def render_page(previewer: Previewer, slug: str | None, query: dict[str, str]) -
         "widths": list(WIDTHS),
     }
     if slug is not None and not stale and slug in states:
-        context.update(issue_view(previewer, states[slug], query))
+        context.update(issue_view(state, out_dir, states[slug], query))
     return environment().get_template("preview.html").render(context)
 
 
-def issue_view(previewer: Previewer, state: Any, query: dict[str, str]) -> dict[str, Any]:
+def issue_view(build: PreviewState, out_dir: Path, state: Any, query: dict[str, str]) -> dict[str, Any]:
     """What the issue page shows: the chosen tab's content and the controls' state."""
-    from .render import subject_of
-
     slug = state.issue.slug
     notices = [r for r in state.records if r.notify]
     tabs = [*TABS, *(f"notice-{r.id}" for r in notices)]
     tab = query.get("tab", "email") if query.get("tab", "email") in tabs else "email"
     width = query.get("width", "600") if query.get("width") in WIDTHS else "600"
     dark = query.get("dark", "") if query.get("dark") in ("1", "invert") else ""
-    out = previewer.out_dir / slug
+    out = out_dir / slug
     email = _read(out / "email.html")
     size = len(email.encode("utf-8"))
     view: dict[str, Any] = {
-        "issue": state.issue, "subject": subject_of(state, previewer.state.config), "tab": tab, "tabs": tabs,
+        "issue": state.issue, "subject": subject_of(state, build.config), "tab": tab, "tabs": tabs,
         "width": width, "width_css": WIDTHS[width], "dark": dark,
         "size": size, "size_kb": f"{size / 1024:.1f}", "clip_kb": GMAIL_CLIP_BYTES // 1024,
         "size_percent": round(100 * size / GMAIL_CLIP_BYTES), "lock": state.lock,
