@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
+import re
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 
 from conftest import make_publication, write_issue
 from toolkit.errors import ToolkitError
+from toolkit.localserver import WORKERS
 from toolkit.preview import PreviewServer
 
 
@@ -28,15 +32,31 @@ def server(tmp_path):
     running.stop()
 
 
-def get(server: PreviewServer, path: str) -> tuple[int, str, dict[str, str]]:
+def get(server: PreviewServer, path: str, method: str = "GET",
+        headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
     host, port = server.httpd.server_address[:2]
     conn = http.client.HTTPConnection(host, port, timeout=10)
-    conn.request("GET", path)
+    conn.request(method, path, headers=headers or {})
     response = conn.getresponse()
     body = response.read().decode("utf-8", "replace")
     headers = {k.lower(): v for k, v in response.getheaders()}
     conn.close()
     return response.status, body, headers
+
+
+def exchange(server: PreviewServer, data: bytes) -> bytes:
+    """Send raw bytes, then read everything the server sends until it closes the connection."""
+    with socket.create_connection(server.httpd.server_address[:2], timeout=10) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+def statuses(received: bytes) -> list[int]:
+    """The status of each response in a stream of them (a body directly precedes the next)."""
+    return [int(code) for code in re.findall(rb"HTTP/1\.1 (\d{3}) ", received)]
 
 
 def wait_until(condition, timeout: float = 10.0) -> float:
@@ -88,6 +108,131 @@ def test_index_is_server_rendered_newest_first(server):
     assert body.count('class="badge">draft') == 1
 
 
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "localhost.evil.example",
+                                  "127.0.0.1.nip.io", "user@localhost", "localhost, evil.example"])
+def test_a_page_on_another_site_gets_400_unless_host_was_given(server, tmp_path, host):
+    """DNS rebinding: a page on evil.example whose name now points at 127.0.0.1 sends its own
+    name as Host; only the names of this machine are answered (issue 14)."""
+    status, body, _ = get(server, "/built/hello/email.html", headers={"Host": host})
+    assert status == 400 and "Hello readers" not in body
+    # Bound beyond loopback with --host, readers come by names the preview cannot know.
+    exposed = PreviewServer(server.previewer.root, host="0.0.0.0", port=0)
+    exposed.start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", exposed.httpd.server_address[1], timeout=10)
+        conn.request("GET", "/built/hello/email.html", headers={"Host": host})
+        assert conn.getresponse().status == 200
+        conn.close()
+    finally:
+        exposed.stop()
+
+
+@pytest.mark.parametrize("host", ["localhost", "LOCALHOST:8000", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:80"])
+def test_local_host_names_are_answered(server, host):
+    assert get(server, "/", headers={"Host": host})[0] == 200
+
+
+def test_silent_and_half_sent_connections_are_closed(server):
+    """Issue 14: 300 connections that never finished a request held 300 threads for ever."""
+    address = server.httpd.server_address[:2]
+    silent = socket.create_connection(address, timeout=30)
+    partial = socket.create_connection(address, timeout=30)
+    partial.sendall(b"GET /built/hello/ema")
+    try:
+        for sock in (silent, partial):
+            try:
+                assert sock.recv(1024) == b""  # the server closed it
+            except ConnectionResetError:
+                pass
+    finally:
+        silent.close()
+        partial.close()
+    assert get(server, "/")[0] == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/issue/hello?tab=text", "/built/hello/email.html", "/assets/preview.css",
+                                  "/issue/nope", "/events"])
+def test_head_sends_gets_headers_without_the_body(server, path):
+    received = exchange(server, f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+    head, _, rest = received.partition(b"\r\n\r\n")
+    assert rest == b""
+    host, port = server.httpd.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    ignored = ("date", "connection")
+    wanted = {k.lower(): v for k, v in response.getheaders() if k.lower() not in ignored}
+    conn.close()
+    lines = head.decode().split("\r\n")
+    got = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:]) if k.lower() not in ignored}
+    assert int(lines[0].split()[1]) == response.status and got == wanted
+
+
+def test_a_request_body_is_never_read_as_a_second_request(server):
+    smuggled = b"GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    received = exchange(server, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n%s"
+                        b"GET /assets/preview.css HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                        % (len(smuggled), smuggled))
+    assert statuses(received) == [200, 200]
+
+
+@pytest.mark.parametrize("framing, status", [
+    (b"Transfer-Encoding: chunked\r\n", 411), (b"Content-Length: 5, 7\r\n", 400),
+    (b"Content-Length: -1\r\n", 400), (b"Content-Length: 999999999\r\n", 413),
+])
+def test_a_body_it_cannot_measure_ends_the_connection(server, framing, status):
+    smuggled = b"GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    received = exchange(server, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + framing + b"\r\n"
+                        + b"%x\r\n%s\r\n0\r\n\r\n" % (len(smuggled), smuggled))
+    assert statuses(received) == [status]
+
+
+def test_serves_only_files_its_own_build_recorded(server):
+    out = server.previewer.out_dir
+    (out / "hello" / "planted.html").write_text("<p>planted</p>", encoding="utf-8")
+    (out / "planted").mkdir()
+    (out / "planted" / "email.html").write_text("<p>planted</p>", encoding="utf-8")
+    assert get(server, "/built/hello/planted.html")[0] == 404
+    assert get(server, "/built/planted/email.html")[0] == 404
+    write_issue(server.previewer.root, "later", title="Later issue", date="2026-02-01")
+    server.previewer.rebuild()
+    status, body, _ = get(server, "/built/later/email.html")
+    assert status == 200 and "Later issue" in body
+
+
+def test_200_concurrent_requests_all_succeed_on_a_bounded_number_of_threads(server):
+    """Every connection is opened before any request is sent, as 200 readers would."""
+    host, port = server.httpd.server_address[:2]
+    before = threading.active_count()
+    most = before
+
+    async def one(connected: asyncio.Event) -> bytes:
+        reader, writer = await asyncio.open_connection(host, port)
+        await connected.wait()
+        writer.write(b"GET /built/hello/email.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        received = await reader.read()
+        writer.close()
+        await writer.wait_closed()
+        return received
+
+    async def run() -> list[bytes]:
+        nonlocal most
+        connected = asyncio.Event()
+        tasks = [asyncio.create_task(one(connected)) for _ in range(200)]
+        for _ in range(20):  # the connections are made and the server has accepted them
+            await asyncio.sleep(0.01)
+            most = max(most, threading.active_count())
+        connected.set()
+        while not all(task.done() for task in tasks):
+            await asyncio.sleep(0.005)
+            most = max(most, threading.active_count())
+        return [task.result() for task in tasks]
+
+    results = asyncio.run(asyncio.wait_for(run(), timeout=60))
+    assert [statuses(r) for r in results] == [[200]] * 200
+    assert most - before <= WORKERS
+
+
 def test_port_in_use_is_a_clear_error(server):
     port = server.httpd.server_address[1]
     with pytest.raises(ToolkitError) as info:
@@ -99,7 +244,7 @@ def test_port_in_use_is_a_clear_error(server):
 def test_events_announce_each_build(server):
     host, port = server.httpd.server_address[:2]
     with socket.create_connection((host, port), timeout=10) as sock:
-        sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         stream = sock.makefile("rb")
         lines = []
         while b'"generation": 1' not in b"".join(lines):

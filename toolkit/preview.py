@@ -16,7 +16,7 @@ import threading
 import time
 import traceback
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -26,12 +26,17 @@ import watchfiles
 from .build import build
 from .config import CONFIG_NAME, Config, load_config
 from .errors import ToolkitError
+from .localserver import IDLE_SECONDS, LocalServer
+from .output import BuildCache
 from .templating import make_environment
 from .ui_pages import UI_DIR, PreviewState, render_page
 
 ASSETS = {"preview.css": "text/css", "preview.js": "text/javascript"}
 BUILT_TYPES = {".html": "text/html", ".txt": "text/plain"}
 _SAFE_PART = re.compile(r"[a-z0-9][a-z0-9-]*(\.(html|txt))?")
+#: A request body the preview reads and drops, so it is never taken for a second request;
+#: a longer one gets 413 and the connection is closed (RFC 9112 §6.3, RFC 9110 §15.5.14).
+MAX_BODY = 64 * 1024
 
 
 class Previewer:
@@ -45,6 +50,9 @@ class Previewer:
         self.watching = threading.Event()
         self._build_lock = threading.Lock()
         self._env: tuple[Any, Any] | None = None
+        #: The files the preview's own builds recorded in the build cache; nothing else in
+        #: its folder is served, whatever was put there (issue 14).
+        self.served: frozenset[str] = frozenset()
 
     def rebuild(self) -> PreviewState:
         """Build what changed; wake every page waiting for news. Never raises."""
@@ -55,6 +63,7 @@ class Previewer:
                 config = load_config(self.root)
                 report = build(config, out_dir=self.out_dir, env=self.environment(config))
                 errors = report.errors
+                self.served = recorded_files(config, self.out_dir)
             except ToolkitError as error:
                 errors = [error]
             except Exception as exc:  # noqa: BLE001 - a long-running server must outlive a bug
@@ -79,9 +88,11 @@ class Previewer:
             self._env = (key, make_environment(folder))
         return self._env[1]
 
-    def wait_for_change(self, generation: int, timeout: float) -> int:
+    def wait_for_change(self, generation: int, timeout: float, stop: threading.Event | None = None) -> int:
+        """The build number once it is no longer *generation*, or *timeout* passed, or *stop* is set."""
         with self.changed:
-            self.changed.wait_for(lambda: self.state.generation != generation, timeout=timeout)
+            self.changed.wait_for(lambda: self.state.generation != generation or (stop is not None and stop.is_set()),
+                                  timeout=timeout)
             return self.state.generation
 
     def watch(self, stop: threading.Event) -> None:
@@ -137,7 +148,7 @@ class Previewer:
 
     def built_file(self, parts: list[str]) -> Path | None:
         """A file this preview built, from URL parts; None for anything else."""
-        if not parts or not all(_SAFE_PART.fullmatch(part) for part in parts):
+        if not parts or not all(_SAFE_PART.fullmatch(part) for part in parts) or "/".join(parts) not in self.served:
             return None
         path = self.out_dir.joinpath(*parts)
         base = self.out_dir.resolve()
@@ -150,17 +161,31 @@ class Previewer:
         return resolved
 
 
+def recorded_files(config: Config, out_dir: Path) -> frozenset[str]:
+    """What the build cache says was built into *out_dir*, and its index."""
+    entries = BuildCache.load(config.cache_dir).entries(out_dir).values()
+    return frozenset({"index.html", *(str(name) for entry in entries for name in entry.get("files") or [])})
+
+
 class PreviewHandler(BaseHTTPRequestHandler):
-    """Routes: /, /issue/SLUG, /built/SLUG/FILE, /events, /assets/NAME. Everything else 404."""
+    """Routes: /, /issue/SLUG, /built/SLUG/FILE, /events, /assets/NAME. Everything else 404.
+    GET and HEAD only (the standard library answers other methods 501 and closes)."""
 
     previewer: Previewer
+    server: LocalServer
     server_version = "notice-preview"
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS  # StreamRequestHandler puts it on the socket: a silent client is dropped
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
         pass  # quiet: the terminal is for build errors, not for every request
 
     def do_GET(self) -> None:  # noqa: N802 (stdlib's name)
+        if not self.drain_body():
+            return
+        if not self.server.host_allowed(self.headers.get_all("Host") or []):
+            return self.send(HTTPStatus.BAD_REQUEST, b"400 this preview answers only to localhost\n", "text/plain",
+                             {"Connection": "close"})
         url = urlsplit(self.path)
         raw = url.path
         # Decode once and refuse anything that could climb out: "..", "%2e%2e", "//", "\".
@@ -183,6 +208,29 @@ class PreviewHandler(BaseHTTPRequestHandler):
                              {"Cache-Control": "max-age=31536000, immutable"})
         return self.not_found()
 
+    # HEAD is GET without the body: the same status and headers (RFC 9110 §9.3.2); `send` and
+    # `events` leave the body out.
+    do_HEAD = do_GET  # noqa: N815 (stdlib's name)
+
+    def drain_body(self) -> bool:
+        """Read and drop a request's body, so its bytes are never parsed as a second request.
+        False when the body cannot be read safely and the error is sent (RFC 9112 §6.3)."""
+        if self.headers.get("Transfer-Encoding") is not None:
+            self.send_error(HTTPStatus.LENGTH_REQUIRED, "a request body needs a Content-Length here")
+            return False
+        values = {v.strip() for line in self.headers.get_all("Content-Length") or [] for v in line.split(",")}
+        if not values:
+            return True
+        value = values.pop()
+        if values or not (value.isascii() and value.isdigit()):
+            self.send_error(HTTPStatus.BAD_REQUEST, "invalid Content-Length")
+            return False
+        if int(value) > MAX_BODY:
+            self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+            return False
+        self.rfile.read(int(value))
+        return True
+
     def not_found(self) -> None:
         self.send(HTTPStatus.NOT_FOUND, b"404 not found\n", "text/plain")
 
@@ -195,7 +243,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def built(self, parts: list[str], query: dict[str, str]) -> None:
         path = self.previewer.built_file(parts)
@@ -225,11 +274,17 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.send_header("Connection", "keep-alive")
         self.end_headers()
+        if self.command == "HEAD":
+            self.close_connection = True  # the stream is never sent, whatever the header said
+            return
         generation = self.previewer.state.generation
+        stopping = self.server.stopping
         try:
             self._event(generation)
-            while not getattr(self.server, "stopping", False):
-                new = self.previewer.wait_for_change(generation, timeout=10)
+            while not stopping.is_set():
+                new = self.previewer.wait_for_change(generation, timeout=10, stop=stopping)
+                if stopping.is_set():
+                    break
                 if new == generation:
                     self.wfile.write(b": keep-alive\n\n")
                     self.wfile.flush()
@@ -289,7 +344,7 @@ class PreviewServer:
         self.previewer = Previewer(root)
         handler = type("Handler", (PreviewHandler,), {"previewer": self.previewer})
         try:
-            server_class = type("Server", (ThreadingHTTPServer,), {"address_family": _family(host)})
+            server_class = type("Server", (LocalServer,), {"address_family": _family(host)})
             self.httpd = server_class((host, port), handler)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
@@ -297,7 +352,6 @@ class PreviewServer:
                                    hint=f"pick another one: notice preview --port {port + 1}") from None
             raise ToolkitError(f"cannot listen on {host}:{port}: {exc.strerror}",
                                hint="check --host; 127.0.0.1 is the safe default") from None
-        self.httpd.daemon_threads = True
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
 
@@ -309,7 +363,7 @@ class PreviewServer:
     def start(self) -> PreviewState:
         """Build once, then serve and watch in background threads."""
         first = self.previewer.rebuild()
-        for target in (self.httpd.serve_forever, lambda: self.previewer.watch(self.stop_event)):
+        for target in (self.httpd.serve_until_stopped, lambda: self.previewer.watch(self.stop_event)):
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
             self.threads.append(thread)
@@ -317,13 +371,12 @@ class PreviewServer:
         return first
 
     def stop(self) -> None:
+        """Stop watching, serving and every open page's event stream; returns when they have."""
         self.stop_event.set()
-        self.httpd.stopping = True  # type: ignore[attr-defined]
+        self.httpd.wake()
         with self.previewer.changed:
             self.previewer.changed.notify_all()
-        if self.threads:  # shutdown() waits for serve_forever, which only runs once started
-            self.httpd.shutdown()
-        self.httpd.server_close()
         for thread in self.threads:
             thread.join(timeout=5)
+        self.httpd.close()
 
