@@ -22,9 +22,6 @@ LAZY_ALLOWED = {
     "toolkit.cli.state": "`notice --help` loads only click (notice.toml needs the config module and PyYAML)",
     "toolkit.inline": "only the inliner in use is imported, and premailer reads its cache size when imported",
 }
-#: Being reworked on the preview branch (issue 8: the preview–ui_pages cycle); drop these two
-#: entries once that work has landed, and this test then holds those modules to the same rule.
-PREVIEW_PENDING = {"toolkit.preview", "toolkit.ui_pages"}
 
 
 def module_name(path: Path) -> str:
@@ -103,10 +100,7 @@ def test_find_cycle_sees_a_cycle_and_only_a_cycle():
 
 
 def test_no_import_cycle_inside_toolkit():
-    edges = graph()
-    for module in PREVIEW_PENDING:  # see PREVIEW_PENDING
-        edges[module] -= PREVIEW_PENDING
-    cycle = find_cycle(edges)
+    cycle = find_cycle(graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
@@ -115,7 +109,7 @@ def test_imports_are_at_the_top_except_where_they_keep_help_fast():
     for module, path in MODULES.items():
         lines = path.read_text(encoding="utf-8").splitlines()
         for node, in_function in import_nodes(module):
-            if not in_function or module in PREVIEW_PENDING:
+            if not in_function:
                 continue
             where = f"{path.relative_to(REPO)}:{node.lineno}: {ast.unparse(node)}"
             if module not in LAZY_ALLOWED:
