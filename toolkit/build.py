@@ -93,6 +93,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
                                               f"{out_dir.name}{os.sep}", path=escape.parent,
                                               hint="delete the link: the build makes the folder itself"))
             continue
+        report.warnings.extend(result.warnings)  # what the sanitizer removed from the author's HTML
         report.warnings.extend(size_warnings(out_dir / slug, result))
         for name, data in result.items():
             write_atomic(out_dir / slug / name, data)

@@ -56,11 +56,15 @@ class BuiltEmail:
     tree: Any  # lxml.html.HtmlElement
     sources: Sources
     notice: bool = False  # a correction notice rather than the issue itself
+    #: What the sanitizer removed from the author's Markdown (RemovedContent warnings, located):
+    #: gone from the built file, so `check` hands it over.
+    removed: tuple[Any, ...] = ()
 
     @classmethod
-    def read(cls, config: Config, state: IssueState, path: Path, sources: Sources, notice: bool = False) -> BuiltEmail:
+    def read(cls, config: Config, state: IssueState, path: Path, sources: Sources, notice: bool = False,
+             removed: tuple[Any, ...] = ()) -> BuiltEmail:
         html = path.read_text(encoding="utf-8")
-        return cls(config, state, path, html, lxml.html.document_fromstring(html), sources, notice)
+        return cls(config, state, path, html, lxml.html.document_fromstring(html), sources, notice, removed)
 
     @property
     def issue(self) -> Issue:

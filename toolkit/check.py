@@ -22,6 +22,7 @@ from .config import Config, line_of
 from .errors import ToolkitError, did_you_mean, display_path
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error
 from .records import LOCK_NAME
+from .render import IssueRenderer
 from .rules import RULES
 from .source import check_slug, no_such_issue, read_issues
 
@@ -99,10 +100,14 @@ def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> li
     report = build(config, slugs=slugs, out_dir=config.cache_dir / "check")
     findings = [from_error("build", error) for error in report.errors]
     sources = Sources.load(config)
+    renderer = IssueRenderer(config)
     for slug in sorted({*report.built, *report.unchanged}):
         state, folder = report.states[slug], report.out_dir / slug
         notices = sorted(folder.glob("corrections/*/email.html"))
-        emails = [BuiltEmail.read(config, state, folder / "email.html", sources),
+        # What the sanitizer removed is gone from the built files: ask the renderer, even for an
+        # issue the private build skipped as unchanged.
+        removed = tuple(renderer.removed_content(state))
+        emails = [BuiltEmail.read(config, state, folder / "email.html", sources, removed=removed),
                   *(BuiltEmail.read(config, state, path, sources, notice=True) for path in notices)]
         for email in emails:
             for rule, function in rules:

@@ -19,8 +19,9 @@ from .config import Config
 from .errors import ToolkitError
 from .kinds import KINDS, LEVELS, kind_of
 from .labels import format_date, labels_for
-from .markup import render_markdown
+from .markup import render_fragment, render_markdown
 from .records import Record, Replacement, record_files
+from .sanitize import ACTIVE, CONTENT_TAGS, TAGS
 
 #: The title marker each kind calls for; the strength lives in `toolkit.kinds` (LEVELS, strength()).
 LEVEL_OF_KIND = {kind.name: kind.level for kind in KINDS if kind.level}
@@ -52,8 +53,11 @@ class Body:
         return "".join(s if isinstance(s, str) else s.current for s in self.segments)
 
     def replace(self, replacement: Replacement, *, visible: bool, date: dt.datetime,
-                locate: Any = None) -> None:
-        """Apply one replacement; PassageError unless its text occurs exactly once."""
+                locate: Any = None) -> tuple[Change, int]:
+        """Apply one replacement; PassageError unless its text occurs exactly once.
+
+        Returns the change that now holds the new text, and where in its current text that starts
+        (a change merged with earlier ones holds their text too)."""
         text = self.current
         start = find_passage(text, replacement, locate)
         end = start + len(replacement.original)
@@ -95,21 +99,43 @@ class Body:
                 out.append(segment[max(high, s) - s:])
         place()
         self.segments = [item for item in out if not isinstance(item, str) or item]
+        return merged, start - low
 
     def markdown(self, lang: str) -> str:
         """The body with each visible change as struck original beside the new text."""
-        out = []
+        return "".join(piece for piece, _ in self.pieces())
+
+    def pieces(self) -> list[tuple[str, int | None]]:
+        """The Markdown of `markdown`, piece by piece, each with its offset in the body readers
+        received, or None for what a record wrote (new text and the marks around it)."""
+        out: list[tuple[str, int | None]] = []
+        position = 0  # in the original body: the text segments and each change's original, in order
         for segment in self.segments:
             if isinstance(segment, str):
-                out.append(segment)
-            elif not segment.visible:
-                out.append(segment.current)
+                out.append((segment, position))
+                position += len(segment)
+                continue
+            if not segment.visible:
+                out.append((segment.current, None))
             else:
                 when = segment.date.date().isoformat()
-                out.append(f'<del datetime="{when}" style="{DEL_STYLE}">{segment.original}</del>')
+                out.append((f'<del datetime="{when}" style="{DEL_STYLE}">', None))
+                out.append((segment.original, position))
+                out.append(("</del>", None))
                 if segment.current:
-                    out.append(f'<ins datetime="{when}" style="{INS_STYLE}">{segment.current}</ins>')
-        return "".join(out)
+                    out.append((f'<ins datetime="{when}" style="{INS_STYLE}">{segment.current}</ins>', None))
+            position += len(segment.original)
+        return out
+
+    def original_offset(self, offset: int) -> int | None:
+        """Where an offset of `markdown` came from in the body readers received; None inside
+        what a record wrote."""
+        start = 0
+        for piece, origin in self.pieces():
+            if offset < start + len(piece):
+                return None if origin is None else origin + offset - start
+            start += len(piece)
+        return None
 
 
 def find_passage(text: str, replacement: Replacement, locate: Any = None) -> int:
@@ -194,6 +220,82 @@ def _balanced(html: str) -> bool:
         elif not stack or stack.pop() != name:
             return False
     return not stack
+
+
+_NEW = "\ue002"  # private use, like _OPEN and _CLOSE: ordinary text to Markdown
+NEW_TEXT_HINT = ("write the new text as the passage it replaces is written: words, **emphasis**, `code` and "
+                 "[links](https://...) that open and close inside it, on the same paragraph")
+
+
+def check_new_text(body: Body, change: Change, at: int, replacement: Replacement,
+                   place: tuple[Any, int | None] = (None, None)) -> None:
+    """Refuse new text (--with) that would not render as itself inside its <ins> (issue 14, item 4).
+
+    A record is append-only: accepted once, every build shows it. So the new text must pass
+    what the replaced passage passes, tested the way `check_passage_syntax` tests that: render
+    the corrected body with the new text and with one plain character in its place; outside the
+    new text the two must be the same HTML (no heading, list or quote begun, no link, emphasis
+    or element opened or closed across its edges, no ``</ins>``), the new text's own HTML must
+    pair up, and the sanitizer must have nothing to remove from it (no script, no event handler,
+    no javascript: URL).
+    """
+    new = replacement.corrected
+    if not new.strip():
+        return  # a deletion: nothing new is shown
+    saved = change.current
+    change.current = saved[:at] + _NEW + saved[at + len(new):]
+    expected = render_fragment(body.markdown(""))
+    change.current = saved
+    actual = render_fragment(body.markdown(""))
+    path, line = place  # the passage it replaces, in the issue file
+    removed = _new_removals(expected.removed, actual.removed)
+    if removed:
+        raise PassageError(f"the new text (--with) contains {removed[0].what}, which every build removes",
+                           path=path, line=line,
+                           hint="no scripts, forms, frames, event handlers (onclick=...) or javascript: links: "
+                                + NEW_TEXT_HINT)
+    before, marker, after = expected.html.partition(_NEW)
+    inside = actual.html[len(before):len(actual.html) - len(after)]
+    if (marker and actual.html.startswith(before) and actual.html.endswith(after)
+            and len(actual.html) >= len(before) + len(after) and _balanced(inside)):
+        return
+    alone = render_fragment(new).html.strip()
+    if not (alone.startswith("<p>") and alone.endswith("</p>") and alone.count("<p>") == 1) or \
+            re.search(r"<(h[1-6]|ul|ol|li|blockquote|pre|table|hr|div)\b", alone):
+        problem = "starts a block of its own (a paragraph, heading, list, quote, table or rule)"
+    elif not _balanced(_html_tags(new)):
+        problem = "has HTML tags that do not pair up inside it (a stray </ins>, or <b> without </b>)"
+    else:
+        problem = "joins Markdown syntax around it (a link, emphasis or code span is opened or closed across its edges)"
+    raise PassageError(f"the new text (--with) {problem}", path=path, line=line, hint=NEW_TEXT_HINT)
+
+
+def _html_tags(text: str) -> str:
+    """The HTML tags written in *text*, by their known names: ``<https://x>`` is an autolink."""
+    known = TAGS | CONTENT_TAGS | set(ACTIVE)
+    return "".join(m[0] for m in _TAG.finditer(text) if m[2].lower() in known)
+
+
+def _new_removals(before: tuple[Any, ...], after: tuple[Any, ...]) -> list[Any]:
+    """What the sanitizer removes from *after* and not from *before*: what the new text brings."""
+    left = [(r.rule, r.what) for r in before]
+    extra = []
+    for removal in after:
+        key = (removal.rule, removal.what)
+        if key in left:
+            left.remove(key)
+        else:
+            extra.append(removal)
+    return extra
+
+
+def check_note(note: str) -> None:
+    """Refuse a note with what every build would remove from it: the record keeps it forever."""
+    removed = render_fragment(note).removed
+    if removed:
+        raise PassageError(f"the note contains {removed[0].what}, which every build removes",
+                           hint="write the note in Markdown, without scripts, forms, frames, event handlers "
+                                "(onclick=...) or javascript: links")
 
 
 def _closest(text: str, passage: str) -> int:

@@ -61,6 +61,16 @@ class TemplateError(ToolkitError):
     """A theme template does not parse or fails while rendering."""
 
 
+class RemovedContent(ToolkitError):
+    """A warning, not an error: the sanitizer removed something the author wrote (a <script>,
+    an onclick, a javascript: URL). *rule* is the `notice check` rule that lists it."""
+
+    def __init__(self, message: str, *, rule: str = "active-content", path: str | os.PathLike[str] | None = None,
+                 line: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, path=path, line=line, hint=hint)
+        self.rule = rule
+
+
 class BuildError(ToolkitError):
     """Some issues failed to build; the others were built. Carries every error."""
 

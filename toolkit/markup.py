@@ -2,18 +2,23 @@
 
 Python-Markdown with the extensions a newsletter needs, plus one small treeprocessor that
 makes links and images absolute against the publication's ``base_url``: a relative link
-means nothing inside a mail client.
+means nothing inside a mail client. The fragment is then sanitized (toolkit.sanitize): raw
+HTML an author pastes keeps its tables and inline styles and loses its scripts, and every
+rendering (email, web page, plain text, correction notices) starts from that clean fragment.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element
 
 import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+
+from .sanitize import Removal, locate, sanitize
 
 EXTENSIONS = ("tables", "footnotes", "attr_list", "fenced_code", "sane_lists")
 
@@ -51,14 +56,22 @@ def absolute_url(url: str, base_url: str) -> str:
     return urljoin(base_url if base_url.endswith("/") else base_url + "/", url)
 
 
-#: Active content an author may paste as raw HTML. Mail clients strip it, and it has no place
-#: in a newsletter's web page either, so it is dropped here, once, for every rendering.
-_ACTIVE = re.compile(r"<(script|iframe|object|embed)\b[^>]*>.*?</\1\s*>|<(?:script|iframe|object|embed)\b[^>]*>",
-                     re.IGNORECASE | re.DOTALL)
+@dataclass(frozen=True)
+class Fragment:
+    """An HTML fragment, and what the sanitizer removed from it (offsets in the Markdown)."""
+
+    html: str
+    removed: tuple[Removal, ...] = ()
 
 
 def render_markdown(text: str, *, base_url: str = "") -> str:
-    """The HTML fragment for one issue body.
+    """The sanitized HTML fragment for one issue body, note or passage."""
+    return render_fragment(text, base_url=base_url).html
+
+
+def render_fragment(text: str, *, base_url: str = "") -> Fragment:
+    """The HTML fragment for *text*, active content removed on the parsed tree (toolkit.sanitize),
+    and each removal located in *text* through Python-Markdown's raw-HTML stash.
 
     A fresh converter per call: footnote ids and the raw-HTML stash are per-document state,
     and building one costs well under a millisecond.
@@ -68,4 +81,18 @@ def render_markdown(text: str, *, base_url: str = "") -> str:
         extension_configs={"footnotes": {"UNIQUE_IDS": False}},
         output_format="html",
     )
-    return _ACTIVE.sub("", converter.convert(text))
+    html, removals = sanitize(converter.convert(text))
+    if not removals:
+        return Fragment(html)
+    return Fragment(html, tuple(locate(removals, text, raw_spans(text, converter.htmlStash.rawHtmlBlocks))))
+
+
+def raw_spans(text: str, blocks: list[Any]) -> list[tuple[int, int]]:
+    """Where in *text* the raw HTML that Markdown stashed (blocks and inline tags) was written."""
+    spans = []
+    for block in {str(b) for b in blocks if str(b).strip()}:
+        start = text.find(block)
+        while start >= 0:
+            spans.append((start, start + len(block)))
+            start = text.find(block, start + 1)
+    return spans

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .config import Config
-from .corrections import check_passage_syntax, corrected_body
+from .corrections import check_new_text, check_note, check_passage_syntax, corrected_body
 from .errors import ToolkitError, did_you_mean
 from .issue_state import IssueState, load_issue, load_state, silent_edit, silent_edit_error
 from .kinds import kind_of
@@ -82,9 +82,12 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
         body = corrected_body(issue.body, state.records)
         for replacement in replaces:
             before = body.current
-            body.replace(replacement, visible=not silent, date=date, locate=_locator(issue))
+            change, at = body.replace(replacement, visible=not silent, date=date, locate=_locator(issue))
             check_passage_syntax(before, replacement, _locator(issue))
+            where = before.index(replacement.original)
+            check_new_text(body, change, at, replacement, _locator(issue)(where, before))
         text = (note() if callable(note) else note).strip()
+        check_note(text)
         if not silent and not replaces and not text:
             raise ToolkitError("a record needs a note, --replaces/--with pairs, or both",
                                hint="say what was wrong and what is right: --note \"...\"")

@@ -13,16 +13,26 @@ from markupsafe import Markup
 
 from .config import Config
 from .corrections import corrected_body, errata_entries, subject_with_marker, text_marks
-from .errors import TemplateError, ToolkitError
+from .errors import RemovedContent, TemplateError, ToolkitError
 from .inline import inline_css
 from .issue_state import IssueState, subject_of
 from .kinds import LEVELS, kind_of, strength
 from .labels import ambiguous_width, format_date, format_day, labels_for
-from .markup import render_markdown
+from .markup import render_fragment
 from .plaintext import html_to_text, link_references
 from .records import Record
 from .source import Issue
 from .templating import make_environment, render_template
+
+
+class Rendered(dict):
+    """The files of one issue by path, as bytes, and `warnings`: what the sanitizer removed
+    from what the author wrote, each with its file and line (issue 14: nothing vanishes
+    without a word)."""
+
+    def __init__(self, files: dict[str, bytes], warnings: list[RemovedContent]) -> None:
+        super().__init__(files)
+        self.warnings = warnings
 
 
 class IssueRenderer:
@@ -32,22 +42,19 @@ class IssueRenderer:
         self.config = config
         self.env = env or make_environment(config.templates_dir)
 
-    def render_safely(self, state: IssueState) -> dict[str, bytes] | ToolkitError:
+    def render_safely(self, state: IssueState) -> Rendered | ToolkitError:
         try:
             return self.render(state)
         except ToolkitError as error:
             return error
 
-    def render(self, state: IssueState) -> dict[str, bytes]:
+    def render(self, state: IssueState) -> Rendered:
         """Every file of one issue, by path relative to its output folder, as bytes."""
-        issue, config = state.issue, self.config
-        base_url = config.publication.base_url
-        body = corrected_body(issue.body, state.records)
-        fragment = render_markdown(body.markdown(issue.lang), base_url=base_url)
-        context = issue_context(state, config)
+        issue = state.issue
+        removed: list[RemovedContent] = []
+        fragment, errata = self._fragments(state, removed)
+        context = issue_context(state, self.config)
         context["content"] = _markup(fragment)
-        errata = errata_entries(state.records, issue.lang,
-                                lambda note: _markup(render_markdown(note, base_url=base_url)))
         context["errata"] = errata
         context["retraction"] = next((e for e in errata if e["retracts"]), None)
         # The HTML opens with the strongest record (issue 15): the summary and the blocks in order
@@ -63,10 +70,48 @@ class IssueRenderer:
         }
         for entry in errata:
             if entry["record"].notify:
-                files.update(self.notice(entry, context))
-        return {name: text.encode("utf-8") for name, text in files.items()}
+                files.update(self.notice(entry, context, removed))
+        return Rendered({name: text.encode("utf-8") for name, text in files.items()}, _unique(removed))
 
-    def notice(self, entry: dict[str, Any], context: dict[str, Any]) -> dict[str, str]:
+    def removed_content(self, state: IssueState) -> list[RemovedContent]:
+        """What the sanitizer removes from this issue's body, notes and new passages, without
+        rendering the templates: `notice check` lists it even for an issue the build skipped."""
+        removed: list[RemovedContent] = []
+        _, errata = self._fragments(state, removed)
+        for entry in errata:
+            for pair in entry["replaces"]:
+                self._passage(pair.corrected, entry["record"], removed)
+        return _unique(removed)
+
+    def _fragments(self, state: IssueState, removed: list[RemovedContent]) -> tuple[str, list[dict[str, Any]]]:
+        """The body's HTML fragment (corrections applied) and the errata with their notes' HTML."""
+        issue, base_url = state.issue, self.config.publication.base_url
+        body = corrected_body(issue.body, state.records)
+        source = body.markdown(issue.lang)
+        rendered = render_fragment(source, base_url=base_url)
+        for removal in rendered.removed:
+            origin = body.original_offset(removal.offset) if removal.offset is not None else None
+            if origin is not None:
+                line = issue.body_line + issue.body.count("\n", 0, origin)
+                removed.append(_warning(removal, issue.path, line))
+            else:  # written by a record: its new text
+                removed.append(_in_records(removal, state.records, issue))
+
+        def note_html(note: str) -> Any:
+            record = next(r for r in state.records if r.note == note)
+            note_fragment = render_fragment(note, base_url=base_url)
+            removed.extend(_in_record(r, record) for r in note_fragment.removed)
+            return _markup(note_fragment.html)
+
+        return rendered.html, errata_entries(state.records, issue.lang, note_html)
+
+    def _passage(self, text: str, record: Record, removed: list[RemovedContent]) -> str:
+        rendered = render_fragment(text, base_url=self.config.publication.base_url)
+        removed.extend(_in_record(r, record) for r in rendered.removed)
+        return _inline(rendered.html)
+
+    def notice(self, entry: dict[str, Any], context: dict[str, Any],
+               removed: list[RemovedContent] | None = None) -> dict[str, str]:
         """The short message to readers who got the original: email.html and email.txt."""
         t, issue = context["t"], context["issue"]
         title_date = {"title": issue.title, "date": format_date(issue.date, issue.lang)}
@@ -74,8 +119,9 @@ class IssueRenderer:
         text = self._text_options(context, links)
         passages = []
         for pair in entry["replaces"]:  # Markdown, one paragraph each: rendered, never shown raw
-            was, now = (_inline(render_markdown(p, base_url=self.config.publication.base_url))
-                        for p in (pair.original, pair.corrected))
+            # The original is the body's, reported with it; the new text is the record's.
+            was = self._passage(pair.original, entry["record"], [])
+            now = self._passage(pair.corrected, entry["record"], removed if removed is not None else [])
             passages.append({"was_html": _markup(was), "now_html": _markup(now),
                              "was_text": text(f"<p>{t['was']}: {was}</p>").rstrip("\n"),
                              "now_text": text(f"<p>{t['now']}: {now}</p>").rstrip("\n")})
@@ -138,7 +184,8 @@ def summary_item(entry: dict[str, Any], issue: Issue) -> str:
 
 
 _FOOTNOTE_REF = re.compile(r'<a class="footnote-ref" href="#[^"]*">(.*?)</a>')
-_FOOTNOTE_BACKREF = re.compile(r'(?:\s|&#160;)*<a class="footnote-backref" href="#[^"]*"[^>]*>.*?</a>')
+# The space before the back link is U+00A0: "&#160;" from Markdown, "&nbsp;" once sanitized.
+_FOOTNOTE_BACKREF = re.compile(r'(?:\s|&#160;|&nbsp;)*<a class="footnote-backref" href="#[^"]*"[^>]*>.*?</a>')
 
 
 def plain_footnote_marks(fragment: str) -> str:
@@ -146,6 +193,40 @@ def plain_footnote_marks(fragment: str) -> str:
     links do nothing in Gmail on iOS and Yahoo on iOS and Android (caniemail
     html-anchor-links). The web page keeps Python-Markdown's links."""
     return _FOOTNOTE_BACKREF.sub("", _FOOTNOTE_REF.sub(r"\1", fragment))
+
+
+def _warning(removal: Any, path: Any, line: int | None) -> RemovedContent:
+    return RemovedContent(removal.message, rule=removal.rule, path=path, line=line, hint=removal.hint)
+
+
+def _in_record(removal: Any, record: Record) -> RemovedContent:
+    """A removal from a record's note or new text, at the record file's line that holds it."""
+    try:
+        text = record.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    match = re.search(removal.needle, text, re.IGNORECASE)
+    line = text.count("\n", 0, match.start()) + 1 if match else (record.lines.get("note") or record.lines.get("replaces"))
+    return _warning(removal, record.path, line)
+
+
+def _in_records(removal: Any, records: list[Record], issue: Issue) -> RemovedContent:
+    """The record whose file holds what was removed; the issue file when none does."""
+    for record in records:
+        try:
+            if re.search(removal.needle, record.path.read_text(encoding="utf-8"), re.IGNORECASE):
+                return _in_record(removal, record)
+        except (OSError, UnicodeDecodeError):
+            continue
+    return _warning(removal, issue.path, None)
+
+
+def _unique(removed: list[RemovedContent]) -> list[RemovedContent]:
+    """Each removal once: a note is in the errata and again in its notice."""
+    seen: dict[tuple[str, Any, Any], RemovedContent] = {}
+    for warning in removed:
+        seen.setdefault((warning.message, warning.path, warning.line), warning)
+    return list(seen.values())
 
 
 def _inline(fragment: str) -> str:

@@ -298,7 +298,9 @@ def url_empty(email: BuiltEmail) -> Iterator[Problem]:
 
 
 def url_unsafe(email: BuiltEmail) -> Iterator[Problem]:
-    """javascript: never runs in mail and file: points at the author's own disk."""
+    """javascript: never runs in mail and file: points at the author's own disk. The build
+    removes such URLs from the author's Markdown (listed here); a template can still add one."""
+    yield from _removed(email, "url-unsafe")
     for element, what, url in _urls(email):
         scheme = _scheme(url)
         if scheme in UNSAFE_SCHEMES:
@@ -440,18 +442,27 @@ def subject_long(email: BuiltEmail) -> Iterator[Problem]:
 
 def active_content(email: BuiltEmail) -> Iterator[Problem]:
     """Scripts, forms, frames, plugins and event handlers: clients strip them, filters distrust them.
-    Markdown already drops most; a template can still add them."""
+    The build removes them from the author's Markdown, and each removal is listed where it was
+    written (issue 14); a template can still add them, and those are found in the email."""
+    yield from _removed(email, "active-content")
     for element in email.elements():
         tag = element.tag.lower()
         if tag in ACTIVE_ELEMENTS:
             yield Problem("error", f"<{tag}> in the email: mail clients remove it",
-                          *email.locate(body=rf"<{tag}\b", template=rf"<{tag}\b", element=element),
+                          *email.locate(template=rf"<{tag}\b", element=element),
                           "remove it; link to a web page for anything interactive")
         for name in element.attrib:
             if re.fullmatch(r"on[a-z]+", name.lower()):
                 yield Problem("error", f"{name} attribute on <{tag}>: scripts never run in email",
-                              *email.locate(body=rf"\b{name}\s*=", template=rf"\b{name}\s*=", element=element),
+                              *email.locate(template=rf"\b{name}\s*=", element=element),
                               "remove the attribute")
+
+
+def _removed(email: BuiltEmail, rule: str) -> Iterator[Problem]:
+    """What the sanitizer removed from the author's Markdown for *rule*, at the line it was written."""
+    for warning in email.removed:
+        if warning.rule == rule:
+            yield Problem("error", warning.message, warning.path, warning.line, warning.hint or "")
 
 
 Rule = Callable[[BuiltEmail], Iterable[Problem]]

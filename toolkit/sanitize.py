@@ -1,0 +1,193 @@
+"""Active content out of the author's HTML, on the parsed tree, and a word about each removal.
+
+Issue 14, item 5: a regular expression over HTML is not a sanitizer (``<scr<script></script>
+ipt>`` put a working ``<script>`` back together). The fragment Markdown makes of an issue's
+body, a record's note or a corrected passage is cleaned by nh3, the Python binding of the
+maintained Rust sanitizer ammonia, which parses it with html5ever, the HTML5 parsing algorithm
+browsers use, keeps an allow-list of elements, attributes and URL schemes and serialises the
+tree again. Only the author's fragment: the theme (MSO conditional comments, VML) is not author
+input and is never passed here.
+
+nh3 does not say what it took out, and an author whose embed silently vanished never learns
+why. So the same fragment is walked first with lxml (libxml2 2.14 tokenises HTML as HTML5
+does) and every element, attribute and URL outside the allow-list becomes a `Removal`. The
+walk only reports; nh3 alone decides what is kept, so a parser difference on hostile input can
+cost a line of the report, never safety.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+#: What a newsletter's body is made of: Markdown's own output, and the raw HTML authors of
+#: email write by hand (tables, <font>, <center>, <span style>): ammonia's defaults, plus
+#: <video> and <audio>, which run no code (Apple Mail plays them; `check` says who does not).
+TAGS = frozenset({"audio", "picture", "source", "track", "video",
+    "a", "abbr", "acronym", "address", "article", "aside", "b", "bdi", "bdo", "big", "blockquote", "br",
+    "caption", "center", "cite", "code", "col", "colgroup", "data", "dd", "del", "details", "dfn", "div",
+    "dl", "dt", "em", "figcaption", "figure", "font", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+    "hgroup", "hr", "i", "img", "ins", "kbd", "li", "main", "mark", "nav", "ol", "p", "pre", "q", "rp", "rt",
+    "rtc", "ruby", "s", "samp", "section", "small", "span", "strike", "strong", "sub", "summary", "sup",
+    "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "tt", "u", "ul", "var", "wbr",
+})
+#: Removed together with everything inside them: their content is code, not text.
+CONTENT_TAGS = frozenset({"script", "style", "iframe", "noscript", "template", "textarea", "select", "svg",
+                          "math", "noembed", "noframes", "xmp", "title"})
+#: Attributes every kept element may carry: inline styles are how email is styled.
+GENERIC_ATTRIBUTES = frozenset({"id", "class", "style", "title", "lang", "dir", "align", "valign", "width",
+                                "height", "bgcolor", "border", "role", "hidden"})
+ATTRIBUTES = {
+    "a": {"href", "name", "target", "hreflang", "rel", "type"},
+    "img": {"src", "alt"},
+    "ol": {"start", "type", "reversed"}, "ul": {"type"}, "li": {"value"},
+    "table": {"cellpadding", "cellspacing", "summary", "frame", "rules"},
+    "td": {"colspan", "rowspan", "headers", "nowrap", "scope"},
+    "th": {"colspan", "rowspan", "headers", "nowrap", "scope", "abbr"},
+    "col": {"span"}, "colgroup": {"span"},
+    "del": {"datetime", "cite"}, "ins": {"datetime", "cite"}, "q": {"cite"}, "blockquote": {"cite"},
+    "video": {"src", "poster", "controls", "autoplay", "loop", "muted", "playsinline", "preload"},
+    "audio": {"src", "controls", "autoplay", "loop", "muted", "preload"},
+    "source": {"src", "type", "media"}, "track": {"src", "kind", "srclang", "label", "default"},
+    "time": {"datetime"}, "data": {"value"}, "font": {"color", "face", "size"}, "details": {"open"},
+}
+ATTRIBUTE_PREFIXES = frozenset({"data-", "aria-"})
+#: ammonia's default schemes (http, https, mailto, tel, ...) and cid:, the images of a message.
+#: javascript:, vbscript:, data: and file: are not among them.
+URL_SCHEMES = frozenset({
+    "bitcoin", "cid", "ftp", "ftps", "geo", "http", "https", "im", "irc", "ircs", "magnet", "mailto", "mms",
+    "mx", "news", "nntp", "openpgp4fpr", "sip", "sms", "smsto", "ssh", "tel", "url", "webcal", "wtai", "xmpp",
+})
+URL_ATTRIBUTES = ("href", "src", "cite", "poster")
+#: What issue 14 names as active: it runs code, posts data or embeds another page.
+ACTIVE = ("script", "iframe", "object", "embed", "form")
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One thing the sanitizer takes out; *needle* finds where the author wrote it."""
+
+    rule: str  # the `notice check` rule that lists it: active-content or url-unsafe
+    what: str
+    needle: str
+    offset: int | None = None  # in the Markdown it came from, once located
+
+    @property
+    def message(self) -> str:
+        return f"{self.what} was removed from every rendering"
+
+    @property
+    def hint(self) -> str:
+        if self.rule == "url-unsafe":
+            return "link to a page on the web (https://...) instead"
+        return ("email and its web page carry no scripts, forms, frames, embeds or event handlers: "
+                "remove it, and link to a web page for anything interactive")
+
+
+_cleaner: Any = None
+
+
+def cleaner() -> Any:
+    """One nh3 cleaner per process: building it costs more than cleaning an issue."""
+    global _cleaner
+    if _cleaner is None:
+        import nh3
+
+        attributes = {tag: set(names) for tag, names in ATTRIBUTES.items()}
+        attributes["*"] = set(GENERIC_ATTRIBUTES)
+        _cleaner = nh3.Cleaner(tags=set(TAGS), clean_content_tags=set(CONTENT_TAGS), attributes=attributes,
+                               generic_attribute_prefixes=set(ATTRIBUTE_PREFIXES), url_schemes=set(URL_SCHEMES),
+                               link_rel=None, strip_comments=True)
+    return _cleaner
+
+
+def sanitize(html: str) -> tuple[str, list[Removal]]:
+    """*html* with active content removed, and what was removed, in document order.
+
+    HTML comments go too, unreported: an author's comment is a note that nobody reads anyway.
+    """
+    if "<" not in html:
+        return html, []
+    return cleaner().clean(html), find_removals(html)
+
+
+def find_removals(html: str) -> list[Removal]:
+    """Every element, attribute and URL of *html* that the allow-list does not keep."""
+    import lxml.html  # only when a fragment has markup: `notice --help` never loads lxml
+
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (ValueError, lxml.etree.ParserError):  # nothing but whitespace or comments
+        return []
+    found: list[Removal] = []
+    _walk(root, found)
+    return found
+
+
+def _walk(parent: Any, found: list[Removal]) -> None:
+    for element in parent:
+        if not isinstance(element.tag, str):  # a comment or processing instruction
+            continue
+        tag = element.tag.lower()
+        if tag not in TAGS:
+            found.append(Removal("active-content", f"<{tag}>", rf"<{re.escape(tag)}(?![\w-])"))
+            if tag in CONTENT_TAGS:
+                continue  # its content goes with it
+        else:
+            _check_attributes(tag, element, found)
+        _walk(element, found)
+
+
+def _check_attributes(tag: str, element: Any, found: list[Removal]) -> None:
+    allowed = ATTRIBUTES.get(tag, set())
+    for name, value in element.attrib.items():
+        name = name.lower()
+        if name not in GENERIC_ATTRIBUTES and name not in allowed and not name.startswith(tuple(ATTRIBUTE_PREFIXES)):
+            found.append(Removal("active-content", f"the {name} attribute of <{tag}>",
+                                 rf"(?<![\w-]){re.escape(name)}\s*=|(?<![\w-]){re.escape(name)}(?![\w-])"))
+        elif name in URL_ATTRIBUTES:
+            scheme = url_scheme(value)
+            if scheme and scheme not in URL_SCHEMES:
+                written = re.escape(value.strip())
+                found.append(Removal("url-unsafe", f"the {scheme}: URL of <{tag}> ({_short(value)})",
+                                     rf"{written}|(?<![\w-]){re.escape(scheme)}\s*:" if written else re.escape(scheme)))
+
+
+def url_scheme(url: str) -> str:
+    """The scheme a browser reads in *url*, lowercased; "" for a relative URL.
+
+    As the WHATWG URL parser (and ammonia, through it) reads it: leading and trailing C0
+    controls and spaces are stripped and tabs and newlines removed anywhere, so
+    ``java&#9;script:`` is javascript: too.
+    """
+    cleaned = re.sub(r"[\t\n\r]", "", url).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
+                                                 "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
+                                                 "\x1e\x1f ")
+    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", cleaned)
+    return match[1].lower() if match else ""
+
+
+def _short(text: str, limit: int = 40) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def locate(removals: list[Removal], text: str, raw_spans: list[tuple[int, int]]) -> list[Removal]:
+    """Each removal with its offset in the Markdown *text*.
+
+    The k-th removal with the same needle takes the k-th place where the needle occurs,
+    places inside raw HTML (*raw_spans*, what Python-Markdown stashed) first: a ``<script>``
+    in a code span is text, shown as written, and never the one removed.
+    """
+    seen: dict[str, int] = {}
+    located = []
+    for removal in removals:
+        starts = [m.start() for m in re.finditer(removal.needle, text, re.IGNORECASE)]
+        raw = [s for s in starts if any(a <= s < b for a, b in raw_spans)]
+        candidates = raw + [s for s in starts if s not in raw]
+        k = seen.get(removal.needle, 0)
+        seen[removal.needle] = k + 1
+        offset = candidates[min(k, len(candidates) - 1)] if candidates else None
+        located.append(Removal(removal.rule, removal.what, removal.needle, offset))
+    return located
