@@ -226,7 +226,7 @@ def stage_times(renderer: Any, sample: list[Any]) -> dict[str, float]:
     import toolkit.inline, toolkit.markup, toolkit.plaintext, toolkit.templating  # noqa: E401
 
     spent = dict.fromkeys(STAGES, 0.0)
-    targets = [(toolkit.markup, "render_markdown"), (toolkit.templating, "render_template"),
+    targets = [(toolkit.markup, "render_fragment"), (toolkit.templating, "render_template"),
                (toolkit.inline, "inline_css"), (toolkit.plaintext, "html_to_text")]
     originals = [getattr(module, name) for module, name in targets]
 

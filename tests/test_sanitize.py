@@ -344,3 +344,21 @@ def test_random_pairs_are_a_clean_error_or_a_record_the_build_shows(tmp_path, da
     assert struck == text_of(passage)
     shown = [" ".join(i.text_content().split()) for i in body.iter("ins")]
     assert shown == ([text_of(new)] if new else [])
+
+
+def test_front_matter_fields_reach_html_escaped(run, tmp_path):
+    """Title, preheader, author and summary are text: Jinja's autoescape writes them as such."""
+    root = make_publication(tmp_path / "pub")
+    write_issue(root, "hello", raw="""\
+        ---
+        title: "<script>t()</script> title"
+        date: 2026-01-05
+        preheader: "<img src=x onerror=p()>"
+        author: "<iframe src=//a.example/>"
+        summary: "\\"><script>s()</script>"
+        ---
+        Body.
+        """)
+    assert run("-C", str(root), "build").exit_code == 0
+    for path in (root / "build").rglob("*.html"):
+        assert_inert(path.read_text(encoding="utf-8"), str(path))
