@@ -113,45 +113,41 @@ def sanitize(html: str) -> tuple[str, list[Removal]]:
 
 
 def find_removals(html: str) -> list[Removal]:
-    """Every element, attribute and URL of *html* that the allow-list does not keep."""
+    """Every element, attribute and URL of *html* that the allow-list does not keep, in order."""
     import lxml.html  # only when a fragment has markup: `notice --help` never loads lxml
 
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        document = lxml.html.document_fromstring(html)
     except (ValueError, lxml.etree.ParserError):  # nothing but whitespace or comments
         return []
     found: list[Removal] = []
-    _walk(root, found)
+    for element in document.iter():
+        tag = element.tag
+        if not isinstance(tag, str) or tag in _WRAPPER:
+            continue  # a comment, or the parser's <html>, <head> and <body> around the fragment
+        if tag not in TAGS:
+            if not any(a.tag in CONTENT_TAGS for a in element.iterancestors()):  # else gone with it, said once
+                found.append(Removal("active-content", f"<{tag}>", rf"<{re.escape(tag)}(?![\w-])"))
+            continue
+        for name in element.keys():
+            if name not in GENERIC_ATTRIBUTES and not name.startswith(_PREFIXES):
+                _check_attribute(tag, name.lower(), element.get(name), found)
     return found
 
 
-def _walk(parent: Any, found: list[Removal]) -> None:
-    for element in parent:
-        if not isinstance(element.tag, str):  # a comment or processing instruction
-            continue
-        tag = element.tag.lower()
-        if tag not in TAGS:
-            found.append(Removal("active-content", f"<{tag}>", rf"<{re.escape(tag)}(?![\w-])"))
-            if tag in CONTENT_TAGS:
-                continue  # its content goes with it
-        else:
-            _check_attributes(tag, element, found)
-        _walk(element, found)
+_WRAPPER = frozenset({"html", "head", "body"})
+_PREFIXES = tuple(ATTRIBUTE_PREFIXES)
 
 
-def _check_attributes(tag: str, element: Any, found: list[Removal]) -> None:
-    allowed = ATTRIBUTES.get(tag, set())
-    for name, value in element.attrib.items():
-        name = name.lower()
-        if name not in GENERIC_ATTRIBUTES and name not in allowed and not name.startswith(tuple(ATTRIBUTE_PREFIXES)):
-            found.append(Removal("active-content", f"the {name} attribute of <{tag}>",
-                                 rf"(?<![\w-]){re.escape(name)}\s*=|(?<![\w-]){re.escape(name)}(?![\w-])"))
-        elif name in URL_ATTRIBUTES:
-            scheme = url_scheme(value)
-            if scheme and scheme not in URL_SCHEMES:
-                written = re.escape(value.strip())
-                found.append(Removal("url-unsafe", f"the {scheme}: URL of <{tag}> ({_short(value)})",
-                                     rf"{written}|(?<![\w-]){re.escape(scheme)}\s*:" if written else re.escape(scheme)))
+def _check_attribute(tag: str, name: str, value: str, found: list[Removal]) -> None:
+    if name not in ATTRIBUTES.get(tag, ()):
+        found.append(Removal("active-content", f"the {name} attribute of <{tag}>",
+                             rf"(?<![\w-]){re.escape(name)}\s*=|(?<![\w-]){re.escape(name)}(?![\w-])"))
+    elif name in URL_ATTRIBUTES:
+        scheme = url_scheme(value)
+        if scheme and scheme not in URL_SCHEMES:
+            found.append(Removal("url-unsafe", f"the {scheme}: URL of <{tag}> ({_short(value)})",
+                                 rf"{re.escape(value.strip())}|(?<![\w-]){re.escape(scheme)}\s*:"))
 
 
 def url_scheme(url: str) -> str:
