@@ -21,6 +21,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import lxml.etree
+import lxml.html
+import nh3
+
 #: What a newsletter's body is made of: Markdown's own output, and the raw HTML authors of
 #: email write by hand (tables, <font>, <center>, <span style>): ammonia's defaults, plus
 #: <video> and <audio>, which run no code (Apple Mail plays them; `check` says who does not).
@@ -92,8 +96,6 @@ def cleaner() -> Any:
     """One nh3 cleaner per process: building it costs more than cleaning an issue."""
     global _cleaner
     if _cleaner is None:
-        import nh3
-
         attributes = {tag: set(names) for tag, names in ATTRIBUTES.items()}
         attributes["*"] = set(GENERIC_ATTRIBUTES)
         _cleaner = nh3.Cleaner(tags=set(TAGS), clean_content_tags=set(CONTENT_TAGS), attributes=attributes,
@@ -114,8 +116,6 @@ def sanitize(html: str) -> tuple[str, list[Removal]]:
 
 def find_removals(html: str) -> list[Removal]:
     """Every element, attribute and URL of *html* that the allow-list does not keep, in order."""
-    import lxml.html  # only when a fragment has markup: `notice --help` never loads lxml
-
     try:
         document = lxml.html.document_fromstring(html)
     except (ValueError, lxml.etree.ParserError):  # nothing but whitespace or comments
