@@ -84,9 +84,10 @@ class Removal:
     @property
     def hint(self) -> str:
         if self.rule == "url-unsafe":
-            return "link to a page on the web (https://...) instead"
-        return ("email and its web page carry no scripts, forms, frames, embeds or event handlers: "
-                "remove it, and link to a web page for anything interactive")
+            return "use an https:// address on the web instead"
+        return ("an email and its web page keep text, links, images, tables and inline styles, and no "
+                "scripts, forms, frames, embeds or event handlers: remove it, and link to a web page "
+                "for anything interactive")
 
 
 _cleaner: Any = None
