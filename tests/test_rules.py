@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, make_publication, write_issue
-from toolkit.check import Finding, check
+from toolkit.check import check
 from toolkit.config import load_config
+from toolkit.errors import Diagnostic
 from toolkit.templating import theme_dir
 
 THEME = theme_dir()
@@ -31,7 +32,7 @@ def findings(root: Path, *slugs: str, rule: str | None = None) -> list[tuple[str
     return [(f.rule, f.severity, where(f, root), f.line) for f in found if rule is None or f.rule.startswith(rule)]
 
 
-def where(finding: Finding, root: Path) -> str:
+def where(finding: Diagnostic, root: Path) -> str:
     path = finding.path
     assert path is not None
     if THEME in path.parents:

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import __version__
 from .config import Config, check_out_dir
-from .errors import ToolkitError
+from .errors import Diagnostic, ToolkitError, unique, warning
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error, subject_of
 from .labels import labels_for
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
@@ -38,8 +38,9 @@ class BuildReport:
     built: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    errors: list[ToolkitError] = field(default_factory=list)
-    warnings: list[ToolkitError] = field(default_factory=list)
+    #: Each distinct error and warning once: a broken template fails every issue alike.
+    errors: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     #: Every issue read, and those whose records and lock were sound: the preview shows them.
     issues: list[Issue] = field(default_factory=list)
     states: dict[str, IssueState] = field(default_factory=dict)
@@ -66,9 +67,9 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang,
                                         tz=config.tz)
     wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
-    report.errors.extend(e for e in source_errors if not slugs or e.path.stem in set(slugs))
+    report.errors.extend(Diagnostic.of(e) for e in source_errors if not slugs or e.path.stem in set(slugs))
     states, state_errors = load_states(config, issues)
-    report.errors.extend(e for slug, e in state_errors.items() if slug in wanted)
+    report.errors.extend(Diagnostic.of(e) for slug, e in state_errors.items() if slug in wanted)
 
     env = env or make_environment(config.templates_dir)
     inputs = inputs_fingerprint(config, templates_fingerprint(env))
@@ -84,7 +85,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     report.issues, report.states = issues, states
     for slug, result in render_all(todo, config, progress, env):
         if isinstance(result, ToolkitError):
-            report.errors.append(result)
+            report.errors.append(Diagnostic.of(result))
             continue
         written = [f"{slug}/{name}" for name in result]
         escape = next((out_dir / name for name in written if not is_inside((out_dir / name).parent, out_dir)), None)
@@ -105,23 +106,24 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
         report.removed = prune(cache, out_dir, {i.slug for i in issues} | {e.path.stem for e in source_errors})
     broken = len(source_errors) + len(state_errors)
     if broken:  # the index would drop or mislabel those issues: keep the last good one
-        report.warnings.append(ToolkitError(
+        report.warnings.append(warning(
             f"index.html was not updated: {broken} issue{'s' if broken > 1 else ''} cannot be read",
             path=out_dir / "index.html", hint="fix the errors above and build again"))
     else:
         try:
             write_atomic(out_dir / "index.html", render_index(issues, states, config, env).encode("utf-8"))
         except ToolkitError as error:
-            report.errors.append(error)
+            report.errors.append(Diagnostic.of(error))
     cache.save()
+    report.errors, report.warnings = unique(report.errors), unique(report.warnings)
     return report
 
 
-def size_warnings(folder: Path, files: dict[str, bytes]) -> list[ToolkitError]:
+def size_warnings(folder: Path, files: dict[str, bytes]) -> list[Diagnostic]:
     """Emails over Gmail's clipping limit: readers would see "[Message clipped]" and lose the
     footer with the unsubscribe link (shared/email-facts.md)."""
-    return [ToolkitError(f"{name} is {len(data) / 1024:.0f} KB: Gmail clips messages over {GMAIL_CLIP_KB} KB",
-                         path=folder / name, hint="shorten the issue, or split it in two")
+    return [warning(f"{name} is {len(data) / 1024:.0f} KB: Gmail clips messages over {GMAIL_CLIP_KB} KB",
+                    path=folder / name, hint="shorten the issue, or split it in two")
             for name, data in files.items() if name.endswith("email.html") and len(data) > GMAIL_CLIP_BYTES]
 
 

@@ -1,4 +1,4 @@
-"""`notice check`: findings with a rule id, a severity, a place and a hint.
+"""`notice check`: findings (`Diagnostic`s with a rule id) with a severity, a place and a hint.
 
 Two sets of rules. Those here guard the correction workflow: a published issue whose text
 changed without a record, a record edited or deleted after it was made, an issue published by
@@ -10,16 +10,15 @@ active content) look at each issue as readers will get it, built privately into
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 from pathlib import Path
 
 from .build import build
 from .built_email import BuiltEmail, Sources, read_config_text
 from .config import Config, line_of
-from .errors import ToolkitError, did_you_mean, display_path
+from .errors import Diagnostic, ToolkitError, did_you_mean, display_path, unique
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error
 from .records import LOCK_NAME
 from .render import IssueRenderer
@@ -32,28 +31,7 @@ WORKFLOW_RULES = ("source", "record-damaged", "silent-edit", "unlocked", "record
                   "build")
 
 
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    severity: str
-    message: str
-    path: Path | None = None
-    line: int | None = None
-    hint: str = ""
-
-    def format(self) -> str:
-        where = display_path(self.path) + (f":{self.line}" if self.line else "") if self.path else ""
-        text = f"{where}: {self.severity}: {self.message} [{self.rule}]" if where else \
-            f"{self.severity}: {self.message} [{self.rule}]"
-        return text + (f"\n  hint: {self.hint}" if self.hint else "")
-
-    def as_json(self) -> dict[str, object]:
-        data = asdict(self)
-        data["path"] = display_path(self.path) if self.path else None
-        return data
-
-
-def check(config: Config, slugs: Iterable[str] = ()) -> list[Finding]:
+def check(config: Config, slugs: Iterable[str] = ()) -> list[Diagnostic]:
     """Every finding for the publication (or only *slugs*), errors first, then by file.
 
     The same finding from several emails (a theme rule, a missing setting) is listed once.
@@ -65,11 +43,10 @@ def check(config: Config, slugs: Iterable[str] = ()) -> list[Finding]:
     said = {(f.message, f.path, f.line) for f in workflow}
     emails = [f for f in check_emails(config, slugs, disabled) if (f.message, f.path, f.line) not in said]
     findings = [f for f in workflow + emails if f.rule not in disabled] + check_disable_setting(config, known)
-    unique = list(dict.fromkeys(findings))
-    return sorted(unique, key=lambda f: (SEVERITIES.index(f.severity), str(f.path or ""), f.line or 0))
+    return sorted(unique(findings), key=lambda f: (SEVERITIES.index(f.severity), str(f.path or ""), f.line or 0))
 
 
-def check_workflow(config: Config, slugs: Iterable[str]) -> list[Finding]:
+def check_workflow(config: Config, slugs: Iterable[str]) -> list[Diagnostic]:
     """The correction workflow: sources that do not read, damaged records, silent edits."""
     wanted = {check_slug(slug) for slug in slugs}
     issues, errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
@@ -91,14 +68,14 @@ def check_workflow(config: Config, slugs: Iterable[str]) -> list[Finding]:
     return findings
 
 
-def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> list[Finding]:
+def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> list[Diagnostic]:
     """Build each issue privately and run every email rule that is switched on over its
     email.html and its correction notices' (readers get those too)."""
     rules = [(rule, function) for rule, function in RULES if rule not in disabled]
     if not rules:
         return []
     report = build(config, slugs=slugs, out_dir=config.cache_dir / "check")
-    findings = [from_error("build", error) for error in report.errors]
+    findings = [replace(error, rule="build") for error in report.errors]
     sources = Sources.load(config)
     renderer = IssueRenderer(config)
     for slug in sorted({*report.built, *report.unchanged}):
@@ -111,25 +88,25 @@ def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> li
                   *(BuiltEmail.read(config, state, path, sources, notice=True) for path in notices)]
         for email in emails:
             for rule, function in rules:
-                findings.extend(Finding(rule, *problem) for problem in function(email))
+                findings.extend(replace(problem, rule=rule) for problem in function(email))
     return findings
 
 
-def check_disable_setting(config: Config, known: tuple[str, ...]) -> list[Finding]:
+def check_disable_setting(config: Config, known: tuple[str, ...]) -> list[Diagnostic]:
     """A misspelt id in ``[check] disable`` would silently switch nothing off."""
     line = line_of(read_config_text(config), "check", "disable")
-    return [Finding("check-disable", "error", f"unknown rule '{rule}' in [check] disable{did_you_mean(rule, known)}",
-                    config.path, line, f"known rules: {', '.join(known)}")
+    return [Diagnostic("error", f"unknown rule '{rule}' in [check] disable{did_you_mean(rule, known)}",
+                       config.path, line, f"known rules: {', '.join(known)}", rule="check-disable")
             for rule in config.check.disable if rule not in known]
 
 
 # --- the correction workflow's rules -----------------------------------------------------------
 
-def from_error(rule: str, error: ToolkitError) -> Finding:
-    return Finding(rule, "error", error.message, error.path, error.line, error.hint or "")
+def from_error(rule: str, error: ToolkitError) -> Diagnostic:
+    return Diagnostic.of(error, rule=rule)
 
 
-def check_silent_edit(state: IssueState) -> list[Finding]:
+def check_silent_edit(state: IssueState) -> list[Diagnostic]:
     """Published text changed in the issue file instead of through `notice correct`."""
     diff = silent_edit(state)
     if not diff:
@@ -137,16 +114,16 @@ def check_silent_edit(state: IssueState) -> list[Finding]:
     return [from_error("silent-edit", silent_edit_error(state, diff))]
 
 
-def check_unlocked(state: IssueState) -> list[Finding]:
+def check_unlocked(state: IssueState) -> list[Diagnostic]:
     """Marked published by hand: what readers received was never recorded."""
     issue = state.issue
     if issue.is_draft or state.lock is not None:
         return []
-    return [Finding("unlocked", "warning", "published without a lock of what readers received",
-                    issue.path, 1, f"run `notice publish {issue.slug}` to record it now")]
+    return [Diagnostic("warning", "published without a lock of what readers received",
+                       issue.path, 1, f"run `notice publish {issue.slug}` to record it now", rule="unlocked")]
 
 
-def check_git_records(config: Config, wanted: set[str]) -> list[Finding]:
+def check_git_records(config: Config, wanted: set[str]) -> list[Diagnostic]:
     """Records that version control knows but that were deleted or changed on disk.
 
     The hash chain cannot see the newest record vanish; git can, when the folder is tracked.
@@ -167,14 +144,8 @@ def check_git_records(config: Config, wanted: set[str]) -> list[Finding]:
             if (wanted and slug not in wanted) or (what == "changed" and not path.exists()):
                 continue
             kind = "publication lock" if path.name == LOCK_NAME else "correction record"
-            findings.append(Finding(
-                f"record-{what}", "error", f"a committed {kind} was {what}", path, None,
-                f"records are append-only: restore it with `git checkout -- {display_path(path)}`"))
+            findings.append(Diagnostic(
+                "error", f"a committed {kind} was {what}", path, None,
+                f"records are append-only: restore it with `git checkout -- {display_path(path)}`",
+                rule=f"record-{what}"))
     return findings
-
-
-def to_json(findings: list[Finding]) -> str:
-    return json.dumps({"findings": [f.as_json() for f in findings],
-                       "errors": sum(f.severity == "error" for f in findings),
-                       "warnings": sum(f.severity == "warning" for f in findings)},
-                      ensure_ascii=False, indent=2)

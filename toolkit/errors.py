@@ -1,16 +1,23 @@
-"""The one family of exceptions for mistakes a user can fix.
+"""What can go wrong, and how it is told: one family of exceptions, one kind of report.
 
-The core raises these and never prints or exits; `toolkit.cli` turns them into
-``Error: ...`` and exit status 1 in one place. Anything else that escapes is a bug in
-notice, and is allowed to show its traceback.
+`ToolkitError` and its subclasses are what the core *raises* for a mistake the author can fix;
+it never prints or exits. A `Diagnostic` is what is *reported*: an error, a warning or a
+`notice check` finding, with its severity, place and hint. The build, check and export return
+diagnostics, de-duplicated (`unique`), and `format_text` and `to_json` are the only places
+that turn them into words, so the CLI, `check --format json` and the preview say the same
+thing, once. Anything else that escapes is a bug in notice, and is allowed to show its
+traceback.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 
 class ToolkitError(Exception):
@@ -32,18 +39,11 @@ class ToolkitError(Exception):
 
     def location(self) -> str:
         """``file:line`` for the message, the file as the user should see it."""
-        if self.path is None:
-            return ""
-        shown = display_path(self.path)
-        return f"{shown}:{self.line}" if self.line else shown
+        return Diagnostic.of(self).location()
 
     def format(self) -> str:
         """The whole message: location, what is wrong, and the hint on its own line."""
-        where = self.location()
-        text = f"{where}: {self.message}" if where else self.message
-        if self.hint:
-            text += f"\n  hint: {self.hint}"
-        return text
+        return Diagnostic.of(self).format()
 
     def __str__(self) -> str:
         return self.format()
@@ -74,13 +74,101 @@ class RemovedContent(ToolkitError):
 class BuildError(ToolkitError):
     """Some issues failed to build; the others were built. Carries every error."""
 
-    def __init__(self, errors: list[ToolkitError]) -> None:
-        count = len(errors)
+    def __init__(self, errors: Iterable[ToolkitError | Diagnostic]) -> None:
+        self.errors = unique(as_diagnostic(error) for error in errors)
+        count = len(self.errors)
         super().__init__(f"{count} issue{'s' if count != 1 else ''} failed to build")
-        self.errors = errors
 
     def format(self) -> str:
         return "\n".join(error.format() for error in self.errors)
+
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One thing to tell the author: an error, a warning or a `notice check` finding.
+
+    *rule* is the check rule's id (``url-localhost``); the build's own errors and warnings
+    have none. Frozen and hashable, so equal diagnostics (one broken template failing every
+    issue alike) collapse into one.
+    """
+
+    severity: Severity
+    message: str
+    path: Path | None = None
+    line: int | None = None
+    hint: str = ""
+    rule: str = ""
+
+    @classmethod
+    def of(cls, error: ToolkitError, *, severity: Severity = "error", rule: str = "") -> Diagnostic:
+        """The report of a raised error (or of one kept as a warning)."""
+        return cls(severity, error.message, error.path, error.line, error.hint or "", rule)
+
+    def location(self) -> str:
+        """``file:line``, the file as the user should see it; empty when there is no file."""
+        if self.path is None:
+            return ""
+        shown = display_path(self.path)
+        return f"{shown}:{self.line}" if self.line else shown
+
+    def format(self) -> str:
+        """Location, what is wrong, and the hint on its own line (no severity)."""
+        where = self.location()
+        text = f"{where}: {self.message}" if where else self.message
+        return text + (f"\n  hint: {self.hint}" if self.hint else "")
+
+    def as_json(self) -> dict[str, object]:
+        return {"rule": self.rule, "severity": self.severity, "message": self.message,
+                "path": display_path(self.path) if self.path else None, "line": self.line, "hint": self.hint}
+
+
+def as_diagnostic(error: ToolkitError | Diagnostic) -> Diagnostic:
+    return error if isinstance(error, Diagnostic) else Diagnostic.of(error)
+
+
+def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Each distinct diagnostic once, in the order first met."""
+    return list(dict.fromkeys(diagnostics))
+
+
+def warning(message: str, *, path: str | os.PathLike[str] | None = None, line: int | None = None,
+            hint: str = "") -> Diagnostic:
+    """A warning: reported, never raised; what it warns about was still done."""
+    return Diagnostic("warning", message, Path(path) if path is not None else None, line, hint)
+
+
+#: What a severity is called when a diagnostic without a rule leads with it.
+LABELS = {"error": "Error:", "warning": "Warning:"}
+
+#: Colours a piece of the text for a terminal: (text, severity, bold) -> text.
+Paint = Callable[[str, str, bool], str]
+
+
+def format_text(diagnostic: Diagnostic, paint: Paint | None = None) -> str:
+    """The one text form of a diagnostic, for the terminal.
+
+    A check finding reads as linters print theirs, ``file:line: error: message [rule]``; an
+    error or warning of a command leads with its severity, ``Error: file:line: message``. Either
+    way the hint follows on its own line.
+    """
+    paint = paint or (lambda text, severity, bold: text)
+    if diagnostic.rule:
+        where = diagnostic.location()
+        text = f"{diagnostic.severity}: {diagnostic.message} [{diagnostic.rule}]"
+        text = (f"{where}: {text}" if where else text) + (f"\n  hint: {diagnostic.hint}" if diagnostic.hint else "")
+        return paint(text, diagnostic.severity, False)
+    return f"{paint(LABELS[diagnostic.severity], diagnostic.severity, True)} {diagnostic.format()}"
+
+
+def to_json(findings: list[Diagnostic]) -> str:
+    """`notice check --format json`: every finding with its fields, and the counts."""
+    return json.dumps({"findings": [f.as_json() for f in findings],
+                       "errors": sum(f.severity == "error" for f in findings),
+                       "warnings": sum(f.severity == "warning" for f in findings)},
+                      ensure_ascii=False, indent=2)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

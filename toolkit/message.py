@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .build import build
 from .config import Config, line_of
-from .errors import BuildError, ConfigError, ToolkitError
+from .errors import BuildError, ConfigError, Diagnostic, ToolkitError, unique, warning
 from .issue_state import IssueState, subject_of
 from .limits import MAX_LINE
 from .output import BuildCache, write_atomic
@@ -57,7 +57,7 @@ class Export:
     slug: str
     message: Path
     notices: dict[str, Path] = field(default_factory=dict)
-    warnings: list[ToolkitError] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 def export(config: Config, slug: str) -> Export:
@@ -72,7 +72,7 @@ def export(config: Config, slug: str) -> Export:
     headers = Headers(subject_of(state, config), config.publication.sender_name, sender,
                       issue.published or issue.date, original_id, issue.lang,
                       config.publication.unsubscribe_url, config.publication.unsubscribe_mailto)
-    result = Export(slug, folder / MESSAGE_NAME, warnings=[*report.warnings, *unsubscribe_warnings(config)])
+    result = Export(slug, folder / MESSAGE_NAME, warnings=unique([*report.warnings, *unsubscribe_warnings(config)]))
     messages = {result.message: message_in(config, state, folder, headers)}
     for record in (r for r in state.records if r.notify):
         notice = Headers(notice_subject(record, issue), headers.sender_name, sender, record.date,
@@ -132,15 +132,16 @@ def message_id(config: Config, slug: str, record_id: str = "") -> str:
     return f"<{slug}.{record_id + '.' if record_id else ''}{key}@{domain}>"
 
 
-def unsubscribe_warnings(config: Config) -> list[ToolkitError]:
+def unsubscribe_warnings(config: Config) -> list[Diagnostic]:
     """Gmail and Yahoo require one-click unsubscribe (RFC 8058) of bulk senders since 2024."""
     url = config.publication.unsubscribe_url
     if url.startswith("https://"):
         return []
     why = "no unsubscribe_url" if not url else f"unsubscribe_url '{url}' is not https"
-    return [ToolkitError(f"{why}: the message has no one-click unsubscribe (List-Unsubscribe-Post)",
-                         path=config.path, line=_line_of(config.path, "unsubscribe_url"), hint='set unsubscribe_url = "https://..." under [publication]; Gmail '
-                                                'and Yahoo require one-click unsubscribe of bulk senders')]
+    return [warning(f"{why}: the message has no one-click unsubscribe (List-Unsubscribe-Post)",
+                    path=config.path, line=_line_of(config.path, "unsubscribe_url"),
+                    hint='set unsubscribe_url = "https://..." under [publication]; Gmail '
+                         'and Yahoo require one-click unsubscribe of bulk senders')]
 
 
 # --- composing ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 `check` builds every issue privately, then hands each built email (the issue's, and each
 correction notice's: readers get those too) to every rule in :data:`RULES`. A rule yields
-`Problem`s; `check` names them with the rule's id and drops the switched-off ones.
+`Diagnostic`s; `check` names them with the rule's id and drops the switched-off ones.
 
 Each problem points where the author can fix it (`BuiltEmail.locate`): the line of the issue's
 Markdown that holds the offending text, else the record or notice.toml line it came from, else
@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from .built_email import BuiltEmail
 from .config import line_of
+from .errors import Diagnostic
 from .inline import top_level_rules  # the inliner's own splitter: one way to read the theme
 from .issue_state import subject_of
 from .labels import ambiguous_width
@@ -57,14 +58,6 @@ LAWS = ("Japan's Act on the Regulation of Transmission of Specified Electronic M
         "and the US CAN-SPAM Act")
 
 
-class Problem(NamedTuple):
-    severity: str
-    message: str
-    path: Path | None
-    line: int | None
-    hint: str
-
-
 def _setting_line(email: BuiltEmail, key: str) -> tuple[Path, int | None]:
     """notice.toml at ``key =`` in [publication], or at the section, or the file."""
     text = email.sources.config_text
@@ -82,30 +75,31 @@ def _front_line(issue: Issue, key: str) -> int:
 
 # --- size --------------------------------------------------------------------------------------
 
-def email_size(email: BuiltEmail) -> Iterator[Problem]:
+def email_size(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Over 102 KB Gmail clips the message: readers lose the footer with the unsubscribe link."""
     size = len(email.html.encode("utf-8"))
     if size > GMAIL_CLIP_BYTES:
-        yield Problem("error", f"email.html is {size / 1024:.1f} KB: Gmail clips messages over {GMAIL_CLIP_KB} KB",
-                      email.path, None, "shorten the issue or split it in two; images do not count")
+        yield Diagnostic("error", f"email.html is {size / 1024:.1f} KB: Gmail clips messages over {GMAIL_CLIP_KB} KB",
+                         email.path, None, "shorten the issue or split it in two; images do not count")
 
 
-def email_size_near(email: BuiltEmail) -> Iterator[Problem]:
+def email_size_near(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Near the clip, a correction's errata block can push a corrected issue over it."""
     size = len(email.html.encode("utf-8"))
     if NEAR_CLIP_BYTES < size <= GMAIL_CLIP_BYTES:
-        yield Problem("warning", f"email.html is {size / 1024:.1f} KB, close to Gmail's {GMAIL_CLIP_KB} KB clipping limit",
-                      email.path, None, "shorten the issue; errata added later make it longer")
+        yield Diagnostic("warning",
+                         f"email.html is {size / 1024:.1f} KB, close to Gmail's {GMAIL_CLIP_KB} KB clipping limit",
+                         email.path, None, "shorten the issue; errata added later make it longer")
 
 
-def style_size(email: BuiltEmail) -> Iterator[Problem]:
+def style_size(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Gmail ignores a whole <style> block over 16 KB: media queries and dark mode are lost."""
     for style in email.tree.iter("style"):
         size = len((style.text or "").encode("utf-8"))
         if size > STYLE_BYTES:
             path, line = email.locate(template=r"(?m)^[ \t]*@media\b", element=style)  # what fills the block
-            yield Problem("warning", f"the <style> block is {size / 1024:.1f} KB: Gmail drops one over 16 KB",
-                          path, line, "keep only @media and dark-mode rules in email.css's leftover block")
+            yield Diagnostic("warning", f"the <style> block is {size / 1024:.1f} KB: Gmail drops one over 16 KB",
+                             path, line, "keep only @media and dark-mode rules in email.css's leftover block")
 
 
 # --- client support (caniemail) ----------------------------------------------------------------
@@ -178,7 +172,7 @@ def _feature_keys(name: str, value: str, element: Any) -> Iterator[tuple[str, st
         yield f"function:{function}", f"CSS function `{function}()`"
 
 
-def client_support(email: BuiltEmail) -> Iterator[Problem]:
+def client_support(email: BuiltEmail) -> Iterator[Diagnostic]:
     """CSS and elements that a target client drops, once each, with the clients that drop it."""
     support = caniemail()
     hidden = _hidden(email, support)
@@ -218,8 +212,8 @@ def client_support(email: BuiltEmail) -> Iterator[Problem]:
     for slug, (label, dropping, (path, line)) in uses.items():
         feature = support.features[slug]
         names = support.names(dropping)
-        yield Problem("warning", f"{label} is not supported by {', '.join(names)}", path, line,
-                      f"use it only where the email still reads well without it; see {feature['url']}")
+        yield Diagnostic("warning", f"{label} is not supported by {', '.join(names)}", path, line,
+                         f"use it only where the email still reads well without it; see {feature['url']}")
 
 
 def _hidden(email: BuiltEmail, support: _Support) -> dict[Any, set[str]]:
@@ -276,16 +270,16 @@ def _host(url: str) -> str:
         return ""
 
 
-def url_relative(email: BuiltEmail) -> Iterator[Problem]:
+def url_relative(email: BuiltEmail) -> Iterator[Diagnostic]:
     """A relative URL means nothing inside a mail client: there is no page to resolve it against."""
     for element, what, url in _urls(email):
         if url and not url.startswith("#") and not _scheme(url):
-            yield Problem("error", f"{what} with a relative URL: {url}", *_url_place(email, element, url),
-                          "write the full https:// address, or set base_url in notice.toml "
-                          "(Markdown links are made absolute against it)")
+            yield Diagnostic("error", f"{what} with a relative URL: {url}", *_url_place(email, element, url),
+                             "write the full https:// address, or set base_url in notice.toml "
+                             "(Markdown links are made absolute against it)")
 
 
-def url_empty(email: BuiltEmail) -> Iterator[Problem]:
+def url_empty(email: BuiltEmail) -> Iterator[Diagnostic]:
     """An empty link or a bare '#' goes nowhere: usually a placeholder never filled in."""
     for element, what, url in _urls(email):
         if url in ("", "#"):
@@ -293,31 +287,31 @@ def url_empty(email: BuiltEmail) -> Iterator[Problem]:
             pattern = rf"\[{re.escape(text)}\]\(\s*#?\s*\)" if text else r"(href|src)\s*=\s*[\"']#?[\"']"
             path, line = email.locate(body=pattern, template=r"(href|src)\s*=\s*[\"']#?[\"']", element=element)
             named = f"“{text}” " if text else ""
-            yield Problem("error", f"{what} {named}goes nowhere ({'src' if what == 'image' else 'href'}=\"{url}\")",
-                          path, line, f"give the {what} its address, or remove it")
+            yield Diagnostic("error", f"{what} {named}goes nowhere ({'src' if what == 'image' else 'href'}=\"{url}\")",
+                             path, line, f"give the {what} its address, or remove it")
 
 
-def url_unsafe(email: BuiltEmail) -> Iterator[Problem]:
+def url_unsafe(email: BuiltEmail) -> Iterator[Diagnostic]:
     """javascript: never runs in mail and file: points at the author's own disk. The build
     removes such URLs from the author's Markdown (listed here); a template can still add one."""
     yield from _removed(email, "url-unsafe")
     for element, what, url in _urls(email):
         scheme = _scheme(url)
         if scheme in UNSAFE_SCHEMES:
-            yield Problem("error", f"{what} with a {scheme}: URL: {url}", *_url_place(email, element, url),
-                          "link to a page on the web (https://...) instead")
+            yield Diagnostic("error", f"{what} with a {scheme}: URL: {url}", *_url_place(email, element, url),
+                             "link to a page on the web (https://...) instead")
 
 
-def url_localhost(email: BuiltEmail) -> Iterator[Problem]:
+def url_localhost(email: BuiltEmail) -> Iterator[Diagnostic]:
     """A link to localhost works only on the author's machine (a preview left in the text)."""
     for element, what, url in _urls(email):
         host = _host(url).rstrip(".")  # "localhost." is localhost too
         if host in LOCAL_HOSTS or host.endswith(".localhost") or _is_loopback(host):
-            yield Problem("error", f"{what} points to this computer ({host}): {url}",
-                          *_url_place(email, element, url), "use the published address, under base_url")
+            yield Diagnostic("error", f"{what} points to this computer ({host}): {url}",
+                             *_url_place(email, element, url), "use the published address, under base_url")
 
 
-def url_space(email: BuiltEmail) -> Iterator[Problem]:
+def url_space(email: BuiltEmail) -> Iterator[Diagnostic]:
     """A space in a URL: Markdown read the words after it as part of the address, as in
     ``[a](https://x.jp/(b) and more)``, so they vanish from the text and the link breaks (issue 14)."""
     for element, what, url in _urls(email):
@@ -330,9 +324,9 @@ def url_space(email: BuiltEmail) -> Iterator[Problem]:
         written = r"\(\s*<?" + r"\s+".join(map(re.escape, words))
         path, line = email.locate(body=written)
         if re.search(r"\s", url) or path != email.path:
-            yield Problem("warning", f"{what} URL with a space in it: {' '.join(words)}", path, line,
-                          "close the link right after its address, [text](https://...) more text, "
-                          "or write a space inside a URL as %20")
+            yield Diagnostic("warning", f"{what} URL with a space in it: {' '.join(words)}", path, line,
+                             "close the link right after its address, [text](https://...) more text, "
+                             "or write a space inside a URL as %20")
 
 
 def _is_loopback(host: str) -> bool:
@@ -344,7 +338,7 @@ def _is_loopback(host: str) -> bool:
     return address.is_loopback or address.is_unspecified
 
 
-def image_alt(email: BuiltEmail) -> Iterator[Problem]:
+def image_alt(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Many readers block images: the alt text is what they see instead."""
     for element, _, url in _urls(email):
         if element.tag != "img":
@@ -352,31 +346,31 @@ def image_alt(email: BuiltEmail) -> Iterator[Problem]:
         alt = element.get("alt")
         path, line = _url_place(email, element, url)
         if alt is None or (not alt.strip() and path == email.issue.path):  # ![](x.png): forgotten
-            yield Problem("warning", f"image without alt text: {url}", path, line,
-                          "describe the image: ![a red bicycle](bike.jpg)")
+            yield Diagnostic("warning", f"image without alt text: {url}", path, line,
+                             "describe the image: ![a red bicycle](bike.jpg)")
 
 
-def image_width(email: BuiltEmail) -> Iterator[Problem]:
+def image_width(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Outlook on Windows shows an image without a width attribute at its natural size,
     breaking the 600 px layout (shared/email-facts.md)."""
     for element, _, url in _urls(email):
         if element.tag == "img" and not element.get("width"):
-            yield Problem("warning", f"image without a width attribute: {url}", *_url_place(email, element, url),
-                          'give it one after the image: ![alt](photo.jpg){: width="600" }')
+            yield Diagnostic("warning", f"image without a width attribute: {url}", *_url_place(email, element, url),
+                             'give it one after the image: ![alt](photo.jpg){: width="600" }')
 
 
 # --- the law -----------------------------------------------------------------------------------
 
-def _required(email: BuiltEmail, key: str, what: str, shown: Callable[[str], bool]) -> Iterator[Problem]:
+def _required(email: BuiltEmail, key: str, what: str, shown: Callable[[str], bool]) -> Iterator[Diagnostic]:
     """*key* must be set in notice.toml, and the email must show it (a template may drop it)."""
     value = getattr(email.config.publication, key)
     if not value:
-        yield Problem("error", f"no {what}: {key} is not set", *_setting_line(email, key),
-                      f"set {key} in [publication] of notice.toml: {LAWS} require it")
+        yield Diagnostic("error", f"no {what}: {key} is not set", *_setting_line(email, key),
+                         f"set {key} in [publication] of notice.toml: {LAWS} require it")
     elif not shown(value.strip()):
-        yield Problem("error", f"the email does not show the {what} set in notice.toml",
-                      email.sources.template("email.html") or email.path, None,
-                      f"keep {{{{ publication.{key} }}}} in the footer of templates/email.html: {LAWS} require it")
+        yield Diagnostic("error", f"the email does not show the {what} set in notice.toml",
+                         email.sources.template("email.html") or email.path, None,
+                         f"keep {{{{ publication.{key} }}}} in the footer of templates/email.html: {LAWS} require it")
 
 
 def _in_text(email: BuiltEmail) -> Callable[[str], bool]:
@@ -384,20 +378,20 @@ def _in_text(email: BuiltEmail) -> Callable[[str], bool]:
     return lambda value: " ".join(value.split()) in text
 
 
-def unsubscribe_missing(email: BuiltEmail) -> Iterator[Problem]:
+def unsubscribe_missing(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Both laws require a working way to opt out; Gmail and Yahoo also want a visible link (2024)."""
     links = {a.get("href", "").strip() for a in email.tree.iter("a")}
     yield from _required(email, "unsubscribe_url", "unsubscribe link", links.__contains__)
 
 
-def sender_missing(email: BuiltEmail) -> Iterator[Problem]:
+def sender_missing(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Both laws require the sender's name, and an address to write to."""
     shown = _in_text(email)
     yield from _required(email, "sender_name", "sender's name", shown)
     yield from _required(email, "sender_email", "sender's email address", shown)
 
 
-def postal_address_missing(email: BuiltEmail) -> Iterator[Problem]:
+def postal_address_missing(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Both laws require the sender's postal address in every message."""
     yield from _required(email, "postal_address", "postal address", _in_text(email))
 
@@ -410,37 +404,37 @@ def _unsent(email: BuiltEmail) -> bool:
     return not email.notice and email.issue.is_draft
 
 
-def preheader_missing(email: BuiltEmail) -> Iterator[Problem]:
+def preheader_missing(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Without one, clients show the first text of the email ("View this issue in your browser")."""
     if _unsent(email) and not email.issue.preheader:
-        yield Problem("warning", "no preheader: clients will preview the email's first text instead",
-                      email.issue.path, 1, "add preheader: \"one line that makes them open it\" to the front-matter")
+        yield Diagnostic("warning", "no preheader: clients will preview the email's first text instead",
+                         email.issue.path, 1, "add preheader: \"one line that makes them open it\" to the front-matter")
 
 
-def preheader_long(email: BuiltEmail) -> Iterator[Problem]:
+def preheader_long(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Clients show 40–140 characters of the preview; past 90 the end is cut on most."""
     issue = email.issue
     width = display_width(issue.preheader, ambiguous_width=ambiguous_width(issue.lang))
     if _unsent(email) and width > PREHEADER_COLUMNS:
-        yield Problem("warning", f"the preheader is {width} columns wide: clients cut it near {PREHEADER_COLUMNS}",
-                      issue.path, _front_line(issue, "preheader"),
-                      "put what matters first, and keep it under 90 characters (45 full-width)")
+        yield Diagnostic("warning", f"the preheader is {width} columns wide: clients cut it near {PREHEADER_COLUMNS}",
+                         issue.path, _front_line(issue, "preheader"),
+                         "put what matters first, and keep it under 90 characters (45 full-width)")
 
 
-def subject_long(email: BuiltEmail) -> Iterator[Problem]:
+def subject_long(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Inboxes cut the subject near 60 columns on the desktop, sooner on phones."""
     issue = email.issue
     subject = subject_of(email.state, email.config)
     width = display_width(subject, ambiguous_width=ambiguous_width(issue.lang))
     if _unsent(email) and width > SUBJECT_COLUMNS:
-        yield Problem("warning", f"the subject is {width} columns wide: inboxes cut it near {SUBJECT_COLUMNS}",
-                      issue.path, _front_line(issue, "title"),
-                      "put what matters first; keep it within 60 characters (30 full-width)")
+        yield Diagnostic("warning", f"the subject is {width} columns wide: inboxes cut it near {SUBJECT_COLUMNS}",
+                         issue.path, _front_line(issue, "title"),
+                         "put what matters first; keep it within 60 characters (30 full-width)")
 
 
 # --- active content ----------------------------------------------------------------------------
 
-def active_content(email: BuiltEmail) -> Iterator[Problem]:
+def active_content(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Scripts, forms, frames, plugins and event handlers: clients strip them, filters distrust them.
     The build removes them from the author's Markdown, and each removal is listed where it was
     written (issue 14); a template can still add them, and those are found in the email."""
@@ -448,24 +442,24 @@ def active_content(email: BuiltEmail) -> Iterator[Problem]:
     for element in email.elements():
         tag = element.tag.lower()
         if tag in ACTIVE_ELEMENTS:
-            yield Problem("error", f"<{tag}> in the email: mail clients remove it",
-                          *email.locate(template=rf"<{tag}\b", element=element),
-                          "remove it; link to a web page for anything interactive")
+            yield Diagnostic("error", f"<{tag}> in the email: mail clients remove it",
+                             *email.locate(template=rf"<{tag}\b", element=element),
+                             "remove it; link to a web page for anything interactive")
         for name in element.attrib:
             if re.fullmatch(r"on[a-z]+", name.lower()):
-                yield Problem("error", f"{name} attribute on <{tag}>: scripts never run in email",
-                              *email.locate(template=rf"\b{name}\s*=", element=element),
-                              "remove the attribute")
+                yield Diagnostic("error", f"{name} attribute on <{tag}>: scripts never run in email",
+                                 *email.locate(template=rf"\b{name}\s*=", element=element),
+                                 "remove the attribute")
 
 
-def _removed(email: BuiltEmail, rule: str) -> Iterator[Problem]:
+def _removed(email: BuiltEmail, rule: str) -> Iterator[Diagnostic]:
     """What the sanitizer removed from the author's Markdown for *rule*, at the line it was written."""
     for warning in email.removed:
         if warning.rule == rule:
-            yield Problem("error", warning.message, warning.path, warning.line, warning.hint or "")
+            yield Diagnostic("error", warning.message, warning.path, warning.line, warning.hint or "")
 
 
-Rule = Callable[[BuiltEmail], Iterable[Problem]]
+Rule = Callable[[BuiltEmail], Iterable[Diagnostic]]
 
 #: Every email rule, by id. Findings at the same place are listed in this order.
 RULES: list[tuple[str, Rule]] = [

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from .state import State, check_slugs, count, pass_state, report_error, slug_argument
-from ..errors import BuildError
+from .state import State, check_slugs, count, pass_state, report, report_error, slug_argument
+from ..errors import BuildError, as_diagnostic
 
 
 @click.command()
@@ -96,28 +96,21 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool) -
             bar.__enter__()
 
     try:
-        report = run_build(config, slugs=slugs, out_dir=out.resolve() if out else None, force=force,
-                           on_start=on_start, progress=lambda n: bar.update(n) if bar else None)
+        outcome = run_build(config, slugs=slugs, out_dir=out.resolve() if out else None, force=force,
+                            on_start=on_start, progress=lambda n: bar.update(n) if bar else None)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    for slug in report.built:
-        state.echo(f"  built {state.path(report.out_dir / slug)}", level=1)
-    for slug in report.removed:
-        state.echo(f"  removed {state.path(report.out_dir / slug)} (its issue is gone)", level=1)
-    summary = f"Built {count(report.built, 'issue')}"
-    if report.unchanged:
-        summary += f" ({len(report.unchanged)} unchanged)"
-    state.echo(f"{summary} into {state.path(report.out_dir)}{os.sep}")
-    shown: set[str] = set()
-    for error in report.errors:  # a broken template fails every issue the same way: say it once
-        if error.format() not in shown:
-            shown.add(error.format())
-            report_error(state, error)
-    for warning in report.warnings:
-        click.echo(f"{state.style('Warning:', fg='yellow', bold=True)} {warning.format()}", err=True,
-                   color=state.color)
-    if report.errors:
+    for slug in outcome.built:
+        state.echo(f"  built {state.path(outcome.out_dir / slug)}", level=1)
+    for slug in outcome.removed:
+        state.echo(f"  removed {state.path(outcome.out_dir / slug)} (its issue is gone)", level=1)
+    summary = f"Built {count(outcome.built, 'issue')}"
+    if outcome.unchanged:
+        summary += f" ({len(outcome.unchanged)} unchanged)"
+    state.echo(f"{summary} into {state.path(outcome.out_dir)}{os.sep}")
+    report(state, [*outcome.errors, *outcome.warnings])  # each distinct one once: the build de-duplicates
+    if outcome.errors:
         sys.exit(1)
 
 
@@ -183,8 +176,7 @@ def preview(state: State, port: int, host: str, open_browser: bool) -> None:
     first = server.start()
     state.echo(f"Preview of {state.path(root)} at {server.url} (build: {first.seconds * 1000:.0f} ms"
                f"{', ' + count([''] * len(first.errors), 'error') if first.errors else ''}). Ctrl-C stops it.")
-    for error in first.errors:
-        report_error(state, error)
+    report(state, [as_diagnostic(error) for error in first.errors])
     if open_browser:
         webbrowser.open(server.url)
     try:
@@ -222,10 +214,10 @@ def snapshot(state: State, slug: str, widths: str, out: Path | None, browser: st
     config = state.config()
     sizes = parse_widths(widths)
     executable = find_browser(browser)
-    report = run_build(config, slugs=[slug])
-    if report.errors:
-        raise BuildError(report.errors)
-    page = report.out_dir / slug / "email.html"
+    built = run_build(config, slugs=[slug])
+    if built.errors:
+        raise BuildError(built.errors)
+    page = built.out_dir / slug / "email.html"
     if needs_cjk(page.read_text(encoding="utf-8")) and has_cjk_font() is False:
         click.echo(state.style("Warning: no Japanese font found (fc-list :lang=ja is empty): kanji will be "
                                "empty boxes. Install one: sudo apt-get install fonts-noto-cjk", fg="yellow"),

@@ -16,8 +16,8 @@ from typing import Any
 import click
 
 from .. import kinds
-from ..errors import ToolkitError
-from .state import State, count, pass_state, slug_argument
+from ..errors import ToolkitError, to_json
+from .state import State, count, pass_state, report, slug_argument
 
 
 @click.command()
@@ -208,7 +208,7 @@ def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> N
       notice check
       notice check 2018-07-13-line-privacy --format json
     """
-    from ..check import check, to_json  # lazy
+    from ..check import check  # lazy
 
     config = state.config()
     findings = check(config, slugs)
@@ -216,9 +216,8 @@ def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> N
     if output_format == "json":
         click.echo(to_json(findings))
     else:
-        for finding in findings:
-            colour = "red" if finding.severity == "error" else "yellow"
-            click.echo(state.style(finding.format(), fg=colour), color=state.color, err=finding.severity == "error")
+        for finding in findings:  # errors on stderr, warnings on stdout
+            report(state, [finding], err=finding.severity == "error")
         warnings = len(findings) - errors
         state.echo(f"{count(['']*errors, 'error')}, {count(['']*warnings, 'warning')}")
     if errors:

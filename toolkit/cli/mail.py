@@ -12,7 +12,7 @@ import os
 import click
 
 from ..errors import ToolkitError
-from .state import State, count, pass_state, slug_argument
+from .state import State, count, pass_state, report, slug_argument
 
 
 @click.command()
@@ -39,7 +39,7 @@ def export(state: State, slug: str) -> None:
         state.echo(f"  wrote {state.path(path)}", level=1)
     notices = f" and {count(list(result.notices), 'correction notice')}" if result.notices else ""
     state.echo(f"Exported {slug} to {state.path(result.message)}{notices}")
-    _warn(state, result.warnings)
+    report(state, result.warnings)
 
 
 @click.command()
@@ -85,7 +85,7 @@ def send(state: State, slug: str, to: tuple[str, ...], smtp: str | None, starttl
             raise ToolkitError(f"issue {slug} has no correction notice '{notice_id}' (its notices: {known})",
                                hint=f"`notice history {slug}` lists the records and their ids")
         path = result.notices[notice_id]
-    _warn(state, result.warnings)
+    report(state, result.warnings)
     password = None
     if user is not None:
         password = os.environ.get(PASSWORD_VARIABLE)
@@ -101,9 +101,3 @@ def send(state: State, slug: str, to: tuple[str, ...], smtp: str | None, starttl
              server, password)
     what = f"{slug} notice {notice_id}" if notice_id else slug
     state.echo(f"Sent {what} to {', '.join(recipients)} via {server}")
-
-
-def _warn(state: State, warnings: list[ToolkitError]) -> None:
-    for warning in warnings:
-        click.echo(f"{state.style('Warning:', fg='yellow', bold=True)} {warning.format()}", err=True,
-                   color=state.color)

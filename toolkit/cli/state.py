@@ -1,19 +1,21 @@
 """What every command shares: the options of the `notice` group, printing, and errors.
 
 User errors (`ToolkitError`) become ``Error: ...`` and exit status 1 in `NoticeGroup`, in one
-place; every command module imports from here and nowhere else in the CLI.
+place; every command module imports from here and nowhere else in the CLI. Every error,
+warning and finding is printed by `report`, in the words of `toolkit.errors.format_text`.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import BuildError, ToolkitError, display_path
+from ..errors import BuildError, Diagnostic, ToolkitError, display_path, format_text
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -45,9 +47,16 @@ class State:
     def style(self, text: str, **styles: Any) -> str:
         return text if self.color is False else click.style(text, **styles)
 
+    def paint(self, text: str, severity: str, bold: bool) -> str:
+        """Red for errors, yellow for warnings (for `format_text`)."""
+        return self.style(text, fg=COLOURS.get(severity, "red"), bold=bold)
+
     def path(self, path: Path) -> str:
         """A path as the user should see it: relative to where they stand."""
         return display_path(path)
+
+
+COLOURS = {"error": "red", "warning": "yellow"}
 
 
 class NoticeGroup(click.Group):
@@ -94,10 +103,14 @@ def slug_argument(*, many: bool = False) -> Any:
     return click.argument("slug", callback=check_slugs)
 
 
+def report(state: State, diagnostics: Iterable[Diagnostic], *, err: bool = True) -> None:
+    """Print each diagnostic (errors, warnings, findings) as `format_text` words it."""
+    for diagnostic in diagnostics:
+        click.echo(format_text(diagnostic, state.paint), err=err, color=state.color)
+
+
 def report_error(state: State, error: ToolkitError) -> None:
-    errors = error.errors if isinstance(error, BuildError) else [error]
-    for one in errors:
-        click.echo(f"{state.style('Error:', fg='red', bold=True)} {one.format()}", err=True, color=state.color)
+    report(state, error.errors if isinstance(error, BuildError) else [Diagnostic.of(error)])
 
 
 def count(items: list[str], noun: str) -> str:
