@@ -8,8 +8,13 @@ import json
 import re
 from pathlib import Path
 
+import click
+from click.testing import CliRunner
+
 from conftest import make_publication, write_issue
+from toolkit import __version__
 from toolkit.build import build
+from toolkit.cli.state import NoticeGroup
 from toolkit.config import load_config
 from toolkit.errors import Diagnostic, ToolkitError, format_text, to_json, unique
 from toolkit.preview import PreviewServer
@@ -77,3 +82,57 @@ def test_the_preview_shows_a_repeated_error_once(tmp_path):
             assert "email.txt:2" in errors[0]
     finally:
         server.stop()
+
+
+# --- bugs are bugs (issue 8) --------------------------------------------------------------------
+
+def test_a_failure_inside_notice_s_own_filter_is_an_internal_error_not_the_author_s(run, tmp_path):
+    root = make_publication(tmp_path / "pub")
+    write_issue(root, "hello")
+    (root / "templates").mkdir()
+    # A theme override handing the toolkit's `wrap` filter a width it cannot count with: the
+    # exception is raised inside toolkit/wrapping.py, not by the template's expression.
+    (root / "templates" / "email.txt").write_text('line one\n{{ "some text"|wrap("x") }}\n', encoding="utf-8")
+    result = run("-C", str(root), "build")
+    assert result.exit_code == 1
+    assert f"Error: internal error in notice {__version__}: TypeError" in result.stderr
+    assert "in toolkit/wrapping.py:" in result.stderr and "called from " in result.stderr
+    assert "templates/email.txt:2" in result.stderr  # where it was met, for the bug report
+    assert "this is a bug in notice, not a mistake in your files: please report it" in result.stderr
+    assert "fix the expression on that line" not in result.stderr
+    assert "template error" not in result.stderr
+
+
+def test_the_author_s_own_expression_is_still_the_author_s_error(run, tmp_path):
+    root = make_publication(tmp_path / "pub")
+    write_issue(root, "hello")
+    (root / "templates").mkdir()
+    # The same filter given too few arguments fails at the template's own call: the author's.
+    (root / "templates" / "email.txt").write_text("line one\n{{ issue.date|format_date }}\n", encoding="utf-8")
+    result = run("-C", str(root), "build")
+    assert "templates/email.txt:2: template error: TypeError" in result.stderr
+    assert "fix the expression on that line" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_an_unexpected_exception_in_a_command_is_reported_as_notice_s_bug():
+    @click.group(cls=NoticeGroup)
+    def group() -> None:
+        """A group like `notice`, with one command that meets a bug."""
+
+    @group.command()
+    def broken() -> None:
+        {}["missing"]
+
+    result = CliRunner().invoke(group, ["broken"], catch_exceptions=False, env={"NO_COLOR": "1"})
+    assert result.exit_code == 1
+    last = result.stderr.rstrip("\n").splitlines()[-2:]
+    assert last == [f"Error: internal error in notice {__version__}: KeyError: 'missing'",
+                    "  hint: this is a bug in notice, not a mistake in your files: please report it to the notice "
+                    "project with this message (and the traceback above it, if any) and the command you ran"]
+    assert "Traceback (most recent call last)" in result.stderr  # for the report, above the verdict
+
+
+def test_click_s_own_exits_pass_through_the_bug_handler(run):
+    assert run("build", "--no-such-option").exit_code == 2
+    assert run("--help").exit_code == 0

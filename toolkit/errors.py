@@ -5,8 +5,8 @@ it never prints or exits. A `Diagnostic` is what is *reported*: an error, a warn
 `notice check` finding, with its severity, place and hint. The build, check and export return
 diagnostics, de-duplicated (`unique`), and `format_text` and `to_json` are the only places
 that turn them into words, so the CLI, `check --format json` and the preview say the same
-thing, once. Anything else that escapes is a bug in notice, and is allowed to show its
-traceback.
+thing, once. Anything else that escapes is a bug in notice: the CLI reports it as an internal
+error (`internal_error`), never as the author's fault.
 """
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from . import __version__
+
+#: How a bug in notice is reported, said with every internal error.
+REPORT_BUG = ("this is a bug in notice, not a mistake in your files: please report it to the notice project "
+              "with this message (and the traceback above it, if any) and the command you ran")
 
 
 class ToolkitError(Exception):
@@ -69,6 +75,17 @@ class RemovedContent(ToolkitError):
                  line: int | None = None, hint: str | None = None) -> None:
         super().__init__(message, path=path, line=line, hint=hint)
         self.rule = rule
+
+
+class InternalError(ToolkitError):
+    """A bug in notice met while doing the author's work (inside one of its own template
+    filters, say): carried like any error so the other issues still build, but worded as
+    notice's fault, with its version and how to report it."""
+
+    @classmethod
+    def of(cls, exc: BaseException, where: str = "") -> InternalError:
+        """The bug *exc*, met *where* (`` (in toolkit/wrapping.py:88, ...)``)."""
+        return cls(f"internal error in notice {__version__}: {type(exc).__name__}: {exc}{where}", hint=REPORT_BUG)
 
 
 class BuildError(ToolkitError):
@@ -138,6 +155,11 @@ def warning(message: str, *, path: str | os.PathLike[str] | None = None, line: i
             hint: str = "") -> Diagnostic:
     """A warning: reported, never raised; what it warns about was still done."""
     return Diagnostic("warning", message, Path(path) if path is not None else None, line, hint)
+
+
+def internal_error(exc: BaseException) -> Diagnostic:
+    """An exception notice did not expect: a bug in notice, with its version and how to report it."""
+    return Diagnostic.of(exc if isinstance(exc, InternalError) else InternalError.of(exc))
 
 
 #: What a severity is called when a diagnostic without a rule leads with it.

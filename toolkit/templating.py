@@ -15,11 +15,15 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
-from .errors import TemplateError
+from .errors import InternalError, TemplateError, display_path
 from .inline import top_level_rules
 from .labels import format_date, text_direction
 from .source import MAX_FILE_BYTES, confine, file_kind
 from .wrapping import wrap
+
+
+#: What a template file's name ends with; its compiled code carries that name in tracebacks.
+_TEMPLATE_SUFFIXES = (".html", ".txt", ".css", ".xml")
 
 
 def theme_dir() -> Path:
@@ -165,11 +169,17 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
         raise TemplateError(f"template '{name}' includes or extends itself",
                             hint="an override cannot extend the file it replaces; copy the built-in one "
                                  "and edit it instead") from None
-    # What a template's own expressions raise ({{ title + 1 }}, a bad filter argument): the
-    # author's mistake, so it is reported with its place rather than as a crash.
+    # What a template's own expressions raise ({{ title + 1 }}, a filter given too few
+    # arguments): the author's mistake, so it is reported with its place rather than as a crash.
+    # Raised inside notice's own code (one of its filters) it is notice's bug (issue 8), and
+    # said so: the author cannot fix it by editing the line.
     except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError, ArithmeticError,
             IndexError) as exc:
         path, line = _template_frame(exc)
+        inside = _toolkit_frame(exc)
+        if inside is not None:
+            called_from = f", called from {display_path(Path(path))}:{line}" if path else ""
+            raise InternalError.of(exc, f" (in {inside}{called_from})") from exc
         raise TemplateError(f"template error: {type(exc).__name__}: {exc}", path=path, line=line,
                             hint="fix the expression on that line; README.md lists what templates receive") from None
 
@@ -180,8 +190,23 @@ def _template_frame(exc: BaseException) -> tuple[str | None, int | None]:
     found: tuple[str | None, int | None] = (None, None)
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith((".html", ".txt", ".css", ".xml")):
+        if filename.endswith(_TEMPLATE_SUFFIXES):
             found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _toolkit_frame(exc: BaseException) -> str | None:
+    """``toolkit/wrapping.py:88 in wrap``: the innermost frame of notice's own code below the
+    template's, when the error was raised in there rather than by the template's expression."""
+    package = Path(__file__).resolve().parent
+    tb, found, in_template = exc.__traceback__, None, False
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename.endswith(_TEMPLATE_SUFFIXES):
+            in_template, found = True, None
+        elif in_template and Path(code.co_filename).resolve().is_relative_to(package):
+            found = f"{Path(code.co_filename).resolve().relative_to(package.parent)}:{tb.tb_lineno} in {code.co_name}"
         tb = tb.tb_next
     return found
 

@@ -1,13 +1,15 @@
 """What every command shares: the options of the `notice` group, printing, and errors.
 
 User errors (`ToolkitError`) become ``Error: ...`` and exit status 1 in `NoticeGroup`, in one
-place; every command module imports from here and nowhere else in the CLI. Every error,
-warning and finding is printed by `report`, in the words of `toolkit.errors.format_text`.
+place, and so does a bug (any other exception), said as notice's own internal error. Every
+command module imports from here and nowhere else in the CLI. Every error, warning and finding
+is printed by `report`, in the words of `toolkit.errors.format_text`.
 """
 
 from __future__ import annotations
 
 import functools
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import BuildError, Diagnostic, ToolkitError, display_path, format_text
+from ..errors import BuildError, Diagnostic, ToolkitError, display_path, format_text, internal_error
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -60,7 +62,8 @@ COLOURS = {"error": "red", "warning": "yellow"}
 
 
 class NoticeGroup(click.Group):
-    """Turns ToolkitError into a clean message and exit status 1, for every command."""
+    """Turns ToolkitError into a clean message and exit status 1, for every command; any other
+    exception is a bug in notice, reported as one (issue 8), never as the author's mistake."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -68,6 +71,14 @@ class NoticeGroup(click.Group):
         except ToolkitError as error:
             state = ctx.find_object(State) or State()
             report_error(state, error)
+            ctx.exit(1)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own: usage errors, --help, Ctrl-C
+        except Exception as exc:  # noqa: BLE001 - the one place a bug is caught: to say it is one
+            state = ctx.find_object(State) or State()
+            # The traceback is for the bug report; the last lines say whose fault it is.
+            click.echo("".join(traceback.format_exception(exc)).rstrip("\n"), err=True, color=state.color)
+            report(state, [internal_error(exc)])
             ctx.exit(1)
 
 
