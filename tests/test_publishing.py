@@ -5,8 +5,11 @@ case this workflow grew from, end to end: the LINE@ mail magazine that had to ta
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -319,6 +322,71 @@ def test_without_a_note_or_an_editor_it_says_what_to_pass(sent):
     assert result.stderr == ("Error: no note given, and no terminal to open an editor in\n"
                              "  hint: pass --note TEXT or --note-file FILE\n")
     assert records(sent) == []
+
+
+BLOCKING_EDITOR = """\
+import sys, time
+from pathlib import Path
+
+here = Path({folder!r})
+(here / "editor-open").touch()
+for _ in range(600):  # until the test says the other `notice correct` is done (at most a minute)
+    if (here / "release").exists():
+        break
+    time.sleep(0.1)
+path = Path(sys.argv[1])
+path.write_text({note!r} + path.read_text(encoding="utf-8"), encoding="utf-8")
+"""
+
+
+def correct_in_editor(root: Path, tmp_path: Path, *args: str) -> subprocess.Popen:
+    """`notice correct ARGS` in another process, its $EDITOR open until *tmp_path*/release exists."""
+    script = tmp_path / "blocking_editor.py"
+    script.write_text(BLOCKING_EDITOR.format(folder=str(tmp_path), note="Written slowly.\n"), encoding="utf-8")
+    env = {**os.environ, "NO_COLOR": "1", "EDITOR": f'"{sys.executable}" "{script}"'}
+    env.pop("VISUAL", None)
+    first = subprocess.Popen([sys.executable, "-m", "toolkit", "correct", "hello", *args], cwd=root, env=env,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(600):
+        if (tmp_path / "editor-open").exists() or first.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert (tmp_path / "editor-open").exists(), first.communicate()
+    return first
+
+
+def correct_now(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """`notice correct ARGS --note ...` while the other one's editor is open. The timeout only
+    guards against a deadlock: with the lock held by the editor, this would wait for ever."""
+    return subprocess.run([sys.executable, "-m", "toolkit", "correct", "hello", *args], cwd=root,
+                          env={**os.environ, "NO_COLOR": "1"}, capture_output=True, text=True, timeout=60)
+
+
+def test_an_open_editor_does_not_hold_the_lock_and_both_records_join_the_chain(sent, tmp_path, run):
+    first = correct_in_editor(sent, tmp_path, "--kind", "addendum", "--date", "2026-01-07")
+    try:
+        second = correct_now(sent, "--kind", "update", "--note", "Quick.", "--date", "2026-01-08")
+    finally:
+        (tmp_path / "release").touch()
+        out, err = first.communicate(timeout=60)
+    assert second.returncode == 0, second.stderr
+    assert first.returncode == 0, err
+    notes = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in records(sent)]
+    assert [(n["seq"], n["note"]) for n in notes] == [(1, "Quick."), (2, "Written slowly.")]
+    assert run("check").stdout == "0 errors, 0 warnings\n"  # one unbroken chain
+
+
+def test_a_record_is_validated_again_under_the_lock_after_the_editor(sent, tmp_path):
+    first = correct_in_editor(sent, tmp_path, "--kind", "correction", "--replaces", "cat", "--with", "dog")
+    try:  # meanwhile someone else corrects the same passage
+        second = correct_now(sent, "--kind", "correction", "--replaces", "cat", "--with", "bird", "--note", "A bird.")
+    finally:
+        (tmp_path / "release").touch()
+        out, err = first.communicate(timeout=60)
+    assert second.returncode == 0, second.stderr
+    assert first.returncode == 1
+    assert err.startswith("Error: issues/hello.md:") and "not in the issue" in err and "cat" in err
+    assert len(records(sent)) == 1  # the refused record wrote nothing
 
 
 # --- history and list ---------------------------------------------------------------------------

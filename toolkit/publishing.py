@@ -58,7 +58,10 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
     """Append one correction record to *slug*; nothing is written unless all of it is valid.
 
     *note* may be a function (the CLI's $EDITOR): it is asked only once everything else is
-    known to be valid, so nobody writes a note for a record that is then refused.
+    known to be valid, so nobody writes a note for a record that is then refused. It is asked
+    before the issue's correction lock is taken, so a second `notice correct` never waits for
+    the first author's editor (issue 8); under the lock the record is validated again against
+    the chain as it is then, since another record may have been appended meanwhile.
     """
     if kind not in KINDS:
         raise ToolkitError(f"unknown kind '{kind}'{did_you_mean(kind, KINDS)}", hint=f"kinds: {', '.join(KINDS)}")
@@ -70,32 +73,44 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
     if silent and not replaces:
         raise ToolkitError(f"a {kind} fix needs --replaces and --with", hint='e.g. --replaces "teh" --with "the"')
     writable_folders(config, slug)
+    _check_record(config, issue, replaces, date, resolves, silent=silent)
+    text = (note() if callable(note) else note).strip()
+    check_note(text)
+    if not silent and not replaces and not text:
+        raise ToolkitError("a record needs a note, --replaces/--with pairs, or both",
+                           hint="say what was wrong and what is right: --note \"...\"")
     with exclusive(config.cache_dir, slug):  # read the chain and append to it as one step
-        state = load_state(config, issue)
-        _check_correctable(state, slug, resolves)
-        published = state.lock.published
-        if date < published:  # issue 14: a correction cannot precede what it corrects
-            raise ToolkitError(f"the correction is dated {date:%Y-%m-%d %H:%M %z}, before '{slug}' was published "
-                               f"on {published:%Y-%m-%d %H:%M %z}",
-                               hint=f"give --date on or after {published:%Y-%m-%d %H:%M}, or leave it out for now")
-        # Validate with the renderer's own code: what is accepted here always builds.
-        body = corrected_body(issue.body, state.records)
-        for replacement in replaces:
-            before = body.current
-            change, at = body.replace(replacement, visible=not silent, date=date, locate=_locator(issue))
-            check_passage_syntax(before, replacement, _locator(issue))
-            where = before.index(replacement.original)
-            check_new_text(body, change, at, replacement, _locator(issue)(where, before))
-        text = (note() if callable(note) else note).strip()
-        check_note(text)
-        if not silent and not replaces and not text:
-            raise ToolkitError("a record needs a note, --replaces/--with pairs, or both",
-                               hint="say what was wrong and what is right: --note \"...\"")
+        issue = load_issue(config, slug)  # as it is now: a silent edit meanwhile is refused too
+        writable_folders(config, slug)  # and a folder swapped for a link while the editor was open
+        state = _check_record(config, issue, replaces, date, resolves, silent=silent)
+        assert state.lock is not None  # _check_correctable refuses an issue without one
         previous = state.records[-1].hash if state.records else state.lock.hash
         # Dates are kept in the publication's time zone, so errata show the readers' calendar day.
         return append_record(config.corrections_dir, slug, seq=len(state.records) + 1, kind=kind,
                              date=date.astimezone(config.tz), note=text, pending=pending, resolves=resolves,
                              replaces=replaces, previous=previous)
+
+
+def _check_record(config: Config, issue: Issue, replaces: list[Replacement], date: dt.datetime,
+                  resolves: str | None, *, silent: bool) -> IssueState:
+    """The issue's state, if a record dated *date* with *replaces* can be appended to it now."""
+    state = load_state(config, issue)
+    _check_correctable(state, issue.slug, resolves)
+    assert state.lock is not None  # _check_correctable refuses an issue without one
+    published = state.lock.published
+    if date < published:  # issue 14: a correction cannot precede what it corrects
+        raise ToolkitError(f"the correction is dated {date:%Y-%m-%d %H:%M %z}, before '{issue.slug}' was published "
+                           f"on {published:%Y-%m-%d %H:%M %z}",
+                           hint=f"give --date on or after {published:%Y-%m-%d %H:%M}, or leave it out for now")
+    # Validate with the renderer's own code: what is accepted here always builds.
+    body = corrected_body(issue.body, state.records)
+    for replacement in replaces:
+        before = body.current
+        change, at = body.replace(replacement, visible=not silent, date=date, locate=_locator(issue))
+        check_passage_syntax(before, replacement, _locator(issue))
+        where = before.index(replacement.original)
+        check_new_text(body, change, at, replacement, _locator(issue)(where, before))
+    return state
 
 
 def _check_correctable(state: IssueState, slug: str, resolves: str | None) -> None:
