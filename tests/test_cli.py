@@ -67,7 +67,10 @@ def test_init_creates_a_working_publication(run, tmp_path):
     assert (target / "notice.toml").read_text(encoding="utf-8").count('"Shop news"') == 1
     assert "/build/" in (target / ".gitignore").read_text(encoding="utf-8")
     assert ".notice-cache" in (target / ".gitignore").read_text(encoding="utf-8")
-    assert {p.name for p in (target / "templates").iterdir()} >= {"email.html", "email.txt", "web.html", "index.html"}
+    # The theme is used, not copied: templates/ holds only a README on overriding it.
+    assert [p.name for p in (target / "templates").iterdir()] == ["README.md"]
+    readme = (target / "templates" / "README.md").read_text(encoding="utf-8")
+    assert "- email.html" in readme and "--accent" in readme
     assert (target / "corrections").is_dir()
     assert len(list((target / "issues").glob("*.md"))) == 1
     built = run("-C", str(target), "build")

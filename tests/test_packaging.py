@@ -51,3 +51,22 @@ def test_installed_notice_builds_outside_the_checkout(wheel, tmp_path):
     located = subprocess.run([sys.executable, "-c", "import toolkit.templating as t; print(t.theme_dir())"],
                              cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
     assert Path(located.stdout.strip()).is_relative_to(target)
+
+
+def test_a_publication_made_by_init_gets_the_theme_s_fixes(wheel, tmp_path):
+    # notice installed, a publication made with its `init`, then notice's theme changes (as an
+    # upgrade changes it): the next build uses the new theme, since init copied none of it.
+    target = tmp_path / "site-packages"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target",
+                    str(target), str(wheel)], check=True)
+    env = {**os.environ, "PYTHONPATH": str(target), "NO_COLOR": "1"}
+    script = str(target / "bin" / "notice")
+    subprocess.run([script, "init", "pub", "--name", "Shop news"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True)
+    theme_email = target / "toolkit" / "templates" / "email.html"
+    theme_email.write_text(theme_email.read_text(encoding="utf-8").replace(
+        "</body>", "<p>theme fix 2</p></body>"), encoding="utf-8")
+    result = subprocess.run([script, "build"], cwd=tmp_path / "pub", env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    built = next((tmp_path / "pub" / "build").glob("*/email.html")).read_text(encoding="utf-8")
+    assert "theme fix 2" in built

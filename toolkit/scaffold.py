@@ -61,6 +61,30 @@ SAMPLE = {
 }
 BODY_PLACEHOLDER = {"en": "Write the issue here.\n", "ja": "ここに本文を書きます。\n"}
 
+#: templates/README.md of a new publication. The theme itself is not copied (issue 8): a copy
+#: would never get the theme's fixes, so templates/ holds only what the author changes.
+TEMPLATES_README = """\
+# Theme overrides
+
+This folder starts empty: every template comes from notice's built-in theme, so each
+upgrade of notice brings the theme's fixes with it. To change one file, copy it here from
+the theme and edit the copy; the other files still come from the theme. Delete your copy to
+go back to the built-in one. Keep as few copies as you can: a copied file no longer gets
+the theme's fixes.
+
+The theme's files (when this folder was made, they were in {theme}):
+
+{files}
+
+The colours of the web version and the archive are CSS variables at the top of web.css;
+copy web.css and change the values in its two `:root` rules (light, then dark):
+
+{variables}
+
+The email's colours are written out in email.css instead, because Gmail and Outlook ignore
+CSS variables: the accent colour {accent} appears there {accent_count} times.
+"""
+
 
 def create_publication(target: Path, *, name: str | None = None, lang: str = "en") -> list[Path]:
     """Write a new publication into *target*; refuse if any file it would write exists."""
@@ -78,9 +102,7 @@ def create_publication(target: Path, *, name: str | None = None, lang: str = "en
         target / "issues" / f"{today}.md": front_matter(title, today, preheader) + "\n" + body,
         target / "corrections" / ".gitkeep": "",
     }
-    for template in sorted(theme_dir().iterdir()):
-        if template.is_file() and not template.name.startswith((".", "__")):
-            files[target / "templates" / template.name] = template.read_text(encoding="utf-8")
+    files[target / "templates" / "README.md"] = templates_readme(theme_dir())
     if (target / CONFIG_NAME).exists():
         raise ToolkitError(f"{target / CONFIG_NAME} already exists: this is a publication already",
                            hint="pick another folder, e.g. `notice init my-letter`")
@@ -94,6 +116,20 @@ def create_publication(target: Path, *, name: str | None = None, lang: str = "en
     for path, text in files.items():
         create_exclusive(path, text.encode("utf-8"))
     return list(files)
+
+
+def templates_readme(theme: Path) -> str:
+    """The README of an empty templates/: the theme's files and the colours most people change."""
+    names = sorted(p.name for p in theme.iterdir() if p.is_file() and not p.name.startswith((".", "__")))
+    web = (theme / "web.css").read_text(encoding="utf-8")
+    root = re.search(r":root\s*\{([^}]*)\}", web)
+    variables = re.findall(r"(--[\w-]+)\s*:\s*([^;]+);", root.group(1)) if root else []
+    email = (theme / "email.css").read_text(encoding="utf-8")
+    accent = dict(variables).get("--accent", "").strip()
+    return TEMPLATES_README.format(
+        theme=theme, files="\n".join(f"- {name}" for name in names),
+        variables="\n".join(f"- `{name}: {value.strip()}`" for name, value in variables) or "- (none)",
+        accent=accent or "(none)", accent_count=email.lower().count(accent.lower()) if accent else 0)
 
 
 def create_issue(config: Config, title: str, *, slug: str | None, date_text: str | None,

@@ -26,8 +26,10 @@ from ..errors import BuildError, as_diagnostic
 def init(state: State, directory: Path | None, name: str | None, lang: str) -> None:
     """Start a new publication in DIRECTORY (default: the current folder).
 
-    Writes notice.toml, the default theme into templates/, one sample issue, an empty
-    corrections/ folder and a .gitignore for build outputs. Refuses to overwrite anything.
+    Writes notice.toml, one sample issue, an empty corrections/ folder, a .gitignore for
+    build outputs, and an empty templates/ whose README says how to override the built-in
+    theme one file at a time (so theme fixes in new versions of notice reach you). Refuses
+    to overwrite anything.
 
     \b
     Example:
