@@ -32,6 +32,9 @@ def test_wheel_ships_one_copy_of_the_theme_inside_the_package(wheel):
     # The preview's own pages and check's client-support data travel with the package too.
     assert {"toolkit/ui/preview.html", "toolkit/ui/preview.css", "toolkit/ui/preview.js",
             "toolkit/data/caniemail.json"} <= set(names)
+    # Every Python module of the package, subpackages (toolkit.cli) included.
+    modules = sorted(str(p.relative_to(REPO)) for p in (REPO / "toolkit").rglob("*.py"))
+    assert sorted(n for n in names if n.endswith(".py")) == modules
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "notice = toolkit.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
