@@ -122,6 +122,14 @@ def chromium_path() -> str | None:
     return found
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses the `browser` fixture (directly or through another) is a browser
+    test, so `-m "not browser"` leaves them all out without each one being marked by hand."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole session (a start costs ~1.5 s); a new page per test."""

@@ -12,6 +12,8 @@ import pytest
 
 from conftest import REPO, make_publication, write_issue
 
+pytestmark = pytest.mark.slow  # each test builds or installs a wheel
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:

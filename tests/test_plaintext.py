@@ -327,6 +327,7 @@ document = st.lists(block, min_size=1, max_size=4).map("\n\n".join)
 REFERENCE = re.compile(r"\[(\d+)\] (\S+)")
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(source=document, width=st.integers(20, 80), ambiguous_width=st.sampled_from([1, 2]))
 def test_rendered_markdown_invariants(source: str, width: int, ambiguous_width: int) -> None:

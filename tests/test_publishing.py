@@ -362,6 +362,7 @@ def correct_now(root: Path, *args: str) -> subprocess.CompletedProcess:
                           env={**os.environ, "NO_COLOR": "1"}, capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_an_open_editor_does_not_hold_the_lock_and_both_records_join_the_chain(sent, tmp_path, run):
     first = correct_in_editor(sent, tmp_path, "--kind", "addendum", "--date", "2026-01-07")
     try:
@@ -376,6 +377,7 @@ def test_an_open_editor_does_not_hold_the_lock_and_both_records_join_the_chain(s
     assert run("check").stdout == "0 errors, 0 warnings\n"  # one unbroken chain
 
 
+@pytest.mark.slow
 def test_a_record_is_validated_again_under_the_lock_after_the_editor(sent, tmp_path):
     first = correct_in_editor(sent, tmp_path, "--kind", "correction", "--replaces", "cat", "--with", "dog")
     try:  # meanwhile someone else corrects the same passage
@@ -481,6 +483,7 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+@pytest.mark.slow
 def test_the_line_privacy_issue_end_to_end(seed_publication, run, monkeypatch):
     root = seed_publication
     monkeypatch.chdir(root)

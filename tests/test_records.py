@@ -274,6 +274,7 @@ def commit_all(root: Path) -> None:
         subprocess.run([*git, *args], cwd=root, check=True, capture_output=True)
 
 
+@pytest.mark.slow
 @needs_git
 def test_in_git_a_committed_record_deleted_from_disk_is_an_error(pub, run):
     make_records(run, 2)

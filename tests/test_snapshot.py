@@ -23,6 +23,7 @@ def picture(path: Path):
         return image.convert("RGB").copy()
 
 
+@pytest.mark.browser
 def test_snapshot_at_each_width_full_height(run, japanese):
     chromium_path()
     write_issue(japanese, "ja", raw="---\ntitle: 訂正のお知らせ\ndate: 2018-07-14\nlang: ja\n---\n\n"
@@ -35,6 +36,7 @@ def test_snapshot_at_each_width_full_height(run, japanese):
     assert "Saved snapshots/ja-375.png" in result.stdout or "ja-375.png" in result.stdout
 
 
+@pytest.mark.browser
 def test_japanese_is_drawn_as_glyphs_not_tofu(run, japanese, tmp_path):
     """Tofu boxes look alike whatever the character: two different lines of kanji must differ."""
     chromium_path()
@@ -64,6 +66,7 @@ def test_no_browser_on_path(run, publication, monkeypatch):
     assert result.exit_code == 1 and "no Chromium or Chrome found on PATH" in result.stderr
 
 
+@pytest.mark.browser
 def test_warns_without_a_japanese_font(run, japanese, tmp_path, monkeypatch):
     executable = chromium_path()
     fake_bin = tmp_path / "bin"

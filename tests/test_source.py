@@ -121,6 +121,7 @@ def test_suggest_slug():
     assert suggest_slug("創刊号") == ""
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=200))
 def test_any_text_is_an_issue_or_a_clear_error(tmp_path_factory, text):

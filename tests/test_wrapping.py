@@ -187,6 +187,7 @@ def _url_alone(line: str, avail: int) -> bool:
     return bool(URL.fullmatch(core)) and display_width(core) > avail
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(text=paragraph, width=st.integers(10, 80), ambiguous=st.sampled_from([1, 2]))
 def test_wrap_invariants(text: str, width: int, ambiguous: int) -> None:
