@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from .state import State, check_slugs, count, pass_state, report, report_error, slug_argument
-from ..errors import BuildError, as_diagnostic
+from ..errors import BuildError, as_diagnostic, warning
 
 
 @click.command()
@@ -173,8 +173,7 @@ def preview(state: State, port: int, host: str, open_browser: bool) -> None:
     root = find_root(state.project or Path.cwd())
     server = PreviewServer(root, host=host, port=port)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(state.style(f"Warning: listening on {host}: anyone who can reach this machine can read "
-                               "your drafts.", fg="yellow"), err=True, color=state.color)
+        report(state, [warning(f"listening on {host}: anyone who can reach this machine can read your drafts.")])
     first = server.start()
     state.echo(f"Preview of {state.path(root)} at {server.url} (build: {first.seconds * 1000:.0f} ms"
                f"{', ' + count([''] * len(first.errors), 'error') if first.errors else ''}). Ctrl-C stops it.")
@@ -221,9 +220,8 @@ def snapshot(state: State, slug: str, widths: str, out: Path | None, browser: st
         raise BuildError(built.errors)
     page = built.out_dir / slug / "email.html"
     if needs_cjk(page.read_text(encoding="utf-8")) and has_cjk_font() is False:
-        click.echo(state.style("Warning: no Japanese font found (fc-list :lang=ja is empty): kanji will be "
-                               "empty boxes. Install one: sudo apt-get install fonts-noto-cjk", fg="yellow"),
-                   err=True, color=state.color)
+        report(state, [warning("no Japanese font found (fc-list :lang=ja is empty): kanji will be empty boxes. "
+                               "Install one: sudo apt-get install fonts-noto-cjk")])
     folder = (out or config.root / "snapshots").resolve()
     for path in take_snapshots(page, sizes, folder / slug, executable):
         state.echo(f"Saved {state.path(path)}")

@@ -11,7 +11,7 @@ import os
 
 import click
 
-from ..errors import ToolkitError
+from ..errors import ToolkitError, warning
 from .state import State, count, pass_state, report, slug_argument
 
 
@@ -95,8 +95,7 @@ def send(state: State, slug: str, to: tuple[str, ...], smtp: str | None, starttl
             raise ToolkitError(f"no password for {user}, and no terminal to ask for one",
                                hint=f"set {PASSWORD_VARIABLE} in the environment") from None
     elif os.environ.get(PASSWORD_VARIABLE):
-        click.echo(f"Warning: {PASSWORD_VARIABLE} is set but --user is not: sending without logging in",
-                   err=True, color=state.color)
+        report(state, [warning(f"{PASSWORD_VARIABLE} is set but --user is not: sending without logging in")])
     run_send(with_recipients(path.read_bytes(), recipients), config.publication.sender_email.strip(), recipients,
              server, password)
     what = f"{slug} notice {notice_id}" if notice_id else slug
