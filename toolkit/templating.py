@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
-from .errors import InternalError, TemplateError, display_path
+from .errors import Diagnostic, InternalError, TemplateError, display_path, warning
 from .inline import top_level_rules
 from .labels import format_date, text_direction
 from .source import MAX_FILE_BYTES, confine, file_kind
@@ -105,11 +105,11 @@ LARGE_THEME_RULES = 500
 EMAIL_TEMPLATES = ("email.html", "notice.html")
 
 
-def inliner_warnings(env: jinja2.Environment, inliner: str) -> list[TemplateError]:
+def inliner_warnings(env: jinja2.Environment, inliner: str) -> list[Diagnostic]:
     """A warning when premailer is to inline a theme so large it would take seconds per email."""
     if inliner != "premailer":
         return []
-    warnings = []
+    warnings: list[Diagnostic] = []
     for name in sorted(_included(env, EMAIL_TEMPLATES)):
         if not name.endswith(".css"):
             continue
@@ -119,7 +119,7 @@ def inliner_warnings(env: jinja2.Environment, inliner: str) -> list[TemplateErro
             continue  # a missing stylesheet: rendering reports it, with its place
         rules = len(top_level_rules(source))
         if rules > LARGE_THEME_RULES:
-            warnings.append(TemplateError(
+            warnings.append(warning(
                 f"{name} has {rules} rules: premailer takes seconds per email to inline a stylesheet this large",
                 path=filename, hint='set inliner = "css-inline" under [build] in notice.toml: it inlines the '
                                     "same theme in milliseconds"))
