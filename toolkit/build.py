@@ -17,7 +17,7 @@ from typing import Any
 
 from . import __version__
 from .config import Config, check_out_dir
-from .errors import Diagnostic, ToolkitError, unique, warning
+from .errors import Diagnostic, ToolkitError, as_diagnostic, unique, warning
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error, subject_of
 from .labels import labels_for
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
@@ -90,11 +90,12 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
         written = [f"{slug}/{name}" for name in result]
         escape = next((out_dir / name for name in written if not is_inside((out_dir / name).parent, out_dir)), None)
         if escape is not None:  # out/<slug> linked elsewhere: never write through it (issue 14)
-            report.errors.append(ToolkitError(f"cannot write {escape.name}: its folder is a link out of "
-                                              f"{out_dir.name}{os.sep}", path=escape.parent,
-                                              hint="delete the link: the build makes the folder itself"))
+            report.errors.append(Diagnostic.of(ToolkitError(
+                f"cannot write {escape.name}: its folder is a link out of {out_dir.name}{os.sep}", path=escape.parent,
+                hint="delete the link: the build makes the folder itself")))
             continue
-        report.warnings.extend(result.warnings)  # what the sanitizer removed from the author's HTML
+        # What the sanitizer removed from the author's HTML.
+        report.warnings.extend(Diagnostic.of(removed, severity="warning") for removed in result.warnings)
         report.warnings.extend(size_warnings(out_dir / slug, result))
         for name, data in result.items():
             write_atomic(out_dir / slug / name, data)
@@ -115,7 +116,9 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
         except ToolkitError as error:
             report.errors.append(Diagnostic.of(error))
     cache.save()
-    report.errors, report.warnings = unique(report.errors), unique(report.warnings)
+    # Each distinct one once; anything still a raised error is turned into what is reported.
+    report.errors = unique(as_diagnostic(e) for e in report.errors)
+    report.warnings = unique(as_diagnostic(w, "warning") for w in report.warnings)
     return report
 
 

@@ -142,8 +142,9 @@ class Diagnostic:
                 "path": display_path(self.path) if self.path else None, "line": self.line, "hint": self.hint}
 
 
-def as_diagnostic(error: ToolkitError | Diagnostic) -> Diagnostic:
-    return error if isinstance(error, Diagnostic) else Diagnostic.of(error)
+def as_diagnostic(error: ToolkitError | Diagnostic, severity: Severity = "error") -> Diagnostic:
+    """*error* as reported: a raised error becomes a Diagnostic of *severity*."""
+    return error if isinstance(error, Diagnostic) else Diagnostic.of(error, severity=severity)
 
 
 def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
