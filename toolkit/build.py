@@ -7,6 +7,7 @@ that fails, so its previous outputs stay as they were.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Iterable
@@ -74,6 +75,9 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     env = env or make_environment(config.templates_dir)
     inputs = inputs_fingerprint(config, templates_fingerprint(env))
     cache = BuildCache.load(config.cache_dir)
+    if cache.note:
+        report.warnings.append(ToolkitError(cache.note, path=cache.path,
+                                            hint="nothing is lost: the cache only remembers what was built"))
     keys = {slug: state_key(state, inputs) for slug, state in states.items() if slug in wanted}
     todo = [states[slug] for slug in keys if force or not cache.is_fresh(out_dir, slug, keys[slug])]
     report.unchanged = sorted(set(keys) - {state.issue.slug for state in todo})
@@ -83,25 +87,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
         on_start(len(todo))
 
     report.issues, report.states = issues, states
-    for slug, result in render_all(todo, config, progress, env):
-        if isinstance(result, ToolkitError):
-            report.errors.append(Diagnostic.of(result))
-            continue
-        written = [f"{slug}/{name}" for name in result]
-        escape = next((out_dir / name for name in written if not is_inside((out_dir / name).parent, out_dir)), None)
-        if escape is not None:  # out/<slug> linked elsewhere: never write through it (issue 14)
-            report.errors.append(Diagnostic.of(ToolkitError(
-                f"cannot write {escape.name}: its folder is a link out of {out_dir.name}{os.sep}", path=escape.parent,
-                hint="delete the link: the build makes the folder itself")))
-            continue
-        # What the sanitizer removed from the author's HTML.
-        report.warnings.extend(Diagnostic.of(removed, severity="warning") for removed in result.warnings)
-        report.warnings.extend(size_warnings(out_dir / slug, result))
-        for name, data in result.items():
-            write_atomic(out_dir / slug / name, data)
-        remove_outputs(out_dir, sorted(set(cache.forget(out_dir, slug)) - set(written)))
-        cache.record(out_dir, slug, keys[slug], written)
-        report.built.append(slug)
+    write_all(report, cache, keys, render_all(todo, config, progress, env))
 
     if not slugs:
         report.removed = prune(cache, out_dir, {i.slug for i in issues} | {e.path.stem for e in source_errors})
@@ -120,6 +106,45 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     report.errors = unique(as_diagnostic(e) for e in report.errors)
     report.warnings = unique(as_diagnostic(w, "warning") for w in report.warnings)
     return report
+
+
+def write_all(report: BuildReport, cache: BuildCache, keys: dict[str, str],
+              results: Iterable[tuple[str, dict[str, bytes] | ToolkitError]]) -> None:
+    """Write each rendered issue as it comes, saving the cache now and then, and on the way
+    out after Ctrl-C or a full disk, so finished work is kept (the digests guard the rest)."""
+    try:
+        for slug, result in results:
+            if isinstance(result, ToolkitError):
+                report.errors.append(Diagnostic.of(result))
+                continue
+            out_dir = report.out_dir
+            files = {f"{slug}/{name}": data for name, data in result.items()}
+            escape = next((out_dir / name for name in files if not is_inside((out_dir / name).parent, out_dir)), None)
+            if escape is not None:  # out/<slug> linked elsewhere: never write through it (issue 14)
+                report.errors.append(Diagnostic.of(ToolkitError(
+                    f"cannot write {escape.name}: its folder is a link out of {out_dir.name}{os.sep}",
+                    path=escape.parent, hint="delete the link: the build makes the folder itself")))
+                continue
+            # What the sanitizer removed from the author's HTML.
+            report.warnings.extend(Diagnostic.of(removed, severity="warning") for removed in result.warnings)
+            report.warnings.extend(size_warnings(out_dir / slug, result))
+            write_issue(cache, report.out_dir, slug, keys[slug], files)
+            report.built.append(slug)
+            cache.save_now_and_then()
+    except BaseException:
+        with contextlib.suppress(ToolkitError):
+            cache.save()
+        raise
+
+
+def write_issue(cache: BuildCache, out_dir: Path, slug: str, key: str, files: dict[str, bytes]) -> None:
+    """Write one issue's files so that no interruption can make a stale one look fresh: the
+    journal names them before they are written, the cache records their digests after."""
+    cache.journal(out_dir, slug, files)
+    for name, data in files.items():
+        write_atomic(out_dir / name, data)
+    remove_outputs(out_dir, sorted(set(cache.forget(out_dir, slug)) - set(files)))
+    cache.record(out_dir, slug, key, files)
 
 
 def size_warnings(folder: Path, files: dict[str, bytes]) -> list[Diagnostic]:
@@ -206,7 +231,29 @@ _worker_renderer: Any = None
 def _init_worker(config: Config) -> None:
     """Each worker process builds its renderer once: templates loaded, theme parsed once."""
     global _worker_renderer
+    _exit_with_parent()
     _worker_renderer = IssueRenderer(config)
+
+
+def _exit_with_parent(interval: float = 0.2) -> None:
+    """End this worker as soon as the build that started it is gone.
+
+    A SIGKILLed build cannot stop its pool, and the workers it forked kept rendering for
+    seconds and then waited forever on a queue their siblings keep open (issue 14: 11 of 14
+    kills left two alive). A dead parent's children are given to another process, so a
+    changed parent pid is the sign (the pool's own pipes cannot tell: every worker holds them).
+    """
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)  # nobody is left to read a result; skip cleanup that waits on the pipes
+
+    threading.Thread(target=watch, name="notice-parent-watch", daemon=True).start()
 
 
 def _render_in_worker(state: IssueState) -> dict[str, bytes] | ToolkitError:

@@ -84,10 +84,12 @@ def export(config: Config, slug: str) -> Export:
     for path in messages:  # an unchanged issue's folder may have been swapped for a link since (issue 14)
         confine(path.parent, report.out_dir, ToolkitError, action=f"write {MESSAGE_NAME}",
                 root_name="the output folder", hint="delete the link and build again: the build makes the folder itself")
+    files = {path.relative_to(report.out_dir).as_posix(): data for path, data in messages.items()}
+    cache = BuildCache.load(config.cache_dir)
+    cache.journal(report.out_dir, slug, files)  # known before written: a rebuild removes them
     for path, data in messages.items():  # all or nothing: one bad notice writes no message at all
         write_atomic(path, data)
-    cache = BuildCache.load(config.cache_dir)
-    cache.add_files(report.out_dir, slug, [path.relative_to(report.out_dir).as_posix() for path in messages])
+    cache.add_files(report.out_dir, slug, files)
     cache.save()
     return result
 

@@ -1,0 +1,202 @@
+"""The build cache: a stale output never looks fresh, whatever stopped the build before.
+
+Issue 14: an interrupted build left edited pages that the next build called "unchanged", a
+SIGKILLed build left its workers running, and a cache of the wrong shape crashed the build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import make_publication, write_issue
+from toolkit.build import build
+from toolkit.config import load_config
+from toolkit.output import BuildCache
+
+MARK = "EDITED-AND-UNDONE"
+
+
+def outputs(root: Path) -> dict[str, bytes]:
+    base = root / "build"
+    return {str(p.relative_to(base)): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+
+
+def many_issues(root: Path, count: int) -> list[Path]:
+    """Enough issues for the build to use worker processes, each long enough to take a while."""
+    make_publication(root)
+    body = "\n\n".join(f"Paragraph {n} with *emphasis* and a [link](page-{n}.html)." for n in range(40))
+    return [write_issue(root, f"issue-{n:02d}", title=f"Issue {n}", date=f"2026-01-{n + 1:02d}", body=body)
+            for n in range(count)]
+
+
+# --- digests: what a file holds, not that it exists ----------------------------------------------
+
+def test_an_output_changed_behind_the_cache_is_rebuilt(publication):
+    config = load_config(publication)
+    build(config)
+    email = publication / "build" / "hello" / "email.txt"
+    good = email.read_bytes()
+    email.write_bytes(good.replace(b"Hello", b"Stale"))
+    report = build(config)
+    assert report.built == ["hello"] and email.read_bytes() == good
+
+
+def test_files_written_without_a_saved_cache_count_as_stale(publication):
+    """What a killed build leaves: the journal names files whose digests were never saved."""
+    config = load_config(publication)
+    build(config)
+    out = (publication / "build").resolve()
+    cache = BuildCache.load(config.cache_dir)
+    cache.journal(out, "hello", ["hello/email.txt", "hello/extra.html"])
+    (out / "hello" / "extra.html").write_text("left by a killed build", encoding="utf-8")
+    report = build(config)
+    assert report.built == ["hello"]
+    assert not (out / "hello" / "extra.html").exists()  # no longer made: removed
+    assert (config.cache_dir / "build.journal").read_bytes() == b""
+    assert build(config).built == []
+
+
+def test_export_names_its_messages_in_the_cache(publication, run):
+    config = load_config(publication)
+    assert run("-C", str(publication), "export", "hello").exit_code == 0
+    entry = json.loads((config.cache_dir / "build.json").read_text())["outputs"][str((publication / "build").resolve())]
+    assert "hello/message.eml" in entry["hello"]["files"]
+
+
+# --- a damaged cache is a full rebuild with a note ------------------------------------------------
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                           max_leaves=12)
+#: Of the right format, but not what notice writes: an output folder that is not a mapping of
+#: entries, an entry that is not {"key", "files"}, files that are not a mapping of names.
+wrong_shapes = st.one_of(
+    json_values.filter(lambda v: not isinstance(v, dict)),
+    st.dictionaries(st.text(max_size=8), json_values.filter(lambda v: not isinstance(v, dict)), min_size=1, max_size=2),
+    st.dictionaries(st.text(max_size=8), st.dictionaries(st.text(max_size=8), json_values.filter(
+        lambda v: not (isinstance(v, dict) and set(v) == {"key", "files"})), min_size=1, max_size=2), min_size=1, max_size=2),
+    st.builds(lambda out, slug, files: {out: {slug: {"key": "k", "files": files}}}, st.text(max_size=8),
+              st.text(max_size=8), json_values.filter(lambda v: not isinstance(v, dict) or bool(v))),
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+          deadline=None)
+@given(data=json_values)
+def test_any_json_in_the_cache_loads_and_saves_without_a_traceback(tmp_path, data):
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir(exist_ok=True)
+    (cache_dir / "build.json").write_text(json.dumps(data), encoding="utf-8")
+    (cache_dir / "build.journal").write_text(json.dumps(data) + "\n{\"out\": 1\n", encoding="utf-8")
+    cache = BuildCache.load(cache_dir)
+    assert not cache.is_fresh(tmp_path / "out", "hello", "key")
+    cache.record(tmp_path / "out", "hello", "key", {"hello/email.txt": b"x"})
+    cache.save()
+    assert BuildCache.load(cache_dir).note is None  # saved whole again
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+          deadline=None)
+@given(outputs_value=wrong_shapes)
+def test_a_cache_of_the_right_format_but_the_wrong_shape_is_noted_and_ignored(tmp_path, outputs_value):
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir(exist_ok=True)
+    (cache_dir / "build.json").write_text(json.dumps({"format": 2, "outputs": outputs_value}), encoding="utf-8")
+    cache = BuildCache.load(cache_dir)
+    assert cache.outputs == {} and "is damaged" in (cache.note or "")
+
+
+@pytest.mark.parametrize("text", ['{"format": 2, "outputs": []}', '{"format": 2, "outputs": {"/x": []}}',
+                                  '{"format": 2, "outputs": {"/x": {"a": {"key": "k", "files": ["a/b"]}}}}',
+                                  "[]", "{not json", "\xff\xfe"])
+def test_build_with_a_damaged_cache_rebuilds_everything_and_says_so(publication, run, text):
+    config = load_config(publication)
+    build(config)
+    (config.cache_dir / "build.json").write_bytes(text.encode("latin-1") if text == "\xff\xfe" else text.encode())
+    result = run("-C", str(publication), "build")
+    assert result.exit_code == 0, result.output
+    assert "Built 1 issue" in result.stdout
+    assert "build.json is damaged" in result.stderr and "every issue is rebuilt" in result.stderr
+    assert "Traceback" not in result.output
+    assert build(config).unchanged == ["hello"]  # mended by that build
+
+
+def test_a_cache_cannot_make_a_build_delete_another_issues_files(publication):
+    config = load_config(publication)
+    write_issue(publication, "other")
+    build(config)
+    path = config.cache_dir / "build.json"
+    data = json.loads(path.read_text())
+    entries = data["outputs"][str((publication / "build").resolve())]
+    entries["hello"]["files"]["hello/../other/email.html"] = "0"
+    path.write_text(json.dumps(data))
+    report = build(config)
+    assert "is damaged" in report.warnings[0].message
+    assert (publication / "build" / "other" / "email.html").is_file()
+
+
+# --- a real `notice build`, interrupted ------------------------------------------------------------
+
+def group_alive(pgid: int) -> list[int]:
+    """Processes of group *pgid* that still run (zombies waiting to be reaped do not)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def stale_count(root: Path) -> int:
+    return sum(MARK.encode() in data for data in outputs(root).values())
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc (Linux)")
+@pytest.mark.parametrize(("sig", "after"), [(signal.SIGINT, 1), (signal.SIGKILL, 1), (signal.SIGKILL, 20)])
+def test_after_an_interrupted_build_the_next_equals_a_forced_one(tmp_path, sig, after):
+    """Edit every issue, kill `notice build` once *after* files hold the edit, undo the edit
+    byte for byte, build: the outputs must be those of `build --force`, and no worker of the
+    killed build may outlive it."""
+    root = tmp_path / "pub"
+    paths = many_issues(root, 12)
+    config = load_config(root)
+    assert build(config).ok
+    originals = {path: path.read_bytes() for path in paths}
+    for path in paths:
+        path.write_bytes(originals[path] + f"\n{MARK}\n".encode())
+    process = subprocess.Popen([sys.executable, "-m", "toolkit", "-C", str(root), "build"], start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while stale_count(root) < after and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    if sig == signal.SIGINT:
+        os.killpg(process.pid, sig)  # what Ctrl-C in a terminal does: the whole foreground group
+    else:
+        os.kill(process.pid, sig)  # the build alone: its workers must notice
+    process.wait(timeout=60)
+    assert stale_count(root) >= 1, "the build finished before it could be interrupted"
+    for path in paths:
+        path.write_bytes(originals[path])
+
+    report = build(config)
+    assert report.ok and stale_count(root) == 0
+    after_build = outputs(root)
+    assert build(config, force=True).ok
+    assert outputs(root) == after_build
+    deadline = time.monotonic() + 30
+    while group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert group_alive(process.pid) == []
