@@ -83,7 +83,8 @@ def sample_publication(tmp_path: Path) -> Path:
 @pytest.fixture
 def seed_publication(tmp_path: Path) -> Path:
     """The sample publication as it was before notice knew of the LINE issue: the issue marked
-    published by hand, no lock and no correction records yet (the seed case's starting point)."""
+    published by hand, no lock, no correction records and no line naming the last one yet (the
+    seed case's starting point)."""
     root = tmp_path / "seed"
     root.mkdir()
     shutil.copy(REPO / "notice.toml", root / "notice.toml")
@@ -91,7 +92,8 @@ def seed_publication(tmp_path: Path) -> Path:
     (root / "corrections").mkdir()
     issue = root / "issues" / "2018-07-13-line-privacy.md"
     lines = issue.read_text(encoding="utf-8").splitlines(keepends=True)
-    issue.write_text("".join(line for line in lines if not line.startswith("published:")), encoding="utf-8")
+    issue.write_text("".join(line for line in lines if not line.startswith(("published:", "last_correction:"))),
+                     encoding="utf-8")
     return root
 
 

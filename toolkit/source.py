@@ -89,6 +89,16 @@ def _published(value: Any, key: str, tz: ZoneInfo) -> dt.datetime | None:
     return None if value in (None, "") else parse_date(value, tz, fail)
 
 
+def _last_correction(value: Any, key: str, tz: Any) -> str:
+    """The newest correction record's name (``0004-530bfbb``), which `notice correct` writes so
+    that a deleted record is noticed (records.disappearance_problems, issue 14)."""
+    name = _text(value, key)
+    if name and not re.fullmatch(r"\d{4}-[0-9a-f]{7}", name):
+        raise Invalid(f"'{key}' must name a correction record such as 0004-530bfbb, not {_short_repr(value)}",
+                      "`notice correct` writes this field: restore it from version control")
+    return name
+
+
 @dataclass(frozen=True)
 class Issue:
     """One issue as the author wrote it: metadata plus the Markdown body.
@@ -114,6 +124,8 @@ class Issue:
     summary: str = declare("", doc="one sentence for the index and the web page's description", parse=_text)
     published: dt.datetime | None = declare(None, doc="when it was sent; written by `notice publish`",
                                             parse=_published)
+    last_correction: str = declare("", doc="the newest correction record, `0004-530bfbb`; written by `notice correct`",
+                                   parse=_last_correction)
     digest: str = ""
     #: The front-matter exactly as written: the lock keeps these values, so changing the
     #: publication's time zone or language later is not mistaken for an edit of the issue.
