@@ -5,6 +5,7 @@ case this workflow grew from, end to end: the LINE@ mail magazine that had to ta
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import subprocess
@@ -115,8 +116,7 @@ def test_publishing_a_missing_issue_suggests_the_slug(pub, run):
 
 
 def test_an_issue_published_by_hand_builds_warns_and_publish_adds_the_lock(pub, run):
-    write_issue(pub, "hello", raw=ISSUE.format(status="published").replace(
-        "preheader:", "published: 2026-01-05 08:00\npreheader:"))
+    write_issue(pub, "hello", raw=ISSUE.format(status="published"))
     built = run("build")
     assert built.exit_code == 0, built.output
     assert "The cat sat on the mat." in (pub / "build" / "hello" / "web.html").read_text(encoding="utf-8")
@@ -126,6 +126,28 @@ def test_an_issue_published_by_hand_builds_warns_and_publish_adds_the_lock(pub, 
                               "[unlocked]\n  hint: run `notice publish hello` to record it now\n"
                               "0 errors, 1 warning\n")
     assert "  (published by hand, without a lock: run `notice publish` to add one)\n" in run("history", "hello").stdout
+    published = run("publish", "hello", "--date", "2026-01-05 08:00")
+    assert published.exit_code == 0, published.output
+    assert run("check").stdout == "0 errors, 0 warnings\n"
+
+
+def test_a_published_date_without_a_lock_is_an_error_and_publish_can_lock_it(pub, run):
+    """`published:` is what `notice publish` writes after the lock: without the lock, it was
+    deleted (or the issue was published by hand, with a date). Issue 14: not a mere warning."""
+    write_issue(pub, "hello", raw=ISSUE.format(status="published").replace(
+        "preheader:", "published: 2026-01-05 08:00\npreheader:"))
+    built = run("build")
+    assert built.exit_code == 1
+    assert not (pub / "build" / "hello").exists()
+    assert built.stderr.startswith("Error: corrections/hello/published.yml: the publication lock is missing, but "
+                                   "the issue says it was published on 2026-01-05 08:00\n  hint: the lock records "
+                                   "what readers received: restore it from version control or a backup; if this "
+                                   "issue was published by hand and never locked, `notice publish hello` locks it "
+                                   "now\n")
+    checked = run("check", "--format", "json")
+    assert checked.exit_code == 1
+    assert [(f["rule"], f["severity"]) for f in json.loads(checked.stdout)["findings"]] == [
+        ("record-deleted", "error")]
     before = (pub / "issues" / "hello.md").read_text(encoding="utf-8")
     published = run("publish", "hello")
     assert published.exit_code == 0, published.output
@@ -138,7 +160,7 @@ def test_an_issue_published_by_hand_builds_warns_and_publish_adds_the_lock(pub, 
 
 # --- correct ------------------------------------------------------------------------------------
 
-def test_correct_appends_one_record_and_never_rewrites_the_issue(sent, run):
+def test_correct_appends_one_record_and_names_it_in_the_issue_only(sent, run):
     issue = (sent / "issues" / "hello.md").read_bytes()
     result = run("correct", "hello", "--kind", "correction", "--replaces", "cat", "--with", "dog",
                  "--replaces", "rained", "--with", "snowed", "--note", "A dog, and snow.", "--date", "2026-01-06")
@@ -150,7 +172,9 @@ def test_correct_appends_one_record_and_never_rewrites_the_issue(sent, run):
     assert data["replaces"] == [{"original": "cat", "corrected": "dog"}, {"original": "rained", "corrected": "snowed"}]
     assert data["note"] == "A dog, and snow." and data["date"] == "2026-01-06T00:00:00+00:00"
     assert data["pending"] is False and data["resolves"] is None
-    assert (sent / "issues" / "hello.md").read_bytes() == issue
+    # The one change to the issue: the line that lets a deleted newest record be noticed.
+    assert (sent / "issues" / "hello.md").read_bytes() == issue.replace(
+        b"\n---\n", f"\nlast_correction: 0001-{record_id}\n---\n".encode(), 1)
 
 
 @pytest.mark.parametrize("kind", ["correction", "addendum", "supplement", "update", "clarification",
@@ -521,7 +545,8 @@ def test_the_line_privacy_issue_end_to_end(seed_publication, run, monkeypatch):
                        "--note", "LINE社から回答があり、LINE@も対象に含まれると確認しました。")
     added = correct("--kind", "supplement", "--date", "2018-07-21 09:00",
                     "--note", "**LINE公式アカウント**とLINE@の認定アカウントは別物です。")
-    assert issue.read_bytes() == sent_bytes  # correct never rewrites the issue
+    # correct changes one line of the issue: which record is its last.
+    assert issue.read_bytes() == sent_bytes.replace(b"\n---\n", f"\nlast_correction: 0004-{added}\n---\n".encode(), 1)
 
     built = run("build")
     assert built.exit_code == 0, built.output

@@ -186,7 +186,7 @@ def test_a_deleted_middle_record_breaks_the_chain(pub, run):
     result = run("check")
     assert result.exit_code == 1
     assert (f"corrections/hello/{last.name}:{line_of(last, 'seq')}: error: record 2 is missing (found record 3 next): "
-            "was a record deleted? [record-damaged]") in result.stderr
+            "was a record deleted? [record-deleted]") in result.stderr
 
 
 def test_a_deleted_first_record_breaks_the_chain(pub, run):
@@ -293,8 +293,8 @@ def test_in_git_a_committed_record_deleted_from_disk_is_an_error(pub, run):
         in result.stderr
     report = json.loads(run("check", "--format", "json").stdout)
     assert [(f["rule"], f["path"]) for f in report["findings"]] == [
-        ("record-deleted", f"corrections/hello/{newest.name}")]
-    assert report["errors"] == 1
+        ("record-deleted", f"corrections/hello/{newest.name}"), ("record-deleted", "issues/hello.md")]
+    assert report["errors"] == 2  # git names the file; the issue says which records it had
 
 
 @needs_git
@@ -324,3 +324,108 @@ def test_a_record_value_python_cannot_hold_is_a_clean_error_with_its_line(pub, r
     result = run("check")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"corrections/hello/{path.name}:{line_of(path, 'note')}: error: {message}" in result.stderr
+
+
+# --- a record's disappearance, without git (issue 14) -------------------------------------------
+
+def outputs(root: Path) -> dict[str, bytes]:
+    base = root / "build"
+    return {str(p.relative_to(base)): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+
+
+def test_correct_names_the_newest_record_in_the_issue(pub, run):
+    ids = make_records(run, 2)
+    text = (pub / "issues" / "hello.md").read_text(encoding="utf-8")
+    assert f"\nlast_correction: 0002-{ids[1]}\n---\n" in text
+    assert text.count("last_correction:") == 1
+
+
+@pytest.mark.parametrize("removed", ["newest", "folder"])
+def test_a_vanished_newest_record_or_folder_stops_build_and_check(pub, run, removed):
+    """`rm corrections/hello/0002-*.yml` or `rm -r corrections/hello`: the chain left behind is
+    sound, but the issue says what it had. The build keeps the corrected outputs readers have."""
+    ids = make_records(run, 2)
+    assert run("build").exit_code == 0
+    before = outputs(pub)
+    assert b"Note number 2." in before["hello/web.html"]
+    if removed == "newest":
+        records_of(pub)[-1].unlink()
+        where = f"issues/hello.md:{line_of(pub / 'issues' / 'hello.md', 'last_correction')}"
+        message = (f"the issue's last correction is 0002-{ids[1]}, but corrections/hello/ holds 1 record: record "
+                   "0002 is missing, and readers would get the text without it")
+        hint = f"restore corrections/hello/0002-{ids[1]}.yml and any other missing one"
+    else:
+        shutil.rmtree(pub / "corrections" / "hello")
+        where = "corrections/hello/published.yml"
+        message = "the publication lock is missing, but the issue says it was published on 2026-01-05 09:00"
+        hint = "restore it from version control or a backup\n"
+    built = run("build")
+    assert built.exit_code == 1
+    assert built.stderr.startswith(f"Error: {where}: {message}\n")
+    assert hint in built.stderr
+    assert "published by hand" not in built.stderr  # this issue was corrected: no re-locking it
+    assert outputs(pub) == before
+    checked = run("check")
+    assert checked.exit_code == 1
+    assert f"{where}: error: {message} [record-deleted]" in checked.stderr
+    assert run("correct", "hello", "--kind", "update", "--note", "More.").exit_code == 1
+    assert run("publish", "hello").exit_code == 1
+
+
+def test_a_vanished_lock_of_an_uncorrected_issue_is_an_error_not_a_warning(pub, run):
+    (pub / "corrections" / "hello" / LOCK_NAME).unlink()
+    checked = run("check")
+    assert checked.exit_code == 1
+    assert ("corrections/hello/published.yml: error: the publication lock is missing, but the issue says it was "
+            "published on 2026-01-05 09:00 [record-deleted]") in checked.stderr
+    assert "[unlocked]" not in checked.output
+
+
+def test_records_without_a_last_correction_line_are_an_error_that_says_the_line(pub, run):
+    """A publication made before the line existed, or the line deleted: give the exact line."""
+    ids = make_records(run, 2)
+    issue = pub / "issues" / "hello.md"
+    issue.write_text(issue.read_text(encoding="utf-8").replace(f"last_correction: 0002-{ids[1]}\n", ""),
+                     encoding="utf-8")
+    checked = run("check")
+    assert checked.exit_code == 1
+    assert ("issues/hello.md:1: error: the issue does not say which correction record is its last "
+            "('last_correction:'), so a deleted record would go unnoticed [record-deleted]\n"
+            "  hint: if corrections/hello/ holds every record (see `notice history hello` and your version "
+            f"control), add the line `last_correction: 0002-{ids[1]}` to the front-matter\n") in checked.stderr
+
+
+def test_a_record_newer_than_the_last_correction_line_says_how_to_finish(pub, run):
+    """What a `notice correct` stopped between the record and the issue leaves behind."""
+    ids = make_records(run, 2)
+    issue = pub / "issues" / "hello.md"
+    issue.write_text(issue.read_text(encoding="utf-8").replace(f"0002-{ids[1]}", f"0001-{ids[0]}"), encoding="utf-8")
+    built = run("build")
+    assert built.exit_code == 1
+    assert (f"record 0002-{ids[1]} is newer than the issue's last correction (0001-{ids[0]})\n"
+            f"  hint: a `notice correct` stopped before it could update the issue: set "
+            f"`last_correction: 0002-{ids[1]}` in hello.md\n") in built.stderr
+
+
+def test_a_replaced_newest_record_is_an_error(pub, run):
+    ids = make_records(run, 2)
+    issue = pub / "issues" / "hello.md"
+    issue.write_text(issue.read_text(encoding="utf-8").replace(f"0002-{ids[1]}", "0002-abcdef0"), encoding="utf-8")
+    checked = run("check")
+    assert checked.exit_code == 1
+    assert (f"error: the issue's last correction is 0002-abcdef0, but record 0002 is 0002-{ids[1]}: the records "
+            "were replaced [record-deleted]") in checked.stderr
+
+
+@pytest.mark.parametrize("value", ["'4'", "latest", "0002-ABCDEF0"])
+def test_a_last_correction_that_names_no_record_is_an_error_with_its_line(pub, run, value):
+    make_records(run, 2)
+    issue = pub / "issues" / "hello.md"
+    text = issue.read_text(encoding="utf-8")
+    issue.write_text(text[:text.index("last_correction:")] + f"last_correction: {value}\n---\n"
+                     + text.split("\n---\n", 1)[1], encoding="utf-8")
+    checked = run("check")
+    assert checked.exit_code == 1
+    assert f"issues/hello.md:{line_of(issue, 'last_correction')}: error: 'last_correction' must name a correction " \
+           "record such as 0004-530bfbb" in checked.stderr
+    assert "Traceback" not in checked.output

@@ -20,7 +20,7 @@ from .built_email import BuiltEmail, Sources, read_config_text
 from .config import Config, line_of
 from .errors import Diagnostic, ToolkitError, did_you_mean, display_path, unique
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error
-from .records import LOCK_NAME
+from .records import LOCK_NAME, RecordMissingError
 from .render import IssueRenderer
 from .rules import RULES
 from .source import check_slug, no_such_issue, read_issues
@@ -59,13 +59,18 @@ def check_workflow(config: Config, slugs: Iterable[str]) -> list[Diagnostic]:
             continue
         try:
             state = load_state(config, issue)
+        except RecordMissingError as error:  # the issue names a lock or record that is gone
+            findings.append(from_error("record-deleted", error))
+            continue
         except ToolkitError as error:
             findings.append(from_error("record-damaged", error))
             continue
         findings.extend(check_silent_edit(state))
         findings.extend(check_unlocked(state))
-    findings.extend(check_git_records(config, wanted))
-    return findings
+    # A deleted lock is seen both from the issue and by git: say it once, with git's hint.
+    in_git = check_git_records(config, wanted)
+    said = {f.path for f in in_git}
+    return [f for f in findings if f.rule != "record-deleted" or f.path not in said] + in_git
 
 
 def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> list[Diagnostic]:

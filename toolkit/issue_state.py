@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from .config import Config
 from .corrections import subject_with_marker, title_marker
 from .errors import SourceError
-from .records import LOCK_NAME, Lock, Record, chain_problems, locked_content, read_lock, read_records
+from .records import (LOCK_NAME, Lock, Record, RecordMissingError, chain_problems, disappearance_problems,
+                      locked_content, read_lock, read_records)
 from .source import Issue, check_slug, no_such_issue, read_issue
 
 
@@ -40,10 +41,10 @@ def load_state(config: Config, issue: Issue) -> IssueState:
     lock = read_lock(config.corrections_dir, issue.slug)
     records = read_records(config.corrections_dir, issue.slug, config.tz)
     if lock is None and records:
-        raise SourceError("the publication lock is missing, but correction records follow it",
-                          path=config.corrections_dir / issue.slug / LOCK_NAME,
-                          hint="the lock records what readers received: restore it from version control")
-    problems = chain_problems(lock, records)
+        raise RecordMissingError("the publication lock is missing, but correction records follow it",
+                                 path=config.corrections_dir / issue.slug / LOCK_NAME,
+                                 hint="the lock records what readers received: restore it from version control")
+    problems = chain_problems(lock, records) or disappearance_problems(issue, lock, records, config.corrections_dir)
     if problems:
         raise problems[0]
     return IssueState(issue, lock, records)

@@ -16,7 +16,8 @@ from .corrections import check_new_text, check_note, check_passage_syntax, corre
 from .errors import ToolkitError, did_you_mean
 from .issue_state import IssueState, load_issue, load_state, silent_edit, silent_edit_error
 from .kinds import kind_of
-from .records import KINDS, Replacement, append_record, exclusive, rewrite_front_matter, write_lock
+from .records import (HEAD_FIELD, KINDS, LockMissingError, Replacement, append_record, exclusive,
+                      rewrite_front_matter, write_lock)
 from .render import IssueRenderer
 from .source import Issue, confine
 
@@ -33,7 +34,10 @@ def publish(config: Config, slug: str, when: dt.datetime) -> tuple[Issue, Path]:
     """Mark *slug* published at *when* and lock what readers receive; refuses a broken draft."""
     issue = load_issue(config, slug)
     writable_folders(config, slug)
-    state = load_state(config, issue)
+    try:
+        state = load_state(config, issue)
+    except LockMissingError:  # published by hand with a date, never locked: lock it now
+        state = IssueState(issue, None, [])
     if state.lock is not None:
         if issue.status == "published" and issue.published is not None:
             raise ToolkitError(f"'{slug}' was already published on {state.lock.published:%Y-%m-%d %H:%M}",
@@ -86,9 +90,14 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
         assert state.lock is not None  # _check_correctable refuses an issue without one
         previous = state.records[-1].hash if state.records else state.lock.hash
         # Dates are kept in the publication's time zone, so errata show the readers' calendar day.
-        return append_record(config.corrections_dir, slug, seq=len(state.records) + 1, kind=kind,
-                             date=date.astimezone(config.tz), note=text, pending=pending, resolves=resolves,
-                             replaces=replaces, previous=previous)
+        seq = len(state.records) + 1
+        record_id, path = append_record(config.corrections_dir, slug, seq=seq, kind=kind,
+                                        date=date.astimezone(config.tz), note=text, pending=pending,
+                                        resolves=resolves, replaces=replaces, previous=previous)
+        # The record first, then the issue names it as its last: deleting it, or all of
+        # corrections/<slug>/, is then noticed without git (issue 14). Only this line changes.
+        rewrite_front_matter(issue.path, {HEAD_FIELD: f"{seq:04d}-{record_id}"})
+        return record_id, path
 
 
 def _check_record(config: Config, issue: Issue, replaces: list[Replacement], date: dt.datetime,

@@ -42,6 +42,20 @@ RECORD_RE = re.compile(r"(\d{4})-([0-9a-f]{7})\.yml")
 KINDS = KIND_NAMES
 #: The fields of an issue that readers see, and so are locked when it is published.
 LOCKED_FIELDS = ("title", "date", "preheader", "author", "number", "summary", "lang")
+#: The issue's front-matter field naming its newest record (``0004-530bfbb``), written by
+#: `notice correct`: the anchor outside corrections/ that the chain alone cannot give.
+HEAD_FIELD = "last_correction"
+HEAD_RE = re.compile(r"(\d{4})-([0-9a-f]{7})")
+
+
+class RecordMissingError(SourceError):
+    """A lock or record that the issue itself says exists is gone: readers would get the
+    uncorrected text, so the build refuses the issue and keeps its old outputs."""
+
+
+class LockMissingError(RecordMissingError):
+    """No lock, though the issue has a `published:` date, and nothing says it was corrected:
+    deleted, or published by hand. `notice publish` may lock it now."""
 
 
 @dataclass(frozen=True)
@@ -277,7 +291,7 @@ def chain_problems(lock: Lock | None, records: list[Record]) -> list[ToolkitErro
     previous = lock.hash if lock else None
     for expected, record in enumerate(records, start=1):
         if record.seq != expected:
-            problems.append(SourceError(
+            problems.append(RecordMissingError(
                 f"record {expected} is missing (found record {record.seq} next): was a record deleted?",
                 path=record.path, line=record.lines.get("seq"),
                 hint="records are append-only: restore the deleted one from version control"))
@@ -290,6 +304,83 @@ def chain_problems(lock: Lock | None, records: list[Record]) -> list[ToolkitErro
             break
         previous = record.hash
     return problems
+
+
+def head_name(record: Record) -> str:
+    """What `last_correction` says for *record*: its file name without ``.yml``."""
+    return f"{record.seq:04d}-{record.id}"
+
+
+def disappearance_problems(issue: Issue, lock: Lock | None, records: list[Record],
+                           corrections_dir: Path) -> list[SourceError]:
+    """What the issue says exists and ``corrections/<slug>/`` no longer holds.
+
+    Each record names the one before it, so a deleted record in the middle breaks the chain;
+    but the newest record, or the whole folder, can vanish and leave a sound chain behind
+    (issue 14). The issue file is the anchor that survives both: its `published:` date says a
+    lock exists, its `last_correction:` which record is newest. Call it after `chain_problems`
+    found nothing, so *records* run 1, 2, ... without a gap.
+    """
+    folder = records_dir(corrections_dir, issue.slug)
+    head = issue.last_correction  # its form is checked where the issue is read
+    problems: list[SourceError] = []
+    if lock is None and not issue.is_draft and issue.published is not None:
+        error = LockMissingError if not head and not records else RecordMissingError
+        problems.append(error(
+            f"the publication lock is missing, but the issue says it was published on "
+            f"{issue.published:%Y-%m-%d %H:%M}", path=folder / LOCK_NAME,
+            hint="the lock records what readers received: restore it from version control or a backup"
+                 + ("; if this issue was published by hand and never locked, `notice publish "
+                    f"{issue.slug}` locks it now" if error is LockMissingError else "")))
+    if not head:
+        if records:
+            problems.append(RecordMissingError(
+                f"the issue does not say which correction record is its last ('{HEAD_FIELD}:'), so a deleted "
+                "record would go unnoticed", path=issue.path, line=1,
+                hint=f"if corrections/{issue.slug}/ holds every record (see `notice history {issue.slug}` and your "
+                     f"version control), add the line `{HEAD_FIELD}: {head_name(records[-1])}` to the front-matter"))
+        return problems
+    line = _front_matter_line(issue, HEAD_FIELD)
+    match = HEAD_RE.fullmatch(head)
+    if match is None:  # refused where the issue is read (source._last_correction)
+        return problems
+    seq, record_id = int(match[1]), match[2]
+    if seq > len(records) or seq < 1:
+        missing = [f"{n:04d}" for n in range(len(records) + 1, seq + 1)] or [f"{seq:04d}"]
+        what = f"record {missing[0]}" if len(missing) == 1 else f"records {missing[0]} to {missing[-1]}"
+        problems.append(RecordMissingError(
+            f"the issue's last correction is {head}, but corrections/{issue.slug}/ holds "
+            f"{len(records)} record{'s' if len(records) != 1 else ''}: {what} "
+            f"{'is' if len(missing) == 1 else 'are'} missing, and readers would get the text without "
+            f"{'it' if len(missing) == 1 else 'them'}", path=issue.path, line=line,
+            hint=f"records are append-only: restore corrections/{issue.slug}/{head}.yml and any other missing one "
+                 "from version control or a backup"))
+    elif records[seq - 1].id != record_id:
+        problems.append(RecordMissingError(
+            f"the issue's last correction is {head}, but record {seq:04d} is {head_name(records[seq - 1])}: "
+            "the records were replaced", path=records[seq - 1].path, line=1,
+            hint="records are append-only: restore the originals from version control or a backup"))
+    elif seq < len(records):
+        problems.append(SourceError(
+            f"record {head_name(records[-1])} is newer than the issue's last correction ({head})",
+            path=issue.path, line=line,
+            hint=f"a `notice correct` stopped before it could update the issue: set "
+                 f"`{HEAD_FIELD}: {head_name(records[-1])}` in {issue.path.name}"))
+    return problems
+
+
+def _front_matter_line(issue: Issue, key: str) -> int:
+    """The line of *key* in the issue's front-matter, for messages (1 if it cannot be read)."""
+    try:
+        lines = decode(issue.path.read_bytes(), issue.path).split("\n")
+    except (OSError, SourceError):
+        return 1
+    for number, text in enumerate(lines[1:], start=2):
+        if FENCE.fullmatch(text):
+            break
+        if re.match(rf"{re.escape(key)}[ \t]*:", text):
+            return number
+    return 1
 
 
 # --- writing -----------------------------------------------------------------------------------
