@@ -19,9 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_publication, write_issue
+from toolkit import build as build_module
 from toolkit.build import build
 from toolkit.config import load_config
-from toolkit.output import BuildCache
+from toolkit.errors import ToolkitError
+from toolkit.output import BuildCache, write_atomic
 
 MARK = "EDITED-AND-UNDONE"
 
@@ -143,6 +145,38 @@ def test_a_cache_cannot_make_a_build_delete_another_issues_files(publication):
     report = build(config)
     assert "is damaged" in report.warnings[0].message
     assert (publication / "build" / "other" / "email.html").is_file()
+
+
+@pytest.mark.parametrize("failure", [ToolkitError("cannot write email.html: No space left on device"),
+                                     RuntimeError("a bug in a renderer")])
+def test_after_a_build_that_failed_midway_the_next_equals_a_forced_one(tmp_path, monkeypatch, failure):
+    """A full disk (or a crash) on the fourth file: the files written before it hold the edit."""
+    root = tmp_path / "pub"
+    paths = many_issues(root, 3)
+    config = load_config(root)
+    build(config)
+    originals = {path: path.read_bytes() for path in paths}
+    for path in paths:
+        path.write_bytes(originals[path] + f"\n{MARK}\n".encode())
+    writes = []
+
+    def write_until_the_disk_is_full(path: Path, data: bytes) -> bool:
+        writes.append(path)
+        if len(writes) == 4:
+            raise failure
+        return write_atomic(path, data)
+
+    monkeypatch.setattr(build_module, "write_atomic", write_until_the_disk_is_full)
+    with pytest.raises(type(failure)):
+        build(config)
+    monkeypatch.undo()
+    assert stale_count(root) == 3
+    for path in paths:
+        path.write_bytes(originals[path])
+    assert build(config).ok and stale_count(root) == 0
+    after = outputs(root)
+    build(config, force=True)
+    assert outputs(root) == after
 
 
 # --- a real `notice build`, interrupted ------------------------------------------------------------

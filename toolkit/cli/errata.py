@@ -63,9 +63,11 @@ def correct(state: State, slug: str, kind: str, originals: tuple[str, ...], corr
             resolves: str | None) -> None:
     """Append a dated correction record to the published issue SLUG.
 
-    The issue file is never rewritten: the record is a new file under corrections/SLUG/,
-    and every build shows it (a title marker, the wrong passage struck beside the right
-    one, the dated note) and writes a short notice for readers who got the original.
+    The issue's text is never rewritten: the record is a new file under corrections/SLUG/,
+    and the issue's front-matter only gets `last_correction: NNNN-ID`, naming it, so a
+    deleted record is noticed. Every build shows it (a title marker, the wrong passage
+    struck beside the right one, the dated note) and writes a short notice for readers
+    who got the original.
     Without --note or --note-file, $EDITOR opens for the note.
 
     \b
