@@ -22,7 +22,7 @@ from .errors import Diagnostic, ToolkitError, as_diagnostic, unique, warning
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error, subject_of
 from .labels import labels_for
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
-from .output import BuildCache, remove_outputs, write_atomic
+from .output import BuildCache, remove_leftovers, remove_outputs, write_atomic
 from .render import IssueRenderer
 from .source import Issue, check_slug, confine, is_inside, no_such_issue, read_issues, sort_newest_first
 from .templating import inliner_warnings, make_environment, render_template, templates_fingerprint
@@ -98,6 +98,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
             path=out_dir / "index.html", hint="fix the errors above and build again"))
     else:
         try:
+            remove_leftovers(out_dir, recursive=False)
             write_atomic(out_dir / "index.html", render_index(issues, states, config, env).encode("utf-8"))
         except ToolkitError as error:
             report.errors.append(Diagnostic.of(error))
@@ -141,6 +142,7 @@ def write_issue(cache: BuildCache, out_dir: Path, slug: str, key: str, files: di
     """Write one issue's files so that no interruption can make a stale one look fresh: the
     journal names them before they are written, the cache records their digests after."""
     cache.journal(out_dir, slug, files)
+    remove_leftovers(out_dir / slug)
     for name, data in files.items():
         write_atomic(out_dir / name, data)
     remove_outputs(out_dir, sorted(set(cache.forget(out_dir, slug)) - set(files)))

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 import time
@@ -87,9 +88,9 @@ class BuildCache:
     An issue is fresh only when its key matches *and* every file still holds what was written
     (issue 14: an interrupted build had left edited pages that the next build called
     "unchanged" because they existed). Before writing an issue's files the build appends their
-    names to ``build.journal``, so files written by a build that never saved the cache (Ctrl-C,
-    SIGKILL, a full disk) are known: they count as stale, and are removed when the issue no
-    longer makes them.
+    names to ``build.journal``, so an issue that a build which never saved the cache (Ctrl-C,
+    SIGKILL, a full disk) was writing is known: it is built again, and the files named are
+    removed if it no longer makes them.
     """
 
     path: Path
@@ -99,6 +100,10 @@ class BuildCache:
     touched: set[str] = field(default_factory=set, repr=False)
     #: How much of the journal is already in *outputs* (read at load).
     journal_seen: int = field(default=0, repr=False)
+    #: Marks this build's journal lines, which its own save must not count against it.
+    token: str = field(default_factory=lambda: os.urandom(8).hex(), repr=False)
+    #: This build's journal lines for issues it has not recorded yet (stopped mid-issue).
+    pending: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
     saved_at: float = field(default_factory=time.monotonic, repr=False)
 
     @classmethod
@@ -130,8 +135,9 @@ class BuildCache:
 
     def journal(self, out_dir: Path, slug: str, names: Iterable[str]) -> None:
         """Say, before writing them, which files of *slug* are about to be written."""
-        line = json.dumps({"out": str(out_dir.resolve()), "slug": slug, "files": sorted(names)},
+        line = json.dumps({"out": str(out_dir.resolve()), "slug": slug, "files": sorted(names), "by": self.token},
                           ensure_ascii=False) + "\n"
+        self.pending[(str(out_dir.resolve()), slug)] = line
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _write_gitignore(self.path.parent)
         try:
@@ -148,6 +154,7 @@ class BuildCache:
         """*slug* now holds *files* (name -> the bytes written), built from inputs *key*."""
         self.entries(out_dir)[slug] = {"key": key, "files": _digests(files)}
         self.touched.add(str(out_dir.resolve()))
+        self.pending.pop((str(out_dir.resolve()), slug), None)
 
     def add_files(self, out_dir: Path, slug: str, files: dict[str, bytes]) -> None:
         """Files made from an issue's build after it (message.eml): pruned with the issue, and
@@ -156,6 +163,7 @@ class BuildCache:
         if entry is not None:
             entry["files"].update(_digests(files))
             self.touched.add(str(out_dir.resolve()))
+        self.pending.pop((str(out_dir.resolve()), slug), None)
 
     def forget(self, out_dir: Path, slug: str) -> list[str]:
         entry = self.entries(out_dir).pop(slug, None)
@@ -180,12 +188,13 @@ class BuildCache:
         with _locked(self.path.parent / "build.lock"):
             outputs, _ = _read_outputs(self.path)
             outputs.update({out: entries for out, entries in self.outputs.items() if out in self.touched})
-            _apply_journal(outputs, journal, self.journal_seen)
+            _apply_journal(outputs, journal, self.journal_seen, skip=self.token)
             text = json.dumps({"format": CACHE_FORMAT, "outputs": outputs}, indent=1, sort_keys=True)
             write_atomic(self.path, text.encode("utf-8"))
-            # The journal's lines are in build.json now (and its stale marks with them).
+            # The journal's lines are in build.json now, but for the issue this build is in the
+            # middle of (Ctrl-C while writing it): that one stays.
             if journal.exists():
-                write_atomic(journal, b"")
+                write_atomic(journal, "".join(self.pending.values()).encode("utf-8"))
         self.saved_at, self.journal_seen = time.monotonic(), 0
 
 
@@ -250,10 +259,15 @@ def _damaged(path: Path, why: str) -> str:
     return f"the build cache {path.parent.name}/{path.name} is damaged ({why}): every issue is rebuilt"
 
 
-def _apply_journal(outputs: dict[str, Entries], journal: Path, start: int = 0) -> int:
-    """Mark the files that builds announced in the journal (from byte *start* on) as stale,
-    with an empty digest; return the journal's length. A journal shorter than *start* was
-    emptied by another build's save: all of it is read again (a needless rebuild at worst)."""
+def _apply_journal(outputs: dict[str, Entries], journal: Path, start: int = 0, skip: str = "") -> int:
+    """Mark each issue that a build announced in the journal (from byte *start* on, lines by
+    *skip* left out) as stale, and the files it named with an empty digest, so they are
+    removed if the issue no longer makes them; return the journal's length.
+
+    A build that was stopped after such a line may have written some files, or only left a
+    temporary one: either way its issue is built again. A journal shorter than *start* was
+    emptied by another build's save: all of it is read again (a needless rebuild at worst).
+    """
     try:
         raw = journal.read_bytes()
     except OSError:
@@ -262,16 +276,31 @@ def _apply_journal(outputs: dict[str, Entries], journal: Path, start: int = 0) -
     for line in lines:
         try:
             item = json.loads(line)
-            out, slug, names = item["out"], item["slug"], item["files"]
-        except (ValueError, TypeError, KeyError, RecursionError):
+            out, slug, names, by = item["out"], item["slug"], item["files"], item.get("by")
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             continue  # a line cut short by a kill: its build had not written anything yet
-        if not (isinstance(out, str) and isinstance(slug, str) and isinstance(names, list)):
+        if not (isinstance(out, str) and isinstance(slug, str) and isinstance(names, list)) or (skip and by == skip):
             continue
         entry = outputs.setdefault(out, {}).setdefault(slug, {"key": "", "files": {}})
+        entry["key"] = ""
         for name in names:
             if _inside(name, slug):
                 entry["files"].setdefault(name, "")
     return len(raw)
+
+
+#: The temporary files `_publish` makes (tempfile's names: 8 characters of [a-z0-9_]).
+TEMPORARY_RE = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+def remove_leftovers(folder: Path, *, recursive: bool = True) -> None:
+    """Delete temporary files that a killed build left half-written before it could rename
+    them, so the output folder holds only what is published."""
+    if not folder.is_dir():
+        return
+    for path in folder.rglob(".*.tmp") if recursive else folder.glob(".*.tmp"):
+        if TEMPORARY_RE.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
 
 
 def remove_outputs(out_dir: Path, files: list[str]) -> None:
