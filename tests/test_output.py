@@ -91,18 +91,20 @@ def test_export_names_its_messages_in_the_cache(publication, run):
 
 # --- a damaged cache is a full rebuild with a note ------------------------------------------------
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                           max_leaves=12)
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=12)
+names = st.text(max_size=8)
+not_a_mapping = json_values.filter(lambda v: not isinstance(v, dict))
+not_an_entry = json_values.filter(lambda v: not (isinstance(v, dict) and set(v) == {"key", "files"}))
 #: Of the right format, but not what notice writes: an output folder that is not a mapping of
 #: entries, an entry that is not {"key", "files"}, files that are not a mapping of names.
 wrong_shapes = st.one_of(
-    json_values.filter(lambda v: not isinstance(v, dict)),
-    st.dictionaries(st.text(max_size=8), json_values.filter(lambda v: not isinstance(v, dict)), min_size=1, max_size=2),
-    st.dictionaries(st.text(max_size=8), st.dictionaries(st.text(max_size=8), json_values.filter(
-        lambda v: not (isinstance(v, dict) and set(v) == {"key", "files"})), min_size=1, max_size=2), min_size=1, max_size=2),
-    st.builds(lambda out, slug, files: {out: {slug: {"key": "k", "files": files}}}, st.text(max_size=8),
-              st.text(max_size=8), json_values.filter(lambda v: not isinstance(v, dict) or bool(v))),
+    not_a_mapping,
+    st.dictionaries(names, not_a_mapping, min_size=1, max_size=2),
+    st.dictionaries(names, st.dictionaries(names, not_an_entry, min_size=1, max_size=2), min_size=1, max_size=2),
+    st.builds(lambda out, slug, files: {out: {slug: {"key": "k", "files": files}}}, names, names,
+              json_values.filter(lambda v: not isinstance(v, dict) or any(not isinstance(d, str) for d in v.values()))),
 )
 
 
@@ -196,7 +198,8 @@ def test_after_a_build_that_failed_midway_the_next_equals_a_forced_one(tmp_path,
 def test_temporary_files_a_killed_build_left_are_removed_when_it_is_rebuilt(publication):
     config = load_config(publication)
     build(config)
-    left = [publication / "build" / "hello" / ".email.html.k2_9xq1z.tmp", publication / "build" / ".index.html.abcdefgh.tmp"]
+    out = publication / "build"
+    left = [out / "hello" / ".email.html.k2_9xq1z.tmp", out / ".index.html.abcdefgh.tmp"]
     mine = publication / "build" / "hello" / ".notes.tmp"  # not one of notice's names
     for path in (*left, mine):
         path.write_text("half", encoding="utf-8")

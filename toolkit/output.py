@@ -179,8 +179,9 @@ class BuildCache:
         """Write the cache by rename, then empty the journal it now includes.
 
         Another build may have saved other output folders meanwhile (the preview and `check`
-        build into their own): those are taken from the file, ours from memory, and every
-        journal line is applied again, so a file another build is writing is never trusted.
+        build into their own): those are taken from the file, ours from memory, and the lines
+        other builds added to the journal since this one loaded are applied again, so an issue
+        another build is writing is never trusted.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _write_gitignore(self.path.parent)
