@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -245,9 +247,6 @@ def _exit_with_parent(interval: float = 0.2) -> None:
     kills left two alive). A dead parent's children are given to another process, so a
     changed parent pid is the sign (the pool's own pipes cannot tell: every worker holds them).
     """
-    import threading
-    import time
-
     parent = os.getppid()
 
     def watch() -> None:
