@@ -134,6 +134,20 @@ def test_a_cache_of_the_right_format_but_the_wrong_shape_is_noted_and_ignored(tm
     assert cache.outputs == {} and "is damaged" in (cache.note or "")
 
 
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+          deadline=None)
+@given(outputs_value=wrong_shapes)
+def test_a_build_over_a_cache_of_the_wrong_shape_rebuilds_all_with_a_note(publication, outputs_value):
+    """The whole build, not only the cache: issue 14 item 7 ended in an AttributeError."""
+    config = load_config(publication)
+    config.cache_dir.mkdir(exist_ok=True)
+    (config.cache_dir / "build.json").write_text(json.dumps({"format": 2, "outputs": outputs_value}), encoding="utf-8")
+    report = build(config)
+    assert report.ok and report.built == ["hello"]
+    assert [w.message for w in report.warnings if "build.json" in w.message] == [
+        "the build cache .notice-cache/build.json is damaged (it is not the shape notice writes): every issue is rebuilt"]
+
+
 @pytest.mark.parametrize("text", ['{"format": 2, "outputs": []}', '{"format": 2, "outputs": {"/x": []}}',
                                   '{"format": 2, "outputs": {"/x": {"a": {"key": "k", "files": ["a/b"]}}}}',
                                   "[]", "{not json", "\xff\xfe"])
