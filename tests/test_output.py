@@ -53,6 +53,16 @@ def test_an_output_changed_behind_the_cache_is_rebuilt(publication):
     assert report.built == ["hello"] and email.read_bytes() == good
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_an_output_replaced_by_a_fifo_is_rebuilt_without_reading_it(publication):
+    config = load_config(publication)
+    build(config)
+    email = publication / "build" / "hello" / "email.txt"
+    email.unlink()
+    os.mkfifo(email)  # reading it would block the build forever
+    assert build(config).built == ["hello"] and email.is_file()
+
+
 def test_files_written_without_a_saved_cache_count_as_stale(publication):
     """What a killed build leaves: the journal names files whose digests were never saved."""
     config = load_config(publication)

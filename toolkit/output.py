@@ -126,10 +126,12 @@ class BuildCache:
         if not entry or entry["key"] != key or not entry["files"]:
             return False
         for name, digest in entry["files"].items():
+            path = out_dir / name
             try:
-                if hashlib.sha256((out_dir / name).read_bytes()).hexdigest() != digest:
+                # A regular file only: a FIFO or a link left in its place is never fresh (nor read).
+                if not stat.S_ISREG(path.lstat().st_mode) or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
                     return False
-            except OSError:  # missing, or not a file any more
+            except OSError:  # missing
                 return False
         return True
 
