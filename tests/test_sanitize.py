@@ -19,7 +19,7 @@ from toolkit.cli import cli
 from toolkit.config import load_config
 from toolkit.markup import render_fragment, render_markdown
 from toolkit.publishing import load_issue, load_state, publish
-from toolkit.records import KINDS, append_record
+from toolkit.records import HEAD_FIELD, KINDS, append_record, rewrite_front_matter
 
 BYPASS = "<div><scr<script></script>ipt>alert(2)</script></div>"
 ACTIVE = ("script", "iframe", "object", "embed", "form")
@@ -162,6 +162,7 @@ def test_a_records_note_is_sanitized_and_reported_at_its_line(run, tmp_path, mon
                               date=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc),
                               note="See <script>steal()</script> [this](javascript:go()).", pending=False,
                               resolves=None, replaces=[], previous=state.lock.hash)
+    rewrite_front_matter(root / "issues" / "hello.md", {HEAD_FIELD: record.stem})  # as notice correct does
     result = run("-C", str(root), "build")
     assert result.exit_code == 0, result.output
     where = f"{record.relative_to(root)}:{line_in(record, 'note:')}"
@@ -288,8 +289,10 @@ def test_random_issues_build_without_a_traceback_and_no_output_is_active(tmp_pat
     for record in (root / "corrections" / "hello").glob("0*.yml"):
         record.unlink()
     state = load_state(config, load_issue(config, "hello"))
-    append_record(config.corrections_dir, "hello", seq=1, kind="addendum", date=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc),
-                  note=note or "n", pending=False, resolves=None, replaces=[], previous=state.lock.hash)
+    _, record = append_record(config.corrections_dir, "hello", seq=1, kind="addendum",
+                              date=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc), note=note or "n", pending=False,
+                              resolves=None, replaces=[], previous=state.lock.hash)
+    rewrite_front_matter(root / "issues" / "hello.md", {HEAD_FIELD: record.stem})  # as notice correct does
     result = invoke("-C", str(root), "-q", "build")
     assert result.exit_code == 0 or result.stderr.startswith("Error: "), result.stderr  # an empty body is one
     out = root / "build"
