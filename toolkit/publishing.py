@@ -77,7 +77,8 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
     if silent and not replaces:
         raise ToolkitError(f"a {kind} fix needs --replaces and --with", hint='e.g. --replaces "teh" --with "the"')
     writable_folders(config, slug)
-    _check_record(config, issue, replaces, date, resolves, silent=silent)
+    with exclusive(config.cache_dir, slug):  # briefly: another `correct` may be between its two writes
+        _check_record(config, load_issue(config, slug), replaces, date, resolves, silent=silent)
     text = (note() if callable(note) else note).strip()
     check_note(text)
     if not silent and not replaces and not text:
