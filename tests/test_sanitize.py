@@ -288,6 +288,8 @@ def test_random_issues_build_without_a_traceback_and_no_output_is_active(tmp_pat
     config = load_config(root)
     for record in (root / "corrections" / "hello").glob("0*.yml"):
         record.unlink()
+    issue = root / "issues" / "hello.md"  # and the line that names it: this example starts afresh
+    issue.write_text(re.sub(r"(?m)^last_correction: .*\n", "", issue.read_text(encoding="utf-8")), encoding="utf-8")
     state = load_state(config, load_issue(config, "hello"))
     _, record = append_record(config.corrections_dir, "hello", seq=1, kind="addendum",
                               date=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc), note=note or "n", pending=False,
@@ -321,6 +323,8 @@ def test_random_pairs_are_a_clean_error_or_a_record_the_build_shows(tmp_path, da
         publish(load_config(root), "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc))
     for record in (root / "corrections" / "hello").glob("0*.yml"):
         record.unlink()
+    issue = root / "issues" / "hello.md"  # and the line that names it: this example starts afresh
+    issue.write_text(re.sub(r"(?m)^last_correction: .*\n", "", issue.read_text(encoding="utf-8")), encoding="utf-8")
     start = data.draw(st.integers(0, len(PAIR_BODY) - 1))
     passage = PAIR_BODY[start:data.draw(st.integers(start + 1, min(len(PAIR_BODY), start + 30)))]
     before = files_under(root)
