@@ -60,6 +60,15 @@ def ja_publication(root: Path, run, *, extra: str = "", body: str = JA_BODY, cor
     return root
 
 
+#: 2026-10-01 12:00:00 UTC: a fixed SOURCE_DATE_EPOCH, so exports are byte-identical.
+EPOCH = "1790856000"
+
+
+@pytest.fixture(autouse=True)
+def source_date_epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
 @pytest.fixture
 def ja(tmp_path: Path, run) -> Path:
     return ja_publication(tmp_path / "ja", run)
@@ -73,11 +82,12 @@ def test_export_writes_text_then_html_with_the_newsletter_headers(run, publicati
     assert result.stderr == ""
     msg = parse(folder / "message.eml")
     assert list(msg.keys()) == ["From", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Language",
-                                "List-Unsubscribe", "List-Unsubscribe-Post", "Content-Type"]
+                                "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Content-Type"]
     assert msg["From"] == "Test Sender <news@example.com>"
     assert msg["Subject"] == "Hello"
-    assert msg["Date"] == "Mon, 05 Jan 2026 00:00:00 +0000"
+    assert msg["Date"] == "Thu, 01 Oct 2026 13:00:00 +0100"  # SOURCE_DATE_EPOCH, in Europe/London
     assert msg["Message-ID"] == expected_id("hello", "example.com")
+    assert msg["List-Id"] == "Test Letter <news.example.com>"
     assert msg["MIME-Version"] == "1.0"
     assert msg["Content-Language"] == "en"
     assert msg["List-Unsubscribe"] == "<https://news.example.com/unsubscribe>"
@@ -97,8 +107,9 @@ def test_a_japanese_issue_round_trips_and_its_notice_replies_to_it(run, ja):
     assert msg["Subject"] == "【訂正追記有り】春のお知らせ"
     assert msg["From"].addresses[0].display_name == "WEB活用研究会"
     assert msg["From"].addresses[0].addr_spec == "letter@example.jp"
-    assert msg["Date"] == "Fri, 01 Mar 2024 10:00:00 +0900"
+    assert msg["Date"] == "Thu, 01 Oct 2026 21:00:00 +0900"  # the export, not the issue's date
     assert msg["Content-Language"] == "ja"
+    assert msg["List-Id"] == "小さなお店便り <letter.example.jp>"
     assert msg["List-Unsubscribe"] == ("<https://letter.example.jp/unsubscribe>, "
                                        "<mailto:stop@example.jp?subject=unsubscribe>")
     raw = (folder / "message.eml").read_bytes()
@@ -115,7 +126,8 @@ def test_a_japanese_issue_round_trips_and_its_notice_replies_to_it(run, ja):
     assert notice["Message-ID"] == expected_id("spring", "example.jp", record)
     assert notice["In-Reply-To"] == notice["References"] == original
     assert notice["Subject"] == "【訂正とお詫び】春のお知らせ"
-    assert notice["Date"] == "Sat, 02 Mar 2024 09:30:00 +0900"
+    assert notice["Date"] == msg["Date"]  # sent when it is exported, like the issue
+    assert notice["List-Id"] == msg["List-Id"]
     assert notice["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     plain, html = notice.iter_parts()
     assert text_of(plain) == (folder / "corrections" / record / "email.txt").read_text(encoding="utf-8")
@@ -163,7 +175,8 @@ def test_iso_2022_jp_encodes_parts_and_headers_in_7bit(run, tmp_path):
     # What JIS X 0208 lacks in the HTML (the preheader's U+200C padding) becomes a character reference.
     built = (folder / "email.html").read_text(encoding="utf-8")
     assert "\u200c" in built and "&#8204;" in text_of(html)
-    assert text_of(html) == built.encode("iso-2022-jp", "xmlcharrefreplace").decode("iso-2022-jp")
+    declared = built.replace('<meta charset="utf-8">', '<meta charset="iso-2022-jp">')
+    assert text_of(html) == declared.encode("iso-2022-jp", "xmlcharrefreplace").decode("iso-2022-jp")
     notice = parse(next(folder.glob("corrections/*/message.eml")))
     assert notice["Subject"] == "【訂正とお詫び】春のお知らせ"
     assert next(notice.iter_parts())["Content-Transfer-Encoding"] == "7bit"
@@ -301,3 +314,68 @@ def test_a_subject_too_long_to_fold_names_the_header(run, publication):
     result = run("-C", str(publication), "export", "hello")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "the Subject header has a line over 998 octets" in result.stderr
+
+
+# --- honest headers (issue 10) ------------------------------------------------------------------
+
+def test_without_source_date_epoch_the_date_is_the_export_time(run, publication, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    assert run("-C", str(publication), "export", "hello").exit_code == 0
+    after = dt.datetime.now(dt.timezone.utc)
+    date = parse(publication / "build" / "hello" / "message.eml")["Date"].datetime
+    assert before <= date <= after and (after - date) < dt.timedelta(minutes=1)
+    # The issue's own date (5 January 2026) is still what the body says.
+    assert "January 5, 2026" in (publication / "build" / "hello" / "email.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("value", ["soon", "-5", "1e9", "99999999999999999999"])
+def test_a_malformed_source_date_epoch_is_a_clear_error(run, publication, monkeypatch, value):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    result = run("-C", str(publication), "export", "hello")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"SOURCE_DATE_EPOCH '{value}' is " in result.stderr
+    assert not (publication / "build" / "hello" / "message.eml").exists()
+
+
+def test_the_iso_2022_jp_html_part_declares_its_own_charset(run, tmp_path):
+    root = ja_publication(tmp_path / "ja", run, extra=ISO, correct=False)
+    assert run("-C", str(root), "export", "spring").exit_code == 0
+    folder = root / "build" / "spring"
+    built = (folder / "email.html").read_text(encoding="utf-8")
+    assert '<meta charset="utf-8">' in built  # the file on disk is UTF-8 and says so
+    _, html = parse(folder / "message.eml").iter_parts()
+    part = text_of(html)
+    assert '<meta charset="iso-2022-jp">' in part and "utf-8" not in part.lower()
+    assert part == built.replace('<meta charset="utf-8">', '<meta charset="iso-2022-jp">').encode(
+        "iso-2022-jp", "xmlcharrefreplace").decode("iso-2022-jp")
+
+
+def test_a_utf8_html_part_is_the_built_file_unchanged(run, ja):
+    assert run("-C", str(ja), "export", "spring").exit_code == 0
+    _, html = parse(ja / "build" / "spring" / "message.eml").iter_parts()
+    assert text_of(html) == (ja / "build" / "spring" / "email.html").read_text(encoding="utf-8")
+
+
+def test_the_list_id_is_iso_2022_jp_encoded_with_that_charset(run, tmp_path):
+    root = ja_publication(tmp_path / "ja", run, extra=ISO, correct=False)
+    assert run("-C", str(root), "export", "spring").exit_code == 0
+    raw = (root / "build" / "spring" / "message.eml").read_bytes()
+    assert b"\r\nList-Id: =?iso-2022-jp?b?" in raw and b"<letter.example.jp>" in raw
+    assert parse(root / "build" / "spring" / "message.eml")["List-Id"] == "小さなお店便り <letter.example.jp>"
+
+
+@pytest.mark.parametrize("inliner", ["premailer", "css-inline"])
+def test_the_preheader_is_hidden_without_colour_or_tiny_text(tmp_path, run, inliner):
+    from conftest import make_publication
+    import lxml.html
+
+    root = make_publication(tmp_path / "pub", inliner=inliner)
+    write_issue(root, "hello")
+    assert run("-C", str(root), "build").exit_code == 0
+    tree = lxml.html.fromstring((root / "build" / "hello" / "email.html").read_bytes())
+    (preheader,) = tree.find_class("preheader")
+    style = {k.strip(): v.strip() for k, _, v in (d.partition(":") for d in preheader.get("style").split(";")) if k.strip()}
+    assert preheader.get("aria-hidden") == "true"  # and from screen readers
+    assert {"display": "none", "max-height": "0", "overflow": "hidden", "mso-hide": "all"}.items() <= style.items()
+    assert not {"color", "font-size", "line-height", "background-color"} & style.keys()

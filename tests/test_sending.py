@@ -263,3 +263,20 @@ def test_parse_server_defaults_ports_by_security():
         parse_server(None, starttls=True, ssl=True)
     with pytest.raises(Exception, match="is not HOST or HOST:PORT"):
         parse_server("a:b:c")
+
+
+def test_a_sent_copy_is_dated_when_it_is_sent(run, publication, serve, monkeypatch):
+    """Issue 10: Date is the sending time, not the issue's (DATE_IN_PAST_96_XX, +2.6 in SpamAssassin)."""
+    import datetime as dt
+    import email
+    import email.policy
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    handler = Recorder()
+    port = serve(handler)
+    assert run("-C", str(publication), "send", "hello", "--to", "a@example.com", "--smtp", f"127.0.0.1:{port}",
+               ).exit_code == 0
+    received = dt.datetime.now(dt.timezone.utc)
+    msg = email.message_from_bytes(handler.received[0][2], policy=email.policy.default)
+    assert dt.timedelta(0) <= received - msg["Date"].datetime < dt.timedelta(minutes=1)
+    assert msg["To"] == "a@example.com"

@@ -1,9 +1,11 @@
 """The built email as one message file: ``<out>/<slug>/message.eml``, ready for an MTA or a mail service.
 
 multipart/alternative (text first, HTML second, as RFC 2046 orders them: the last part is the
-preferred one), with the newsletter headers of RFC 2369 and RFC 8058. The file is byte-identical
-on every export: no current time, a Message-ID from the slug and the sender's domain, and a MIME
-boundary from a hash of the content. It is made with the email package's compat32 API because
+preferred one), with the newsletter headers of RFC 2369, RFC 2919 and RFC 8058. ``Date:`` is the
+time of the export (issue 10: a Date days before delivery costs DATE_IN_PAST_96_XX, +2.6 in
+SpamAssassin); with ``SOURCE_DATE_EPOCH`` set (reproducible-builds.org) it is that time, and the
+file is byte-identical on every export: a Message-ID from the slug and the sender's domain, and a
+MIME boundary from a hash of the content. It is made with the email package's compat32 API because
 only that API lets headers be encoded in a charset other than UTF-8 (ISO-2022-JP, RFC 1468).
 """
 
@@ -13,7 +15,9 @@ import base64
 import datetime as dt
 import email.policy
 import hashlib
+import os
 import quopri
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from email.header import Header
@@ -48,6 +52,8 @@ class Headers:
     unsubscribe_url: str = ""
     unsubscribe_mailto: str = ""
     in_reply_to: str = ""
+    list_name: str = ""
+    list_id: str = ""
 
 
 @dataclass
@@ -60,24 +66,29 @@ class Export:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
-def export(config: Config, slug: str) -> Export:
-    """Build issue *slug*, then write message.eml beside its email and beside each notice."""
+def export(config: Config, slug: str, *, now: dt.datetime | None = None) -> Export:
+    """Build issue *slug*, then write message.eml beside its email and beside each notice.
+
+    Every message is dated *now* (the export, which `send` runs just before sending); the
+    issue's own date stays in the body."""
     sender = check_sender(config)
+    date = now or export_time(config)
     report = build(config, slugs=[slug])
     if report.errors:
         raise BuildError(report.errors)
     state = report.states[slug]
     issue, folder = state.issue, report.out_dir / slug
     original_id = message_id(config, slug)
-    headers = Headers(subject_of(state, config), config.publication.sender_name, sender,
-                      issue.published or issue.date, original_id, issue.lang,
-                      config.publication.unsubscribe_url, config.publication.unsubscribe_mailto)
+    headers = Headers(subject_of(state, config), config.publication.sender_name, sender, date, original_id,
+                      issue.lang, config.publication.unsubscribe_url, config.publication.unsubscribe_mailto,
+                      list_name=config.publication.name, list_id=list_id(sender))
     result = Export(slug, folder / MESSAGE_NAME, warnings=unique([*report.warnings, *unsubscribe_warnings(config)]))
     messages = {result.message: message_in(config, state, folder, headers)}
     for record in (r for r in state.records if r.notify):
-        notice = Headers(notice_subject(record, issue), headers.sender_name, sender, record.date,
+        notice = Headers(notice_subject(record, issue), headers.sender_name, sender, date,
                          message_id(config, slug, record.id), issue.lang, headers.unsubscribe_url,
-                         headers.unsubscribe_mailto, in_reply_to=original_id)
+                         headers.unsubscribe_mailto, in_reply_to=original_id, list_name=headers.list_name,
+                         list_id=headers.list_id)
         notice_folder = folder / "corrections" / record.id
         result.notices[record.id] = notice_folder / MESSAGE_NAME
         messages[notice_folder / MESSAGE_NAME] = message_in(config, state, notice_folder, notice, [record.path])
@@ -126,6 +137,30 @@ def check_sender(config: Config) -> str:
     return sender
 
 
+def export_time(config: Config) -> dt.datetime:
+    """Now, in the publication's time zone, to the second; or ``SOURCE_DATE_EPOCH`` when it is
+    set, the reproducible-builds convention (https://reproducible-builds.org/specs/source-date-epoch/),
+    so a fixed value gives byte-identical messages."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return dt.datetime.now(config.tz).replace(microsecond=0)
+    if not epoch.strip().isdigit():  # the spec: a malformed value SHOULD stop the build
+        raise ToolkitError(f"SOURCE_DATE_EPOCH '{epoch}' is not a number of seconds",
+                           hint="set it to a Unix time such as 1700000000, or unset it to date messages now")
+    try:
+        return dt.datetime.fromtimestamp(int(epoch), tz=config.tz)
+    except (OverflowError, OSError, ValueError):
+        raise ToolkitError(f"SOURCE_DATE_EPOCH '{epoch}' is out of range",
+                           hint="set it to a Unix time such as 1700000000") from None
+
+
+def list_id(sender: str) -> str:
+    """RFC 2919's list identifier, ``letter.example.jp`` for letter@example.jp: a name under
+    the sender's own domain, the same on every issue, so filters and clients can group them."""
+    local, _, domain = sender.lower().partition("@")
+    return f"{local}.{domain}"
+
+
 def message_id(config: Config, slug: str, record_id: str = "") -> str:
     """``<slug.HASH@domain>``: the same on every export, so a notice can refer to the original
     (In-Reply-To) and a re-export is byte-identical."""
@@ -164,6 +199,9 @@ def compose(headers: Headers, text: str, html: str, charset: str = "utf-8") -> b
         msg["References"] = headers.in_reply_to
     msg["MIME-Version"] = "1.0"
     msg["Content-Language"] = headers.lang
+    if headers.list_id:  # RFC 2919: the phrase names the publication, encoded as the From name is
+        name = " ".join(headers.list_name.split())
+        msg["List-Id"] = formataddr((name, headers.list_id), charset=charset) if name else f"<{headers.list_id}>"
     unsubscribe = [f"<{uri}>" for uri in (headers.unsubscribe_url, headers.unsubscribe_mailto) if uri]
     if unsubscribe:  # RFC 2369; RFC 8058 one-click needs an https URI
         msg["List-Unsubscribe"] = ", ".join(unsubscribe)
@@ -188,6 +226,8 @@ def _part(subtype: str, text: str, charset: str, policy: Policy) -> Message:
     as old Japanese clients expect; base64 only if a line would pass 998 octets. The HTML part
     turns what ISO-2022-JP cannot carry (the preheader's U+200C padding) into character references."""
     errors = "xmlcharrefreplace" if subtype == "html" else "strict"
+    if subtype == "html":
+        text = declare_charset(text, charset)
     raw = text.replace("\r\n", "\n").encode(charset, errors)
     canonical = raw.replace(b"\n", b"\r\n")  # RFC 2046 4.1.1: CRLF line breaks before encoding
     if charset == "utf-8":
@@ -203,6 +243,16 @@ def _part(subtype: str, text: str, charset: str, policy: Policy) -> Message:
     part["Content-Transfer-Encoding"] = cte
     part.set_payload(body)
     return part
+
+
+_META_CHARSET = re.compile(r"""(<meta\s+charset\s*=\s*["']?|<meta\s[^>]*?content\s*=\s*["'][^"']*?charset=)"""
+                           r"""utf-8""", re.IGNORECASE)
+
+
+def declare_charset(html: str, charset: str) -> str:
+    """The HTML part's own ``<meta charset>`` naming the part's charset: saved from a mail
+    client and opened alone, an ISO-2022-JP part that said utf-8 would be mojibake (issue 10)."""
+    return html if charset == "utf-8" else _META_CHARSET.sub(lambda m: m[1] + charset, html, count=1)
 
 
 def _boundary(parts: list[Message], headers: Headers) -> str:

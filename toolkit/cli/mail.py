@@ -22,10 +22,12 @@ def export(state: State, slug: str) -> None:
     """Write issue SLUG as message.eml, ready for an MTA or a mail service.
 
     Builds the issue, then writes OUT/SLUG/message.eml: text and HTML parts, From, an
-    encoded Subject with the correction marker, Date, a stable Message-ID, List-Unsubscribe
-    and one-click List-Unsubscribe-Post. Each correction notice gets its own message.eml,
-    a reply to the original. [email] charset = "iso-2022-jp" in notice.toml encodes for old
-    Japanese mail clients. The files are the same, byte for byte, on every export.
+    encoded Subject with the correction marker, Date (now: the time of the export), a stable
+    Message-ID, List-Id, List-Unsubscribe and one-click List-Unsubscribe-Post. Each
+    correction notice gets its own message.eml, a reply to the original. [email] charset =
+    "iso-2022-jp" in notice.toml encodes for old Japanese mail clients. With
+    SOURCE_DATE_EPOCH set, Date is that time and the files are the same, byte for byte, on
+    every export.
 
     \b
     Example:
