@@ -29,6 +29,9 @@ LABELS: dict[str, dict[str, str]] = {
         "sent_by": "Sent by",
         "links": "Links",
         "by": "by {author}",
+        # Between the date and the author in the plain text: ASCII, which every charset carries
+        # (U+00B7 is not in ISO-2022-JP, issue 10).
+        "separator": ", ",
         "no_issues": "No issues yet.",
         # corrections
         "marker_corrected": "[Corrected]",
@@ -62,6 +65,9 @@ LABELS: dict[str, dict[str, str]] = {
         "sent_by": "発行者",
         "links": "リンク",
         "by": "{author}",
+        # JIS X 0208 has no U+00B7: with it, no Japanese issue with an author could be sent as
+        # ISO-2022-JP (issue 10). The katakana middle dot is the Japanese separator.
+        "separator": "・",
         "no_issues": "まだ号がありません。",
         "marker_corrected": "【訂正追記有り】",
         "marker_updated": "【訂正追記有り】",
