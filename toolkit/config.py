@@ -21,6 +21,7 @@ from .errors import ConfigError, did_you_mean
 from .inline import ENGINES as INLINERS
 from .kinds import LEVELS
 from .schema import Invalid, declare, declared, read_mapping
+from .services import CHOICES as SERVICES, Service, service_for
 from .source import LANG_RE, decode, read_regular
 
 CONFIG_NAME = "notice.toml"
@@ -180,6 +181,12 @@ class EmailSettings:
 
     charset: str = setting("utf-8", "`utf-8` or `iso-2022-jp` (for old Japanese mail clients)",
                            _one_of(CHARSETS, "charset", fold=True))
+    service: str = setting("none", "the mail service that sends it, whose merge tags pass through untouched: "
+                           "`mailchimp`, `brevo`, `sendgrid`, `listmonk`, `myasp`, `custom` or `none`",
+                           _one_of(SERVICES, "service", fold=True))
+    unsubscribe_tag: str = setting("", "the service's unsubscribe tag, for `custom` (or over a service's own)",
+                                   _one_line)
+    name_tag: str = setting("", "the service's recipient-name tag, for `custom` (or over a service's own)", _one_line)
 
 
 @dataclass(frozen=True)
@@ -233,6 +240,11 @@ class Config:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.publication.timezone)
+
+    @property
+    def service(self) -> Service | None:
+        """The mail service's profile (its merge tags), or None without one."""
+        return service_for(self.email.service.lower(), self.email.unsubscribe_tag, self.email.name_tag)
 
 
 #: The tables of notice.toml, each a dataclass of declared keys.

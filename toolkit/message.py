@@ -34,6 +34,7 @@ from .limits import MAX_LINE
 from .output import BuildCache, write_atomic
 from .render import notice_subject
 from .sending import ADDRESS_RE
+from .services import is_tag
 from .source import confine
 
 MESSAGE_NAME = "message.eml"
@@ -79,8 +80,10 @@ def export(config: Config, slug: str, *, now: dt.datetime | None = None) -> Expo
     state = report.states[slug]
     issue, folder = state.issue, report.out_dir / slug
     original_id = message_id(config, slug)
+    # A service's unsubscribe tag is no URI for List-Unsubscribe: the service writes that header itself.
+    unsubscribe = "" if is_tag(config.publication.unsubscribe_url, config.service) else config.publication.unsubscribe_url
     headers = Headers(subject_of(state, config), config.publication.sender_name, sender, date, original_id,
-                      issue.lang, config.publication.unsubscribe_url, config.publication.unsubscribe_mailto,
+                      issue.lang, unsubscribe, config.publication.unsubscribe_mailto,
                       list_name=config.publication.name, list_id=list_id(sender))
     result = Export(slug, folder / MESSAGE_NAME, warnings=unique([*report.warnings, *unsubscribe_warnings(config)]))
     messages = {result.message: message_in(config, state, folder, headers)}
@@ -130,6 +133,8 @@ def check_sender(config: Config) -> str:
                           line=_line_of(config.path, "sender_email"), hint='write it as "letter@example.com"')
     for name in ("unsubscribe_url", "unsubscribe_mailto"):
         value = getattr(config.publication, name)
+        if is_tag(value, config.service):
+            continue  # the mail service puts a URL there, per reader
         if not value.isascii() or any(c in value for c in " <>\""):
             raise ConfigError(f"{name} must be a URL of plain ASCII, without spaces or <>", path=config.path,
                               line=_line_of(config.path, name),
@@ -172,7 +177,7 @@ def message_id(config: Config, slug: str, record_id: str = "") -> str:
 def unsubscribe_warnings(config: Config) -> list[Diagnostic]:
     """Gmail and Yahoo require one-click unsubscribe (RFC 8058) of bulk senders since 2024."""
     url = config.publication.unsubscribe_url
-    if url.startswith("https://"):
+    if url.startswith("https://") or is_tag(url, config.service):  # a service writes its own headers
         return []
     why = "no unsubscribe_url" if not url else f"unsubscribe_url '{url}' is not https"
     return [warning(f"{why}: the message has no one-click unsubscribe (List-Unsubscribe-Post)",

@@ -21,6 +21,7 @@ from .labels import ambiguous_width, format_date, format_day, labels_for
 from .markup import render_fragment
 from .plaintext import html_to_text, link_references
 from .records import Record
+from .services import TagGuard
 from .source import Issue
 from .templating import make_environment, render_template
 
@@ -41,6 +42,7 @@ class IssueRenderer:
     def __init__(self, config: Config, env: Any = None) -> None:
         self.config = config
         self.env = env or make_environment(config.templates_dir)
+        self.guard = TagGuard(None)
 
     def render_safely(self, state: IssueState) -> Rendered | ToolkitError:
         try:
@@ -50,10 +52,14 @@ class IssueRenderer:
 
     def render(self, state: IssueState) -> Rendered:
         """Every file of one issue, by path relative to its output folder, as bytes."""
-        issue = state.issue
+        issue, config = state.issue, self.config
+        # A mail service's merge tags ride through every stage as placeholders (toolkit.services).
+        self.guard = guard = TagGuard(config.service)
         removed: list[RemovedContent] = []
         fragment, errata = self._fragments(state, removed)
-        context = issue_context(state, self.config)
+        context = issue_context(state, config)
+        context.update(publication=guard.protect_fields(config.publication), subject=guard.protect(context["subject"]),
+                       issue=guard.protect_fields(issue, ("title", "preheader", "author", "summary")))
         context["content"] = _markup(fragment)
         context["errata"] = errata
         context["retraction"] = next((e for e in errata if e["retracts"]), None)
@@ -71,11 +77,12 @@ class IssueRenderer:
         for entry in errata:
             if entry["record"].notify:
                 files.update(self.notice(entry, context, removed))
-        return Rendered({name: text.encode("utf-8") for name, text in files.items()}, _unique(removed))
+        return Rendered({name: guard.restore(text).encode("utf-8") for name, text in files.items()}, _unique(removed))
 
     def removed_content(self, state: IssueState) -> list[RemovedContent]:
         """What the sanitizer removes from this issue's body, notes and new passages, without
         rendering the templates: `notice check` lists it even for an issue the build skipped."""
+        self.guard = TagGuard(self.config.service)
         removed: list[RemovedContent] = []
         _, errata = self._fragments(state, removed)
         for entry in errata:
@@ -87,7 +94,7 @@ class IssueRenderer:
         """The body's HTML fragment (corrections applied) and the errata with their notes' HTML."""
         issue, base_url = state.issue, self.config.publication.base_url
         body = corrected_body(issue.body, state.records)
-        source = body.markdown(issue.lang)
+        source = self.guard.protect(body.markdown(issue.lang))
         rendered = render_fragment(source, base_url=base_url)
         for removal in rendered.removed:
             origin = body.original_offset(removal.offset) if removal.offset is not None else None
@@ -99,14 +106,14 @@ class IssueRenderer:
 
         def note_html(note: str) -> Any:
             record = next(r for r in state.records if r.note == note)
-            note_fragment = render_fragment(note, base_url=base_url)
+            note_fragment = render_fragment(self.guard.protect(note), base_url=base_url)
             removed.extend(_in_record(r, record) for r in note_fragment.removed)
             return _markup(note_fragment.html)
 
         return rendered.html, errata_entries(state.records, issue.lang, note_html)
 
     def _passage(self, text: str, record: Record, removed: list[RemovedContent]) -> str:
-        rendered = render_fragment(text, base_url=self.config.publication.base_url)
+        rendered = render_fragment(self.guard.protect(text), base_url=self.config.publication.base_url)
         removed.extend(_in_record(r, record) for r in rendered.removed)
         return _inline(rendered.html)
 
@@ -129,7 +136,7 @@ class IssueRenderer:
         kind = entry["kind"]  # its words: `toolkit.kinds`
         notice = {**context, "entry": {**entry, "note_text": note_text}, "passages": passages,
                   "intro": t[f"lead_{kind}"].format(**title_date), "read_label": t[f"read_{kind}"],
-                  "subject": notice_subject(entry["record"], issue)}
+                  "subject": self.guard.protect(notice_subject(entry["record"], issue))}
         folder = f"corrections/{entry['id']}"
         plain = self.template("notice.txt", {**notice, "references": "\n".join(link_references(links))})
         return {f"{folder}/email.html": self.email_html("notice.html", notice), f"{folder}/email.txt": tidy_text(plain)}

@@ -29,6 +29,7 @@ from .config import line_of
 from .errors import Diagnostic
 from .inline import top_level_rules  # the inliner's own splitter: one way to read the theme
 from .issue_state import subject_of
+from .services import is_tag
 from .labels import ambiguous_width
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB, NEAR_CLIP_BYTES, PREHEADER_COLUMNS, STYLE_BYTES, SUBJECT_COLUMNS
 from .source import Issue
@@ -245,7 +246,9 @@ def _urls(email: BuiltEmail) -> Iterator[tuple[Any, str, str]]:
         for tag, attribute, what in (("a", "href", "link"), ("area", "href", "link"), ("img", "src", "image")):
             # An <img> without src is an empty image; an <a> without href is a plain anchor.
             if element.tag == tag and (element.get(attribute) is not None or tag == "img"):
-                yield element, what, (element.get(attribute) or "").strip()
+                url = (element.get(attribute) or "").strip()
+                if not is_tag(url, email.config.service):  # a mail service fills it in per reader
+                    yield element, what, url
 
 
 def _url_place(email: BuiltEmail, element: Any, url: str) -> tuple[Path, int | None]:

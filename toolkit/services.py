@@ -1,0 +1,142 @@
+"""Mail services' merge tags: which a service knows, and carrying them through the build untouched.
+
+Most small publishers send through a mail service, which fills in per-reader tags such as
+``*|FNAME|*`` or ``{{ UnsubscribeURL }}`` when it sends (issue 10). The build must hand them
+over byte for byte: Markdown would read ``*|FNAME|*`` as emphasis, the absolute-URL step would
+put base_url before ``*|UNSUB|*``, Jinja and the inliners escape ``<%...%>`` and libxml2
+percent-encodes the spaces of ``{{ UnsubscribeURL }}`` in an href. So `TagGuard` swaps every
+tag for a placeholder (an https URL on a reserved name, so a placeholder standing for a link is
+kept and left as it is) before the first stage and puts the tags back after the last one.
+
+The tags of each service are those its own documentation names (the README cites each page).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+#: What a tag stands as while the build runs: an https URL on a reserved name (RFC 2606 .invalid),
+#: which the sanitizer keeps as a link target, the absolute-URL step leaves alone and no stage
+#: escapes or wraps.
+PLACEHOLDER_PREFIX = "https://noticetag.invalid/"
+#: ``[email] service`` with no service: nothing is a tag.
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Service:
+    """One mail service: the syntax of its tags, its unsubscribe and name tags, the others it
+    documents, and what the preview shows for each (a sample reader)."""
+
+    label: str
+    syntax: str  # a regex matching anything written in the service's tag syntax
+    unsubscribe: str
+    name: str
+    known: tuple[str, ...] = ()
+    samples: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for t in (self.unsubscribe, self.name, *self.known) if t))
+
+
+SAMPLE_UNSUBSCRIBE = "https://example.com/unsubscribe/sample-reader"
+
+SERVICES: dict[str, Service] = {
+    # https://mailchimp.com/developer/marketing/docs/merge-fields/ (FNAME, LNAME, ...); UNSUB is
+    # the unsubscribe tag Mailchimp requires in every campaign (shared/email-facts.md).
+    "mailchimp": Service("Mailchimp", r"\*\|[A-Za-z0-9_:]+\|\*", "*|UNSUB|*", "*|FNAME|*",
+                         ("*|LNAME|*", "*|EMAIL|*", "*|ARCHIVE|*", "*|UPDATE_PROFILE|*", "*|LIST:ADDRESS|*")),
+    # https://help.brevo.com/hc/en-us/articles/4402386448530 (Brevo Template Language: {{ contact.ATTRIBUTE }}).
+    "brevo": Service("Brevo", r"\{\{\s*[^{}]+?\s*\}\}", "{{ unsubscribe }}", "{{ contact.FIRSTNAME }}",
+                     ("{{ contact.LASTNAME }}", "{{ contact.EMAIL }}", "{{ mirror }}", "{{ update_profile }}")),
+    # https://support.sendgrid.com/hc/en-us/articles/1260806604209-Unsubscribe-Methods (ASM tags).
+    "sendgrid": Service("SendGrid", r"\{\{\{?\s*[^{}]+?\s*\}?\}\}|<%[A-Za-z_]*%>", "{{{unsubscribe}}}",
+                        "{{first_name}}", ("{{last_name}}", "{{email}}", "{{{unsubscribe_preferences}}}",
+                                           "<%asm_group_unsubscribe_raw_url%>", "<%asm_preferences_raw_url%>")),
+    # https://listmonk.app/docs/templating (template expressions).
+    "listmonk": Service("listmonk", r"\{\{\s*[^{}]+?\s*\}\}", "{{ UnsubscribeURL }}", "{{ .Subscriber.FirstName }}",
+                        ("{{ .Subscriber.Name }}", "{{ .Subscriber.LastName }}", "{{ .Subscriber.Email }}",
+                         "{{ .Subscriber.UUID }}", "{{ MessageURL }}", "{{ OptinURL }}", "{{ TrackView }}")),
+    # マイスピー (MyASP): https://docs.myasp.jp/ (よくある質問: 配信解除リンク, %cancelurl%). Its
+    # name tag is not on the pages found, so none is named; write it as [email] name_tag.
+    "myasp": Service("MyASP (マイスピー)", r"%[a-z0-9_]+%", "%cancelurl%", "",
+                     ("%cancelurl1click%", "%cancelurl2%", "%cancelurlall%", "%kara_mail_cancel_address%")),
+}
+CHOICES = (NONE, *SERVICES, "custom")
+
+
+def service_for(name: str, unsubscribe_tag: str = "", name_tag: str = "") -> Service | None:
+    """The profile of ``[email] service``; ``custom`` is made of ``unsubscribe_tag`` and ``name_tag``
+    (which also override a named service's)."""
+    if name == NONE:
+        return None
+    if name == "custom":
+        tags = [t for t in (unsubscribe_tag, name_tag) if t]
+        syntax = "|".join(re.escape(t) for t in tags) or r"(?!x)x"
+        return Service("custom", syntax, unsubscribe_tag, name_tag)
+    base = SERVICES[name]
+    return replace(base, unsubscribe=unsubscribe_tag or base.unsubscribe, name=name_tag or base.name)
+
+
+def sample_values(service: Service) -> dict[str, str]:
+    """What the preview's "sample reader" view puts in place of each tag."""
+    values = {tag: f"[{tag}]" for tag in service.tags}
+    values[service.unsubscribe] = SAMPLE_UNSUBSCRIBE
+    if service.name:
+        values[service.name] = "Hanako"
+    return {**values, **service.samples}
+
+
+class TagGuard:
+    """Placeholders for a service's tags, and the tags back: one per render of an issue."""
+
+    PLACEHOLDER = re.compile(re.escape(PLACEHOLDER_PREFIX) + r"(\d+)x")
+
+    def __init__(self, service: Service | None) -> None:
+        self.service = service
+        self.pattern = re.compile(service.syntax) if service else None
+        self.tags: list[str] = []
+
+    def protect(self, text: str) -> str:
+        """*text* with every tag (anything in the service's syntax) as a placeholder."""
+        if self.pattern is None or not text:
+            return text
+        return self.pattern.sub(self._placeholder, text)
+
+    def _placeholder(self, match: re.Match[str]) -> str:
+        tag = match[0]
+        if tag not in self.tags:
+            self.tags.append(tag)
+        return f"{PLACEHOLDER_PREFIX}{self.tags.index(tag)}x"
+
+    def protect_fields(self, settings: Any, names: Iterable[str] | None = None) -> Any:
+        """A copy of a dataclass of settings (or an issue) with its string fields protected."""
+        if self.pattern is None:
+            return settings
+        wanted = set(names) if names is not None else None
+        changes = {f.name: self.protect(getattr(settings, f.name)) for f in fields(settings)
+                   if isinstance(getattr(settings, f.name), str) and (wanted is None or f.name in wanted)}
+        return replace(settings, **changes)
+
+    def restore(self, text: str) -> str:
+        """The tags back, byte for byte, in place of their placeholders."""
+        if not self.tags:
+            return text
+        return self.PLACEHOLDER.sub(lambda m: self.tags[int(m[1])] if int(m[1]) < len(self.tags) else m[0], text)
+
+
+def is_tag(value: str, service: Service | None) -> bool:
+    """Whether *value* is one whole tag of *service*'s (a link a service fills in per reader)."""
+    return bool(service and value and re.fullmatch(service.syntax, value.strip()))
+
+
+def unknown_tags(text: str, service: Service | None) -> list[str]:
+    """Tag-looking strings in *text* that the service does not document, in order, once each."""
+    if service is None or service.label == "custom":
+        return []
+    found = [m[0] for m in re.finditer(service.syntax, text)]
+    return list(dict.fromkeys(t for t in found if t not in service.tags))
