@@ -22,6 +22,7 @@ from .inline import ENGINES as INLINERS
 from .kinds import LEVELS
 from .schema import Invalid, declare, declared, read_mapping
 from .services import CHOICES as SERVICES, Service, service_for
+from .utm import FIELDS as UTM_FIELDS, KEYS as UTM_KEYS
 from .source import LANG_RE, decode, read_regular
 
 CONFIG_NAME = "notice.toml"
@@ -124,6 +125,21 @@ def _markers(value: dict[str, Any], key: str) -> None:
                               f"markers are {', '.join(MARKER_LEVELS)}, each a string")
 
 
+def _utm(value: dict[str, Any], key: str) -> None:
+    for name, text in value.items():
+        if name not in UTM_KEYS:
+            raise Invalid(f"unknown key '{name}' in [email.utm]{did_you_mean(name, UTM_KEYS)}",
+                          f"keys are {', '.join(UTM_KEYS)}, each a string")
+        if not isinstance(text, str) or not text.strip():
+            raise Invalid(f"'{name}' in [email.utm] must be a non-empty string",
+                          'for example: campaign = "issue-{number}"')
+        fields = re.findall(r"\{([^{}]*)\}", text)
+        if any(f not in UTM_FIELDS for f in fields) or re.sub(r"\{[^{}]*\}", "", text).count("{") + \
+                re.sub(r"\{[^{}]*\}", "", text).count("}"):
+            raise Invalid(f"'{name}' in [email.utm] may name only {{slug}} and {{number}}: '{text}'",
+                          'for example: campaign = "{slug}"')
+
+
 def _rule_ids(value: list[Any], key: str) -> None:
     if not all(isinstance(rule, str) for rule in value):
         raise Invalid("disable must be a list of rule ids", 'for example: disable = ["preheader-missing"]')
@@ -187,6 +203,9 @@ class EmailSettings:
     unsubscribe_tag: str = setting("", "the service's unsubscribe tag, for `custom` (or over a service's own)",
                                    _one_line)
     name_tag: str = setting("", "the service's recipient-name tag, for `custom` (or over a service's own)", _one_line)
+    utm: dict[str, str] = setting(None, "UTM parameters for the email's outbound links: `source`, `medium`, "
+                                  "`campaign` (which may name `{slug}` and `{number}`)", _utm, factory=dict,
+                                  example='{ source = "newsletter", medium = "email", campaign = "{slug}" }')
 
 
 @dataclass(frozen=True)

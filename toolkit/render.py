@@ -22,6 +22,7 @@ from .markup import render_fragment
 from .plaintext import html_to_text, link_references
 from .records import Record
 from .services import TagGuard
+from .utm import parameters as utm_parameters, tag_html, tag_text
 from .source import Issue
 from .templating import make_environment, render_template
 
@@ -77,7 +78,18 @@ class IssueRenderer:
         for entry in errata:
             if entry["record"].notify:
                 files.update(self.notice(entry, context, removed))
+        self.add_utm(files, state, context["web_url"])
         return Rendered({name: guard.restore(text).encode("utf-8") for name, text in files.items()}, _unique(removed))
+
+    def add_utm(self, files: dict[str, str], state: IssueState, web_url: str) -> None:
+        """[email.utm] on the emails' links (before the tags come back: a tag is never tagged)."""
+        params = utm_parameters(self.config.email.utm, state.issue.slug, state.issue.number)
+        skip = (self.config.publication.unsubscribe_url, web_url)
+        for name, text in files.items():
+            if name.endswith("email.html"):
+                files[name] = tag_html(text, params, skip)
+            elif name.endswith("email.txt"):
+                files[name] = tag_text(text, params, skip)
 
     def removed_content(self, state: IssueState) -> list[RemovedContent]:
         """What the sanitizer removes from this issue's body, notes and new passages, without
