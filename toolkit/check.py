@@ -23,13 +23,14 @@ from .issue_state import IssueState, load_state, silent_edit, silent_edit_error
 from .records import LOCK_NAME, RecordMissingError
 from .render import IssueRenderer
 from .rules import RULES as EMAIL_RULES
+from .rules_ja import JA_RULES
 from .rules_mail import MAIL_RULES
 from .source import check_slug, no_such_issue, read_issues
 
 SEVERITIES = ("error", "warning")
 #: The correction workflow's rules, and `build` for an issue that fails to render for check.
 #: Every rule over a built email: the email's own, then a mail service's (merge tags).
-RULES = [*EMAIL_RULES, *MAIL_RULES]
+RULES = [*EMAIL_RULES, *MAIL_RULES, *JA_RULES]
 WORKFLOW_RULES = ("source", "record-damaged", "silent-edit", "unlocked", "record-deleted", "record-changed",
                   "build")
 

@@ -1,0 +1,56 @@
+"""`notice check` on Japanese issues (issue 10): 機種依存文字 named with their line and a replacement."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import write_issue
+
+JA = """\
+[publication]
+name = "小さなお店便り"
+lang = "ja"
+base_url = "https://letter.example.jp/"
+sender_name = "WEB活用研究会"
+sender_email = "letter@example.jp"
+postal_address = "〒100-0001 東京都千代田区千代田1-1"
+unsubscribe_url = "https://letter.example.jp/unsubscribe"
+"""
+
+
+@pytest.fixture
+def ja(tmp_path):
+    root = tmp_path / "ja"
+    (root / "corrections").mkdir(parents=True)
+    (root / "notice.toml").write_text(JA, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("char, instead", [("①", "(1)"), ("⑴", "(1)"), ("Ⅰ", "I"), ("㈱", "(株)"), ("㌔", "キロ"),
+                                           ("髙", "高"), ("﨑", "崎"), ("ｶﾞｲﾄﾞ", "ガイド"), ("～", "〜 (U+301C)"),
+                                           ("🍣", "words (or nothing)")])
+def test_a_machine_dependent_character_is_a_warning_with_its_line_and_replacement(run, ja, char, instead):
+    write_issue(ja, "spring", title="春のお知らせ", body=f"春の営業時間です。\n\n土曜日は{char}時から営業します。")
+    result = run("-C", str(ja), "check", "spring", "--format", "json")
+    found = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "machine-dependent"]
+    assert len(found) == 1, found
+    (finding,) = found
+    assert finding["severity"] == "warning"
+    assert finding["path"].endswith("issues/spring.md") and finding["line"] == 10
+    assert finding["message"].startswith(f"'{char}' (U+{ord(char[0]):04X} ") and "機種依存文字" in finding["message"]
+    assert finding["hint"] == f"write {instead} instead"
+
+
+def test_under_iso_2022_jp_it_is_an_error(run, ja):
+    (ja / "notice.toml").write_text(JA + '[email]\ncharset = "iso-2022-jp"\n', encoding="utf-8")
+    write_issue(ja, "spring", title="春のお知らせ", body="①番の窓口へ。")
+    result = run("-C", str(ja), "check", "spring")
+    assert result.exit_code == 1 and "error: '①' (U+2460 CIRCLED DIGIT ONE) is a 機種依存文字: ISO-2022-JP" in result.stderr
+
+
+def test_an_english_issue_and_the_sample_are_quiet(run, sample_publication, publication):
+    for root in (sample_publication, publication):
+        result = run("-C", str(root), "check", "--format", "json")
+        assert not [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "machine-dependent"]
