@@ -54,3 +54,53 @@ def test_an_english_issue_and_the_sample_are_quiet(run, sample_publication, publ
     for root in (sample_publication, publication):
         result = run("-C", str(root), "check", "--format", "json")
         assert not [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "machine-dependent"]
+
+
+def theme_with(root, **replacements):
+    """The publication's own copy of a theme file, with text replaced (name: (old, new))."""
+    from toolkit.templating import theme_dir
+
+    (root / "templates").mkdir(exist_ok=True)
+    for name, (old, new) in replacements.items():
+        name = name.replace("__", ".")
+        text = (theme_dir() / name).read_text(encoding="utf-8")
+        assert old in text
+        (root / "templates" / name).write_text(text.replace(old, new), encoding="utf-8")
+
+
+def law_findings(run, root):
+    result = run("-C", str(root), "check", "spring", "--format", "json")
+    return [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "law-footer-ja"]
+
+
+@pytest.mark.parametrize("old, new, reason", [
+    ("  font-size: 12px;\n  line-height: 20px;\n  color: #4b5563;", "  font-size: 8px;\n  line-height: 20px;\n"
+     "  color: #4b5563;", "its font is 8 px"),
+    ("  font-size: 12px;\n  line-height: 20px;\n  color: #4b5563;", "  font-size: 12px;\n  line-height: 20px;\n"
+     "  color: #d1d5db;", "its contrast is 1.4:1"),
+])
+def test_a_footer_readers_cannot_read_breaks_the_law(run, ja, old, new, reason):
+    write_issue(ja, "spring", title="春のお知らせ", body="春の営業時間です。")
+    assert law_findings(run, ja) == []
+    theme_with(ja, email__css=(old, new))
+    found = law_findings(run, ja)
+    assert found and all(f["severity"] == "error" and reason in f["message"] for f in found), found
+    assert any("the sender's name" in f["message"] for f in found)
+
+
+def test_a_text_footer_without_the_refusal_sentence_breaks_the_law(run, ja):
+    write_issue(ja, "spring", title="春のお知らせ", body="春の営業時間です。")
+    theme_with(ja, _footer__txt=("{{ t.unsubscribe_note.format(name=publication.name)|wrap(width, ambiguous_width) }}\n",
+                                 ""))
+    messages = [f["message"] for f in law_findings(run, ja)]
+    assert "the plain text does not tell readers they may refuse the mail (受信拒否ができる旨)" in messages
+
+
+def test_the_contact_is_shown_in_both_parts(run, ja):
+    (ja / "notice.toml").write_text(JA.replace('unsubscribe_url', 'contact = "03-1234-5678"\nunsubscribe_url'),
+                                    encoding="utf-8")
+    write_issue(ja, "spring", title="春のお知らせ", body="春の営業時間です。")
+    assert law_findings(run, ja) == []
+    folder = ja / ".notice-cache" / "check" / "spring"
+    assert "お問い合わせ・苦情の連絡先: 03-1234-5678" in (folder / "email.txt").read_text(encoding="utf-8")
+    assert "03-1234-5678" in (folder / "email.html").read_text(encoding="utf-8")

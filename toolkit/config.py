@@ -168,6 +168,8 @@ class PublicationSettings:
     unsubscribe_url: str = setting("", "a way to stop the mail: linked in every email and in `List-Unsubscribe`",
                                    _one_line)
     unsubscribe_mailto: str = setting("", "optional `mailto:...` added to `List-Unsubscribe`", _one_line, _mailto)
+    contact: str = setting("", "where readers send complaints and questions (an address, a phone number or a URL), "
+                           "which 特定電子メール法 asks for; `sender_email` serves when it is empty", _one_line)
 
 
 @dataclass(frozen=True)

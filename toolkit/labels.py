@@ -32,6 +32,7 @@ LABELS: dict[str, dict[str, str]] = {
         # Between the date and the author in the plain text: ASCII, which every charset carries
         # (U+00B7 is not in ISO-2022-JP, issue 10).
         "separator": ", ",
+        "contact": "Questions and complaints",
         "no_issues": "No issues yet.",
         # corrections
         "marker_corrected": "[Corrected]",
@@ -68,6 +69,7 @@ LABELS: dict[str, dict[str, str]] = {
         # JIS X 0208 has no U+00B7: with it, no Japanese issue with an author could be sent as
         # ISO-2022-JP (issue 10). The katakana middle dot is the Japanese separator.
         "separator": "・",
+        "contact": "お問い合わせ・苦情の連絡先",
         "no_issues": "まだ号がありません。",
         "marker_corrected": "【訂正追記有り】",
         "marker_updated": "【訂正追記有り】",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from typing import Any
 
 from .built_email import BuiltEmail
 from .rules import Problem
@@ -97,5 +98,110 @@ def machine_dependent(email: BuiltEmail) -> Iterator[Problem]:
                           path, found, f"write {instead} instead")
 
 
+# --- 特定電子メール法: the footer ------------------------------------------------------------
+
+#: A sentence telling readers they may refuse the mail (受信拒否ができる旨, 特定電子メール法 第4条).
+REFUSAL = re.compile(r"配信停止|配信解除|受信拒否|購読解除|登録解除|停止でき|解除でき")
+MIN_FONT_PX = 10
+MIN_CONTRAST = 4.5
+
+
+def law_footer_ja(email: BuiltEmail) -> Iterator[Problem]:
+    """特定電子メール法 asks every message for: the sender's name, a postal address, where to
+    refuse, a sentence saying readers may refuse, and a contact for complaints and questions
+    (``contact``, else the sender's address), in both parts, and in the HTML where readers
+    can see it: not hidden, not under 10 px, at a contrast of 4.5:1 or more."""
+    if not email.issue.lang.lower().startswith("ja"):
+        return
+    publication = email.config.publication
+    try:
+        # Without spaces: the text is wrapped, and a Japanese line breaks anywhere.
+        text = "".join(email.path.with_name("email.txt").read_text(encoding="utf-8").split())
+    except (OSError, UnicodeDecodeError):
+        return
+    refuse = publication.unsubscribe_url or publication.unsubscribe_mailto.removeprefix("mailto:").split("?")[0]
+    contact = publication.contact or publication.sender_email
+    items = [("the sender's name (sender_name)", publication.sender_name, "sender_name"),
+             ("a postal address (postal_address)", publication.postal_address, "postal_address"),
+             ("where to refuse (unsubscribe_url)", refuse, "unsubscribe_url"),
+             ("a contact for complaints and questions (contact)", contact, "contact")]
+    place = email.sources.template("email.html") or email.path
+    for what, value, key in items:
+        value = " ".join(value.split())
+        if not value:
+            continue  # sender-missing and the others say so, pointing at notice.toml
+        if "".join(value.split()) not in text:
+            yield Problem("error", f"the plain text does not show {what}, which 特定電子メール法 requires",
+                          email.path.with_name("email.txt"), None, f"keep {{{{ publication.{key} }}}} in _footer.txt")
+        yield from _seen(email, value, what, key, place)
+    if not REFUSAL.search(text):
+        yield Problem("error", "the plain text does not tell readers they may refuse the mail (受信拒否ができる旨)",
+                      email.path.with_name("email.txt"), None, "say so in the footer: 配信停止はいつでもこちらから")
+    shown = " ".join(email.tree.text_content().split())
+    if not REFUSAL.search(shown):
+        yield Problem("error", "the email does not tell readers they may refuse the mail (受信拒否ができる旨)",
+                      place, None, "say so in the footer: 配信停止はいつでもこちらから")
+
+
+def _seen(email: BuiltEmail, value: str, what: str, key: str, place: Any) -> Iterator[Problem]:
+    """*value* shown in the HTML where a reader can see it (as text, or as a link's target)."""
+    holders = [el for el in email.elements() if el.tag not in ("html", "head", "title", "style")
+               and (value in " ".join((el.text or "").split()) or value in " ".join((el.tail or "").split())
+                    or el.get("href", "").strip() in (value, f"mailto:{value}"))]
+    if not holders:
+        yield Problem("error", f"the email does not show {what}, which 特定電子メール法 requires", place, None,
+                      f"keep {{{{ publication.{key} }}}} in the footer of templates/email.html")
+        return
+    reasons = [_unseen(el) for el in holders]
+    if all(reasons):
+        yield Problem("error", f"the email shows {what} where readers cannot read it: {reasons[0]}", place,
+                      holders[0].sourceline, "show the footer at 10 px or more, in a colour of 4.5:1 contrast or more")
+
+
+def _unseen(element: Any) -> str:
+    """Why *element*'s text cannot be read ("" when it can): hidden, tiny or faint (inline styles)."""
+    color = background = size = None
+    for node in (element, *element.iterancestors()):
+        style = {k.strip().lower(): v.strip().lower() for k, _, v in
+                 (d.partition(":") for d in (node.get("style") or "").split(";")) if k.strip()}
+        if style.get("display") == "none" or style.get("visibility") == "hidden" or style.get("opacity") == "0" \
+                or node.get("hidden") is not None or style.get("max-height") in ("0", "0px"):
+            return "it is hidden"
+        color = color or _rgb(style.get("color", ""))
+        background = background or _rgb(style.get("background-color", style.get("background", "")))
+        size = size or _px(style.get("font-size", ""))
+    if size is not None and size < MIN_FONT_PX:
+        return f"its font is {size:g} px"
+    ratio = _contrast(color or (0, 0, 0), background or (255, 255, 255))
+    if ratio < MIN_CONTRAST:
+        return f"its contrast is {ratio:.1f}:1"
+    return ""
+
+
+def _rgb(value: str) -> tuple[int, int, int] | None:
+    match = re.search(r"#([0-9a-f]{6}|[0-9a-f]{3})\b", value)
+    if not match:
+        return None
+    digits = match[1] if len(match[1]) == 6 else "".join(c * 2 for c in match[1])
+    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+
+
+def _px(value: str) -> float | None:
+    match = re.fullmatch(r"([\d.]+)\s*(px|pt)?(\s*!important)?", value)
+    if not match:
+        return None
+    return float(match[1]) * (4 / 3 if match[2] == "pt" else 1)
+
+
+def _contrast(one: tuple[int, int, int], two: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio (https://www.w3.org/TR/WCAG22/#dfn-contrast-ratio)."""
+    def luminance(rgb: tuple[int, int, int]) -> float:
+        channels = [c / 255 for c in rgb]
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    high, low = sorted((luminance(one), luminance(two)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 #: The rules of this module, by id.
-JA_RULES = [("machine-dependent", machine_dependent)]
+JA_RULES = [("machine-dependent", machine_dependent), ("law-footer-ja", law_footer_ja)]
