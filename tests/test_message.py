@@ -6,6 +6,7 @@ import datetime as dt
 import email
 import email.policy
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -379,3 +380,22 @@ def test_the_preheader_is_hidden_without_colour_or_tiny_text(tmp_path, run, inli
     assert preheader.get("aria-hidden") == "true"  # and from screen readers
     assert {"display": "none", "max-height": "0", "overflow": "hidden", "mso-hide": "all"}.items() <= style.items()
     assert not {"color", "font-size", "line-height", "background-color"} & style.keys()
+
+
+def test_a_text_only_magazine_exports_one_text_plain_part(run, tmp_path):
+    root = ja_publication(tmp_path / "ja", run, extra='[email]\nformat = "text"\n')
+    assert run("-C", str(root), "export", "spring").exit_code == 0
+    folder = root / "build" / "spring"
+    for path in folder.rglob("message.eml"):
+        msg = parse(path)
+        assert msg.get_content_type() == "text/plain" and not msg.is_multipart()
+        assert msg["List-Id"] and msg["Subject"]
+        assert text_of(msg) == (path.parent / "email.txt").read_text(encoding="utf-8")
+
+
+def test_a_text_only_magazine_is_checked_as_text(run, tmp_path):
+    root = ja_publication(tmp_path / "ja", run, extra='[email]\nformat = "text"\n', body="①番の窓口へ。 ![](x.png)",
+                          correct=False)
+    result = run("-C", str(root), "check", "--format", "json")
+    rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
+    assert "machine-dependent" in rules and not rules & {"image-alt", "image-width", "client-support"}

@@ -31,6 +31,8 @@ SEVERITIES = ("error", "warning")
 #: The correction workflow's rules, and `build` for an issue that fails to render for check.
 #: Every rule over a built email: the email's own, then a mail service's (merge tags).
 RULES = [*EMAIL_RULES, *MAIL_RULES, *JA_RULES]
+#: What a text-only mail magazine ([email] format = "text") is checked for: its readers get no HTML.
+TEXT_RULES = ("subject-long", "machine-dependent", "law-footer-ja", "merge-tag-unknown")
 WORKFLOW_RULES = ("source", "record-damaged", "silent-edit", "unlocked", "record-deleted", "record-changed",
                   "build")
 
@@ -80,7 +82,8 @@ def check_workflow(config: Config, slugs: Iterable[str]) -> list[Diagnostic]:
 def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> list[Diagnostic]:
     """Build each issue privately and run every email rule that is switched on over its
     email.html and its correction notices' (readers get those too)."""
-    rules = [(rule, function) for rule, function in RULES if rule not in disabled]
+    rules = [(rule, function) for rule, function in RULES if rule not in disabled
+             and (config.email.format != "text" or rule in TEXT_RULES)]
     if not rules:
         return []
     report = build(config, slugs=slugs, out_dir=config.cache_dir / "check")

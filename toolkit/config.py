@@ -150,6 +150,7 @@ def _rule_ids(value: list[Any], key: str) -> None:
 MARKER_LEVELS = LEVELS
 PLACEMENTS = ("top", "bottom")
 CHARSETS = ("utf-8", "iso-2022-jp")
+FORMATS = ("html", "text")
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,8 @@ class EmailSettings:
 
     charset: str = setting("utf-8", "`utf-8` or `iso-2022-jp` (for old Japanese mail clients)",
                            _one_of(CHARSETS, "charset", fold=True))
+    format: str = setting("html", "`html` (text and HTML parts) or `text` (one text/plain part: a text-only "
+                          "mail magazine)", _one_of(FORMATS, "format", fold=True))
     service: str = setting("none", "the mail service that sends it, whose merge tags pass through untouched: "
                            "`mailchimp`, `brevo`, `sendgrid`, `listmonk`, `myasp`, `custom` or `none`",
                            _one_of(SERVICES, "service", fold=True))

@@ -118,7 +118,7 @@ def message_in(config: Config, state: IssueState, folder: Path, headers: Headers
     check_charset(text, charset, folder / "email.txt", where)
     check_charset(headers.subject, charset, state.issue.path, where, what="the subject")
     check_charset(headers.sender_name, charset, config.path, [config.path], what="sender_name")
-    return compose(headers, text, html, charset)
+    return compose(headers, text, html, charset, text_only=config.email.format.lower() == "text")
 
 
 def check_sender(config: Config) -> str:
@@ -188,10 +188,11 @@ def unsubscribe_warnings(config: Config) -> list[Diagnostic]:
 
 # --- composing ---------------------------------------------------------------------------------
 
-def compose(headers: Headers, text: str, html: str, charset: str = "utf-8") -> bytes:
-    """The whole message as bytes, CRLF line ends (as SMTP carries it), lines under 998 octets."""
+def compose(headers: Headers, text: str, html: str, charset: str = "utf-8", *, text_only: bool = False) -> bytes:
+    """The whole message as bytes, CRLF line ends (as SMTP carries it), lines under 998 octets.
+    *text_only*: one text/plain part, as a text-only mail magazine sends ([email] format = "text")."""
     policy = email.policy.compat32.clone(linesep="\r\n")
-    parts = [_part("plain", text, charset, policy), _part("html", html, charset, policy)]
+    parts = [_part("plain", text, charset, policy)] + ([] if text_only else [_part("html", html, charset, policy)])
     msg = Message(policy=policy)
     name = headers.sender_name.strip()
     msg["From"] = formataddr((name, headers.sender_email), charset=charset) if name else headers.sender_email
@@ -212,9 +213,15 @@ def compose(headers: Headers, text: str, html: str, charset: str = "utf-8") -> b
         msg["List-Unsubscribe"] = ", ".join(unsubscribe)
     if headers.unsubscribe_url.startswith("https://"):
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["Content-Type"] = f'multipart/alternative; boundary="{_boundary(parts, headers)}"'
-    for part in parts:
-        msg.attach(part)
+    if text_only:
+        (part,) = parts
+        msg["Content-Type"] = part["Content-Type"]
+        msg["Content-Transfer-Encoding"] = part["Content-Transfer-Encoding"]
+        msg.set_payload(part.get_payload())
+    else:
+        msg["Content-Type"] = f'multipart/alternative; boundary="{_boundary(parts, headers)}"'
+        for part in parts:
+            msg.attach(part)
     data = msg.as_bytes(policy=policy)
     header = ""
     for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):  # only a header can be this long

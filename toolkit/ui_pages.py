@@ -77,7 +77,9 @@ def issue_view(build: PreviewState, out_dir: Path, state: Any, query: dict[str, 
     slug = state.issue.slug
     notices = [r for r in state.records if r.notify]
     tabs = [*TABS, *(f"notice-{r.id}" for r in notices)]
-    tab = query.get("tab", "email") if query.get("tab", "email") in tabs else "email"
+    # A text-only mail magazine ([email] format = "text") opens on what its readers get.
+    default = "text" if build.config.email.format == "text" else "email"
+    tab = query.get("tab", default) if query.get("tab", default) in tabs else default
     width = query.get("width", "600") if query.get("width") in WIDTHS else "600"
     dark = query.get("dark", "") if query.get("dark") in ("1", "invert") else ""
     out = out_dir / slug
