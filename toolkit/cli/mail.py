@@ -17,8 +17,11 @@ from .state import State, count, pass_state, report, slug_argument
 
 @click.command()
 @slug_argument()
+@click.option("--for", "service", metavar="SERVICE",
+              help="Write what SERVICE's paste-your-code form wants (mailchimp, brevo, sendgrid, listmonk, "
+                   "myasp) into OUT/SLUG/export/SERVICE/ instead of message.eml.")
 @pass_state
-def export(state: State, slug: str) -> None:
+def export(state: State, slug: str, service: str | None) -> None:
     """Write issue SLUG as message.eml, ready for an MTA or a mail service.
 
     Builds the issue, then writes OUT/SLUG/message.eml: text and HTML parts, From, an
@@ -33,7 +36,16 @@ def export(state: State, slug: str) -> None:
     Example:
       notice export 2018-07-13-line-privacy
       sendmail -i -f letter@example.jp me@example.jp < site/2018-07-13-line-privacy/message.eml
+      notice export 2018-07-13-line-privacy --for mailchimp
     """
+    if service is not None:
+        from ..bundle import export_bundle  # lazy
+
+        bundle = export_bundle(state.config(), slug, service.lower())
+        for path in bundle.files:
+            state.echo(f"  wrote {state.path(path)}", level=1)
+        state.echo(f"Exported {slug} for {service} to {state.path(bundle.folder)}/ (see README.txt there)")
+        return
     from ..message import export as run_export  # lazy
 
     result = run_export(state.config(), slug)

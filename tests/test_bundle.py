@@ -1,0 +1,44 @@
+"""`notice export SLUG --for SERVICE` (issue 10): the files a service's paste-your-code form wants."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import write_issue
+
+
+@pytest.mark.parametrize("service", ["mailchimp", "brevo", "sendgrid", "listmonk", "myasp"])
+def test_the_bundle_holds_html_text_subject_preheader_images_and_a_readme(run, publication, service):
+    (publication / "img").mkdir()
+    (publication / "img" / "shop.png").write_bytes(b"\x89PNG fake")
+    write_issue(publication, "hello", body="![The shop](img/shop.png){: width=\"600\" } and ![gone](img/none.png)")
+    result = run("-C", str(publication), "export", "hello", "--for", service)
+    assert result.exit_code == 0, result.output
+    folder = publication / "build" / "hello" / "export" / service
+    assert result.stdout.startswith(f"Exported hello for {service} to ")
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
+        "README.txt", "email.html", "email.txt", "images/img/shop.png", "preheader.txt", "subject.txt"]
+    built = publication / "build" / "hello"
+    assert (folder / "email.html").read_bytes() == (built / "email.html").read_bytes()
+    assert (folder / "email.txt").read_bytes() == (built / "email.txt").read_bytes()
+    assert (folder / "subject.txt").read_text(encoding="utf-8") == "Hello\n"
+    assert (folder / "preheader.txt").read_text(encoding="utf-8") == "A short preview line.\n"
+    assert (folder / "images" / "img" / "shop.png").read_bytes() == b"\x89PNG fake"
+    readme = (folder / "README.txt").read_text(encoding="utf-8")
+    assert "email.html" in readme and "subject.txt" in readme and "Unsubscribe tag:" in readme
+    assert not (built / "message.eml").exists()  # .eml stays the default, written only without --for
+
+
+def test_an_unknown_service_is_named(run, publication):
+    result = run("-C", str(publication), "export", "hello", "--for", "mailchimpp")
+    assert result.exit_code == 1
+    assert "unknown service 'mailchimpp' for --for (did you mean 'mailchimp'?)" in result.stderr
+
+
+def test_a_rebuild_from_new_text_removes_the_stale_bundle(run, publication):
+    assert run("-C", str(publication), "export", "hello", "--for", "brevo").exit_code == 0
+    folder = publication / "build" / "hello" / "export" / "brevo"
+    assert (folder / "email.html").is_file()
+    write_issue(publication, "hello", title="Hello, edited")
+    assert run("-C", str(publication), "build").exit_code == 0
+    assert not (folder / "email.html").exists()

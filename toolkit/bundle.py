@@ -1,0 +1,96 @@
+"""`notice export SLUG --for SERVICE`: what a mail service's "paste your code" form wants.
+
+Written to ``<out>/<slug>/export/<service>/``: ``email.html`` and ``email.txt`` (the built
+email, merge tags as written), ``subject.txt``, ``preheader.txt``, the images the email uses
+that live in the publication (under ``images/``, by their path below base_url; the HTML keeps
+their published https addresses, which every service accepts) and ``README.txt`` saying
+where each file goes in that service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lxml.html
+
+from .build import build
+from .config import Config
+from .errors import BuildError, ToolkitError, did_you_mean
+from .issue_state import subject_of
+from .output import BuildCache, write_atomic
+from .services import SERVICES
+
+#: Where each file goes, per service: the steps of its own editor.
+STEPS = {
+    "mailchimp": ("Campaigns > Create > Email > Code your own > Paste in code: paste email.html.",
+                  "Plain-text: the campaign's Plain-Text tab, paste email.txt.",
+                  "Subject line and Preview text: subject.txt and preheader.txt."),
+    "brevo": ("Campaigns > Create an email campaign > Design > Paste your code: paste email.html.",
+              "Subject line and Preview text: subject.txt and preheader.txt; Brevo makes the plain text itself",
+              "(email.txt is here to compare)."),
+    "sendgrid": ("Marketing > Single Sends > Create > Code Editor: paste email.html.",
+                 "Plain Content: email.txt. Subject and preheader: subject.txt and preheader.txt."),
+    "listmonk": ("Campaigns > New > Format: raw HTML; paste email.html as the content.",
+                 "Alternate plain text: email.txt. Subject: subject.txt (listmonk has no preheader field:",
+                 "the preheader is already inside email.html)."),
+    "myasp": ("メール作成 > HTMLメール: email.html を貼り付け、テキスト版に email.txt を貼り付けます。",
+              "件名: subject.txt。プリヘッダー: preheader.txt (HTML にも入っています)。"),
+}
+
+
+@dataclass
+class Bundle:
+    folder: Path
+    files: list[Path] = field(default_factory=list)
+
+
+def export_bundle(config: Config, slug: str, service: str) -> Bundle:
+    """Build issue *slug*, then write its bundle for *service* (one of `SERVICES`)."""
+    if service not in STEPS:
+        raise ToolkitError(f"unknown service '{service}' for --for{did_you_mean(service, STEPS)}",
+                           hint=f"choose one of: {', '.join(STEPS)}; or use the default message.eml")
+    report = build(config, slugs=[slug])
+    if report.errors:
+        raise BuildError(report.errors)
+    state = report.states[slug]
+    source = report.out_dir / slug
+    folder = source / "export" / service
+    html = (source / "email.html").read_bytes()
+    files = {"email.html": html, "email.txt": (source / "email.txt").read_bytes(),
+             "subject.txt": (subject_of(state, config) + "\n").encode("utf-8"),
+             "preheader.txt": (state.issue.preheader + "\n").encode("utf-8")}
+    files.update(local_images(config, html.decode("utf-8")))
+    profile = SERVICES[service]
+    readme = [f"{slug} for {profile.label}", "", *STEPS[service], "",
+              f"Unsubscribe tag: {profile.unsubscribe}" + (f"; name tag: {profile.name}" if profile.name else ""),
+              *(["Images: upload images/ to the service's file manager, or keep them on your site "
+                 "(email.html links their published addresses)."] if any(n.startswith("images/") for n in files) else [])]
+    files["README.txt"] = ("\n".join(readme) + "\n").encode("utf-8")
+    bundle = Bundle(folder)
+    for name, data in files.items():
+        write_atomic(folder / name, data)
+        bundle.files.append(folder / name)
+    # Recorded with the issue's outputs, so a rebuild from new text removes the stale bundle.
+    cache = BuildCache.load(config.cache_dir)
+    cache.add_files(report.out_dir, slug, [path.relative_to(report.out_dir).as_posix() for path in bundle.files])
+    cache.save()
+    return bundle
+
+
+def local_images(config: Config, html: str) -> dict[str, bytes]:
+    """``images/<path>`` for each image of the email published under base_url whose file is in
+    the publication (never outside it, never its private folders)."""
+    base = config.publication.base_url.rstrip("/") + "/"
+    root = config.root.resolve()
+    found: dict[str, bytes] = {}
+    for img in lxml.html.document_fromstring(html).iter("img"):
+        src = (img.get("src") or "").split("?")[0].split("#")[0]
+        if not base.strip("/") or not src.startswith(base):
+            continue
+        relative = src[len(base):]
+        path = (root / relative).resolve()
+        if root not in path.parents or path.parts[len(root.parts)] in (".notice-cache", ".git") or not path.is_file():
+            continue
+        found[f"images/{relative}"] = path.read_bytes()
+    return found
