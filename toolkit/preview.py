@@ -28,6 +28,7 @@ from .config import CONFIG_NAME, Config, load_config
 from .errors import ToolkitError
 from .localserver import IDLE_SECONDS, LocalServer
 from .output import BuildCache
+from .services import with_samples
 from .templating import make_environment
 from .ui_pages import UI_DIR, PreviewState, render_page
 
@@ -253,6 +254,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
         body = path.read_bytes()
         if path.name == "email.html" and query.get("dark") in DARK_VIEWS:
             body = DARK_VIEWS[query["dark"]](body)
+        if path.name == "email.html" and query.get("tags") != "raw":  # a sample reader's copy (issue 10)
+            body = with_samples(body.decode("utf-8"), self.previewer.state.config.service if
+                                self.previewer.state.config else None, html=True).encode("utf-8")
         # Built emails never run scripts here, whatever a template says.
         self.send(HTTPStatus.OK, body, BUILT_TYPES[path.suffix],
                   {"Content-Security-Policy": "script-src 'none'; object-src 'none'"})

@@ -91,6 +91,22 @@ def sample_values(service: Service) -> dict[str, str]:
     return {**values, **service.samples}
 
 
+def with_samples(text: str, service: Service | None, *, html: bool) -> str:
+    """*text* as a sample reader gets it: each documented tag replaced by its sample value
+    (the preview's default view; ``?tags=raw`` shows the tags as written)."""
+    if service is None:
+        return text
+    values = sample_values(service)
+    escaped = {tag: (tag.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if html else tag)
+               for tag in values}
+    for tag, value in sorted(values.items(), key=lambda item: -len(item[0])):
+        shown = value.replace("&", "&amp;").replace("<", "&lt;") if html else value
+        text = text.replace(tag, shown)
+        if escaped[tag] != tag:
+            text = text.replace(escaped[tag], shown)
+    return text
+
+
 class TagGuard:
     """Placeholders for a service's tags, and the tags back: one per render of an issue."""
 

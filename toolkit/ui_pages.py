@@ -15,6 +15,7 @@ from . import __version__
 from .config import Config
 from .errors import ToolkitError
 from .limits import GMAIL_CLIP_BYTES
+from .services import with_samples
 from .render import subject_of
 from .source import sort_newest_first
 
@@ -93,8 +94,12 @@ def issue_view(build: PreviewState, out_dir: Path, state: Any, query: dict[str, 
         "records": state.records, "notices": notices,
         "resolved": {r.resolves: r.id for r in state.records if r.resolves},
     }
+    service = build.config.service if build.config else None
+    view["service"] = service.label if service else ""
+    view["tags"] = "raw" if query.get("tags") == "raw" else ""
     if tab == "text":
-        view["text"] = _read(out / "email.txt")
+        text = _read(out / "email.txt")
+        view["text"] = text if view["tags"] else with_samples(text, service, html=False)
     elif tab == "source":
         view["source"] = email
     elif tab.startswith("notice-"):
