@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .built_email import BuiltEmail
-from .rules import Problem
+from .errors import Diagnostic
 
 #: Extension kanji with no compatibility mapping, and their JIS X 0208 form.
 KANJI = {"髙": "高", "﨑": "崎", "德": "徳"}
@@ -69,7 +69,7 @@ def replacement(char: str) -> str:
     return "a character of JIS X 0208"
 
 
-def machine_dependent(email: BuiltEmail) -> Iterator[Problem]:
+def machine_dependent(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Each 機種依存文字 of a Japanese issue's plain text, once, where the author wrote it."""
     if not email.issue.lang.lower().startswith("ja"):
         return
@@ -92,7 +92,7 @@ def machine_dependent(email: BuiltEmail) -> Iterator[Problem]:
             path, found = email.locate(body=re.escape(run), value=None, template=re.escape(run))
             if path == email.path:
                 path, found = text_path, number
-            yield Problem("error" if iso else "warning",
+            yield Diagnostic("error" if iso else "warning",
                           f"'{run}' (U+{ord(run[0]):04X} {name}) is a 機種依存文字: "
                           f"{'ISO-2022-JP cannot carry it' if iso else 'old Japanese mail clients garble it'}",
                           path, found, f"write {instead} instead")
@@ -106,7 +106,7 @@ MIN_FONT_PX = 10
 MIN_CONTRAST = 4.5
 
 
-def law_footer_ja(email: BuiltEmail) -> Iterator[Problem]:
+def law_footer_ja(email: BuiltEmail) -> Iterator[Diagnostic]:
     """特定電子メール法 asks every message for: the sender's name, a postal address, where to
     refuse, a sentence saying readers may refuse, and a contact for complaints and questions
     (``contact``, else the sender's address), in both parts, and in the HTML where readers
@@ -132,31 +132,31 @@ def law_footer_ja(email: BuiltEmail) -> Iterator[Problem]:
         if not value:
             continue  # sender-missing and the others say so, pointing at notice.toml
         if "".join(value.split()) not in text:
-            yield Problem("error", f"the plain text does not show {what}, which 特定電子メール法 requires",
+            yield Diagnostic("error", f"the plain text does not show {what}, which 特定電子メール法 requires",
                           email.path.with_name("email.txt"), None, f"keep {{{{ publication.{key} }}}} in _footer.txt")
         if html:
             yield from _seen(email, value, what, key, place)
     if not REFUSAL.search(text):
-        yield Problem("error", "the plain text does not tell readers they may refuse the mail (受信拒否ができる旨)",
+        yield Diagnostic("error", "the plain text does not tell readers they may refuse the mail (受信拒否ができる旨)",
                       email.path.with_name("email.txt"), None, "say so in the footer: 配信停止はいつでもこちらから")
     shown = " ".join(email.tree.text_content().split())
     if html and not REFUSAL.search(shown):
-        yield Problem("error", "the email does not tell readers they may refuse the mail (受信拒否ができる旨)",
+        yield Diagnostic("error", "the email does not tell readers they may refuse the mail (受信拒否ができる旨)",
                       place, None, "say so in the footer: 配信停止はいつでもこちらから")
 
 
-def _seen(email: BuiltEmail, value: str, what: str, key: str, place: Any) -> Iterator[Problem]:
+def _seen(email: BuiltEmail, value: str, what: str, key: str, place: Any) -> Iterator[Diagnostic]:
     """*value* shown in the HTML where a reader can see it (as text, or as a link's target)."""
     holders = [el for el in email.elements() if el.tag not in ("html", "head", "title", "style")
                and (value in " ".join((el.text or "").split()) or value in " ".join((el.tail or "").split())
                     or el.get("href", "").strip() in (value, f"mailto:{value}"))]
     if not holders:
-        yield Problem("error", f"the email does not show {what}, which 特定電子メール法 requires", place, None,
+        yield Diagnostic("error", f"the email does not show {what}, which 特定電子メール法 requires", place, None,
                       f"keep {{{{ publication.{key} }}}} in the footer of templates/email.html")
         return
     reasons = [_unseen(el) for el in holders]
     if all(reasons):
-        yield Problem("error", f"the email shows {what} where readers cannot read it: {reasons[0]}", place,
+        yield Diagnostic("error", f"the email shows {what} where readers cannot read it: {reasons[0]}", place,
                       holders[0].sourceline, "show the footer at 10 px or more, in a colour of 4.5:1 contrast or more")
 
 

@@ -11,18 +11,17 @@ import re
 from collections.abc import Iterator
 
 from .built_email import BuiltEmail
-from .errors import did_you_mean
-from .rules import Problem
+from .errors import Diagnostic, did_you_mean
 from .services import unknown_tags
 
 
-def merge_tag_unknown(email: BuiltEmail) -> Iterator[Problem]:
+def merge_tag_unknown(email: BuiltEmail) -> Iterator[Diagnostic]:
     """A tag-looking string that the service will not fill in: a typo, usually."""
     service = email.config.service
     for tag in unknown_tags(email.html, service):
         assert service is not None
         path, line = email.locate(body=re.escape(tag), value=tag, template=re.escape(tag))
-        yield Problem("warning", f"'{tag}' is not a {service.label} merge tag{did_you_mean(tag, service.tags)}: "
+        yield Diagnostic("warning", f"'{tag}' is not a {service.label} merge tag{did_you_mean(tag, service.tags)}: "
                       "readers would see it as written", path, line,
                       f"{service.label}'s tags include {', '.join(service.tags[:4])}; see README.md, Mail services")
 
