@@ -73,7 +73,8 @@ def export_bundle(config: Config, slug: str, service: str) -> Bundle:
         bundle.files.append(folder / name)
     # Recorded with the outputs, so a rebuild from new text removes the stale bundle.
     cache = BuildCache.load(config.cache_dir)
-    cache.add_files(report.out_dir, slug, [path.relative_to(report.out_dir).as_posix() for path in bundle.files])
+    cache.add_files(report.out_dir, slug, {(folder / name).relative_to(report.out_dir).as_posix(): data
+                                           for name, data in files.items()})
     cache.save()
     return bundle
 
