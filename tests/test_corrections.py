@@ -332,6 +332,22 @@ def test_a_minor_fix_is_applied_and_nobody_is_told(pub):
     assert "\nHello\n=====" in files["email.txt"]
 
 
+@pytest.mark.parametrize("before", range(24, 36))
+def test_japanese_markers_are_never_split_across_lines(tmp_path, before):
+    """Issue 14, item 8: with 29 あ before a corrected passage, email.txt showed `[訂正` on one
+    line and `前]` on the next. A marker is one unit: it moves to the next line whole."""
+    root = make_publication(tmp_path / "ja")
+    write_issue(root, "ja", raw=f"---\ntitle: 創刊号\ndate: 2018-07-13\nlang: ja\nstatus: draft\n---\n\n"
+                               f"{'あ' * before}猫が座った。\n")
+    config = load_config(root)
+    publish(config, "ja", dt.datetime(2018, 7, 13, 10, tzinfo=LONDON))
+    add(config, "correction", replaces=[("猫", "犬")], note="犬でした。", slug="ja",
+        date=dt.datetime(2018, 7, 14, 9, tzinfo=LONDON))
+    lines = render(config, "ja")["email.txt"].splitlines()
+    assert any("[訂正前]" in line for line in lines) and any("[訂正後]" in line for line in lines)
+    assert all(line.count("[") == line.count("]") for line in lines), lines
+
+
 def test_each_visible_record_gets_a_notice_for_readers(pub):
     fixed = add(pub, "correction", replaces=[("cat", "dog")], note="It was *a dog*.")
     added = add(pub, "supplement", note="Photos are online.", date=LATER)

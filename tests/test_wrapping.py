@@ -142,6 +142,17 @@ def test_indents_count_towards_the_width() -> None:
     ]
 
 
+def test_atoms_move_to_the_next_line_whole() -> None:
+    text = "あ" * 32 + "[訂正前] 猫"
+    assert wrap(text, 70, ambiguous_width=2) == ["あ" * 32 + "[訂正", "前] 猫"]  # issue 14
+    assert wrap(text, 70, ambiguous_width=2, atoms=["[訂正前]"]) == ["あ" * 32, "[訂正前] 猫"]
+
+
+def test_atoms_stay_whole_even_where_a_long_word_is_cut() -> None:
+    assert wrap("abcdefg*12hij", 8) == ["abcdefg*", "12hij"]
+    assert wrap("abcdefg*12hij", 8, atoms=["*12"]) == ["abcdefg", "*12hij"]
+
+
 # --- properties ------------------------------------------------------------------------
 
 OPENING = "「『（【"
@@ -223,3 +234,30 @@ def test_indents_are_counted(text: str, width: int) -> None:
         assert line.startswith(indent)
         avail = width - display_width(indent, ambiguous_width=2)
         assert display_width(line, ambiguous_width=2) <= width or _url_alone(line[len(indent):], avail)
+
+
+# --- the fast breaker against the one it replaced (issue 13) --------------------------------
+
+import wrapping_reference  # noqa: E402  (tests/ is on sys.path, as conftest is)
+
+# Every class the tokenizer tells apart, and the characters at its edges: ideographic and
+# other Unicode spaces, combining and voiced-sound marks, variation selectors, skin tones,
+# zero-width joiners, emoji, half-width katakana, ambiguous-width symbols, brackets of both
+# widths, ASCII punctuation that kinsoku knows, and URLs with their trimmed tails.
+any_piece = st.one_of(
+    hiragana, kanji, katakana, ascii_word, url,
+    st.text(alphabet="あ漢ア ｱｰ\u3000\u3099\u0301\ufe0f\u200d👍🏻※○「」（）()[].,!?。、ー…-:/", max_size=8),
+    st.sampled_from(["https://example.com/a(b)", "(https://x.jp/).", "www.a.b,", "mailto:a@b.c;", "https://",
+                     "\xa0", "\t", "\n", "  ", "supercalifragilisticexpialidocious", "[1]", "*2"]),
+)
+any_text = st.lists(st.tuples(any_piece, st.sampled_from(["", "", " ", "\u3000", "\n"])), max_size=30).map(
+    lambda parts: "".join(text + sep for text, sep in parts))
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=any_text, width=st.integers(1, 40), ambiguous=st.sampled_from([1, 2]),
+       indents=st.sampled_from([("", ""), ("- ", "  "), ("■ ", "  "), ("", "    "), ("> > > ", "")]))
+def test_fast_breaker_gives_the_same_lines_as_the_one_it_replaced(text, width, ambiguous, indents):
+    first, rest = indents
+    options = {"ambiguous_width": ambiguous, "initial_indent": first, "subsequent_indent": rest}
+    assert wrap(text, width, **options) == wrapping_reference.wrap(text, width, **options)

@@ -130,6 +130,10 @@ class _Renderer:
         self.marks = marks
         self.links: dict[str, int] = {} if links is None else links
         self.footnotes: list[_Element] = []
+        # Marks this renderer writes into the text, which the breaker keeps whole (issue 14:
+        # `[訂正` ended one line and `前]` began the next): the correction marks, and each
+        # link number and footnote mark as it is made.
+        self.atoms = {mark.strip() for pair in marks.values() for mark in pair if mark.strip()}
 
     def width_of(self, text: str) -> int:
         return display_width(text, ambiguous_width=self.ambiguous_width)
@@ -203,12 +207,15 @@ class _Renderer:
             return ""
         text = self.inline(element.children)
         if "footnote-ref" in classes:
-            return "*" + _collapse(text).strip()
+            mark = "*" + _collapse(text).strip()
+            self.atoms.add(mark)
+            return mark
         href = element.attrs.get("href", "").strip()
         shown = _collapse(text).strip()
         if not href or href.startswith("#") or shown in (href, href.removeprefix("mailto:")):
             return text
         number = self.links.setdefault(href, len(self.links) + 1)
+        self.atoms.add(f"[{number}]")
         return f"{text} [{number}]" if shown else f"[{number}]"
 
     def paragraph(self, text: str, width: int, first: str = "", rest: str = "") -> list[str]:
@@ -217,7 +224,7 @@ class _Renderer:
         for piece in _collapse(text).split(_BREAK):
             indent = rest if lines else first
             wrapped = wrap(piece, width, ambiguous_width=self.ambiguous_width,
-                           initial_indent=indent, subsequent_indent=rest)
+                           initial_indent=indent, subsequent_indent=rest, atoms=self.atoms)
             if wrapped:
                 lines += wrapped
             elif lines and lines[-1]:
@@ -287,7 +294,8 @@ class _Renderer:
                 label = labels[i] if i < len(labels) else ""
                 if text:
                     record += wrap(f"{label}: {text}" if label else text, width,
-                                   ambiguous_width=self.ambiguous_width, subsequent_indent="  ")
+                                   ambiguous_width=self.ambiguous_width, subsequent_indent="  ",
+                                   atoms=self.atoms)
             records.append(record)
         return _join(records, blank=True)
 

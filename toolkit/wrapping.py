@@ -18,14 +18,25 @@ each gap between tokens gets a break level, and every line ends at the best gap 
   never oikomi); broken only when a glued run cannot be broken anywhere else.
 
 A URL is never broken: one wider than the line stands alone on it, with the brackets and
-punctuation glued to it, and is the only thing allowed to exceed the width.
+punctuation glued to it, and is the only thing allowed to exceed the width. Atoms (the
+correction marks ``[訂正前]``, link numbers ``[1]``, footnote marks ``*1``, which the plain-text
+renderer passes in) are never broken inside either: issue 14 found ``[訂正`` at the end of one
+line and ``前]`` at the start of the next.
+
+Speed (issue 13): this runs for every paragraph of every issue, and a Japanese paragraph is
+a token per character, so nothing here loops over tokens in Python more than once. Tokens
+come from one ``findall``; what a gap needs of its two tokens (width, kinsoku classes) is
+looked up in a per-string table; each line's end is found by bisecting prefix widths and
+the lists of break positions, not by walking the line.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import NamedTuple
+from itertools import accumulate
 
 import wcwidth
 
@@ -53,9 +64,11 @@ _EXTEND = (
     "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a\ufe00-\ufe0f"
     "\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef"
 )
-_TOKEN = re.compile(
-    rf"(?P<space>\s+)|(?P<cjk>[{_CJK}](?:[{_EXTEND}]|\u200d\S)*)|(?P<word>[^\s{_CJK}]+)"
-)
+# One token (a CJK character with its marks, or a run of anything else that is not space)
+# and the whitespace before it; ``findall`` returns both for every token at C speed. The
+# possessive ``*+`` keeps an ideographic space (U+3000, also in the CJK range) a space.
+_TOKEN = re.compile(rf"(\s*+)([{_CJK}](?:[{_EXTEND}]|\u200d\S)*|[^\s{_CJK}]+)")
+_CJK_START = re.compile(rf"[{_CJK}]")
 # URLs are matched before tokenising so that they stay whole. ASCII only, so Japanese
 # text right after a URL is not swallowed; trailing punctuation is trimmed below.
 URL_PATTERN = re.compile(r"(?P<scheme>https?://|mailto:|www\.)[!#-;=?-~]+")
@@ -63,12 +76,6 @@ _URL_TRAILING = ".,:;!?'*"
 _URL_BRACKETS = {")": "(", "]": "[", "}": "{"}
 
 _KINSOKU, _WORD, _FREE = 1, 2, 3
-
-
-class _Token(NamedTuple):
-    text: str
-    width: int
-    kind: str  # "cjk", "word" or "url"
 
 
 def display_width(text: str, *, ambiguous_width: int = 1) -> int:
@@ -83,6 +90,39 @@ def display_width(text: str, *, ambiguous_width: int = 1) -> int:
 _token_width = lru_cache(maxsize=65536)(display_width)
 
 
+class _TokenInfo(dict):
+    """token -> (width, may not start a line, may not end one, is CJK), computed once.
+
+    A CJK token may end in combining marks, so its own character (the one whose kinsoku
+    class counts at its end) is its first; for anything else it is the last.
+    """
+
+    LIMIT = 200_000  # distinct tokens kept; a huge archive of distinct words starts again
+
+    def __init__(self, ambiguous_width: int) -> None:
+        super().__init__()
+        self.ambiguous_width = ambiguous_width
+
+    def __missing__(self, token: str) -> tuple[int, bool, bool, bool]:
+        if len(self) > self.LIMIT:
+            self.clear()
+        cjk = _CJK_START.match(token) is not None
+        info = (display_width(token, ambiguous_width=self.ambiguous_width), token[0] in LINE_START_PROHIBITED,
+                (token[0] if cjk else token[-1]) in LINE_END_PROHIBITED, cjk)
+        self[token] = info
+        return info
+
+
+_INFO: dict[int, _TokenInfo] = {}
+
+
+@lru_cache(maxsize=64)
+def _atom_pattern(atoms: frozenset[str]) -> re.Pattern[str] | None:
+    """One regex for the atoms, longest first so that ``[12]`` wins over ``[1``."""
+    usable = sorted((a for a in atoms if len(a) > 1 and not any(c.isspace() for c in a)), key=lambda a: (-len(a), a))
+    return re.compile("|".join(map(re.escape, usable))) if usable else None
+
+
 def wrap(
     text: str,
     width: int,
@@ -90,53 +130,157 @@ def wrap(
     ambiguous_width: int = 1,
     initial_indent: str = "",
     subsequent_indent: str = "",
+    atoms: Iterable[str] = (),
 ) -> list[str]:
     """Break one paragraph into lines of at most *width* display columns, indents included.
 
     Whitespace runs are single break points and are dropped at line ends. Returns ``[]``
-    for blank input, like ``textwrap.wrap``.
+    for blank input, like ``textwrap.wrap``. Each of *atoms* (strings without spaces, such
+    as ``[訂正前]``) is one unit where it appears: never broken inside, even in a run that
+    is wider than a line.
     """
     first = width - display_width(initial_indent, ambiguous_width=ambiguous_width)
     rest = width - display_width(subsequent_indent, ambiguous_width=ambiguous_width)
-    tokens, spaces = _tokenize(text, ambiguous_width)
-    levels = _break_levels(tokens, spaces)
-    tokens, spaces, levels = _split_wide_words(tokens, spaces, levels, min(first, rest), ambiguous_width)
+    atom_pattern = _atom_pattern(frozenset(atoms)) if atoms else None
+    line = _Line(text, ambiguous_width, atom_pattern)
+    if not line.tokens:
+        return []
+    line.split_wide_words(min(first, rest))
     lines: list[str] = []
-    start = 0
-    while start < len(tokens):
-        avail = first if not lines else rest
-        end = _line_end(tokens, spaces, levels, start, avail)
-        body = "".join(
-            (" " if spaces[k] and k > start else "") + tokens[k].text for k in range(start, end)
-        )
-        lines.append((initial_indent if not lines else subsequent_indent) + body)
+    start, n = 0, len(line.tokens)
+    while start < n:
+        end = line.line_end(start, first if not lines else rest)
+        lines.append((initial_indent if not lines else subsequent_indent)
+                     + line.tokens[start] + "".join(line.pieces[start + 1:end]))
         start = end
     return lines
 
 
-def _tokenize(text: str, ambiguous_width: int) -> tuple[list[_Token], list[bool]]:
-    """Tokens, and for each one whether whitespace came before it."""
-    tokens: list[_Token] = []
-    spaces: list[bool] = []
-    pending_space = False
-    position = 0
-    for start, end in [*_url_spans(text), (len(text), len(text))]:
-        for match in _TOKEN.finditer(text, position, start):
-            if match.lastgroup == "space":
-                pending_space = True
-                continue
-            piece = match.group()
-            width = _token_width(piece, ambiguous_width=ambiguous_width)
-            tokens.append(_Token(piece, width, match.lastgroup))
-            spaces.append(pending_space)
-            pending_space = False
-        if start < end:
-            url = text[start:end]
-            tokens.append(_Token(url, display_width(url, ambiguous_width=ambiguous_width), "url"))
-            spaces.append(pending_space)
-            pending_space = False
-        position = end
-    return tokens, spaces
+class _Line:
+    """One paragraph cut into tokens, with what the greedy line filler asks of them.
+
+    Index k of ``levels`` is the gap before token k (0 unused). ``ends[k]`` is the width of
+    tokens 0..k-1 with a column for each space before a token: the width of tokens i..j on
+    one line is ``ends[j + 1] - ends[i] - spaces[i]``.
+    """
+
+    def __init__(self, text: str, ambiguous_width: int, atom_pattern: re.Pattern[str] | None) -> None:
+        self.ambiguous_width = ambiguous_width
+        self.info = _INFO.get(ambiguous_width) or _INFO.setdefault(ambiguous_width, _TokenInfo(ambiguous_width))
+        self.tokens: list[str] = []
+        self.spaces: list[bool] = []
+        self.kinds: dict[int, str] = {}  # "url" and "atom" tokens; the others are words or CJK
+        self._tokenize(text, atom_pattern)
+        self._index()
+
+    def _tokenize(self, text: str, atom_pattern: re.Pattern[str] | None) -> None:
+        specials = [(start, end, "url") for start, end in _url_spans(text)] if "w" in text or ":" in text else []
+        if atom_pattern is not None:
+            specials = sorted(specials + [(m.start(), m.end(), "atom") for m in atom_pattern.finditer(text)
+                                          if not any(s <= m.start() < e for s, e, _ in specials)])
+        tokens, spaces = self.tokens, self.spaces
+        position = 0
+        for start, end, kind in [*specials, (len(text), len(text), "")]:
+            if start < position:
+                continue  # an atom inside an atom that matched before it
+            pairs = _TOKEN.findall(text, position, start)
+            tokens += [token for _, token in pairs]
+            spaces += [space != "" for space, _ in pairs]
+            if kind:
+                self.kinds[len(tokens)] = kind
+                tokens.append(text[start:end])
+                spaces.append(start > position and text[start - 1].isspace())
+            position = end
+
+    def _index(self) -> None:
+        """Widths, gap levels and the sorted break positions of each level."""
+        info, spaces = self.info, self.spaces
+        infos = [info[token] for token in self.tokens]
+        self.widths = [i[0] for i in infos]
+        self.ends = [0, *accumulate(w + s for w, s in zip(self.widths, spaces))]
+        self.levels = [0] + [
+            _KINSOKU if b[1] or a[2] else _FREE if s or a[3] or b[3] else _WORD
+            for a, b, s in zip(infos, infos[1:], spaces[1:])
+        ]
+        self._breaks()
+
+    def _breaks(self) -> None:
+        levels = self.levels
+        self.free = [k for k, level in enumerate(levels) if level == _FREE]
+        self.kinsoku = [k for k, level in enumerate(levels) if level == _KINSOKU]
+        self.pieces = [" " + t if s else t for t, s in zip(self.tokens, self.spaces)]
+
+    def span_width(self, i: int, j: int) -> int:
+        """Width of tokens i..j on one line."""
+        return self.ends[j + 1] - self.ends[i] - self.spaces[i]
+
+    def split_wide_words(self, avail: int) -> None:
+        """Cut Latin words into characters where a glued run is wider than a line.
+
+        Only then may a word be broken; doing it here keeps the line filler simple and lets
+        it prefer a mid-word break to a kinsoku violation.
+        """
+        bounds = [0, *self.free, len(self.tokens)]
+        wide = [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a and self.span_width(a, b - 1) > avail]
+        if not wide:
+            return
+        wide_tokens = {k for a, b in wide for k in range(a, b)}
+        tokens, spaces, kinds, in_wide = [], [], {}, []
+        for k, token in enumerate(self.tokens):
+            kind = self.kinds.get(k)
+            pieces = [token]
+            if k in wide_tokens and kind is None and not self.info[token][3] and len(token) > 1:
+                pieces = list(wcwidth.iter_graphemes(token))
+            for n, piece in enumerate(pieces):
+                if kind:
+                    kinds[len(tokens)] = kind
+                tokens.append(piece)
+                spaces.append(self.spaces[k] if n == 0 else False)
+                in_wide.append(k in wide_tokens)
+        self.tokens, self.spaces, self.kinds = tokens, spaces, kinds
+        self._index()
+        levels = self.levels
+        for k in range(1, len(levels)):
+            if levels[k] == _WORD and in_wide[k - 1] and in_wide[k]:
+                levels[k] = _FREE
+        self._breaks()
+
+    def line_end(self, start: int, avail: int) -> int:
+        """Index of the first token of the next line: the last, best break that fits."""
+        n = len(self.tokens)
+        # The last token j such that tokens start..j fit; gaps up to j + 1 may end the line.
+        last = bisect_right(self.ends, avail + self.ends[start] + self.spaces[start]) - 2
+        if last >= n - 1:
+            return n
+        reach = last + 1
+        free = self.free
+        i = bisect_right(free, reach) - 1
+        if i >= 0 and free[i] > start:
+            return free[i]
+        kinsoku = self.kinsoku
+        i = bisect_right(kinsoku, reach) - 1
+        while i >= 0 and kinsoku[i] > start:
+            if self._usable(kinsoku[i], avail):
+                return kinsoku[i]
+            i -= 1
+        # No break fits: the line starts with a URL wider than the line (perhaps after its
+        # opening bracket), which stands alone with the punctuation glued to it. Or the line
+        # is narrower than one character, which then stands alone.
+        has_url = False
+        kinds, levels = self.kinds, self.levels
+        for k in range(start + 1, n):
+            has_url = has_url or kinds.get(k - 1) == "url"
+            if levels[k] == _FREE or not (has_url or kinds.get(k) == "url"):
+                return k
+        return n
+
+    def _usable(self, k: int, avail: int) -> bool:
+        """Whether the kinsoku gap before token *k* may end a line of *avail* columns.
+
+        Brackets glued to a URL wider than the line stay with it: the line overflows anyway,
+        so breaking the kinsoku rule there would gain nothing.
+        """
+        return not any(self.kinds.get(t) == "url" and self.widths[t] > avail for t in (k - 1, k))
 
 
 def _url_spans(text: str) -> list[tuple[int, int]]:
@@ -155,103 +299,3 @@ def _url_spans(text: str) -> list[tuple[int, int]]:
         if len(url) > len(match.group("scheme")):
             spans.append((match.start(), match.start() + len(url)))
     return spans
-
-
-def _break_levels(tokens: list[_Token], spaces: list[bool]) -> list[int]:
-    """How good a break before each token is (index 0 unused)."""
-    levels = [0] * len(tokens)
-    for k in range(1, len(tokens)):
-        levels[k] = _gap_level(tokens[k - 1], tokens[k], spaces[k])
-    return levels
-
-
-def _gap_level(before: _Token, after: _Token, space: bool) -> int:
-    # A CJK token may end in combining marks; its bracket is its first character.
-    last = before.text[0] if before.kind == "cjk" else before.text[-1]
-    if after.text[0] in LINE_START_PROHIBITED or last in LINE_END_PROHIBITED:
-        return _KINSOKU
-    if space or before.kind == "cjk" or after.kind == "cjk":
-        return _FREE
-    return _WORD
-
-
-def _split_wide_words(
-    tokens: list[_Token], spaces: list[bool], levels: list[int], avail: int, ambiguous_width: int
-) -> tuple[list[_Token], list[bool], list[int]]:
-    """Cut Latin words into characters where a glued run is wider than a line.
-
-    Only then may a word be broken; doing it here keeps the line filler simple and lets
-    it prefer a mid-word break to a kinsoku violation.
-    """
-    wide = _wide_runs(tokens, spaces, levels, avail)
-    if not wide:
-        return tokens, spaces, levels
-    new_tokens: list[_Token] = []
-    new_spaces: list[bool] = []
-    new_wide: list[bool] = []
-    for k, token in enumerate(tokens):
-        pieces = [token.text]
-        if k in wide and token.kind == "word" and len(token.text) > 1:
-            pieces = list(wcwidth.iter_graphemes(token.text))
-        for n, piece in enumerate(pieces):
-            width = token.width if len(pieces) == 1 else _token_width(piece, ambiguous_width=ambiguous_width)
-            new_tokens.append(_Token(piece, width, token.kind))
-            new_spaces.append(spaces[k] if n == 0 else False)
-            new_wide.append(k in wide)
-    new_levels = _break_levels(new_tokens, new_spaces)
-    for k in range(1, len(new_levels)):
-        if new_levels[k] == _WORD and new_wide[k - 1] and new_wide[k]:
-            new_levels[k] = _FREE
-    return new_tokens, new_spaces, new_levels
-
-
-def _wide_runs(tokens: list[_Token], spaces: list[bool], levels: list[int], avail: int) -> set[int]:
-    """Indexes of tokens in runs between free breaks that are wider than *avail*."""
-    wide: set[int] = set()
-    run_start, run_width = 0, 0
-    for k in range(len(tokens) + 1):
-        if k == len(tokens) or (k and levels[k] == _FREE):
-            if run_width > avail:
-                wide.update(range(run_start, k))
-            run_start, run_width = k, 0
-        if k < len(tokens):
-            run_width += tokens[k].width + (1 if spaces[k] and k > run_start else 0)
-    return wide
-
-
-def _line_end(tokens: list[_Token], spaces: list[bool], levels: list[int], start: int, avail: int) -> int:
-    """Index of the first token of the next line: the last, best break that fits."""
-    best = [0, 0, 0, 0]  # last usable gap at each level
-    used = tokens[start].width
-    for k in range(start + 1, len(tokens)):
-        if used > avail:
-            break
-        if _usable(tokens, levels, k, avail):
-            best[levels[k]] = k
-        used += tokens[k].width + int(spaces[k])
-    else:
-        if used <= avail:
-            return len(tokens)
-    for level in (_FREE, _KINSOKU):
-        if best[level]:
-            return best[level]
-    # No break fits: the line starts with a URL wider than the line (perhaps after its
-    # opening bracket), which stands alone with the punctuation glued to it. Or the line
-    # is narrower than one character, which then stands alone.
-    has_url = False
-    for k in range(start + 1, len(tokens)):
-        has_url = has_url or tokens[k - 1].kind == "url"
-        if levels[k] == _FREE or not (has_url or tokens[k].kind == "url"):
-            return k
-    return len(tokens)
-
-
-def _usable(tokens: list[_Token], levels: list[int], k: int, avail: int) -> bool:
-    """Whether the gap before token *k* may end a line of *avail* columns.
-
-    Brackets glued to a URL wider than the line stay with it: the line overflows anyway,
-    so breaking the kinsoku rule there would gain nothing.
-    """
-    if levels[k] != _KINSOKU:
-        return True
-    return not any(t.kind == "url" and t.width > avail for t in (tokens[k - 1], tokens[k]))
