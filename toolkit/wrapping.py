@@ -36,7 +36,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, compress
+from operator import add, gt, not_, or_
 
 import wcwidth
 
@@ -139,12 +140,14 @@ def wrap(
     as ``[訂正前]``) is one unit where it appears: never broken inside, even in a run that
     is wider than a line.
     """
-    first = width - display_width(initial_indent, ambiguous_width=ambiguous_width)
-    rest = width - display_width(subsequent_indent, ambiguous_width=ambiguous_width)
-    atom_pattern = _atom_pattern(frozenset(atoms)) if atoms else None
-    line = _Line(text, ambiguous_width, atom_pattern)
+    first = width - _token_width(initial_indent, ambiguous_width=ambiguous_width)
+    rest = width - _token_width(subsequent_indent, ambiguous_width=ambiguous_width)
+    line = _Line(text, ambiguous_width, _atom_pattern(frozenset(atoms)) if atoms else None)
     if not line.tokens:
         return []
+    if line.ends[-1] - line.spaces[0] <= min(first, rest):  # all of it fits: most list items, headings
+        return [initial_indent + " ".join(text.split())]
+    line.index_gaps()
     line.split_wide_words(min(first, rest))
     lines: list[str] = []
     start, n = 0, len(line.tokens)
@@ -159,60 +162,89 @@ def wrap(
 class _Line:
     """One paragraph cut into tokens, with what the greedy line filler asks of them.
 
-    Index k of ``levels`` is the gap before token k (0 unused). ``ends[k]`` is the width of
-    tokens 0..k-1 with a column for each space before a token: the width of tokens i..j on
-    one line is ``ends[j + 1] - ends[i] - spaces[i]``.
+    ``ends[k]`` is the width of tokens 0..k-1 with a column for each space before a token:
+    tokens i..j take ``ends[j + 1] - ends[i] - spaces[i]`` columns on one line. ``free``
+    and ``kinsoku`` list the gaps (gap k is before token k) of those levels, in order.
+    Every per-token pass is a C-level ``map``, ``zip`` or ``compress``.
     """
 
     def __init__(self, text: str, ambiguous_width: int, atom_pattern: re.Pattern[str] | None) -> None:
-        self.ambiguous_width = ambiguous_width
         self.info = _INFO.get(ambiguous_width) or _INFO.setdefault(ambiguous_width, _TokenInfo(ambiguous_width))
-        self.tokens: list[str] = []
-        self.spaces: list[bool] = []
         self.kinds: dict[int, str] = {}  # "url" and "atom" tokens; the others are words or CJK
-        self._tokenize(text, atom_pattern)
-        self._index()
+        self.tokens: list[str] = []
+        if text.isascii() and not (("w" in text or ":" in text) and _url_spans(text)) and not (
+                atom_pattern and atom_pattern.search(text)):
+            # English without URLs or atoms: a token is what str.split finds (\s is isspace).
+            tokens = text.split()
+            if tokens:
+                self._measure(tokens, [text[0].isspace(), *[True] * (len(tokens) - 1)])
+            return
+        pairs = self._tokenize(text, atom_pattern)
+        if pairs:
+            space_text, found = zip(*pairs)
+            self._measure(list(found), list(map(bool, space_text)))
 
-    def _tokenize(self, text: str, atom_pattern: re.Pattern[str] | None) -> None:
+    def _tokenize(self, text: str, atom_pattern: re.Pattern[str] | None) -> list[tuple[str, str]]:
+        """(whitespace before, token) for every token."""
         specials = [(start, end, "url") for start, end in _url_spans(text)] if "w" in text or ":" in text else []
         if atom_pattern is not None:
             specials = sorted(specials + [(m.start(), m.end(), "atom") for m in atom_pattern.finditer(text)
                                           if not any(s <= m.start() < e for s, e, _ in specials)])
-        tokens, spaces = self.tokens, self.spaces
+        if not specials:
+            return _TOKEN.findall(text)
+        pairs: list[tuple[str, str]] = []
         position = 0
         for start, end, kind in [*specials, (len(text), len(text), "")]:
             if start < position:
                 continue  # an atom inside an atom that matched before it
-            pairs = _TOKEN.findall(text, position, start)
-            tokens += [token for _, token in pairs]
-            spaces += [space != "" for space, _ in pairs]
+            pairs += _TOKEN.findall(text, position, start)
             if kind:
-                self.kinds[len(tokens)] = kind
-                tokens.append(text[start:end])
-                spaces.append(start > position and text[start - 1].isspace())
+                self.kinds[len(pairs)] = kind
+                pairs.append((" " if start > position and text[start - 1].isspace() else "", text[start:end]))
             position = end
+        return pairs
 
-    def _index(self) -> None:
-        """Widths, gap levels and the sorted break positions of each level."""
-        info, spaces = self.info, self.spaces
-        infos = [info[token] for token in self.tokens]
-        self.widths = [i[0] for i in infos]
-        self.ends = [0, *accumulate(w + s for w, s in zip(self.widths, spaces))]
-        self.levels = [0] + [
-            _KINSOKU if b[1] or a[2] else _FREE if s or a[3] or b[3] else _WORD
-            for a, b, s in zip(infos, infos[1:], spaces[1:])
-        ]
-        self._breaks()
+    def _measure(self, tokens: list[str], spaces: list[bool]) -> None:
+        self.tokens, self.spaces = tokens, spaces
+        self.widths, self.no_start, self.no_end, self.cjk = zip(*map(self.info.__getitem__, tokens))
+        self.ends = list(accumulate(map(add, self.widths, spaces), initial=0))
+        self.pieces = list(map(add, map(" ".__mul__, spaces), tokens))
 
-    def _breaks(self) -> None:
-        levels = self.levels
-        self.free = [k for k, level in enumerate(levels) if level == _FREE]
-        self.kinsoku = [k for k, level in enumerate(levels) if level == _KINSOKU]
-        self.pieces = [" " + t if s else t for t, s in zip(self.tokens, self.spaces)]
+    def index_gaps(self) -> None:
+        """Each gap's level, as the lists of free and kinsoku gaps."""
+        n, spaces, cjk = len(self.tokens), self.spaces, self.cjk
+        kinsoku = list(map(or_, self.no_start[1:], self.no_end[:-1]))
+        loose = map(or_, map(or_, spaces[1:], cjk[1:]), cjk[:-1])
+        self.is_free = list(map(gt, loose, kinsoku))  # loose and not kinsoku
+        self.free = list(compress(range(1, n), self.is_free))
+        self.kinsoku = list(compress(range(1, n), kinsoku))
+
+    def levels(self) -> list[int]:
+        """The level of each gap (index 0 unused), for the rare paths that need them all."""
+        levels = [0] * len(self.tokens)
+        for k in self.kinsoku:
+            levels[k] = _KINSOKU
+        for k in range(1, len(levels)):
+            levels[k] = levels[k] or (_FREE if self.is_free[k - 1] else _WORD)
+        return levels
 
     def span_width(self, i: int, j: int) -> int:
         """Width of tokens i..j on one line."""
         return self.ends[j + 1] - self.ends[i] - self.spaces[i]
+
+    def _has_wide_run(self, avail: int) -> bool:
+        """Whether a run of tokens between free gaps is wider than *avail* (cheap: most runs
+        are one token, and only the glued gaps are walked)."""
+        if max(self.widths) > avail:
+            return True
+        run_start = previous = -1
+        for k in compress(range(1, len(self.tokens)), map(not_, self.is_free)):
+            if k != previous + 1:
+                run_start = k - 1
+            previous = k
+            if self.span_width(run_start, k) > avail:
+                return True
+        return False
 
     def split_wide_words(self, avail: int) -> None:
         """Cut Latin words into characters where a glued run is wider than a line.
@@ -220,16 +252,21 @@ class _Line:
         Only then may a word be broken; doing it here keeps the line filler simple and lets
         it prefer a mid-word break to a kinsoku violation.
         """
-        bounds = [0, *self.free, len(self.tokens)]
-        wide = [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a and self.span_width(a, b - 1) > avail]
-        if not wide:
+        if not self._has_wide_run(avail):
             return
-        wide_tokens = {k for a, b in wide for k in range(a, b)}
+        levels = self.levels()
+        wide_tokens: set[int] = set()
+        run_start = 0
+        for k in range(1, len(levels) + 1):
+            if k == len(levels) or levels[k] == _FREE:
+                if self.span_width(run_start, k - 1) > avail:
+                    wide_tokens.update(range(run_start, k))
+                run_start = k
         tokens, spaces, kinds, in_wide = [], [], {}, []
         for k, token in enumerate(self.tokens):
             kind = self.kinds.get(k)
             pieces = [token]
-            if k in wide_tokens and kind is None and not self.info[token][3] and len(token) > 1:
+            if k in wide_tokens and kind is None and not self.cjk[k] and len(token) > 1:
                 pieces = list(wcwidth.iter_graphemes(token))
             for n, piece in enumerate(pieces):
                 if kind:
@@ -237,13 +274,14 @@ class _Line:
                 tokens.append(piece)
                 spaces.append(self.spaces[k] if n == 0 else False)
                 in_wide.append(k in wide_tokens)
-        self.tokens, self.spaces, self.kinds = tokens, spaces, kinds
-        self._index()
-        levels = self.levels
+        self.kinds = kinds
+        self._measure(tokens, spaces)
+        self.index_gaps()
+        levels = self.levels()
         for k in range(1, len(levels)):
             if levels[k] == _WORD and in_wide[k - 1] and in_wide[k]:
-                levels[k] = _FREE
-        self._breaks()
+                self.is_free[k - 1] = True
+        self.free = list(compress(range(1, len(tokens)), self.is_free))
 
     def line_end(self, start: int, avail: int) -> int:
         """Index of the first token of the next line: the last, best break that fits."""
@@ -267,10 +305,10 @@ class _Line:
         # opening bracket), which stands alone with the punctuation glued to it. Or the line
         # is narrower than one character, which then stands alone.
         has_url = False
-        kinds, levels = self.kinds, self.levels
+        kinds, is_free = self.kinds, self.is_free
         for k in range(start + 1, n):
             has_url = has_url or kinds.get(k - 1) == "url"
-            if levels[k] == _FREE or not (has_url or kinds.get(k) == "url"):
+            if is_free[k - 1] or not (has_url or kinds.get(k) == "url"):
                 return k
         return n
 
