@@ -149,3 +149,56 @@ def test_any_front_matter_mapping_is_an_issue_or_a_clear_error(tmp_path_factory,
         assert error.line is not None and error.hint
     else:
         assert issue.title and issue.date.tzinfo is not None
+
+
+# --- libyaml and the cache of parsed front-matter (issue 13) ----------------------------------
+
+from toolkit import source  # noqa: E402
+
+yaml_value = st.one_of(
+    st.text(alphabet="ab あ:#-'\"[]{}!&*|>%@`,?\t\x85\u2028", max_size=12), st.integers(), st.sampled_from(
+        ["2018-07-13", "2018-07-13 10:00 +09:00", "yes", "~", "null", "1e3", ".inf", "0x1f", "[a, b]", "{a: 1}",
+         "!!binary aGk=", "!!set {a}", "|\n  two\n  lines", "'quoted: yes'", "\"\\u3042\"", "&a x", "*a", "- x"]))
+yaml_text = st.lists(st.tuples(st.sampled_from(["title", "date", "tags", "number", "a b", "? k", "- x", ""]),
+                               yaml_value, st.sampled_from(["", "  ", "\t", " # note"])), max_size=6).map(
+    lambda rows: "\n".join(f"{key}: {value}{tail}" if key else f"{value}{tail}" for key, value, tail in rows))
+
+
+@pytest.mark.skipif(source._FastLoader is None, reason="PyYAML without libyaml")
+@settings(max_examples=300, deadline=None)
+@given(text=yaml_text)
+def test_libyaml_reads_front_matter_as_pyyaml_does(text):
+    """Same data and key lines, or an error (then the build reports PyYAML's own one)."""
+    def parse(loader):
+        try:
+            return source._parse_mapping(text, 2, Path("x.md"), "front-matter", "hint", loader)
+        except SourceError as error:
+            return error.format()
+
+    fast, slow = parse(source.fast_loader(text)), parse(source._Loader)
+    assert fast == slow or (isinstance(fast, str) and isinstance(slow, str))
+
+
+def test_a_cached_front_matter_gives_the_same_issue_and_lines(tmp_path, monkeypatch):
+    monkeypatch.setattr(source, "PARSED", source.ParsedYAML())
+    source.PARSED.load(tmp_path / "cache" / "yaml.json")
+    path = tmp_path / "a.md"
+    path.write_text("---\ntitle: A\ndate: 2026-01-05\ntags: [x, y]\n---\n\nBody\n", encoding="utf-8")
+    first = read_issue(path)
+    source.PARSED.save()
+    bad = tmp_path / "b.md"
+    bad.write_text("---\ntitle: B\n\ndate: 2026-01-05\nstatus: sent\n---\n\nBody\n", encoding="utf-8")
+    with pytest.raises(SourceError) as before:
+        read_issue(bad)
+    source.PARSED.save()
+
+    monkeypatch.setattr(source, "PARSED", source.ParsedYAML())  # a new process, the cache on disk
+    source.PARSED.load(tmp_path / "cache" / "yaml.json")
+    assert len(source.PARSED.entries) == 2
+    again = read_issue(path)
+    assert again == first and again.front == first.front
+    again.front["tags"].append("z")  # what a caller does to its copy stays out of the cache
+    assert read_issue(path).front["tags"] == ["x", "y"]
+    with pytest.raises(SourceError) as after:
+        read_issue(bad)
+    assert after.value.format() == before.value.format() and ":5:" in after.value.format()

@@ -26,7 +26,7 @@ from .labels import labels_for
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
 from .output import BuildCache, remove_leftovers, remove_outputs, write_atomic
 from .render import IssueRenderer
-from .source import Issue, check_slug, confine, is_inside, no_such_issue, read_issues, sort_newest_first
+from .source import PARSED, Issue, check_slug, confine, is_inside, no_such_issue, read_issues, sort_newest_first
 from .templating import inliner_warnings, make_environment, render_template, templates_fingerprint
 
 #: Below this many issues to render, starting worker processes costs more than it saves.
@@ -67,6 +67,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     confine(config.cache_dir, config.root, ToolkitError, action="keep the build cache in .notice-cache",
             hint="notice writes only inside the publication: replace the link with a folder")
     report = BuildReport(out_dir)
+    PARSED.load(config.cache_dir / "yaml.json")  # front-matter and records parsed by earlier builds
     issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang,
                                         tz=config.tz)
     wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
@@ -105,6 +106,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
         except ToolkitError as error:
             report.errors.append(Diagnostic.of(error))
     cache.save()
+    PARSED.save()
     # Each distinct one once; anything still a raised error is turned into what is reported.
     report.errors = unique(as_diagnostic(e) for e in report.errors)
     report.warnings = unique(as_diagnostic(w, "warning") for w in report.warnings)

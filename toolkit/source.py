@@ -7,9 +7,11 @@ text and reports no line numbers; an author needs "issues/x.md:4: ..." instead.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import stat
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from .errors import SourceError, ToolkitError, did_you_mean
+from .output import write_atomic
 from .schema import Invalid, declare, declared, read_mapping, spec_of
 
 #: A slug is a file name and a URL segment: lowercase ASCII words joined by '-', at most 100 long.
@@ -149,6 +152,75 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+# libyaml's parser (about 10x faster than PyYAML's pure-Python one; its nodes keep their
+# line marks) with the same resolvers and constructors. Issue 13: the pure-Python composer
+# was 2 ms an issue, most of a build with nothing to do.
+_FastLoader: type | None = None
+if getattr(yaml, "__with_libyaml__", False):
+    class _FastLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+        """CSafeLoader with _Loader's resolvers (dates stay text)."""
+
+    _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+
+
+class ParsedYAML:
+    """YAML mappings already parsed, by the digest of their text: (data, line offset of each key).
+
+    A build loads it from ``.notice-cache/`` and saves it again, so an unchanged issue's
+    front-matter (or record) is not parsed again; the preview keeps it in memory. Only data
+    that JSON gives back exactly is kept (dates are text here, so that is nearly all).
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, list[Any]] = {}
+        self.used: set[str] = set()
+        self.path: Path | None = None
+        self.changed = False
+
+    def load(self, path: Path) -> None:
+        """Remember *path*, and what it holds when it can be read (a damaged file costs a parse)."""
+        self.path, self.used, self.changed = path, set(), False
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            return
+        if isinstance(data, dict) and data.get("format") == 1 and isinstance(data.get("entries"), dict):
+            self.entries = data["entries"]
+
+    def get(self, key: str) -> tuple[dict[str, Any], dict[str, int]] | None:
+        entry = self.entries.get(key)
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], dict)
+                and isinstance(entry[1], dict)):
+            return None
+        self.used.add(key)
+        return _copy(entry[0]), dict(entry[1])
+
+    def put(self, key: str, data: dict[str, Any], lines: dict[str, int]) -> None:
+        try:
+            if json.loads(json.dumps(data)) != data:
+                return  # a key that is not text, a NaN
+        except (TypeError, ValueError):
+            return  # a set, binary data or a date YAML was told to make: parsed each time
+        self.entries[key] = [_copy(data), lines]
+        self.used.add(key)
+        self.changed = True
+
+    def save(self) -> None:
+        """Write what this build used (so the file never grows past the publication)."""
+        if self.path is None or not (self.changed or set(self.entries) - self.used):
+            return
+        kept = {key: self.entries[key] for key in sorted(self.used) if key in self.entries}
+        self.entries, self.changed = kept, False
+        write_atomic(self.path, json.dumps({"format": 1, "entries": kept}, ensure_ascii=False).encode("utf-8"))
+
+
+def _copy(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy no caller can change the cache through (the values are JSON's types)."""
+    return {key: copy.deepcopy(value) if isinstance(value, (list, dict)) else value for key, value in data.items()}
+
+
+#: The one cache every parse goes through; `build` loads and saves it.
+PARSED = ParsedYAML()
 
 
 def read_issue(path: Path, *, default_lang: str = "en", tz: ZoneInfo | None = None,
@@ -306,10 +378,40 @@ def split_front_matter(text: str, path: Path) -> tuple[str, int, str, int]:
 def parse_yaml_mapping(meta_text: str, first_line: int, path: Path, *, what: str = "front-matter",
                        hint: str = "values with ':' or '#' need quotes, e.g. title: \"Q&A: part 1\""
                        ) -> tuple[dict[str, Any], dict[str, int]]:
-    """A YAML mapping and the file line of each top-level key; dates stay text."""
+    """A YAML mapping and the file line of each top-level key; dates stay text.
+
+    Parsed by libyaml when PyYAML has it, else by PyYAML itself; any error is reported as
+    PyYAML's own parser words it (the text is parsed again by it), so messages do not
+    depend on how PyYAML was installed.
+    """
+    key = hashlib.sha256(f"{what}\0{meta_text}".encode("utf-8", "surrogatepass")).hexdigest()
+    cached = PARSED.get(key)
+    if cached is None:
+        try:
+            parsed = _parse_mapping(meta_text, first_line, path, what, hint, fast_loader(meta_text))
+        except SourceError:
+            parsed = None
+        data, lines = parsed or _parse_mapping(meta_text, first_line, path, what, hint, _Loader)
+        PARSED.put(key, data, {name: line - first_line for name, line in lines.items()})
+        return data, lines
+    data, offsets = cached
+    return data, {name: offset + first_line for name, offset in offsets.items()}
+
+
+def fast_loader(text: str) -> type:
+    """libyaml where it reads *text* as PyYAML does. Not with tabs (PyYAML refuses some that
+    libyaml takes, such as one after ``title:``) nor Unicode line breaks."""
+    if _FastLoader is None or "\t" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return _Loader
+    return _FastLoader
+
+
+def _parse_mapping(meta_text: str, first_line: int, path: Path, what: str, hint: str,
+                   loader_class: type) -> tuple[dict[str, Any], dict[str, int]]:
+    """The mapping and the file line of each top-level key, parsed by *loader_class*."""
     loader = None
     try:
-        loader = _Loader(meta_text)  # its reader already refuses NUL and other control characters
+        loader = loader_class(meta_text)  # its reader already refuses NUL and other control characters
         node = _compose(loader, first_line, path, what)
         if node is None:
             return {}, {}
