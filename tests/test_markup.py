@@ -47,3 +47,12 @@ def test_footnote_ids_do_not_leak_between_documents():
     first = render_markdown("a[^n]\n\n[^n]: x")
     second = render_markdown("b[^n]\n\n[^n]: y")
     assert 'id="fn:n"' in first and 'id="fn:n"' in second
+
+
+def test_a_reused_converter_carries_nothing_from_one_document_to_the_next():
+    """Issue 13 reuses one converter per base URL; each document still starts clean."""
+    first = render_markdown("Text[^1] and [a][ref].\n\n[^1]: A note.\n\n[ref]: https://e.com/\n\n<div>raw</div>\n")
+    assert "footnote" in first and "https://e.com/" in first
+    second = render_markdown("Only [a][ref] and text[^1].\n")
+    assert "footnote" not in second and "https://e.com/" not in second and "raw" not in second
+    assert render_markdown("Text[^1] and [a][ref].\n\n[^1]: A note.\n\n[ref]: https://e.com/\n\n<div>raw</div>\n") == first
