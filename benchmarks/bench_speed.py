@@ -188,6 +188,7 @@ def main() -> None:
             if mjml_cli:
                 pair = paired(f"full {engine}", full, mjml_all, runs)
                 rows.append((f"{n} issues, build --force, {engine}", report(pair, "MJML")))
+                print(f"  {rows[-1][0]}: {rows[-1][1]}", flush=True)
                 pair = paired(f"one {engine}", one, mjml_one, runs)
                 rows.append((f"one issue, cold process, {engine}", report(pair, "MJML")))
             else:
