@@ -237,3 +237,17 @@ def test_out_outside_publication_does_not_touch_default_out(publication, tmp_pat
     build(load_config(publication), out_dir=tmp_path / "elsewhere")
     assert (tmp_path / "elsewhere" / "hello" / "email.html").is_file()
     assert not (publication / "build").exists()
+
+
+def test_jobs_limits_the_processes_and_changes_no_byte(tmp_path, run):
+    root = make_publication(tmp_path / "many", inliner="css-inline")
+    for n in range(12):
+        write_issue(root, f"issue-{n:02d}", title=f"Issue {n}", date=f"2026-01-{n + 1:02d}",
+                    body=f"## Part {n}\n\nText for issue {n}, with **bold** and a [link](https://e.com/{n}).\n")
+    one = run("-C", str(root), "build", "--jobs", "1", "--out", str(tmp_path / "one"))
+    two = run("-C", str(root), "build", "-j", "2", "--out", str(tmp_path / "two"))
+    assert one.exit_code == two.exit_code == 0, one.output + two.output
+    assert "Built 12 issues" in one.stdout and "Built 12 issues" in two.stdout
+    assert outputs(tmp_path, "one") == outputs(tmp_path, "two") != {}
+    refused = run("-C", str(root), "build", "--jobs", "0")
+    assert refused.exit_code == 2 and "--jobs" in refused.stderr

@@ -55,11 +55,12 @@ class BuildReport:
 
 def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = None,
           force: bool = False, progress: Callable[[int], None] | None = None,
-          on_start: Callable[[int], None] | None = None, env: Any = None) -> BuildReport:
+          on_start: Callable[[int], None] | None = None, env: Any = None, jobs: int | None = None) -> BuildReport:
     """Build the publication (or only *slugs*) into *out_dir*; never raises for one bad issue.
 
     *env*, a Jinja environment from `templating.make_environment`, lets a long-running caller
-    (the preview) keep its compiled templates from one build to the next.
+    (the preview) keep its compiled templates from one build to the next. *jobs* caps the
+    processes that render (default: one per CPU).
     """
     out_dir = (out_dir or config.out_dir).resolve()
     check_out_dir(config, out_dir)
@@ -90,7 +91,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
         on_start(len(todo))
 
     report.issues, report.states = issues, states
-    write_all(report, cache, keys, render_all(todo, config, progress, env))
+    write_all(report, cache, keys, render_all(todo, config, progress, env, jobs))
 
     if not slugs:
         report.removed = prune(cache, out_dir, {i.slug for i in issues} | {e.path.stem for e in source_errors})
@@ -213,9 +214,10 @@ def prune(cache: BuildCache, out_dir: Path, present: set[str]) -> list[str]:
 # --- rendering on every core -------------------------------------------------------------------
 
 def render_all(states: list[IssueState], config: Config, progress: Callable[[int], None] | None,
-               env: Any = None) -> Iterable[tuple[str, dict[str, bytes] | ToolkitError]]:
-    """Render each issue, on every core when there are many; results keep the input order."""
-    workers = min(os.cpu_count() or 1, max(1, len(states) // (PARALLEL_THRESHOLD // 2)))
+               env: Any = None, jobs: int | None = None) -> Iterable[tuple[str, dict[str, bytes] | ToolkitError]]:
+    """Render each issue, on every core (or *jobs* processes) when there are many; results keep
+    the input order."""
+    workers = min(jobs or os.cpu_count() or 1, max(1, len(states) // (PARALLEL_THRESHOLD // 2)))
     if len(states) < PARALLEL_THRESHOLD or workers < 2:
         renderer = IssueRenderer(config, env)
         for state in states:

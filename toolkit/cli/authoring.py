@@ -74,8 +74,10 @@ def new(state: State, title: str, slug: str | None, date_text: str | None) -> No
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: [build] out in notice.toml).")
 @click.option("--force", is_flag=True, help="Rebuild every issue, even unchanged ones.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Render with at most N processes (default: one per CPU).")
 @pass_state
-def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool) -> None:
+def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, jobs: int | None) -> None:
     """Build email.html, email.txt and web.html for each issue, and the index.
 
     Drafts are built too, so they can be reviewed; the index marks them. Issues whose
@@ -99,7 +101,7 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool) -
 
     try:
         outcome = run_build(config, slugs=slugs, out_dir=out.resolve() if out else None, force=force,
-                            on_start=on_start, progress=lambda n: bar.update(n) if bar else None)
+                            jobs=jobs, on_start=on_start, progress=lambda n: bar.update(n) if bar else None)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
