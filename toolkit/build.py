@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -225,12 +226,19 @@ def render_all(states: list[IssueState], config: Config, progress: Callable[[int
             if progress:
                 progress(1)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(config,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(config,))
+    try:
         chunk = max(1, len(states) // (workers * 4))
         for state, result in zip(states, pool.map(_render_in_worker, states, chunksize=chunk)):
             yield state.issue.slug, result
             if progress:
                 progress(1)
+    except BaseException:
+        # Ctrl-C or a failed write: drop the queued work instead of waiting for all of it, which
+        # could keep an interrupted build alive for as long as the rest of the build.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 _worker_renderer: Any = None
@@ -239,6 +247,9 @@ _worker_renderer: Any = None
 def _init_worker(config: Config) -> None:
     """Each worker process builds its renderer once: templates loaded, theme parsed once."""
     global _worker_renderer
+    # Ctrl-C reaches the whole foreground group: only the build answers it, and stops the pool;
+    # a worker interrupted in the middle of the pool's own bookkeeping can leave it hanging.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
     _worker_renderer = IssueRenderer(config)
 
