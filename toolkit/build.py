@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from .issue_state import IssueState, load_state, silent_edit, silent_edit_error,
 from .labels import labels_for
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
 from .output import BuildCache, remove_leftovers, remove_outputs, write_atomic
-from .render import IssueRenderer
+from .render import IssueRenderer, Rendered
 from .source import PARSED, Issue, check_slug, confine, is_inside, no_such_issue, read_issues, sort_newest_first
 from .templating import inliner_warnings, make_environment, render_template, templates_fingerprint
 
@@ -73,7 +73,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang,
                                         tz=config.tz)
     wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
-    report.errors.extend(Diagnostic.of(e) for e in source_errors if not slugs or e.path.stem in set(slugs))
+    report.errors.extend(Diagnostic.of(e) for e in source_errors if not slugs or e.path is not None and e.path.stem in set(slugs))
     states, state_errors = load_states(config, issues)
     report.errors.extend(Diagnostic.of(e) for slug, e in state_errors.items() if slug in wanted)
 
@@ -81,8 +81,8 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     inputs = inputs_fingerprint(config, templates_fingerprint(env))
     cache = BuildCache.load(config.cache_dir)
     if cache.note:
-        report.warnings.append(ToolkitError(cache.note, path=cache.path,
-                                            hint="nothing is lost: the cache only remembers what was built"))
+        report.warnings.append(warning(cache.note, path=cache.path,
+                                       hint="nothing is lost: the cache only remembers what was built"))
     keys = {slug: state_key(state, inputs) for slug, state in states.items() if slug in wanted}
     todo = [states[slug] for slug in keys if force or not cache.is_fresh(out_dir, slug, keys[slug])]
     report.unchanged = sorted(set(keys) - {state.issue.slug for state in todo})
@@ -95,7 +95,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     write_all(report, cache, keys, render_all(todo, config, progress, env, jobs))
 
     if not slugs:
-        report.removed = prune(cache, out_dir, {i.slug for i in issues} | {e.path.stem for e in source_errors})
+        report.removed = prune(cache, out_dir, {i.slug for i in issues} | {e.path.stem for e in source_errors if e.path})
     broken = len(source_errors) + len(state_errors)
     if broken:  # the index would drop or mislabel those issues: keep the last good one
         report.warnings.append(warning(
@@ -116,7 +116,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
 
 
 def write_all(report: BuildReport, cache: BuildCache, keys: dict[str, str],
-              results: Iterable[tuple[str, dict[str, bytes] | ToolkitError]]) -> None:
+              results: Iterable[tuple[str, Rendered | ToolkitError]]) -> None:
     """Write each rendered issue as it comes, saving the cache now and then, and on the way
     out after Ctrl-C or a full disk, so finished work is kept (the digests guard the rest)."""
     try:
@@ -180,7 +180,7 @@ def load_states(config: Config, issues: list[Issue]) -> tuple[dict[str, IssueSta
     return states, errors
 
 
-def select(issues: list[Issue], errors: list[ToolkitError], slugs: list[str], config: Config) -> list[Issue]:
+def select(issues: list[Issue], errors: Sequence[ToolkitError], slugs: list[str], config: Config) -> list[Issue]:
     """The issues named on the command line (all when none are); an unknown name is an error."""
     if not slugs:
         return issues
@@ -215,7 +215,7 @@ def prune(cache: BuildCache, out_dir: Path, present: set[str]) -> list[str]:
 # --- rendering on every core -------------------------------------------------------------------
 
 def render_all(states: list[IssueState], config: Config, progress: Callable[[int], None] | None,
-               env: Any = None, jobs: int | None = None) -> Iterable[tuple[str, dict[str, bytes] | ToolkitError]]:
+               env: Any = None, jobs: int | None = None) -> Iterable[tuple[str, Rendered | ToolkitError]]:
     """Render each issue, on every core (or *jobs* processes) when there are many; results keep
     the input order."""
     workers = min(jobs or os.cpu_count() or 1, max(1, len(states) // (PARALLEL_THRESHOLD // 2)))
@@ -272,7 +272,7 @@ def _exit_with_parent(interval: float = 0.2) -> None:
     threading.Thread(target=watch, name="notice-parent-watch", daemon=True).start()
 
 
-def _render_in_worker(state: IssueState) -> dict[str, bytes] | ToolkitError:
+def _render_in_worker(state: IssueState) -> Rendered | ToolkitError:
     return _worker_renderer.render_safely(state)
 
 

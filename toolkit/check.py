@@ -59,7 +59,7 @@ def check_workflow(config: Config, slugs: Iterable[str]) -> list[Diagnostic]:
     known = {i.slug for i in issues} | {e.path.stem for e in errors if e.path}
     for slug in sorted(wanted - known):
         raise no_such_issue(slug, known)
-    findings = [from_error("source", error) for error in errors if not wanted or error.path.stem in wanted]
+    findings = [from_error("source", error) for error in errors if not wanted or (error.path and error.path.stem in wanted)]
     for issue in issues:
         if wanted and issue.slug not in wanted:
             continue

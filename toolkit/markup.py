@@ -35,7 +35,7 @@ class AbsoluteURLs(Treeprocessor):
         for element in root.iter():
             attribute = {"a": "href", "img": "src"}.get(element.tag)
             value = element.get(attribute) if attribute else None
-            if value is not None:
+            if attribute and value is not None:
                 element.set(attribute, absolute_url(value, self.base_url))
 
 

@@ -197,7 +197,8 @@ def compose(headers: Headers, text: str, html: str, charset: str = "utf-8", *, t
     name = headers.sender_name.strip()
     msg["From"] = formataddr((name, headers.sender_email), charset=charset) if name else headers.sender_email
     subject = " ".join(headers.subject.split())  # a title never needs a line break in a header
-    msg["Subject"] = subject if subject.isascii() else Header(subject, charset, header_name="Subject")
+    # email.message takes a Header object for an encoded word (typeshed says str only).
+    msg["Subject"] = subject if subject.isascii() else Header(subject, charset, header_name="Subject")  # type: ignore[assignment]
     msg["Date"] = format_datetime(headers.date)
     msg["Message-ID"] = headers.message_id
     if headers.in_reply_to:  # RFC 5322 3.6.4: a notice is a reply to the issue it corrects
@@ -271,7 +272,7 @@ def _boundary(parts: list[Message], headers: Headers) -> str:
     """A boundary from a hash of the content: stable across exports, and in no part."""
     digest = hashlib.sha256(headers.message_id.encode())
     for part in parts:
-        digest.update(part.get_payload().encode("ascii"))
+        digest.update(str(part.get_payload()).encode("ascii"))  # each part is a leaf: its payload is text
     boundary = f"=_{digest.hexdigest()[:40]}"
     while any(boundary in part.get_payload() for part in parts):
         boundary = f"=_{hashlib.sha256(boundary.encode()).hexdigest()[:40]}"

@@ -308,7 +308,7 @@ def remove_leftovers(folder: Path, *, recursive: bool = True) -> None:
 
 def remove_outputs(out_dir: Path, files: list[str]) -> None:
     """Delete files notice wrote for an issue that no longer exists, then empty folders."""
-    folders = set()
+    folders: set[Path] = set()
     for name in files:
         target = (out_dir / name).resolve()
         if out_dir.resolve() not in target.parents:

@@ -25,7 +25,7 @@ import watchfiles
 
 from .build import build
 from .config import CONFIG_NAME, Config, load_config
-from .errors import ToolkitError
+from .errors import Diagnostic, ToolkitError, internal_error
 from .localserver import IDLE_SECONDS, LocalServer
 from .output import BuildCache
 from .services import with_samples
@@ -66,11 +66,10 @@ class Previewer:
                 errors = report.errors
                 self.served = recorded_files(config, self.out_dir)
             except ToolkitError as error:
-                errors = [error]
+                errors = [Diagnostic.of(error)]
             except Exception as exc:  # noqa: BLE001 - a long-running server must outlive a bug
                 # A bug in notice, not the author's mistake: show it in the page, keep watching.
-                errors = [ToolkitError(f"internal error: {type(exc).__name__}: {exc}",
-                                       hint="this is a bug in notice; the preview keeps running")]
+                errors = [internal_error(exc)]
                 traceback.print_exc()
             with self.changed:
                 self.state = PreviewState(self.state.generation + 1, errors, config or self.state.config,
@@ -122,10 +121,10 @@ class Previewer:
             if changes:
                 self.rebuild()
 
-    def errors_for(self, slug: str | None) -> tuple[list[ToolkitError], bool]:
+    def errors_for(self, slug: str | None) -> tuple[list[Diagnostic], bool]:
         """The errors to show on a page, and whether they make its outputs stale."""
         state, stale = self.state, False
-        shown = []
+        shown: list[Diagnostic] = []
         for error in state.errors:
             owner = self.owner(error)
             if owner is None or owner == slug:
@@ -135,7 +134,7 @@ class Previewer:
                 shown.append(error)
         return shown, stale
 
-    def owner(self, error: ToolkitError) -> str | None:
+    def owner(self, error: Diagnostic) -> str | None:
         """The issue an error belongs to, or None when it spoils every issue (config, template)."""
         if error.path is None:
             return None

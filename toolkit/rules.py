@@ -108,7 +108,7 @@ def style_size(email: BuiltEmail) -> Iterator[Diagnostic]:
 class _Support(NamedTuple):
     clients: dict[str, str]
     features: dict[str, dict[str, Any]]
-    index: dict[str, list[str]]  # "property:x", "value:x:y", "function:x", "element:x", "link:x" -> slugs
+    by_key: dict[str, list[str]]  # "property:x", "value:x:y", "function:x", "element:x", "link:x" -> slugs
     families: dict[str, list[str]]  # "Gmail" -> its web, iOS, Android and mobile web clients
 
     def names(self, dropping: set[str]) -> list[str]:
@@ -180,7 +180,7 @@ def client_support(email: BuiltEmail) -> Iterator[Diagnostic]:
     uses: dict[str, tuple[str, set[str], tuple[Path, int | None]]] = {}
 
     def use(key: str, label: str, element: Any, body: str | None, template: str) -> None:
-        for slug in support.index.get(key, ()):
+        for slug in support.by_key.get(key, ()):
             dropping = {c for c, v in support.features[slug]["support"].items() if v == "n"}
             dropping -= hidden.get(element, set())  # a client that never shows it loses nothing
             if not dropping:

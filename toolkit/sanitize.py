@@ -130,9 +130,10 @@ def find_removals(html: str) -> list[Removal]:
             if not any(a.tag in CONTENT_TAGS for a in element.iterancestors()):  # else gone with it, said once
                 found.append(Removal("active-content", f"<{tag}>", rf"<{re.escape(tag)}(?![\w-])"))
             continue
-        for name in element.keys():
+        for name, value in element.items():  # lxml gives str for an HTML tree (its stubs allow bytes)
+            name = str(name)
             if name not in GENERIC_ATTRIBUTES and not name.startswith(_PREFIXES):
-                _check_attribute(tag, name.lower(), element.get(name), found)
+                _check_attribute(tag, name.lower(), str(value), found)
     return found
 
 

@@ -181,8 +181,8 @@ def _check_settings(values: dict[str, str]) -> None:
         _check_text(f"--{key}", value)
     _, problems = read_mapping(PublicationSettings, values, "publication")
     if problems:
-        key, message, hint = problems[0]
-        raise ToolkitError(f"--{key}: {message}", hint=hint)
+        name, message, hint = problems[0]
+        raise ToolkitError(f"--{name}: {message}", hint=hint)
 
 
 def _check_text(what: str, value: str) -> None:

@@ -115,8 +115,9 @@ class Issue:
     date: dt.datetime = declare(
         doc="`2018-07-13`, or a date and time `2018-07-13 10:00`, optionally with an offset `+09:00`; "
             "without one it is read in the publication's `timezone`", parse=_date, required=True)
-    body: str
-    body_line: int
+    # declare() returns a dataclass field typed Any, so mypy takes a required one for a default.
+    body: str  # type: ignore[misc]
+    body_line: int  # type: ignore[misc]
     status: str = declare("draft", doc="`draft` (default) or `published`", parse=_status)
     lang: str = declare("en", parse=_lang, doc="the issue's language (default: the publication's); sets labels, "
                                                 "date format and text width rules")
@@ -155,7 +156,7 @@ _Loader.yaml_implicit_resolvers = {
 # libyaml's parser (about 10x faster than PyYAML's pure-Python one; its nodes keep their
 # line marks) with the same resolvers and constructors. Issue 13: the pure-Python composer
 # was 2 ms an issue, most of a build with nothing to do.
-_FastLoader: type | None = None
+_FastLoader: Any = None  # CSafeLoader's subclass, where PyYAML was built with libyaml
 if getattr(yaml, "__with_libyaml__", False):
     class _FastLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
         """CSafeLoader with _Loader's resolvers (dates stay text)."""

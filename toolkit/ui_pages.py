@@ -13,7 +13,7 @@ import jinja2
 
 from . import __version__
 from .config import Config
-from .errors import ToolkitError
+from .errors import Diagnostic
 from .limits import GMAIL_CLIP_BYTES
 from .services import with_samples
 from .render import subject_of
@@ -30,7 +30,7 @@ class PreviewState:
     """The last build as the pages show it: its number, its errors, and when it finished."""
 
     generation: int = 0
-    errors: list[ToolkitError] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
     config: Config | None = None
     seconds: float = 0.0
     report: Any = None  # the last BuildReport: its issues and states feed the pages
@@ -45,7 +45,7 @@ def environment() -> jinja2.Environment:
 
 
 def render_page(state: PreviewState, out_dir: Path, slug: str | None, query: dict[str, str],
-                errors: list[ToolkitError], stale: bool) -> str:
+                errors: list[Diagnostic], stale: bool) -> str:
     """The list of issues and, for *slug*, its renderings from *out_dir*, with the *errors* to
     show there (*stale*: they spoil its outputs); LookupError for an unknown slug."""
     config, report = state.config, state.report
@@ -62,24 +62,24 @@ def render_page(state: PreviewState, out_dir: Path, slug: str | None, query: dic
         "errors": [{"where": e.location(), "message": e.message, "hint": e.hint or ""} for e in errors],
         "stale": stale,
         "publication": config.publication.name if config else "",
-        "entries": [{"slug": i.slug, "subject": subject_of(states[i.slug], config) if i.slug in states else i.title,
+        "entries": [{"slug": i.slug, "subject": subject_of(states[i.slug], config) if config and i.slug in states else i.title,
                      "date": i.date.strftime("%Y-%m-%d"), "draft": i.is_draft} for i in issues],
         "broken": broken,
         "slug": slug,
         "widths": list(WIDTHS),
     }
-    if slug is not None and not stale and slug in states:
-        context.update(issue_view(state, out_dir, states[slug], query))
+    if slug is not None and not stale and slug in states and config is not None:
+        context.update(issue_view(config, out_dir, states[slug], query))
     return environment().get_template("preview.html").render(context)
 
 
-def issue_view(build: PreviewState, out_dir: Path, state: Any, query: dict[str, str]) -> dict[str, Any]:
+def issue_view(config: Config, out_dir: Path, state: Any, query: dict[str, str]) -> dict[str, Any]:
     """What the issue page shows: the chosen tab's content and the controls' state."""
     slug = state.issue.slug
     notices = [r for r in state.records if r.notify]
     tabs = [*TABS, *(f"notice-{r.id}" for r in notices)]
     # A text-only mail magazine ([email] format = "text") opens on what its readers get.
-    default = "text" if build.config.email.format == "text" else "email"
+    default = "text" if config.email.format == "text" else "email"
     tab = query.get("tab", default) if query.get("tab", default) in tabs else default
     width = query.get("width", "600") if query.get("width") in WIDTHS else "600"
     dark = query.get("dark", "") if query.get("dark") in ("1", "invert") else ""
@@ -87,14 +87,14 @@ def issue_view(build: PreviewState, out_dir: Path, state: Any, query: dict[str, 
     email = _read(out / "email.html")
     size = len(email.encode("utf-8"))
     view: dict[str, Any] = {
-        "issue": state.issue, "subject": subject_of(state, build.config), "tab": tab, "tabs": tabs,
+        "issue": state.issue, "subject": subject_of(state, config), "tab": tab, "tabs": tabs,
         "width": width, "width_css": WIDTHS[width], "dark": dark,
         "size": size, "size_kb": f"{size / 1024:.1f}", "clip_kb": GMAIL_CLIP_BYTES // 1024,
         "size_percent": round(100 * size / GMAIL_CLIP_BYTES), "lock": state.lock,
         "records": state.records, "notices": notices,
         "resolved": {r.resolves: r.id for r in state.records if r.resolves},
     }
-    service = build.config.service if build.config else None
+    service = config.service
     view["service"] = service.label if service else ""
     view["tags"] = "raw" if query.get("tags") == "raw" else ""
     if tab == "text":

@@ -262,7 +262,10 @@ class _Line:
                 if self.span_width(run_start, k - 1) > avail:
                     wide_tokens.update(range(run_start, k))
                 run_start = k
-        tokens, spaces, kinds, in_wide = [], [], {}, []
+        tokens: list[str] = []
+        spaces: list[bool] = []
+        kinds: dict[int, str] = {}
+        in_wide: list[bool] = []
         for k, token in enumerate(self.tokens):
             kind = self.kinds.get(k)
             pieces = [token]
