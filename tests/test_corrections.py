@@ -253,9 +253,9 @@ def test_errata_entry_has_label_date_and_markdown_note_above_the_body(pub):
     assert text.index("Clarification: January 6") < text.index("The cat sat on the mat.")
 
 
-def test_errata_are_strongest_first_then_newest_in_html_and_newest_first_in_text(pub):
-    """Issue 15: the correction opens the HTML even when later addenda exist; the plain text
-    keeps its reviewed order."""
+def test_errata_are_strongest_first_then_newest_in_every_rendering(pub):
+    """Issue 15: the correction opens the email, the web page and the plain text even when later
+    addenda exist; the others follow newest first."""
     first = add(pub, "correction", replaces=[("cat", "dog")], note="First.", date=DAY)
     third = add(pub, "update", note="Third.", date=LATER)
     second = add(pub, "addendum", note="Second.", date=dt.datetime(2026, 1, 7, 9, tzinfo=LONDON))
@@ -265,7 +265,7 @@ def test_errata_are_strongest_first_then_newest_in_html_and_newest_first_in_text
         positions = [html.index(f'id="correction-{i}"') for i in (first, third, second)]
         assert positions == sorted(positions), name
     text = files["email.txt"]
-    assert text.index("Update: January 8") < text.index("Addendum: January 7") < text.index("Correction: January 6")
+    assert text.index("Correction: January 6") < text.index("Update: January 8") < text.index("Addendum: January 7")
 
 
 def test_pending_until_resolved(pub):

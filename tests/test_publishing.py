@@ -576,10 +576,10 @@ def test_the_line_privacy_issue_end_to_end(seed_publication, run, monkeypatch):
     text = (site / "email.txt").read_text(encoding="utf-8")
     assert flat(f"2018年7月13日・WEB活用研究会【訂正追記有り】{TITLE}=====") in flat(text)  # the author, as the HTML shows
     assert f"[訂正前]{WRONG}[訂正後]{RIGHT}" in flat(text)
-    entries = ["【補足】 2018年7月21日\nLINE公式アカウントとLINE@の認定アカウントは別物です。\n",
+    entries = ["【訂正】 2018年7月14日\n",  # the strongest first, as in the HTML (issue 15)
+               "【補足】 2018年7月21日\nLINE公式アカウントとLINE@の認定アカウントは別物です。\n",
                "【追記】 2018年7月20日\nLINE社から回答があり、LINE@も対象に含まれると確認しました。\n",
-               "【追記】 2018年7月14日 (2018年7月20日に解決)\nLINE社に問い合わせ中です。",
-               "【訂正】 2018年7月14日\n"]
+               "【追記】 2018年7月14日 (2018年7月20日に解決)\nLINE社に問い合わせ中です。"]
     positions = [text.index(entry) for entry in entries]
     assert positions == sorted(positions) and positions[-1] < text.index("いつもお読みいただき")
     assert flat(NOTE) in flat(text) and "確認中" not in text

@@ -64,8 +64,8 @@ class IssueRenderer:
         context["content"] = _markup(fragment)
         context["errata"] = errata
         context["retraction"] = next((e for e in errata if e["retracts"]), None)
-        # The HTML opens with the strongest record (issue 15): the summary and the blocks in order
-        # of strength. The plain text keeps its reviewed order, newest first (tests/golden).
+        # Every rendering opens with the strongest record (issue 15): the summary and the blocks in
+        # order of strength, newest first within a kind; the plain text lists them in that order too.
         strongest = by_strength([{**e, "summary": summary_item(e, issue)} for e in errata])
         shown = {**context, "errata": strongest,
                  "errata_level": (kind_of(strongest[0]["kind"]).level or LEVELS[-1]) if strongest else ""}
@@ -73,7 +73,7 @@ class IssueRenderer:
         files = {
             "email.html": self.email_html("email.html", {**shown, "content": _markup(plain_footnote_marks(fragment))}),
             "web.html": self.template("web.html", shown),
-            "email.txt": self.issue_text(fragment, context),
+            "email.txt": self.issue_text(fragment, {**context, "errata": by_strength(errata)}),
         }
         for entry in errata:
             if entry["record"].notify:
