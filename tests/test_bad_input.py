@@ -31,7 +31,7 @@ def sent(publication):
 def test_build_never_writes_into_the_authors_folders(run, publication, out):
     config = (publication / "notice.toml").read_text(encoding="utf-8")
     (publication / "notice.toml").write_text(config.replace('out = "build"', f'out = "{out}"'), encoding="utf-8")
-    clean_error(run("-C", str(publication), "build"), "must be a new folder inside the publication")
+    clean_error(run("-C", str(publication), "build", "--drafts"), "must be a new folder inside the publication")
 
 
 @pytest.mark.parametrize("out", [".", "issues", "templates/x", "corrections", ".notice-cache", ".."])
@@ -45,7 +45,7 @@ def test_build_out_option_refuses_the_authors_folders(run, publication, out):
 def test_an_issue_that_is_a_folder_or_a_dangling_link(run, publication):
     (publication / "issues" / "folder.md").mkdir()
     (publication / "issues" / "gone.md").symlink_to(publication / "nowhere.md")
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     clean_error(result, "issues/folder.md: cannot read this file", "issues/gone.md: cannot read this file")
     assert (publication / "build" / "hello" / "email.html").is_file()  # the good issue was built
 
@@ -70,7 +70,7 @@ def test_a_record_with_a_value_json_cannot_hold(run, sent):
 def test_time_zone_that_is_a_folder(run, publication, zone):
     config = (publication / "notice.toml").read_text(encoding="utf-8")
     (publication / "notice.toml").write_text(config.replace("Europe/London", zone), encoding="utf-8")
-    clean_error(run("-C", str(publication), "build"), f"unknown time zone '{zone}'")
+    clean_error(run("-C", str(publication), "build", "--drafts"), f"unknown time zone '{zone}'")
 
 
 @pytest.mark.parametrize("template, message", [
@@ -82,7 +82,7 @@ def test_time_zone_that_is_a_folder(run, publication, zone):
 def test_template_runtime_errors_name_the_template(run, publication, template, message):
     (publication / "templates").mkdir()
     (publication / "templates" / "email.txt").write_text(f"line one\n{template}\n", encoding="utf-8")
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     clean_error(result, message)
     if "extends" not in template:
         assert "templates/email.txt:2" in result.stderr
@@ -91,7 +91,7 @@ def test_template_runtime_errors_name_the_template(run, publication, template, m
 def test_a_binary_file_among_the_templates(run, publication):
     (publication / "templates").mkdir()
     (publication / "templates" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     assert result.exit_code == 0, result.output
 
 
@@ -194,7 +194,7 @@ def test_whole_words_and_whole_links_are_accepted(run, sent):
 
 def test_scripts_written_in_markdown_are_dropped(run, publication):
     write_issue(publication, "hello", body="Hi <script>alert(1)</script> and <iframe src=x></iframe> there.")
-    assert run("-C", str(publication), "build").exit_code == 0
+    assert run("-C", str(publication), "build", "--drafts").exit_code == 0
     for name in ("email.html", "web.html"):
         html = (publication / "build" / "hello" / name).read_text(encoding="utf-8")
         assert "alert(1)" not in html and "<iframe" not in html and "Hi" in html
@@ -202,18 +202,18 @@ def test_scripts_written_in_markdown_are_dropped(run, publication):
 
 def test_a_clipped_email_is_a_warning(run, publication):
     write_issue(publication, "long", body="\n\n".join(f"Paragraph {n} " + "words " * 60 for n in range(400)))
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     assert result.exit_code == 0
     assert "Warning: " in result.stderr and "long/email.html: email.html is 1" in result.stderr
     assert "Gmail clips messages over 102 KB" in result.stderr
 
 
 def test_the_index_is_kept_while_an_issue_is_broken(run, publication):
-    assert run("-C", str(publication), "build").exit_code == 0
+    assert run("-C", str(publication), "build", "--drafts").exit_code == 0
     index = (publication / "build" / "index.html").read_bytes()
     write_issue(publication, "hello", raw="---\ntitle: broken\n---\nbody\n")
     write_issue(publication, "new", title="A new one")
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     clean_error(result, "index.html was not updated: 1 issue cannot be read")
     assert (publication / "build" / "index.html").read_bytes() == index
 
@@ -221,7 +221,7 @@ def test_the_index_is_kept_while_an_issue_is_broken(run, publication):
 def test_links_in_notes_and_body_share_one_numbering(run, sent):
     assert run("-C", str(sent), "correct", "hello", "--kind", "update",
                "--note", "See [the source](https://source.example/).").exit_code == 0
-    assert run("-C", str(sent), "build").exit_code == 0
+    assert run("-C", str(sent), "build", "--drafts").exit_code == 0
     text = (sent / "build" / "hello" / "email.txt").read_text(encoding="utf-8")
     assert "the source [1]" in text and "link [2]" in text
     assert text.count("[1] https://source.example/") == 1
@@ -234,7 +234,7 @@ def test_markdown_in_passages_is_rendered_in_the_notice(run, sent):
     assert result.exit_code == 0, result.output
     record_id = result.stdout.split()[2]
     folder = sent / "build" / "hello" / "corrections" / record_id
-    assert run("-C", str(sent), "build").exit_code == 0
+    assert run("-C", str(sent), "build", "--drafts").exit_code == 0
     html = (folder / "email.html").read_text(encoding="utf-8")
     text = (folder / "email.txt").read_text(encoding="utf-8")
     assert "<strong" in html and "**" not in html and "*text*" not in html
@@ -249,19 +249,19 @@ def test_a_line_break_in_a_header_value_is_refused(run, publication, key):
     end = config.index("\n", start)
     broken = config[:start] + f'{key} = "x\\nBcc: evil@example.org"' + config[end:]
     (publication / "notice.toml").write_text(broken, encoding="utf-8")
-    clean_error(run("-C", str(publication), "build"), f"'{key}' contains a line break")
+    clean_error(run("-C", str(publication), "build", "--drafts"), f"'{key}' contains a line break")
 
 
 def test_a_cache_that_is_a_file(run, publication):
     (publication / ".notice-cache").write_text("", encoding="utf-8")
-    clean_error(run("-C", str(publication), "build"), ".notice-cache is a file")
+    clean_error(run("-C", str(publication), "build", "--drafts"), ".notice-cache is a file")
 
 
 def test_an_email_template_that_renders_nothing_is_reported_once(run, publication):
     write_issue(publication, "second", title="Second")
     (publication / "templates").mkdir()
     (publication / "templates" / "email.html").write_text("<!-- nothing -->\n", encoding="utf-8")
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     clean_error(result, "the template 'email.html' rendered no HTML")
     assert result.stderr.count("rendered no HTML") == 1
 

@@ -17,7 +17,7 @@ def outputs(root: Path, out: str = "build") -> dict[str, bytes]:
 
 
 def test_build_writes_the_three_renderings_and_index_only(publication):
-    report = build(load_config(publication))
+    report = build(load_config(publication), drafts=True)
     assert report.ok and report.built == ["hello"]
     assert sorted(outputs(publication)) == ["hello/email.html", "hello/email.txt", "hello/web.html", "index.html"]
     assert not any(p.name.startswith(".") for p in (publication / "build").rglob("*"))
@@ -25,7 +25,7 @@ def test_build_writes_the_three_renderings_and_index_only(publication):
 
 
 def test_email_html_is_inlined_table_layout_with_absolute_links(publication):
-    build(load_config(publication))
+    build(load_config(publication), drafts=True)
     html = (publication / "build" / "hello" / "email.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
     assert 'width="600"' in html and "<table" in html
@@ -41,7 +41,7 @@ def test_email_html_is_inlined_table_layout_with_absolute_links(publication):
 
 
 def test_plain_text_part(publication):
-    build(load_config(publication))
+    build(load_config(publication), drafts=True)
     text = (publication / "build" / "hello" / "email.txt").read_text(encoding="utf-8")
     assert text.startswith("Test Letter\n")
     assert "Hello\n" in text and "January 5, 2026" in text
@@ -53,7 +53,7 @@ def test_plain_text_part(publication):
 
 
 def test_web_version_keeps_css_in_a_style_block(publication):
-    build(load_config(publication))
+    build(load_config(publication), drafts=True)
     web = (publication / "build" / "hello" / "web.html").read_text(encoding="utf-8")
     assert '<meta charset="utf-8">' in web
     assert "<style>" in web and 'style="' not in web
@@ -63,7 +63,7 @@ def test_web_version_keeps_css_in_a_style_block(publication):
 def test_index_lists_newest_first_and_marks_drafts(publication):
     write_issue(publication, "older", title="Older one", date="2025-03-01", status="published")
     write_issue(publication, "newer", title="Newer one", date="2026-06-01", status="published")
-    build(load_config(publication))
+    build(load_config(publication), drafts=True)
     index = (publication / "build" / "index.html").read_text(encoding="utf-8")
     assert index.index("Newer one") < index.index("Hello") < index.index("Older one")
     assert 'href="older/web.html"' in index
@@ -72,29 +72,29 @@ def test_index_lists_newest_first_and_marks_drafts(publication):
 
 def test_same_inputs_give_byte_identical_outputs(publication, tmp_path):
     config = load_config(publication)
-    build(config)
+    build(config, drafts=True)
     first = outputs(publication)
-    build(config, out_dir=tmp_path / "again", force=True)
+    build(config, drafts=True, out_dir=tmp_path / "again", force=True)
     assert outputs(tmp_path, "again") == first
 
 
 def test_unchanged_issues_are_not_rebuilt(publication):
     config = load_config(publication)
     write_issue(publication, "second", title="Second")
-    assert build(config).built == ["hello", "second"]
+    assert build(config, drafts=True).built == ["hello", "second"]
     email = publication / "build" / "hello" / "email.html"
     mtime = email.stat().st_mtime_ns
-    report = build(config)
+    report = build(config, drafts=True)
     assert report.built == [] and report.unchanged == ["hello", "second"]
     assert email.stat().st_mtime_ns == mtime
     write_issue(publication, "second", title="Second, edited")
-    assert build(config).built == ["second"]
+    assert build(config, drafts=True).built == ["second"]
 
 
 @pytest.mark.parametrize("change", ["template", "config", "correction", "deleted-output"])
 def test_shared_inputs_invalidate_the_cache(publication, change):
     config = load_config(publication)
-    build(config)
+    build(config, drafts=True)
     if change == "template":
         (publication / "templates").mkdir()
         (publication / "templates" / "web.html").write_text("<p>{{ subject }}</p>\n", encoding="utf-8")
@@ -103,25 +103,25 @@ def test_shared_inputs_invalidate_the_cache(publication, change):
         (publication / "notice.toml").write_text(text.replace("Test Letter", "Renamed"), encoding="utf-8")
     elif change == "correction":
         publish(config, "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc))
-        assert build(config).built == ["hello"]  # publishing changes the file (status) and adds the lock
+        assert build(config, drafts=True).built == ["hello"]  # publishing changes the file (status) and adds the lock
         correct(config, "hello", kind="addendum", note="More.", replaces=[], pending=False, resolves=None,
                 date=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc))
     else:
         (publication / "build" / "hello" / "email.txt").unlink()
-    assert build(load_config(publication)).built == ["hello"]
+    assert build(load_config(publication), drafts=True).built == ["hello"]
 
 
 def test_template_override_is_used_file_by_file(publication):
     (publication / "templates").mkdir()
     (publication / "templates" / "web.html").write_text("<p>custom {{ subject }}</p>\n", encoding="utf-8")
-    build(load_config(publication))
+    build(load_config(publication), drafts=True)
     assert (publication / "build" / "hello" / "web.html").read_text(encoding="utf-8") == "<p>custom Hello</p>\n"
     assert "<table" in (publication / "build" / "hello" / "email.html").read_text(encoding="utf-8")
 
 
 def test_templates_autoescape(publication):
     write_issue(publication, "hello", title="<script>alert(1)</script> & co")
-    build(load_config(publication))
+    build(load_config(publication), drafts=True)
     web = (publication / "build" / "hello" / "web.html").read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in web
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in web
@@ -130,11 +130,11 @@ def test_templates_autoescape(publication):
 def test_one_bad_issue_keeps_its_old_outputs_and_others_build(publication):
     config = load_config(publication)
     write_issue(publication, "other", title="Other")
-    build(config)
+    build(config, drafts=True)
     before = (publication / "build" / "hello" / "email.html").read_bytes()
     write_issue(publication, "hello", raw="---\ntitle: broken\n---\nbody\n")
     write_issue(publication, "other", title="Other, edited")
-    report = build(config)
+    report = build(config, drafts=True)
     assert report.built == ["other"]
     assert [(e.path.name, e.message) for e in report.errors] == [("hello.md", "the required field 'date' is missing")]
     assert (publication / "build" / "hello" / "email.html").read_bytes() == before
@@ -143,11 +143,11 @@ def test_one_bad_issue_keeps_its_old_outputs_and_others_build(publication):
 
 def test_template_error_reports_file_and_line_and_writes_nothing(publication):
     config = load_config(publication)
-    build(config)
+    build(config, drafts=True)
     before = outputs(publication)
     (publication / "templates").mkdir()
     (publication / "templates" / "web.html").write_text("ok\n{% if %}\n", encoding="utf-8")
-    report = build(load_config(publication))
+    report = build(load_config(publication), drafts=True)
     assert report.built == []
     error = report.errors[0]
     assert error.path.name == "web.html" and error.line == 2
@@ -158,9 +158,9 @@ def test_template_error_reports_file_and_line_and_writes_nothing(publication):
 def test_outputs_of_a_deleted_issue_are_removed(publication):
     config = load_config(publication)
     write_issue(publication, "gone", title="Gone")
-    build(config)
+    build(config, drafts=True)
     (publication / "issues" / "gone.md").unlink()
-    report = build(config)
+    report = build(config, drafts=True)
     assert report.removed == ["gone"]
     assert not (publication / "build" / "gone").exists()
     assert "Gone" not in (publication / "build" / "index.html").read_text(encoding="utf-8")
@@ -169,15 +169,15 @@ def test_outputs_of_a_deleted_issue_are_removed(publication):
 def test_author_files_in_the_output_folder_survive_pruning(publication):
     config = load_config(publication)
     write_issue(publication, "gone", title="Gone")
-    build(config)
+    build(config, drafts=True)
     (publication / "build" / "gone" / "notes.txt").write_text("mine", encoding="utf-8")
     (publication / "issues" / "gone.md").unlink()
-    build(config)
+    build(config, drafts=True)
     assert (publication / "build" / "gone" / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
 def test_no_temporary_files_are_left_behind(publication):
-    build(load_config(publication))
+    build(load_config(publication), drafts=True)
     leftovers = [p for p in publication.rglob("*.tmp")]
     assert leftovers == []
 
@@ -189,11 +189,11 @@ def test_many_issues_build_in_parallel_and_match_serial(tmp_path, inliner):
         write_issue(root, f"issue-{n:02d}", title=f"Issue {n}", date=f"2026-01-{n + 1:02d}",
                     body=f"## Part {n}\n\nText for issue {n}, with **bold** and a [link](https://e.com/{n}).\n")
     config = load_config(root)
-    parallel = build(config)
+    parallel = build(config, drafts=True)
     assert parallel.ok and len(parallel.built) == 12
     serial_dir = tmp_path / "serial"
     for n in range(12):
-        build(config, slugs=[f"issue-{n:02d}"], out_dir=serial_dir)
+        build(config, drafts=True, slugs=[f"issue-{n:02d}"], out_dir=serial_dir)
     assert outputs(root) == {k: v for k, v in outputs(tmp_path, "serial").items()}
 
 
@@ -202,7 +202,7 @@ def test_japanese_issue_wraps_at_35_characters_with_kinsoku(tmp_path):
     body = ("今回の情報収集の範囲に、LINE@でのお客様とのやりとりは、トーク内容も対象になっていることがわかりました。"
             "情報に誤りがあり申し訳ございません、訂正させていただきます。「公式アカウント」という表現には、LINE@も含まれます。")
     write_issue(root, "ja", raw=f"---\ntitle: 訂正のお知らせ\ndate: 2018-07-14\nlang: ja\n---\n\n{body}\n")
-    build(load_config(root))
+    build(load_config(root), drafts=True)
     text = (root / "build" / "ja" / "email.txt").read_text(encoding="utf-8")
     from toolkit.wrapping import display_width
 
@@ -218,13 +218,13 @@ def test_japanese_issue_wraps_at_35_characters_with_kinsoku(tmp_path):
 def test_issue_language_sets_labels(tmp_path):
     root = make_publication(tmp_path / "ja")
     write_issue(root, "ja", raw="---\ntitle: 創刊号\ndate: 2018-07-13\nlang: ja\nnumber: 3\n---\n\n本文です。\n")
-    build(load_config(root))
+    build(load_config(root), drafts=True)
     html = (root / "build" / "ja" / "email.html").read_text(encoding="utf-8")
     assert "第3号" in html and "配信停止" in html and "2018年7月13日" in html
 
 
 def test_sample_publication_builds_clean(sample_publication):
-    report = build(load_config(sample_publication))
+    report = build(load_config(sample_publication), drafts=True)
     assert report.ok, [e.format() for e in report.errors]
     assert len(report.built) >= 2
     for slug in report.built:
@@ -234,7 +234,7 @@ def test_sample_publication_builds_clean(sample_publication):
 
 
 def test_out_outside_publication_does_not_touch_default_out(publication, tmp_path):
-    build(load_config(publication), out_dir=tmp_path / "elsewhere")
+    build(load_config(publication), drafts=True, out_dir=tmp_path / "elsewhere")
     assert (tmp_path / "elsewhere" / "hello" / "email.html").is_file()
     assert not (publication / "build").exists()
 

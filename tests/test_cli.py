@@ -17,29 +17,29 @@ def test_version(run):
 
 
 def test_build_reports_and_exits_zero(run, publication):
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Built 1 issue into ")
-    again = run("-C", str(publication), "build")
+    again = run("-C", str(publication), "build", "--drafts")
     assert "Built 0 issues (1 unchanged)" in again.stdout
 
 
 def test_build_from_a_subfolder_finds_notice_toml(run, publication, monkeypatch):
     monkeypatch.chdir(publication / "issues")
-    result = run("build")
+    result = run("build", "--drafts")
     assert result.exit_code == 0, result.output
     assert "../build" in result.stdout  # paths printed relative to where the user stands
 
 
 def test_quiet_and_verbose(run, publication):
-    assert run("-C", str(publication), "-q", "build").stdout == ""
-    verbose = run("-C", str(publication), "-v", "build", "--force")
+    assert run("-C", str(publication), "-q", "build", "--drafts").stdout == ""
+    verbose = run("-C", str(publication), "-v", "build", "--drafts", "--force")
     assert "built " in verbose.stdout and "hello" in verbose.stdout
 
 
 def test_bad_issue_is_a_clean_error_with_exit_1(run, publication):
     write_issue(publication, "broken", raw="---\ntitle: x\ndate: 2018-02-30\n---\nb\n")
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert "Error: " in result.stderr
@@ -55,7 +55,7 @@ def test_unknown_slug_suggests(run, publication):
 
 
 def test_missing_config_is_a_clean_error(run, tmp_path):
-    result = run("-C", str(tmp_path), "build")
+    result = run("-C", str(tmp_path), "build", "--drafts")
     assert result.exit_code == 1
     assert "no notice.toml" in result.stderr and "notice init" in result.stderr
 
@@ -73,7 +73,7 @@ def test_init_creates_a_working_publication(run, tmp_path):
     assert "- email.html" in readme and "--accent" in readme
     assert (target / "corrections").is_dir()
     assert len(list((target / "issues").glob("*.md"))) == 1
-    built = run("-C", str(target), "build")
+    built = run("-C", str(target), "build", "--drafts")
     assert built.exit_code == 0, built.output
     index = (target / "build" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="ja" dir="ltr">' in index and "創刊号" in index  # the Japanese sample issue, listed
@@ -116,7 +116,7 @@ def test_new_writes_a_draft_with_a_slug_from_the_title(run, publication):
     path = publication / "issues" / "spring-news-2026.md"
     text = path.read_text(encoding="utf-8")
     assert 'title: "Spring News: 2026!"' in text and "date: 2026-03-01" in text and "status: draft" in text
-    assert run("-C", str(publication), "build", "spring-news-2026").exit_code == 0
+    assert run("-C", str(publication), "build", "--drafts", "spring-news-2026").exit_code == 0
 
 
 def test_new_japanese_title_gets_date_slugs_and_never_overwrites(run, publication):
@@ -154,7 +154,7 @@ def test_list_shows_issues_newest_first(run, publication):
 
 def test_no_color_and_pipes_get_no_escape_codes(run, publication):
     write_issue(publication, "broken", raw="---\ntitle: x\n---\nb\n")
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     assert "\x1b[" not in result.output
 
 

@@ -78,8 +78,10 @@ def ja(tmp_path: Path, run) -> Path:
 def test_export_writes_text_then_html_with_the_newsletter_headers(run, publication):
     result = run("-C", str(publication), "export", "hello")
     assert result.exit_code == 0, result.output
-    folder = publication / "build" / "hello"
-    assert result.stdout.startswith("Exported hello to ") and result.stdout.endswith("/build/hello/message.eml\n")
+    folder = publication / ".notice-cache" / "export" / "hello"  # a draft: never into the published output
+    assert result.stdout.startswith("Exported hello to ") and result.stdout.endswith(
+        "/.notice-cache/export/hello/message.eml (a draft: built privately, not into the output folder)\n")
+    assert not (publication / "build" / "hello").exists()
     assert result.stderr == ""
     msg = parse(folder / "message.eml")
     assert list(msg.keys()) == ["From", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Language",
@@ -140,7 +142,7 @@ def test_every_export_is_byte_identical(run, ja):
     assert run("-C", str(ja), "export", "spring").exit_code == 0
     first = {path: path.read_bytes() for path in folder.rglob("message.eml")}
     assert len(first) == 2
-    assert run("-C", str(ja), "build", "--force").exit_code == 0
+    assert run("-C", str(ja), "build", "--drafts", "--force").exit_code == 0
     assert run("-C", str(ja), "export", "spring").exit_code == 0
     assert {path: path.read_bytes() for path in folder.rglob("message.eml")} == first
 
@@ -248,7 +250,7 @@ def test_without_an_https_unsubscribe_url_there_is_no_one_click_header(run, publ
     assert result.exit_code == 0
     assert "Warning: " in result.stderr and "is not https: the message has no one-click unsubscribe" in result.stderr
     assert "notice.toml:9: unsubscribe_url 'http://news.example.com/unsubscribe' is not https" in result.stderr
-    msg = parse(publication / "build" / "hello" / "message.eml")
+    msg = parse(publication / ".notice-cache" / "export" / "hello" / "message.eml")
     assert msg["List-Unsubscribe"] == "<http://news.example.com/unsubscribe>"
     assert "List-Unsubscribe-Post" not in msg
 
@@ -256,7 +258,7 @@ def test_without_an_https_unsubscribe_url_there_is_no_one_click_header(run, publ
                       encoding="utf-8")
     result = run("-C", str(publication), "export", "hello")
     assert "no unsubscribe_url: the message has no one-click unsubscribe" in result.stderr
-    msg = parse(publication / "build" / "hello" / "message.eml")
+    msg = parse(publication / ".notice-cache" / "export" / "hello" / "message.eml")
     assert "List-Unsubscribe" not in msg and "List-Unsubscribe-Post" not in msg
 
 
@@ -297,16 +299,17 @@ def test_help_imports_no_mail_module():
 
 
 def test_messages_are_pruned_with_their_issue_and_never_left_stale(run, publication):
+    write_issue(publication, "hello", status="published")  # a published issue's message goes into the output
     assert run("-C", str(publication), "export", "hello").exit_code == 0
     eml = publication / "build" / "hello" / "message.eml"
     assert eml.is_file()
-    write_issue(publication, "hello", title="Hello, edited")
+    write_issue(publication, "hello", title="Hello, edited", status="published")
     assert run("-C", str(publication), "build").exit_code == 0
     assert not eml.exists()  # rebuilt from new text: the old message would be stale
     assert run("-C", str(publication), "export", "hello").exit_code == 0
     (publication / "issues" / "hello.md").unlink()
     write_issue(publication, "other", title="Other")
-    assert run("-C", str(publication), "build").exit_code == 0
+    assert run("-C", str(publication), "build", "--drafts").exit_code == 0
     assert not (publication / "build" / "hello").exists()
 
 

@@ -49,7 +49,7 @@ def test_installed_notice_builds_outside_the_checkout(wheel, tmp_path):
     write_issue(pub, "hello")
     env = {**os.environ, "PYTHONPATH": str(target), "NO_COLOR": "1"}
     script = target / "bin" / "notice"
-    result = subprocess.run([str(script), "build"], cwd=pub, env=env, capture_output=True, text=True)
+    result = subprocess.run([str(script), "build", "--drafts"], cwd=pub, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     html = (pub / "build" / "hello" / "email.html").read_text(encoding="utf-8")
     assert "<table" in html

@@ -88,7 +88,7 @@ def tls_server(serve, ca, handler: Recorder) -> int:
 
 
 def exported(publication: Path, slug: str = "hello") -> bytes:
-    return (publication / "build" / slug / "message.eml").read_bytes()
+    return (publication / ".notice-cache" / "export" / slug / "message.eml").read_bytes()  # a draft's is private
 
 
 def test_send_delivers_the_exported_message_with_a_to_header(run, publication, serve):

@@ -22,6 +22,7 @@ from typing import Any
 from . import __version__
 from .config import Config, check_out_dir
 from .errors import Diagnostic, ToolkitError, as_diagnostic, unique, warning
+from .feeds import write_public_record
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error, subject_of
 from .labels import labels_for
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
@@ -29,6 +30,7 @@ from .output import BuildCache, remove_leftovers, remove_outputs, write_atomic
 from .render import IssueRenderer, Rendered
 from .source import PARSED, Issue, check_slug, confine, is_inside, no_such_issue, read_issues, sort_newest_first
 from .templating import inliner_warnings, make_environment, render_template, templates_fingerprint
+from .webmeta import feeds_blocker, words_for
 
 #: Below this many issues to render, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 8
@@ -48,6 +50,9 @@ class BuildReport:
     #: Every issue read, and those whose records and lock were sound: the preview shows them.
     issues: list[Issue] = field(default_factory=list)
     states: dict[str, IssueState] = field(default_factory=dict)
+    #: Drafts this build left out (without --drafts), and those whose earlier outputs it removed.
+    drafts: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -55,10 +60,11 @@ class BuildReport:
 
 
 def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = None,
-          force: bool = False, progress: Callable[[int], None] | None = None,
+          force: bool = False, drafts: bool = False, progress: Callable[[int], None] | None = None,
           on_start: Callable[[int], None] | None = None, env: Any = None, jobs: int | None = None) -> BuildReport:
     """Build the publication (or only *slugs*) into *out_dir*; never raises for one bad issue.
 
+    Only published issues, unless *drafts*: the output folder is what gets uploaded (issue 9).
     *env*, a Jinja environment from `templating.make_environment`, lets a long-running caller
     (the preview) keep its compiled templates from one build to the next. *jobs* caps the
     processes that render (default: one per CPU).
@@ -73,6 +79,11 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang,
                                         tz=config.tz)
     wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
+    if not drafts:
+        refuse_named_drafts(issues, list(slugs))
+        report.drafts = sorted(i.slug for i in issues if i.is_draft)
+        wanted -= set(report.drafts)
+        issues = [i for i in issues if not i.is_draft]
     report.errors.extend(Diagnostic.of(e) for e in source_errors if not slugs or e.path is not None and e.path.stem in set(slugs))
     states, state_errors = load_states(config, issues)
     report.errors.extend(Diagnostic.of(e) for slug, e in state_errors.items() if slug in wanted)
@@ -95,7 +106,11 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     write_all(report, cache, keys, render_all(todo, config, progress, env, jobs))
 
     if not slugs:
-        report.removed = prune(cache, out_dir, {i.slug for i in issues} | {e.path.stem for e in source_errors if e.path})
+        report.withdrawn = [slug for slug in report.drafts if slug in cache.entries(out_dir)]
+        for slug in report.withdrawn:  # an earlier --drafts build's pages must not be uploaded
+            remove_outputs(out_dir, cache.forget(out_dir, slug))
+        present = {i.slug for i in issues} | {e.path.stem for e in source_errors if e.path} | set(report.drafts)
+        report.removed = prune(cache, out_dir, present)
     broken = len(source_errors) + len(state_errors)
     if broken:  # the index would drop or mislabel those issues: keep the last good one
         report.warnings.append(warning(
@@ -105,6 +120,8 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
         try:
             remove_leftovers(out_dir, recursive=False)
             write_atomic(out_dir / "index.html", render_index(issues, states, config, env).encode("utf-8"))
+            report.warnings.extend(write_public_record(config, out_dir, [states[i.slug] for i in issues
+                                                                          if not i.is_draft and i.slug in states], env))
         except ToolkitError as error:
             report.errors.append(Diagnostic.of(error))
     cache.save()
@@ -178,6 +195,16 @@ def load_states(config: Config, issues: list[Issue]) -> tuple[dict[str, IssueSta
             continue
         states[issue.slug] = state
     return states, errors
+
+
+def refuse_named_drafts(issues: list[Issue], slugs: list[str]) -> None:
+    """`notice build DRAFT` without --drafts: say how to build it, rather than build nothing."""
+    named = [i for i in issues if i.slug in set(slugs) and i.is_draft]
+    if named:
+        issue = named[0]
+        raise ToolkitError(f"'{issue.slug}' is a draft: drafts are not built into the output, which is published",
+                           path=issue.path, hint=f"`notice build --drafts {issue.slug}` builds it, marked as a draft; "
+                                                 "`notice preview` shows it privately")
 
 
 def select(issues: list[Issue], errors: Sequence[ToolkitError], slugs: list[str], config: Config) -> list[Issue]:
@@ -284,4 +311,5 @@ def render_index(issues: list[Issue], states: dict[str, IssueState], config: Con
                for i in ordered]
     lang = config.publication.lang
     return render_template(env, "index.html", {
-        "publication": config.publication, "entries": entries, "lang": lang, "t": labels_for(lang)})
+        "publication": config.publication, "entries": entries, "lang": lang, "t": labels_for(lang),
+        "feed_href": "" if feeds_blocker(config) else "./", "w": words_for(lang)})

@@ -86,7 +86,7 @@ def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> li
              and (config.email.format != "text" or rule in TEXT_RULES)]
     if not rules:
         return []
-    report = build(config, slugs=slugs, out_dir=config.cache_dir / "check")
+    report = build(config, slugs=slugs, out_dir=config.cache_dir / "check", drafts=True)
     findings = [replace(error, rule="build") for error in report.errors]
     sources = Sources.load(config)
     renderer = IssueRenderer(config)

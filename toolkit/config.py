@@ -74,6 +74,11 @@ def _base_url(value: str, key: str) -> None:
         raise Invalid(f"base_url '{value}' is not an http(s) URL", 'for example: base_url = "https://example.com/letter/"')
 
 
+def _absolute_url(value: str, key: str) -> None:
+    if value and not re.match(r"https?://[^/]+", value):
+        raise Invalid(f"{key} '{value}' is not an absolute http(s) URL", f'for example: {key} = "https://example.com/policy"')
+
+
 def _lang(value: str, key: str) -> None:
     if not LANG_RE.fullmatch(value):
         raise Invalid(f"lang '{value}' is not a language tag", 'use a BCP 47 tag such as "ja" or "en"')
@@ -221,6 +226,53 @@ class CheckSettings:
                                  example='["preheader-missing"]')
 
 
+def _positive(value: int, key: str) -> None:
+    if value < 1:
+        raise Invalid(f"'{key}' must be a positive whole number, not {value}", f"for example: {key} = 20")
+
+
+def _tagging_entity(value: str, key: str) -> None:
+    # RFC 4151: taggingEntity = authorityName "," date; a domain or an email address you own.
+    if value and not re.fullmatch(r"[A-Za-z0-9.@-]+,\d{4}(-\d{2}(-\d{2})?)?", value):
+        raise Invalid(f"tag '{value}' is not a domain (or email address) and a date", 'for example: '
+                      'tag = "letter.example.jp,2018" (a domain you owned then; RFC 4151)')
+
+
+def _shares(value: list[Any], key: str) -> None:
+    for name in value:
+        if not isinstance(name, str) or name not in SHARE_NETWORKS:
+            word = name if isinstance(name, str) else repr(name)
+            raise Invalid(f"unknown share network '{word}'{did_you_mean(str(word), SHARE_NETWORKS)}",
+                          f"choose from: {', '.join(SHARE_NETWORKS)}")
+
+
+#: The networks `[web] share` knows, each a plain link to its share URL (no scripts).
+SHARE_NETWORKS = ("line", "x", "facebook", "hatena")
+SCHEMA_TYPES = ("BlogPosting", "NewsArticle")
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """[feed]: the Atom and JSON feeds of the published issues."""
+
+    entries: int = setting(20, "how many of the newest issues the feeds carry", _positive)
+    tag: str = setting("", "the feeds' identity (RFC 4151): a domain or email you own and a date, set once, "
+                       "e.g. `letter.example.jp,2018`; default: sender_email's domain and the first issue's year",
+                       _one_line, _tagging_entity)
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """[web]: what web.html tells people and machines beyond the issue itself."""
+
+    schema_type: str = setting("BlogPosting", "the schema.org type of each issue: `BlogPosting` or `NewsArticle`",
+                               _one_of(SCHEMA_TYPES, "schema_type"))
+    corrections_policy_url: str = setting("", "your corrections policy: linked in the footer and in JSON-LD",
+                                          _one_line, _absolute_url)
+    share: list[str] = setting(None, "share links on web.html: `line`, `x`, `facebook`, `hatena`", _shares,
+                               factory=list, example='["line", "hatena"]')
+
+
 @dataclass(frozen=True)
 class Config:
     """A publication's settings, with the folder they came from."""
@@ -231,6 +283,8 @@ class Config:
     corrections: CorrectionsSettings = declare(doc="errata placement and markers", factory=CorrectionsSettings)
     email: EmailSettings = declare(doc="message encoding", factory=EmailSettings)
     check: CheckSettings = declare(doc="rules switched off", factory=CheckSettings)
+    feed: FeedSettings = declare(doc="the feeds", factory=FeedSettings)
+    web: WebSettings = declare(doc="page data and share links", factory=WebSettings)
 
     @property
     def path(self) -> Path:

@@ -25,11 +25,12 @@ from email.message import Message
 from email.policy import Policy
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from typing import Any
 
 from .build import build
 from .config import Config, line_of
 from .errors import BuildError, ConfigError, Diagnostic, ToolkitError, unique, warning
-from .issue_state import IssueState, subject_of
+from .issue_state import IssueState, load_issue, subject_of
 from .limits import MAX_LINE
 from .output import BuildCache, write_atomic
 from .render import notice_subject
@@ -65,6 +66,8 @@ class Export:
     message: Path
     notices: dict[str, Path] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
+    #: Built under .notice-cache/ (a draft), not into the output folder.
+    private: bool = False
 
 
 def export(config: Config, slug: str, *, now: dt.datetime | None = None) -> Export:
@@ -74,7 +77,8 @@ def export(config: Config, slug: str, *, now: dt.datetime | None = None) -> Expo
     issue's own date stays in the body."""
     sender = check_sender(config)
     date = now or export_time(config)
-    report = build(config, slugs=[slug])
+    where = private_build(config, slug, "export")
+    report = build(config, slugs=[slug], **where)
     if report.errors:
         raise BuildError(report.errors)
     state = report.states[slug]
@@ -85,7 +89,8 @@ def export(config: Config, slug: str, *, now: dt.datetime | None = None) -> Expo
     headers = Headers(subject_of(state, config), config.publication.sender_name, sender, date, original_id,
                       issue.lang, unsubscribe, config.publication.unsubscribe_mailto,
                       list_name=config.publication.name, list_id=list_id(sender))
-    result = Export(slug, folder / MESSAGE_NAME, warnings=unique([*report.warnings, *unsubscribe_warnings(config)]))
+    result = Export(slug, folder / MESSAGE_NAME, warnings=unique([*report.warnings, *unsubscribe_warnings(config)]),
+                    private=bool(where))
     messages = {result.message: message_in(config, state, folder, headers)}
     for record in (r for r in state.records if r.notify):
         notice = Headers(notice_subject(record, issue), headers.sender_name, sender, date,
@@ -106,6 +111,16 @@ def export(config: Config, slug: str, *, now: dt.datetime | None = None) -> Expo
     cache.add_files(report.out_dir, slug, files)
     cache.save()
     return result
+
+
+def private_build(config: Config, slug: str, purpose: str) -> dict[str, Any]:
+    """Where a command builds issue *slug*: a draft privately, under .notice-cache/PURPOSE/
+    (never into the output folder, which is published; issue 9), a published one as usual."""
+    try:
+        draft = load_issue(config, slug).is_draft
+    except ToolkitError:
+        return {}  # unknown or unreadable: the build says what is wrong
+    return {"out_dir": config.cache_dir / purpose, "drafts": True} if draft else {}
 
 
 def message_in(config: Config, state: IssueState, folder: Path, headers: Headers,

@@ -62,7 +62,7 @@ class Previewer:
             config, errors, report = None, [], None
             try:
                 config = load_config(self.root)
-                report = build(config, out_dir=self.out_dir, env=self.environment(config))
+                report = build(config, out_dir=self.out_dir, drafts=True, env=self.environment(config))
                 errors = report.errors
                 self.served = recorded_files(config, self.out_dir)
             except ToolkitError as error:

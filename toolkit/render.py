@@ -25,6 +25,7 @@ from .services import TagGuard
 from .utm import parameters as utm_parameters, tag_html, tag_text
 from .source import Issue
 from .templating import make_environment, render_template
+from .webmeta import feeds_blocker, web_context
 
 
 class Rendered(dict):
@@ -72,7 +73,7 @@ class IssueRenderer:
 
         files = {
             "email.html": self.email_html("email.html", {**shown, "content": _markup(plain_footnote_marks(fragment))}),
-            "web.html": self.template("web.html", shown),
+            "web.html": self.template("web.html", {**shown, **web_context(state, config, feeds=not feeds_blocker(config))}),
             "email.txt": self.issue_text(fragment, {**context, "errata": by_strength(errata)}),
         }
         for entry in errata:

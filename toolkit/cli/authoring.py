@@ -74,19 +74,23 @@ def new(state: State, title: str, slug: str | None, date_text: str | None) -> No
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: [build] out in notice.toml).")
 @click.option("--force", is_flag=True, help="Rebuild every issue, even unchanged ones.")
+@click.option("--drafts", is_flag=True, help="Build drafts too, marked as drafts (the output is then not for upload).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
               help="Render with at most N processes (default: one per CPU).")
 @pass_state
-def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, jobs: int | None) -> None:
-    """Build email.html, email.txt and web.html for each issue, and the index.
+def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, drafts: bool,
+          jobs: int | None) -> None:
+    """Build email.html, email.txt and web.html for each published issue, the index, the
+    feeds and the sitemap.
 
-    Drafts are built too, so they can be reviewed; the index marks them. Issues whose
+    The output folder holds only published issues, so it can be uploaded as it is; drafts
+    are built with --drafts (marked as drafts) or seen in `notice preview`. Issues whose
     inputs have not changed are skipped. One bad issue does not stop the others.
 
     \b
     Example:
       notice build
-      notice build 2018-07-13 --out /tmp/preview
+      notice build --drafts pre-send-checklist --out /tmp/review
     """
     from ..build import build as run_build  # lazy
 
@@ -101,7 +105,8 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, j
 
     try:
         outcome = run_build(config, slugs=slugs, out_dir=out.resolve() if out else None, force=force,
-                            jobs=jobs, on_start=on_start, progress=lambda n: bar.update(n) if bar else None)
+                            drafts=drafts, jobs=jobs, on_start=on_start,
+                            progress=lambda n: bar.update(n) if bar else None)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -113,6 +118,12 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, j
     if outcome.unchanged:
         summary += f" ({len(outcome.unchanged)} unchanged)"
     state.echo(f"{summary} into {state.path(outcome.out_dir)}{os.sep}")
+    for slug in outcome.withdrawn:
+        state.echo(f"  removed {state.path(outcome.out_dir / slug)} (a draft: not for upload)", level=1)
+    if outcome.drafts and not slugs:
+        removed = f"; removed the outputs of {count(outcome.withdrawn, 'draft')} built earlier" if outcome.withdrawn else ""
+        state.echo(f"Left out {count(outcome.drafts, 'draft')} ({', '.join(outcome.drafts)}){removed}: "
+                   "`notice preview` or `notice build --drafts` shows them")
     report(state, [*outcome.errors, *outcome.warnings])  # each distinct one once: the build de-duplicates
     if outcome.errors:
         sys.exit(1)
@@ -212,12 +223,13 @@ def snapshot(state: State, slug: str, widths: str, out: Path | None, browser: st
       notice snapshot pre-send-checklist --width 320,375,600 --out /tmp/shots
     """
     from ..build import build as run_build  # lazy
+    from ..message import private_build  # lazy
     from ..snapshot import find_browser, has_cjk_font, needs_cjk, parse_widths, take_snapshots  # lazy
 
     config = state.config()
     sizes = parse_widths(widths)
     executable = find_browser(browser)
-    built = run_build(config, slugs=[slug])
+    built = run_build(config, slugs=[slug], **private_build(config, slug, "snapshot"))
     if built.errors:
         raise BuildError(built.errors)
     page = built.out_dir / slug / "email.html"

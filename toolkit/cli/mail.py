@@ -52,7 +52,8 @@ def export(state: State, slug: str, service: str | None) -> None:
     for path in result.notices.values():
         state.echo(f"  wrote {state.path(path)}", level=1)
     notices = f" and {count(list(result.notices), 'correction notice')}" if result.notices else ""
-    state.echo(f"Exported {slug} to {state.path(result.message)}{notices}")
+    private = " (a draft: built privately, not into the output folder)" if result.private else ""
+    state.echo(f"Exported {slug} to {state.path(result.message)}{notices}{private}")
     report(state, result.warnings)
 
 
