@@ -118,7 +118,7 @@ def test_publishing_a_missing_issue_suggests_the_slug(pub, run):
 def test_an_issue_published_by_hand_builds_warns_and_publish_adds_the_lock(pub, run):
     write_issue(pub, "hello", raw=ISSUE.format(status="published").replace(
         "preheader:", "published: 2026-01-05 08:00\npreheader:"))
-    built = run("build", "--drafts")
+    built = run("build")
     assert built.exit_code == 0, built.output
     assert "The cat sat on the mat." in (pub / "build" / "hello" / "web.html").read_text(encoding="utf-8")
     checked = run("check")
@@ -298,7 +298,7 @@ def test_a_replaced_passage_can_be_corrected_again(sent, run):
     gone = run("correct", "hello", "--kind", "correction", "--replaces", "cat", "--with", "x", "--note", "x")
     assert gone.exit_code == 1 and "the text to replace is not in the issue: “cat”" in gone.stderr
     assert run("correct", "hello", "--kind", "minor", "--replaces", "dgo", "--with", "dog").exit_code == 0
-    assert run("build", "--drafts").exit_code == 0
+    assert run("build").exit_code == 0
     web = (sent / "build" / "hello" / "web.html").read_text(encoding="utf-8")
     assert re.search(r"<del [^>]*>cat</del><ins [^>]*>dog</ins> sat on the mat", web)
 
@@ -478,14 +478,14 @@ def test_fields_readers_do_not_see_are_not_locked(sent, run):
 
 
 def test_build_refuses_a_silently_edited_issue_and_keeps_its_outputs(sent, run):
-    write_issue(sent, "other", title="Other", date="2026-02-01")
-    assert run("build", "--drafts").exit_code == 0
+    write_issue(sent, "other", title="Other", date="2026-02-01", status="published")
+    assert run("build").exit_code == 0
     out = sent / "build" / "hello"
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     issue = sent / "issues" / "hello.md"
     issue.write_text(issue.read_text(encoding="utf-8").replace("The cat sat", "The dog sat"), encoding="utf-8")
-    write_issue(sent, "other", title="Other, edited", date="2026-02-01")
-    result = run("build", "--drafts")
+    write_issue(sent, "other", title="Other, edited", date="2026-02-01", status="published")
+    result = run("build")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: issues/hello.md:1: the published text was changed without a "
                                     "correction record:\n")
@@ -533,7 +533,7 @@ def test_the_line_privacy_issue_end_to_end(seed_publication, run, monkeypatch):
                     "--date", "2018-07-14 09:00")
     asked = correct("--kind", "addendum", "--pending", "--note", "LINE社に問い合わせ中です。回答が届きしだい追記します。",
                     "--date", "2018-07-14 10:00")
-    assert run("build", "--drafts").exit_code == 0
+    assert run("build").exit_code == 0
     web = (site / "web.html").read_text(encoding="utf-8")
     assert ('<time class="errata-date" datetime="2018-07-14T10:00:00+09:00">2018年7月14日</time> '
             '<span class="errata-pending">確認中</span>') in web
@@ -549,7 +549,7 @@ def test_the_line_privacy_issue_end_to_end(seed_publication, run, monkeypatch):
     # correct changes one line of the issue: which record is its last.
     assert issue.read_bytes() == sent_bytes.replace(b"\n---\n", f"\nlast_correction: 0004-{added}\n---\n".encode(), 1)
 
-    built = run("build", "--drafts")
+    built = run("build")
     assert built.exit_code == 0, built.output
     assert run("check").stdout == "0 errors, 0 warnings\n"
     visible = [fixed, asked, answered, added]

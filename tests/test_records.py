@@ -222,7 +222,7 @@ def test_a_record_rewritten_with_a_fresh_hash_breaks_the_chain(pub, run):
 ])
 def test_a_record_file_that_is_not_valid_is_an_error_for_check_and_build(pub, run, damage, message):
     make_records(run, 1)
-    assert run("build", "--drafts").exit_code == 0
+    assert run("build").exit_code == 0
     before = (pub / "build" / "hello" / "web.html").read_bytes()
     path = records_of(pub)[0]
     if damage == "bad-yaml":
@@ -240,7 +240,7 @@ def test_a_record_file_that_is_not_valid_is_an_error_for_check_and_build(pub, ru
     assert result.exit_code == 1
     assert f"corrections/hello/{path.name}" in result.stderr and f"error: {message}" in result.stderr
     assert "[record-damaged]" in result.stderr
-    built = run("build", "--drafts", "--force")
+    built = run("build", "--force")
     assert built.exit_code == 1
     assert f"corrections/hello/{path.name}" in built.stderr and message in built.stderr
     assert (pub / "build" / "hello" / "web.html").read_bytes() == before

@@ -1,0 +1,329 @@
+"""The public record (issue 9): a publish-safe output folder, the feeds, the sitemap and the page
+data that carry every correction, checked with the parsers feed readers and search engines use."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import html as lxml_html
+
+from conftest import write_issue
+
+SLUG = "2018-07-13-line-privacy"
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def parsed(path: Path) -> feedparser.FeedParserDict:
+    feed = feedparser.parse(path.read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    return feed
+
+
+#: JSON Feed 1.1's keys (https://jsonfeed.org/version/1.1). The released feedparser (6.0) reads no
+#: JSON Feed (its support is unreleased: kurtmckee/feedparser#103, #363), so the test checks the spec.
+JSON_FEED_KEYS = {"version", "title", "home_page_url", "feed_url", "description", "user_comment", "next_url", "icon",
+                  "favicon", "authors", "language", "expired", "hubs", "items"}
+JSON_ITEM_KEYS = {"id", "url", "external_url", "title", "content_html", "content_text", "summary", "image",
+                  "banner_image", "date_published", "date_modified", "authors", "tags", "language", "attachments"}
+
+
+def json_feed(path: Path) -> dict:
+    import datetime as dt
+
+    feed = json.loads(read(path))
+    assert feed["version"] == "https://jsonfeed.org/version/1.1" and feed["title"]
+    assert set(feed) <= JSON_FEED_KEYS
+    for item in feed["items"]:
+        assert set(item) <= JSON_ITEM_KEYS and isinstance(item["id"], str)
+        assert "content_html" in item or "content_text" in item
+        for key in ("date_published", "date_modified"):
+            assert dt.datetime.fromisoformat(item[key]).tzinfo is not None  # RFC 3339, with its offset
+    return feed
+
+
+def json_ld(page: str) -> dict:
+    scripts = lxml_html.fromstring(page).xpath('//script[@type="application/ld+json"]/text()')
+    assert len(scripts) == 1
+    return json.loads(scripts[0])
+
+
+def public_files(out: Path) -> dict[str, str]:
+    return {p.relative_to(out).as_posix(): p.read_bytes().decode("utf-8", "replace")
+            for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def sent(publication, run, monkeypatch):
+    """'hello' published on 2026-01-05 09:00 London time; commands run from inside."""
+    monkeypatch.chdir(publication)
+    write_issue(publication, "hello", body="The cat sat on the mat.\n\nIt rained all day.")
+    assert run("publish", "hello", "--date", "2026-01-05 09:00").exit_code == 0
+    return publication
+
+
+def correct(run, *args: str) -> str:
+    result = run("correct", "hello", *args)
+    assert result.exit_code == 0, result.output
+    return result.stdout.split()[2]
+
+
+def build(run, *args: str):
+    result = run("build", *args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+# --- the sample publication: feeds that parse, page data that parses -------------------------------
+
+def test_the_sample_feeds_parse_without_bozo_and_carry_the_corrections(sample_publication, run):
+    result = run("-C", str(sample_publication), "build")
+    assert result.exit_code == 0, result.output
+    site = sample_publication / "site"
+    atom, fixes = (parsed(site / name) for name in ("feed.atom", "corrections.atom"))
+    assert len(atom.entries) == 1  # the draft is left out
+    entry = atom.entries[0]
+    assert entry.id == f"tag:example.jp,2018-07-13:{SLUG}"
+    assert entry.title.startswith("【訂正追記有り】")
+    assert entry.published == "2018-07-13T10:00:00+09:00" and entry.updated == "2018-07-21T10:00:00+09:00"
+    assert atom.feed.updated == entry.updated
+    assert entry.link == f"https://letter.example.jp/{SLUG}/web.html"
+    assert [t.term for t in entry.tags] == ["line", "privacy"]
+    content = entry.content[0].value
+    assert "<del" in content and "<ins" in content and 'id="correction-e6821b2"' in content
+    # one entry per record readers must hear of, each a reply to the issue's entry
+    assert len(fixes.entries) == 4
+    assert all(e.id.startswith(entry.id + "/correction/") for e in fixes.entries)
+    assert [e.updated for e in fixes.entries] == sorted((e.updated for e in fixes.entries), reverse=True)
+    assert fixes.entries[-1].link == f"https://letter.example.jp/{SLUG}/web.html#correction-e6821b2"
+    assert 'thr:in-reply-to ref="tag:example.jp,2018-07-13:2018-07-13-line-privacy"' in read(site / "corrections.atom")
+    # the JSON feed is the Atom feed's twin
+    data = json_feed(site / "feed.json")
+    item = data["items"][0]
+    assert (item["id"], item["title"], item["date_modified"]) == (entry.id, entry.title, entry.updated)
+    assert data["items"][0]["date_published"] == "2018-07-13T10:00:00+09:00"
+    from lxml import etree  # what feedparser sanitized, as written
+
+    written = etree.parse(str(site / "feed.atom")).findtext("{http://www.w3.org/2005/Atom}entry/"
+                                                             "{http://www.w3.org/2005/Atom}content")
+    assert data["items"][0]["content_html"] == written
+    sitemap = read(site / "sitemap.xml")
+    assert f"<loc>https://letter.example.jp/{SLUG}/web.html</loc>\n  <lastmod>2018-07-21T10:00:00+09:00" in sitemap
+    assert "pre-send-checklist" not in sitemap
+
+
+def test_the_web_page_says_when_it_was_sent_and_updated_to_people_and_machines(sample_publication, run):
+    assert run("-C", str(sample_publication), "build").exit_code == 0
+    page = read(sample_publication / "site" / SLUG / "web.html")
+    assert ('<p class="issue-dates">配信 <time datetime="2018-07-13T10:00:00+09:00">2018年7月13日</time> · '
+            '最終更新 <time datetime="2018-07-21T10:00:00+09:00">2018年7月21日</time></p>') in page
+    for record in ("e6821b2", "8f9db28", "bdbf824", "530bfbb"):
+        assert f'id="correction-{record}"' in page
+    assert '<link rel="alternate" type="application/atom+xml" title="小さなお店のWEB活用便り" href="../feed.atom">' in page
+    assert '<meta property="og:title" content="【訂正追記有り】' in page
+    assert '<meta property="article:modified_time" content="2018-07-21T10:00:00+09:00">' in page
+    assert '<meta name="twitter:card" content="summary">' in page
+    data = json_ld(page)
+    assert data["@type"] == "BlogPosting" and data["inLanguage"] == "ja"
+    assert data["headline"].startswith("【訂正追記有り】")
+    assert (data["datePublished"], data["dateModified"]) == ("2018-07-13T10:00:00+09:00", "2018-07-21T10:00:00+09:00")
+    assert [c["@type"] for c in data["correction"]] == ["CorrectionComment"] * 4
+    assert data["correction"][0]["url"].endswith("web.html#correction-e6821b2")
+    assert "LINE@" in data["correction"][0]["text"]
+    assert "creativeWorkStatus" not in data
+    index = read(sample_publication / "site" / "index.html")
+    assert 'href="./feed.atom"' in index
+
+
+# --- drafts never in public output ---------------------------------------------------------------
+
+def test_drafts_appear_nowhere_in_the_output_unless_asked_for(sample_publication, run):
+    result = run("-C", str(sample_publication), "build")
+    site = sample_publication / "site"
+    assert "Left out 1 draft (pre-send-checklist): `notice preview` or `notice build --drafts` shows them" \
+        in result.stdout
+    assert not any("pre-send-checklist" in text or "Five things to check" in text
+                   for text in public_files(site).values())
+
+    drafts = run("-C", str(sample_publication), "build", "--drafts")
+    assert drafts.exit_code == 0 and "Left out" not in drafts.stdout
+    assert (site / "pre-send-checklist" / "web.html").is_file()
+    assert 'class="draft"' in read(site / "index.html")
+    assert "pre-send-checklist" not in read(site / "feed.atom") + read(site / "sitemap.xml")
+
+    again = run("-C", str(sample_publication), "build")  # the review build's pages must not be uploaded
+    assert "removed the outputs of 1 draft built earlier" in again.stdout
+    assert not (site / "pre-send-checklist").exists()
+    assert not any("pre-send-checklist" in text for text in public_files(site).values())
+
+
+def test_building_a_named_draft_without_drafts_is_an_error_with_the_hint(sample_publication, run):
+    result = run("-C", str(sample_publication), "build", "pre-send-checklist")
+    assert result.exit_code == 1
+    assert "'pre-send-checklist' is a draft: drafts are not built into the output" in result.stderr
+    assert "notice build --drafts pre-send-checklist" in result.stderr
+    assert not (sample_publication / "site" / "pre-send-checklist").exists()
+
+
+def test_export_of_a_draft_is_private_and_says_where(publication, run):
+    result = run("-C", str(publication), "export", "hello")
+    assert result.exit_code == 0, result.output
+    assert ".notice-cache/export/hello/message.eml (a draft: built privately" in result.stdout
+    assert not (publication / "build" / "hello").exists()
+
+
+# --- ids and dates ---------------------------------------------------------------------------------
+
+def ids(out: Path) -> tuple[str, list[str]]:
+    atom = parsed(out / "feed.atom")
+    return atom.feed.id, [e.id for e in atom.entries] + [i["id"] for i in json_feed(out / "feed.json")["items"]]
+
+
+def test_ids_never_change_across_builds_base_url_titles_and_corrections(sent, run):
+    out = sent / "build"
+    build(run)
+    first = ids(out)
+    assert first[1][0] == "tag:example.com,2026-01-05:hello" and first[0] == "tag:example.com,2026:feed"
+    build(run, "--force")
+    assert ids(out) == first
+    config = sent / "notice.toml"
+    config.write_text(read(config).replace("https://news.example.com/", "https://elsewhere.example.org/letter/"),
+                      encoding="utf-8")
+    build(run)
+    assert ids(out) == first
+    assert "https://elsewhere.example.org/letter/hello/web.html" in read(out / "feed.atom")
+    correct(run, "--kind", "correction", "--replaces", "It rained all day.", "--with", "It was sunny.",
+            "--note", "We misreported the weather.", "--date", "2026-01-06 09:00")
+    build(run)
+    assert ids(out) == first
+    assert parsed(out / "feed.atom").entries[0].title == "[Corrected] Hello"
+
+
+def test_updated_moves_for_a_correction_and_not_for_a_minor_fix(sent, run):
+    out = sent / "build"
+    build(run)
+    published = parsed(out / "feed.atom").entries[0].updated
+    assert published == "2026-01-05T09:00:00+00:00"
+    correct(run, "--kind", "minor", "--replaces", "the mat", "--with", "the rug", "--note", "A typo.",
+            "--date", "2026-01-06 09:00")
+    build(run)
+    atom = parsed(out / "feed.atom")
+    assert atom.entries[0].updated == published and atom.feed.updated == published
+    assert "the rug" in atom.entries[0].content[0].value  # the content has the fix; the date does not move
+    assert parsed(out / "corrections.atom").entries == []
+    assert "dateModified\": \"2026-01-05T09:00:00+00:00" in read(out / "hello" / "web.html")
+    assert "correction" not in json_ld(read(out / "hello" / "web.html"))
+
+    record = correct(run, "--kind", "update", "--note", "Prices changed.", "--date", "2026-01-07 10:00")
+    build(run)
+    atom = parsed(out / "feed.atom")
+    assert atom.entries[0].updated == "2026-01-07T10:00:00+00:00" == atom.feed.updated
+    assert atom.entries[0].published == published
+    fixes = parsed(out / "corrections.atom").entries
+    assert [e.id for e in fixes] == [f"tag:example.com,2026-01-05:hello/correction/{record}"]
+    assert json_feed(out / "feed.json")["items"][0]["date_modified"] == "2026-01-07T10:00:00+00:00"
+    data = json_ld(read(out / "hello" / "web.html"))
+    assert data["dateModified"] == "2026-01-07T10:00:00+00:00" and len(data["correction"]) == 1
+
+
+def test_a_retracted_issue_stays_in_the_feed_with_its_marker_and_banner(sent, run):
+    correct(run, "--kind", "retraction", "--note", "The story was wrong.", "--date", "2026-01-08 09:00")
+    build(run)
+    entry = parsed(sent / "build" / "feed.atom").entries[0]
+    assert entry.title == "[Retracted] Hello"
+    assert "retraction-banner" in entry.content[0].value and "The cat sat on the mat." in entry.content[0].value
+    assert json_ld(read(sent / "build" / "hello" / "web.html"))["creativeWorkStatus"] == "Retracted"
+
+
+def test_builds_are_byte_identical(sent, run):
+    correct(run, "--kind", "update", "--note", "Prices changed.", "--date", "2026-01-07 10:00")
+    build(run)
+    first = public_files(sent / "build")
+    build(run, "--force")
+    assert public_files(sent / "build") == first
+
+
+# --- settings --------------------------------------------------------------------------------------
+
+def test_web_settings_reach_the_page(sent, run):
+    with (sent / "notice.toml").open("a", encoding="utf-8") as toml:
+        toml.write('\n[web]\nschema_type = "NewsArticle"\ncorrections_policy_url = "https://news.example.com/policy"\n'
+                   'share = ["line", "hatena"]\n\n[feed]\nentries = 1\ntag = "news.example.com,2025"\n')
+    write_issue(sent, "older", title="Older", date="2025-12-01", status="published")
+    build(run)
+    page = read(sent / "build" / "hello" / "web.html")
+    data = json_ld(page)
+    assert data["@type"] == "NewsArticle"
+    assert data["publisher"]["correctionsPolicy"] == "https://news.example.com/policy"
+    assert '<a href="https://news.example.com/policy">Corrections policy</a>' in page
+    assert ('href="https://social-plugins.line.me/lineit/share?url=https%3A%2F%2Fnews.example.com%2Fhello%2Fweb.html"'
+            in page)
+    assert "https://b.hatena.ne.jp/add?mode=confirm&amp;url=" in page and "facebook" not in page
+    atom = parsed(sent / "build" / "feed.atom")
+    assert [e.title for e in atom.entries] == ["Hello"] and atom.feed.id == "tag:news.example.com,2025:feed"
+
+
+@pytest.mark.parametrize("setting, message", [
+    ('[web]\nschema_type = "BlogPost"', "notice.toml:{line}: unknown schema_type 'BlogPost' (did you mean 'BlogPosting'?)"),
+    ('[web]\nshare = ["line", "hatna"]', "notice.toml:{line}: unknown share network 'hatna' (did you mean 'hatena'?)"),
+    ('[feed]\nentries = 0', "notice.toml:{line}: 'entries' must be a positive whole number, not 0"),
+    ('[feed]\nentries = "20"', "notice.toml:{line}: 'entries' in [feed] must be a whole number, not a string"),
+])
+def test_bad_feed_and_web_settings_are_clear_errors_with_their_line(publication, run, setting, message):
+    config = publication / "notice.toml"
+    text = read(config) + "\n" + setting + "\n"
+    config.write_text(text, encoding="utf-8")
+    result = run("-C", str(publication), "build")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    line = len(text.rstrip("\n").splitlines())
+    assert result.stderr.startswith("Error: ") and message.format(line=line) in result.stderr, result.stderr
+
+
+def test_without_base_url_the_feeds_are_not_written_and_the_build_says_so_once(sent, run):
+    build(run)
+    config = sent / "notice.toml"
+    config.write_text(read(config).replace('base_url = "https://news.example.com/"\n', ""), encoding="utf-8")
+    result = build(run)
+    assert result.stderr.count("Warning:") == 1
+    assert "feed.atom, corrections.atom, feed.json and sitemap.xml were not written" in result.stderr
+    assert "set base_url in [publication] in notice.toml" in result.stderr
+    assert not any((sent / "build" / name).exists() for name in ("feed.atom", "corrections.atom", "feed.json",
+                                                                 "sitemap.xml"))
+    assert "feed.atom" not in read(sent / "build" / "index.html")
+
+
+# --- the seed case, end to end ----------------------------------------------------------------------
+
+def test_the_seed_case_reaches_feed_readers_and_search_engines(seed_publication, run, monkeypatch):
+    monkeypatch.chdir(seed_publication)
+    assert run("publish", SLUG, "--date", "2018-07-13 10:00").exit_code == 0
+    site = seed_publication / "site"
+    build(run)
+    first = parsed(site / "feed.atom").entries[0]
+    assert first.title == "LINEのトーク内容が自動で収集される？ プライバシーポリシー変更のポイント"
+    assert first.updated == first.published == "2018-07-13T10:00:00+09:00"
+
+    result = run("correct", SLUG, "--kind", "correction",
+                 "--replaces", "LINE@は公式アカウントとは別のサービスなので、LINE@でのお客様とのトーク内容は収集の対象になりません。",
+                 "--with", "LINE@も「公式アカウント」に含まれるため、LINE@でのお客様とのトーク内容も収集の対象になります。",
+                 "--note", "LINE社の詳細情報に、LINE@も「公式アカウント」に含まれるとありました。お詫びして訂正します。",
+                 "--date", "2018-07-14 09:00")
+    assert result.exit_code == 0, result.output
+    record = result.stdout.split()[2]
+    build(run)
+    entry = parsed(site / "feed.atom").entries[0]
+    assert entry.id == first.id and entry.title.startswith("【訂正追記有り】")
+    assert entry.updated == "2018-07-14T09:00:00+09:00"
+    fix = parsed(site / "corrections.atom").entries[0]
+    assert fix.title.startswith("【訂正とお詫び】") and fix.link.endswith(f"web.html#correction-{record}")
+    assert "お詫びして訂正します" in fix.content[0].value
+    page = read(site / SLUG / "web.html")
+    assert "最終更新 <time datetime=\"2018-07-14T09:00:00+09:00\">2018年7月14日</time>" in page
+    assert json_ld(page)["correction"][0]["url"].endswith(f"#correction-{record}")
+    assert re.search(r'<meta property="og:title" content="【訂正追記有り】', page)
