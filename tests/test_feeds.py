@@ -327,3 +327,54 @@ def test_the_seed_case_reaches_feed_readers_and_search_engines(seed_publication,
     assert "最終更新 <time datetime=\"2018-07-14T09:00:00+09:00\">2018年7月14日</time>" in page
     assert json_ld(page)["correction"][0]["url"].endswith(f"#correction-{record}")
     assert re.search(r'<meta property="og:title" content="【訂正追記有り】', page)
+
+
+# --- as sent, the record chain and the corrections log ------------------------------------------------
+
+def test_original_html_holds_the_locked_text_and_not_the_corrected_one(sent, run):
+    correct(run, "--kind", "correction", "--replaces", "It rained all day.", "--with", "It was sunny.",
+            "--note", "We misreported the weather.", "--date", "2026-01-06 09:00")
+    build(run)
+    folder = sent / "build" / "hello"
+    original = read(folder / "original.html")
+    assert "It rained all day." in original and "It was sunny." not in original
+    body = original.split("<body>", 1)[1]  # the theme's CSS names del and errata too
+    assert "<del" not in body and "[Corrected]" not in original and "errata" not in body
+    assert '<meta name="robots" content="noindex">' in original
+    assert "This is the issue as sent on January 5, 2026, without any later correction." in original
+    assert '<a href="web.html">Read the current version</a>' in original
+    assert '<a href="original.html">See the issue as sent</a>' in read(folder / "web.html")
+
+
+def test_record_json_chains_every_record_to_the_lock(sent, run):
+    import hashlib  # noqa: F401 - the README's check, in Python
+
+    first = correct(run, "--kind", "update", "--note", "Prices changed.", "--date", "2026-01-06 09:00")
+    build(run)
+    before = json.loads(read(sent / "build" / "hello" / "record.json"))
+    second = correct(run, "--kind", "minor", "--replaces", "the mat", "--with", "the rug", "--note", "A typo.",
+                     "--date", "2026-01-07 09:00")
+    build(run)
+    after = json.loads(read(sent / "build" / "hello" / "record.json"))
+    assert [r["id"] for r in after["records"]] == [first, second]
+    assert after["records"][:1] == before["records"]  # an earlier copy is a prefix of every later one
+    chain = [after["lock"], *(r["hash"] for r in after["records"])]
+    assert [r["previous"] for r in after["records"]] == chain[:-1]
+    assert all(r["hash"].startswith(r["id"]) for r in after["records"])
+
+
+def test_the_corrections_log_lists_every_record_readers_must_hear_of(sent, run):
+    write_issue(sent, "second", title="Second", date="2026-02-01")
+    assert run("publish", "second", "--date", "2026-02-01 09:00").exit_code == 0
+    update = correct(run, "--kind", "update", "--note", "Prices changed.", "--date", "2026-01-06 09:00")
+    correct(run, "--kind", "minor", "--replaces", "the mat", "--with", "the rug", "--note", "A typo.",
+            "--date", "2026-02-07 09:00")
+    result = run("correct", "second", "--kind", "correction", "--note", "Wrong day.", "--date", "2026-02-03 09:00")
+    fix = result.stdout.split()[2]
+    build(run)
+    log = read(sent / "build" / "corrections.html")
+    rows = re.findall(r'<a href="([^"]+)">([^<]+)</a> · <code title="sha256 ([0-9a-f]{64})">record (\w+)</code>', log)
+    assert [(href, title, short) for href, title, _, short in rows] == [
+        (f"second/web.html#correction-{fix}", "Second", fix), (f"hello/web.html#correction-{update}", "Hello", update)]
+    assert "A typo." not in log
+    assert '<a href="corrections.html">Corrections</a>' in read(sent / "build" / "index.html")

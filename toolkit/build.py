@@ -21,6 +21,7 @@ from typing import Any
 
 from . import __version__
 from .config import Config, check_out_dir
+from .archive import corrections_log
 from .errors import Diagnostic, ToolkitError, as_diagnostic, unique, warning
 from .feeds import write_public_record
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error, subject_of
@@ -120,8 +121,10 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
         try:
             remove_leftovers(out_dir, recursive=False)
             write_atomic(out_dir / "index.html", render_index(issues, states, config, env).encode("utf-8"))
-            report.warnings.extend(write_public_record(config, out_dir, [states[i.slug] for i in issues
-                                                                          if not i.is_draft and i.slug in states], env))
+            public = [states[i.slug] for i in issues if not i.is_draft and i.slug in states]
+            feed_href = "" if feeds_blocker(config) else "./"
+            write_atomic(out_dir / "corrections.html", corrections_log(config, public, env, feed_href).encode("utf-8"))
+            report.warnings.extend(write_public_record(config, out_dir, public, env))
         except ToolkitError as error:
             report.errors.append(Diagnostic.of(error))
     cache.save()

@@ -24,6 +24,7 @@ from .records import Record
 from .services import TagGuard
 from .utm import parameters as utm_parameters, tag_html, tag_text
 from .source import Issue
+from .archive import as_sent_files
 from .templating import make_environment, render_template
 from .webmeta import feeds_blocker, web_context
 
@@ -71,11 +72,13 @@ class IssueRenderer:
         shown = {**context, "errata": strongest,
                  "errata_level": (kind_of(strongest[0]["kind"]).level or LEVELS[-1]) if strongest else ""}
 
+        web = {**shown, **web_context(state, config, feeds=not feeds_blocker(config))}
         files = {
             "email.html": self.email_html("email.html", {**shown, "content": _markup(plain_footnote_marks(fragment))}),
-            "web.html": self.template("web.html", {**shown, **web_context(state, config, feeds=not feeds_blocker(config))}),
+            "web.html": self.template("web.html", web),
             "email.txt": self.issue_text(fragment, {**context, "errata": by_strength(errata)}),
         }
+        files.update(as_sent_files(state, config, self.env, web))
         for entry in errata:
             if entry["record"].notify:
                 files.update(self.notice(entry, context, removed))

@@ -35,10 +35,14 @@ from .records import Record
 WORDS: dict[str, dict[str, str]] = {
     "en": {"sent": "Sent", "updated": "Updated", "policy": "Corrections policy", "share": "Share",
            "share_line": "Share on LINE", "share_x": "Post on X", "share_facebook": "Share on Facebook",
-           "share_hatena": "Bookmark on Hatena", "feed": "Feed", "corrections": "Corrections"},
+           "share_hatena": "Bookmark on Hatena", "feed": "Feed", "corrections": "Corrections",
+           "original": "See the issue as sent", "as_sent": "This is the issue as sent on {date}, without any later correction.",
+           "current": "Read the current version", "no_corrections": "No corrections yet.", "record": "record"},
     "ja": {"sent": "配信", "updated": "最終更新", "policy": "訂正方針", "share": "シェア",
            "share_line": "LINEで送る", "share_x": "Xでポスト", "share_facebook": "Facebookでシェア",
-           "share_hatena": "はてブする", "feed": "フィード", "corrections": "訂正・お詫び一覧"},
+           "share_hatena": "はてブする", "feed": "フィード", "corrections": "訂正・お詫び一覧",
+           "original": "配信時の版を見る", "as_sent": "{date}に配信した時点の版です。その後の訂正・追記は反映していません。",
+           "current": "最新の版を読む", "no_corrections": "訂正はまだありません。", "record": "記録"},
 }
 
 #: Each network's plain share URL: a link, no script (issue 9, item 10).
@@ -155,6 +159,7 @@ def web_context(state: IssueState, config: Config, *, feeds: bool) -> dict[str, 
         "feed_href": "../" if feeds else "",
         "policy_url": config.web.corrections_policy_url,
         "share_links": share_links(config, subject, url, words),
+        "original_href": "original.html" if state.lock is not None and not issue.is_draft else "",
     }
 
 
