@@ -237,6 +237,18 @@ def test_200_concurrent_requests_all_succeed_on_a_bounded_number_of_threads(serv
     assert most - before <= WORKERS
 
 
+def test_the_feeds_and_the_corrections_log_are_reachable_from_the_index(server):
+    _, index, _ = get(server, "/")
+    for href in ("/built/corrections.html", "/built/feed.atom", "/built/corrections.atom", "/built/feed.json",
+                 "/built/sitemap.xml"):
+        assert f'href="{href}"' in index
+        status, body, headers = get(server, href)
+        assert status == 200, href
+    status, body, headers = get(server, "/built/feed.atom")
+    assert headers["content-type"] == "application/atom+xml; charset=utf-8"
+    assert "Older issue" in body and "Hello readers" not in body  # a draft is in no feed, even in the preview
+
+
 def test_port_in_use_is_a_clear_error(server):
     port = server.httpd.server_address[1]
     with pytest.raises(ToolkitError) as info:

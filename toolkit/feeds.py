@@ -42,6 +42,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 #: Every file this module writes, at the top of the output folder.
 FEED_FILES = ("feed.atom", "corrections.atom", "feed.json", "sitemap.xml")
+#: What a build writes at the top of the output folder beside index.html.
+PUBLIC_RECORD_FILES = ("corrections.html", *FEED_FILES)
 
 
 def write_public_record(config: Config, out_dir: Path, states: list[IssueState], env: Any) -> list[ToolkitError]:

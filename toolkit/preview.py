@@ -26,6 +26,7 @@ import watchfiles
 from .build import build
 from .config import CONFIG_NAME, Config, load_config
 from .errors import Diagnostic, ToolkitError, internal_error
+from .feeds import PUBLIC_RECORD_FILES
 from .localserver import IDLE_SECONDS, LocalServer
 from .output import BuildCache
 from .services import with_samples
@@ -33,8 +34,10 @@ from .templating import make_environment
 from .ui_pages import UI_DIR, PreviewState, render_page
 
 ASSETS = {"preview.css": "text/css", "preview.js": "text/javascript"}
-BUILT_TYPES = {".html": "text/html", ".txt": "text/plain"}
-_SAFE_PART = re.compile(r"[a-z0-9][a-z0-9-]*(\.(html|txt))?")
+#: What the preview serves of what it built: pages, plain text, and the feeds, sitemap and record (issue 9).
+BUILT_TYPES = {".html": "text/html", ".txt": "text/plain", ".atom": "application/atom+xml",
+               ".json": "application/json", ".xml": "application/xml"}
+_SAFE_PART = re.compile(r"[a-z0-9][a-z0-9-]*(\.(html|txt|atom|json|xml))?")
 #: A request body the preview reads and drops, so it is never taken for a second request;
 #: a longer one gets 413 and the connection is closed (RFC 9112 §6.3, RFC 9110 §15.5.14).
 MAX_BODY = 64 * 1024
@@ -164,7 +167,8 @@ class Previewer:
 def recorded_files(config: Config, out_dir: Path) -> frozenset[str]:
     """What the build cache says was built into *out_dir*, and its index."""
     entries = BuildCache.load(config.cache_dir).entries(out_dir).values()
-    return frozenset({"index.html", *(str(name) for entry in entries for name in entry.get("files") or [])})
+    return frozenset({"index.html", *PUBLIC_RECORD_FILES,
+                      *(str(name) for entry in entries for name in entry.get("files") or [])})
 
 
 class PreviewHandler(BaseHTTPRequestHandler):
