@@ -321,7 +321,9 @@ def test_retraction_banner_above_readable_text(pub):
 def test_a_minor_fix_is_applied_and_nobody_is_told(pub):
     add(pub, "minor", replaces=[("rained", "poured")])
     files = render(pub)
-    assert sorted(files) == ["email.html", "email.txt", "web.html"]
+    # the issue as sent keeps the typo, and the record chain lists the fix (issue 9); readers get no notice
+    assert sorted(files) == ["email.html", "email.txt", "original.html", "record.json", "web.html"]
+    assert "It rained all day." in files.pop("original.html") and '"kind": "minor"' in files.pop("record.json")
     for name, content in files.items():
         assert "It poured all day." in content and "rained" not in content, name
         assert "[Corrected]" not in content and "[Updated]" not in content, name
