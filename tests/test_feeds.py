@@ -378,3 +378,17 @@ def test_the_corrections_log_lists_every_record_readers_must_hear_of(sent, run):
         (f"second/web.html#correction-{fix}", "Second", fix), (f"hello/web.html#correction-{update}", "Hello", update)]
     assert "A typo." not in log
     assert '<a href="corrections.html">Corrections</a>' in read(sent / "build" / "index.html")
+
+
+def test_feed_entries_kept_between_builds_follow_every_input(sent, run):
+    build(run)
+    assert (sent / ".notice-cache" / "feed-entries.json").is_file()
+    (sent / "templates").mkdir()
+    (sent / "templates" / "feed_entry.html").write_text("<p>THEMED</p>\n{{ content }}\n", encoding="utf-8")
+    build(run)
+    assert parsed(sent / "build" / "feed.atom").entries[0].content[0].value.startswith("<p>THEMED</p>")
+    correct(run, "--kind", "update", "--note", "Prices changed.", "--date", "2026-01-06 09:00")
+    (sent / "templates" / "feed_entry.html").write_text("{% include '_errata.html' %}\n{{ content }}\n",
+                                                         encoding="utf-8")
+    build(run)
+    assert "Prices changed." in parsed(sent / "build" / "feed.atom").entries[0].content[0].value

@@ -124,7 +124,8 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
             public = [states[i.slug] for i in issues if not i.is_draft and i.slug in states]
             feed_href = "" if feeds_blocker(config) else "./"
             write_atomic(out_dir / "corrections.html", corrections_log(config, public, env, feed_href).encode("utf-8"))
-            report.warnings.extend(write_public_record(config, out_dir, public, env))
+            public_keys = {state.issue.slug: state_key(state, inputs) for state in public}
+            report.warnings.extend(write_public_record(config, out_dir, public, env, public_keys))
         except ToolkitError as error:
             report.errors.append(Diagnostic.of(error))
     cache.save()

@@ -46,11 +46,15 @@ FEED_FILES = ("feed.atom", "corrections.atom", "feed.json", "sitemap.xml")
 PUBLIC_RECORD_FILES = ("corrections.html", *FEED_FILES)
 
 
-def write_public_record(config: Config, out_dir: Path, states: list[IssueState], env: Any) -> list[ToolkitError]:
+def write_public_record(config: Config, out_dir: Path, states: list[IssueState], env: Any,
+                        keys: dict[str, str] | None = None) -> list[ToolkitError]:
     """Write the feeds and the sitemap of the published *states*; the warnings to show.
 
     Without base_url (or any identity for the ids) they cannot be written: the one warning
     names the key, and feeds left from an earlier build are removed rather than left stale.
+    *keys* are the build's cache keys per slug: an entry whose issue, records, templates and
+    settings are unchanged is taken from `.notice-cache/` instead of being rendered again, so a
+    correction re-renders only its own issue's entry (issue 9, item 11).
     """
     blocker = feeds_blocker(config)
     if blocker or not states:
@@ -63,7 +67,22 @@ def write_public_record(config: Config, out_dir: Path, states: list[IssueState],
                              hint=f"set {blocker} in notice.toml")]
     ordered = sorted(states, key=lambda s: (published_at(s), s.issue.slug), reverse=True)
     newest = ordered[: config.feed.entries]
-    contents = {s.issue.slug: entry_html(s, config, env) for s in newest}
+    memo_path = config.cache_dir / "feed-entries.json"
+    try:
+        memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        memo = {}  # missing or damaged: it only costs rendering the entries again
+    memo = memo if isinstance(memo, dict) else {}
+    keys = keys or {}
+    contents: dict[str, str] = {}
+    for state in newest:
+        key = keys.get(state.issue.slug, "")
+        cached = memo.get(key) if key else None
+        contents[state.issue.slug] = cached if isinstance(cached, str) else entry_html(state, config, env)
+    if keys:
+        used = {keys[slug]: html for slug, html in contents.items() if slug in keys}
+        if used != memo:
+            write_atomic(memo_path, json.dumps(used, ensure_ascii=False, sort_keys=True).encode("utf-8"))
     files = {
         "feed.atom": atom_feed(config, ordered, newest, contents),
         "corrections.atom": corrections_feed(config, ordered),
