@@ -140,7 +140,7 @@ def test_random_slugs_work_or_fail_cleanly_and_never_leave_the_publication(fuzz_
 
 def test_an_issue_linked_from_outside_is_an_error(run, publication, outside):
     (publication / "issues" / "stolen.md").symlink_to(outside / "victim.md")
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     clean_error(result, "issues/stolen.md: cannot read this file: it leads through a link", "outside the publication")
     assert not (publication / "build" / "stolen").exists()
     clean_error(run("-C", str(publication), "publish", "stolen"), "outside the publication")
@@ -152,7 +152,7 @@ def test_an_issue_linked_from_inside_the_publication_is_read(run, publication):
     (publication / "drafts").mkdir()
     write_issue(publication, "hello").rename(publication / "drafts" / "hello.md")
     (publication / "issues" / "hello.md").symlink_to(Path("..") / "drafts" / "hello.md")
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     assert result.exit_code == 0, result.output
     assert (publication / "build" / "hello" / "email.html").is_file()
 
@@ -161,7 +161,7 @@ def test_issues_folder_linked_out_is_an_error(run, tmp_path, outside):
     root = make_publication(tmp_path / "pub")
     (root / "issues").rmdir()
     (root / "issues").symlink_to(outside)
-    clean_error(run("-C", str(root), "build"), "victim.md: cannot read this file", "outside the publication")
+    clean_error(run("-C", str(root), "build", "--drafts"), "victim.md: cannot read this file", "outside the publication")
     clean_error(run("-C", str(root), "publish", "victim"), "outside the publication")
     assert (outside / "victim.md").read_text(encoding="utf-8") == VICTIM
 
@@ -180,26 +180,26 @@ def test_a_record_folder_linked_out_is_never_read_or_written(run, publication, o
     clean_error(run("-C", str(publication), "publish", "hello"), "outside the publication")
     assert sorted(p.name for p in outside.iterdir()) == ["victim.md"]
     (outside / "published.yml").write_text("slug: hello\n", encoding="utf-8")
-    clean_error(run("-C", str(publication), "build"), "published.yml: cannot read this file", "outside the publication")
+    clean_error(run("-C", str(publication), "build", "--drafts"), "published.yml: cannot read this file", "outside the publication")
 
 
 def test_the_cache_linked_out_is_never_written(run, publication, outside):
     (publication / ".notice-cache").symlink_to(outside, target_is_directory=True)
-    clean_error(run("-C", str(publication), "build"), "outside the publication")
+    clean_error(run("-C", str(publication), "build", "--drafts"), "outside the publication")
     assert sorted(p.name for p in outside.iterdir()) == ["victim.md"]
 
 
 def test_an_output_folder_linked_out_is_never_written_through(run, publication, outside):
     (publication / "build").mkdir()
     (publication / "build" / "hello").symlink_to(outside, target_is_directory=True)
-    clean_error(run("-C", str(publication), "build"), "its folder is a link out of build/")
+    clean_error(run("-C", str(publication), "build", "--drafts"), "its folder is a link out of build/")
     assert sorted(p.name for p in outside.iterdir()) == ["victim.md"]
 
 
 def test_a_linked_output_folder_itself_is_the_configured_one(run, publication, outside):
     """`[build] out` may be a link (to a web server's folder, say): that is where the author sends it."""
     (publication / "build").symlink_to(outside, target_is_directory=True)
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     assert result.exit_code == 0, result.output
     assert (outside / "hello" / "email.html").is_file()
 
@@ -207,28 +207,28 @@ def test_a_linked_output_folder_itself_is_the_configured_one(run, publication, o
 def test_a_template_linked_out_is_an_error(run, publication, outside):
     (publication / "templates").mkdir()
     (publication / "templates" / "email.html").symlink_to(outside / "victim.md")
-    clean_error(run("-C", str(publication), "build"), "templates/email.html: cannot use this template",
+    clean_error(run("-C", str(publication), "build", "--drafts"), "templates/email.html: cannot use this template",
                 "outside the publication")
 
 
 def test_templates_folder_linked_out_is_an_error(run, publication, outside):
     (publication / "templates").symlink_to(outside, target_is_directory=True)
-    clean_error(run("-C", str(publication), "build"), "cannot use templates/", "outside the publication")
+    clean_error(run("-C", str(publication), "build", "--drafts"), "cannot use templates/", "outside the publication")
 
 
 def test_templates_that_is_a_file_is_an_error(run, publication):
     (publication / "templates").write_text("oops", encoding="utf-8")
-    clean_error(run("-C", str(publication), "build"), "templates: templates is not a folder")
+    clean_error(run("-C", str(publication), "build", "--drafts"), "templates: templates is not a folder")
 
 
 def test_a_template_that_is_a_folder_is_an_error(run, publication):
     (publication / "templates" / "email.html").mkdir(parents=True)
-    clean_error(run("-C", str(publication), "build"), "email.html is a folder, where the theme has a file")
+    clean_error(run("-C", str(publication), "build", "--drafts"), "email.html is a folder, where the theme has a file")
 
 
 def test_folders_of_ones_own_in_templates_are_fine(run, publication):
     (publication / "templates" / "partials").mkdir(parents=True)
-    assert run("-C", str(publication), "build").exit_code == 0
+    assert run("-C", str(publication), "build", "--drafts").exit_code == 0
 
 
 # --- FIFOs, devices and huge files --------------------------------------------------------------
@@ -247,9 +247,9 @@ def notice(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("where, command", [
-    ("issues/p.md", ["build"]), ("issues/p.md", ["list"]), ("issues/p.md", ["check"]),
-    ("issues/hello.md", ["history", "hello"]), ("corrections/hello/published.yml", ["build"]),
-    ("corrections/hello/published.yml", ["history", "hello"]), ("templates/email.html", ["build"]),
+    ("issues/p.md", ["build", "--drafts"]), ("issues/p.md", ["list"]), ("issues/p.md", ["check"]),
+    ("issues/hello.md", ["history", "hello"]), ("corrections/hello/published.yml", ["build", "--drafts"]),
+    ("corrections/hello/published.yml", ["history", "hello"]), ("templates/email.html", ["build", "--drafts"]),
     ("templates/_footer.txt", ["check"]),
 ])
 def test_a_fifo_is_an_error_not_a_hang(publication, where, command):
@@ -289,14 +289,14 @@ def test_a_link_to_dev_zero_is_an_error(publication, command):
 
 def test_a_huge_issue_is_an_error(run, publication):
     write_issue(publication, "huge", body="word " * (1024 * 1024 + 10))
-    clean_error(run("-C", str(publication), "build"), "issues/huge.md: cannot read this file: it is larger than 5 MB")
+    clean_error(run("-C", str(publication), "build", "--drafts"), "issues/huge.md: cannot read this file: it is larger than 5 MB")
     assert (publication / "build" / "hello" / "email.html").is_file()
 
 
 def test_a_huge_template_is_an_error(run, publication):
     (publication / "templates").mkdir()
     (publication / "templates" / "email.css").write_bytes(b" " * (5 * 1024 * 1024 + 1))
-    clean_error(run("-C", str(publication), "build"), "templates/email.css: this template is larger than 5 MB")
+    clean_error(run("-C", str(publication), "build", "--drafts"), "templates/email.css: this template is larger than 5 MB")
 
 
 # --- -C --------------------------------------------------------------------------------------
@@ -327,16 +327,17 @@ def test_init_never_writes_through_a_linked_templates_folder(run, tmp_path, outs
 
 
 def test_an_output_file_that_is_a_fifo_is_replaced_not_read(publication):
-    assert notice(publication, "build").returncode == 0
+    assert notice(publication, "build", "--drafts").returncode == 0
     email = publication / "build" / "hello" / "email.html"
     email.unlink()
     os.mkfifo(email)
-    result = notice(publication, "build", "--force")
+    result = notice(publication, "build", "--drafts", "--force")
     assert result.returncode == 0, result.stderr
     assert email.is_file() and "<html" in email.read_text(encoding="utf-8")
 
 
 def test_export_never_writes_through_an_output_folder_swapped_for_a_link(run, publication, outside):
+    write_issue(publication, "hello", status="published")  # a draft's message is built privately (issue 9)
     assert run("-C", str(publication), "build").exit_code == 0
     folder = publication / "build" / "hello"
     for built in folder.iterdir():  # the same files outside, so the build thinks the issue is fresh

@@ -49,7 +49,7 @@ def test_build_warns_of_a_large_theme_once(run, tmp_path):
     write_issue(root, "one")
     write_issue(root, "two")
     large_theme(root, LARGE_THEME_RULES)
-    result = run("-C", str(root), "build")
+    result = run("-C", str(root), "build", "--drafts")
     assert result.exit_code == 0, result.output
     assert result.stderr.count("Warning: ") == 1
     assert "templates/email.css: email.css has" in result.stderr and "premailer takes seconds" in result.stderr
@@ -61,5 +61,5 @@ def test_a_missing_stylesheet_is_the_builds_error_not_the_warnings(run, tmp_path
     email = (theme_dir() / "email.html").read_text(encoding="utf-8")
     (root / "templates").mkdir()
     (root / "templates" / "email.html").write_text(email.replace('"email.css"', '"gone.css"'), encoding="utf-8")
-    result = run("-C", str(root), "build")
+    result = run("-C", str(root), "build", "--drafts")
     assert result.exit_code == 1 and "template 'gone.css' not found" in result.stderr
