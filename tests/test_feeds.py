@@ -392,3 +392,24 @@ def test_feed_entries_kept_between_builds_follow_every_input(sent, run):
                                                          encoding="utf-8")
     build(run)
     assert "Prices changed." in parsed(sent / "build" / "feed.atom").entries[0].content[0].value
+
+
+def test_a_sent_issue_set_back_to_draft_is_an_error_and_keeps_its_pages(sent, run):
+    build(run)
+    page = sent / "build" / "hello" / "web.html"
+    before = page.read_bytes()
+    issue = sent / "issues" / "hello.md"
+    issue.write_text(read(issue).replace("status: published", "status: draft"), encoding="utf-8")
+    result = run("build")
+    assert result.exit_code == 1
+    assert "issues/hello.md: 'hello' says status: draft, but it was published: readers received it" in result.stderr
+    assert "--kind retraction" in result.stderr
+    assert page.read_bytes() == before and (sent / "build" / "feed.atom").is_file()
+
+
+def test_the_errata_on_the_web_show_each_records_short_hash(sent, run):
+    record = correct(run, "--kind", "update", "--note", "Prices changed.", "--date", "2026-01-06 09:00")
+    build(run)
+    web, email = (read(sent / "build" / "hello" / name) for name in ("web.html", "email.html"))
+    assert re.search(rf'<code title="sha256 {record}[0-9a-f]{{57}}">record {record}</code>', web)
+    assert "sha256" not in email

@@ -20,14 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import Config, check_out_dir
 from .archive import corrections_log
+from .config import Config, check_out_dir
 from .errors import Diagnostic, ToolkitError, as_diagnostic, unique, warning
 from .feeds import write_public_record
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error, subject_of
 from .labels import labels_for
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
 from .output import BuildCache, remove_leftovers, remove_outputs, write_atomic
+from .records import LOCK_NAME
 from .render import IssueRenderer, Rendered
 from .source import PARSED, Issue, check_slug, confine, is_inside, no_such_issue, read_issues, sort_newest_first
 from .templating import inliner_warnings, make_environment, render_template, templates_fingerprint
@@ -80,6 +81,12 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang,
                                         tz=config.tz)
     wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
+    # An issue readers received stays in the record: a lock under a draft is an error, never a
+    # reason to take its pages down (COPE: a retracted article stays online, marked).
+    unsent = [i for i in issues if i.is_draft and (config.corrections_dir / i.slug / LOCK_NAME).is_file()]
+    report.errors.extend(sent_but_draft(i, config) for i in unsent if i.slug in wanted)
+    issues = [i for i in issues if i not in unsent]
+    wanted -= {i.slug for i in unsent}
     if not drafts:
         refuse_named_drafts(issues, list(slugs))
         report.drafts = sorted(i.slug for i in issues if i.is_draft)
@@ -110,9 +117,10 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
         report.withdrawn = [slug for slug in report.drafts if slug in cache.entries(out_dir)]
         for slug in report.withdrawn:  # an earlier --drafts build's pages must not be uploaded
             remove_outputs(out_dir, cache.forget(out_dir, slug))
-        present = {i.slug for i in issues} | {e.path.stem for e in source_errors if e.path} | set(report.drafts)
+        present = ({i.slug for i in issues} | {e.path.stem for e in source_errors if e.path} | set(report.drafts)
+                   | {i.slug for i in unsent})
         report.removed = prune(cache, out_dir, present)
-    broken = len(source_errors) + len(state_errors)
+    broken = len(source_errors) + len(state_errors) + len(unsent)
     if broken:  # the index would drop or mislabel those issues: keep the last good one
         report.warnings.append(warning(
             f"index.html was not updated: {broken} issue{'s' if broken > 1 else ''} cannot be read",
@@ -199,6 +207,12 @@ def load_states(config: Config, issues: list[Issue]) -> tuple[dict[str, IssueSta
             continue
         states[issue.slug] = state
     return states, errors
+
+
+def sent_but_draft(issue: Issue, config: Config) -> ToolkitError:
+    return ToolkitError(f"'{issue.slug}' says status: draft, but it was published: readers received it",
+                        path=issue.path, hint="set status: published again; to take it back, record "
+                                              f"`notice correct {issue.slug} --kind retraction --note WHY`")
 
 
 def refuse_named_drafts(issues: list[Issue], slugs: list[str]) -> None:
