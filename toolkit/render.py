@@ -72,6 +72,7 @@ class IssueRenderer:
         shown = {**context, "errata": strongest,
                  "errata_level": (kind_of(strongest[0]["kind"]).level or LEVELS[-1]) if strongest else ""}
 
+        config = self.config
         web = {**shown, **web_context(state, config, feeds=not feeds_blocker(config))}
         files = {
             "email.html": self.email_html("email.html", {**shown, "content": _markup(plain_footnote_marks(fragment))}),
