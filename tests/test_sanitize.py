@@ -131,12 +131,13 @@ def expected_places(root: Path) -> list[tuple[str, int]]:
 
 
 def test_the_build_warns_of_each_removal_with_file_and_line(run, hostile):
-    result = run("-C", str(hostile), "build")
+    result = run("-C", str(hostile), "build", "--drafts")
     assert result.exit_code == 0, result.output
     for what, line in expected_places(hostile):
         assert f"Warning: issues/hostile.md:{line}: {what} was removed from every rendering" in result.stderr
     for name in ("email.html", "web.html"):
         html = (hostile / "build" / "hostile" / name).read_text(encoding="utf-8")
+        html = re.sub(r'<script type="application/ld\+json">\n[^<]*</script>\n', "", html, count=1)  # data, not code
         tree = lxml.html.document_fromstring(html)
         assert not [e for e in tree.iter() if e.tag in ACTIVE or any(a.startswith("on") for a in e.attrib)]
         assert "<script" not in html and "Name" in html and "go</a>" in html
@@ -163,7 +164,7 @@ def test_a_records_note_is_sanitized_and_reported_at_its_line(run, tmp_path, mon
                               note="See <script>steal()</script> [this](javascript:go()).", pending=False,
                               resolves=None, replaces=[], previous=state.lock.hash)
     rewrite_front_matter(root / "issues" / "hello.md", {HEAD_FIELD: record.stem})  # as notice correct does
-    result = run("-C", str(root), "build")
+    result = run("-C", str(root), "build", "--drafts")
     assert result.exit_code == 0, result.output
     where = f"{record.relative_to(root)}:{line_in(record, 'note:')}"
     assert f"Warning: {where}: <script> was removed" in result.stderr
@@ -220,7 +221,7 @@ def test_new_text_with_harmless_markup_is_recorded_and_shown(run, sent, new):
     result = run("-C", str(sent), "correct", "hello", "--kind", "correction", "--replaces", "now", "--with", new,
                  "--note", "n")
     assert result.exit_code == 0, result.output
-    assert run("-C", str(sent), "build").exit_code == 0
+    assert run("-C", str(sent), "build", "--drafts").exit_code == 0
     web = lxml.html.document_fromstring((sent / "build" / "hello" / "web.html").read_text(encoding="utf-8"))
     (ins,) = web.iter("ins")
     expected = lxml.html.fragment_fromstring(render_markdown(new), create_parent="div")
@@ -255,6 +256,9 @@ body_text = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), ma
 
 def assert_inert(html: str, where: str) -> str:
     """No <script>, no active element and no on* attribute in *html*; its text, for the text part."""
+    # web.html's one JSON-LD data block (issue 9) is never run (HTML: a script of a non-JavaScript
+    # type is a data block); its JSON escapes every "<", so nothing can hide inside what is skipped.
+    html = re.sub(r'<script type="application/ld\+json">\n[^<]*</script>\n', "", html, count=1)
     assert "<script" not in html.lower(), where
     tree = lxml.html.document_fromstring(html)
     for element in tree.iter():
@@ -295,7 +299,7 @@ def test_random_issues_build_without_a_traceback_and_no_output_is_active(tmp_pat
                               date=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc), note=note or "n", pending=False,
                               resolves=None, replaces=[], previous=state.lock.hash)
     rewrite_front_matter(root / "issues" / "hello.md", {HEAD_FIELD: record.stem})  # as notice correct does
-    result = invoke("-C", str(root), "-q", "build")
+    result = invoke("-C", str(root), "-q", "build", "--drafts")
     assert result.exit_code == 0 or result.stderr.startswith("Error: "), result.stderr  # an empty body is one
     out = root / "build"
     for slug in ("hello", "draft") if result.exit_code == 0 else ("hello",):
@@ -334,7 +338,7 @@ def test_random_pairs_are_a_clean_error_or_a_record_the_build_shows(tmp_path, da
         assert result.stderr.startswith("Error: ") and "hint: " in result.stderr, result.stderr
         assert files_under(root) == before
         return
-    assert invoke("-C", str(root), "-q", "build").exit_code == 0
+    assert invoke("-C", str(root), "-q", "build", "--drafts").exit_code == 0
     web = (root / "build" / "hello" / "web.html").read_text(encoding="utf-8")
     assert_inert(web, "web.html")
     tree = lxml.html.document_fromstring(web)
@@ -366,6 +370,6 @@ def test_front_matter_fields_reach_html_escaped(run, tmp_path):
         ---
         Body.
         """)
-    assert run("-C", str(root), "build").exit_code == 0
+    assert run("-C", str(root), "build", "--drafts").exit_code == 0
     for path in (root / "build").rglob("*.html"):
         assert_inert(path.read_text(encoding="utf-8"), str(path))

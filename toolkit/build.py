@@ -83,7 +83,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
     # An issue readers received stays in the record: a lock under a draft is an error, never a
     # reason to take its pages down (COPE: a retracted article stays online, marked).
-    unsent = [i for i in issues if i.is_draft and (config.corrections_dir / i.slug / LOCK_NAME).is_file()]
+    unsent = [i for i in issues if i.is_draft and _locked(config, i.slug)]
     report.errors.extend(sent_but_draft(i, config) for i in unsent if i.slug in wanted)
     issues = [i for i in issues if i not in unsent]
     wanted -= {i.slug for i in unsent}
@@ -207,6 +207,12 @@ def load_states(config: Config, issues: list[Issue]) -> tuple[dict[str, IssueSta
             continue
         states[issue.slug] = state
     return states, errors
+
+
+def _locked(config: Config, slug: str) -> bool:
+    """A lock of the author's own (a linked one is left for load_state to refuse, with its reason)."""
+    lock = config.corrections_dir / slug / LOCK_NAME
+    return lock.is_file() and not lock.is_symlink() and not lock.parent.is_symlink()
 
 
 def sent_but_draft(issue: Issue, config: Config) -> ToolkitError:

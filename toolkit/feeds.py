@@ -17,6 +17,7 @@ carries the build's time: the same inputs give the same bytes.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -110,10 +111,18 @@ def author_name(config: Config, state: IssueState | None = None) -> str:
     return config.publication.sender_name or config.publication.name
 
 
+#: What XML 1.0 cannot hold at all (§2.2): control characters other than tab and line ends.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> etree._Element:
-    element = etree.SubElement(parent, tag, attributes)
+    element = etree.SubElement(parent, tag, {k: _xml_text(v) for k, v in attributes.items()})
     if text is not None:
-        element.text = text
+        element.text = _xml_text(text)
     return element
 
 

@@ -23,12 +23,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import lxml.html
 from markupsafe import Markup
 
 from .config import Config
 from .issue_state import IssueState, subject_of
 from .kinds import kind_of
 from .labels import base_language, format_date, labels_for
+from .markup import render_markdown
 from .records import Record
 
 #: Words the page data adds, per language (English is the fallback).
@@ -121,10 +123,17 @@ def correction_text(record: Record, lang: str) -> str:
     t = labels_for(lang)
     lines = [f"{t[f'kind_{record.kind}']}"]
     for pair in record.replaces:
-        lines += [f"{t['was']}: {pair.original}", f"{t['now']}: {pair.corrected}"]
+        lines += [f"{t['was']}: {_plain(pair.original)}", f"{t['now']}: {_plain(pair.corrected)}"]
     if record.note.strip():
-        lines.append(record.note.strip())
+        lines.append(_plain(record.note))
     return "\n".join(lines)
+
+
+def _plain(text: str) -> str:
+    """Markdown as the text a reader sees: rendered and sanitized first, so a removed script or
+    javascript: URL never reaches the feeds or JSON-LD."""
+    html = render_markdown(text)
+    return lxml.html.fragment_fromstring(html, create_parent="div").text_content().strip() if html.strip() else ""
 
 
 @dataclass(frozen=True)
