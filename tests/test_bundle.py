@@ -14,11 +14,13 @@ def test_the_bundle_holds_html_text_subject_preheader_images_and_a_readme(run, p
     write_issue(publication, "hello", body="![The shop](img/shop.png){: width=\"600\" } and ![gone](img/none.png)")
     result = run("-C", str(publication), "export", "hello", "--for", service)
     assert result.exit_code == 0, result.output
-    folder = publication / "build" / "hello" / "export" / service
-    assert result.stdout.startswith(f"Exported hello for {service} to ")
+    built = publication / ".notice-cache" / "export" / "hello"  # a draft: built privately (issue 9)
+    folder = built / "export" / service
+    assert result.stdout.startswith(f"Exported hello for {service} to {folder}/ ")
+    assert "(a draft: built privately, not into the output folder)" in result.stdout
+    assert not (publication / "build" / "hello").exists()
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
         "README.txt", "email.html", "email.txt", "images/img/shop.png", "preheader.txt", "subject.txt"]
-    built = publication / "build" / "hello"
     assert (folder / "email.html").read_bytes() == (built / "email.html").read_bytes()
     assert (folder / "email.txt").read_bytes() == (built / "email.txt").read_bytes()
     assert (folder / "subject.txt").read_text(encoding="utf-8") == "Hello\n"
@@ -37,8 +39,8 @@ def test_an_unknown_service_is_named(run, publication):
 
 def test_a_rebuild_from_new_text_removes_the_stale_bundle(run, publication):
     assert run("-C", str(publication), "export", "hello", "--for", "brevo").exit_code == 0
-    folder = publication / "build" / "hello" / "export" / "brevo"
+    folder = publication / ".notice-cache" / "export" / "hello" / "export" / "brevo"  # a draft's
     assert (folder / "email.html").is_file()
     write_issue(publication, "hello", title="Hello, edited")
-    assert run("-C", str(publication), "build").exit_code == 0
+    assert run("-C", str(publication), "export", "hello", "--for", "mailchimp").exit_code == 0  # rebuilds it there
     assert not (folder / "email.html").exists()

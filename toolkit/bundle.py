@@ -18,6 +18,7 @@ from .build import build
 from .config import Config
 from .errors import BuildError, ToolkitError, did_you_mean
 from .issue_state import subject_of
+from .message import private_build
 from .output import BuildCache, write_atomic
 from .services import SERVICES
 
@@ -43,6 +44,8 @@ STEPS = {
 class Bundle:
     folder: Path
     files: list[Path] = field(default_factory=list)
+    #: Built under .notice-cache/ (a draft), not into the output folder.
+    private: bool = False
 
 
 def export_bundle(config: Config, slug: str, service: str) -> Bundle:
@@ -50,7 +53,9 @@ def export_bundle(config: Config, slug: str, service: str) -> Bundle:
     if service not in STEPS:
         raise ToolkitError(f"unknown service '{service}' for --for{did_you_mean(service, STEPS)}",
                            hint=f"choose one of: {', '.join(STEPS)}; or use the default message.eml")
-    report = build(config, slugs=[slug])
+    # A draft is built privately, as plain export builds it: the output folder is published (issue 9).
+    where = private_build(config, slug, "export")
+    report = build(config, slugs=[slug], **where)
     if report.errors:
         raise BuildError(report.errors)
     state = report.states[slug]
@@ -67,7 +72,7 @@ def export_bundle(config: Config, slug: str, service: str) -> Bundle:
               *(["Images: upload images/ to the service's file manager, or keep them on your site "
                  "(email.html links their published addresses)."] if any(n.startswith("images/") for n in files) else [])]
     files["README.txt"] = ("\n".join(readme) + "\n").encode("utf-8")
-    bundle = Bundle(folder)
+    bundle = Bundle(folder, private=bool(where))
     for name, data in files.items():
         write_atomic(folder / name, data)
         bundle.files.append(folder / name)

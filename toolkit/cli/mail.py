@@ -44,7 +44,8 @@ def export(state: State, slug: str, service: str | None) -> None:
         bundle = export_bundle(state.config(), slug, service.lower())
         for path in bundle.files:
             state.echo(f"  wrote {state.path(path)}", level=1)
-        state.echo(f"Exported {slug} for {service} to {state.path(bundle.folder)}/ (see README.txt there)")
+        private = " (a draft: built privately, not into the output folder)" if bundle.private else ""
+        state.echo(f"Exported {slug} for {service} to {state.path(bundle.folder)}/ (see README.txt there){private}")
         return
     from ..message import export as run_export  # lazy
 
