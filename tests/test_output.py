@@ -45,57 +45,62 @@ def many_issues(root: Path, count: int) -> list[Path]:
 
 def test_an_output_changed_behind_the_cache_is_rebuilt(publication):
     config = load_config(publication)
-    build(config)
+    build(config, drafts=True)
     email = publication / "build" / "hello" / "email.txt"
     good = email.read_bytes()
     email.write_bytes(good.replace(b"Hello", b"Stale"))
-    report = build(config)
+    report = build(config, drafts=True)
     assert report.built == ["hello"] and email.read_bytes() == good
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
 def test_an_output_replaced_by_a_fifo_is_rebuilt_without_reading_it(publication):
     config = load_config(publication)
-    build(config)
+    build(config, drafts=True)
     email = publication / "build" / "hello" / "email.txt"
     email.unlink()
     os.mkfifo(email)  # reading it would block the build forever
-    assert build(config).built == ["hello"] and email.is_file()
+    assert build(config, drafts=True).built == ["hello"] and email.is_file()
 
 
 def test_files_written_without_a_saved_cache_count_as_stale(publication):
     """What a killed build leaves: the journal names files whose digests were never saved."""
     config = load_config(publication)
-    build(config)
+    build(config, drafts=True)
     out = (publication / "build").resolve()
     cache = BuildCache.load(config.cache_dir)
     cache.journal(out, "hello", ["hello/email.txt", "hello/extra.html"])
     (out / "hello" / "extra.html").write_text("left by a killed build", encoding="utf-8")
-    report = build(config)
+    report = build(config, drafts=True)
     assert report.built == ["hello"]
     assert not (out / "hello" / "extra.html").exists()  # no longer made: removed
     assert (config.cache_dir / "build.journal").read_bytes() == b""
-    assert build(config).built == []
+    assert build(config, drafts=True).built == []
 
 
 def test_a_save_in_the_middle_of_an_issue_keeps_its_journal_line(publication):
     """Ctrl-C while an issue's files are written: the save on the way out keeps that issue stale."""
     config = load_config(publication)
-    build(config)
+    build(config, drafts=True)
     out = (publication / "build").resolve()
     cache = BuildCache.load(config.cache_dir)
     cache.journal(out, "hello", ["hello/email.txt", "hello/corrections/abc1234/email.txt"])
     (out / "hello" / "corrections" / "abc1234").mkdir(parents=True)
     (out / "hello" / "corrections" / "abc1234" / "email.txt").write_text("half a build", encoding="utf-8")
     cache.save()
-    assert build(config).built == ["hello"]
+    assert build(config, drafts=True).built == ["hello"]
     assert not (out / "hello" / "corrections").exists()
 
 
-def test_export_names_its_messages_in_the_cache(publication, run):
+@pytest.mark.parametrize("published", [False, True])
+def test_export_names_its_messages_in_the_cache(publication, run, published):
+    """Under the folder the export built into: the output folder, or a draft's private one (issue 9)."""
     config = load_config(publication)
+    if published:
+        assert run("-C", str(publication), "publish", "hello", "--date", "2026-01-05 09:00").exit_code == 0
     assert run("-C", str(publication), "export", "hello").exit_code == 0
-    entry = json.loads((config.cache_dir / "build.json").read_text())["outputs"][str((publication / "build").resolve())]
+    out = publication / "build" if published else config.cache_dir / "export"
+    entry = json.loads((config.cache_dir / "build.json").read_text())["outputs"][str(out.resolve())]
     assert "hello/message.eml" in entry["hello"]["files"]
 
 
@@ -152,7 +157,7 @@ def test_a_build_over_a_cache_of_the_wrong_shape_rebuilds_all_with_a_note(public
     config = load_config(publication)
     config.cache_dir.mkdir(exist_ok=True)
     (config.cache_dir / "build.json").write_text(json.dumps({"format": 2, "outputs": outputs_value}), encoding="utf-8")
-    report = build(config)
+    report = build(config, drafts=True)
     assert report.ok and report.built == ["hello"]
     assert [w.message for w in report.warnings if "build.json" in w.message] == [
         "the build cache .notice-cache/build.json is damaged (it is not the shape notice writes): every issue is rebuilt"]
@@ -163,26 +168,26 @@ def test_a_build_over_a_cache_of_the_wrong_shape_rebuilds_all_with_a_note(public
                                   "[]", "{not json", "\xff\xfe"])
 def test_build_with_a_damaged_cache_rebuilds_everything_and_says_so(publication, run, text):
     config = load_config(publication)
-    build(config)
+    build(config, drafts=True)
     (config.cache_dir / "build.json").write_bytes(text.encode("latin-1") if text == "\xff\xfe" else text.encode())
-    result = run("-C", str(publication), "build")
+    result = run("-C", str(publication), "build", "--drafts")
     assert result.exit_code == 0, result.output
     assert "Built 1 issue" in result.stdout
     assert "build.json is damaged" in result.stderr and "every issue is rebuilt" in result.stderr
     assert "Traceback" not in result.output
-    assert build(config).unchanged == ["hello"]  # mended by that build
+    assert build(config, drafts=True).unchanged == ["hello"]  # mended by that build
 
 
 def test_a_cache_cannot_make_a_build_delete_another_issues_files(publication):
     config = load_config(publication)
     write_issue(publication, "other")
-    build(config)
+    build(config, drafts=True)
     path = config.cache_dir / "build.json"
     data = json.loads(path.read_text())
     entries = data["outputs"][str((publication / "build").resolve())]
     entries["hello"]["files"]["hello/../other/email.html"] = "0"
     path.write_text(json.dumps(data))
-    report = build(config)
+    report = build(config, drafts=True)
     assert "is damaged" in report.warnings[0].message
     assert (publication / "build" / "other" / "email.html").is_file()
 
@@ -194,7 +199,7 @@ def test_after_a_build_that_failed_midway_the_next_equals_a_forced_one(tmp_path,
     root = tmp_path / "pub"
     paths = many_issues(root, 3)
     config = load_config(root)
-    build(config)
+    build(config, drafts=True)
     originals = {path: path.read_bytes() for path in paths}
     for path in paths:
         path.write_bytes(originals[path] + f"\n{MARK}\n".encode())
@@ -208,20 +213,20 @@ def test_after_a_build_that_failed_midway_the_next_equals_a_forced_one(tmp_path,
 
     monkeypatch.setattr(build_module, "write_atomic", write_until_the_disk_is_full)
     with pytest.raises(type(failure)):
-        build(config)
+        build(config, drafts=True)
     monkeypatch.undo()
     assert stale_count(root) == 3
     for path in paths:
         path.write_bytes(originals[path])
-    assert build(config).ok and stale_count(root) == 0
+    assert build(config, drafts=True).ok and stale_count(root) == 0
     after = outputs(root)
-    build(config, force=True)
+    build(config, drafts=True, force=True)
     assert outputs(root) == after
 
 
 def test_temporary_files_a_killed_build_left_are_removed_when_it_is_rebuilt(publication):
     config = load_config(publication)
-    build(config)
+    build(config, drafts=True)
     out = publication / "build"
     left = [out / "hello" / ".email.html.k2_9xq1z.tmp", out / ".index.html.abcdefgh.tmp"]
     mine = publication / "build" / "hello" / ".notes.tmp"  # not one of notice's names
@@ -229,7 +234,7 @@ def test_temporary_files_a_killed_build_left_are_removed_when_it_is_rebuilt(publ
         path.write_text("half", encoding="utf-8")
     cache = BuildCache.load(config.cache_dir)
     cache.journal((publication / "build").resolve(), "hello", ["hello/email.html"])  # what a killed build says
-    assert build(config).built == ["hello"]
+    assert build(config, drafts=True).built == ["hello"]
     assert not any(path.exists() for path in left) and mine.exists()
 
 
@@ -268,12 +273,12 @@ def test_after_an_interrupted_build_the_next_equals_a_forced_one(tmp_path, sig, 
     root = tmp_path / "pub"
     paths = many_issues(root, 8)  # enough for worker processes (build.PARALLEL_THRESHOLD)
     config = load_config(root)
-    assert build(config).ok
+    assert build(config, drafts=True).ok
     originals = {path: path.read_bytes() for path in paths}
     for path in paths:
         path.write_bytes(originals[path] + f"\n{MARK}\n".encode())
     log = (tmp_path / "build.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "toolkit", "-C", str(root), "build"], start_new_session=True,
+    process = subprocess.Popen([sys.executable, "-m", "toolkit", "-C", str(root), "build", "--drafts"], start_new_session=True,
                                stdout=log, stderr=log)
     deadline = time.monotonic() + 300  # a bound against hanging, not a timing: a loaded machine is slow
     while stale_count(root) < after and process.poll() is None and time.monotonic() < deadline:
@@ -288,10 +293,10 @@ def test_after_an_interrupted_build_the_next_equals_a_forced_one(tmp_path, sig, 
     for path in paths:
         path.write_bytes(originals[path])
 
-    report = build(config)
+    report = build(config, drafts=True)
     assert report.ok and stale_count(root) == 0
     after_build = outputs(root)
-    assert build(config, force=True, out_dir=tmp_path / "fresh").ok  # a forced build, and no leftovers
+    assert build(config, drafts=True, force=True, out_dir=tmp_path / "fresh").ok  # a forced build, and no leftovers
     assert after_build == {str(p.relative_to(tmp_path / "fresh")): p.read_bytes()
                            for p in sorted((tmp_path / "fresh").rglob("*")) if p.is_file()}
     deadline = time.monotonic() + 30
