@@ -57,12 +57,12 @@ def test_unique_keeps_the_first_of_equal_diagnostics_in_order():
 
 
 def test_a_template_failing_every_issue_is_one_error_in_the_build(tmp_path):
-    report = build(load_config(broken_theme(tmp_path)))
+    report = build(load_config(broken_theme(tmp_path)), drafts=True)
     assert [(e.path.name, e.line) for e in report.errors] == [("email.txt", 2)]
 
 
 def test_the_cli_says_a_repeated_error_once(run, tmp_path):
-    result = run("-C", str(broken_theme(tmp_path)), "build")
+    result = run("-C", str(broken_theme(tmp_path)), "build", "--drafts")
     assert result.exit_code == 1
     assert result.stderr.count("template error: TypeError") == 1
 
@@ -93,7 +93,7 @@ def test_a_failure_inside_notice_s_own_filter_is_an_internal_error_not_the_autho
     # A theme override handing the toolkit's `wrap` filter a width it cannot count with: the
     # exception is raised inside toolkit/wrapping.py, not by the template's expression.
     (root / "templates" / "email.txt").write_text('line one\n{{ "some text"|wrap("x") }}\n', encoding="utf-8")
-    result = run("-C", str(root), "build")
+    result = run("-C", str(root), "build", "--drafts")
     assert result.exit_code == 1
     assert f"Error: internal error in notice {__version__}: TypeError" in result.stderr
     assert "in toolkit/wrapping.py:" in result.stderr and "called from " in result.stderr
@@ -109,7 +109,7 @@ def test_the_author_s_own_expression_is_still_the_author_s_error(run, tmp_path):
     (root / "templates").mkdir()
     # The same filter given too few arguments fails at the template's own call: the author's.
     (root / "templates" / "email.txt").write_text("line one\n{{ issue.date|format_date }}\n", encoding="utf-8")
-    result = run("-C", str(root), "build")
+    result = run("-C", str(root), "build", "--drafts")
     assert "templates/email.txt:2: template error: TypeError" in result.stderr
     assert "fix the expression on that line" in result.stderr
     assert "internal error" not in result.stderr

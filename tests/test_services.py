@@ -39,7 +39,7 @@ def test_every_tag_survives_both_inliners_the_text_and_the_message(run, tmp_path
     result = run("-C", str(root), "export", "hello")
     assert result.exit_code == 0, result.output
     assert "one-click" not in result.stderr  # a service writes its own List-Unsubscribe
-    folder = root / "build" / "hello"
+    folder = root / ".notice-cache" / "export" / "hello"  # a draft: exported privately
     html = (folder / "email.html").read_text(encoding="utf-8")
     text = (folder / "email.txt").read_text(encoding="utf-8")
     assert "noticetag" not in html + text

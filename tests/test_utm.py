@@ -47,7 +47,7 @@ def test_a_build_tags_the_email_and_its_text_but_not_the_web_page(run, publicati
     config.write_text(config.read_text(encoding="utf-8") + '\n[email.utm]\nsource = "letter"\nmedium = "email"\n'
                       'campaign = "{slug}"\n', encoding="utf-8")
     write_issue(publication, "hello", body="[Shop](https://shop.example.com/) and [mine](https://x.example/?utm_id=1).")
-    assert run("-C", str(publication), "build").exit_code == 0
+    assert run("-C", str(publication), "build", "--drafts").exit_code == 0
     folder = publication / "build" / "hello"
     html = (folder / "email.html").read_text(encoding="utf-8")
     text = (folder / "email.txt").read_text(encoding="utf-8")
