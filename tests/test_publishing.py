@@ -116,8 +116,7 @@ def test_publishing_a_missing_issue_suggests_the_slug(pub, run):
 
 
 def test_an_issue_published_by_hand_builds_warns_and_publish_adds_the_lock(pub, run):
-    write_issue(pub, "hello", raw=ISSUE.format(status="published").replace(
-        "preheader:", "published: 2026-01-05 08:00\npreheader:"))
+    write_issue(pub, "hello", raw=ISSUE.format(status="published"))
     built = run("build")
     assert built.exit_code == 0, built.output
     assert "The cat sat on the mat." in (pub / "build" / "hello" / "web.html").read_text(encoding="utf-8")
