@@ -71,7 +71,7 @@ def test_a_publication_made_by_init_gets_the_theme_s_fixes(wheel, tmp_path):
     theme_email = target / "toolkit" / "templates" / "email.html"
     theme_email.write_text(theme_email.read_text(encoding="utf-8").replace(
         "</body>", "<p>theme fix 2</p></body>"), encoding="utf-8")
-    result = subprocess.run([script, "build"], cwd=tmp_path / "pub", env=env, capture_output=True, text=True)
+    result = subprocess.run([script, "build", "--drafts"], cwd=tmp_path / "pub", env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     built = next((tmp_path / "pub" / "build").glob("*/email.html")).read_text(encoding="utf-8")
     assert "theme fix 2" in built
