@@ -44,3 +44,13 @@ def test_a_rebuild_from_new_text_removes_the_stale_bundle(run, publication):
     write_issue(publication, "hello", title="Hello, edited")
     assert run("-C", str(publication), "export", "hello", "--for", "mailchimp").exit_code == 0  # rebuilds it there
     assert not (folder / "email.html").exists()
+
+
+def test_a_published_issue_s_bundle_lands_in_the_output_folder(run, publication):
+    assert run("-C", str(publication), "publish", "hello", "--date", "2026-01-05 09:00").exit_code == 0
+    result = run("-C", str(publication), "export", "hello", "--for", "sendgrid")
+    assert result.exit_code == 0, result.output
+    folder = publication / "build" / "hello" / "export" / "sendgrid"
+    assert (folder / "email.html").read_bytes() == (publication / "build" / "hello" / "email.html").read_bytes()
+    assert "built privately" not in result.stdout
+    assert not (publication / ".notice-cache" / "export" / "hello").exists()
