@@ -84,7 +84,7 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     # An issue readers received stays in the record: a lock under a draft is an error, never a
     # reason to take its pages down (COPE: a retracted article stays online, marked).
     unsent = [i for i in issues if i.is_draft and _locked(config, i.slug)]
-    report.errors.extend(sent_but_draft(i, config) for i in unsent if i.slug in wanted)
+    report.errors.extend(Diagnostic.of(sent_but_draft(i, config)) for i in unsent if i.slug in wanted)
     issues = [i for i in issues if i not in unsent]
     wanted -= {i.slug for i in unsent}
     if not drafts:
@@ -133,7 +133,8 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
             feed_href = "" if feeds_blocker(config) else "./"
             write_atomic(out_dir / "corrections.html", corrections_log(config, public, env, feed_href).encode("utf-8"))
             public_keys = {state.issue.slug: state_key(state, inputs) for state in public}
-            report.warnings.extend(write_public_record(config, out_dir, public, env, public_keys))
+            report.warnings.extend(Diagnostic.of(w, severity="warning")
+                                   for w in write_public_record(config, out_dir, public, env, public_keys))
         except ToolkitError as error:
             report.errors.append(Diagnostic.of(error))
     cache.save()

@@ -131,7 +131,7 @@ def _atom(tag: str) -> str:
 
 
 def _feed_head(config: Config, states: list[IssueState], name: str, title: str, updated: str) -> etree._Element:
-    feed = etree.Element(_atom("feed"), {XML_LANG: config.publication.lang}, nsmap={None: ATOM, "thr": THR})
+    feed = etree.Element(_atom("feed"), {XML_LANG: config.publication.lang}, nsmap={None: ATOM, "thr": THR})  # type: ignore[dict-item]  # lxml: None is the default namespace
     _sub(feed, _atom("id"), f"tag:{feed_tag(config, states)}:{name.split('.')[0]}")
     _sub(feed, _atom("title"), title)
     _sub(feed, _atom("updated"), updated)
@@ -215,7 +215,7 @@ def json_feed(config: Config, states: list[IssueState], newest: list[IssueState]
 
 def sitemap(config: Config, states: list[IssueState]) -> bytes:
     """The index and every published issue's page; lastmod is the page's dateModified."""
-    urlset = etree.Element(f"{{{SITEMAP}}}urlset", nsmap={None: SITEMAP})
+    urlset = etree.Element(f"{{{SITEMAP}}}urlset", nsmap={None: SITEMAP})  # type: ignore[dict-item]  # lxml: None is the default namespace
     newest = max(updated_at(s) for s in states)
     for loc, lastmod in [(site_url(config, "index.html"), newest),
                          *((page_url(config, s.issue.slug), updated_at(s)) for s in states)]:
