@@ -246,8 +246,8 @@ def test_jobs_limits_the_processes_and_changes_no_byte(tmp_path, run):
     for n in range(12):
         write_issue(root, f"issue-{n:02d}", title=f"Issue {n}", date=f"2026-01-{n + 1:02d}",
                     body=f"## Part {n}\n\nText for issue {n}, with **bold** and a [link](https://e.com/{n}).\n")
-    one = run("-C", str(root), "build", "--jobs", "1", "--out", str(tmp_path / "one"))
-    two = run("-C", str(root), "build", "-j", "2", "--out", str(tmp_path / "two"))
+    one = run("-C", str(root), "build", "--drafts", "--jobs", "1", "--out", str(tmp_path / "one"))
+    two = run("-C", str(root), "build", "--drafts", "-j", "2", "--out", str(tmp_path / "two"))
     assert one.exit_code == two.exit_code == 0, one.output + two.output
     assert "Built 12 issues" in one.stdout and "Built 12 issues" in two.stdout
     assert outputs(tmp_path, "one") == outputs(tmp_path, "two") != {}
