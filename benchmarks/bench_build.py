@@ -48,40 +48,50 @@ inliner = "{inliner}"
 """
 JA = {  # sentence = lead + topic + comment + tail; the two languages mix paragraph by paragraph
     "topic": "メールの件名|プレヘッダー|配信停止のリンク|お店のLINE公式アカウント|Googleビジネスプロフィール|問い合わせフォーム|"
-             "スマホでの表示|営業時間のお知らせ|ブログの更新|Instagramの投稿|二段階認証",
+    "スマホでの表示|営業時間のお知らせ|ブログの更新|Instagramの投稿|二段階認証",
     "comment": "は意外と見落とされがちです|は月に一度は見直しておきたいところです|で最初の印象がほぼ決まります|"
-               "を少し変えるだけで開封率が上がることがあります|についてお客様からよくご質問をいただきます|"
-               "はできるだけ短く、具体的に書くのがコツです",
+    "を少し変えるだけで開封率が上がることがあります|についてお客様からよくご質問をいただきます|"
+    "はできるだけ短く、具体的に書くのがコツです",
     "tail": "。|。ぜひ一度お試しください。|。詳しくは下のリンクをご覧ください。|。私たちも最初は迷いました。|。次号で詳しくご紹介します。",
     "lead": "||実は、|ところで、|とくに、|まず、|先日ご相談いただいたお店でも、",
     "head": "今月のポイント|よくあるご質問|お店の事例から|設定の手順|見直しのチェックリスト|読者の方からの声|来月の予定|まとめ",
     "title": "{t}を見直すための{n}つのヒント|{t}、どうしていますか？|いまさら聞けない{t}の基本|{t}で失敗しないために",
     "open": "いつもお読みいただきありがとうございます。|寒い日が続きますが、いかがお過ごしでしょうか。|"
-            "先日、あるお店の方からこんなご相談をいただきました。",
-    "cols": "項目|頻度|担当", "often": "毎号|週に一度|月に一度", "who": "店長|スタッフ|制作会社",
+    "先日、あるお店の方からこんなご相談をいただきました。",
+    "cols": "項目|頻度|担当",
+    "often": "毎号|週に一度|月に一度",
+    "who": "店長|スタッフ|制作会社",
 }
 EN = {
     "topic": "Your subject line|The preview text|The unsubscribe link|A clear call to action|Your opening-hours notice|"
-             "The plain-text version|Alt text on every image|A short welcome email|Two-step login",
+    "The plain-text version|Alt text on every image|A short welcome email|Two-step login",
     "comment": " is often the first thing readers notice| deserves a second look before you hit send|"
-               " matters more on a phone than on a laptop| is easy to forget when you are in a hurry|"
-               " can lift your open rate by a few points| is something customers ask us about every month",
+    " matters more on a phone than on a laptop| is easy to forget when you are in a hurry|"
+    " can lift your open rate by a few points| is something customers ask us about every month",
     "tail": ".|, especially for small shops.|; we learned this the hard way.|, so test it with a friend first.|"
-            ". More on this in the next issue.",
+    ". More on this in the next issue.",
     "lead": "||In fact, |By the way, |Above all, |At one bakery we work with, ",
     "head": "This month's tip|Questions we hear often|A story from a shop|Step by step|A checklist|From our readers|"
-            "Coming up next month|In short",
+    "Coming up next month|In short",
     "title": "{n} tips for {t}|What we learned about {t}|{T}, explained in five minutes|Before you send: {t}",
     "open": "Thank you for reading, as always.|Spring is here, and so is a new issue.|A reader wrote to us last week.",
-    "cols": "Item|How often|Who", "often": "every issue|weekly|monthly", "who": "owner|staff|agency",
+    "cols": "Item|How often|Who",
+    "often": "every issue|weekly|monthly",
+    "who": "owner|staff|agency",
 }
 JA, EN = ({key: text.split("|") for key, text in pools.items()} for pools in (JA, EN))
-LINKS = [("配信停止の書き方ガイド", "our unsubscribe guide", "guides/unsubscribe.html"), ("過去の号の一覧", "the archive", "/"),
-         ("件名のチェックリスト", "the subject-line checklist", "guides/subject-lines.html"),
-         ("Gmailの送信者ガイドライン", "Gmail's sender guidelines", "https://support.google.com/mail/answer/81126"),
-         ("特定電子メール法の解説", "the anti-spam law, explained", "https://www.dekyo.or.jp/soudan/")]
-CODE = ['html\n<a href="https://letter.example.jp/unsubscribe">配信停止</a>', "sh\nnotice build --force",
-        "text\nList-Unsubscribe: <https://letter.example.jp/unsubscribe>"]
+LINKS = [
+    ("配信停止の書き方ガイド", "our unsubscribe guide", "guides/unsubscribe.html"),
+    ("過去の号の一覧", "the archive", "/"),
+    ("件名のチェックリスト", "the subject-line checklist", "guides/subject-lines.html"),
+    ("Gmailの送信者ガイドライン", "Gmail's sender guidelines", "https://support.google.com/mail/answer/81126"),
+    ("特定電子メール法の解説", "the anti-spam law, explained", "https://www.dekyo.or.jp/soudan/"),
+]
+CODE = [
+    'html\n<a href="https://letter.example.jp/unsubscribe">配信停止</a>',
+    "sh\nnotice build --force",
+    "text\nList-Unsubscribe: <https://letter.example.jp/unsubscribe>",
+]
 STAGES = ("markdown", "templates", "inline", "plain text", "other", "total")
 
 
@@ -123,12 +133,20 @@ def issue_text(rng: random.Random, number: int, when: str, lang: str) -> str:
     """One issue file: front-matter, then 3-6 KB of sections with every kind of block."""
     main, other = (JA, EN) if lang == "ja" else (EN, JA)
     topic = rng.choice(EN["topic"])
-    title = rng.choice(main["title"]).format(t=rng.choice(JA["topic"]) if lang == "ja" else topic.lower(),
-                                             T=topic, n=rng.randint(3, 7))
-    meta = {"title": title, "date": when, "status": "published" if rng.random() < 0.85 else "draft",
-            "number": number, "preheader": sentence(rng, main, markup=False), "lang": lang}
-    front = "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False) if k in ('title', 'preheader') else v}"
-                      for k, v in meta.items())
+    title = rng.choice(main["title"]).format(
+        t=rng.choice(JA["topic"]) if lang == "ja" else topic.lower(), T=topic, n=rng.randint(3, 7)
+    )
+    meta = {
+        "title": title,
+        "date": when,
+        "status": "published" if rng.random() < 0.85 else "draft",
+        "number": number,
+        "preheader": sentence(rng, main, markup=False),
+        "lang": lang,
+    }
+    front = "\n".join(
+        f"{k}: {json.dumps(v, ensure_ascii=False) if k in ('title', 'preheader') else v}" for k, v in meta.items()
+    )
     must = ["ul", "ol", "quote"] + ["table"] * (rng.random() < 0.35) + ["code"] * (rng.random() < 0.15)
     rng.shuffle(must)
     footnote = rng.random() < 0.3
@@ -198,7 +216,7 @@ def build_all(config: Config, out: Path, count: int) -> None:
     """A full forced build in this process; every issue must be built."""
     from toolkit.build import build
 
-    report = build(config, force=True, out_dir=out)
+    report = build(config, force=True, out_dir=out, drafts=True)  # the corpus has drafts: build them all
     if not report.ok or len(report.built) != count:
         sys.exit(f"build failed: {report.errors[:3]}")
 
@@ -223,11 +241,18 @@ def warm(config: Config) -> tuple[list[float], dict[str, float]]:
 
 def stage_times(renderer: Any, sample: list[Any]) -> dict[str, float]:
     """ms/issue spent in the functions IssueRenderer.render calls, timed by patching their modules."""
-    import toolkit.inline, toolkit.markup, toolkit.plaintext, toolkit.templating  # noqa: E401
+    import toolkit.inline  # noqa: E401
+    import toolkit.markup
+    import toolkit.plaintext
+    import toolkit.templating
 
     spent = dict.fromkeys(STAGES, 0.0)
-    targets = [(toolkit.markup, "render_fragment"), (toolkit.templating, "render_template"),
-               (toolkit.inline, "inline_css"), (toolkit.plaintext, "html_to_text")]
+    targets = [
+        (toolkit.markup, "render_fragment"),
+        (toolkit.templating, "render_template"),
+        (toolkit.inline, "inline_css"),
+        (toolkit.plaintext, "html_to_text"),
+    ]
     originals = [getattr(module, name) for module, name in targets]
 
     def timed(function: Callable[..., Any], stage: str) -> Callable[..., Any]:
@@ -237,6 +262,7 @@ def stage_times(renderer: Any, sample: list[Any]) -> dict[str, float]:
                 return function(*args, **kwargs)
             finally:
                 spent[stage] += time.perf_counter() - start
+
         return wrapper
 
     try:
@@ -265,11 +291,18 @@ def main() -> None:
     pub, n = root / "pub", args.issues
     try:
         sizes = generate(pub, n)
-        print(f"corpus: {n} issues in {pub}\n  Markdown {statistics.mean(sizes) / 1024:.1f} KB on average "
-              f"(min {min(sizes) / 1024:.1f} KB, max {max(sizes) / 1024:.1f} KB)")
+        print(
+            f"corpus: {n} issues in {pub}\n  Markdown {statistics.mean(sizes) / 1024:.1f} KB on average "
+            f"(min {min(sizes) / 1024:.1f} KB, max {max(sizes) / 1024:.1f} KB)"
+        )
         print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-        print("versions: " + ", ".join(f"{d} {metadata.version(d)}" for d in
-                                       ("notice", "premailer", "css-inline", "lxml", "cssutils", "Markdown", "Jinja2")))
+        print(
+            "versions: "
+            + ", ".join(
+                f"{d} {metadata.version(d)}"
+                for d in ("notice", "premailer", "css-inline", "lxml", "cssutils", "Markdown", "Jinja2")
+            )
+        )
         for name in ("PREMAILER_CACHE_MAXSIZE", "PYTHONDONTWRITEBYTECODE"):  # both change the figures
             if name in ENV:
                 print(f"note: {name}={ENV[name]} is set in your environment")
@@ -278,11 +311,11 @@ def main() -> None:
         cold, rate, ms, stages = {}, {}, {}, {}
         for e in engines:  # every new process first: this one sets PREMAILER_CACHE_MAXSIZE later
             use_engine(pub, e)
-            args_one = ("-C", str(pub), "-q", "build", slug, "--force", "--out", str(root / "one"))
-            cold[e] = best(3, lambda: notice(*args_one))
+            args_one = ("-C", str(pub), "-q", "build", "--drafts", slug, "--force", "--out", str(root / "one"))
+            cold[e] = best(3, lambda args_one=args_one: notice(*args_one))
         for e in engines:  # before any render here, so that forked workers start as clean as the CLI's
             config = use_engine(pub, e)
-            rate[e] = n / best(2, lambda: build_all(config, root / f"out-{e}", n))
+            rate[e] = n / best(2, lambda config=config, e=e: build_all(config, root / f"out-{e}", n))
         for e in engines:
             ms[e], stages[e] = warm(use_engine(pub, e))
     finally:
@@ -293,10 +326,12 @@ def main() -> None:
     for e in engines:
         warm_text = f"{statistics.mean(ms[e]):.1f} / {statistics.median(ms[e]):.1f}"
         print(f"{e:<12}{cold[e] * 1000:>11.0f} ms{warm_text:>33}{rate[e]:>24.1f}")
-    print(f"\ncold:  `python -m toolkit -C PUB -q build SLUG --force --out DIR`, a new process, best of 3\n"
-          f"       (one issue rendered, but all {n} are read and the index is written)\n"
-          f"build: build(config, force=True) in this process, {os.cpu_count()} CPUs, best of 2\n"
-          f"warm:  IssueRenderer.render of every issue in this process, after one warm-up render")
+    print(
+        f"\ncold:  `python -m toolkit -C PUB -q build SLUG --force --out DIR`, a new process, best of 3\n"
+        f"       (one issue rendered, but all {n} are read and the index is written)\n"
+        f"build: build(config, force=True) in this process, {os.cpu_count()} CPUs, best of 2\n"
+        f"warm:  IssueRenderer.render of every issue in this process, after one warm-up render"
+    )
     print(f"\n{f'warm stages, {min(n, 20)} issues (ms/issue)':<36}" + "".join(f"{e:>12}" for e in engines))
     for stage in STAGES:
         print(f"{stage:<36}" + "".join(f"{stages[e][stage]:>12.2f}" for e in engines))

@@ -25,16 +25,24 @@ sys.path.insert(0, str(REPO))
 from toolkit.preview import PreviewServer  # noqa: E402
 
 SLUG = "pre-send-checklist"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def make_publication(folder: Path, inliner: str) -> Path:
     for name in ("issues", "corrections"):
         shutil.copytree(REPO / name, folder / name)
     text = (REPO / "notice.toml").read_text(encoding="utf-8")
-    (folder / "notice.toml").write_text(text.replace('inliner = "premailer"', f'inliner = "{inliner}"'),
-                                        encoding="utf-8")
+    (folder / "notice.toml").write_text(
+        text.replace('inliner = "premailer"', f'inliner = "{inliner}"'), encoding="utf-8"
+    )
     return folder
 
 

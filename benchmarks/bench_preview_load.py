@@ -38,7 +38,7 @@ async def one(port: int, path: str) -> tuple[float, int]:
         await writer.drain()
         data = await asyncio.wait_for(reader.read(), timeout=30)  # until the server closes
         writer.close()
-    except (OSError, asyncio.TimeoutError):  # reset or refused: counted as a failure
+    except (TimeoutError, OSError):  # reset or refused: counted as a failure
         data = b""
     status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
     return (time.perf_counter() - started) * 1000, status
@@ -73,8 +73,13 @@ def main() -> None:
         for name in ("issues", "corrections"):
             shutil.copytree(REPO / name, root / name)
         shutil.copy(REPO / "notice.toml", root / "notice.toml")
-        server = subprocess.Popen([sys.executable, "-m", "toolkit", "-C", str(root), "preview", "--port", "0"],
-                                  cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "toolkit", "-C", str(root), "preview", "--port", "0"],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
             line = server.stdout.readline()  # type: ignore[union-attr]
             port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))  # type: ignore[union-attr]
@@ -88,8 +93,10 @@ def main() -> None:
                     time.sleep(0.2)
                 used = server_cpu(server.pid)
                 per_request = f"  server CPU {(used - cpu) * 1000 / len(times):.2f} ms/request" if used else ""
-                print(f"{path:<38} p50 {statistics.median(times):7.1f} ms  p95 {percentile(times, 0.95):7.1f} ms"
-                      f"  max {max(times):7.1f} ms  not 200: {failed}/{len(times)}{per_request}")
+                print(
+                    f"{path:<38} p50 {statistics.median(times):7.1f} ms  p95 {percentile(times, 0.95):7.1f} ms"
+                    f"  max {max(times):7.1f} ms  not 200: {failed}/{len(times)}{per_request}"
+                )
         finally:
             server.terminate()
             server.wait(timeout=10)

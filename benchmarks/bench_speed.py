@@ -76,8 +76,15 @@ class Pair:
         return statistics.median(getattr(x, what) / getattr(y, what) for x, y in zip(self.a, self.b))
 
 
-def paired(name: str, a: list[str], b: list[str], runs: int, before_a: Callable[[], None] | None = None,
-           before_b: Callable[[], None] | None = None, warmup: int = 1) -> Pair:
+def paired(
+    name: str,
+    a: list[str],
+    b: list[str],
+    runs: int,
+    before_a: Callable[[], None] | None = None,
+    before_b: Callable[[], None] | None = None,
+    warmup: int = 1,
+) -> Pair:
     """*runs* pairs after *warmup* uncounted ones; *before_a*/*before_b* prepare each run."""
     result = Pair(name, [], [])
     for n in range(warmup + runs):
@@ -95,13 +102,15 @@ def paired(name: str, a: list[str], b: list[str], runs: int, before_a: Callable[
 
 # --- MJML ---------------------------------------------------------------------------------------
 
+
 def install_mjml(folder: Path) -> Path:
     """`npm install mjml@5` into *folder*; the path of its CLI."""
     if not shutil.which("npm"):
         sys.exit("--mjml needs npm (Debian: apt-get install npm)")
     print(f"installing mjml@{MJML_VERSION} from npm into {folder} (deleted at the end) ...", flush=True)
-    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", f"mjml@{MJML_VERSION}"],
-                   cwd=folder, check=True)
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--silent", f"mjml@{MJML_VERSION}"], cwd=folder, check=True
+    )
     return folder / "node_modules" / ".bin" / "mjml"
 
 
@@ -121,9 +130,11 @@ def write_mjml(pub: Path, folder: Path) -> list[Path]:
     paths = []
     for issue in issues:
         body = render_markdown(issue.body, base_url=publication.base_url)
-        footer = (f"{html.escape(publication.sender_name)} &lt;{html.escape(publication.sender_email)}&gt;<br>"
-                  f"{html.escape(publication.postal_address)}<br>"
-                  f'<a href="{html.escape(publication.unsubscribe_url)}">配信停止 / Unsubscribe</a>')
+        footer = (
+            f"{html.escape(publication.sender_name)} &lt;{html.escape(publication.sender_email)}&gt;<br>"
+            f"{html.escape(publication.postal_address)}<br>"
+            f'<a href="{html.escape(publication.unsubscribe_url)}">配信停止 / Unsubscribe</a>'
+        )
         document = f"""<mjml lang="{issue.lang}">
   <mj-head>
     <mj-title>{html.escape(issue.title)}</mj-title>
@@ -132,7 +143,7 @@ def write_mjml(pub: Path, folder: Path) -> list[Path]:
   </mj-head>
   <mj-body width="600px">
     <mj-section><mj-column><mj-text css-class="masthead">{html.escape(publication.name)}
-      No. {issue.number or ''}</mj-text></mj-column></mj-section>
+      No. {issue.number or ""}</mj-text></mj-column></mj-section>
     <mj-section><mj-column><mj-text><h1>{html.escape(issue.title)}</h1>
 {body}
     </mj-text></mj-column></mj-section>
@@ -147,6 +158,7 @@ def write_mjml(pub: Path, folder: Path) -> list[Path]:
 
 
 # --- the figures --------------------------------------------------------------------------------
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -183,8 +195,8 @@ def main() -> None:
 
         for engine in engines:
             bench_build.use_engine(pub, engine)
-            full = notice("build", "--force", "--out", str(root / f"out-{engine}"))
-            one = notice("build", slug, "--force", "--out", str(root / f"one-{engine}"))
+            full = notice("build", "--drafts", "--force", "--out", str(root / f"out-{engine}"))
+            one = notice("build", "--drafts", slug, "--force", "--out", str(root / f"one-{engine}"))
             if mjml_cli:
                 pair = paired(f"full {engine}", full, mjml_all, runs)
                 rows.append((f"{n} issues, build --force, {engine}", report(pair, "MJML")))
@@ -199,13 +211,16 @@ def main() -> None:
         engine = engines[0]
         bench_build.use_engine(pub, engine)
         out = root / "out-default"
-        measure(notice("build", "--out", str(out)))
-        pair = paired("jobs", notice("build", "--force", "--jobs", "1", "--out", str(out)),
-                      notice("build", "--force", "--out", str(out)), runs)
-        rows.append((f"{n} issues, --jobs 1 against every CPU ({os.cpu_count()}), {engine}",
-                     report(pair, "every CPU")))
-        measure(notice("build", "--out", str(out)))
-        pair = paired("noop", notice("build", "--out", str(out)), bare, runs)
+        measure(notice("build", "--drafts", "--out", str(out)))
+        pair = paired(
+            "jobs",
+            notice("build", "--drafts", "--force", "--jobs", "1", "--out", str(out)),
+            notice("build", "--drafts", "--force", "--out", str(out)),
+            runs,
+        )
+        rows.append((f"{n} issues, --jobs 1 against every CPU ({os.cpu_count()}), {engine}", report(pair, "every CPU")))
+        measure(notice("build", "--drafts", "--out", str(out)))
+        pair = paired("noop", notice("build", "--drafts", "--out", str(out)), bare, runs)
         rows.append((f"{n} issues, nothing changed", report(pair, "python -c pass")))
         changed = pub / "issues" / f"{slug}.md"
         original = changed.read_text(encoding="utf-8")
@@ -215,7 +230,7 @@ def main() -> None:
             flip[0] = not flip[0]
             changed.write_text(original + ("\nOne more line.\n" if flip[0] else ""), encoding="utf-8")
 
-        pair = paired("one changed", notice("build", "--out", str(out)), bare, runs, before_a=change_one)
+        pair = paired("one changed", notice("build", "--drafts", "--out", str(out)), bare, runs, before_a=change_one)
         changed.write_text(original, encoding="utf-8")
         rows.append((f"{n} issues, one issue changed", report(pair, "python -c pass")))
         pair = paired("help", [*NOTICE, "--help"], bare, runs)
@@ -229,8 +244,10 @@ def main() -> None:
 
 
 def report(pair: Pair, other: str) -> str:
-    return (f"{pair.median('a'):.3f} s (cpu {pair.median('a', 'cpu'):.2f} s, peak {pair.median('a', 'peak_mib'):.0f} MiB)"
-            f" vs {other} {pair.median('b'):.3f} s: {pair.ratio():.2f}x")
+    return (
+        f"{pair.median('a'):.3f} s (cpu {pair.median('a', 'cpu'):.2f} s, peak {pair.median('a', 'peak_mib'):.0f} MiB)"
+        f" vs {other} {pair.median('b'):.3f} s: {pair.ratio():.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -47,27 +47,55 @@ CLIENTS: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
     "yahoo-android": ("Yahoo! Mail for Android", "yahoo", ("android",)),
 }
 #: Names for a whole family: a feature that every one of its clients drops names the family once.
-FAMILIES = {"Gmail": ["gmail", "gmail-ios", "gmail-android", "gmail-mobile-web"],
-            "Yahoo! Mail": ["yahoo", "yahoo-ios", "yahoo-android"]}
+FAMILIES = {
+    "Gmail": ["gmail", "gmail-ios", "gmail-android", "gmail-mobile-web"],
+    "Yahoo! Mail": ["yahoo", "yahoo-ios", "yahoo-android"],
+}
 
 #: Titles naming several properties, as caniemail's own checker (npm caniemail, check-css) maps them.
 PROPERTY_TITLES: dict[str, list[str]] = {
     "block-size & inline-size": ["block-size", "inline-size"],
     "border-inline & border-block": ["border-inline", "border-block"],
     "border-inline & border-block individual logical properties": [
-        "border-block-end", "border-block-start", "border-inline-end", "border-inline-start"],
+        "border-block-end",
+        "border-block-start",
+        "border-inline-end",
+        "border-inline-start",
+    ],
     "border-inline & border-block longhand properties": [
-        "border-block-color", "border-block-style", "border-block-width", "border-inline-color",
-        "border-inline-style", "border-inline-width"],
+        "border-block-color",
+        "border-block-style",
+        "border-block-width",
+        "border-inline-color",
+        "border-inline-style",
+        "border-inline-width",
+    ],
     "border-radius logical properties": [
-        "border-end-end-radius", "border-end-start-radius", "border-start-end-radius", "border-start-start-radius"],
+        "border-end-end-radius",
+        "border-end-start-radius",
+        "border-start-end-radius",
+        "border-start-start-radius",
+    ],
     "color-scheme CSS property": ["color-scheme"],
     "css column properties": [
-        "column-count", "column-fill", "column-gap", "column-rule", "column-rule-color", "column-rule-style",
-        "column-rule-width", "column-span", "column-width", "columns"],
+        "column-count",
+        "column-fill",
+        "column-gap",
+        "column-rule",
+        "column-rule-color",
+        "column-rule-style",
+        "column-rule-width",
+        "column-span",
+        "column-width",
+        "columns",
+    ],
     "gap, column-gap, row-gap": ["column-gap", "gap", "row-gap"],
-    "grid-template-* properties": ["grid-template", "grid-template-areas", "grid-template-columns",
-                                   "grid-template-rows"],
+    "grid-template-* properties": [
+        "grid-template",
+        "grid-template-areas",
+        "grid-template-columns",
+        "grid-template-rows",
+    ],
     "left, right, top, bottom": ["left", "right", "top", "bottom"],
     "margin-block-start & margin-block-end": ["margin-block-end", "margin-block-start"],
     "margin-inline & margin-block": ["margin-block", "margin-inline"],
@@ -88,8 +116,21 @@ FUNCTION_TITLES: dict[str, list[str]] = {
 LEFT_OUT = {"css-inert-attribute", "html-body", "html-style"}
 #: Elements of the HTML features whose titles do not name them.
 ELEMENT_SLUGS: dict[str, list[str]] = {
-    "html-semantics": ["article", "aside", "details", "figcaption", "figure", "footer", "header", "main", "mark",
-                       "nav", "section", "summary", "time"],
+    "html-semantics": [
+        "article",
+        "aside",
+        "details",
+        "figcaption",
+        "figure",
+        "footer",
+        "header",
+        "main",
+        "mark",
+        "nav",
+        "section",
+        "summary",
+        "time",
+    ],
     "html-image-maps": ["map", "area"],
     "html-svg": ["svg"],
     "html-address": ["address"],
@@ -117,12 +158,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def dump(extract: dict[str, Any]) -> str:
     """Compact JSON with one feature per line, so that a refresh reads as a short diff."""
+
     def compact(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
     features = ",\n".join(f" {compact(slug)}:{compact(feature)}" for slug, feature in extract["features"].items())
     head = ",\n".join(f"{compact(key)}:{compact(value)}" for key, value in extract.items() if key != "features")
-    return f"{{{head},\n\"features\":{{\n{features}\n}}}}\n"
+    return f'{{{head},\n"features":{{\n{features}\n}}}}\n'
 
 
 def locate(source: Path) -> tuple[Path, dict[str, Any]]:
@@ -148,18 +190,28 @@ def make_extract(data: dict[str, Any], package: dict[str, Any], refreshed: str) 
             support[client] = value
             if note:
                 notes[client] = note
-        features[feature["slug"]] = {"title": feature["title"].strip(), "url": feature["url"], "match": match,
-                                     "support": support, **({"notes": notes} if notes else {})}
+        features[feature["slug"]] = {
+            "title": feature["title"].strip(),
+            "url": feature["url"],
+            "match": match,
+            "support": support,
+            **({"notes": notes} if notes else {}),
+        }
     return {
-        "source": {"package": package.get("name", "caniemail"), "version": package.get("version", "unknown"),
-                   "data_updated": data.get("last_update_date", ""), "licence": LICENCE, "refreshed": refreshed},
+        "source": {
+            "package": package.get("name", "caniemail"),
+            "version": package.get("version", "unknown"),
+            "data_updated": data.get("last_update_date", ""),
+            "licence": LICENCE,
+            "refreshed": refreshed,
+        },
         "clients": {client: name for client, (name, _, _) in CLIENTS.items()},
         "families": FAMILIES,
         "features": features,
     }
 
 
-def match_of(feature: dict[str, Any]) -> dict[str, list[str]] | None:
+def match_of(feature: dict[str, Any]) -> dict[str, list[str]] | None:  # noqa: C901 - one branch per caniemail category, read as a table
     """What in a built email stands for *feature*: properties, property:value pairs,
     functions or elements; None for features the check does not look for."""
     slug, title = feature["slug"], feature["title"].strip()
@@ -191,8 +243,11 @@ def match_of(feature: dict[str, Any]) -> dict[str, list[str]] | None:
         if title == "<h1> to <h6> elements":
             return {"elements": [f"h{n}" for n in range(1, 7)]}
         names = re.findall(r"<(\w+)>", title)
-        if names and (title.endswith(("element", "elements")) or (title.startswith("<") and "," in title)
-                      or title == f"<{names[0]}>"):
+        if names and (
+            title.endswith(("element", "elements"))
+            or (title.startswith("<") and "," in title)
+            or title == f"<{names[0]}>"
+        ):
             return {"elements": names}
     return None
 
@@ -204,8 +259,11 @@ def support_of(feature: dict[str, Any], family: str, platforms: tuple[str, ...] 
     current); version strings mix years, dates and numbers, so they are not sorted.
     """
     tested = feature["stats"].get(family, {})
-    latest = {platform: list(versions.values())[-1] for platform, versions in tested.items()
-              if versions and (platforms is None or platform in platforms)}
+    latest = {
+        platform: list(versions.values())[-1]
+        for platform, versions in tested.items()
+        if versions and (platforms is None or platform in platforms)
+    }
     if not latest:
         return "u", ""
     values = {platform: value.split()[0] for platform, value in latest.items()}

@@ -42,9 +42,16 @@ preheader: A short preview line.
 """
 
 
-def write_issue(root: Path, slug: str, *, title: str = "Hello", date: str = "2026-01-05",
-                status: str = "draft", body: str = "Some *text* with a [link](page.html).",
-                raw: str | None = None) -> Path:
+def write_issue(
+    root: Path,
+    slug: str,
+    *,
+    title: str = "Hello",
+    date: str = "2026-01-05",
+    status: str = "draft",
+    body: str = "Some *text* with a [link](page.html).",
+    raw: str | None = None,
+) -> Path:
     """Write issues/<slug>.md: either from the fields or *raw* text as given."""
     path = root / "issues" / f"{slug}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,22 +99,31 @@ def seed_publication(tmp_path: Path) -> Path:
     (root / "corrections").mkdir()
     issue = root / "issues" / "2018-07-13-line-privacy.md"
     lines = issue.read_text(encoding="utf-8").splitlines(keepends=True)
-    issue.write_text("".join(line for line in lines if not line.startswith(("published:", "last_correction:"))),
-                     encoding="utf-8")
+    issue.write_text(
+        "".join(line for line in lines if not line.startswith(("published:", "last_correction:"))), encoding="utf-8"
+    )
     return root
 
 
 @pytest.fixture
 def run():
     """Run `notice ARGS...` in-process; returns click's Result (stdout and stderr apart)."""
+
     def invoke(*args: str, input: str | None = None) -> Result:
-        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False,
-                                  env={"NO_COLOR": "1"})
+        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False, env={"NO_COLOR": "1"})
+
     return invoke
 
 
-BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+BROWSER_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def chromium_path() -> str | None:
@@ -116,8 +132,9 @@ def chromium_path() -> str | None:
 
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        reason = ("BROWSER TESTS NOT RUN: no `chromium` on PATH. Install it with "
-                  "`apt-get install chromium fonts-noto-cjk`.")
+        reason = (
+            "BROWSER TESTS NOT RUN: no `chromium` on PATH. Install it with `apt-get install chromium fonts-noto-cjk`."
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, make_publication, write_issue
 from toolkit.build import build
 from toolkit.config import load_config
 from toolkit.templating import theme_dir
+
+from conftest import REPO, make_publication, write_issue
 
 SLUG = "2018-07-13-line-privacy"
 CORRECTION = "e6821b2"  # the sample's 【訂正】 record
@@ -70,8 +71,11 @@ def test_axe_finds_no_serious_violation_on_any_page(browser, site, scheme):
         page = open_page(browser, path, scheme)
         violations = axe.run(page).response["violations"]
         page.close()
-        bad = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-               for v in violations if v["impact"] in ("serious", "critical")]
+        bad = [
+            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+            for v in violations
+            if v["impact"] in ("serious", "critical")
+        ]
         if bad:
             found[str(path.relative_to(site))] = bad
     assert found == {}
@@ -115,8 +119,9 @@ def test_the_correction_is_on_the_first_screen_of_a_phone(browser, site, scheme,
     assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"], box
     with Image.open(shot) as image:
         assert image.size == (375, 667)
-        glyphs = image.convert("L").crop((int(box["x"]), int(box["y"]), int(box["x"] + box["width"]),
-                                         int(box["y"] + box["height"])))
+        glyphs = image.convert("L").crop(
+            (int(box["x"]), int(box["y"]), int(box["x"] + box["width"]), int(box["y"] + box["height"]))
+        )
         assert ImageStat.Stat(glyphs).stddev[0] > 20  # text is drawn there, not an empty box
 
 
@@ -164,6 +169,7 @@ def test_the_preview_shows_the_inverted_dark_view(browser, sample_publication):
 
 # --- the theme, without a browser ---------------------------------------------------------------
 
+
 def _rules(css: str) -> list[tuple[str, str]]:
     """``(selectors, declarations)`` of plain rules; at-rules' bodies are returned by ``_block``."""
     return [(m[1].strip(), m[2]) for m in re.finditer(r"([^{}@]+)\{([^{}]*)\}", css)]
@@ -172,7 +178,7 @@ def _rules(css: str) -> list[tuple[str, str]]:
 def _luminance(colour: str) -> float:
     value = colour.lstrip("#")
     value = "".join(c * 2 for c in value) if len(value) == 3 else value
-    channels = [int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -184,8 +190,12 @@ def test_every_light_background_of_the_email_theme_has_a_dark_one():
     start = css.index("@media (prefers-color-scheme: dark)")
     dark_block = css[start:]
     light = css[:start] + re.sub(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", dark_block)
-    darkened = {selector.strip() for selectors, body in _rules(dark_block) if "background-color" in body
-                for selector in selectors.split(",")}
+    darkened = {
+        selector.strip()
+        for selectors, body in _rules(dark_block)
+        if "background-color" in body
+        for selector in selectors.split(",")
+    }
     missing = []
     for selectors, body in _rules(light):
         colour = re.search(r"background-color:\s*(#[0-9a-fA-F]{3,6})", body)
@@ -196,7 +206,7 @@ def test_every_light_background_of_the_email_theme_has_a_dark_one():
 
 def test_the_web_theme_sets_every_colour_for_both_schemes():
     css = (theme_dir() / "web.css").read_text(encoding="utf-8")
-    rules = css[css.index("}", css.index("@media (prefers-color-scheme: dark)")) + 1:]
+    rules = css[css.index("}", css.index("@media (prefers-color-scheme: dark)")) + 1 :]
     literal = re.findall(r"(?<![-\w])(?:color|background|background-color|border[\w-]*):[^;}]*#[0-9a-fA-F]{3,6}", rules)
     assert literal == []  # a literal colour would be the same in both schemes
 
@@ -207,9 +217,21 @@ def corrected(tmp_path, run):
     root = make_publication(tmp_path / "pub")
     write_issue(root, "news", status="draft", body="The cat sat on the mat.[^1]\n\n[^1]: A real animal.")
     assert run("-C", str(root), "publish", "news", "--date", "2026-01-05 09:00").exit_code == 0
-    for args in (("--kind", "correction", "--replaces", "cat", "--with", "dog", "--note", "It was a dog.",
-                  "--date", "2026-01-06 09:00"),
-                 ("--kind", "addendum", "--note", "The mat was new.", "--date", "2026-01-07 09:00")):
+    for args in (
+        (
+            "--kind",
+            "correction",
+            "--replaces",
+            "cat",
+            "--with",
+            "dog",
+            "--note",
+            "It was a dog.",
+            "--date",
+            "2026-01-06 09:00",
+        ),
+        ("--kind", "addendum", "--note", "The mat was new.", "--date", "2026-01-07 09:00"),
+    ):
         assert run("-C", str(root), "correct", "news", *args).exit_code == 0
     return root
 
@@ -228,8 +250,12 @@ def test_a_corrected_issue_opens_with_a_summary_strongest_first(corrected, run, 
     assert " ".join(text.split()) == "This issue has been corrected: Correction: Jan 6 Addendum: Jan 7"
     link = "https://news.example.com/news/web.html#correction-" if name == "email.html" else "#correction-"
     assert summary[0].count(f'href="{link}') == 2  # the email's links open the web version
-    assert html.index("errata-summary") < html.index('class="errata-item errata-correction"') \
-        < html.index('class="errata-item errata-addendum"') < html.index("The <del")
+    assert (
+        html.index("errata-summary")
+        < html.index('class="errata-item errata-correction"')
+        < html.index('class="errata-item errata-addendum"')
+        < html.index("The <del")
+    )
 
 
 @pytest.mark.parametrize("name", ["email.html", "web.html"])
@@ -237,8 +263,12 @@ def test_placement_bottom_keeps_the_summary_at_the_top(corrected, run, name):
     config = corrected / "notice.toml"
     config.write_text(config.read_text(encoding="utf-8") + '\n[corrections]\nplacement = "bottom"\n', encoding="utf-8")
     html = built(corrected, run, name)
-    assert html.index("errata-summary") < html.index("The <del") < html.index('class="errata-item errata-correction"') \
+    assert (
+        html.index("errata-summary")
+        < html.index("The <del")
+        < html.index('class="errata-item errata-correction"')
         < html.index('class="errata-item errata-addendum"')
+    )
 
 
 def test_footnote_marks_are_plain_text_in_the_email_and_links_on_the_web(corrected, run):
@@ -253,8 +283,9 @@ def test_the_structure_names_language_direction_and_landmarks(corrected, run):
     assert '<html lang="en" dir="ltr"' in email and '<html lang="en" dir="ltr"' in web
     assert re.search(r'<div class="preheader" aria-hidden="true"', email)
     assert re.search(r'<div role="article" aria-roledescription="email" aria-label="\[Corrected\] Hello"', email)
-    assert all('role="presentation"' in table for table in re.findall(r"<table[^>]*>", email)
-               if "passages" not in table)
-    main = web[web.index("<main>"):web.index("</main>")]
+    assert all(
+        'role="presentation"' in table for table in re.findall(r"<table[^>]*>", email) if "passages" not in table
+    )
+    main = web[web.index("<main>") : web.index("</main>")]
     assert "errata-summary" in main and "errata-item" in main and "The <del" in main
     assert web.index("</header>") < web.index("<main>") < web.index("<footer")

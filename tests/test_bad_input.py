@@ -8,9 +8,10 @@ import threading
 
 import pytest
 
-from conftest import write_issue
 from toolkit.config import load_config
 from toolkit.publishing import correct, publish
+
+from conftest import write_issue
 
 
 def clean_error(result, *fragments: str) -> None:
@@ -23,7 +24,7 @@ def clean_error(result, *fragments: str) -> None:
 @pytest.fixture
 def sent(publication):
     """The publication's issue, published."""
-    publish(load_config(publication), "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc))
+    publish(load_config(publication), "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC))
     return publication
 
 
@@ -37,8 +38,10 @@ def test_build_never_writes_into_the_authors_folders(run, publication, out):
 @pytest.mark.parametrize("out", [".", "issues", "templates/x", "corrections", ".notice-cache", ".."])
 def test_build_out_option_refuses_the_authors_folders(run, publication, out):
     before = sorted(p.relative_to(publication) for p in publication.rglob("*"))
-    clean_error(run("-C", str(publication), "build", "--out", str(publication / out)),
-                "would overwrite the publication's own files")
+    clean_error(
+        run("-C", str(publication), "build", "--out", str(publication / out)),
+        "would overwrite the publication's own files",
+    )
     assert sorted(p.relative_to(publication) for p in publication.rglob("*")) == before
 
 
@@ -56,13 +59,22 @@ def test_nul_byte_in_front_matter(run, publication):
 
 
 def test_a_record_with_a_value_json_cannot_hold(run, sent):
-    correct(load_config(sent), "hello", kind="update", note="x", replaces=[], pending=False, resolves=None,
-            date=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc))
+    correct(
+        load_config(sent),
+        "hello",
+        kind="update",
+        note="x",
+        replaces=[],
+        pending=False,
+        resolves=None,
+        date=dt.datetime(2026, 1, 6, tzinfo=dt.UTC),
+    )
     record = next(p for p in (sent / "corrections" / "hello").iterdir() if p.name.startswith("0001"))
     text = record.read_text(encoding="utf-8")
     start = text.index("previous:")
-    record.write_text(text[:start] + "previous: !!set {a: null}\n" + text[text.index("\n", start) + 1:],
-                      encoding="utf-8")
+    record.write_text(
+        text[:start] + "previous: !!set {a: null}\n" + text[text.index("\n", start) + 1 :], encoding="utf-8"
+    )
     clean_error(run("-C", str(sent), "check"), "'previous' must be text")
 
 
@@ -73,12 +85,15 @@ def test_time_zone_that_is_a_folder(run, publication, zone):
     clean_error(run("-C", str(publication), "build", "--drafts"), f"unknown time zone '{zone}'")
 
 
-@pytest.mark.parametrize("template, message", [
-    ("{{ issue.title + 1 }}", "template error: TypeError"),
-    ("{{ issue.date|format_date }}", "template error: TypeError"),
-    ("{{ t.by.format() }}", "template error: KeyError"),
-    ('{% extends "email.txt" %}', "includes or extends itself"),
-])
+@pytest.mark.parametrize(
+    "template, message",
+    [
+        ("{{ issue.title + 1 }}", "template error: TypeError"),
+        ("{{ issue.date|format_date }}", "template error: TypeError"),
+        ("{{ t.by.format() }}", "template error: KeyError"),
+        ('{% extends "email.txt" %}', "includes or extends itself"),
+    ],
+)
 def test_template_runtime_errors_name_the_template(run, publication, template, message):
     (publication / "templates").mkdir()
     (publication / "templates" / "email.txt").write_text(f"line one\n{template}\n", encoding="utf-8")
@@ -103,8 +118,7 @@ def test_preview_port_out_of_range(run, publication, port):
 
 @pytest.mark.parametrize("date", ["0001-01-01 00:00+14:00", "9999-12-31 23:59-12:00"])
 def test_correction_dates_at_the_ends_of_the_calendar(run, sent, date):
-    clean_error(run("-C", str(sent), "correct", "hello", "--kind", "update", "--note", "x", "--date", date),
-                "--date")
+    clean_error(run("-C", str(sent), "correct", "hello", "--kind", "update", "--note", "x", "--date", date), "--date")
 
 
 def test_a_slug_too_long_for_a_file_name(run, publication):
@@ -124,7 +138,7 @@ def test_publish_finishes_a_publish_that_stopped_after_the_lock(run, publication
     from toolkit.source import read_issue
 
     issue = read_issue(publication / "issues" / "hello.md")
-    write_lock(publication / "corrections", issue, dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc))
+    write_lock(publication / "corrections", issue, dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC))
     result = run("-C", str(publication), "publish", "hello")
     assert result.exit_code == 0, result.output
     text = (publication / "issues" / "hello.md").read_text(encoding="utf-8")
@@ -146,8 +160,16 @@ def test_concurrent_corrections_keep_one_chain(sent):
 
     def add(n: int) -> None:
         try:
-            correct(config, "hello", kind="addendum", note=f"Note {n}", replaces=[], pending=False,
-                    resolves=None, date=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc))
+            correct(
+                config,
+                "hello",
+                kind="addendum",
+                note=f"Note {n}",
+                replaces=[],
+                pending=False,
+                resolves=None,
+                date=dt.datetime(2026, 1, 6, tzinfo=dt.UTC),
+            )
         except BaseException as error:  # noqa: BLE001 - collected and asserted below
             errors.append(error)
 
@@ -166,29 +188,73 @@ def test_concurrent_corrections_keep_one_chain(sent):
 
 def test_a_folder_or_link_named_like_a_record_is_an_error_not_a_shifted_count(run, sent):
     (sent / "corrections" / "hello" / "0001-aaaaaaa.yml").symlink_to(sent / "nowhere")
-    clean_error(run("-C", str(sent), "correct", "hello", "--kind", "update", "--note", "x"),
-                "'0001-aaaaaaa.yml' is not a correction record")
+    clean_error(
+        run("-C", str(sent), "correct", "hello", "--kind", "update", "--note", "x"),
+        "'0001-aaaaaaa.yml' is not a correction record",
+    )
 
 
 @pytest.mark.parametrize("passage", ["(", "](page", "*text", "link]"])
 def test_a_passage_that_cuts_through_markdown_syntax_is_refused(run, sent, passage):
     before = sorted((sent / "corrections" / "hello").iterdir())
-    clean_error(run("-C", str(sent), "correct", "hello", "--kind", "correction", "--replaces", passage,
-                    "--with", "x", "--note", "n"), "cuts through Markdown syntax")
+    clean_error(
+        run(
+            "-C",
+            str(sent),
+            "correct",
+            "hello",
+            "--kind",
+            "correction",
+            "--replaces",
+            passage,
+            "--with",
+            "x",
+            "--note",
+            "n",
+        ),
+        "cuts through Markdown syntax",
+    )
     assert sorted((sent / "corrections" / "hello").iterdir()) == before
 
 
 def test_a_passage_in_a_code_span_is_refused(run, publication):
     write_issue(publication, "code", body="Run `notice build` now.")
     assert run("-C", str(publication), "publish", "code").exit_code == 0
-    clean_error(run("-C", str(publication), "correct", "code", "--kind", "correction", "--replaces",
-                    "notice build", "--with", "notice build -v", "--note", "n"), "cuts through Markdown syntax")
+    clean_error(
+        run(
+            "-C",
+            str(publication),
+            "correct",
+            "code",
+            "--kind",
+            "correction",
+            "--replaces",
+            "notice build",
+            "--with",
+            "notice build -v",
+            "--note",
+            "n",
+        ),
+        "cuts through Markdown syntax",
+    )
 
 
 def test_whole_words_and_whole_links_are_accepted(run, sent):
     for passage, new in (("Some", "Much"), ("[link](page.html)", "[page](other.html)")):
-        result = run("-C", str(sent), "correct", "hello", "--kind", "correction", "--replaces", passage,
-                     "--with", new, "--note", "n")
+        result = run(
+            "-C",
+            str(sent),
+            "correct",
+            "hello",
+            "--kind",
+            "correction",
+            "--replaces",
+            passage,
+            "--with",
+            new,
+            "--note",
+            "n",
+        )
         assert result.exit_code == 0, result.output
 
 
@@ -219,8 +285,19 @@ def test_the_index_is_kept_while_an_issue_is_broken(run, publication):
 
 
 def test_links_in_notes_and_body_share_one_numbering(run, sent):
-    assert run("-C", str(sent), "correct", "hello", "--kind", "update",
-               "--note", "See [the source](https://source.example/).").exit_code == 0
+    assert (
+        run(
+            "-C",
+            str(sent),
+            "correct",
+            "hello",
+            "--kind",
+            "update",
+            "--note",
+            "See [the source](https://source.example/).",
+        ).exit_code
+        == 0
+    )
     assert run("-C", str(sent), "build", "--drafts").exit_code == 0
     text = (sent / "build" / "hello" / "email.txt").read_text(encoding="utf-8")
     assert "the source [1]" in text and "link [2]" in text
@@ -229,8 +306,20 @@ def test_links_in_notes_and_body_share_one_numbering(run, sent):
 
 
 def test_markdown_in_passages_is_rendered_in_the_notice(run, sent):
-    result = run("-C", str(sent), "correct", "hello", "--kind", "correction", "--replaces", "Some *text*",
-                 "--with", "Some **bold** text", "--note", "n")
+    result = run(
+        "-C",
+        str(sent),
+        "correct",
+        "hello",
+        "--kind",
+        "correction",
+        "--replaces",
+        "Some *text*",
+        "--with",
+        "Some **bold** text",
+        "--note",
+        "n",
+    )
     assert result.exit_code == 0, result.output
     record_id = result.stdout.split()[2]
     folder = sent / "build" / "hello" / "corrections" / record_id
@@ -239,7 +328,6 @@ def test_markdown_in_passages_is_rendered_in_the_notice(run, sent):
     text = (folder / "email.txt").read_text(encoding="utf-8")
     assert "<strong" in html and "**" not in html and "*text*" not in html
     assert "Originally: Some text\n" in text and "Corrected: Some bold text\n" in text
-
 
 
 @pytest.mark.parametrize("key", ["sender_name", "unsubscribe_url", "name"])
@@ -273,5 +361,20 @@ def test_a_wrong_type_for_check_disable_gets_a_list_example(run, publication):
 
 
 def test_send_without_a_password_or_a_terminal(run, publication):
-    clean_error(run("-C", str(publication), "send", "hello", "--to", "me@example.com", "--smtp",
-                    "127.0.0.1:9", "--starttls", "--user", "me"), "no terminal to ask for one", "NOTICE_SMTP_PASSWORD")
+    clean_error(
+        run(
+            "-C",
+            str(publication),
+            "send",
+            "hello",
+            "--to",
+            "me@example.com",
+            "--smtp",
+            "127.0.0.1:9",
+            "--starttls",
+            "--user",
+            "me",
+        ),
+        "no terminal to ask for one",
+        "NOTICE_SMTP_PASSWORD",
+    )

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_publication, write_issue
 from toolkit.build import build
 from toolkit.config import load_config
 from toolkit.publishing import correct, publish
+
+from conftest import make_publication, write_issue
 
 
 def outputs(root: Path, out: str = "build") -> dict[str, bytes]:
@@ -20,8 +21,13 @@ def test_build_writes_the_three_renderings_and_index_only(publication):
     report = build(load_config(publication), drafts=True)
     assert report.ok and report.built == ["hello"]
     # a draft is in no feed: with no published issue there are none, but the corrections log is there (issue 9)
-    assert sorted(outputs(publication)) == ["corrections.html", "hello/email.html", "hello/email.txt", "hello/web.html",
-                                            "index.html"]
+    assert sorted(outputs(publication)) == [
+        "corrections.html",
+        "hello/email.html",
+        "hello/email.txt",
+        "hello/web.html",
+        "index.html",
+    ]
     assert not any(p.name.startswith(".") for p in (publication / "build").rglob("*"))
     assert (publication / ".notice-cache" / "build.json").is_file()
 
@@ -104,10 +110,18 @@ def test_shared_inputs_invalidate_the_cache(publication, change):
         text = (publication / "notice.toml").read_text(encoding="utf-8")
         (publication / "notice.toml").write_text(text.replace("Test Letter", "Renamed"), encoding="utf-8")
     elif change == "correction":
-        publish(config, "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc))
+        publish(config, "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC))
         assert build(config, drafts=True).built == ["hello"]  # publishing changes the file (status) and adds the lock
-        correct(config, "hello", kind="addendum", note="More.", replaces=[], pending=False, resolves=None,
-                date=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc))
+        correct(
+            config,
+            "hello",
+            kind="addendum",
+            note="More.",
+            replaces=[],
+            pending=False,
+            resolves=None,
+            date=dt.datetime(2026, 1, 6, tzinfo=dt.UTC),
+        )
     else:
         (publication / "build" / "hello" / "email.txt").unlink()
     assert build(load_config(publication), drafts=True).built == ["hello"]
@@ -188,8 +202,13 @@ def test_no_temporary_files_are_left_behind(publication):
 def test_many_issues_build_in_parallel_and_match_serial(tmp_path, inliner):
     root = make_publication(tmp_path / "many", inliner=inliner)
     for n in range(12):
-        write_issue(root, f"issue-{n:02d}", title=f"Issue {n}", date=f"2026-01-{n + 1:02d}",
-                    body=f"## Part {n}\n\nText for issue {n}, with **bold** and a [link](https://e.com/{n}).\n")
+        write_issue(
+            root,
+            f"issue-{n:02d}",
+            title=f"Issue {n}",
+            date=f"2026-01-{n + 1:02d}",
+            body=f"## Part {n}\n\nText for issue {n}, with **bold** and a [link](https://e.com/{n}).\n",
+        )
     config = load_config(root)
     parallel = build(config, drafts=True)
     assert parallel.ok and len(parallel.built) == 12
@@ -201,8 +220,10 @@ def test_many_issues_build_in_parallel_and_match_serial(tmp_path, inliner):
 
 def test_japanese_issue_wraps_at_35_characters_with_kinsoku(tmp_path):
     root = make_publication(tmp_path / "ja")
-    body = ("今回の情報収集の範囲に、LINE@でのお客様とのやりとりは、トーク内容も対象になっていることがわかりました。"
-            "情報に誤りがあり申し訳ございません、訂正させていただきます。「公式アカウント」という表現には、LINE@も含まれます。")
+    body = (
+        "今回の情報収集の範囲に、LINE@でのお客様とのやりとりは、トーク内容も対象になっていることがわかりました。"
+        "情報に誤りがあり申し訳ございません、訂正させていただきます。「公式アカウント」という表現には、LINE@も含まれます。"
+    )
     write_issue(root, "ja", raw=f"---\ntitle: 訂正のお知らせ\ndate: 2018-07-14\nlang: ja\n---\n\n{body}\n")
     build(load_config(root), drafts=True)
     text = (root / "build" / "ja" / "email.txt").read_text(encoding="utf-8")
@@ -244,8 +265,13 @@ def test_out_outside_publication_does_not_touch_default_out(publication, tmp_pat
 def test_jobs_limits_the_processes_and_changes_no_byte(tmp_path, run):
     root = make_publication(tmp_path / "many", inliner="css-inline")
     for n in range(12):
-        write_issue(root, f"issue-{n:02d}", title=f"Issue {n}", date=f"2026-01-{n + 1:02d}",
-                    body=f"## Part {n}\n\nText for issue {n}, with **bold** and a [link](https://e.com/{n}).\n")
+        write_issue(
+            root,
+            f"issue-{n:02d}",
+            title=f"Issue {n}",
+            date=f"2026-01-{n + 1:02d}",
+            body=f"## Part {n}\n\nText for issue {n}, with **bold** and a [link](https://e.com/{n}).\n",
+        )
     one = run("-C", str(root), "build", "--drafts", "--jobs", "1", "--out", str(tmp_path / "one"))
     two = run("-C", str(root), "build", "--drafts", "-j", "2", "--out", str(tmp_path / "two"))
     assert one.exit_code == two.exit_code == 0, one.output + two.output

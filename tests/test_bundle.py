@@ -11,7 +11,7 @@ from conftest import write_issue
 def test_the_bundle_holds_html_text_subject_preheader_images_and_a_readme(run, publication, service):
     (publication / "img").mkdir()
     (publication / "img" / "shop.png").write_bytes(b"\x89PNG fake")
-    write_issue(publication, "hello", body="![The shop](img/shop.png){: width=\"600\" } and ![gone](img/none.png)")
+    write_issue(publication, "hello", body='![The shop](img/shop.png){: width="600" } and ![gone](img/none.png)')
     result = run("-C", str(publication), "export", "hello", "--for", service)
     assert result.exit_code == 0, result.output
     built = publication / ".notice-cache" / "export" / "hello"  # a draft: built privately (issue 9)
@@ -20,7 +20,13 @@ def test_the_bundle_holds_html_text_subject_preheader_images_and_a_readme(run, p
     assert "(a draft: built privately, not into the output folder)" in result.stdout
     assert not (publication / "build" / "hello").exists()
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
-        "README.txt", "email.html", "email.txt", "images/img/shop.png", "preheader.txt", "subject.txt"]
+        "README.txt",
+        "email.html",
+        "email.txt",
+        "images/img/shop.png",
+        "preheader.txt",
+        "subject.txt",
+    ]
     assert (folder / "email.html").read_bytes() == (built / "email.html").read_bytes()
     assert (folder / "email.txt").read_bytes() == (built / "email.txt").read_bytes()
     assert (folder / "subject.txt").read_text(encoding="utf-8") == "Hello\n"

@@ -6,9 +6,10 @@ import sys
 
 import pytest
 
-from conftest import REPO, write_issue
-from toolkit.config import load_config
 from toolkit import __version__
+from toolkit.config import load_config
+
+from conftest import REPO, write_issue
 
 
 def test_version(run):
@@ -81,10 +82,16 @@ def test_init_creates_a_working_publication(run, tmp_path):
     assert "Shop news" in sample and "創刊号" in sample and '<html lang="ja"' in sample
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["--lang", "日本"], "Error: --lang: lang '日本' is not a language tag\n"),
-    (["--name", 'Shop "news"\nline two'], "Error: --name: 'name' contains a line break or another control character\n"),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--lang", "日本"], "Error: --lang: lang '日本' is not a language tag\n"),
+        (
+            ["--name", 'Shop "news"\nline two'],
+            "Error: --name: 'name' contains a line break or another control character\n",
+        ),
+    ],
+)
 def test_init_refuses_settings_every_later_command_would_refuse(run, tmp_path, args, expected):
     """Issue 14: init wrote a notice.toml that `build` and every other command then rejected."""
     result = run("init", str(tmp_path / "letter"), *args)
@@ -130,11 +137,14 @@ def test_new_japanese_title_gets_date_slugs_and_never_overwrites(run, publicatio
     assert (publication / "issues" / "2018-07-13.md").read_bytes() == original
 
 
-@pytest.mark.parametrize("args, message", [
-    (["new", "x", "--slug", "Bad Slug"], "'Bad Slug' is not a valid slug"),
-    (["new", "x", "--date", "2018-13-01"], "--date '2018-13-01' is not a date"),
-    (["new", "  "], "the title is empty"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["new", "x", "--slug", "Bad Slug"], "'Bad Slug' is not a valid slug"),
+        (["new", "x", "--date", "2018-13-01"], "--date '2018-13-01' is not a date"),
+        (["new", "  "], "the title is empty"),
+    ],
+)
 def test_new_bad_input(run, publication, args, message):
     result = run("-C", str(publication), *args)
     assert result.exit_code == 1 and message in result.stderr
@@ -170,11 +180,19 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(run):
 
 
 def _modules_after(args: list[str]) -> set[str]:
-    code = ("import sys, runpy; sys.argv = ['notice', *%r]\n"
-            "try:\n    runpy.run_module('toolkit', run_name='__main__')\n"
-            "except SystemExit:\n    pass\nprint('MODULES', *sorted(sys.modules))" % (args,))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=REPO, env={**os.environ, "NO_COLOR": "1"})
+    code = (
+        f"import sys, runpy; sys.argv = ['notice', *{args!r}]\n"
+        "try:\n    runpy.run_module('toolkit', run_name='__main__')\n"
+        "except SystemExit:\n    pass\nprint('MODULES', *sorted(sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     return set(out.stdout.rsplit("MODULES", 1)[1].split())
 
 
@@ -186,6 +204,7 @@ def test_help_does_not_import_heavy_modules():
 
 
 def test_python_dash_m_runs_the_command():
-    out = subprocess.run([sys.executable, "-m", "toolkit", "--version"], capture_output=True, text=True,
-                         cwd=REPO, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "toolkit", "--version"], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert out.stdout.strip() == f"notice, version {__version__}"

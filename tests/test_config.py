@@ -56,15 +56,18 @@ def test_unknown_section(tmp_path):
     assert info.value.line == 1
 
 
-@pytest.mark.parametrize("line, expected", [
-    ('text_width = "70"', "'text_width' in [build] must be a whole number, not a string"),
-    ("text_width = true", "'text_width' in [build] must be a whole number, not true or false"),
-    ("text_width = 5", "text_width must be between 20 and 998, not 5"),
-    ('inliner = "premailr"', "unknown inliner 'premailr' (did you mean 'premailer'?)"),
-    ('out = "../elsewhere"', "out '../elsewhere' must be a new folder inside the publication"),
-    ('out = "/tmp/x"', "out '/tmp/x' must be a new folder inside the publication"),
-    ('out = "issues"', "out 'issues' must be a new folder inside the publication"),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ('text_width = "70"', "'text_width' in [build] must be a whole number, not a string"),
+        ("text_width = true", "'text_width' in [build] must be a whole number, not true or false"),
+        ("text_width = 5", "text_width must be between 20 and 998, not 5"),
+        ('inliner = "premailr"', "unknown inliner 'premailr' (did you mean 'premailer'?)"),
+        ('out = "../elsewhere"', "out '../elsewhere' must be a new folder inside the publication"),
+        ('out = "/tmp/x"', "out '/tmp/x' must be a new folder inside the publication"),
+        ('out = "issues"', "out 'issues' must be a new folder inside the publication"),
+    ],
+)
 def test_wrong_build_values(tmp_path, line, expected):
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, f"[build]\n{line}\n"))
@@ -73,12 +76,15 @@ def test_wrong_build_values(tmp_path, line, expected):
     assert info.value.hint
 
 
-@pytest.mark.parametrize("line, expected", [
-    ('timezone = "Asia/Tokio"', "unknown time zone 'Asia/Tokio'"),
-    ('base_url = "example.com"', "base_url 'example.com' is not an http(s) URL"),
-    ("name = 3", "'name' in [publication] must be a string, not a whole number"),
-    ('lang = "japanese language"', "lang 'japanese language' is not a language tag"),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ('timezone = "Asia/Tokio"', "unknown time zone 'Asia/Tokio'"),
+        ('base_url = "example.com"', "base_url 'example.com' is not an http(s) URL"),
+        ("name = 3", "'name' in [publication] must be a string, not a whole number"),
+        ('lang = "japanese language"', "lang 'japanese language' is not a language tag"),
+    ],
+)
 def test_wrong_publication_values(tmp_path, line, expected):
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, f"[publication]\n{line}\n"))
@@ -109,10 +115,13 @@ def test_config_not_utf8(tmp_path):
     assert info.value.line == 2
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("[" * 20000 + "]" * 20000, "a value is nested too deeply"),  # issue 14: RecursionError in tomllib
-    ("9" * 5000, "a number is too long: over the limit (4300 digits)"),  # issue 14: ValueError
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("[" * 20000 + "]" * 20000, "a value is nested too deeply"),  # issue 14: RecursionError in tomllib
+        ("9" * 5000, "a number is too long: over the limit (4300 digits)"),  # issue 14: ValueError
+    ],
+)
 def test_values_python_cannot_hold_are_a_clean_error_with_their_line(tmp_path, value, expected):
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, f'[publication]\nname = "x"\nlang = {value}\n'))

@@ -16,12 +16,13 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_publication, write_issue
 from toolkit.config import load_config
 from toolkit.corrections import DEL_STYLE, Body, Change, PassageError, find_passage, title_marker
 from toolkit.publishing import correct, load_issue, load_state, publish
 from toolkit.records import Record, Replacement
 from toolkit.render import IssueRenderer
+
+from conftest import make_publication, write_issue
 
 LONDON = ZoneInfo("Europe/London")
 DAY = dt.datetime(2026, 1, 6, 9, 0, tzinfo=LONDON)
@@ -42,6 +43,7 @@ def originals(body: Body) -> str:
 
 # --- Body.replace: the engine ----------------------------------------------------------------
 
+
 def test_one_replacement_cuts_the_body_into_text_and_a_change():
     body = body_with("The cat sat on the mat.", ("cat", "dog", True))
     assert body.segments == ["The ", Change("cat", "dog", True, DAY), " sat on the mat."]
@@ -55,8 +57,9 @@ def test_a_correction_inside_an_earlier_correction_merges_into_one_change():
 
 
 def test_a_correction_inside_the_new_text_keeps_the_original_struck_and_the_latest_new():
-    body = body_with("We open at nine on Monday.", ("nine on Monday", "ten on Tuesday", True),
-                     ("Tuesday", "Wednesday", True))
+    body = body_with(
+        "We open at nine on Monday.", ("nine on Monday", "ten on Tuesday", True), ("Tuesday", "Wednesday", True)
+    )
     changes = [s for s in body.segments if isinstance(s, Change)]
     assert [(c.original, c.current) for c in changes] == [("nine on Monday", "ten on Wednesday")]
     assert body.current == "We open at ten on Wednesday."
@@ -69,8 +72,7 @@ def test_a_correction_overlapping_new_text_and_plain_text_widens_the_change():
 
 def test_separate_corrections_stay_separate_changes():
     body = body_with("The cat sat on the mat.", ("cat", "dog", True), ("mat", "rug", True))
-    assert [(c.original, c.current) for c in body.segments if isinstance(c, Change)] == [
-        ("cat", "dog"), ("mat", "rug")]
+    assert [(c.original, c.current) for c in body.segments if isinstance(c, Change)] == [("cat", "dog"), ("mat", "rug")]
     assert body.current == "The dog sat on the rug."
 
 
@@ -78,8 +80,11 @@ def test_a_minor_fix_merged_into_a_visible_change_stays_visible():
     body = body_with("The cat sat on the mat.", ("cat", "dgo", True), ("dgo", "dog", False))
     assert body.segments[1] == Change("cat", "dog", True, DAY)
     markdown = body.markdown("en")
-    assert re.search(r'<del datetime="2026-01-06" style="[^"]*line-through[^"]*">cat</del>'
-                     r'<ins datetime="2026-01-06" style="[^"]*">dog</ins>', markdown), markdown
+    assert re.search(
+        r'<del datetime="2026-01-06" style="[^"]*line-through[^"]*">cat</del>'
+        r'<ins datetime="2026-01-06" style="[^"]*">dog</ins>',
+        markdown,
+    ), markdown
 
 
 def test_a_visible_correction_over_a_minor_fix_strikes_the_original():
@@ -107,14 +112,21 @@ def test_text_no_longer_in_the_body_is_not_found():
     assert body.current == "The dog sat on the mat."
 
 
-@pytest.mark.parametrize(("text", "passage", "message", "line"), [
-    ("one\ntwo cats\nthree", "two dogs", "the text to replace is not in the issue: “two dogs”", 2),
-    ("a cat\n\nb\n\na cat", "a cat", "the text to replace occurs 2 times (lines 1, 5): “a cat”", 1),
-    ("para one\n\npara two", "one\n\npara", "the text to replace spans more than one paragraph", None),
-    ("text", "  ", "the text to replace is empty", None),
-    ("intro\n\n- item one", "- item", "the text to replace starts with Markdown block syntax "
-                                       "(a heading, list or quote marker)", 3),
-])
+@pytest.mark.parametrize(
+    ("text", "passage", "message", "line"),
+    [
+        ("one\ntwo cats\nthree", "two dogs", "the text to replace is not in the issue: “two dogs”", 2),
+        ("a cat\n\nb\n\na cat", "a cat", "the text to replace occurs 2 times (lines 1, 5): “a cat”", 1),
+        ("para one\n\npara two", "one\n\npara", "the text to replace spans more than one paragraph", None),
+        ("text", "  ", "the text to replace is empty", None),
+        (
+            "intro\n\n- item one",
+            "- item",
+            "the text to replace starts with Markdown block syntax (a heading, list or quote marker)",
+            3,
+        ),
+    ],
+)
 def test_find_passage_errors_say_where(text, passage, message, line):
     with pytest.raises(PassageError) as caught:
         find_passage(text, Replacement(passage, "x"))
@@ -132,8 +144,11 @@ safe_chars = st.sampled_from(list("abcxyz .,\nあい漢字。"))
 
 
 @settings(max_examples=200, deadline=None)
-@given(text=st.text(safe_chars, min_size=1, max_size=40), data=st.data(),
-       corrected=st.text(st.sampled_from(list("pqr あ")), max_size=8))
+@given(
+    text=st.text(safe_chars, min_size=1, max_size=40),
+    data=st.data(),
+    corrected=st.text(st.sampled_from(list("pqr あ")), max_size=8),
+)
 def test_replacing_a_unique_passage_is_a_plain_replacement(text, data, corrected):
     start = data.draw(st.integers(0, len(text) - 1))
     end = data.draw(st.integers(start + 1, len(text)))
@@ -147,10 +162,14 @@ def test_replacing_a_unique_passage_is_a_plain_replacement(text, data, corrected
 
 
 @settings(max_examples=150, deadline=None)
-@given(text=st.text(st.sampled_from(list("abcdefg ")), min_size=1, max_size=30),
-       steps=st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), st.text(st.sampled_from(list("abXY ")),
-                                                                           max_size=5), st.booleans()),
-                      min_size=1, max_size=5))
+@given(
+    text=st.text(st.sampled_from(list("abcdefg ")), min_size=1, max_size=30),
+    steps=st.lists(
+        st.tuples(st.floats(0, 1), st.floats(0, 1), st.text(st.sampled_from(list("abXY ")), max_size=5), st.booleans()),
+        min_size=1,
+        max_size=5,
+    ),
+)
 def test_successive_replacements_keep_the_original_and_the_latest(text, steps):
     body, expected = Body([text]), text
     for a, b, corrected, visible in steps:
@@ -169,23 +188,26 @@ def test_successive_replacements_keep_the_original_and_the_latest(text, steps):
 
 # --- title markers -----------------------------------------------------------------------------
 
+
 def record(kind: str, seq: int = 1) -> Record:
-    return Record(path=Path(f"{seq:04d}-abcdef{seq}.yml"), id=f"abcdef{seq}", seq=seq, issue="x", kind=kind,
-                  date=DAY)
+    return Record(path=Path(f"{seq:04d}-abcdef{seq}.yml"), id=f"abcdef{seq}", seq=seq, issue="x", kind=kind, date=DAY)
 
 
-@pytest.mark.parametrize(("kinds", "en", "ja"), [
-    ([], "", ""),
-    (["minor"], "", ""),
-    (["correction"], "[Corrected]", "【訂正追記有り】"),
-    (["clarification"], "[Corrected]", "【訂正追記有り】"),
-    (["addendum"], "[Updated]", "【訂正追記有り】"),
-    (["supplement"], "[Updated]", "【訂正追記有り】"),
-    (["update"], "[Updated]", "【訂正追記有り】"),
-    (["retraction"], "[Retracted]", "【撤回】"),
-    (["addendum", "correction", "minor"], "[Corrected]", "【訂正追記有り】"),
-    (["correction", "retraction", "update"], "[Retracted]", "【撤回】"),
-])
+@pytest.mark.parametrize(
+    ("kinds", "en", "ja"),
+    [
+        ([], "", ""),
+        (["minor"], "", ""),
+        (["correction"], "[Corrected]", "【訂正追記有り】"),
+        (["clarification"], "[Corrected]", "【訂正追記有り】"),
+        (["addendum"], "[Updated]", "【訂正追記有り】"),
+        (["supplement"], "[Updated]", "【訂正追記有り】"),
+        (["update"], "[Updated]", "【訂正追記有り】"),
+        (["retraction"], "[Retracted]", "【撤回】"),
+        (["addendum", "correction", "minor"], "[Corrected]", "【訂正追記有り】"),
+        (["correction", "retraction", "update"], "[Retracted]", "【撤回】"),
+    ],
+)
 def test_the_strongest_title_marker_wins(tmp_path, kinds, en, ja):
     config = load_config(make_publication(tmp_path / "pub"))
     records = [record(kind, n) for n, kind in enumerate(kinds, 1)]
@@ -208,10 +230,17 @@ def pub(tmp_path: Path):
     return config
 
 
-def add(config, kind: str, *, note: str = "", replaces=(), date=DAY, pending=False, resolves=None,
-        slug="hello") -> str:
-    record_id, _ = correct(config, slug, kind=kind, note=note, replaces=[Replacement(*p) for p in replaces],
-                           date=date, pending=pending, resolves=resolves)
+def add(config, kind: str, *, note: str = "", replaces=(), date=DAY, pending=False, resolves=None, slug="hello") -> str:
+    record_id, _ = correct(
+        config,
+        slug,
+        kind=kind,
+        note=note,
+        replaces=[Replacement(*p) for p in replaces],
+        date=date,
+        pending=pending,
+        resolves=resolves,
+    )
     return record_id
 
 
@@ -220,8 +249,10 @@ def render(config, slug: str = "hello") -> dict[str, str]:
     return {name: data.decode("utf-8") for name, data in IssueRenderer(config).render(state).items()}
 
 
-STRUCK = re.compile(r'<del datetime="2026-01-06" style="([^"]*)">cat</del><ins datetime="2026-01-06" '
-                    r'style="[^"]*">dog</ins> sat on the mat\.')
+STRUCK = re.compile(
+    r'<del datetime="2026-01-06" style="([^"]*)">cat</del><ins datetime="2026-01-06" '
+    r'style="[^"]*">dog</ins> sat on the mat\.'
+)
 
 
 def test_a_correction_shows_struck_and_new_text_in_every_rendering(pub):
@@ -240,13 +271,18 @@ def test_errata_entry_has_label_date_and_markdown_note_above_the_body(pub):
     record_id = add(pub, "clarification", note="We meant the *big* mat, see [the photo](photo.html).")
     files = render(pub)
     html = files["email.html"]
-    assert re.search(r'<strong class="errata-label"[^>]*>Clarification:</strong> <time class="errata-date" '
-                     r'datetime="2026-01-06T09:00:00\+00:00"[^>]*>January 6, 2026</time>', html)
-    assert "We meant the <em>big</em> mat, see <a href=\"https://news.example.com/photo.html\"" in html
+    assert re.search(
+        r'<strong class="errata-label"[^>]*>Clarification:</strong> <time class="errata-date" '
+        r'datetime="2026-01-06T09:00:00\+00:00"[^>]*>January 6, 2026</time>',
+        html,
+    )
+    assert 'We meant the <em>big</em> mat, see <a href="https://news.example.com/photo.html"' in html
     assert html.index(f'id="correction-{record_id}"') < html.index("The cat sat on the mat.")
     web = files["web.html"]
-    assert ('<p class="errata-head"><strong class="errata-label">Clarification:</strong> <time class="errata-date" '
-            'datetime="2026-01-06T09:00:00+00:00">January 6, 2026</time></p>') in web
+    assert (
+        '<p class="errata-head"><strong class="errata-label">Clarification:</strong> <time class="errata-date" '
+        'datetime="2026-01-06T09:00:00+00:00">January 6, 2026</time></p>'
+    ) in web
     assert web.index("errata-head") < web.index("<p>The cat sat on the mat.</p>")
     text = files["email.txt"]
     assert "Clarification: January 6, 2026\nWe meant the big mat, see the photo [1].\n" in text
@@ -312,8 +348,7 @@ def test_retraction_banner_above_readable_text(pub):
     html = files["email.html"]
     assert html.index("This issue was retracted on January 8, 2026.") < html.index("The cat sat on the mat.")
     text = files["email.txt"]
-    assert ("This issue was retracted on January 8, 2026.\nThe retracted text is kept below for the record.\n"
-            in text)
+    assert "This issue was retracted on January 8, 2026.\nThe retracted text is kept below for the record.\n" in text
     assert text.index("retracted on January 8") < text.index("The cat sat on the mat.\n")
     assert "<title>Retraction: Hello</title>" in files[f"corrections/{record_id}/email.html"]
 
@@ -339,12 +374,21 @@ def test_japanese_markers_are_never_split_across_lines(tmp_path, before):
     """Issue 14, item 8: with 29 あ before a corrected passage, email.txt showed `[訂正` on one
     line and `前]` on the next. A marker is one unit: it moves to the next line whole."""
     root = make_publication(tmp_path / "ja")
-    write_issue(root, "ja", raw=f"---\ntitle: 創刊号\ndate: 2018-07-13\nlang: ja\nstatus: draft\n---\n\n"
-                               f"{'あ' * before}猫が座った。\n")
+    write_issue(
+        root,
+        "ja",
+        raw=f"---\ntitle: 創刊号\ndate: 2018-07-13\nlang: ja\nstatus: draft\n---\n\n{'あ' * before}猫が座った。\n",
+    )
     config = load_config(root)
     publish(config, "ja", dt.datetime(2018, 7, 13, 10, tzinfo=LONDON))
-    add(config, "correction", replaces=[("猫", "犬")], note="犬でした。", slug="ja",
-        date=dt.datetime(2018, 7, 14, 9, tzinfo=LONDON))
+    add(
+        config,
+        "correction",
+        replaces=[("猫", "犬")],
+        note="犬でした。",
+        slug="ja",
+        date=dt.datetime(2018, 7, 14, 9, tzinfo=LONDON),
+    )
     lines = render(config, "ja")["email.txt"].splitlines()
     assert any("[訂正前]" in line for line in lines) and any("[訂正後]" in line for line in lines)
     assert all(line.count("[") == line.count("]") for line in lines), lines
@@ -356,7 +400,8 @@ def test_each_visible_record_gets_a_notice_for_readers(pub):
     add(pub, "minor", replaces=[("rained", "poured")], date=LATER)
     files = render(pub)
     assert sorted(name for name in files if name.startswith("corrections/")) == sorted(
-        f"corrections/{i}/{n}" for i in (fixed, added) for n in ("email.html", "email.txt"))
+        f"corrections/{i}/{n}" for i in (fixed, added) for n in ("email.html", "email.txt")
+    )
     html = files[f"corrections/{fixed}/email.html"]
     assert "<title>Correction: Hello</title>" in html
     assert "We made a mistake in “Hello”, sent on January 5, 2026." in html
@@ -380,31 +425,47 @@ def test_japanese_markers_can_be_configured(tmp_path):
     write_issue(root, "ja", raw="---\ntitle: 創刊号\ndate: 2018-07-13\nlang: ja\nstatus: draft\n---\n\n猫が座った。\n")
     config = load_config(root)
     publish(config, "ja", dt.datetime(2018, 7, 13, 10, tzinfo=LONDON))
-    add(config, "correction", replaces=[("猫", "犬")], note="犬でした。", slug="ja",
-        date=dt.datetime(2018, 7, 14, 9, tzinfo=LONDON))
+    add(
+        config,
+        "correction",
+        replaces=[("猫", "犬")],
+        note="犬でした。",
+        slug="ja",
+        date=dt.datetime(2018, 7, 14, 9, tzinfo=LONDON),
+    )
     files = render(config, "ja")
     assert "<title>【訂正あり】創刊号</title>" in files["email.html"]
     assert "\n【訂正あり】創刊号\n" in files["email.txt"]
     assert "【訂正】 2018年7月14日\n犬でした。\n" in files["email.txt"]
     assert "[訂正前] 猫 [訂正後] 犬が座った。" in files["email.txt"]
     # Only the configured level changes; the others keep the built-in marker.
-    retracted = add(config, "retraction", note="撤回します。", slug="ja",
-                    date=dt.datetime(2018, 7, 15, 9, tzinfo=LONDON))
+    retracted = add(
+        config, "retraction", note="撤回します。", slug="ja", date=dt.datetime(2018, 7, 15, 9, tzinfo=LONDON)
+    )
     files = render(config, "ja")
     web = files["web.html"]
     assert "<title>【撤回】創刊号 | Test Letter</title>" in web
-    assert web.index("<strong>この号は2018年7月15日に撤回しました。</strong>") < web.index("撤回した本文は記録のため以下に残しています。")
+    assert web.index("<strong>この号は2018年7月15日に撤回しました。</strong>") < web.index(
+        "撤回した本文は記録のため以下に残しています。"
+    )
     assert web.index("撤回した本文は記録のため以下に残しています。") < web.index("<ins")
     assert "<title>【撤回とお詫び】創刊号</title>" in files[f"corrections/{retracted}/email.html"]
 
 
-@pytest.mark.parametrize(("kind", "subject", "lead", "link"), [
-    ("supplement", "【補足】創刊号", "2018年7月13日にお送りした「創刊号」に補足しました。", "補足後の本文を読む"),
-    ("addendum", "【追記】創刊号", "2018年7月13日にお送りした「創刊号」に追記しました。", "追記後の本文を読む"),
-    ("update", "【更新】創刊号", "2018年7月13日にお送りした「創刊号」の内容を更新しました。", "更新後の本文を読む"),
-    ("clarification", "【補足説明】創刊号", "2018年7月13日にお送りした「創刊号」の説明を補足いたします。",
-     "補足説明を読む"),
-])
+@pytest.mark.parametrize(
+    ("kind", "subject", "lead", "link"),
+    [
+        ("supplement", "【補足】創刊号", "2018年7月13日にお送りした「創刊号」に補足しました。", "補足後の本文を読む"),
+        ("addendum", "【追記】創刊号", "2018年7月13日にお送りした「創刊号」に追記しました。", "追記後の本文を読む"),
+        ("update", "【更新】創刊号", "2018年7月13日にお送りした「創刊号」の内容を更新しました。", "更新後の本文を読む"),
+        (
+            "clarification",
+            "【補足説明】創刊号",
+            "2018年7月13日にお送りした「創刊号」の説明を補足いたします。",
+            "補足説明を読む",
+        ),
+    ],
+)
 def test_each_kind_of_notice_has_its_own_words(tmp_path, kind, subject, lead, link):
     """Issue 15: the 【補足】 notice said 追記しました and 追記後の本文を読む, an addendum's words."""
     root = make_publication(tmp_path / "ja")

@@ -11,13 +11,14 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from conftest import make_publication, write_issue
 from toolkit import __version__
 from toolkit.build import build
 from toolkit.cli.state import NoticeGroup
 from toolkit.config import load_config
 from toolkit.errors import Diagnostic, ToolkitError, format_text, to_json, unique
 from toolkit.preview import PreviewServer
+
+from conftest import make_publication, write_issue
 
 
 def broken_theme(tmp_path: Path) -> Path:
@@ -40,14 +41,26 @@ def test_a_finding_reads_like_a_linter_and_an_error_leads_with_its_severity():
 
 
 def test_json_keeps_check_s_fields_and_counts():
-    findings = [Diagnostic("error", "gone", None, None, "restore it", rule="record-deleted"),
-                Diagnostic("warning", "long", None, 2, "", rule="subject-long")]
+    findings = [
+        Diagnostic("error", "gone", None, None, "restore it", rule="record-deleted"),
+        Diagnostic("warning", "long", None, 2, "", rule="subject-long"),
+    ]
     data = json.loads(to_json(findings))
-    assert data == {"findings": [
-        {"rule": "record-deleted", "severity": "error", "message": "gone", "path": None, "line": None,
-         "hint": "restore it"},
-        {"rule": "subject-long", "severity": "warning", "message": "long", "path": None, "line": 2, "hint": ""}],
-        "errors": 1, "warnings": 1}
+    assert data == {
+        "findings": [
+            {
+                "rule": "record-deleted",
+                "severity": "error",
+                "message": "gone",
+                "path": None,
+                "line": None,
+                "hint": "restore it",
+            },
+            {"rule": "subject-long", "severity": "warning", "message": "long", "path": None, "line": 2, "hint": ""},
+        ],
+        "errors": 1,
+        "warnings": 1,
+    }
     assert list(data["findings"][0]) == ["rule", "severity", "message", "path", "line", "hint"]
 
 
@@ -85,6 +98,7 @@ def test_the_preview_shows_a_repeated_error_once(tmp_path):
 
 
 # --- bugs are bugs (issue 8) --------------------------------------------------------------------
+
 
 def test_a_failure_inside_notice_s_own_filter_is_an_internal_error_not_the_author_s(run, tmp_path):
     root = make_publication(tmp_path / "pub")
@@ -127,9 +141,11 @@ def test_an_unexpected_exception_in_a_command_is_reported_as_notice_s_bug():
     result = CliRunner().invoke(group, ["broken"], catch_exceptions=False, env={"NO_COLOR": "1"})
     assert result.exit_code == 1
     last = result.stderr.rstrip("\n").splitlines()[-2:]
-    assert last == [f"Error: internal error in notice {__version__}: KeyError: 'missing'",
-                    "  hint: this is a bug in notice, not a mistake in your files: please report it to the notice "
-                    "project with this message (and the traceback above it, if any) and the command you ran"]
+    assert last == [
+        f"Error: internal error in notice {__version__}: KeyError: 'missing'",
+        "  hint: this is a bug in notice, not a mistake in your files: please report it to the notice "
+        "project with this message (and the traceback above it, if any) and the command you ran",
+    ]
     assert "Traceback (most recent call last)" in result.stderr  # for the report, above the verdict
 
 

@@ -28,10 +28,39 @@ def parsed(path: Path) -> feedparser.FeedParserDict:
 
 #: JSON Feed 1.1's keys (https://jsonfeed.org/version/1.1). The released feedparser (6.0) reads no
 #: JSON Feed (its support is unreleased: kurtmckee/feedparser#103, #363), so the test checks the spec.
-JSON_FEED_KEYS = {"version", "title", "home_page_url", "feed_url", "description", "user_comment", "next_url", "icon",
-                  "favicon", "authors", "language", "expired", "hubs", "items"}
-JSON_ITEM_KEYS = {"id", "url", "external_url", "title", "content_html", "content_text", "summary", "image",
-                  "banner_image", "date_published", "date_modified", "authors", "tags", "language", "attachments"}
+JSON_FEED_KEYS = {
+    "version",
+    "title",
+    "home_page_url",
+    "feed_url",
+    "description",
+    "user_comment",
+    "next_url",
+    "icon",
+    "favicon",
+    "authors",
+    "language",
+    "expired",
+    "hubs",
+    "items",
+}
+JSON_ITEM_KEYS = {
+    "id",
+    "url",
+    "external_url",
+    "title",
+    "content_html",
+    "content_text",
+    "summary",
+    "image",
+    "banner_image",
+    "date_published",
+    "date_modified",
+    "authors",
+    "tags",
+    "language",
+    "attachments",
+}
 
 
 def json_feed(path: Path) -> dict:
@@ -55,8 +84,11 @@ def json_ld(page: str) -> dict:
 
 
 def public_files(out: Path) -> dict[str, str]:
-    return {p.relative_to(out).as_posix(): p.read_bytes().decode("utf-8", "replace")
-            for p in sorted(out.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes().decode("utf-8", "replace")
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -81,6 +113,7 @@ def build(run, *args: str):
 
 
 # --- the sample publication: feeds that parse, page data that parses -------------------------------
+
 
 def test_the_sample_feeds_parse_without_bozo_and_carry_the_corrections(sample_publication, run):
     result = run("-C", str(sample_publication), "build")
@@ -110,8 +143,9 @@ def test_the_sample_feeds_parse_without_bozo_and_carry_the_corrections(sample_pu
     assert data["items"][0]["date_published"] == "2018-07-13T10:00:00+09:00"
     from lxml import etree  # what feedparser sanitized, as written
 
-    written = etree.parse(str(site / "feed.atom")).findtext("{http://www.w3.org/2005/Atom}entry/"
-                                                             "{http://www.w3.org/2005/Atom}content")
+    written = etree.parse(str(site / "feed.atom")).findtext(
+        "{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}content"
+    )
     assert data["items"][0]["content_html"] == written
     sitemap = read(site / "sitemap.xml")
     assert f"<loc>https://letter.example.jp/{SLUG}/web.html</loc>\n  <lastmod>2018-07-21T10:00:00+09:00" in sitemap
@@ -121,11 +155,15 @@ def test_the_sample_feeds_parse_without_bozo_and_carry_the_corrections(sample_pu
 def test_the_web_page_says_when_it_was_sent_and_updated_to_people_and_machines(sample_publication, run):
     assert run("-C", str(sample_publication), "build").exit_code == 0
     page = read(sample_publication / "site" / SLUG / "web.html")
-    assert ('<p class="issue-dates">配信 <time datetime="2018-07-13T10:00:00+09:00">2018年7月13日</time> · '
-            '最終更新 <time datetime="2018-07-21T10:00:00+09:00">2018年7月21日</time></p>') in page
+    assert (
+        '<p class="issue-dates">配信 <time datetime="2018-07-13T10:00:00+09:00">2018年7月13日</time> · '
+        '最終更新 <time datetime="2018-07-21T10:00:00+09:00">2018年7月21日</time></p>'
+    ) in page
     for record in ("e6821b2", "8f9db28", "bdbf824", "530bfbb"):
         assert f'id="correction-{record}"' in page
-    assert '<link rel="alternate" type="application/atom+xml" title="小さなお店のWEB活用便り" href="../feed.atom">' in page
+    assert (
+        '<link rel="alternate" type="application/atom+xml" title="小さなお店のWEB活用便り" href="../feed.atom">' in page
+    )
     assert '<meta property="og:title" content="【訂正追記有り】' in page
     assert '<meta property="article:modified_time" content="2018-07-21T10:00:00+09:00">' in page
     assert '<meta name="twitter:card" content="summary">' in page
@@ -143,13 +181,16 @@ def test_the_web_page_says_when_it_was_sent_and_updated_to_people_and_machines(s
 
 # --- drafts never in public output ---------------------------------------------------------------
 
+
 def test_drafts_appear_nowhere_in_the_output_unless_asked_for(sample_publication, run):
     result = run("-C", str(sample_publication), "build")
     site = sample_publication / "site"
-    assert "Left out 1 draft (pre-send-checklist): `notice preview` or `notice build --drafts` shows them" \
-        in result.stdout
-    assert not any("pre-send-checklist" in text or "Five things to check" in text
-                   for text in public_files(site).values())
+    assert (
+        "Left out 1 draft (pre-send-checklist): `notice preview` or `notice build --drafts` shows them" in result.stdout
+    )
+    assert not any(
+        "pre-send-checklist" in text or "Five things to check" in text for text in public_files(site).values()
+    )
 
     drafts = run("-C", str(sample_publication), "build", "--drafts")
     assert drafts.exit_code == 0 and "Left out" not in drafts.stdout
@@ -180,6 +221,7 @@ def test_export_of_a_draft_is_private_and_says_where(publication, run):
 
 # --- ids and dates ---------------------------------------------------------------------------------
 
+
 def ids(out: Path) -> tuple[str, list[str]]:
     atom = parsed(out / "feed.atom")
     return atom.feed.id, [e.id for e in atom.entries] + [i["id"] for i in json_feed(out / "feed.json")["items"]]
@@ -193,13 +235,25 @@ def test_ids_never_change_across_builds_base_url_titles_and_corrections(sent, ru
     build(run, "--force")
     assert ids(out) == first
     config = sent / "notice.toml"
-    config.write_text(read(config).replace("https://news.example.com/", "https://elsewhere.example.org/letter/"),
-                      encoding="utf-8")
+    config.write_text(
+        read(config).replace("https://news.example.com/", "https://elsewhere.example.org/letter/"), encoding="utf-8"
+    )
     build(run)
     assert ids(out) == first
     assert "https://elsewhere.example.org/letter/hello/web.html" in read(out / "feed.atom")
-    correct(run, "--kind", "correction", "--replaces", "It rained all day.", "--with", "It was sunny.",
-            "--note", "We misreported the weather.", "--date", "2026-01-06 09:00")
+    correct(
+        run,
+        "--kind",
+        "correction",
+        "--replaces",
+        "It rained all day.",
+        "--with",
+        "It was sunny.",
+        "--note",
+        "We misreported the weather.",
+        "--date",
+        "2026-01-06 09:00",
+    )
     build(run)
     assert ids(out) == first
     assert parsed(out / "feed.atom").entries[0].title == "[Corrected] Hello"
@@ -210,14 +264,25 @@ def test_updated_moves_for_a_correction_and_not_for_a_minor_fix(sent, run):
     build(run)
     published = parsed(out / "feed.atom").entries[0].updated
     assert published == "2026-01-05T09:00:00+00:00"
-    correct(run, "--kind", "minor", "--replaces", "the mat", "--with", "the rug", "--note", "A typo.",
-            "--date", "2026-01-06 09:00")
+    correct(
+        run,
+        "--kind",
+        "minor",
+        "--replaces",
+        "the mat",
+        "--with",
+        "the rug",
+        "--note",
+        "A typo.",
+        "--date",
+        "2026-01-06 09:00",
+    )
     build(run)
     atom = parsed(out / "feed.atom")
     assert atom.entries[0].updated == published and atom.feed.updated == published
     assert "the rug" in atom.entries[0].content[0].value  # the content has the fix; the date does not move
     assert parsed(out / "corrections.atom").entries == []
-    assert "dateModified\": \"2026-01-05T09:00:00+00:00" in read(out / "hello" / "web.html")
+    assert 'dateModified": "2026-01-05T09:00:00+00:00' in read(out / "hello" / "web.html")
     assert "correction" not in json_ld(read(out / "hello" / "web.html"))
 
     record = correct(run, "--kind", "update", "--note", "Prices changed.", "--date", "2026-01-07 10:00")
@@ -251,10 +316,13 @@ def test_builds_are_byte_identical(sent, run):
 
 # --- settings --------------------------------------------------------------------------------------
 
+
 def test_web_settings_reach_the_page(sent, run):
     with (sent / "notice.toml").open("a", encoding="utf-8") as toml:
-        toml.write('\n[web]\nschema_type = "NewsArticle"\ncorrections_policy_url = "https://news.example.com/policy"\n'
-                   'share = ["line", "hatena"]\n\n[feed]\nentries = 1\ntag = "news.example.com,2025"\n')
+        toml.write(
+            '\n[web]\nschema_type = "NewsArticle"\ncorrections_policy_url = "https://news.example.com/policy"\n'
+            'share = ["line", "hatena"]\n\n[feed]\nentries = 1\ntag = "news.example.com,2025"\n'
+        )
     write_issue(sent, "older", title="Older", date="2025-12-01", status="published")
     build(run)
     page = read(sent / "build" / "hello" / "web.html")
@@ -262,19 +330,30 @@ def test_web_settings_reach_the_page(sent, run):
     assert data["@type"] == "NewsArticle"
     assert data["publisher"]["correctionsPolicy"] == "https://news.example.com/policy"
     assert '<a href="https://news.example.com/policy">Corrections policy</a>' in page
-    assert ('href="https://social-plugins.line.me/lineit/share?url=https%3A%2F%2Fnews.example.com%2Fhello%2Fweb.html"'
-            in page)
+    assert (
+        'href="https://social-plugins.line.me/lineit/share?url=https%3A%2F%2Fnews.example.com%2Fhello%2Fweb.html"'
+        in page
+    )
     assert "https://b.hatena.ne.jp/add?mode=confirm&amp;url=" in page and "facebook" not in page
     atom = parsed(sent / "build" / "feed.atom")
     assert [e.title for e in atom.entries] == ["Hello"] and atom.feed.id == "tag:news.example.com,2025:feed"
 
 
-@pytest.mark.parametrize("setting, message", [
-    ('[web]\nschema_type = "BlogPost"', "notice.toml:{line}: unknown schema_type 'BlogPost' (did you mean 'BlogPosting'?)"),
-    ('[web]\nshare = ["line", "hatna"]', "notice.toml:{line}: unknown share network 'hatna' (did you mean 'hatena'?)"),
-    ('[feed]\nentries = 0', "notice.toml:{line}: 'entries' must be a positive whole number, not 0"),
-    ('[feed]\nentries = "20"', "notice.toml:{line}: 'entries' in [feed] must be a whole number, not a string"),
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        (
+            '[web]\nschema_type = "BlogPost"',
+            "notice.toml:{line}: unknown schema_type 'BlogPost' (did you mean 'BlogPosting'?)",
+        ),
+        (
+            '[web]\nshare = ["line", "hatna"]',
+            "notice.toml:{line}: unknown share network 'hatna' (did you mean 'hatena'?)",
+        ),
+        ("[feed]\nentries = 0", "notice.toml:{line}: 'entries' must be a positive whole number, not 0"),
+        ('[feed]\nentries = "20"', "notice.toml:{line}: 'entries' in [feed] must be a whole number, not a string"),
+    ],
+)
 def test_bad_feed_and_web_settings_are_clear_errors_with_their_line(publication, run, setting, message):
     config = publication / "notice.toml"
     text = read(config) + "\n" + setting + "\n"
@@ -293,12 +372,14 @@ def test_without_base_url_the_feeds_are_not_written_and_the_build_says_so_once(s
     assert result.stderr.count("Warning:") == 1
     assert "feed.atom, corrections.atom, feed.json and sitemap.xml were not written" in result.stderr
     assert "set base_url in [publication] in notice.toml" in result.stderr
-    assert not any((sent / "build" / name).exists() for name in ("feed.atom", "corrections.atom", "feed.json",
-                                                                 "sitemap.xml"))
+    assert not any(
+        (sent / "build" / name).exists() for name in ("feed.atom", "corrections.atom", "feed.json", "sitemap.xml")
+    )
     assert "feed.atom" not in read(sent / "build" / "index.html")
 
 
 # --- the seed case, end to end ----------------------------------------------------------------------
+
 
 def test_the_seed_case_reaches_feed_readers_and_search_engines(seed_publication, run, monkeypatch):
     monkeypatch.chdir(seed_publication)
@@ -309,11 +390,20 @@ def test_the_seed_case_reaches_feed_readers_and_search_engines(seed_publication,
     assert first.title == "LINEのトーク内容が自動で収集される？ プライバシーポリシー変更のポイント"
     assert first.updated == first.published == "2018-07-13T10:00:00+09:00"
 
-    result = run("correct", SLUG, "--kind", "correction",
-                 "--replaces", "LINE@は公式アカウントとは別のサービスなので、LINE@でのお客様とのトーク内容は収集の対象になりません。",
-                 "--with", "LINE@も「公式アカウント」に含まれるため、LINE@でのお客様とのトーク内容も収集の対象になります。",
-                 "--note", "LINE社の詳細情報に、LINE@も「公式アカウント」に含まれるとありました。お詫びして訂正します。",
-                 "--date", "2018-07-14 09:00")
+    result = run(
+        "correct",
+        SLUG,
+        "--kind",
+        "correction",
+        "--replaces",
+        "LINE@は公式アカウントとは別のサービスなので、LINE@でのお客様とのトーク内容は収集の対象になりません。",
+        "--with",
+        "LINE@も「公式アカウント」に含まれるため、LINE@でのお客様とのトーク内容も収集の対象になります。",
+        "--note",
+        "LINE社の詳細情報に、LINE@も「公式アカウント」に含まれるとありました。お詫びして訂正します。",
+        "--date",
+        "2018-07-14 09:00",
+    )
     assert result.exit_code == 0, result.output
     record = result.stdout.split()[2]
     build(run)
@@ -324,16 +414,28 @@ def test_the_seed_case_reaches_feed_readers_and_search_engines(seed_publication,
     assert fix.title.startswith("【訂正とお詫び】") and fix.link.endswith(f"web.html#correction-{record}")
     assert "お詫びして訂正します" in fix.content[0].value
     page = read(site / SLUG / "web.html")
-    assert "最終更新 <time datetime=\"2018-07-14T09:00:00+09:00\">2018年7月14日</time>" in page
+    assert '最終更新 <time datetime="2018-07-14T09:00:00+09:00">2018年7月14日</time>' in page
     assert json_ld(page)["correction"][0]["url"].endswith(f"#correction-{record}")
     assert re.search(r'<meta property="og:title" content="【訂正追記有り】', page)
 
 
 # --- as sent, the record chain and the corrections log ------------------------------------------------
 
+
 def test_original_html_holds_the_locked_text_and_not_the_corrected_one(sent, run):
-    correct(run, "--kind", "correction", "--replaces", "It rained all day.", "--with", "It was sunny.",
-            "--note", "We misreported the weather.", "--date", "2026-01-06 09:00")
+    correct(
+        run,
+        "--kind",
+        "correction",
+        "--replaces",
+        "It rained all day.",
+        "--with",
+        "It was sunny.",
+        "--note",
+        "We misreported the weather.",
+        "--date",
+        "2026-01-06 09:00",
+    )
     build(run)
     folder = sent / "build" / "hello"
     original = read(folder / "original.html")
@@ -352,8 +454,19 @@ def test_record_json_chains_every_record_to_the_lock(sent, run):
     first = correct(run, "--kind", "update", "--note", "Prices changed.", "--date", "2026-01-06 09:00")
     build(run)
     before = json.loads(read(sent / "build" / "hello" / "record.json"))
-    second = correct(run, "--kind", "minor", "--replaces", "the mat", "--with", "the rug", "--note", "A typo.",
-                     "--date", "2026-01-07 09:00")
+    second = correct(
+        run,
+        "--kind",
+        "minor",
+        "--replaces",
+        "the mat",
+        "--with",
+        "the rug",
+        "--note",
+        "A typo.",
+        "--date",
+        "2026-01-07 09:00",
+    )
     build(run)
     after = json.loads(read(sent / "build" / "hello" / "record.json"))
     assert [r["id"] for r in after["records"]] == [first, second]
@@ -367,15 +480,28 @@ def test_the_corrections_log_lists_every_record_readers_must_hear_of(sent, run):
     write_issue(sent, "second", title="Second", date="2026-02-01")
     assert run("publish", "second", "--date", "2026-02-01 09:00").exit_code == 0
     update = correct(run, "--kind", "update", "--note", "Prices changed.", "--date", "2026-01-06 09:00")
-    correct(run, "--kind", "minor", "--replaces", "the mat", "--with", "the rug", "--note", "A typo.",
-            "--date", "2026-02-07 09:00")
+    correct(
+        run,
+        "--kind",
+        "minor",
+        "--replaces",
+        "the mat",
+        "--with",
+        "the rug",
+        "--note",
+        "A typo.",
+        "--date",
+        "2026-02-07 09:00",
+    )
     result = run("correct", "second", "--kind", "correction", "--note", "Wrong day.", "--date", "2026-02-03 09:00")
     fix = result.stdout.split()[2]
     build(run)
     log = read(sent / "build" / "corrections.html")
     rows = re.findall(r'<a href="([^"]+)">([^<]+)</a> · <code title="sha256 ([0-9a-f]{64})">record (\w+)</code>', log)
     assert [(href, title, short) for href, title, _, short in rows] == [
-        (f"second/web.html#correction-{fix}", "Second", fix), (f"hello/web.html#correction-{update}", "Hello", update)]
+        (f"second/web.html#correction-{fix}", "Second", fix),
+        (f"hello/web.html#correction-{update}", "Hello", update),
+    ]
     assert "A typo." not in log
     assert '<a href="corrections.html">Corrections</a>' in read(sent / "build" / "index.html")
 
@@ -388,8 +514,9 @@ def test_feed_entries_kept_between_builds_follow_every_input(sent, run):
     build(run)
     assert parsed(sent / "build" / "feed.atom").entries[0].content[0].value.startswith("<p>THEMED</p>")
     correct(run, "--kind", "update", "--note", "Prices changed.", "--date", "2026-01-06 09:00")
-    (sent / "templates" / "feed_entry.html").write_text("{% include '_errata.html' %}\n{{ content }}\n",
-                                                         encoding="utf-8")
+    (sent / "templates" / "feed_entry.html").write_text(
+        "{% include '_errata.html' %}\n{{ content }}\n", encoding="utf-8"
+    )
     build(run)
     assert "Prices changed." in parsed(sent / "build" / "feed.atom").entries[0].content[0].value
 

@@ -41,8 +41,11 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("golden", sorted(CASES))
 def test_sample_plain_text_matches_the_reviewed_output(site, golden):
-    correction = next(r.name for r in (site / "2018-07-13-line-privacy" / "corrections").iterdir()
-                      if "【訂正とお詫び】" in (r / "email.txt").read_text(encoding="utf-8"))
+    correction = next(
+        r.name
+        for r in (site / "2018-07-13-line-privacy" / "corrections").iterdir()
+        if "【訂正とお詫び】" in (r / "email.txt").read_text(encoding="utf-8")
+    )
     actual = (site / CASES[golden].format(correction=correction)).read_text(encoding="utf-8")
     path = GOLDEN / golden
     if os.environ.get("NOTICE_UPDATE_GOLDEN") == "1":

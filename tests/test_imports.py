@@ -63,8 +63,7 @@ def import_nodes(module: str) -> list[tuple[ast.Import | ast.ImportFrom, bool]]:
 
 def graph() -> dict[str, set[str]]:
     """Module -> the toolkit modules it imports anywhere: at the top, in a function, for types."""
-    return {module: set().union(*(imported(module, node) for node, _ in import_nodes(module)))
-            for module in MODULES}
+    return {module: set().union(*(imported(module, node) for node, _ in import_nodes(module))) for module in MODULES}
 
 
 def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
@@ -77,7 +76,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
         stack.append(module)
         for target in sorted(edges[module]):
             if state.get(target) == "open":
-                return stack[stack.index(target):] + [target]
+                return stack[stack.index(target) :] + [target]
             if target not in state:
                 cycle = visit(target)
                 if cycle:

@@ -131,7 +131,10 @@ def make_document(doctype: str = "<!DOCTYPE html>", theme: str = THEME, body: st
         f"<style>{theme}</style>\n"
         "</head>\n"
     )
-    return (doctype + "\n" if doctype else "") + head + f"""<body>
+    return (
+        (doctype + "\n" if doctype else "")
+        + head
+        + f"""<body>
 <div class="preheader">Budget agreed, roads closed on Sunday{PREHEADER_PAD}</div>
 <table role="presentation" class="wrapper" width="100%" cellpadding="0" cellspacing="0" border="0">
 <tr><td align="center" style="mso-line-height-rule: exactly; -ms-text-size-adjust: 100%">
@@ -164,6 +167,7 @@ def make_document(doctype: str = "<!DOCTYPE html>", theme: str = THEME, body: st
 </body>
 </html>
 """
+    )
 
 
 DOCUMENT = make_document()

@@ -7,7 +7,8 @@ from toolkit.markup import absolute_url, render_markdown
 
 def test_extensions_tables_footnotes_attr_list_fenced_code():
     html = render_markdown(
-        "A[^1]\n{: .lead }\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\ncode <x>\n```\n\n[^1]: Note.\n")
+        "A[^1]\n{: .lead }\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\ncode <x>\n```\n\n[^1]: Note.\n"
+    )
     assert '<p class="lead">' in html
     assert "<table>" in html and "<td>1</td>" in html
     assert "<pre><code>code &lt;x&gt;\n</code></pre>" in html
@@ -20,8 +21,10 @@ def test_sane_lists_do_not_merge_ordered_and_unordered():
 
 
 def test_links_and_images_made_absolute_against_base_url():
-    html = render_markdown("[a](page.html) [b](/root) [c](#top) [d](https://x.org/) ![i](img/p.png)",
-                           base_url="https://news.example.com/letter")
+    html = render_markdown(
+        "[a](page.html) [b](/root) [c](#top) [d](https://x.org/) ![i](img/p.png)",
+        base_url="https://news.example.com/letter",
+    )
     assert 'href="https://news.example.com/letter/page.html"' in html
     assert 'href="https://news.example.com/root"' in html
     assert 'href="#top"' in html
@@ -33,12 +36,15 @@ def test_no_base_url_leaves_links_alone():
     assert 'href="page.html"' in render_markdown("[a](page.html)")
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("mailto:a@b.c", "mailto:a@b.c"),
-    ("  x.html ", "https://e.com/x.html"),
-    ("", ""),
-    ("//cdn.e.com/a.png", "https://cdn.e.com/a.png"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("mailto:a@b.c", "mailto:a@b.c"),
+        ("  x.html ", "https://e.com/x.html"),
+        ("", ""),
+        ("//cdn.e.com/a.png", "https://cdn.e.com/a.png"),
+    ],
+)
 def test_absolute_url(url, expected):
     assert absolute_url(url, "https://e.com/") == expected
 
@@ -55,4 +61,6 @@ def test_a_reused_converter_carries_nothing_from_one_document_to_the_next():
     assert "footnote" in first and "https://e.com/" in first
     second = render_markdown("Only [a][ref] and text[^1].\n")
     assert "footnote" not in second and "https://e.com/" not in second and "raw" not in second
-    assert render_markdown("Text[^1] and [a][ref].\n\n[^1]: A note.\n\n[ref]: https://e.com/\n\n<div>raw</div>\n") == first
+    assert (
+        render_markdown("Text[^1] and [a][ref].\n\n[^1]: A note.\n\n[ref]: https://e.com/\n\n<div>raw</div>\n") == first
+    )

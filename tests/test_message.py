@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_issue
 from toolkit.message import Headers, compose
+
+from conftest import write_issue
 
 JA_CONFIG = """\
 [publication]
@@ -55,8 +56,22 @@ def ja_publication(root: Path, run, *, extra: str = "", body: str = JA_BODY, cor
     write_issue(root, "spring", title="春のお知らせ", date="2024-03-01 10:00", body=body)
     assert run("-C", str(root), "publish", "spring", "--date", "2024-03-01 10:00").exit_code == 0
     if correct:
-        result = run("-C", str(root), "correct", "spring", "--kind", "correction", "--replaces", "十時",
-                     "--with", "十一時", "--note", "開店時刻を訂正します。", "--date", "2024-03-02 09:30")
+        result = run(
+            "-C",
+            str(root),
+            "correct",
+            "spring",
+            "--kind",
+            "correction",
+            "--replaces",
+            "十時",
+            "--with",
+            "十一時",
+            "--note",
+            "開店時刻を訂正します。",
+            "--date",
+            "2024-03-02 09:30",
+        )
         assert result.exit_code == 0, result.output
     return root
 
@@ -80,12 +95,23 @@ def test_export_writes_text_then_html_with_the_newsletter_headers(run, publicati
     assert result.exit_code == 0, result.output
     folder = publication / ".notice-cache" / "export" / "hello"  # a draft: never into the published output
     assert result.stdout.startswith("Exported hello to ") and result.stdout.endswith(
-        "/.notice-cache/export/hello/message.eml (a draft: built privately, not into the output folder)\n")
+        "/.notice-cache/export/hello/message.eml (a draft: built privately, not into the output folder)\n"
+    )
     assert not (publication / "build" / "hello").exists()
     assert result.stderr == ""
     msg = parse(folder / "message.eml")
-    assert list(msg.keys()) == ["From", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Language",
-                                "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Content-Type"]
+    assert list(msg.keys()) == [
+        "From",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "MIME-Version",
+        "Content-Language",
+        "List-Id",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "Content-Type",
+    ]
     assert msg["From"] == "Test Sender <news@example.com>"
     assert msg["Subject"] == "Hello"
     assert msg["Date"] == "Thu, 01 Oct 2026 13:00:00 +0100"  # SOURCE_DATE_EPOCH, in Europe/London
@@ -113,8 +139,9 @@ def test_a_japanese_issue_round_trips_and_its_notice_replies_to_it(run, ja):
     assert msg["Date"] == "Thu, 01 Oct 2026 21:00:00 +0900"  # the export, not the issue's date
     assert msg["Content-Language"] == "ja"
     assert msg["List-Id"] == "小さなお店便り <letter.example.jp>"
-    assert msg["List-Unsubscribe"] == ("<https://letter.example.jp/unsubscribe>, "
-                                       "<mailto:stop@example.jp?subject=unsubscribe>")
+    assert msg["List-Unsubscribe"] == (
+        "<https://letter.example.jp/unsubscribe>, <mailto:stop@example.jp?subject=unsubscribe>"
+    )
     raw = (folder / "message.eml").read_bytes()
     assert raw.startswith(b"From: =?utf-8?b?") and b"\r\nSubject: =?utf-8?b?" in raw
     plain, html = msg.iter_parts()
@@ -185,8 +212,15 @@ def test_iso_2022_jp_encodes_parts_and_headers_in_7bit(run, tmp_path):
     assert next(notice.iter_parts())["Content-Transfer-Encoding"] == "7bit"
 
 
-@pytest.mark.parametrize("char, name", [("🍣", "U+1F363 SUSHI"), ("髙", "U+9AD9 CJK UNIFIED IDEOGRAPH-9AD9"),
-                                        ("①", "U+2460 CIRCLED DIGIT ONE"), ("～", "U+FF5E FULLWIDTH TILDE")])
+@pytest.mark.parametrize(
+    "char, name",
+    [
+        ("🍣", "U+1F363 SUSHI"),
+        ("髙", "U+9AD9 CJK UNIFIED IDEOGRAPH-9AD9"),
+        ("①", "U+2460 CIRCLED DIGIT ONE"),
+        ("～", "U+FF5E FULLWIDTH TILDE"),
+    ],
+)
 def test_a_character_iso_2022_jp_cannot_carry_is_named_with_its_line(run, tmp_path, char, name):
     body = f"春の営業時間のお知らせです。\n\n土曜日は十時から営業します{char}"
     root = ja_publication(tmp_path / "ja", run, extra=ISO, body=body, correct=False)
@@ -194,13 +228,18 @@ def test_a_character_iso_2022_jp_cannot_carry_is_named_with_its_line(run, tmp_pa
     assert result.exit_code == 1
     text = (root / "build" / "spring" / "email.txt").read_text(encoding="utf-8").splitlines()
     line = next(n for n, written in enumerate(text, 1) if char in written)
-    issue_line = next(n for n, written in enumerate((root / "issues" / "spring.md").read_text(
-        encoding="utf-8").splitlines(), 1) if char in written)
+    issue_line = next(
+        n
+        for n, written in enumerate((root / "issues" / "spring.md").read_text(encoding="utf-8").splitlines(), 1)
+        if char in written
+    )
     assert result.stderr.startswith("Error: ")
     assert f"build/spring/email.txt:{line}: '{char}' ({name}) cannot be carried by ISO-2022-JP\n" in result.stderr
-    assert result.stderr.endswith(f'  hint: set [email] charset = "utf-8" in notice.toml (every current mail client '
-                                  f"reads it), or replace '{char}' ({name}) where it is written "
-                                  f"(spring.md:{issue_line})\n")
+    assert result.stderr.endswith(
+        f'  hint: set [email] charset = "utf-8" in notice.toml (every current mail client '
+        f"reads it), or replace '{char}' ({name}) where it is written "
+        f"(spring.md:{issue_line})\n"
+    )
     assert not (root / "build" / "spring" / "message.eml").exists()
 
 
@@ -217,8 +256,9 @@ def test_a_sender_name_iso_2022_jp_cannot_carry_is_shown_in_notice_toml(run, tmp
 
 def test_no_sender_email_is_a_clear_error(run, publication):
     config = publication / "notice.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace('sender_email = "news@example.com"\n', ""),
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('sender_email = "news@example.com"\n', ""), encoding="utf-8"
+    )
     result = run("-C", str(publication), "export", "hello")
     assert result.exit_code == 1
     # The line of [publication], where the key belongs, as `check` reports it (issue 14).
@@ -244,8 +284,9 @@ def test_an_unknown_issue_is_named(run, publication):
 def test_without_an_https_unsubscribe_url_there_is_no_one_click_header(run, publication):
     config = publication / "notice.toml"
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("https://news.example.com/unsubscribe", "http://news.example.com/unsubscribe"),
-                      encoding="utf-8")
+    config.write_text(
+        text.replace("https://news.example.com/unsubscribe", "http://news.example.com/unsubscribe"), encoding="utf-8"
+    )
     result = run("-C", str(publication), "export", "hello")
     assert result.exit_code == 0
     assert "Warning: " in result.stderr and "is not https: the message has no one-click unsubscribe" in result.stderr
@@ -254,8 +295,7 @@ def test_without_an_https_unsubscribe_url_there_is_no_one_click_header(run, publ
     assert msg["List-Unsubscribe"] == "<http://news.example.com/unsubscribe>"
     assert "List-Unsubscribe-Post" not in msg
 
-    config.write_text(text.replace('unsubscribe_url = "https://news.example.com/unsubscribe"\n', ""),
-                      encoding="utf-8")
+    config.write_text(text.replace('unsubscribe_url = "https://news.example.com/unsubscribe"\n', ""), encoding="utf-8")
     result = run("-C", str(publication), "export", "hello")
     assert "no unsubscribe_url: the message has no one-click unsubscribe" in result.stderr
     msg = parse(publication / ".notice-cache" / "export" / "hello" / "message.eml")
@@ -264,12 +304,13 @@ def test_without_an_https_unsubscribe_url_there_is_no_one_click_header(run, publ
 
 def test_compose_folds_a_long_subject_into_encoded_words_that_decode_whole():
     subject = "とても長い件名" * 20 + " and some English words to fold"
-    headers = Headers(subject, "Sender", "a@example.com", dt.datetime(2024, 1, 2, 3, 4, tzinfo=dt.timezone.utc),
-                      "<x.1@example.com>", "ja")
+    headers = Headers(
+        subject, "Sender", "a@example.com", dt.datetime(2024, 1, 2, 3, 4, tzinfo=dt.UTC), "<x.1@example.com>", "ja"
+    )
     for charset in ("utf-8", "iso-2022-jp"):
         raw = compose(headers, "本文\n", "<p>本文</p>\n", charset)
         lines = raw.split(b"\r\n")
-        header_lines = lines[:lines.index(b"")]
+        header_lines = lines[: lines.index(b"")]
         assert max(len(line) for line in header_lines) <= 78
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         assert msg["Subject"] == subject
@@ -289,9 +330,11 @@ def test_help_imports_no_mail_module():
     import subprocess
     import sys
 
-    code = ("import sys, runpy; sys.argv = ['notice', '--help']\n"
-            "try:\n    runpy.run_module('toolkit', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "print('MODULES', *sorted(sys.modules))")
+    code = (
+        "import sys, runpy; sys.argv = ['notice', '--help']\n"
+        "try:\n    runpy.run_module('toolkit', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print('MODULES', *sorted(sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(out.stdout.rsplit("MODULES", 1)[1].split())
     assert "toolkit.cli.mail" in loaded
@@ -322,11 +365,12 @@ def test_a_subject_too_long_to_fold_names_the_header(run, publication):
 
 # --- honest headers (issue 10) ------------------------------------------------------------------
 
+
 def test_without_source_date_epoch_the_date_is_the_export_time(run, publication, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     assert run("-C", str(publication), "export", "hello").exit_code == 0
-    after = dt.datetime.now(dt.timezone.utc)
+    after = dt.datetime.now(dt.UTC)
     folder = publication / ".notice-cache" / "export" / "hello"  # a draft's, built privately
     date = parse(folder / "message.eml")["Date"].datetime
     assert before <= date <= after and (after - date) < dt.timedelta(minutes=1)
@@ -353,7 +397,8 @@ def test_the_iso_2022_jp_html_part_declares_its_own_charset(run, tmp_path):
     part = text_of(html)
     assert '<meta charset="iso-2022-jp">' in part and "utf-8" not in part.lower()
     assert part == built.replace('<meta charset="utf-8">', '<meta charset="iso-2022-jp">').encode(
-        "iso-2022-jp", "xmlcharrefreplace").decode("iso-2022-jp")
+        "iso-2022-jp", "xmlcharrefreplace"
+    ).decode("iso-2022-jp")
 
 
 def test_a_utf8_html_part_is_the_built_file_unchanged(run, ja):
@@ -372,15 +417,18 @@ def test_the_list_id_is_iso_2022_jp_encoded_with_that_charset(run, tmp_path):
 
 @pytest.mark.parametrize("inliner", ["premailer", "css-inline"])
 def test_the_preheader_is_hidden_without_colour_or_tiny_text(tmp_path, run, inliner):
-    from conftest import make_publication
     import lxml.html
+
+    from conftest import make_publication
 
     root = make_publication(tmp_path / "pub", inliner=inliner)
     write_issue(root, "hello")
     assert run("-C", str(root), "build", "--drafts").exit_code == 0
     tree = lxml.html.fromstring((root / "build" / "hello" / "email.html").read_bytes())
     (preheader,) = tree.find_class("preheader")
-    style = {k.strip(): v.strip() for k, _, v in (d.partition(":") for d in preheader.get("style").split(";")) if k.strip()}
+    style = {
+        k.strip(): v.strip() for k, _, v in (d.partition(":") for d in preheader.get("style").split(";")) if k.strip()
+    }
     assert preheader.get("aria-hidden") == "true"  # and from screen readers
     assert {"display": "none", "max-height": "0", "overflow": "hidden", "mso-hide": "all"}.items() <= style.items()
     assert not {"color", "font-size", "line-height", "background-color"} & style.keys()
@@ -398,8 +446,9 @@ def test_a_text_only_magazine_exports_one_text_plain_part(run, tmp_path):
 
 
 def test_a_text_only_magazine_is_checked_as_text(run, tmp_path):
-    root = ja_publication(tmp_path / "ja", run, extra='[email]\nformat = "text"\n', body="①番の窓口へ。 ![](x.png)",
-                          correct=False)
+    root = ja_publication(
+        tmp_path / "ja", run, extra='[email]\nformat = "text"\n', body="①番の窓口へ。 ![](x.png)", correct=False
+    )
     result = run("-C", str(root), "check", "--format", "json")
     rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
     assert "machine-dependent" in rules and not rules & {"image-alt", "image-width", "client-support"}

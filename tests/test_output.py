@@ -18,12 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_publication, write_issue
 from toolkit import build as build_module
 from toolkit.build import build
 from toolkit.config import load_config
 from toolkit.errors import ToolkitError
 from toolkit.output import BuildCache, write_atomic
+
+from conftest import make_publication, write_issue
 
 MARK = "EDITED-AND-UNDONE"
 
@@ -37,11 +38,14 @@ def many_issues(root: Path, count: int) -> list[Path]:
     """Enough issues for the build to use worker processes, each long enough to take a while."""
     make_publication(root)
     body = "\n\n".join(f"Paragraph {n} with *emphasis* and a [link](page-{n}.html)." for n in range(20))
-    return [write_issue(root, f"issue-{n:02d}", title=f"Issue {n}", date=f"2026-01-{n + 1:02d}", body=body)
-            for n in range(count)]
+    return [
+        write_issue(root, f"issue-{n:02d}", title=f"Issue {n}", date=f"2026-01-{n + 1:02d}", body=body)
+        for n in range(count)
+    ]
 
 
 # --- digests: what a file holds, not that it exists ----------------------------------------------
+
 
 def test_an_output_changed_behind_the_cache_is_rebuilt(publication):
     config = load_config(publication)
@@ -107,8 +111,11 @@ def test_export_names_its_messages_in_the_cache(publication, run, published):
 # --- a damaged cache is a full rebuild with a note ------------------------------------------------
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=12)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=12,
+)
 names = st.text(max_size=8)
 not_a_mapping = json_values.filter(lambda v: not isinstance(v, dict))
 not_an_entry = json_values.filter(lambda v: not (isinstance(v, dict) and set(v) == {"key", "files"}))
@@ -118,19 +125,24 @@ wrong_shapes = st.one_of(
     not_a_mapping,
     st.dictionaries(names, not_a_mapping, min_size=1, max_size=2),
     st.dictionaries(names, st.dictionaries(names, not_an_entry, min_size=1, max_size=2), min_size=1, max_size=2),
-    st.builds(lambda out, slug, files: {out: {slug: {"key": "k", "files": files}}}, names, names,
-              json_values.filter(lambda v: not isinstance(v, dict) or any(not isinstance(d, str) for d in v.values()))),
+    st.builds(
+        lambda out, slug, files: {out: {slug: {"key": "k", "files": files}}},
+        names,
+        names,
+        json_values.filter(lambda v: not isinstance(v, dict) or any(not isinstance(d, str) for d in v.values())),
+    ),
 )
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-          deadline=None)
+@settings(
+    max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None
+)
 @given(data=json_values)
 def test_any_json_in_the_cache_loads_and_saves_without_a_traceback(tmp_path, data):
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir(exist_ok=True)
     (cache_dir / "build.json").write_text(json.dumps(data), encoding="utf-8")
-    (cache_dir / "build.journal").write_text(json.dumps(data) + "\n{\"out\": 1\n", encoding="utf-8")
+    (cache_dir / "build.journal").write_text(json.dumps(data) + '\n{"out": 1\n', encoding="utf-8")
     cache = BuildCache.load(cache_dir)
     assert not cache.is_fresh(tmp_path / "out", "hello", "key")
     cache.record(tmp_path / "out", "hello", "key", {"hello/email.txt": b"x"})
@@ -138,8 +150,9 @@ def test_any_json_in_the_cache_loads_and_saves_without_a_traceback(tmp_path, dat
     assert BuildCache.load(cache_dir).note is None  # saved whole again
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-          deadline=None)
+@settings(
+    max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None
+)
 @given(outputs_value=wrong_shapes)
 def test_a_cache_of_the_right_format_but_the_wrong_shape_is_noted_and_ignored(tmp_path, outputs_value):
     cache_dir = tmp_path / "cache"
@@ -149,8 +162,9 @@ def test_a_cache_of_the_right_format_but_the_wrong_shape_is_noted_and_ignored(tm
     assert cache.outputs == {} and "is damaged" in (cache.note or "")
 
 
-@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-          deadline=None)
+@settings(
+    max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None
+)
 @given(outputs_value=wrong_shapes)
 def test_a_build_over_a_cache_of_the_wrong_shape_rebuilds_all_with_a_note(publication, outputs_value):
     """The whole build, not only the cache: issue 14 item 7 ended in an AttributeError."""
@@ -160,12 +174,21 @@ def test_a_build_over_a_cache_of_the_wrong_shape_rebuilds_all_with_a_note(public
     report = build(config, drafts=True)
     assert report.ok and report.built == ["hello"]
     assert [w.message for w in report.warnings if "build.json" in w.message] == [
-        "the build cache .notice-cache/build.json is damaged (it is not the shape notice writes): every issue is rebuilt"]
+        "the build cache .notice-cache/build.json is damaged (it is not the shape notice writes): every issue is rebuilt"
+    ]
 
 
-@pytest.mark.parametrize("text", ['{"format": 2, "outputs": []}', '{"format": 2, "outputs": {"/x": []}}',
-                                  '{"format": 2, "outputs": {"/x": {"a": {"key": "k", "files": ["a/b"]}}}}',
-                                  "[]", "{not json", "\xff\xfe"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"format": 2, "outputs": []}',
+        '{"format": 2, "outputs": {"/x": []}}',
+        '{"format": 2, "outputs": {"/x": {"a": {"key": "k", "files": ["a/b"]}}}}',
+        "[]",
+        "{not json",
+        "\xff\xfe",
+    ],
+)
 def test_build_with_a_damaged_cache_rebuilds_everything_and_says_so(publication, run, text):
     config = load_config(publication)
     build(config, drafts=True)
@@ -192,8 +215,9 @@ def test_a_cache_cannot_make_a_build_delete_another_issues_files(publication):
     assert (publication / "build" / "other" / "email.html").is_file()
 
 
-@pytest.mark.parametrize("failure", [ToolkitError("cannot write email.html: No space left on device"),
-                                     RuntimeError("a bug in a renderer")])
+@pytest.mark.parametrize(
+    "failure", [ToolkitError("cannot write email.html: No space left on device"), RuntimeError("a bug in a renderer")]
+)
 def test_after_a_build_that_failed_midway_the_next_equals_a_forced_one(tmp_path, monkeypatch, failure):
     """A full disk (or a crash) on the fourth file: the files written before it hold the edit."""
     root = tmp_path / "pub"
@@ -240,6 +264,7 @@ def test_temporary_files_a_killed_build_left_are_removed_when_it_is_rebuilt(publ
 
 # --- a real `notice build`, interrupted ------------------------------------------------------------
 
+
 def group_alive(pgid: int) -> list[int]:
     """Processes of group *pgid* that still run (zombies waiting to be reaped do not)."""
     alive = []
@@ -278,8 +303,12 @@ def test_after_an_interrupted_build_the_next_equals_a_forced_one(tmp_path, sig, 
     for path in paths:
         path.write_bytes(originals[path] + f"\n{MARK}\n".encode())
     log = (tmp_path / "build.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "toolkit", "-C", str(root), "build", "--drafts"], start_new_session=True,
-                               stdout=log, stderr=log)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "toolkit", "-C", str(root), "build", "--drafts"],
+        start_new_session=True,
+        stdout=log,
+        stderr=log,
+    )
     deadline = time.monotonic() + 300  # a bound against hanging, not a timing: a loaded machine is slow
     while stale_count(root) < after and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -297,8 +326,11 @@ def test_after_an_interrupted_build_the_next_equals_a_forced_one(tmp_path, sig, 
     assert report.ok and stale_count(root) == 0
     after_build = outputs(root)
     assert build(config, drafts=True, force=True, out_dir=tmp_path / "fresh").ok  # a forced build, and no leftovers
-    assert after_build == {str(p.relative_to(tmp_path / "fresh")): p.read_bytes()
-                           for p in sorted((tmp_path / "fresh").rglob("*")) if p.is_file()}
+    assert after_build == {
+        str(p.relative_to(tmp_path / "fresh")): p.read_bytes()
+        for p in sorted((tmp_path / "fresh").rglob("*"))
+        if p.is_file()
+    }
     deadline = time.monotonic() + 30
     while group_alive(process.pid) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -20,9 +20,23 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     build_dir = tmp_path_factory.mktemp("setuptools-build")
     # --no-build-isolation: the test extra brings setuptools and wheel, no download needed.
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "--quiet", "-w", str(out), str(REPO)], check=True, cwd=build_dir,
-                   env={**os.environ, "PIP_NO_INPUT": "1"})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(out),
+            str(REPO),
+        ],
+        check=True,
+        cwd=build_dir,
+        env={**os.environ, "PIP_NO_INPUT": "1"},
+    )
     return next(out.glob("notice-*.whl"))
 
 
@@ -32,8 +46,12 @@ def test_wheel_ships_one_copy_of_the_theme_inside_the_package(wheel):
     assert theme == sorted(f"toolkit/templates/{p.name}" for p in (REPO / "templates").iterdir() if p.is_file())
     assert not any(n.startswith(("templates/", "tests/", "issues/")) for n in names)
     # The preview's own pages and check's client-support data travel with the package too.
-    assert {"toolkit/ui/preview.html", "toolkit/ui/preview.css", "toolkit/ui/preview.js",
-            "toolkit/data/caniemail.json"} <= set(names)
+    assert {
+        "toolkit/ui/preview.html",
+        "toolkit/ui/preview.css",
+        "toolkit/ui/preview.js",
+        "toolkit/data/caniemail.json",
+    } <= set(names)
     # Every Python module of the package, subpackages (toolkit.cli) included.
     modules = sorted(str(p.relative_to(REPO)) for p in (REPO / "toolkit").rglob("*.py"))
     assert sorted(n for n in names if n.endswith(".py")) == modules
@@ -43,8 +61,10 @@ def test_wheel_ships_one_copy_of_the_theme_inside_the_package(wheel):
 
 def test_installed_notice_builds_outside_the_checkout(wheel, tmp_path):
     target = tmp_path / "site-packages"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target",
-                    str(target), str(wheel)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
+        check=True,
+    )
     pub = make_publication(tmp_path / "pub")
     write_issue(pub, "hello")
     env = {**os.environ, "PYTHONPATH": str(target), "NO_COLOR": "1"}
@@ -53,8 +73,14 @@ def test_installed_notice_builds_outside_the_checkout(wheel, tmp_path):
     assert result.returncode == 0, result.stderr
     html = (pub / "build" / "hello" / "email.html").read_text(encoding="utf-8")
     assert "<table" in html
-    located = subprocess.run([sys.executable, "-c", "import toolkit.templating as t; print(t.theme_dir())"],
-                             cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    located = subprocess.run(
+        [sys.executable, "-c", "import toolkit.templating as t; print(t.theme_dir())"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert Path(located.stdout.strip()).is_relative_to(target)
 
 
@@ -62,16 +88,22 @@ def test_a_publication_made_by_init_gets_the_theme_s_fixes(wheel, tmp_path):
     # notice installed, a publication made with its `init`, then notice's theme changes (as an
     # upgrade changes it): the next build uses the new theme, since init copied none of it.
     target = tmp_path / "site-packages"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target",
-                    str(target), str(wheel)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
+        check=True,
+    )
     env = {**os.environ, "PYTHONPATH": str(target), "NO_COLOR": "1"}
     script = str(target / "bin" / "notice")
-    subprocess.run([script, "init", "pub", "--name", "Shop news"], cwd=tmp_path, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [script, "init", "pub", "--name", "Shop news"], cwd=tmp_path, env=env, check=True, capture_output=True
+    )
     theme_email = target / "toolkit" / "templates" / "email.html"
-    theme_email.write_text(theme_email.read_text(encoding="utf-8").replace(
-        "</body>", "<p>theme fix 2</p></body>"), encoding="utf-8")
-    result = subprocess.run([script, "build", "--drafts"], cwd=tmp_path / "pub", env=env, capture_output=True, text=True)
+    theme_email.write_text(
+        theme_email.read_text(encoding="utf-8").replace("</body>", "<p>theme fix 2</p></body>"), encoding="utf-8"
+    )
+    result = subprocess.run(
+        [script, "build", "--drafts"], cwd=tmp_path / "pub", env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     built = next((tmp_path / "pub" / "build").glob("*/email.html")).read_text(encoding="utf-8")
     assert "theme fix 2" in built

@@ -18,17 +18,23 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_publication, write_issue
 from toolkit.cli import cli
 from toolkit.config import load_config
 from toolkit.publishing import publish
 from toolkit.source import SLUG_RE
 
+from conftest import make_publication, write_issue
+
 VICTIM = "---\ntitle: Victim\ndate: 2026-01-01\n---\nNot yours to publish.\n"
 
 #: Every command that takes a slug, with the options it needs besides the slug.
 SLUG_COMMANDS = {
-    "build": [], "publish": [], "history": [], "check": [], "export": [], "snapshot": [],
+    "build": [],
+    "publish": [],
+    "history": [],
+    "check": [],
+    "export": [],
+    "snapshot": [],
     "correct": ["--kind", "minor", "--replaces", "text", "--with", "words"],
     "send": ["--to", "me@example.com", "--smtp", "127.0.0.1:9"],
 }
@@ -43,8 +49,11 @@ def clean_error(result, *fragments: str) -> None:
 
 def snapshot_of(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every file below *folder* with its content and mtime, links not followed."""
-    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 @pytest.fixture
@@ -58,9 +67,21 @@ def outside(tmp_path):
 
 # --- slugs -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("command", sorted(SLUG_COMMANDS))
-@pytest.mark.parametrize("slug", ["../outside/victim", "../../outside/victim", "{outside}/victim", "hello/../hello",
-                                  "issues/hello.md", "Hello", "hello.md", ""])
+@pytest.mark.parametrize(
+    "slug",
+    [
+        "../outside/victim",
+        "../../outside/victim",
+        "{outside}/victim",
+        "hello/../hello",
+        "issues/hello.md",
+        "Hello",
+        "hello.md",
+        "",
+    ],
+)
 def test_every_slug_command_refuses_a_path(run, publication, outside, command, slug):
     before = snapshot_of(outside)
     result = run("-C", str(publication), command, slug.format(outside=outside), *SLUG_COMMANDS[command])
@@ -80,14 +101,16 @@ def test_publish_an_absolute_slug_never_rewrites_the_file(run, publication, outs
 
 def test_correct_a_dotted_slug_that_exists_is_a_clean_error(run, publication, outside):
     (publication.parent / "x.md").write_text(VICTIM, encoding="utf-8")
-    clean_error(run("-C", str(publication), "correct", "../x", "--kind", "minor", "--replaces", "a", "--with", "b"),
-                "is not a valid slug")
+    clean_error(
+        run("-C", str(publication), "correct", "../x", "--kind", "minor", "--replaces", "a", "--with", "b"),
+        "is not a valid slug",
+    )
 
 
 def test_the_library_checks_slugs_too(publication, outside):
     config = load_config(publication)
     with pytest.raises(Exception, match="is not a valid slug"):
-        publish(config, "../outside/victim", dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc))
+        publish(config, "../outside/victim", dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
     assert (outside / "victim.md").read_text(encoding="utf-8") == VICTIM
 
 
@@ -96,8 +119,11 @@ SLUG_TEXT = st.one_of(
     st.lists(st.sampled_from([*"abc-./\\ ~_\x00é", "..", "hello", "issues", "sentinel"]), max_size=8).map("".join),
     st.sampled_from(["hello", "hello.md", "/hello", "./hello", "hello/", "~/hello", "-", "a--b"]),
     # Paths that lead to the files beside the publication, which must stay untouched.
-    st.builds(str.__add__, st.sampled_from(["../", "../../pub/../", "{base}/", "./", "issues/../../", "{base}/pub/../"]),
-              st.sampled_from(["hello", "sentinel", "hello.md"])),
+    st.builds(
+        str.__add__,
+        st.sampled_from(["../", "../../pub/../", "{base}/", "./", "issues/../../", "{base}/pub/../"]),
+        st.sampled_from(["hello", "sentinel", "hello.md"]),
+    ),
 ).filter(lambda slug: not slug.startswith("-"))  # an option to click, not a slug
 
 
@@ -138,6 +164,7 @@ def test_random_slugs_work_or_fail_cleanly_and_never_leave_the_publication(fuzz_
 
 # --- links out of the publication ---------------------------------------------------------------
 
+
 def test_an_issue_linked_from_outside_is_an_error(run, publication, outside):
     (publication / "issues" / "stolen.md").symlink_to(outside / "victim.md")
     result = run("-C", str(publication), "build", "--drafts")
@@ -161,7 +188,9 @@ def test_issues_folder_linked_out_is_an_error(run, tmp_path, outside):
     root = make_publication(tmp_path / "pub")
     (root / "issues").rmdir()
     (root / "issues").symlink_to(outside)
-    clean_error(run("-C", str(root), "build", "--drafts"), "victim.md: cannot read this file", "outside the publication")
+    clean_error(
+        run("-C", str(root), "build", "--drafts"), "victim.md: cannot read this file", "outside the publication"
+    )
     clean_error(run("-C", str(root), "publish", "victim"), "outside the publication")
     assert (outside / "victim.md").read_text(encoding="utf-8") == VICTIM
 
@@ -180,7 +209,11 @@ def test_a_record_folder_linked_out_is_never_read_or_written(run, publication, o
     clean_error(run("-C", str(publication), "publish", "hello"), "outside the publication")
     assert sorted(p.name for p in outside.iterdir()) == ["victim.md"]
     (outside / "published.yml").write_text("slug: hello\n", encoding="utf-8")
-    clean_error(run("-C", str(publication), "build", "--drafts"), "published.yml: cannot read this file", "outside the publication")
+    clean_error(
+        run("-C", str(publication), "build", "--drafts"),
+        "published.yml: cannot read this file",
+        "outside the publication",
+    )
 
 
 def test_the_cache_linked_out_is_never_written(run, publication, outside):
@@ -207,8 +240,11 @@ def test_a_linked_output_folder_itself_is_the_configured_one(run, publication, o
 def test_a_template_linked_out_is_an_error(run, publication, outside):
     (publication / "templates").mkdir()
     (publication / "templates" / "email.html").symlink_to(outside / "victim.md")
-    clean_error(run("-C", str(publication), "build", "--drafts"), "templates/email.html: cannot use this template",
-                "outside the publication")
+    clean_error(
+        run("-C", str(publication), "build", "--drafts"),
+        "templates/email.html: cannot use this template",
+        "outside the publication",
+    )
 
 
 def test_templates_folder_linked_out_is_an_error(run, publication, outside):
@@ -233,6 +269,7 @@ def test_folders_of_ones_own_in_templates_are_fine(run, publication):
 
 # --- FIFOs, devices and huge files --------------------------------------------------------------
 
+
 def _limit_memory() -> None:
     import resource
 
@@ -242,16 +279,29 @@ def _limit_memory() -> None:
 def notice(root: Path, *args: str) -> subprocess.CompletedProcess:
     """`notice ARGS` in a subprocess, so a command that blocks on a FIFO (or reads a device
     without end) fails the test rather than hanging it or exhausting the machine's memory."""
-    return subprocess.run([sys.executable, "-m", "toolkit", "-C", str(root), *args], capture_output=True,
-                          text=True, timeout=20, env={**os.environ, "NO_COLOR": "1"}, preexec_fn=_limit_memory)
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env={**os.environ, "NO_COLOR": "1"},
+        preexec_fn=_limit_memory,
+    )
 
 
-@pytest.mark.parametrize("where, command", [
-    ("issues/p.md", ["build", "--drafts"]), ("issues/p.md", ["list"]), ("issues/p.md", ["check"]),
-    ("issues/hello.md", ["history", "hello"]), ("corrections/hello/published.yml", ["build", "--drafts"]),
-    ("corrections/hello/published.yml", ["history", "hello"]), ("templates/email.html", ["build", "--drafts"]),
-    ("templates/_footer.txt", ["check"]),
-])
+@pytest.mark.parametrize(
+    "where, command",
+    [
+        ("issues/p.md", ["build", "--drafts"]),
+        ("issues/p.md", ["list"]),
+        ("issues/p.md", ["check"]),
+        ("issues/hello.md", ["history", "hello"]),
+        ("corrections/hello/published.yml", ["build", "--drafts"]),
+        ("corrections/hello/published.yml", ["history", "hello"]),
+        ("templates/email.html", ["build", "--drafts"]),
+        ("templates/_footer.txt", ["check"]),
+    ],
+)
 def test_a_fifo_is_an_error_not_a_hang(publication, where, command):
     fifo = publication / where
     fifo.parent.mkdir(parents=True, exist_ok=True)
@@ -265,10 +315,11 @@ def test_a_fifo_is_an_error_not_a_hang(publication, where, command):
 
 def test_a_fifo_does_not_hang_the_preview(publication):
     os.mkfifo(publication / "issues" / "p.md")
-    code = ("import sys; from pathlib import Path; from toolkit.preview import Previewer; "
-            "print([e.format() for e in Previewer(Path(sys.argv[1])).rebuild().errors])")
-    result = subprocess.run([sys.executable, "-c", code, str(publication)], capture_output=True, text=True,
-                            timeout=20)
+    code = (
+        "import sys; from pathlib import Path; from toolkit.preview import Previewer; "
+        "print([e.format() for e in Previewer(Path(sys.argv[1])).rebuild().errors])"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(publication)], capture_output=True, text=True, timeout=20)
     assert result.returncode == 0, result.stderr
     assert "issues/p.md: cannot read this file: it is a named pipe (FIFO)" in result.stdout
 
@@ -289,17 +340,23 @@ def test_a_link_to_dev_zero_is_an_error(publication, command):
 
 def test_a_huge_issue_is_an_error(run, publication):
     write_issue(publication, "huge", body="word " * (1024 * 1024 + 10))
-    clean_error(run("-C", str(publication), "build", "--drafts"), "issues/huge.md: cannot read this file: it is larger than 5 MB")
+    clean_error(
+        run("-C", str(publication), "build", "--drafts"),
+        "issues/huge.md: cannot read this file: it is larger than 5 MB",
+    )
     assert (publication / "build" / "hello" / "email.html").is_file()
 
 
 def test_a_huge_template_is_an_error(run, publication):
     (publication / "templates").mkdir()
     (publication / "templates" / "email.css").write_bytes(b" " * (5 * 1024 * 1024 + 1))
-    clean_error(run("-C", str(publication), "build", "--drafts"), "templates/email.css: this template is larger than 5 MB")
+    clean_error(
+        run("-C", str(publication), "build", "--drafts"), "templates/email.css: this template is larger than 5 MB"
+    )
 
 
 # --- -C --------------------------------------------------------------------------------------
+
 
 def test_project_folder_that_does_not_exist(run, tmp_path):
     clean_error(run("-C", str(tmp_path / "missing"), "list"), "no such folder")

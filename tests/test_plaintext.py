@@ -30,11 +30,7 @@ def test_paragraphs_are_wrapped_and_separated_by_one_blank_line() -> None:
         Second paragraph.
     """
     assert render(source, width=30) == (
-        "The quick brown fox jumps over\n"
-        "the lazy dog and keeps running\n"
-        "far away.\n"
-        "\n"
-        "Second paragraph.\n"
+        "The quick brown fox jumps over\nthe lazy dog and keeps running\nfar away.\n\nSecond paragraph.\n"
     )
 
 
@@ -96,9 +92,7 @@ def test_long_headings_wrap_with_underline_as_wide_as_the_longest_line() -> None
     assert render("# A heading that is far too long to fit", width=20) == (
         "A heading that is\nfar too long to fit\n===================\n"
     )
-    assert render("### A heading that is far too long", width=20) == (
-        "■ A heading that is\n  far too long\n"
-    )
+    assert render("### A heading that is far too long", width=20) == ("■ A heading that is\n  far too long\n")
 
 
 def test_japanese_heading_underline_counts_columns() -> None:
@@ -126,7 +120,7 @@ def test_links_are_numbered_and_listed_at_the_end() -> None:
 
 
 def test_link_whose_text_is_the_url_is_not_a_reference() -> None:
-    source = "See <https://example.com/x>, <a href=\"mailto:me@example.com\">me@example.com</a> or <me@example.org>."
+    source = 'See <https://example.com/x>, <a href="mailto:me@example.com">me@example.com</a> or <me@example.org>.'
     assert render(source) == "See https://example.com/x, me@example.com or me@example.org.\n"
 
 
@@ -171,13 +165,7 @@ def test_lists_with_hanging_indent_and_nesting() -> None:
         - plums
     """
     assert render(source, width=24) == (
-        "- apples are red or\n"
-        "  green and very good\n"
-        "- pears\n"
-        "  - conference\n"
-        "  - williams\n"
-        "    1. ripe\n"
-        "- plums\n"
+        "- apples are red or\n  green and very good\n- pears\n  - conference\n  - williams\n    1. ripe\n- plums\n"
     )
 
 
@@ -257,10 +245,7 @@ TABLE = """
 
 def test_table_that_fits_is_aligned() -> None:
     assert render(TABLE) == (
-        "Item   | Note | Price\n"
-        "---------------------\n"
-        "Tea    | hot  |     3\n"
-        "Coffee |      |    12\n"
+        "Item   | Note | Price\n---------------------\nTea    | hot  |     3\nCoffee |      |    12\n"
     )
 
 
@@ -297,8 +282,7 @@ def test_japanese_paragraph_at_width_70_with_kinsoku() -> None:
     # 35 characters, then 。: the last one is carried down with it.
     source = "今号では、メールマガジンの読みやすさについて考えてみたいと思いますよね。次に、禁則の例です。"
     assert render(source, ambiguous_width=2) == (
-        "今号では、メールマガジンの読みやすさについて考えてみたいと思いますよ\n"
-        "ね。次に、禁則の例です。\n"
+        "今号では、メールマガジンの読みやすさについて考えてみたいと思いますよ\nね。次に、禁則の例です。\n"
     )
 
 
@@ -374,11 +358,17 @@ def test_past_the_cap_the_marker_leads_the_text() -> None:
     assert lines[-3:] == ["          - l5", "          - l6", "          - l7"]
 
 
-@pytest.mark.parametrize("source, reference", [
-    ("See [the page](https://example.com/(a) and more text) now.", "[1] https://example.com/(a)%20and%20more%20text"),
-    ("See [x](<https://example.com/a b>) now.", "[1] https://example.com/a%20b"),
-    ("See [x](https://example.com/a\nb) now.", "[1] https://example.com/a%0Ab"),
-])
+@pytest.mark.parametrize(
+    "source, reference",
+    [
+        (
+            "See [the page](https://example.com/(a) and more text) now.",
+            "[1] https://example.com/(a)%20and%20more%20text",
+        ),
+        ("See [x](<https://example.com/a b>) now.", "[1] https://example.com/a%20b"),
+        ("See [x](https://example.com/a\nb) now.", "[1] https://example.com/a%0Ab"),
+    ],
+)
 def test_a_link_reference_with_spaces_is_one_unbroken_token(source: str, reference: str) -> None:
     text = render(source)
     assert text.splitlines()[-1] == reference, text

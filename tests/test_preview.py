@@ -12,19 +12,26 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_publication, write_issue
 from toolkit.errors import ToolkitError
 from toolkit.localserver import WORKERS
 from toolkit.preview import PreviewServer
+
+from conftest import make_publication, write_issue
 
 
 @pytest.fixture
 def server(tmp_path):
     root = make_publication(tmp_path / "pub")
-    write_issue(root, "older", title="Older issue", date="2025-01-01", status="published",
-                body="## Old news\n\nOlder body.")
-    write_issue(root, "hello", title="Hello readers", date="2026-01-05",
-                body="First paragraph with a [link](https://example.com/).\n\n## Part two\n\nMore text.")
+    write_issue(
+        root, "older", title="Older issue", date="2025-01-01", status="published", body="## Old news\n\nOlder body."
+    )
+    write_issue(
+        root,
+        "hello",
+        title="Hello readers",
+        date="2026-01-05",
+        body="First paragraph with a [link](https://example.com/).\n\n## Part two\n\nMore text.",
+    )
     (root / "secret.txt").write_text("do not serve", encoding="utf-8")
     running = PreviewServer(root, port=0)
     running.start()
@@ -32,8 +39,9 @@ def server(tmp_path):
     running.stop()
 
 
-def get(server: PreviewServer, path: str, method: str = "GET",
-        headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+def get(
+    server: PreviewServer, path: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, str, dict[str, str]]:
     host, port = server.httpd.server_address[:2]
     conn = http.client.HTTPConnection(host, port, timeout=10)
     conn.request(method, path, headers=headers or {})
@@ -72,13 +80,29 @@ def test_binds_loopback_by_default(server):
     assert server.httpd.server_address[0] == "127.0.0.1"
 
 
-@pytest.mark.parametrize("path", [
-    "/../notice.toml", "/%2e%2e/notice.toml", "/%2E%2E/%2E%2E/etc/passwd", "/built/../../notice.toml",
-    "/built/%2e%2e/%2e%2e/notice.toml", "/built/..%2f..%2fnotice.toml", "//etc/passwd", "/etc/passwd",
-    "/built/hello/../../secret.txt", "/secret.txt", "/notice.toml", "/built/%2Fetc%2Fpasswd",
-    "/assets/../preview.py", "/assets/preview.html", "/built/hello/email.html%00", "/issue/../notice.toml",
-    "/built/hello", "/issue/nope",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../notice.toml",
+        "/%2e%2e/notice.toml",
+        "/%2E%2E/%2E%2E/etc/passwd",
+        "/built/../../notice.toml",
+        "/built/%2e%2e/%2e%2e/notice.toml",
+        "/built/..%2f..%2fnotice.toml",
+        "//etc/passwd",
+        "/etc/passwd",
+        "/built/hello/../../secret.txt",
+        "/secret.txt",
+        "/notice.toml",
+        "/built/%2Fetc%2Fpasswd",
+        "/assets/../preview.py",
+        "/assets/preview.html",
+        "/built/hello/email.html%00",
+        "/issue/../notice.toml",
+        "/built/hello",
+        "/issue/nope",
+    ],
+)
 def test_serves_nothing_but_its_own(server, path):
     status, body, _ = get(server, path)
     assert status == 404, (path, body[:200])
@@ -91,7 +115,9 @@ def test_serves_what_it_built_with_charset_and_no_scripts(server):
     assert headers["content-type"] == "text/html; charset=utf-8"
     assert "script-src 'none'" in headers["content-security-policy"]
     status, text, headers = get(server, "/built/hello/email.txt")
-    assert status == 200 and headers["content-type"] == "text/plain; charset=utf-8" and "[1] https://example.com/" in text
+    assert (
+        status == 200 and headers["content-type"] == "text/plain; charset=utf-8" and "[1] https://example.com/" in text
+    )
 
 
 def test_dark_mode_switches_the_themes_dark_rules_on(server):
@@ -108,8 +134,17 @@ def test_index_is_server_rendered_newest_first(server):
     assert body.count('class="badge">draft') == 1
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "localhost.evil.example",
-                                  "127.0.0.1.nip.io", "user@localhost", "localhost, evil.example"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:8000",
+        "localhost.evil.example",
+        "127.0.0.1.nip.io",
+        "user@localhost",
+        "localhost, evil.example",
+    ],
+)
 def test_a_page_on_another_site_gets_400_unless_host_was_given(server, tmp_path, host):
     """DNS rebinding: a page on evil.example whose name now points at 127.0.0.1 sends its own
     name as Host; only the names of this machine are answered (issue 14)."""
@@ -150,8 +185,9 @@ def test_silent_and_half_sent_connections_are_closed(server):
     assert get(server, "/")[0] == 200
 
 
-@pytest.mark.parametrize("path", ["/", "/issue/hello?tab=text", "/built/hello/email.html", "/assets/preview.css",
-                                  "/issue/nope", "/events"])
+@pytest.mark.parametrize(
+    "path", ["/", "/issue/hello?tab=text", "/built/hello/email.html", "/assets/preview.css", "/issue/nope", "/events"]
+)
 def test_head_sends_gets_headers_without_the_body(server, path):
     received = exchange(server, f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
     head, _, rest = received.partition(b"\r\n\r\n")
@@ -170,20 +206,32 @@ def test_head_sends_gets_headers_without_the_body(server, path):
 
 def test_a_request_body_is_never_read_as_a_second_request(server):
     smuggled = b"GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-    received = exchange(server, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n%s"
-                        b"GET /assets/preview.css HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-                        % (len(smuggled), smuggled))
+    received = exchange(
+        server,
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n%s"
+        b"GET /assets/preview.css HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" % (len(smuggled), smuggled),
+    )
     assert statuses(received) == [200, 200]
 
 
-@pytest.mark.parametrize("framing, status", [
-    (b"Transfer-Encoding: chunked\r\n", 411), (b"Content-Length: 5, 7\r\n", 400),
-    (b"Content-Length: -1\r\n", 400), (b"Content-Length: 999999999\r\n", 413),
-])
+@pytest.mark.parametrize(
+    "framing, status",
+    [
+        (b"Transfer-Encoding: chunked\r\n", 411),
+        (b"Content-Length: 5, 7\r\n", 400),
+        (b"Content-Length: -1\r\n", 400),
+        (b"Content-Length: 999999999\r\n", 413),
+    ],
+)
 def test_a_body_it_cannot_measure_ends_the_connection(server, framing, status):
     smuggled = b"GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-    received = exchange(server, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + framing + b"\r\n"
-                        + b"%x\r\n%s\r\n0\r\n\r\n" % (len(smuggled), smuggled))
+    received = exchange(
+        server,
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + framing
+        + b"\r\n"
+        + b"%x\r\n%s\r\n0\r\n\r\n" % (len(smuggled), smuggled),
+    )
     assert statuses(received) == [status]
 
 
@@ -239,8 +287,13 @@ def test_200_concurrent_requests_all_succeed_on_a_bounded_number_of_threads(serv
 
 def test_the_feeds_and_the_corrections_log_are_reachable_from_the_index(server):
     _, index, _ = get(server, "/")
-    for href in ("/built/corrections.html", "/built/feed.atom", "/built/corrections.atom", "/built/feed.json",
-                 "/built/sitemap.xml"):
+    for href in (
+        "/built/corrections.html",
+        "/built/feed.atom",
+        "/built/corrections.atom",
+        "/built/feed.json",
+        "/built/sitemap.xml",
+    ):
         assert f'href="{href}"' in index
         status, body, headers = get(server, href)
         assert status == 200, href
@@ -287,6 +340,7 @@ def test_cli_preview_warns_off_loopback_and_stops_on_ctrl_c(run, publication, mo
 
 # --- in a real browser --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context()
@@ -304,8 +358,11 @@ def test_issue_page_shows_the_email_and_switches_width_tab_and_dark(server, page
     assert page.locator("#email-frame").evaluate("e => e.getBoundingClientRect().width") == 375
     assert "width=375" in page.url
     page.click("text=Dark mode")
-    body_colour = page.frame_locator("#email-frame").locator("table.container").evaluate(
-        "e => getComputedStyle(e).backgroundColor")
+    body_colour = (
+        page.frame_locator("#email-frame")
+        .locator("table.container")
+        .evaluate("e => getComputedStyle(e).backgroundColor")
+    )
     assert body_colour == "rgb(31, 41, 55)"  # the theme's dark container colour
     page.click("a[data-tab=text]")
     assert "[1] https://example.com/" in page.locator("#plain-text").inner_text()
@@ -368,7 +425,8 @@ def test_scripts_in_an_email_do_not_run(server, page):
     theme = Path(__import__("toolkit.templating", fromlist=["theme_dir"]).theme_dir())
     email = (theme / "email.html").read_text(encoding="utf-8")
     (root / "templates" / "email.html").write_text(
-        email.replace("</body>", "<script>document.body.dataset.ran = 'yes'</script></body>"), encoding="utf-8")
+        email.replace("</body>", "<script>document.body.dataset.ran = 'yes'</script></body>"), encoding="utf-8"
+    )
     server.previewer.rebuild()
     page.goto(server.url + "issue/hello")
     ran = page.frame_locator("#email-frame").locator("body").evaluate("b => b.dataset.ran || 'no'")

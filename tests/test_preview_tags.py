@@ -4,20 +4,23 @@ request; a text-only magazine opens on its text."""
 from __future__ import annotations
 
 import pytest
-
-from conftest import make_publication, write_issue
 from test_preview import get
+
 from toolkit.preview import PreviewServer
 from toolkit.services import SAMPLE_UNSUBSCRIBE
+
+from conftest import make_publication, write_issue
 
 
 @pytest.fixture
 def tagged(tmp_path):
     root = make_publication(tmp_path / "pub")
     config = root / "notice.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace('"https://news.example.com/unsubscribe"',
-                                                                 '"{{ UnsubscribeURL }}"')
-                      + '\n[email]\nservice = "listmonk"\n', encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('"https://news.example.com/unsubscribe"', '"{{ UnsubscribeURL }}"')
+        + '\n[email]\nservice = "listmonk"\n',
+        encoding="utf-8",
+    )
     write_issue(root, "hello", body="Dear {{ .Subscriber.FirstName }}, hello.")
     running = PreviewServer(root, port=0)
     running.start()

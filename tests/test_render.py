@@ -13,6 +13,7 @@ from toolkit.kinds import NAMES, strength
 from toolkit.markup import render_markdown
 from toolkit.render import by_strength, plain_footnote_marks, summary_item
 
+
 @given(st.lists(st.tuples(st.sampled_from(NAMES), st.integers(0, 10_000)), max_size=12))
 def test_errata_go_strongest_first_and_keep_their_order_within_a_kind(records):
     """Issue 15: retraction, then correction and clarification, then the others; the entries
@@ -28,15 +29,21 @@ def test_errata_go_strongest_first_and_keep_their_order_within_a_kind(records):
 
 
 def entry(kind_heading: str, when: dt.datetime, *, pending: bool = False) -> dict:
-    return {"record": SimpleNamespace(date=when), "heading": kind_heading, "pending": pending,
-            "date": f"long {when:%Y-%m-%d}"}
+    return {
+        "record": SimpleNamespace(date=when),
+        "heading": kind_heading,
+        "pending": pending,
+        "date": f"long {when:%Y-%m-%d}",
+    }
 
 
 def test_a_summary_item_is_the_label_and_the_day_with_the_year_only_when_it_differs():
     issue = SimpleNamespace(lang="ja", date=dt.date(2018, 7, 13))
     assert summary_item(entry("【訂正】", dt.datetime(2018, 7, 14, 9)), issue) == "【訂正】7月14日"
     assert summary_item(entry("【追記】", dt.datetime(2019, 1, 2, 9)), issue) == "【追記】long 2019-01-02"
-    assert summary_item(entry("【追記】", dt.datetime(2018, 7, 14, 9), pending=True), issue) == "【追記】7月14日 (確認中)"
+    assert (
+        summary_item(entry("【追記】", dt.datetime(2018, 7, 14, 9), pending=True), issue) == "【追記】7月14日 (確認中)"
+    )
     english = SimpleNamespace(lang="en", date=dt.date(2026, 1, 5))
     assert summary_item(entry("Correction:", dt.datetime(2026, 1, 6, 9)), english) == "Correction: Jan 6"
 

@@ -28,9 +28,21 @@ def ja(tmp_path):
     return root
 
 
-@pytest.mark.parametrize("char, instead", [("①", "(1)"), ("⑴", "(1)"), ("Ⅰ", "I"), ("㈱", "(株)"), ("㌔", "キロ"),
-                                           ("髙", "高"), ("﨑", "崎"), ("ｶﾞｲﾄﾞ", "ガイド"), ("～", "〜 (U+301C)"),
-                                           ("🍣", "words (or nothing)")])
+@pytest.mark.parametrize(
+    "char, instead",
+    [
+        ("①", "(1)"),
+        ("⑴", "(1)"),
+        ("Ⅰ", "I"),
+        ("㈱", "(株)"),
+        ("㌔", "キロ"),
+        ("髙", "高"),
+        ("﨑", "崎"),
+        ("ｶﾞｲﾄﾞ", "ガイド"),
+        ("～", "〜 (U+301C)"),
+        ("🍣", "words (or nothing)"),
+    ],
+)
 def test_a_machine_dependent_character_is_a_warning_with_its_line_and_replacement(run, ja, char, instead):
     write_issue(ja, "spring", title="春のお知らせ", body=f"春の営業時間です。\n\n土曜日は{char}時から営業します。")
     result = run("-C", str(ja), "check", "spring", "--format", "json")
@@ -47,7 +59,10 @@ def test_under_iso_2022_jp_it_is_an_error(run, ja):
     (ja / "notice.toml").write_text(JA + '[email]\ncharset = "iso-2022-jp"\n', encoding="utf-8")
     write_issue(ja, "spring", title="春のお知らせ", body="①番の窓口へ。")
     result = run("-C", str(ja), "check", "spring")
-    assert result.exit_code == 1 and "error: '①' (U+2460 CIRCLED DIGIT ONE) is a 機種依存文字: ISO-2022-JP" in result.stderr
+    assert (
+        result.exit_code == 1
+        and "error: '①' (U+2460 CIRCLED DIGIT ONE) is a 機種依存文字: ISO-2022-JP" in result.stderr
+    )
 
 
 def test_an_english_issue_and_the_sample_are_quiet(run, sample_publication, publication):
@@ -73,12 +88,21 @@ def law_findings(run, root):
     return [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "law-footer-ja"]
 
 
-@pytest.mark.parametrize("old, new, reason", [
-    ("  font-size: 12px;\n  line-height: 20px;\n  color: #4b5563;", "  font-size: 8px;\n  line-height: 20px;\n"
-     "  color: #4b5563;", "its font is 8 px"),
-    ("  font-size: 12px;\n  line-height: 20px;\n  color: #4b5563;", "  font-size: 12px;\n  line-height: 20px;\n"
-     "  color: #d1d5db;", "its contrast is 1.4:1"),
-])
+@pytest.mark.parametrize(
+    "old, new, reason",
+    [
+        (
+            "  font-size: 12px;\n  line-height: 20px;\n  color: #4b5563;",
+            "  font-size: 8px;\n  line-height: 20px;\n  color: #4b5563;",
+            "its font is 8 px",
+        ),
+        (
+            "  font-size: 12px;\n  line-height: 20px;\n  color: #4b5563;",
+            "  font-size: 12px;\n  line-height: 20px;\n  color: #d1d5db;",
+            "its contrast is 1.4:1",
+        ),
+    ],
+)
 def test_a_footer_readers_cannot_read_breaks_the_law(run, ja, old, new, reason):
     write_issue(ja, "spring", title="春のお知らせ", body="春の営業時間です。")
     assert law_findings(run, ja) == []
@@ -90,15 +114,17 @@ def test_a_footer_readers_cannot_read_breaks_the_law(run, ja, old, new, reason):
 
 def test_a_text_footer_without_the_refusal_sentence_breaks_the_law(run, ja):
     write_issue(ja, "spring", title="春のお知らせ", body="春の営業時間です。")
-    theme_with(ja, _footer__txt=("{{ t.unsubscribe_note.format(name=publication.name)|wrap(width, ambiguous_width) }}\n",
-                                 ""))
+    theme_with(
+        ja, _footer__txt=("{{ t.unsubscribe_note.format(name=publication.name)|wrap(width, ambiguous_width) }}\n", "")
+    )
     messages = [f["message"] for f in law_findings(run, ja)]
     assert "the plain text does not tell readers they may refuse the mail (受信拒否ができる旨)" in messages
 
 
 def test_the_contact_is_shown_in_both_parts(run, ja):
-    (ja / "notice.toml").write_text(JA.replace('unsubscribe_url', 'contact = "03-1234-5678"\nunsubscribe_url'),
-                                    encoding="utf-8")
+    (ja / "notice.toml").write_text(
+        JA.replace("unsubscribe_url", 'contact = "03-1234-5678"\nunsubscribe_url'), encoding="utf-8"
+    )
     write_issue(ja, "spring", title="春のお知らせ", body="春の営業時間です。")
     assert law_findings(run, ja) == []
     folder = ja / ".notice-cache" / "check" / "spring"

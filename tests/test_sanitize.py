@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_publication, write_issue
 from toolkit.check import check
 from toolkit.cli import cli
 from toolkit.config import load_config
@@ -21,11 +20,14 @@ from toolkit.markup import render_fragment, render_markdown
 from toolkit.publishing import load_issue, load_state, publish
 from toolkit.records import HEAD_FIELD, KINDS, append_record, rewrite_front_matter
 
+from conftest import make_publication, write_issue
+
 BYPASS = "<div><scr<script></script>ipt>alert(2)</script></div>"
 ACTIVE = ("script", "iframe", "object", "embed", "form")
 
 
 # --- the fragment ------------------------------------------------------------------------------
+
 
 def test_the_regex_bypass_gives_no_script():
     """The regex dropped the inner <script></script> and put `<script>alert(2)</script>` together."""
@@ -38,15 +40,18 @@ def test_a_script_split_over_inline_tags_goes_with_its_content():
     assert render_markdown("Hi <script>alert(1)</script> there.") == "<p>Hi  there.</p>"
 
 
-@pytest.mark.parametrize("html, what", [
-    ("<script>alert(1)</script>", "<script>"),
-    ('<iframe src="https://www.youtube.com/embed/x"></iframe>', "<iframe>"),
-    ('<object data="https://a.example/x.swf"></object>', "<object>"),
-    ('<embed src="https://a.example/x.swf">', "<embed>"),
-    ('<form action="https://a.example/f"><p>Name</p></form>', "<form>"),
-    ('<p onclick="go()">Click</p>', "the onclick attribute of <p>"),
-    ('<img src="https://a.example/x.png" alt="x" onerror="go()">', "the onerror attribute of <img>"),
-])
+@pytest.mark.parametrize(
+    "html, what",
+    [
+        ("<script>alert(1)</script>", "<script>"),
+        ('<iframe src="https://www.youtube.com/embed/x"></iframe>', "<iframe>"),
+        ('<object data="https://a.example/x.swf"></object>', "<object>"),
+        ('<embed src="https://a.example/x.swf">', "<embed>"),
+        ('<form action="https://a.example/f"><p>Name</p></form>', "<form>"),
+        ('<p onclick="go()">Click</p>', "the onclick attribute of <p>"),
+        ('<img src="https://a.example/x.png" alt="x" onerror="go()">', "the onerror attribute of <img>"),
+    ],
+)
 def test_each_kind_of_active_content_is_removed_and_said_where(html, what):
     text = f"Intro.\n\n{html}\n"
     fragment = render_fragment(text)
@@ -61,17 +66,20 @@ def test_the_text_of_a_form_or_object_stays():
 
 
 def test_harmless_raw_html_is_kept_as_written():
-    html = ('<table style="width:100%"><tbody><tr><td style="padding:4px" colspan="2">cell</td></tr></tbody></table>\n\n'
-            'One<br>two <span style="color:#c00">red</span> <font color="#333">old</font>')
+    html = (
+        '<table style="width:100%"><tbody><tr><td style="padding:4px" colspan="2">cell</td></tr></tbody></table>\n\n'
+        'One<br>two <span style="color:#c00">red</span> <font color="#333">old</font>'
+    )
     assert render_markdown(html) == html.replace("One<br>", "<p>One<br>") + "</p>"
 
 
 def test_markdown_links_and_attributes_are_checked_too():
-    fragment = render_fragment("[run](javascript:alert(1)) and [ok](https://a.example/)\n{: onclick=\"x()\" }\n")
+    fragment = render_fragment('[run](javascript:alert(1)) and [ok](https://a.example/)\n{: onclick="x()" }\n')
     assert fragment.html == '<p><a>run</a> and <a href="https://a.example/">ok</a></p>'
     assert [(r.rule, r.what) for r in fragment.removed] == [
         ("active-content", "the onclick attribute of <p>"),
-        ("url-unsafe", "the javascript: URL of <a> (javascript:alert(1))")]
+        ("url-unsafe", "the javascript: URL of <a> (javascript:alert(1))"),
+    ]
 
 
 @pytest.mark.parametrize("url", ["JavaScript:alert(1)", "java&#x09;script:alert(1)", " vbscript:x", "data:text/html,x"])
@@ -125,9 +133,17 @@ def hostile(tmp_path: Path, monkeypatch) -> Path:
 
 def expected_places(root: Path) -> list[tuple[str, int]]:
     issue = root / "issues" / "hostile.md"
-    return [(what, line_in(issue, needle)) for what, needle in (
-        ("<scr<script>", "<scr<script>"), ("<iframe>", "<iframe"), ("<object>", "<object"), ("<embed>", "<embed"),
-        ("<form>", "<form"), ("the onclick attribute of <a>", "onclick"))]
+    return [
+        (what, line_in(issue, needle))
+        for what, needle in (
+            ("<scr<script>", "<scr<script>"),
+            ("<iframe>", "<iframe"),
+            ("<object>", "<object"),
+            ("<embed>", "<embed"),
+            ("<form>", "<form"),
+            ("the onclick attribute of <a>", "onclick"),
+        )
+    ]
 
 
 def test_the_build_warns_of_each_removal_with_file_and_line(run, hostile):
@@ -145,10 +161,21 @@ def test_the_build_warns_of_each_removal_with_file_and_line(run, hostile):
 
 def test_check_lists_each_removal_even_when_the_issue_is_not_rebuilt(hostile):
     for _ in range(2):  # the second check's private build skips the unchanged issue
-        found = [(f.rule, f.severity, f.path, f.line, f.message) for f in check(load_config(hostile))
-                 if f.rule == "active-content"]
-        assert found == [("active-content", "error", hostile / "issues" / "hostile.md", line,
-                          f"{what} was removed from every rendering") for what, line in expected_places(hostile)]
+        found = [
+            (f.rule, f.severity, f.path, f.line, f.message)
+            for f in check(load_config(hostile))
+            if f.rule == "active-content"
+        ]
+        assert found == [
+            (
+                "active-content",
+                "error",
+                hostile / "issues" / "hostile.md",
+                line,
+                f"{what} was removed from every rendering",
+            )
+            for what, line in expected_places(hostile)
+        ]
 
 
 def test_a_records_note_is_sanitized_and_reported_at_its_line(run, tmp_path, monkeypatch):
@@ -157,12 +184,20 @@ def test_a_records_note_is_sanitized_and_reported_at_its_line(run, tmp_path, mon
     monkeypatch.chdir(root)
     write_issue(root, "hello", body="The cat sat on the mat.")
     config = load_config(root)
-    publish(config, "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc))
+    publish(config, "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC))
     state = load_state(config, load_issue(config, "hello"))
-    _, record = append_record(config.corrections_dir, "hello", seq=1, kind="addendum",
-                              date=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc),
-                              note="See <script>steal()</script> [this](javascript:go()).", pending=False,
-                              resolves=None, replaces=[], previous=state.lock.hash)
+    _, record = append_record(
+        config.corrections_dir,
+        "hello",
+        seq=1,
+        kind="addendum",
+        date=dt.datetime(2026, 1, 6, tzinfo=dt.UTC),
+        note="See <script>steal()</script> [this](javascript:go()).",
+        pending=False,
+        resolves=None,
+        replaces=[],
+        previous=state.lock.hash,
+    )
     rewrite_front_matter(root / "issues" / "hello.md", {HEAD_FIELD: record.stem})  # as notice correct does
     result = run("-C", str(root), "build", "--drafts")
     assert result.exit_code == 0, result.output
@@ -184,7 +219,7 @@ def sent(tmp_path: Path, monkeypatch) -> Path:
     root = make_publication(tmp_path / "pub")
     monkeypatch.chdir(root)
     write_issue(root, "hello", body=SENT_BODY)
-    publish(load_config(root), "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc))
+    publish(load_config(root), "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC))
     return root
 
 
@@ -192,21 +227,25 @@ def files_under(root: Path) -> list[Path]:
     return sorted(p.relative_to(root) for p in (root / "corrections").rglob("*"))
 
 
-@pytest.mark.parametrize("passage, new, message", [
-    ("our policy", "our](javascript:alert(1)) [x", "contains the javascript: URL of <a> (javascript:alert(1))"),
-    ("now", "</ins><b>x", "has HTML tags that do not pair up"),
-    ("now", "<b>later", "has HTML tags that do not pair up"),
-    ("now", "<script>alert(1)</script>", "contains <script>, which every build removes"),
-    ("now", '<img src="https://a.example/x.png" alt="" onerror="go()">', "contains the onerror attribute of <img>"),
-    ("now", '<a href="vbscript:x">later</a>', "contains the vbscript: URL of <a>"),
-    ("now", "later\n# Heading", "starts a block of its own"),
-    ("now", "later\n> quoted", "starts a block of its own"),
-    ("bold", "bold** and **more", "joins Markdown syntax around it"),
-])
+@pytest.mark.parametrize(
+    "passage, new, message",
+    [
+        ("our policy", "our](javascript:alert(1)) [x", "contains the javascript: URL of <a> (javascript:alert(1))"),
+        ("now", "</ins><b>x", "has HTML tags that do not pair up"),
+        ("now", "<b>later", "has HTML tags that do not pair up"),
+        ("now", "<script>alert(1)</script>", "contains <script>, which every build removes"),
+        ("now", '<img src="https://a.example/x.png" alt="" onerror="go()">', "contains the onerror attribute of <img>"),
+        ("now", '<a href="vbscript:x">later</a>', "contains the vbscript: URL of <a>"),
+        ("now", "later\n# Heading", "starts a block of its own"),
+        ("now", "later\n> quoted", "starts a block of its own"),
+        ("bold", "bold** and **more", "joins Markdown syntax around it"),
+    ],
+)
 def test_new_text_that_would_break_every_build_is_refused_and_nothing_written(run, sent, passage, new, message):
     before = files_under(sent)
-    result = run("-C", str(sent), "correct", "hello", "--kind", "correction", "--replaces", passage, "--with", new,
-                 "--note", "n")
+    result = run(
+        "-C", str(sent), "correct", "hello", "--kind", "correction", "--replaces", passage, "--with", new, "--note", "n"
+    )
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     line = line_in(sent / "issues" / "hello.md", passage)
@@ -215,11 +254,20 @@ def test_new_text_that_would_break_every_build_is_refused_and_nothing_written(ru
     assert files_under(sent) == before
 
 
-@pytest.mark.parametrize("new", ['later <span style="color:#c00">today</span>', "[later](https://a.example/)",
-                                 "*later*", "later<br>today", "`later`"])
+@pytest.mark.parametrize(
+    "new",
+    [
+        'later <span style="color:#c00">today</span>',
+        "[later](https://a.example/)",
+        "*later*",
+        "later<br>today",
+        "`later`",
+    ],
+)
 def test_new_text_with_harmless_markup_is_recorded_and_shown(run, sent, new):
-    result = run("-C", str(sent), "correct", "hello", "--kind", "correction", "--replaces", "now", "--with", new,
-                 "--note", "n")
+    result = run(
+        "-C", str(sent), "correct", "hello", "--kind", "correction", "--replaces", "now", "--with", new, "--note", "n"
+    )
     assert result.exit_code == 0, result.output
     assert run("-C", str(sent), "build", "--drafts").exit_code == 0
     web = lxml.html.document_fromstring((sent / "build" / "hello" / "web.html").read_text(encoding="utf-8"))
@@ -230,8 +278,16 @@ def test_new_text_with_harmless_markup_is_recorded_and_shown(run, sent, new):
 
 def test_a_note_with_active_content_is_refused_and_nothing_written(run, sent):
     before = files_under(sent)
-    result = run("-C", str(sent), "correct", "hello", "--kind", "addendum",
-                 "--note", 'More <iframe src="https://a.example/"></iframe>')
+    result = run(
+        "-C",
+        str(sent),
+        "correct",
+        "hello",
+        "--kind",
+        "addendum",
+        "--note",
+        'More <iframe src="https://a.example/"></iframe>',
+    )
     assert result.exit_code == 1
     assert "Error: the note contains <iframe>, which every build removes" in result.stderr
     assert files_under(sent) == before
@@ -240,16 +296,61 @@ def test_a_note_with_active_content_is_refused_and_nothing_written(run, sent):
 # --- properties (issue 14, item 12) ------------------------------------------------------------
 
 PIECES = [
-    "<script>alert(1)</script>", "<scr", "ipt>", "<script", ">", "</script>", "<div>", "</div>", "<p>", "</p>",
-    '<iframe src="//x.example/">', "<object data=x>", "<embed src=x>", "<form action=x>", "</form>",
-    "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>", "<svg><script>alert(1)</script></svg>",
-    '<a href="javascript:alert(1)">j</a>', "[j](javascript:alert(1))", "[k](java&#x09;script:x)",
-    '{: onclick="x()" }', "<p onmouseover='x()'>", "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
-    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">', "<x:script>a</x:script>", "<!-- c -->",
-    "<!--", "-->", "<![CDATA[<script>]]>", "<style>p{}</style>", "<textarea><script>x</script></textarea>",
-    "&lt;script&gt;", "&#60;script&#62;", "'", '"', " on", "click=", "=", "<", "/", "\n", "\n\n", "text ",
-    "**b** ", "`<script>` ", "    code <script>\n", "# h\n", "> q\n", "- li\n", "| a | b |\n|---|---|\n| 1 | 2 |\n",
-    "[^1]\n\n[^1]: note <script>x</script>\n", "<span style=\"color:red\">red</span>", "<br>", "日本語。",
+    "<script>alert(1)</script>",
+    "<scr",
+    "ipt>",
+    "<script",
+    ">",
+    "</script>",
+    "<div>",
+    "</div>",
+    "<p>",
+    "</p>",
+    '<iframe src="//x.example/">',
+    "<object data=x>",
+    "<embed src=x>",
+    "<form action=x>",
+    "</form>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)>",
+    "<svg><script>alert(1)</script></svg>",
+    '<a href="javascript:alert(1)">j</a>',
+    "[j](javascript:alert(1))",
+    "[k](java&#x09;script:x)",
+    '{: onclick="x()" }',
+    "<p onmouseover='x()'>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    "<x:script>a</x:script>",
+    "<!-- c -->",
+    "<!--",
+    "-->",
+    "<![CDATA[<script>]]>",
+    "<style>p{}</style>",
+    "<textarea><script>x</script></textarea>",
+    "&lt;script&gt;",
+    "&#60;script&#62;",
+    "'",
+    '"',
+    " on",
+    "click=",
+    "=",
+    "<",
+    "/",
+    "\n",
+    "\n\n",
+    "text ",
+    "**b** ",
+    "`<script>` ",
+    "    code <script>\n",
+    "# h\n",
+    "> q\n",
+    "- li\n",
+    "| a | b |\n|---|---|\n| 1 | 2 |\n",
+    "[^1]\n\n[^1]: note <script>x</script>\n",
+    '<span style="color:red">red</span>',
+    "<br>",
+    "日本語。",
 ]
 body_text = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), max_size=14).map("".join)
 
@@ -285,19 +386,27 @@ def test_random_issues_build_without_a_traceback_and_no_output_is_active(tmp_pat
     if not root.exists():
         make_publication(root, inliner="css-inline")
         write_issue(root, "hello", body="First.")
-        publish(load_config(root), "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc))
+        publish(load_config(root), "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC))
         write_issue(root, "draft", body="x")
-    (root / "issues" / "draft.md").write_text(
-        f"---\ntitle: T\ndate: 2026-01-05\n---\n{body}\n", encoding="utf-8")
+    (root / "issues" / "draft.md").write_text(f"---\ntitle: T\ndate: 2026-01-05\n---\n{body}\n", encoding="utf-8")
     config = load_config(root)
     for record in (root / "corrections" / "hello").glob("0*.yml"):
         record.unlink()
     issue = root / "issues" / "hello.md"  # and the line that names it: this example starts afresh
     issue.write_text(re.sub(r"(?m)^last_correction: .*\n", "", issue.read_text(encoding="utf-8")), encoding="utf-8")
     state = load_state(config, load_issue(config, "hello"))
-    _, record = append_record(config.corrections_dir, "hello", seq=1, kind="addendum",
-                              date=dt.datetime(2026, 1, 6, tzinfo=dt.timezone.utc), note=note or "n", pending=False,
-                              resolves=None, replaces=[], previous=state.lock.hash)
+    _, record = append_record(
+        config.corrections_dir,
+        "hello",
+        seq=1,
+        kind="addendum",
+        date=dt.datetime(2026, 1, 6, tzinfo=dt.UTC),
+        note=note or "n",
+        pending=False,
+        resolves=None,
+        replaces=[],
+        previous=state.lock.hash,
+    )
     rewrite_front_matter(root / "issues" / "hello.md", {HEAD_FIELD: record.stem})  # as notice correct does
     result = invoke("-C", str(root), "-q", "build", "--drafts")
     assert result.exit_code == 0 or result.stderr.startswith("Error: "), result.stderr  # an empty body is one
@@ -311,8 +420,10 @@ def test_random_issues_build_without_a_traceback_and_no_output_is_active(tmp_pat
                 assert any("<script" in text.lower() for text in texts), plain
 
 
-PAIR_BODY = ("Read [our policy](https://news.example.com/policy) now, and *soon*.\n\n"
-             "Some **bold** text with `code` here.\n\n- an item\n- another <span>one</span>\n")
+PAIR_BODY = (
+    "Read [our policy](https://news.example.com/policy) now, and *soon*.\n\n"
+    "Some **bold** text with `code` here.\n\n- an item\n- another <span>one</span>\n"
+)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -324,16 +435,17 @@ def test_random_pairs_are_a_clean_error_or_a_record_the_build_shows(tmp_path, da
     if not root.exists():
         make_publication(root, inliner="css-inline")
         write_issue(root, "hello", body=PAIR_BODY)
-        publish(load_config(root), "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.timezone.utc))
+        publish(load_config(root), "hello", dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC))
     for record in (root / "corrections" / "hello").glob("0*.yml"):
         record.unlink()
     issue = root / "issues" / "hello.md"  # and the line that names it: this example starts afresh
     issue.write_text(re.sub(r"(?m)^last_correction: .*\n", "", issue.read_text(encoding="utf-8")), encoding="utf-8")
     start = data.draw(st.integers(0, len(PAIR_BODY) - 1))
-    passage = PAIR_BODY[start:data.draw(st.integers(start + 1, min(len(PAIR_BODY), start + 30)))]
+    passage = PAIR_BODY[start : data.draw(st.integers(start + 1, min(len(PAIR_BODY), start + 30)))]
     before = files_under(root)
-    result = invoke("-C", str(root), "correct", "hello", "--kind", kind, "--replaces", passage, "--with", new,
-                    "--note", "n")
+    result = invoke(
+        "-C", str(root), "correct", "hello", "--kind", kind, "--replaces", passage, "--with", new, "--note", "n"
+    )
     if result.exit_code == 1:
         assert result.stderr.startswith("Error: ") and "hint: " in result.stderr, result.stderr
         assert files_under(root) == before
@@ -345,8 +457,9 @@ def test_random_pairs_are_a_clean_error_or_a_record_the_build_shows(tmp_path, da
     body = tree.get_element_by_id("content") if tree.xpath("//*[@id='content']") else tree.body
 
     def text_of(markdown: str) -> str:
-        return " ".join(lxml.html.fragment_fromstring(render_markdown(markdown), create_parent="div")
-                        .text_content().split())
+        return " ".join(
+            lxml.html.fragment_fromstring(render_markdown(markdown), create_parent="div").text_content().split()
+        )
 
     if kind == "minor":  # applied without a strike
         assert text_of(new) in " ".join(body.text_content().split())
@@ -360,7 +473,10 @@ def test_random_pairs_are_a_clean_error_or_a_record_the_build_shows(tmp_path, da
 def test_front_matter_fields_reach_html_escaped(run, tmp_path):
     """Title, preheader, author and summary are text: Jinja's autoescape writes them as such."""
     root = make_publication(tmp_path / "pub")
-    write_issue(root, "hello", raw="""\
+    write_issue(
+        root,
+        "hello",
+        raw="""\
         ---
         title: "<script>t()</script> title"
         date: 2026-01-05
@@ -369,7 +485,8 @@ def test_front_matter_fields_reach_html_escaped(run, tmp_path):
         summary: "\\"><script>s()</script>"
         ---
         Body.
-        """)
+        """,
+    )
     assert run("-C", str(root), "build", "--drafts").exit_code == 0
     for path in (root / "build").rglob("*.html"):
         assert_inert(path.read_text(encoding="utf-8"), str(path))

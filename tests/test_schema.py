@@ -17,7 +17,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO
 from toolkit import kinds
 from toolkit.config import SECTIONS, Config, parse_config
 from toolkit.errors import ConfigError, SourceError, ToolkitError
@@ -25,6 +24,8 @@ from toolkit.labels import labels_for
 from toolkit.records import RECORD_KEYS, Record, read_records
 from toolkit.schema import declared, markdown_rows, spec_of
 from toolkit.source import FIELDS, Issue, read_issue
+
+from conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -50,8 +51,11 @@ def test_readme_front_matter_table_is_the_declared_fields():
 
 
 def test_readme_notice_toml_table_is_the_declared_keys():
-    rows = [row.replace("| `", f"| `{section}.", 1)
-            for section, cls in SECTIONS.items() for row in markdown_rows(cls, default)]
+    rows = [
+        row.replace("| `", f"| `{section}.", 1)
+        for section, cls in SECTIONS.items()
+        for row in markdown_rows(cls, default)
+    ]
     assert table_after("| key | default | meaning |") == rows
 
 
@@ -60,8 +64,11 @@ def test_readme_record_table_is_the_declared_fields():
 
 
 def test_readme_kinds_table_is_the_kinds_table():
-    rows = [f"| `{k.name}` | {k.words['ja'].label} | {k.words['en'].label} | {k.level or 'none'} | "
-            f"{'yes' if k.visible else 'no'} | {'yes' if k.notice else 'no'} |" for k in kinds.KINDS]
+    rows = [
+        f"| `{k.name}` | {k.words['ja'].label} | {k.words['en'].label} | {k.level or 'none'} | "
+        f"{'yes' if k.visible else 'no'} | {'yes' if k.notice else 'no'} |"
+        for k in kinds.KINDS
+    ]
     assert table_after("| kind | 日本語 | English | marker | shown (struck text, errata) | notice to readers |") == rows
 
 
@@ -73,6 +80,7 @@ def test_every_declared_key_has_a_one_line_doc():
 
 
 # --- the kinds ---------------------------------------------------------------------------------
+
 
 def test_every_kind_readers_are_told_of_has_its_own_words_in_each_language():
     for lang in ("en", "ja"):
@@ -96,13 +104,16 @@ def test_strength_orders_retraction_over_correction_over_update():
 # --- random mappings: a clean result or a clean error --------------------------------------------
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12))
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                        st.dictionaries(st.text(max_size=6), inner, max_size=3)),
-                      max_leaves=8)
-TOML_VALUES = st.recursive(
-    st.one_of(st.booleans(), st.integers(min_value=-10**6, max_value=10**6), st.text(max_size=12)),
+VALUES = st.recursive(
+    SCALARS,
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
-    max_leaves=6)
+    max_leaves=8,
+)
+TOML_VALUES = st.recursive(
+    st.one_of(st.booleans(), st.integers(min_value=-(10**6), max_value=10**6), st.text(max_size=12)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    max_leaves=6,
+)
 
 
 def key_names(known: tuple[str, ...]):
@@ -110,9 +121,18 @@ def key_names(known: tuple[str, ...]):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.dictionaries(key_names(tuple(SECTIONS)), st.one_of(
-    TOML_VALUES, st.dictionaries(key_names(tuple({k for c in SECTIONS.values() for k in declared(c)})),
-                                 TOML_VALUES, max_size=5)), max_size=4))
+@given(
+    st.dictionaries(
+        key_names(tuple(SECTIONS)),
+        st.one_of(
+            TOML_VALUES,
+            st.dictionaries(
+                key_names(tuple({k for c in SECTIONS.values() for k in declared(c)})), TOML_VALUES, max_size=5
+            ),
+        ),
+        max_size=4,
+    )
+)
 def test_any_config_mapping_is_a_config_or_a_clean_error(data):
     try:
         config = parse_config(Path("/nowhere"), data)
@@ -140,8 +160,17 @@ def sha256_of(data: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-VALID = {"seq": 1, "issue": "hello", "kind": "addendum", "date": "2026-01-06T10:00:00+00:00", "pending": False,
-         "resolves": None, "replaces": [], "note": "A note.", "previous": "0" * 64}
+VALID = {
+    "seq": 1,
+    "issue": "hello",
+    "kind": "addendum",
+    "date": "2026-01-06T10:00:00+00:00",
+    "pending": False,
+    "resolves": None,
+    "replaces": [],
+    "note": "A note.",
+    "previous": "0" * 64,
+}
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -159,8 +188,11 @@ def test_any_record_is_a_record_or_a_clean_error(tmp_path, changes, removed):
     except (TypeError, ValueError):  # a value JSON cannot hold, such as NaN's keys: hash what is there
         data["hash"] = data["id"] = "x"
     seq = data.get("seq")
-    name = f"{seq:04d}-{data['id']}.yml" if isinstance(seq, int) and re.fullmatch(r"[0-9a-f]{7}", str(data["id"])) \
+    name = (
+        f"{seq:04d}-{data['id']}.yml"
+        if isinstance(seq, int) and re.fullmatch(r"[0-9a-f]{7}", str(data["id"]))
         else "0001-abcdef0.yml"
+    )
     folder = tmp_path / "corrections" / "hello"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.iterdir():

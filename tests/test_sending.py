@@ -31,15 +31,18 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content,
-                              bool(session.authenticated)))
+        self.received.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), envelope.content, bool(session.authenticated))
+        )
         return "250 2.0.0 Accepted"
 
 
 def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
     """One user, one password; handled=False makes aiosmtpd answer 535 to anything else."""
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        USER.encode(), PASSWORD.encode())
+        USER.encode(),
+        PASSWORD.encode(),
+    )
     return AuthResult(success=ok, handled=False)
 
 
@@ -83,8 +86,7 @@ def no_password(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def tls_server(serve, ca, handler: Recorder) -> int:
-    return serve(handler, tls_context=ca[0], require_starttls=True, authenticator=authenticator,
-                 auth_required=True)
+    return serve(handler, tls_context=ca[0], require_starttls=True, authenticator=authenticator, auth_required=True)
 
 
 def exported(publication: Path, slug: str = "hello") -> bytes:
@@ -94,12 +96,28 @@ def exported(publication: Path, slug: str = "hello") -> bytes:
 def test_send_delivers_the_exported_message_with_a_to_header(run, publication, serve):
     handler = Recorder()
     port = serve(handler)
-    result = run("-C", str(publication), "send", "hello", "--to", "a@example.com", "--to", "b@example.org,a@example.com",
-                 "--smtp", f"127.0.0.1:{port}")
+    result = run(
+        "-C",
+        str(publication),
+        "send",
+        "hello",
+        "--to",
+        "a@example.com",
+        "--to",
+        "b@example.org,a@example.com",
+        "--smtp",
+        f"127.0.0.1:{port}",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == f"Sent hello to a@example.com, b@example.org via 127.0.0.1:{port}\n"
-    assert handler.received == [("news@example.com", ["a@example.com", "b@example.org"],
-                                 b"To: a@example.com, b@example.org\r\n" + exported(publication), False)]
+    assert handler.received == [
+        (
+            "news@example.com",
+            ["a@example.com", "b@example.org"],
+            b"To: a@example.com, b@example.org\r\n" + exported(publication),
+            False,
+        )
+    ]
 
 
 def test_starttls_and_login_with_the_password_from_the_environment(run, publication, serve, ca, monkeypatch):
@@ -107,21 +125,45 @@ def test_starttls_and_login_with_the_password_from_the_environment(run, publicat
     port = tls_server(serve, ca, handler)
     monkeypatch.setenv("SSL_CERT_FILE", str(ca[1]))
     monkeypatch.setenv("NOTICE_SMTP_PASSWORD", PASSWORD)
-    result = run("-C", str(publication), "send", "hello", "--to", "me@example.com", "--smtp", f"127.0.0.1:{port}",
-                 "--starttls", "--user", USER)
+    result = run(
+        "-C",
+        str(publication),
+        "send",
+        "hello",
+        "--to",
+        "me@example.com",
+        "--smtp",
+        f"127.0.0.1:{port}",
+        "--starttls",
+        "--user",
+        USER,
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == f"Sent hello to me@example.com via 127.0.0.1:{port}\n"
     assert result.stderr == ""
-    assert handler.received == [("news@example.com", ["me@example.com"],
-                                 b"To: me@example.com\r\n" + exported(publication), True)]
+    assert handler.received == [
+        ("news@example.com", ["me@example.com"], b"To: me@example.com\r\n" + exported(publication), True)
+    ]
 
 
 def test_the_password_is_asked_for_when_the_environment_has_none(run, publication, serve, ca, monkeypatch):
     handler = Recorder()
     port = tls_server(serve, ca, handler)
     monkeypatch.setenv("SSL_CERT_FILE", str(ca[1]))
-    result = run("-C", str(publication), "send", "hello", "--to", "me@example.com", "--smtp", f"127.0.0.1:{port}",
-                 "--starttls", "--user", USER, input=f"{PASSWORD}\n")
+    result = run(
+        "-C",
+        str(publication),
+        "send",
+        "hello",
+        "--to",
+        "me@example.com",
+        "--smtp",
+        f"127.0.0.1:{port}",
+        "--starttls",
+        "--user",
+        USER,
+        input=f"{PASSWORD}\n",
+    )
     assert result.exit_code == 0, result.output
     assert result.stderr == f"Password for {USER} at 127.0.0.1:{port}: \n"
     assert PASSWORD not in result.output
@@ -133,11 +175,24 @@ def test_a_wrong_password_is_a_clean_error(run, publication, serve, ca, monkeypa
     port = tls_server(serve, ca, handler)
     monkeypatch.setenv("SSL_CERT_FILE", str(ca[1]))
     monkeypatch.setenv("NOTICE_SMTP_PASSWORD", "wrong")
-    result = run("-C", str(publication), "send", "hello", "--to", "me@example.com", "--smtp", f"127.0.0.1:{port}",
-                 "--starttls", "--user", USER)
+    result = run(
+        "-C",
+        str(publication),
+        "send",
+        "hello",
+        "--to",
+        "me@example.com",
+        "--smtp",
+        f"127.0.0.1:{port}",
+        "--starttls",
+        "--user",
+        USER,
+    )
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: 127.0.0.1:{port} refused the login of 'bob': "
-                                    "535 5.7.8 Authentication credentials invalid\n  hint: check --user")
+    assert result.stderr.startswith(
+        f"Error: 127.0.0.1:{port} refused the login of 'bob': "
+        "535 5.7.8 Authentication credentials invalid\n  hint: check --user"
+    )
     assert handler.received == []
 
 
@@ -147,11 +202,24 @@ def test_an_untrusted_certificate_is_refused(run, publication, serve, ca, monkey
     trustme.CA().cert_pem.write_to_path(str(other))
     monkeypatch.setenv("SSL_CERT_FILE", str(other))
     monkeypatch.setenv("NOTICE_SMTP_PASSWORD", PASSWORD)
-    result = run("-C", str(publication), "send", "hello", "--to", "me@example.com", "--smtp", f"127.0.0.1:{port}",
-                 "--starttls", "--user", USER)
+    result = run(
+        "-C",
+        str(publication),
+        "send",
+        "hello",
+        "--to",
+        "me@example.com",
+        "--smtp",
+        f"127.0.0.1:{port}",
+        "--starttls",
+        "--user",
+        USER,
+    )
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: TLS with 127.0.0.1:{port} failed: unable to get local issuer "
-                                    "certificate\n  hint: the server's certificate is not trusted")
+    assert result.stderr.startswith(
+        f"Error: TLS with 127.0.0.1:{port} failed: unable to get local issuer "
+        "certificate\n  hint: the server's certificate is not trusted"
+    )
 
 
 def test_implicit_tls_with_ssl(run, publication, serve, ca, monkeypatch):
@@ -160,17 +228,30 @@ def test_implicit_tls_with_ssl(run, publication, serve, ca, monkeypatch):
     port = serve(handler, ssl_context=ca[0], authenticator=authenticator, auth_require_tls=False)
     monkeypatch.setenv("SSL_CERT_FILE", str(ca[1]))
     monkeypatch.setenv("NOTICE_SMTP_PASSWORD", PASSWORD)
-    result = run("-C", str(publication), "send", "hello", "--to", "me@example.com", "--smtp", f"127.0.0.1:{port}",
-                 "--ssl", "--user", USER)
+    result = run(
+        "-C",
+        str(publication),
+        "send",
+        "hello",
+        "--to",
+        "me@example.com",
+        "--smtp",
+        f"127.0.0.1:{port}",
+        "--ssl",
+        "--user",
+        USER,
+    )
     assert result.exit_code == 0, result.output
     assert [entry[1:] for entry in handler.received] == [
-        (["me@example.com"], b"To: me@example.com\r\n" + exported(publication), True)]
+        (["me@example.com"], b"To: me@example.com\r\n" + exported(publication), True)
+    ]
 
 
 def test_a_server_without_starttls_is_a_clean_error(run, publication, serve):
     port = serve(Recorder())
-    result = run("-C", str(publication), "send", "hello", "--to", "me@example.com", "--smtp", f"127.0.0.1:{port}",
-                 "--starttls")
+    result = run(
+        "-C", str(publication), "send", "hello", "--to", "me@example.com", "--smtp", f"127.0.0.1:{port}", "--starttls"
+    )
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: 127.0.0.1:{port} does not offer STARTTLS\n  hint: --starttls is for")
 
@@ -180,37 +261,64 @@ def test_a_server_that_wants_starttls_says_so(run, publication, serve, ca):
     port = tls_server(serve, ca, handler)
     result = run("-C", str(publication), "send", "hello", "--to", "me@example.com", "--smtp", f"127.0.0.1:{port}")
     assert result.exit_code == 1
-    assert result.stderr == (f"Error: 127.0.0.1:{port} refused the sender news@example.com: 530 Must issue a "
-                             "STARTTLS command first\n  hint: this server wants --starttls (or --ssl) and a login "
-                             "(--user) before it takes mail\n")
+    assert result.stderr == (
+        f"Error: 127.0.0.1:{port} refused the sender news@example.com: 530 Must issue a "
+        "STARTTLS command first\n  hint: this server wants --starttls (or --ssl) and a login "
+        "(--user) before it takes mail\n"
+    )
 
 
 def test_user_without_tls_is_refused_before_connecting(run, publication):
     port = free_port()  # nothing listens: a connection attempt would be "connection refused"
-    result = run("-C", str(publication), "send", "hello", "--to", "me@example.com", "--smtp", f"127.0.0.1:{port}",
-                 "--user", USER, input="never asked\n")
+    result = run(
+        "-C",
+        str(publication),
+        "send",
+        "hello",
+        "--to",
+        "me@example.com",
+        "--smtp",
+        f"127.0.0.1:{port}",
+        "--user",
+        USER,
+        input="never asked\n",
+    )
     assert result.exit_code == 1
-    assert result.stderr == ("Error: --user needs --starttls or --ssl: a password is never sent unencrypted\n"
-                             "  hint: add --starttls (port 587) or --ssl (port 465), as your mail provider says\n")
+    assert result.stderr == (
+        "Error: --user needs --starttls or --ssl: a password is never sent unencrypted\n"
+        "  hint: add --starttls (port 587) or --ssl (port 465), as your mail provider says\n"
+    )
 
 
 def test_a_refused_connection_is_a_clean_error(run, publication):
     port = free_port()
     result = run("-C", str(publication), "send", "hello", "--to", "me@example.com", "--smtp", f"127.0.0.1:{port}")
     assert result.exit_code == 1
-    assert result.stderr == (f"Error: cannot connect to 127.0.0.1:{port}: connection refused\n"
-                             "  hint: is an SMTP server listening there? Give it with --smtp HOST:PORT\n")
+    assert result.stderr == (
+        f"Error: cannot connect to 127.0.0.1:{port}: connection refused\n"
+        "  hint: is an SMTP server listening there? Give it with --smtp HOST:PORT\n"
+    )
 
 
 def test_a_refused_recipient_is_named_and_the_others_got_it(run, publication, serve):
     handler = Recorder(refuse=("nobody@example.com",))
     port = serve(handler)
-    result = run("-C", str(publication), "send", "hello", "--to", "me@example.com,nobody@example.com",
-                 "--smtp", f"127.0.0.1:{port}")
+    result = run(
+        "-C",
+        str(publication),
+        "send",
+        "hello",
+        "--to",
+        "me@example.com,nobody@example.com",
+        "--smtp",
+        f"127.0.0.1:{port}",
+    )
     assert result.exit_code == 1
-    assert result.stderr == (f"Error: sent to me@example.com, but 127.0.0.1:{port} refused nobody@example.com "
-                             "(550 5.1.1 No such user here)\n  hint: check those addresses; the others have the "
-                             "message\n")
+    assert result.stderr == (
+        f"Error: sent to me@example.com, but 127.0.0.1:{port} refused nobody@example.com "
+        "(550 5.1.1 No such user here)\n  hint: check those addresses; the others have the "
+        "message\n"
+    )
     assert [entry[1] for entry in handler.received] == [["me@example.com"]]
 
 
@@ -219,28 +327,60 @@ def test_every_recipient_refused_means_nobody_got_it(run, publication, serve):
     port = serve(handler)
     result = run("-C", str(publication), "send", "hello", "--to", "nobody@example.com", "--smtp", f"127.0.0.1:{port}")
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: 127.0.0.1:{port} refused every recipient, so nobody got the message: "
-                                    "nobody@example.com (550 5.1.1 No such user here)\n")
+    assert result.stderr.startswith(
+        f"Error: 127.0.0.1:{port} refused every recipient, so nobody got the message: "
+        "nobody@example.com (550 5.1.1 No such user here)\n"
+    )
     assert handler.received == []
 
 
 def test_a_correction_notice_is_sent_with_notice(run, publication, serve):
     assert run("-C", str(publication), "publish", "hello", "--date", "2026-01-05 09:00").exit_code == 0
-    correct = run("-C", str(publication), "correct", "hello", "--kind", "update", "--note", "Prices changed.",
-                  "--date", "2026-01-06 09:00")
+    correct = run(
+        "-C",
+        str(publication),
+        "correct",
+        "hello",
+        "--kind",
+        "update",
+        "--note",
+        "Prices changed.",
+        "--date",
+        "2026-01-06 09:00",
+    )
     assert correct.exit_code == 0, correct.output
     record = next((publication / "corrections" / "hello").glob("0001-*.yml")).stem.split("-", 1)[1]
     handler = Recorder()
     port = serve(handler)
-    result = run("-C", str(publication), "send", "hello", "--notice", record, "--to", "me@example.com",
-                 "--smtp", f"127.0.0.1:{port}")
+    result = run(
+        "-C",
+        str(publication),
+        "send",
+        "hello",
+        "--notice",
+        record,
+        "--to",
+        "me@example.com",
+        "--smtp",
+        f"127.0.0.1:{port}",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == f"Sent hello notice {record} to me@example.com via 127.0.0.1:{port}\n"
     notice = (publication / "build" / "hello" / "corrections" / record / "message.eml").read_bytes()
     assert handler.received[0][2] == b"To: me@example.com\r\n" + notice
 
-    result = run("-C", str(publication), "send", "hello", "--notice", "abcdef0", "--to", "me@example.com",
-                 "--smtp", f"127.0.0.1:{port}")
+    result = run(
+        "-C",
+        str(publication),
+        "send",
+        "hello",
+        "--notice",
+        "abcdef0",
+        "--to",
+        "me@example.com",
+        "--smtp",
+        f"127.0.0.1:{port}",
+    )
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: issue hello has no correction notice 'abcdef0' (its notices: {record})\n")
 
@@ -274,9 +414,20 @@ def test_a_sent_copy_is_dated_when_it_is_sent(run, publication, serve, monkeypat
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     handler = Recorder()
     port = serve(handler)
-    assert run("-C", str(publication), "send", "hello", "--to", "a@example.com", "--smtp", f"127.0.0.1:{port}",
-               ).exit_code == 0
-    received = dt.datetime.now(dt.timezone.utc)
+    assert (
+        run(
+            "-C",
+            str(publication),
+            "send",
+            "hello",
+            "--to",
+            "a@example.com",
+            "--smtp",
+            f"127.0.0.1:{port}",
+        ).exit_code
+        == 0
+    )
+    received = dt.datetime.now(dt.UTC)
     msg = email.message_from_bytes(handler.received[0][2], policy=email.policy.default)
     assert dt.timedelta(0) <= received - msg["Date"].datetime < dt.timedelta(minutes=1)
     assert msg["To"] == "a@example.com"

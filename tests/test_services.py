@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_publication, write_issue
 from toolkit.services import SERVICES, TagGuard, is_tag, service_for, unknown_tags
+
+from conftest import make_publication, write_issue
 
 
 def tag_publication(root: Path, service: str, inliner: str) -> Path:
@@ -19,15 +20,25 @@ def tag_publication(root: Path, service: str, inliner: str) -> Path:
     profile = SERVICES[service]
     make_publication(root, inliner=inliner)
     config = root / "notice.toml"
-    text = config.read_text(encoding="utf-8").replace('"https://news.example.com/unsubscribe"',
-                                                      json.dumps(profile.unsubscribe))
+    text = config.read_text(encoding="utf-8").replace(
+        '"https://news.example.com/unsubscribe"', json.dumps(profile.unsubscribe)
+    )
     config.write_text(text + f'\n[email]\nservice = "{service}"\n', encoding="utf-8")
     name = profile.name or profile.known[0]
-    body = "\n\n".join([f"Dear {name}, this is for you.", f"[Unsubscribe]({profile.unsubscribe}) now.",
-                        *(f"- {tag} and [a link]({tag})" for tag in profile.tags)])
+    body = "\n\n".join(
+        [
+            f"Dear {name}, this is for you.",
+            f"[Unsubscribe]({profile.unsubscribe}) now.",
+            *(f"- {tag} and [a link]({tag})" for tag in profile.tags),
+        ]
+    )
     path = write_issue(root, "hello", body=body)
-    path.write_text(path.read_text(encoding="utf-8").replace("title: Hello", f"title: {json.dumps('Hi ' + name)}")
-                    .replace("A short preview line.", json.dumps(f"For {name}")), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        .replace("title: Hello", f"title: {json.dumps('Hi ' + name)}")
+        .replace("A short preview line.", json.dumps(f"For {name}")),
+        encoding="utf-8",
+    )
     return root
 
 
@@ -79,8 +90,9 @@ def test_without_a_service_a_tag_is_still_a_relative_url(run, tmp_path):
     """What issue 10 found: `unsubscribe_url = "*|UNSUB|*"` fails check unless the service is named."""
     root = tag_publication(tmp_path / "pub", "mailchimp", "premailer")
     config = root / "notice.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace('service = "mailchimp"', 'service = "none"'),
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('service = "mailchimp"', 'service = "none"'), encoding="utf-8"
+    )
     result = run("-C", str(root), "check")
     assert result.exit_code == 1 and "[url-relative]" in result.stderr
 
@@ -109,4 +121,5 @@ def test_guard_restores_only_its_own_placeholders():
     p = "https://noticetag.invalid/"
     assert protected == f"{p}0x {p}0x {p}1x"
     assert guard.restore(protected + f" {p}7x") == (
-        f"{{{{ UnsubscribeURL }}}} {{{{ UnsubscribeURL }}}} {{{{ .Subscriber.FirstName }}}} {p}7x")
+        f"{{{{ UnsubscribeURL }}}} {{{{ UnsubscribeURL }}}} {{{{ .Subscriber.FirstName }}}} {p}7x"
+    )

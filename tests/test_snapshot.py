@@ -26,8 +26,12 @@ def picture(path: Path):
 @pytest.mark.browser
 def test_snapshot_at_each_width_full_height(run, japanese):
     chromium_path()
-    write_issue(japanese, "ja", raw="---\ntitle: 訂正のお知らせ\ndate: 2018-07-14\nlang: ja\n---\n\n"
-                                    + "今回の情報収集の範囲に、LINE@でのお客様とのやりとりも含まれます。\n\n" * 30)
+    write_issue(
+        japanese,
+        "ja",
+        raw="---\ntitle: 訂正のお知らせ\ndate: 2018-07-14\nlang: ja\n---\n\n"
+        + "今回の情報収集の範囲に、LINE@でのお客様とのやりとりも含まれます。\n\n" * 30,
+    )
     result = run("-C", str(japanese), "snapshot", "ja", "--width", "375,600")
     assert result.exit_code == 0, result.output
     shots = {w: picture(japanese / "snapshots" / f"ja-{w}.png") for w in (375, 600)}
@@ -42,7 +46,10 @@ def test_japanese_is_drawn_as_glyphs_not_tofu(run, japanese, tmp_path):
     chromium_path()
     for slug, text in (("one", "訂正追記補足撤回更新確認"), ("two", "情報収集範囲対象公式登録")):
         write_issue(japanese, slug, raw=f"---\ntitle: 号\ndate: 2018-07-14\nlang: ja\n---\n\n# {text}\n")
-        assert run("-C", str(japanese), "snapshot", slug, "--width", "600", "--out", str(tmp_path / "shots")).exit_code == 0
+        assert (
+            run("-C", str(japanese), "snapshot", slug, "--width", "600", "--out", str(tmp_path / "shots")).exit_code
+            == 0
+        )
     one, two = picture(tmp_path / "shots" / "one-600.png"), picture(tmp_path / "shots" / "two-600.png")
     assert one.size == two.size
     from PIL import ImageChops

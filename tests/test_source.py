@@ -21,9 +21,13 @@ def issue_file(tmp_path: Path, text: str, name: str = "an-issue") -> Path:
 
 
 def test_reads_every_field(tmp_path):
-    path = issue_file(tmp_path, (
-        "---\ntitle: Spring news\ndate: 2018-07-13 10:00\nstatus: published\npreheader: Pre\n"
-        "author: Ann\nlang: ja\ntags: [a, b]\nnumber: 12\nsummary: Sum\n---\n\n# Body\n"))
+    path = issue_file(
+        tmp_path,
+        (
+            "---\ntitle: Spring news\ndate: 2018-07-13 10:00\nstatus: published\npreheader: Pre\n"
+            "author: Ann\nlang: ja\ntags: [a, b]\nnumber: 12\nsummary: Sum\n---\n\n# Body\n"
+        ),
+    )
     issue = read_issue(path, tz=TOKYO)
     assert issue.slug == "an-issue"
     assert issue.title == "Spring news"
@@ -38,11 +42,11 @@ def test_reads_every_field(tmp_path):
 def test_defaults(tmp_path):
     issue = read_issue(issue_file(tmp_path, "---\ntitle: T\ndate: 2018-07-13\n---\nBody"), default_lang="ja")
     assert issue.status == "draft" and issue.lang == "ja" and issue.number is None and issue.tags == ()
-    assert issue.date == dt.datetime(2018, 7, 13, tzinfo=dt.timezone.utc)
+    assert issue.date == dt.datetime(2018, 7, 13, tzinfo=dt.UTC)
 
 
 def test_offset_is_kept_and_naive_uses_publication_zone():
-    assert parse_date("2018-07-13T10:00+09:00", dt.timezone.utc).utcoffset() == dt.timedelta(hours=9)
+    assert parse_date("2018-07-13T10:00+09:00", dt.UTC).utcoffset() == dt.timedelta(hours=9)
     assert parse_date("2018-07-13 10:00", TOKYO).tzinfo is TOKYO
     assert parse_date("2018-07-13 10:00Z", TOKYO).utcoffset() == dt.timedelta(0)
 
@@ -61,22 +65,40 @@ BAD = [
     ("---\ndate: 2018-07-13\ntitle: ''\n---\nb", 3, "the required field 'title' is empty"),
     ("---\ntitle: x\ndate: 2018-02-30\n---\nb", 3, "'2018-02-30' is not a real date (day is out of range for month)"),
     ("---\ntitle: x\ndate: 13/07/2018\n---\nb", 3, "'13/07/2018' is not a date"),
-    ("---\ntitle: x\ndate: 2018-07-13 25:00\n---\nb", 3, "'2018-07-13 25:00' is not a real date (hour must be in 0..23)"),
+    (
+        "---\ntitle: x\ndate: 2018-07-13 25:00\n---\nb",
+        3,
+        "'2018-07-13 25:00' is not a real date (hour must be in 0..23)",
+    ),
     ("---\n- a\n- b\n---\nb", 2, "the front-matter must be a list of 'field: value' lines"),
-    ("---\ntitle: x: y\ndate: 2018-01-01\n---\nb", 2, "invalid YAML in the front-matter: mapping values are not allowed here"),
+    (
+        "---\ntitle: x: y\ndate: 2018-01-01\n---\nb",
+        2,
+        "invalid YAML in the front-matter: mapping values are not allowed here",
+    ),
     ("---\ntitle: x\ntitle: y\ndate: 2018-01-01\n---\nb", 3, "the field 'title' is given twice (also on line 2)"),
     ("---\ntitle: x\ndate: 2018-01-01\n---\n\n  \n", 5, "the issue has no body"),
-    ("---\ntitle: x\ndate: 2018-01-01\nstatus: publishd\n---\nb", 4, "unknown status 'publishd' (did you mean 'published'?)"),
+    (
+        "---\ntitle: x\ndate: 2018-01-01\nstatus: publishd\n---\nb",
+        4,
+        "unknown status 'publishd' (did you mean 'published'?)",
+    ),
     ("---\ntitle: [x]\ndate: 2018-01-01\n---\nb", 2, "'title' must be text, not a list"),
     ("---\ntitle: x\ndate: 2018-01-01\nnumber: twelve\n---\nb", 4, "'number' must be a whole number, not 'twelve'"),
     ("---\ntitle: x\ndate: 2018-01-01\ntags: {a: 1}\n---\nb", 4, "'tags' must be a list of words"),
     # issue 14: a blank title would be an empty Subject:
-    ("---\ntitle: \"   \"\ndate: 2018-01-01\n---\nb", 2, "the required field 'title' is empty"),
+    ('---\ntitle: "   "\ndate: 2018-01-01\n---\nb', 2, "the required field 'title' is empty"),
     # issue 14: nesting deep enough to exhaust Python's stack, and an int too long to convert
-    ("---\ntitle: x\ndate: 2018-01-01\ntags: " + "[" * 20000 + "]" * 20000 + "\n---\nb", 4,
-     "the front-matter is nested too deeply (more than 20 levels of lists or mappings)"),
-    ("---\ntitle: x\ndate: 2018-01-01\nsummary: " + "{a: " * 20000 + "1" + "}" * 20000 + "\n---\nb", 4,
-     "the front-matter is nested too deeply (more than 20 levels of lists or mappings)"),
+    (
+        "---\ntitle: x\ndate: 2018-01-01\ntags: " + "[" * 20000 + "]" * 20000 + "\n---\nb",
+        4,
+        "the front-matter is nested too deeply (more than 20 levels of lists or mappings)",
+    ),
+    (
+        "---\ntitle: x\ndate: 2018-01-01\nsummary: " + "{a: " * 20000 + "1" + "}" * 20000 + "\n---\nb",
+        4,
+        "the front-matter is nested too deeply (more than 20 levels of lists or mappings)",
+    ),
     ("---\ntitle: x\ndate: 2018-01-01\nnumber: " + "9" * 5000 + "\n---\nb", 4, "a number of 5000 digits is too long"),
 ]
 
@@ -94,7 +116,7 @@ def test_bad_input_names_file_line_and_fix(tmp_path, text, line, message):
 
 def test_not_utf8_names_the_line(tmp_path):
     path = tmp_path / "sjis.md"
-    path.write_bytes("---\ntitle: x\ndate: 2018-01-01\n---\nok\n".encode() + "テスト".encode("shift_jis"))
+    path.write_bytes(b"---\ntitle: x\ndate: 2018-01-01\n---\nok\n" + "テスト".encode("shift_jis"))
     with pytest.raises(SourceError) as info:
         read_issue(path)
     assert (info.value.message, info.value.line) == ("this file is not UTF-8", 6)
@@ -135,9 +157,15 @@ def test_any_text_is_an_issue_or_a_clear_error(tmp_path_factory, text):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.sampled_from(["title", "date", "status", "tags", "number", "lang", "x"]),
-                       st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20),
-                                 st.lists(st.text(max_size=5), max_size=3)), max_size=7))
+@given(
+    st.dictionaries(
+        st.sampled_from(["title", "date", "status", "tags", "number", "lang", "x"]),
+        st.one_of(
+            st.none(), st.booleans(), st.integers(), st.text(max_size=20), st.lists(st.text(max_size=5), max_size=3)
+        ),
+        max_size=7,
+    )
+)
 def test_any_front_matter_mapping_is_an_issue_or_a_clear_error(tmp_path_factory, meta):
     import yaml
 
@@ -156,12 +184,39 @@ def test_any_front_matter_mapping_is_an_issue_or_a_clear_error(tmp_path_factory,
 from toolkit import source  # noqa: E402
 
 yaml_value = st.one_of(
-    st.text(alphabet="ab あ:#-'\"[]{}!&*|>%@`,?\t\x85\u2028", max_size=12), st.integers(), st.sampled_from(
-        ["2018-07-13", "2018-07-13 10:00 +09:00", "yes", "~", "null", "1e3", ".inf", "0x1f", "[a, b]", "{a: 1}",
-         "!!binary aGk=", "!!set {a}", "|\n  two\n  lines", "'quoted: yes'", "\"\\u3042\"", "&a x", "*a", "- x"]))
-yaml_text = st.lists(st.tuples(st.sampled_from(["title", "date", "tags", "number", "a b", "? k", "- x", ""]),
-                               yaml_value, st.sampled_from(["", "  ", "\t", " # note"])), max_size=6).map(
-    lambda rows: "\n".join(f"{key}: {value}{tail}" if key else f"{value}{tail}" for key, value, tail in rows))
+    st.text(alphabet="ab あ:#-'\"[]{}!&*|>%@`,?\t\x85\u2028", max_size=12),
+    st.integers(),
+    st.sampled_from(
+        [
+            "2018-07-13",
+            "2018-07-13 10:00 +09:00",
+            "yes",
+            "~",
+            "null",
+            "1e3",
+            ".inf",
+            "0x1f",
+            "[a, b]",
+            "{a: 1}",
+            "!!binary aGk=",
+            "!!set {a}",
+            "|\n  two\n  lines",
+            "'quoted: yes'",
+            '"\\u3042"',
+            "&a x",
+            "*a",
+            "- x",
+        ]
+    ),
+)
+yaml_text = st.lists(
+    st.tuples(
+        st.sampled_from(["title", "date", "tags", "number", "a b", "? k", "- x", ""]),
+        yaml_value,
+        st.sampled_from(["", "  ", "\t", " # note"]),
+    ),
+    max_size=6,
+).map(lambda rows: "\n".join(f"{key}: {value}{tail}" if key else f"{value}{tail}" for key, value, tail in rows))
 
 
 @pytest.mark.skipif(source._FastLoader is None, reason="PyYAML without libyaml")
@@ -169,6 +224,7 @@ yaml_text = st.lists(st.tuples(st.sampled_from(["title", "date", "tags", "number
 @given(text=yaml_text)
 def test_libyaml_reads_front_matter_as_pyyaml_does(text):
     """Same data and key lines, or an error (then the build reports PyYAML's own one)."""
+
     def parse(loader):
         try:
             return source._parse_mapping(text, 2, Path("x.md"), "front-matter", "hint", loader)

@@ -40,10 +40,12 @@ from conftest import REPO
 ALLOWED = {"HTML_MESSAGE", "NO_RELAYS", "NO_RECEIVED"}
 #: Rules (and the sub-rules metas are built of) that the message's content or headers control:
 #: none may hit. Hidden text by colour or size, dates, parts that disagree, long lines.
-CONTROLLED = re.compile(r"_*(HTML_FONT_LOW_CONTRAST|DATE_IN_(PAST|FUTURE)|MPART_ALT_DIFF|MIME_HTML_|HTML_IMAGE_"
-                        r"|LONGLINE|HTML_FONT_TINY|AC_TINY_FONT|FONT_INVIS|STY_INVIS_(MANY|[2-9])|MIME_QP_LONG_LINE"
-                        r"|HTML_SHORT_LINK|HTML_OBFUSCATE|HTML_TAG_BALANCE|MISSING_(DATE|MID|FROM|SUBJECT)"
-                        r"|INVALID_DATE|MIME_BAD|MIME_CHARSET_FARAWAY|CHARSET_FARAWAY)")
+CONTROLLED = re.compile(
+    r"_*(HTML_FONT_LOW_CONTRAST|DATE_IN_(PAST|FUTURE)|MPART_ALT_DIFF|MIME_HTML_|HTML_IMAGE_"
+    r"|LONGLINE|HTML_FONT_TINY|AC_TINY_FONT|FONT_INVIS|STY_INVIS_(MANY|[2-9])|MIME_QP_LONG_LINE"
+    r"|HTML_SHORT_LINK|HTML_OBFUSCATE|HTML_TAG_BALANCE|MISSING_(DATE|MID|FROM|SUBJECT)"
+    r"|INVALID_DATE|MIME_BAD|MIME_CHARSET_FARAWAY|CHARSET_FARAWAY)"
+)
 LIMIT = 1.0
 ISO = '\n[email]\ncharset = "iso-2022-jp"\n'
 
@@ -69,9 +71,11 @@ def sample(root: Path, charset: str) -> Path:
 
 def delivered(message: bytes, now: dt.datetime) -> bytes:
     """The message as a mailbox holds it after delivery: Received (now) and To on top, LF ends."""
-    received = ("Received: from letter by mx.example.net with local (Exim 4.96)\r\n"
-                "\t(envelope-from <letter@example.jp>)\r\n\tid 1tSpAm-000001-Aa\r\n"
-                f"\tfor reader@example.net; {format_datetime(now)}\r\n")
+    received = (
+        "Received: from letter by mx.example.net with local (Exim 4.96)\r\n"
+        "\t(envelope-from <letter@example.jp>)\r\n\tid 1tSpAm-000001-Aa\r\n"
+        f"\tfor reader@example.net; {format_datetime(now)}\r\n"
+    )
     data = (received + "To: reader@example.net\r\n").encode("ascii") + message
     lines = data.replace(b"\r\n", b"\n").split(b"\n")
     # mboxrd: a body line starting with From (or >From) gains one more >.
@@ -86,12 +90,16 @@ def verdicts(program: str, messages: list[bytes], home: Path) -> list[tuple[floa
         charset = next(msg.walk()).get_content_charset() or next(msg.iter_parts()).get_content_charset()
         keys.append((str(msg["Message-ID"]), charset))
     assert len(set(keys)) == len(keys)
-    mbox = b"".join(b"From letter@example.jp Tue Dec  1 00:00:00 2026\n" + m.rstrip(b"\n") + b"\n\n"
-                    for m in messages)
+    mbox = b"".join(b"From letter@example.jp Tue Dec  1 00:00:00 2026\n" + m.rstrip(b"\n") + b"\n\n" for m in messages)
     prefs = home / "user_prefs"
     prefs.write_text("", encoding="ascii")
-    result = subprocess.run([program, "-L", "-t", "--mbox", "-p", str(prefs), "-D", "rules,check"], input=mbox,
-                            capture_output=True, timeout=600, env={**os.environ, "HOME": str(home)})
+    result = subprocess.run(
+        [program, "-L", "-t", "--mbox", "-p", str(prefs), "-D", "rules,check"],
+        input=mbox,
+        capture_output=True,
+        timeout=600,
+        env={**os.environ, "HOME": str(home)},
+    )
     assert result.returncode == 0, result.stderr.decode("utf-8", "replace")[-2000:]
     log = result.stderr.decode("utf-8", "replace")
     # Each message's log ends with its verdict: what hit before "is spam?" (and after the last
@@ -124,12 +132,11 @@ def test_every_sample_message_scores_under_one_with_no_hit_the_message_controls(
                 messages.append((f"{charset} {path.relative_to(root)}", path.read_bytes()))
     assert len(messages) == 12  # two issues, four correction notices, in two charsets
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     home = tmp_path / "home"
     home.mkdir()
     failures = []
-    for (name, data), (score, hits) in zip(messages, verdicts(program, [delivered(d, now) for _, d in messages],
-                                                             home)):
+    for (name, data), (score, hits) in zip(messages, verdicts(program, [delivered(d, now) for _, d in messages], home)):
         subject = str(email.message_from_bytes(data, policy=email.policy.default)["Subject"])
         allowed = set(ALLOWED)
         if not any(char.islower() for char in subject):  # no case to judge: a CJK subject
@@ -147,15 +154,19 @@ def test_the_filter_sees_what_the_old_messages_did_wrong(tmp_path):
     """The check can fail: a Date days before delivery, and a preheader in the background's
     colour at 1 px, are caught (the two causes issue 10 measured)."""
     program = spamassassin()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     old = format_datetime(now - dt.timedelta(days=30))
-    html = ('<html><body><div style="color:#ffffff; background-color:#ffffff; font-size:1px;">hidden words</div>'
-            "<p>Hello, this is the newsletter.</p></body></html>")
-    message = (f"From: Letter <letter@example.jp>\r\nSubject: Hello\r\nDate: {old}\r\n"
-               "Message-ID: <a.1@example.jp>\r\nMIME-Version: 1.0\r\n"
-               "Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
-               "Content-Type: text/plain; charset=utf-8\r\n\r\nHello, this is the newsletter.\r\n--b\r\n"
-               f"Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--b--\r\n").encode("ascii")
+    html = (
+        '<html><body><div style="color:#ffffff; background-color:#ffffff; font-size:1px;">hidden words</div>'
+        "<p>Hello, this is the newsletter.</p></body></html>"
+    )
+    message = (
+        f"From: Letter <letter@example.jp>\r\nSubject: Hello\r\nDate: {old}\r\n"
+        "Message-ID: <a.1@example.jp>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nHello, this is the newsletter.\r\n--b\r\n"
+        f"Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--b--\r\n"
+    ).encode("ascii")
     home = tmp_path / "home"
     home.mkdir()
     ((score, hits),) = verdicts(program, [delivered(message, now)], home)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import make_publication, write_issue
 from toolkit.templating import LARGE_THEME_RULES, inliner_warnings, make_environment, theme_dir
+
+from conftest import make_publication, write_issue
 
 BUILTIN_CSS = (theme_dir() / "email.css").read_text(encoding="utf-8")
 
@@ -34,12 +35,14 @@ def test_a_large_theme_with_premailer_is_a_warning_naming_the_file(tmp_path):
 def test_a_stylesheet_included_under_another_name_is_measured_too(tmp_path):
     folder = tmp_path / "templates"
     folder.mkdir()
-    (folder / "extra.css").write_text("".join(f".x{n} {{ color: red }}\n" for n in range(LARGE_THEME_RULES + 1)),
-                                      encoding="utf-8")
+    (folder / "extra.css").write_text(
+        "".join(f".x{n} {{ color: red }}\n" for n in range(LARGE_THEME_RULES + 1)), encoding="utf-8"
+    )
     email = (theme_dir() / "email.html").read_text(encoding="utf-8")
-    (folder / "email.html").write_text(email.replace('{% include "email.css" %}',
-                                                     '{% include "email.css" %}\n{% include "extra.css" %}'),
-                                       encoding="utf-8")
+    (folder / "email.html").write_text(
+        email.replace('{% include "email.css" %}', '{% include "email.css" %}\n{% include "extra.css" %}'),
+        encoding="utf-8",
+    )
     [warning] = inliner_warnings(make_environment(folder), "premailer")
     assert warning.message.startswith(f"extra.css has {LARGE_THEME_RULES + 1} rules")
 

@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import write_issue
 from toolkit.utm import parameters, tag_html, tag_text, tag_url
+
+from conftest import write_issue
 
 PARAMS = {"utm_source": "letter", "utm_medium": "email", "utm_campaign": "spring sale"}
 UTM = "utm_source=letter&utm_medium=email&utm_campaign=spring+sale"
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://shop.example.com/", f"https://shop.example.com/?{UTM}"),
-    ("https://shop.example.com/a?x=1#top", f"https://shop.example.com/a?x=1&{UTM}#top"),
-    ("HTTP://shop.example.com/a", f"HTTP://shop.example.com/a?{UTM}"),
-    ("https://shop.example.com/?UTM_SOURCE=mine", "https://shop.example.com/?UTM_SOURCE=mine"),
-    ("mailto:a@example.com", "mailto:a@example.com"),
-    ("https://noticetag.invalid/0x", "https://noticetag.invalid/0x"),  # a merge tag, still a placeholder
-    ("https://news.example.com/unsubscribe", "https://news.example.com/unsubscribe"),
-    ("https://news.example.com/hello/web.html#correction-1", "https://news.example.com/hello/web.html#correction-1"),
-    ("https://[::1", "https://[::1"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://shop.example.com/", f"https://shop.example.com/?{UTM}"),
+        ("https://shop.example.com/a?x=1#top", f"https://shop.example.com/a?x=1&{UTM}#top"),
+        ("HTTP://shop.example.com/a", f"HTTP://shop.example.com/a?{UTM}"),
+        ("https://shop.example.com/?UTM_SOURCE=mine", "https://shop.example.com/?UTM_SOURCE=mine"),
+        ("mailto:a@example.com", "mailto:a@example.com"),
+        ("https://noticetag.invalid/0x", "https://noticetag.invalid/0x"),  # a merge tag, still a placeholder
+        ("https://news.example.com/unsubscribe", "https://news.example.com/unsubscribe"),
+        (
+            "https://news.example.com/hello/web.html#correction-1",
+            "https://news.example.com/hello/web.html#correction-1",
+        ),
+        ("https://[::1", "https://[::1"),
+    ],
+)
 def test_tag_url(url, expected):
     skip = ("https://news.example.com/unsubscribe", "https://news.example.com/hello/web.html")
     assert tag_url(url, PARAMS, skip) == expected
@@ -29,23 +36,32 @@ def test_tag_url(url, expected):
 
 def test_parameters_fill_slug_and_number_and_skip_what_is_unset():
     assert parameters({"source": "letter", "campaign": "no-{number}-{slug}"}, "spring", 42) == {
-        "utm_source": "letter", "utm_campaign": "no-42-spring"}
+        "utm_source": "letter",
+        "utm_campaign": "no-42-spring",
+    }
     assert parameters({}, "spring", None) == {}
 
 
 def test_html_attributes_are_unescaped_then_escaped_and_text_only_its_link_list():
     html = '<a href="https://a.example/?x=1&amp;y=2">a</a> https://b.example/ <a href="#x">b</a>'
-    assert tag_html(html, PARAMS) == (f'<a href="https://a.example/?x=1&amp;y=2&amp;{UTM.replace("&", "&amp;")}">a</a>'
-                                      ' https://b.example/ <a href="#x">b</a>')
+    assert tag_html(html, PARAMS) == (
+        f'<a href="https://a.example/?x=1&amp;y=2&amp;{UTM.replace("&", "&amp;")}">a</a>'
+        ' https://b.example/ <a href="#x">b</a>'
+    )
     text = "See https://b.example/ here.\n\n[1] https://a.example/\nhttps://news.example.com/unsubscribe\n"
-    assert tag_text(text, PARAMS) == f"See https://b.example/ here.\n\n[1] https://a.example/?{UTM}\n" \
-                                     "https://news.example.com/unsubscribe\n"
+    assert (
+        tag_text(text, PARAMS) == f"See https://b.example/ here.\n\n[1] https://a.example/?{UTM}\n"
+        "https://news.example.com/unsubscribe\n"
+    )
 
 
 def test_a_build_tags_the_email_and_its_text_but_not_the_web_page(run, publication):
     config = publication / "notice.toml"
-    config.write_text(config.read_text(encoding="utf-8") + '\n[email.utm]\nsource = "letter"\nmedium = "email"\n'
-                      'campaign = "{slug}"\n', encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8") + '\n[email.utm]\nsource = "letter"\nmedium = "email"\n'
+        'campaign = "{slug}"\n',
+        encoding="utf-8",
+    )
     write_issue(publication, "hello", body="[Shop](https://shop.example.com/) and [mine](https://x.example/?utm_id=1).")
     assert run("-C", str(publication), "build", "--drafts").exit_code == 0
     folder = publication / "build" / "hello"
@@ -59,11 +75,14 @@ def test_a_build_tags_the_email_and_its_text_but_not_the_web_page(run, publicati
     assert "utm_" not in (folder / "web.html").read_text(encoding="utf-8").replace("utm_id=1", "")
 
 
-@pytest.mark.parametrize("table, message", [
-    ('source = "a"\nmediun = "email"', "unknown key 'mediun' in [email.utm] (did you mean 'medium'?)"),
-    ('campaign = "{title}"', "'campaign' in [email.utm] may name only {slug} and {number}: '{title}'"),
-    ('campaign = ""', "'campaign' in [email.utm] must be a non-empty string"),
-])
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ('source = "a"\nmediun = "email"', "unknown key 'mediun' in [email.utm] (did you mean 'medium'?)"),
+        ('campaign = "{title}"', "'campaign' in [email.utm] may name only {slug} and {number}: '{title}'"),
+        ('campaign = ""', "'campaign' in [email.utm] must be a non-empty string"),
+    ],
+)
 def test_a_bad_utm_table_is_a_config_error(run, publication, table, message):
     config = publication / "notice.toml"
     config.write_text(config.read_text(encoding="utf-8") + f"\n[email.utm]\n{table}\n", encoding="utf-8")

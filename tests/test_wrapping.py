@@ -162,9 +162,7 @@ CLOSING = ["。", "、", "」", "』", "）", "」。", "…", "！"]
 # Kana come as syllables (か, きゃ, こー) so that a run of small kana or prolonged sound
 # marks, which no rule could break, stays short.
 def _syllables(bases: str, marks: str) -> st.SearchStrategy[str]:
-    syllable = st.builds(
-        lambda base, mark: base + mark, st.sampled_from(bases), st.sampled_from(["", "", *marks])
-    )
+    syllable = st.builds(lambda base, mark: base + mark, st.sampled_from(bases), st.sampled_from(["", "", *marks]))
     return st.lists(syllable, min_size=1, max_size=6).map("".join)
 
 
@@ -233,7 +231,7 @@ def test_indents_are_counted(text: str, width: int) -> None:
         indent = "■ " if n == 0 else "  "
         assert line.startswith(indent)
         avail = width - display_width(indent, ambiguous_width=2)
-        assert display_width(line, ambiguous_width=2) <= width or _url_alone(line[len(indent):], avail)
+        assert display_width(line, ambiguous_width=2) <= width or _url_alone(line[len(indent) :], avail)
 
 
 # --- the fast breaker against the one it replaced (issue 13) --------------------------------
@@ -245,21 +243,45 @@ import wrapping_reference  # noqa: E402  (tests/ is on sys.path, as conftest is)
 # zero-width joiners, emoji, half-width katakana, ambiguous-width symbols, brackets of both
 # widths, ASCII punctuation that kinsoku knows, and URLs with their trimmed tails.
 any_piece = st.one_of(
-    hiragana, kanji, katakana, ascii_word, url,
+    hiragana,
+    kanji,
+    katakana,
+    ascii_word,
+    url,
     st.text(alphabet="あ漢ア ｱｰ\u3000\u3099\u0301\ufe0f\u200d👍🏻※○「」（）()[].,!?。、ー…-:/", max_size=8),
-    st.sampled_from(["https://example.com/a(b)", "(https://x.jp/).", "www.a.b,", "mailto:a@b.c;", "https://",
-                     "\xa0", "\t", "\n", "  ", "supercalifragilisticexpialidocious", "[1]", "*2"]),
+    st.sampled_from(
+        [
+            "https://example.com/a(b)",
+            "(https://x.jp/).",
+            "www.a.b,",
+            "mailto:a@b.c;",
+            "https://",
+            "\xa0",
+            "\t",
+            "\n",
+            "  ",
+            "supercalifragilisticexpialidocious",
+            "[1]",
+            "*2",
+        ]
+    ),
 )
 any_text = st.lists(st.tuples(any_piece, st.sampled_from(["", "", " ", "\u3000", "\n"])), max_size=30).map(
-    lambda parts: "".join(text + sep for text, sep in parts))
+    lambda parts: "".join(text + sep for text, sep in parts)
+)
 # English alone takes a shortcut (str.split), so it gets its own share of examples.
-ascii_text = st.lists(st.one_of(ascii_word, url, st.sampled_from(["(a)", "b.", "[1]", " ", "\t\n", "x" * 45])),
-                      max_size=30).map(" ".join)
+ascii_text = st.lists(
+    st.one_of(ascii_word, url, st.sampled_from(["(a)", "b.", "[1]", " ", "\t\n", "x" * 45])), max_size=30
+).map(" ".join)
 
 
 @settings(max_examples=600, deadline=None)
-@given(text=st.one_of(any_text, ascii_text), width=st.integers(1, 40), ambiguous=st.sampled_from([1, 2]),
-       indents=st.sampled_from([("", ""), ("- ", "  "), ("■ ", "  "), ("", "    "), ("> > > ", "")]))
+@given(
+    text=st.one_of(any_text, ascii_text),
+    width=st.integers(1, 40),
+    ambiguous=st.sampled_from([1, 2]),
+    indents=st.sampled_from([("", ""), ("- ", "  "), ("■ ", "  "), ("", "    "), ("> > > ", "")]),
+)
 def test_fast_breaker_gives_the_same_lines_as_the_one_it_replaced(text, width, ambiguous, indents):
     first, rest = indents
     options = {"ambiguous_width": ambiguous, "initial_indent": first, "subsequent_indent": rest}

@@ -58,9 +58,7 @@ _EXTEND = (
     "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a\ufe00-\ufe0f"
     "\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef"
 )
-_TOKEN = re.compile(
-    rf"(?P<space>\s+)|(?P<cjk>[{_CJK}](?:[{_EXTEND}]|\u200d\S)*)|(?P<word>[^\s{_CJK}]+)"
-)
+_TOKEN = re.compile(rf"(?P<space>\s+)|(?P<cjk>[{_CJK}](?:[{_EXTEND}]|\u200d\S)*)|(?P<word>[^\s{_CJK}]+)")
 # URLs are matched before tokenising so that they stay whole. ASCII only, so Japanese
 # text right after a URL is not swallowed; trailing punctuation is trimmed below.
 URL_PATTERN = re.compile(r"(?P<scheme>https?://|mailto:|www\.)[!#-;=?-~]+")
@@ -111,9 +109,7 @@ def wrap(
     while start < len(tokens):
         avail = first if not lines else rest
         end = _line_end(tokens, spaces, levels, start, avail)
-        body = "".join(
-            (" " if spaces[k] and k > start else "") + tokens[k].text for k in range(start, end)
-        )
+        body = "".join((" " if spaces[k] and k > start else "") + tokens[k].text for k in range(start, end))
         lines.append((initial_indent if not lines else subsequent_indent) + body)
         start = end
     return lines

@@ -32,8 +32,9 @@ def as_sent_files(state: IssueState, config: Config, env: Any, context: dict[str
     if state.lock is None or state.issue.is_draft:
         return {}
     locked = render_markdown(state.lock.body, base_url=config.publication.base_url)
-    page = render_template(env, "original.html", {**context, "content": Markup(locked), "errata": [],
-                                                  "retraction": None})
+    page = render_template(
+        env, "original.html", {**context, "content": Markup(locked), "errata": [], "retraction": None}
+    )
     return {"original.html": page, "record.json": record_json(state)}
 
 
@@ -45,8 +46,17 @@ def record_json(state: IssueState) -> str:
         "issue": state.issue.slug,
         "published": state.lock.published.isoformat(),
         "lock": state.lock.hash,
-        "records": [{"seq": r.seq, "id": r.id, "kind": r.kind, "date": r.date.isoformat(),
-                     "previous": r.previous, "hash": r.hash} for r in state.records],
+        "records": [
+            {
+                "seq": r.seq,
+                "id": r.id,
+                "kind": r.kind,
+                "date": r.date.isoformat(),
+                "previous": r.previous,
+                "hash": r.hash,
+            }
+            for r in state.records
+        ],
     }
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
@@ -54,17 +64,37 @@ def record_json(state: IssueState) -> str:
 def corrections_log(config: Config, states: list[IssueState], env: Any, feed_href: str) -> str:
     """corrections.html: date, kind, the issue's title linked to the record's block, the note."""
     lang = config.publication.lang
-    pairs = sorted(((r, s) for s in states for r in told(s.records)),
-                   key=lambda pair: (pair[0].date, pair[1].issue.slug, pair[0].seq), reverse=True)
+    pairs = sorted(
+        ((r, s) for s in states for r in told(s.records)),
+        key=lambda pair: (pair[0].date, pair[1].issue.slug, pair[0].seq),
+        reverse=True,
+    )
     base = config.publication.base_url
     entries = []
     for record, state in pairs:
         issue = state.issue
-        entries.append({
-            "lang": issue.lang, "date": format_date(record.date, issue.lang), "date_iso": record.date.isoformat(),
-            "label": labels_for(issue.lang)[f"kind_{record.kind}"], "title": issue.title,
-            "href": f"{issue.slug}/web.html#correction-{record.id}", "id": record.id, "hash": record.hash,
-            "note_html": Markup(render_markdown(record.note, base_url=base)) if record.note.strip() else ""})
-    return render_template(env, "corrections.html", {
-        "publication": config.publication, "entries": entries, "lang": lang, "t": labels_for(lang),
-        "w": words_for(lang), "feed_href": feed_href})
+        entries.append(
+            {
+                "lang": issue.lang,
+                "date": format_date(record.date, issue.lang),
+                "date_iso": record.date.isoformat(),
+                "label": labels_for(issue.lang)[f"kind_{record.kind}"],
+                "title": issue.title,
+                "href": f"{issue.slug}/web.html#correction-{record.id}",
+                "id": record.id,
+                "hash": record.hash,
+                "note_html": Markup(render_markdown(record.note, base_url=base)) if record.note.strip() else "",
+            }
+        )
+    return render_template(
+        env,
+        "corrections.html",
+        {
+            "publication": config.publication,
+            "entries": entries,
+            "lang": lang,
+            "t": labels_for(lang),
+            "w": words_for(lang),
+            "feed_href": feed_href,
+        },
+    )

@@ -61,9 +61,18 @@ class BuildReport:
         return not self.errors
 
 
-def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = None,
-          force: bool = False, drafts: bool = False, progress: Callable[[int], None] | None = None,
-          on_start: Callable[[int], None] | None = None, env: Any = None, jobs: int | None = None) -> BuildReport:
+def build(
+    config: Config,
+    *,
+    slugs: Iterable[str] = (),
+    out_dir: Path | None = None,
+    force: bool = False,
+    drafts: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    env: Any = None,
+    jobs: int | None = None,
+) -> BuildReport:
     """Build the publication (or only *slugs*) into *out_dir*; never raises for one bad issue.
 
     Only published issues, unless *drafts*: the output folder is what gets uploaded (issue 9).
@@ -74,12 +83,16 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     out_dir = (out_dir or config.out_dir).resolve()
     check_out_dir(config, out_dir)
     slugs = [check_slug(slug) for slug in slugs]
-    confine(config.cache_dir, config.root, ToolkitError, action="keep the build cache in .notice-cache",
-            hint="notice writes only inside the publication: replace the link with a folder")
+    confine(
+        config.cache_dir,
+        config.root,
+        ToolkitError,
+        action="keep the build cache in .notice-cache",
+        hint="notice writes only inside the publication: replace the link with a folder",
+    )
     report = BuildReport(out_dir)
     PARSED.load(config.cache_dir / "yaml.json")  # front-matter and records parsed by earlier builds
-    issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang,
-                                        tz=config.tz)
+    issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
     wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
     # An issue readers received stays in the record: a lock under a draft is an error, never a
     # reason to take its pages down (COPE: a retracted article stays online, marked).
@@ -92,7 +105,9 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
         report.drafts = sorted(i.slug for i in issues if i.is_draft)
         wanted -= set(report.drafts)
         issues = [i for i in issues if not i.is_draft]
-    report.errors.extend(Diagnostic.of(e) for e in source_errors if not slugs or e.path is not None and e.path.stem in set(slugs))
+    report.errors.extend(
+        Diagnostic.of(e) for e in source_errors if not slugs or e.path is not None and e.path.stem in set(slugs)
+    )
     states, state_errors = load_states(config, issues)
     report.errors.extend(Diagnostic.of(e) for slug, e in state_errors.items() if slug in wanted)
 
@@ -100,8 +115,9 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     inputs = inputs_fingerprint(config, templates_fingerprint(env))
     cache = BuildCache.load(config.cache_dir)
     if cache.note:
-        report.warnings.append(warning(cache.note, path=cache.path,
-                                       hint="nothing is lost: the cache only remembers what was built"))
+        report.warnings.append(
+            warning(cache.note, path=cache.path, hint="nothing is lost: the cache only remembers what was built")
+        )
     keys = {slug: state_key(state, inputs) for slug, state in states.items() if slug in wanted}
     todo = [states[slug] for slug in keys if force or not cache.is_fresh(out_dir, slug, keys[slug])]
     report.unchanged = sorted(set(keys) - {state.issue.slug for state in todo})
@@ -117,14 +133,22 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
         report.withdrawn = [slug for slug in report.drafts if slug in cache.entries(out_dir)]
         for slug in report.withdrawn:  # an earlier --drafts build's pages must not be uploaded
             remove_outputs(out_dir, cache.forget(out_dir, slug))
-        present = ({i.slug for i in issues} | {e.path.stem for e in source_errors if e.path} | set(report.drafts)
-                   | {i.slug for i in unsent})
+        present = (
+            {i.slug for i in issues}
+            | {e.path.stem for e in source_errors if e.path}
+            | set(report.drafts)
+            | {i.slug for i in unsent}
+        )
         report.removed = prune(cache, out_dir, present)
     broken = len(source_errors) + len(state_errors) + len(unsent)
     if broken:  # the index would drop or mislabel those issues: keep the last good one
-        report.warnings.append(warning(
-            f"index.html was not updated: {broken} issue{'s' if broken > 1 else ''} cannot be read",
-            path=out_dir / "index.html", hint="fix the errors above and build again"))
+        report.warnings.append(
+            warning(
+                f"index.html was not updated: {broken} issue{'s' if broken > 1 else ''} cannot be read",
+                path=out_dir / "index.html",
+                hint="fix the errors above and build again",
+            )
+        )
     else:
         try:
             remove_leftovers(out_dir, recursive=False)
@@ -133,8 +157,10 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
             feed_href = "" if feeds_blocker(config) else "./"
             write_atomic(out_dir / "corrections.html", corrections_log(config, public, env, feed_href).encode("utf-8"))
             public_keys = {state.issue.slug: state_key(state, inputs) for state in public}
-            report.warnings.extend(Diagnostic.of(w, severity="warning")
-                                   for w in write_public_record(config, out_dir, public, env, public_keys))
+            report.warnings.extend(
+                Diagnostic.of(w, severity="warning")
+                for w in write_public_record(config, out_dir, public, env, public_keys)
+            )
         except ToolkitError as error:
             report.errors.append(Diagnostic.of(error))
     cache.save()
@@ -145,8 +171,9 @@ def build(config: Config, *, slugs: Iterable[str] = (), out_dir: Path | None = N
     return report
 
 
-def write_all(report: BuildReport, cache: BuildCache, keys: dict[str, str],
-              results: Iterable[tuple[str, Rendered | ToolkitError]]) -> None:
+def write_all(
+    report: BuildReport, cache: BuildCache, keys: dict[str, str], results: Iterable[tuple[str, Rendered | ToolkitError]]
+) -> None:
     """Write each rendered issue as it comes, saving the cache now and then, and on the way
     out after Ctrl-C or a full disk, so finished work is kept (the digests guard the rest)."""
     try:
@@ -158,9 +185,15 @@ def write_all(report: BuildReport, cache: BuildCache, keys: dict[str, str],
             files = {f"{slug}/{name}": data for name, data in result.items()}
             escape = next((out_dir / name for name in files if not is_inside((out_dir / name).parent, out_dir)), None)
             if escape is not None:  # out/<slug> linked elsewhere: never write through it (issue 14)
-                report.errors.append(Diagnostic.of(ToolkitError(
-                    f"cannot write {escape.name}: its folder is a link out of {out_dir.name}{os.sep}",
-                    path=escape.parent, hint="delete the link: the build makes the folder itself")))
+                report.errors.append(
+                    Diagnostic.of(
+                        ToolkitError(
+                            f"cannot write {escape.name}: its folder is a link out of {out_dir.name}{os.sep}",
+                            path=escape.parent,
+                            hint="delete the link: the build makes the folder itself",
+                        )
+                    )
+                )
                 continue
             # What the sanitizer removed from the author's HTML.
             report.warnings.extend(Diagnostic.of(removed, severity="warning") for removed in result.warnings)
@@ -188,9 +221,15 @@ def write_issue(cache: BuildCache, out_dir: Path, slug: str, key: str, files: di
 def size_warnings(folder: Path, files: dict[str, bytes]) -> list[Diagnostic]:
     """Emails over Gmail's clipping limit: readers would see "[Message clipped]" and lose the
     footer with the unsubscribe link (shared/email-facts.md)."""
-    return [warning(f"{name} is {len(data) / 1024:.0f} KB: Gmail clips messages over {GMAIL_CLIP_KB} KB",
-                    path=folder / name, hint="shorten the issue, or split it in two")
-            for name, data in files.items() if name.endswith("email.html") and len(data) > GMAIL_CLIP_BYTES]
+    return [
+        warning(
+            f"{name} is {len(data) / 1024:.0f} KB: Gmail clips messages over {GMAIL_CLIP_KB} KB",
+            path=folder / name,
+            hint="shorten the issue, or split it in two",
+        )
+        for name, data in files.items()
+        if name.endswith("email.html") and len(data) > GMAIL_CLIP_BYTES
+    ]
 
 
 def load_states(config: Config, issues: list[Issue]) -> tuple[dict[str, IssueState], dict[str, ToolkitError]]:
@@ -217,9 +256,12 @@ def _locked(config: Config, slug: str) -> bool:
 
 
 def sent_but_draft(issue: Issue, config: Config) -> ToolkitError:
-    return ToolkitError(f"'{issue.slug}' says status: draft, but it was published: readers received it",
-                        path=issue.path, hint="set status: published again; to take it back, record "
-                                              f"`notice correct {issue.slug} --kind retraction --note WHY`")
+    return ToolkitError(
+        f"'{issue.slug}' says status: draft, but it was published: readers received it",
+        path=issue.path,
+        hint="set status: published again; to take it back, record "
+        f"`notice correct {issue.slug} --kind retraction --note WHY`",
+    )
 
 
 def refuse_named_drafts(issues: list[Issue], slugs: list[str]) -> None:
@@ -227,9 +269,12 @@ def refuse_named_drafts(issues: list[Issue], slugs: list[str]) -> None:
     named = [i for i in issues if i.slug in set(slugs) and i.is_draft]
     if named:
         issue = named[0]
-        raise ToolkitError(f"'{issue.slug}' is a draft: drafts are not built into the output, which is published",
-                           path=issue.path, hint=f"`notice build --drafts {issue.slug}` builds it, marked as a draft; "
-                                                 "`notice preview` shows it privately")
+        raise ToolkitError(
+            f"'{issue.slug}' is a draft: drafts are not built into the output, which is published",
+            path=issue.path,
+            hint=f"`notice build --drafts {issue.slug}` builds it, marked as a draft; "
+            "`notice preview` shows it privately",
+        )
 
 
 def select(issues: list[Issue], errors: Sequence[ToolkitError], slugs: list[str], config: Config) -> list[Issue]:
@@ -266,8 +311,14 @@ def prune(cache: BuildCache, out_dir: Path, present: set[str]) -> list[str]:
 
 # --- rendering on every core -------------------------------------------------------------------
 
-def render_all(states: list[IssueState], config: Config, progress: Callable[[int], None] | None,
-               env: Any = None, jobs: int | None = None) -> Iterable[tuple[str, Rendered | ToolkitError]]:
+
+def render_all(
+    states: list[IssueState],
+    config: Config,
+    progress: Callable[[int], None] | None,
+    env: Any = None,
+    jobs: int | None = None,
+) -> Iterable[tuple[str, Rendered | ToolkitError]]:
     """Render each issue, on every core (or *jobs* processes) when there are many; results keep
     the input order."""
     workers = min(jobs or os.cpu_count() or 1, max(1, len(states) // (PARALLEL_THRESHOLD // 2)))
@@ -331,10 +382,25 @@ def _render_in_worker(state: IssueState) -> Rendered | ToolkitError:
 def render_index(issues: list[Issue], states: dict[str, IssueState], config: Config, env: Any) -> str:
     """The archive page: every issue, newest first, drafts marked, corrected titles marked."""
     ordered = sort_newest_first(issues)
-    entries = [{"issue": i, "href": f"{i.slug}/web.html", "t": labels_for(i.lang),
-                "subject": subject_of(states[i.slug], config) if i.slug in states else i.title}
-               for i in ordered]
+    entries = [
+        {
+            "issue": i,
+            "href": f"{i.slug}/web.html",
+            "t": labels_for(i.lang),
+            "subject": subject_of(states[i.slug], config) if i.slug in states else i.title,
+        }
+        for i in ordered
+    ]
     lang = config.publication.lang
-    return render_template(env, "index.html", {
-        "publication": config.publication, "entries": entries, "lang": lang, "t": labels_for(lang),
-        "feed_href": "" if feeds_blocker(config) else "./", "w": words_for(lang)})
+    return render_template(
+        env,
+        "index.html",
+        {
+            "publication": config.publication,
+            "entries": entries,
+            "lang": lang,
+            "t": labels_for(lang),
+            "feed_href": "" if feeds_blocker(config) else "./",
+            "w": words_for(lang),
+        },
+    )

@@ -61,8 +61,15 @@ class BuiltEmail:
     removed: tuple[Any, ...] = ()
 
     @classmethod
-    def read(cls, config: Config, state: IssueState, path: Path, sources: Sources, notice: bool = False,
-             removed: tuple[Any, ...] = ()) -> BuiltEmail:
+    def read(
+        cls,
+        config: Config,
+        state: IssueState,
+        path: Path,
+        sources: Sources,
+        notice: bool = False,
+        removed: tuple[Any, ...] = (),
+    ) -> BuiltEmail:
         html = path.read_text(encoding="utf-8")
         return cls(config, state, path, html, lxml.html.document_fromstring(html), sources, notice, removed)
 
@@ -74,8 +81,9 @@ class BuiltEmail:
         """Every element, comments and MSO conditional blocks left out."""
         return (el for el in self.tree.iter() if isinstance(el.tag, str))
 
-    def locate(self, *, body: str | None = None, template: str | None = None, value: str | None = None,
-               element: Any = None) -> tuple[Path, int | None]:
+    def locate(
+        self, *, body: str | None = None, template: str | None = None, value: str | None = None, element: Any = None
+    ) -> tuple[Path, int | None]:
         """Where the author fixes it: a regex *body* in the issue's Markdown or its records, a
         notice.toml key whose value is *value*, a regex *template* in the theme, else the built
         file at *element*'s line."""

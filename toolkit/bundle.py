@@ -24,19 +24,29 @@ from .services import SERVICES
 
 #: Where each file goes, per service: the steps of its own editor.
 STEPS = {
-    "mailchimp": ("Campaigns > Create > Email > Code your own > Paste in code: paste email.html.",
-                  "Plain-text: the campaign's Plain-Text tab, paste email.txt.",
-                  "Subject line and Preview text: subject.txt and preheader.txt."),
-    "brevo": ("Campaigns > Create an email campaign > Design > Paste your code: paste email.html.",
-              "Subject line and Preview text: subject.txt and preheader.txt; Brevo makes the plain text itself",
-              "(email.txt is here to compare)."),
-    "sendgrid": ("Marketing > Single Sends > Create > Code Editor: paste email.html.",
-                 "Plain Content: email.txt. Subject and preheader: subject.txt and preheader.txt."),
-    "listmonk": ("Campaigns > New > Format: raw HTML; paste email.html as the content.",
-                 "Alternate plain text: email.txt. Subject: subject.txt (listmonk has no preheader field:",
-                 "the preheader is already inside email.html)."),
-    "myasp": ("メール作成 > HTMLメール: email.html を貼り付け、テキスト版に email.txt を貼り付けます。",
-              "件名: subject.txt。プリヘッダー: preheader.txt (HTML にも入っています)。"),
+    "mailchimp": (
+        "Campaigns > Create > Email > Code your own > Paste in code: paste email.html.",
+        "Plain-text: the campaign's Plain-Text tab, paste email.txt.",
+        "Subject line and Preview text: subject.txt and preheader.txt.",
+    ),
+    "brevo": (
+        "Campaigns > Create an email campaign > Design > Paste your code: paste email.html.",
+        "Subject line and Preview text: subject.txt and preheader.txt; Brevo makes the plain text itself",
+        "(email.txt is here to compare).",
+    ),
+    "sendgrid": (
+        "Marketing > Single Sends > Create > Code Editor: paste email.html.",
+        "Plain Content: email.txt. Subject and preheader: subject.txt and preheader.txt.",
+    ),
+    "listmonk": (
+        "Campaigns > New > Format: raw HTML; paste email.html as the content.",
+        "Alternate plain text: email.txt. Subject: subject.txt (listmonk has no preheader field:",
+        "the preheader is already inside email.html).",
+    ),
+    "myasp": (
+        "メール作成 > HTMLメール: email.html を貼り付け、テキスト版に email.txt を貼り付けます。",
+        "件名: subject.txt。プリヘッダー: preheader.txt (HTML にも入っています)。",
+    ),
 }
 
 
@@ -51,8 +61,10 @@ class Bundle:
 def export_bundle(config: Config, slug: str, service: str) -> Bundle:
     """Build issue *slug*, then write its bundle for *service* (one of `SERVICES`)."""
     if service not in STEPS:
-        raise ToolkitError(f"unknown service '{service}' for --for{did_you_mean(service, STEPS)}",
-                           hint=f"choose one of: {', '.join(STEPS)}; or use the default message.eml")
+        raise ToolkitError(
+            f"unknown service '{service}' for --for{did_you_mean(service, STEPS)}",
+            hint=f"choose one of: {', '.join(STEPS)}; or use the default message.eml",
+        )
     # A draft is built privately, as plain export builds it: the output folder is published (issue 9).
     where = private_build(config, slug, "export")
     report = build(config, slugs=[slug], **where)
@@ -62,15 +74,29 @@ def export_bundle(config: Config, slug: str, service: str) -> Bundle:
     source = report.out_dir / slug
     folder = source / "export" / service
     html = (source / "email.html").read_bytes()
-    files = {"email.html": html, "email.txt": (source / "email.txt").read_bytes(),
-             "subject.txt": (subject_of(state, config) + "\n").encode("utf-8"),
-             "preheader.txt": (state.issue.preheader + "\n").encode("utf-8")}
+    files = {
+        "email.html": html,
+        "email.txt": (source / "email.txt").read_bytes(),
+        "subject.txt": (subject_of(state, config) + "\n").encode("utf-8"),
+        "preheader.txt": (state.issue.preheader + "\n").encode("utf-8"),
+    }
     files.update(local_images(config, html.decode("utf-8")))
     profile = SERVICES[service]
-    readme = [f"{slug} for {profile.label}", "", *STEPS[service], "",
-              f"Unsubscribe tag: {profile.unsubscribe}" + (f"; name tag: {profile.name}" if profile.name else ""),
-              *(["Images: upload images/ to the service's file manager, or keep them on your site "
-                 "(email.html links their published addresses)."] if any(n.startswith("images/") for n in files) else [])]
+    readme = [
+        f"{slug} for {profile.label}",
+        "",
+        *STEPS[service],
+        "",
+        f"Unsubscribe tag: {profile.unsubscribe}" + (f"; name tag: {profile.name}" if profile.name else ""),
+        *(
+            [
+                "Images: upload images/ to the service's file manager, or keep them on your site "
+                "(email.html links their published addresses)."
+            ]
+            if any(n.startswith("images/") for n in files)
+            else []
+        ),
+    ]
     files["README.txt"] = ("\n".join(readme) + "\n").encode("utf-8")
     bundle = Bundle(folder, private=bool(where))
     for name, data in files.items():
@@ -78,8 +104,11 @@ def export_bundle(config: Config, slug: str, service: str) -> Bundle:
         bundle.files.append(folder / name)
     # Recorded with the issue's outputs, so a rebuild from new text removes the stale bundle.
     cache = BuildCache.load(config.cache_dir)
-    cache.add_files(report.out_dir, slug, {(folder / name).relative_to(report.out_dir).as_posix(): data
-                                           for name, data in files.items()})
+    cache.add_files(
+        report.out_dir,
+        slug,
+        {(folder / name).relative_to(report.out_dir).as_posix(): data for name, data in files.items()},
+    )
     cache.save()
     return bundle
 
@@ -94,7 +123,7 @@ def local_images(config: Config, html: str) -> dict[str, bytes]:
         src = (img.get("src") or "").split("?")[0].split("#")[0]
         if not base.strip("/") or not src.startswith(base):
             continue
-        relative = src[len(base):]
+        relative = src[len(base) :]
         path = (root / relative).resolve()
         if root not in path.parents or path.parts[len(root.parts)] in (".notice-cache", ".git") or not path.is_file():
             continue

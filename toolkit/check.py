@@ -33,8 +33,7 @@ SEVERITIES = ("error", "warning")
 RULES = [*EMAIL_RULES, *MAIL_RULES, *JA_RULES]
 #: What a text-only mail magazine ([email] format = "text") is checked for: its readers get no HTML.
 TEXT_RULES = ("subject-long", "machine-dependent", "law-footer-ja", "merge-tag-unknown")
-WORKFLOW_RULES = ("source", "record-damaged", "silent-edit", "unlocked", "record-deleted", "record-changed",
-                  "build")
+WORKFLOW_RULES = ("source", "record-damaged", "silent-edit", "unlocked", "record-deleted", "record-changed", "build")
 
 
 def check(config: Config, slugs: Iterable[str] = ()) -> list[Diagnostic]:
@@ -59,7 +58,9 @@ def check_workflow(config: Config, slugs: Iterable[str]) -> list[Diagnostic]:
     known = {i.slug for i in issues} | {e.path.stem for e in errors if e.path}
     for slug in sorted(wanted - known):
         raise no_such_issue(slug, known)
-    findings = [from_error("source", error) for error in errors if not wanted or (error.path and error.path.stem in wanted)]
+    findings = [
+        from_error("source", error) for error in errors if not wanted or (error.path and error.path.stem in wanted)
+    ]
     for issue in issues:
         if wanted and issue.slug not in wanted:
             continue
@@ -82,8 +83,11 @@ def check_workflow(config: Config, slugs: Iterable[str]) -> list[Diagnostic]:
 def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> list[Diagnostic]:
     """Build each issue privately and run every email rule that is switched on over its
     email.html and its correction notices' (readers get those too)."""
-    rules = [(rule, function) for rule, function in RULES if rule not in disabled
-             and (config.email.format != "text" or rule in TEXT_RULES)]
+    rules = [
+        (rule, function)
+        for rule, function in RULES
+        if rule not in disabled and (config.email.format != "text" or rule in TEXT_RULES)
+    ]
     if not rules:
         return []
     report = build(config, slugs=slugs, out_dir=config.cache_dir / "check", drafts=True)
@@ -96,8 +100,10 @@ def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> li
         # What the sanitizer removed is gone from the built files: ask the renderer, even for an
         # issue the private build skipped as unchanged.
         removed = tuple(renderer.removed_content(state))
-        emails = [BuiltEmail.read(config, state, folder / "email.html", sources, removed=removed),
-                  *(BuiltEmail.read(config, state, path, sources, notice=True) for path in notices)]
+        emails = [
+            BuiltEmail.read(config, state, folder / "email.html", sources, removed=removed),
+            *(BuiltEmail.read(config, state, path, sources, notice=True) for path in notices),
+        ]
         for email in emails:
             for rule, function in rules:
                 findings.extend(replace(problem, rule=rule) for problem in function(email))
@@ -107,12 +113,22 @@ def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> li
 def check_disable_setting(config: Config, known: tuple[str, ...]) -> list[Diagnostic]:
     """A misspelt id in ``[check] disable`` would silently switch nothing off."""
     line = line_of(read_config_text(config), "check", "disable")
-    return [Diagnostic("error", f"unknown rule '{rule}' in [check] disable{did_you_mean(rule, known)}",
-                       config.path, line, f"known rules: {', '.join(known)}", rule="check-disable")
-            for rule in config.check.disable if rule not in known]
+    return [
+        Diagnostic(
+            "error",
+            f"unknown rule '{rule}' in [check] disable{did_you_mean(rule, known)}",
+            config.path,
+            line,
+            f"known rules: {', '.join(known)}",
+            rule="check-disable",
+        )
+        for rule in config.check.disable
+        if rule not in known
+    ]
 
 
 # --- the correction workflow's rules -----------------------------------------------------------
+
 
 def from_error(rule: str, error: ToolkitError) -> Diagnostic:
     return Diagnostic.of(error, rule=rule)
@@ -131,8 +147,16 @@ def check_unlocked(state: IssueState) -> list[Diagnostic]:
     issue = state.issue
     if issue.is_draft or state.lock is not None:
         return []
-    return [Diagnostic("warning", "published without a lock of what readers received",
-                       issue.path, 1, f"run `notice publish {issue.slug}` to record it now", rule="unlocked")]
+    return [
+        Diagnostic(
+            "warning",
+            "published without a lock of what readers received",
+            issue.path,
+            1,
+            f"run `notice publish {issue.slug}` to record it now",
+            rule="unlocked",
+        )
+    ]
 
 
 def check_git_records(config: Config, wanted: set[str]) -> list[Diagnostic]:
@@ -144,8 +168,13 @@ def check_git_records(config: Config, wanted: set[str]) -> list[Diagnostic]:
     for option, what in (("--deleted", "deleted"), ("--modified", "changed")):
         try:
             # From the root, so that a whole corrections/ folder deleted is seen too.
-            listed = subprocess.run(["git", "ls-files", option, "-z", "--", "corrections"], cwd=config.root,
-                                    capture_output=True, text=True, timeout=10)
+            listed = subprocess.run(
+                ["git", "ls-files", option, "-z", "--", "corrections"],
+                cwd=config.root,
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
         except (OSError, subprocess.TimeoutExpired):
             return []  # no git: the hash chain is the only guard
         if listed.returncode != 0:
@@ -156,8 +185,14 @@ def check_git_records(config: Config, wanted: set[str]) -> list[Diagnostic]:
             if (wanted and slug not in wanted) or (what == "changed" and not path.exists()):
                 continue
             kind = "publication lock" if path.name == LOCK_NAME else "correction record"
-            findings.append(Diagnostic(
-                "error", f"a committed {kind} was {what}", path, None,
-                f"records are append-only: restore it with `git checkout -- {display_path(path)}`",
-                rule=f"record-{what}"))
+            findings.append(
+                Diagnostic(
+                    "error",
+                    f"a committed {kind} was {what}",
+                    path,
+                    None,
+                    f"records are append-only: restore it with `git checkout -- {display_path(path)}`",
+                    rule=f"record-{what}",
+                )
+            )
     return findings

@@ -21,17 +21,24 @@ from .errors import ConfigError, did_you_mean
 from .inline import ENGINES as INLINERS
 from .kinds import LEVELS
 from .schema import Invalid, declare, declared, read_mapping
-from .services import CHOICES as SERVICES, Service, service_for
-from .utm import FIELDS as UTM_FIELDS, KEYS as UTM_KEYS
+from .services import CHOICES as SERVICES
+from .services import Service, service_for
 from .source import LANG_RE, decode, read_regular
+from .utm import FIELDS as UTM_FIELDS
+from .utm import KEYS as UTM_KEYS
 
 CONFIG_NAME = "notice.toml"
 #: What an output folder may never be, or be inside of: a build would overwrite the author's files.
 RESERVED = ("issues", "corrections", "templates", ".notice-cache", CONFIG_NAME, ".git")
 
 
-def setting(default: Any = None, doc: str = "", *checks: Callable[[Any, str], None],
-            factory: Callable[[], Any] | None = None, example: str = "") -> Any:
+def setting(
+    default: Any = None,
+    doc: str = "",
+    *checks: Callable[[Any, str], None],
+    factory: Callable[[], Any] | None = None,
+    example: str = "",
+) -> Any:
     """A notice.toml key: its default (which gives its type), its doc and its checks.
 
     Each check takes ``(value, key)`` and raises `Invalid`; they run in order once the type
@@ -43,8 +50,10 @@ def setting(default: Any = None, doc: str = "", *checks: Callable[[Any, str], No
     def parse(value: Any, key: str, section: str) -> Any:
         # bool is an int in Python; a TOML `true` for text_width is still the wrong type.
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
-            raise Invalid(f"'{key}' in [{section}] must be {_type_name(expected)}, not {_type_name(type(value))}",
-                          f"for example: {key} = {example}")
+            raise Invalid(
+                f"'{key}' in [{section}] must be {_type_name(expected)}, not {_type_name(type(value))}",
+                f"for example: {key} = {example}",
+            )
         for check in checks:
             check(value, key)
         return value
@@ -54,12 +63,14 @@ def setting(default: Any = None, doc: str = "", *checks: Callable[[Any, str], No
 
 # --- the checks beyond the type ------------------------------------------------------------------
 
+
 def _one_line(value: str, key: str) -> None:
     if re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", value):
         # These values go into mail headers, where a line break would start a new header;
         # str.splitlines() also breaks at NEL (U+0085) and U+2028/U+2029.
-        raise Invalid(f"'{key}' contains a line break or another control character",
-                      "write it on one line, without tabs")
+        raise Invalid(
+            f"'{key}' contains a line break or another control character", "write it on one line, without tabs"
+        )
 
 
 def _timezone(value: str, key: str) -> None:
@@ -71,12 +82,16 @@ def _timezone(value: str, key: str) -> None:
 
 def _base_url(value: str, key: str) -> None:
     if value and not re.match(r"https?://[^/]+", value):
-        raise Invalid(f"base_url '{value}' is not an http(s) URL", 'for example: base_url = "https://example.com/letter/"')
+        raise Invalid(
+            f"base_url '{value}' is not an http(s) URL", 'for example: base_url = "https://example.com/letter/"'
+        )
 
 
 def _absolute_url(value: str, key: str) -> None:
     if value and not re.match(r"https?://[^/]+", value):
-        raise Invalid(f"{key} '{value}' is not an absolute http(s) URL", f'for example: {key} = "https://example.com/policy"')
+        raise Invalid(
+            f"{key} '{value}' is not an absolute http(s) URL", f'for example: {key} = "https://example.com/policy"'
+        )
 
 
 def _lang(value: str, key: str) -> None:
@@ -86,63 +101,84 @@ def _lang(value: str, key: str) -> None:
 
 def _mailto(value: str, key: str) -> None:
     if value and not value.startswith("mailto:"):
-        raise Invalid(f"unsubscribe_mailto '{value}' must start with mailto:",
-                      'for example: unsubscribe_mailto = "mailto:unsubscribe@example.com?subject=unsubscribe"')
+        raise Invalid(
+            f"unsubscribe_mailto '{value}' must start with mailto:",
+            'for example: unsubscribe_mailto = "mailto:unsubscribe@example.com?subject=unsubscribe"',
+        )
 
 
 def _text_width(value: int, key: str) -> None:
     if not 20 <= value <= 998:
-        raise Invalid(f"text_width must be between 20 and 998, not {value}",
-                      "70 columns (35 Japanese characters) is the usual width")
+        raise Invalid(
+            f"text_width must be between 20 and 998, not {value}",
+            "70 columns (35 Japanese characters) is the usual width",
+        )
 
 
 def _one_of(choices: tuple[str, ...], what: str, fold: bool = False) -> Callable[[str, str], None]:
     def check(value: str, key: str) -> None:
         word = value.lower() if fold else value
         if word not in choices:
-            raise Invalid(f"unknown {what} '{value}'{did_you_mean(word, choices)}", f"choose one of: {', '.join(choices)}")
+            raise Invalid(
+                f"unknown {what} '{value}'{did_you_mean(word, choices)}", f"choose one of: {', '.join(choices)}"
+            )
+
     return check
 
 
 def _out(value: str, key: str) -> None:
     out = Path(value)
     if not value or out.is_absolute() or ".." in out.parts or not out.parts or out.parts[0] in RESERVED:
-        raise Invalid(f"out '{value}' must be a new folder inside the publication",
-                      'for example: out = "build"; use `notice build --out DIR` to build elsewhere')
+        raise Invalid(
+            f"out '{value}' must be a new folder inside the publication",
+            'for example: out = "build"; use `notice build --out DIR` to build elsewhere',
+        )
 
 
 def _placement(value: str, key: str) -> None:
     if value not in PLACEMENTS:
-        raise Invalid(f"placement must be \"top\" or \"bottom\", not \"{value}\"", 'for example: placement = "top"')
+        raise Invalid(f'placement must be "top" or "bottom", not "{value}"', 'for example: placement = "top"')
 
 
 def _markers(value: dict[str, Any], key: str) -> None:
     for lang, table in value.items():
         if not isinstance(table, dict):
-            raise Invalid(f"markers.{lang} must be a table of markers",
-                          f'write [corrections.markers.{lang}] then corrected = "..."')
+            raise Invalid(
+                f"markers.{lang} must be a table of markers",
+                f'write [corrections.markers.{lang}] then corrected = "..."',
+            )
         for level, marker in table.items():
             if level not in MARKER_LEVELS:
-                raise Invalid(f"unknown marker '{level}' in [corrections.markers.{lang}]"
-                              f"{did_you_mean(level, MARKER_LEVELS)}", f"markers are {', '.join(MARKER_LEVELS)}, each a string")
+                raise Invalid(
+                    f"unknown marker '{level}' in [corrections.markers.{lang}]{did_you_mean(level, MARKER_LEVELS)}",
+                    f"markers are {', '.join(MARKER_LEVELS)}, each a string",
+                )
             if not isinstance(marker, str):
-                raise Invalid(f"marker '{level}' in [corrections.markers.{lang}] must be a string",
-                              f"markers are {', '.join(MARKER_LEVELS)}, each a string")
+                raise Invalid(
+                    f"marker '{level}' in [corrections.markers.{lang}] must be a string",
+                    f"markers are {', '.join(MARKER_LEVELS)}, each a string",
+                )
 
 
 def _utm(value: dict[str, Any], key: str) -> None:
     for name, text in value.items():
         if name not in UTM_KEYS:
-            raise Invalid(f"unknown key '{name}' in [email.utm]{did_you_mean(name, UTM_KEYS)}",
-                          f"keys are {', '.join(UTM_KEYS)}, each a string")
+            raise Invalid(
+                f"unknown key '{name}' in [email.utm]{did_you_mean(name, UTM_KEYS)}",
+                f"keys are {', '.join(UTM_KEYS)}, each a string",
+            )
         if not isinstance(text, str) or not text.strip():
-            raise Invalid(f"'{name}' in [email.utm] must be a non-empty string",
-                          'for example: campaign = "issue-{number}"')
+            raise Invalid(
+                f"'{name}' in [email.utm] must be a non-empty string", 'for example: campaign = "issue-{number}"'
+            )
         fields = re.findall(r"\{([^{}]*)\}", text)
-        if any(f not in UTM_FIELDS for f in fields) or re.sub(r"\{[^{}]*\}", "", text).count("{") + \
-                re.sub(r"\{[^{}]*\}", "", text).count("}"):
-            raise Invalid(f"'{name}' in [email.utm] may name only {{slug}} and {{number}}: '{text}'",
-                          'for example: campaign = "{slug}"')
+        if any(f not in UTM_FIELDS for f in fields) or re.sub(r"\{[^{}]*\}", "", text).count("{") + re.sub(
+            r"\{[^{}]*\}", "", text
+        ).count("}"):
+            raise Invalid(
+                f"'{name}' in [email.utm] may name only {{slug}} and {{number}}: '{text}'",
+                'for example: campaign = "{slug}"',
+            )
 
 
 def _rule_ids(value: list[Any], key: str) -> None:
@@ -164,18 +200,23 @@ class PublicationSettings:
 
     name: str = setting("My newsletter", "shown in every email's masthead", _one_line)
     lang: str = setting("en", "default language of issues", _one_line, _lang)
-    base_url: str = setting("", "where the output is published; links are made absolute against it",
-                            _one_line, _base_url)
-    timezone: str = setting("UTC", "IANA time zone name; dates without an offset are read in it",
-                            _one_line, _timezone)
+    base_url: str = setting(
+        "", "where the output is published; links are made absolute against it", _one_line, _base_url
+    )
+    timezone: str = setting("UTC", "IANA time zone name; dates without an offset are read in it", _one_line, _timezone)
     sender_name: str = setting("", "the sender's name, which the law asks for", _one_line)
     sender_email: str = setting("", "the sender's address: `From` of exported messages", _one_line)
     postal_address: str = setting("", "a postal address, which the law asks for", _one_line)
-    unsubscribe_url: str = setting("", "a way to stop the mail: linked in every email and in `List-Unsubscribe`",
-                                   _one_line)
+    unsubscribe_url: str = setting(
+        "", "a way to stop the mail: linked in every email and in `List-Unsubscribe`", _one_line
+    )
     unsubscribe_mailto: str = setting("", "optional `mailto:...` added to `List-Unsubscribe`", _one_line, _mailto)
-    contact: str = setting("", "where readers send complaints and questions (an address, a phone number or a URL), "
-                           "which 特定電子メール法 asks for; `sender_email` serves when it is empty", _one_line)
+    contact: str = setting(
+        "",
+        "where readers send complaints and questions (an address, a phone number or a URL), "
+        "which 特定電子メール法 asks for; `sender_email` serves when it is empty",
+        _one_line,
+    )
 
 
 @dataclass(frozen=True)
@@ -184,8 +225,9 @@ class BuildSettings:
 
     out: str = setting("build", "output folder, inside the publication", _out)
     text_width: int = setting(70, "plain-text width in display columns (20 to 998)", _text_width)
-    inliner: str = setting("premailer", "`premailer` or `css-inline` (a fast Rust inliner)",
-                           _one_of(INLINERS, "inliner"))
+    inliner: str = setting(
+        "premailer", "`premailer` or `css-inline` (a fast Rust inliner)", _one_of(INLINERS, "inliner")
+    )
 
 
 @dataclass(frozen=True)
@@ -195,35 +237,53 @@ class CorrectionsSettings:
 
     placement: str = setting("top", "errata above the body (`top`) or below it (`bottom`)", _placement)
     markers: dict[str, dict[str, str]] = setting(
-        None, "title markers per language over the built-in ones: `retracted`, `corrected`, `updated`",
-        _markers, factory=dict, example='{ ja = { corrected = "【訂正あり】" } }')
+        None,
+        "title markers per language over the built-in ones: `retracted`, `corrected`, `updated`",
+        _markers,
+        factory=dict,
+        example='{ ja = { corrected = "【訂正あり】" } }',
+    )
 
 
 @dataclass(frozen=True)
 class EmailSettings:
     """[email]: how messages are encoded for `notice export` and `notice send`."""
 
-    charset: str = setting("utf-8", "`utf-8` or `iso-2022-jp` (for old Japanese mail clients)",
-                           _one_of(CHARSETS, "charset", fold=True))
-    format: str = setting("html", "`html` (text and HTML parts) or `text` (one text/plain part: a text-only "
-                          "mail magazine)", _one_of(FORMATS, "format", fold=True))
-    service: str = setting("none", "the mail service that sends it, whose merge tags pass through untouched: "
-                           "`mailchimp`, `brevo`, `sendgrid`, `listmonk`, `myasp`, `custom` or `none`",
-                           _one_of(SERVICES, "service", fold=True))
-    unsubscribe_tag: str = setting("", "the service's unsubscribe tag, for `custom` (or over a service's own)",
-                                   _one_line)
+    charset: str = setting(
+        "utf-8", "`utf-8` or `iso-2022-jp` (for old Japanese mail clients)", _one_of(CHARSETS, "charset", fold=True)
+    )
+    format: str = setting(
+        "html",
+        "`html` (text and HTML parts) or `text` (one text/plain part: a text-only mail magazine)",
+        _one_of(FORMATS, "format", fold=True),
+    )
+    service: str = setting(
+        "none",
+        "the mail service that sends it, whose merge tags pass through untouched: "
+        "`mailchimp`, `brevo`, `sendgrid`, `listmonk`, `myasp`, `custom` or `none`",
+        _one_of(SERVICES, "service", fold=True),
+    )
+    unsubscribe_tag: str = setting(
+        "", "the service's unsubscribe tag, for `custom` (or over a service's own)", _one_line
+    )
     name_tag: str = setting("", "the service's recipient-name tag, for `custom` (or over a service's own)", _one_line)
-    utm: dict[str, str] = setting(None, "UTM parameters for the email's outbound links: `source`, `medium`, "
-                                  "`campaign` (which may name `{slug}` and `{number}`)", _utm, factory=dict,
-                                  example='{ source = "newsletter", medium = "email", campaign = "{slug}" }')
+    utm: dict[str, str] = setting(
+        None,
+        "UTM parameters for the email's outbound links: `source`, `medium`, "
+        "`campaign` (which may name `{slug}` and `{number}`)",
+        _utm,
+        factory=dict,
+        example='{ source = "newsletter", medium = "email", campaign = "{slug}" }',
+    )
 
 
 @dataclass(frozen=True)
 class CheckSettings:
     """[check]: rules of `notice check` switched off, by id."""
 
-    disable: list[str] = setting(None, "rule ids of `notice check` to switch off", _rule_ids, factory=list,
-                                 example='["preheader-missing"]')
+    disable: list[str] = setting(
+        None, "rule ids of `notice check` to switch off", _rule_ids, factory=list, example='["preheader-missing"]'
+    )
 
 
 def _positive(value: int, key: str) -> None:
@@ -234,16 +294,20 @@ def _positive(value: int, key: str) -> None:
 def _tagging_entity(value: str, key: str) -> None:
     # RFC 4151: taggingEntity = authorityName "," date; a domain or an email address you own.
     if value and not re.fullmatch(r"[A-Za-z0-9.@-]+,\d{4}(-\d{2}(-\d{2})?)?", value):
-        raise Invalid(f"tag '{value}' is not a domain (or email address) and a date", 'for example: '
-                      'tag = "letter.example.jp,2018" (a domain you owned then; RFC 4151)')
+        raise Invalid(
+            f"tag '{value}' is not a domain (or email address) and a date",
+            'for example: tag = "letter.example.jp,2018" (a domain you owned then; RFC 4151)',
+        )
 
 
 def _shares(value: list[Any], key: str) -> None:
     for name in value:
         if not isinstance(name, str) or name not in SHARE_NETWORKS:
             word = name if isinstance(name, str) else repr(name)
-            raise Invalid(f"unknown share network '{word}'{did_you_mean(str(word), SHARE_NETWORKS)}",
-                          f"choose from: {', '.join(SHARE_NETWORKS)}")
+            raise Invalid(
+                f"unknown share network '{word}'{did_you_mean(str(word), SHARE_NETWORKS)}",
+                f"choose from: {', '.join(SHARE_NETWORKS)}",
+            )
 
 
 #: The networks `[web] share` knows, each a plain link to its share URL (no scripts).
@@ -256,21 +320,34 @@ class FeedSettings:
     """[feed]: the Atom and JSON feeds of the published issues."""
 
     entries: int = setting(20, "how many of the newest issues the feeds carry", _positive)
-    tag: str = setting("", "the feeds' identity (RFC 4151): a domain or email you own and a date, set once, "
-                       "e.g. `letter.example.jp,2018`; default: sender_email's domain and the first issue's year",
-                       _one_line, _tagging_entity)
+    tag: str = setting(
+        "",
+        "the feeds' identity (RFC 4151): a domain or email you own and a date, set once, "
+        "e.g. `letter.example.jp,2018`; default: sender_email's domain and the first issue's year",
+        _one_line,
+        _tagging_entity,
+    )
 
 
 @dataclass(frozen=True)
 class WebSettings:
     """[web]: what web.html tells people and machines beyond the issue itself."""
 
-    schema_type: str = setting("BlogPosting", "the schema.org type of each issue: `BlogPosting` or `NewsArticle`",
-                               _one_of(SCHEMA_TYPES, "schema_type"))
-    corrections_policy_url: str = setting("", "your corrections policy: linked in the footer and in JSON-LD",
-                                          _one_line, _absolute_url)
-    share: list[str] = setting(None, "share links on web.html: `line`, `x`, `facebook`, `hatena`", _shares,
-                               factory=list, example='["line", "hatena"]')
+    schema_type: str = setting(
+        "BlogPosting",
+        "the schema.org type of each issue: `BlogPosting` or `NewsArticle`",
+        _one_of(SCHEMA_TYPES, "schema_type"),
+    )
+    corrections_policy_url: str = setting(
+        "", "your corrections policy: linked in the footer and in JSON-LD", _one_line, _absolute_url
+    )
+    share: list[str] = setting(
+        None,
+        "share links on web.html: `line`, `x`, `facebook`, `hatena`",
+        _shares,
+        factory=list,
+        example='["line", "hatena"]',
+    )
 
 
 @dataclass(frozen=True)
@@ -345,9 +422,7 @@ def load_config(root: Path) -> Config:
     """Read ``root/notice.toml``; raise one ConfigError listing every problem in it."""
     path = root / CONFIG_NAME
     if not path.exists():
-        raise ConfigError(
-            f"{CONFIG_NAME} not found", path=path, hint="run `notice init` to create a publication"
-        )
+        raise ConfigError(f"{CONFIG_NAME} not found", path=path, hint="run `notice init` to create a publication")
     raw = read_regular(path, root=root, error=ConfigError)  # not a FIFO, a device or a link out
     text = decode(raw, path, ConfigError)
     try:
@@ -359,16 +434,23 @@ def load_config(root: Path) -> Config:
             f"invalid TOML: {reason}",
             path=path,
             line=int(match.group(1)) if match else None,
-            hint="check quotes and brackets; strings need double quotes, e.g. name = \"My letter\"",
+            hint='check quotes and brackets; strings need double quotes, e.g. name = "My letter"',
         ) from None
     except RecursionError:  # issue 14: arrays nested thousands deep; no key takes more than one level
-        raise ConfigError("a value is nested too deeply", path=path, line=_deepest_line(text),
-                          hint="a value is a string, a number or a list of strings") from None
+        raise ConfigError(
+            "a value is nested too deeply",
+            path=path,
+            line=_deepest_line(text),
+            hint="a value is a string, a number or a list of strings",
+        ) from None
     except ValueError as exc:  # an integer of more than 4,300 digits (sys.get_int_max_str_digits)
         long = re.search(r"\d{100,}", text)
-        raise ConfigError(f"a number is too long: {exc}".split(" for ")[0].replace("Exceeds", "over"), path=path,
-                          line=text.count("\n", 0, long.start()) + 1 if long else None,
-                          hint="write a number of a few digits") from None
+        raise ConfigError(
+            f"a number is too long: {exc}".split(" for ")[0].replace("Exceeds", "over"),
+            path=path,
+            line=text.count("\n", 0, long.start()) + 1 if long else None,
+            hint="write a number of a few digits",
+        ) from None
     return parse_config(root, data, text)
 
 
@@ -388,8 +470,13 @@ def parse_config(root: Path, data: dict[str, Any], text: str = "") -> Config:
     sections: dict[str, Any] = {}
     for name, value in data.items():
         if name not in SECTIONS:
-            problems.append((f"unknown section [{name}]{did_you_mean(name, SECTIONS)}",
-                             line_of(text, None, name), f"known sections: {', '.join(SECTIONS)}"))
+            problems.append(
+                (
+                    f"unknown section [{name}]{did_you_mean(name, SECTIONS)}",
+                    line_of(text, None, name),
+                    f"known sections: {', '.join(SECTIONS)}",
+                )
+            )
         elif not isinstance(value, dict):
             problems.append((f"'{name}' must be a table, written [{name}]", line_of(text, None, name), ""))
         else:
@@ -402,8 +489,10 @@ def parse_config(root: Path, data: dict[str, Any], text: str = "") -> Config:
 
 
 def _unknown_key(section: str) -> Callable[[str, list[str]], tuple[str, str]]:
-    return lambda key, known: (f"unknown key '{key}' in [{section}]{did_you_mean(key, known)}",
-                               f"known keys: {', '.join(known)}")
+    return lambda key, known: (
+        f"unknown key '{key}' in [{section}]{did_you_mean(key, known)}",
+        f"known keys: {', '.join(known)}",
+    )
 
 
 def _config_error(path: Path, problems: list[tuple[str, int | None, str]]) -> ConfigError:
@@ -411,12 +500,12 @@ def _config_error(path: Path, problems: list[tuple[str, int | None, str]]) -> Co
     if len(problems) == 1:
         message, line, hint = problems[0]
         return ConfigError(message, path=path, line=line, hint=hint or None)
-    lines = "\n".join(f"  {path.name}:{line}: {message}" if line else f"  {path.name}: {message}"
-                      for message, line, _ in problems)
-    return ConfigError(f"{len(problems)} problems:\n{lines}", path=path,
-                       hint="fix each line above; README.md lists every key")
-
-
+    lines = "\n".join(
+        f"  {path.name}:{line}: {message}" if line else f"  {path.name}: {message}" for message, line, _ in problems
+    )
+    return ConfigError(
+        f"{len(problems)} problems:\n{lines}", path=path, hint="fix each line above; README.md lists every key"
+    )
 
 
 def check_out_dir(config: Config, out_dir: Path) -> None:
@@ -426,8 +515,10 @@ def check_out_dir(config: Config, out_dir: Path) -> None:
         return  # a private build of notice's own (the preview's, check's), inside the cache
     clash = out_dir == root or any(out_dir == (root / name) or (root / name) in out_dir.parents for name in RESERVED)
     if clash or out_dir in root.parents or (out_dir.exists() and not out_dir.is_dir()):
-        raise ConfigError(f"cannot build into {out_dir}: it would overwrite the publication's own files",
-                          hint="choose a folder of its own, such as build/ (the default)")
+        raise ConfigError(
+            f"cannot build into {out_dir}: it would overwrite the publication's own files",
+            hint="choose a folder of its own, such as build/ (the default)",
+        )
 
 
 def line_of(text: str, section: str | None, key: str) -> int | None:
@@ -451,5 +542,11 @@ def line_of(text: str, section: str | None, key: str) -> int | None:
 
 
 def _type_name(kind: type) -> str:
-    return {str: "a string", int: "a whole number", bool: "true or false", float: "a number",
-            list: "a list", dict: "a table"}.get(kind, kind.__name__)
+    return {
+        str: "a string",
+        int: "a whole number",
+        bool: "true or false",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+    }.get(kind, kind.__name__)

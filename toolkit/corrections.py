@@ -52,8 +52,9 @@ class Body:
     def current(self) -> str:
         return "".join(s if isinstance(s, str) else s.current for s in self.segments)
 
-    def replace(self, replacement: Replacement, *, visible: bool, date: dt.datetime,
-                locate: Any = None) -> tuple[Change, int]:
+    def replace(  # noqa: C901 - each refusal is one guarded case, in the order a reader checks them
+        self, replacement: Replacement, *, visible: bool, date: dt.datetime, locate: Any = None
+    ) -> tuple[Change, int]:
         """Apply one replacement; PassageError unless its text occurs exactly once.
 
         Returns the change that now holds the new text, and where in its current text that starts
@@ -70,8 +71,9 @@ class Body:
         for s, e, segment in spans:
             if isinstance(segment, Change) and (s < end and e > start or s == e and start < s < end):
                 low, high = min(low, s), max(high, e)
-        merged = Change(original="", current=text[low:start] + replacement.corrected + text[end:high],
-                        visible=visible, date=date)
+        merged = Change(
+            original="", current=text[low:start] + replacement.corrected + text[end:high], visible=visible, date=date
+        )
         out: list[str | Change] = []
 
         def place() -> None:
@@ -93,10 +95,10 @@ class Body:
                 out.append(segment[: min(e, low) - s])
             if max(s, low) < min(e, high):
                 place()
-                merged.original += segment[max(s, low) - s: min(e, high) - s]
+                merged.original += segment[max(s, low) - s : min(e, high) - s]
             if e > high:
                 place()
-                out.append(segment[max(high, s) - s:])
+                out.append(segment[max(high, s) - s :])
         place()
         self.segments = [item for item in out if not isinstance(item, str) or item]
         return merged, start - low
@@ -144,29 +146,45 @@ def find_passage(text: str, replacement: Replacement, locate: Any = None) -> int
     *locate* turns an offset into ``(path, line)`` so the error can point into the file.
     """
     passage = replacement.original
-    where = (lambda offset: locate(offset, text)) if locate else (lambda offset: (None, text.count("\n", 0, offset) + 1))
+    where = (
+        (lambda offset: locate(offset, text)) if locate else (lambda offset: (None, text.count("\n", 0, offset) + 1))
+    )
     if not passage.strip():
         raise PassageError("the text to replace is empty", hint="give the exact wrong passage with --replaces")
     for label, value in (("text to replace", passage), ("corrected text", replacement.corrected)):
         if re.search(r"\n[ \t]*\n", value):
-            raise PassageError(f"the {label} spans more than one paragraph",
-                               hint="correct one paragraph at a time: give one --replaces/--with pair for each")
+            raise PassageError(
+                f"the {label} spans more than one paragraph",
+                hint="correct one paragraph at a time: give one --replaces/--with pair for each",
+            )
     starts = [m.start() for m in re.finditer(f"(?={re.escape(passage)})", text)]
     if not starts:
         path, line = where(_closest(text, passage))
-        raise PassageError(f"the text to replace is not in the issue: {_excerpt(passage)}", path=path,
-                           line=line, hint=f"the closest line is {line}; copy the passage exactly "
-                                           "as it stands in the issue (including punctuation)")
+        raise PassageError(
+            f"the text to replace is not in the issue: {_excerpt(passage)}",
+            path=path,
+            line=line,
+            hint=f"the closest line is {line}; copy the passage exactly "
+            "as it stands in the issue (including punctuation)",
+        )
     if len(starts) > 1:
         lines = ", ".join(dict.fromkeys(str(where(s)[1]) for s in starts))
         path, line = where(starts[0])
-        raise PassageError(f"the text to replace occurs {len(starts)} times (lines {lines}): {_excerpt(passage)}",
-                           path=path, line=line, hint="make --replaces longer so that it matches one passage only")
+        raise PassageError(
+            f"the text to replace occurs {len(starts)} times (lines {lines}): {_excerpt(passage)}",
+            path=path,
+            line=line,
+            hint="make --replaces longer so that it matches one passage only",
+        )
     start = starts[0]
     if (start == 0 or text[start - 1] == "\n") and _BLOCK_START.match(passage):
         path, line = where(start)
-        raise PassageError("the text to replace starts with Markdown block syntax (a heading, list or quote marker)",
-                           path=path, line=line, hint="start the passage after the marker, e.g. the item's text")
+        raise PassageError(
+            "the text to replace starts with Markdown block syntax (a heading, list or quote marker)",
+            path=path,
+            line=line,
+            hint="start the passage after the marker, e.g. the item's text",
+        )
     return start
 
 
@@ -189,10 +207,13 @@ def check_passage_syntax(text: str, replacement: Replacement, locate: Any) -> No
     if unchanged and _in_text(marked, first) and _in_text(marked, last) and _balanced(marked[first:last]):
         return
     path, line = locate(start, text)
-    raise PassageError("the text to replace cuts through Markdown syntax (a link, emphasis or code)",
-                       path=path, line=line,
-                       hint="replace whole words outside the syntax, or the whole link or emphasis with it, "
-                            "e.g. --replaces \"[old](https://a.example/)\"")
+    raise PassageError(
+        "the text to replace cuts through Markdown syntax (a link, emphasis or code)",
+        path=path,
+        line=line,
+        hint="replace whole words outside the syntax, or the whole link or emphasis with it, "
+        'e.g. --replaces "[old](https://a.example/)"',
+    )
 
 
 def _in_text(html: str, index: int) -> bool:
@@ -223,12 +244,15 @@ def _balanced(html: str) -> bool:
 
 
 _NEW = "\ue002"  # private use, like _OPEN and _CLOSE: ordinary text to Markdown
-NEW_TEXT_HINT = ("write the new text as the passage it replaces is written: words, **emphasis**, `code` and "
-                 "[links](https://...) that open and close inside it, on the same paragraph")
+NEW_TEXT_HINT = (
+    "write the new text as the passage it replaces is written: words, **emphasis**, `code` and "
+    "[links](https://...) that open and close inside it, on the same paragraph"
+)
 
 
-def check_new_text(body: Body, change: Change, at: int, replacement: Replacement,
-                   place: tuple[Any, int | None] = (None, None)) -> None:
+def check_new_text(
+    body: Body, change: Change, at: int, replacement: Replacement, place: tuple[Any, int | None] = (None, None)
+) -> None:
     """Refuse new text (--with) that would not render as itself inside its <ins> (issue 14, item 4).
 
     A record is append-only: accepted once, every build shows it. So the new text must pass
@@ -243,25 +267,33 @@ def check_new_text(body: Body, change: Change, at: int, replacement: Replacement
     if not new.strip():
         return  # a deletion: nothing new is shown
     saved = change.current
-    change.current = saved[:at] + _NEW + saved[at + len(new):]
+    change.current = saved[:at] + _NEW + saved[at + len(new) :]
     expected = render_fragment(body.markdown(""))
     change.current = saved
     actual = render_fragment(body.markdown(""))
     path, line = place  # the passage it replaces, in the issue file
     removed = _new_removals(expected.removed, actual.removed)
     if removed:
-        raise PassageError(f"the new text (--with) contains {removed[0].what}, which every build removes",
-                           path=path, line=line,
-                           hint="no scripts, forms, frames, event handlers (onclick=...) or javascript: links: "
-                                + NEW_TEXT_HINT)
+        raise PassageError(
+            f"the new text (--with) contains {removed[0].what}, which every build removes",
+            path=path,
+            line=line,
+            hint="no scripts, forms, frames, event handlers (onclick=...) or javascript: links: " + NEW_TEXT_HINT,
+        )
     before, marker, after = expected.html.partition(_NEW)
-    inside = actual.html[len(before):len(actual.html) - len(after)]
-    if (marker and actual.html.startswith(before) and actual.html.endswith(after)
-            and len(actual.html) >= len(before) + len(after) and _balanced(inside)):
+    inside = actual.html[len(before) : len(actual.html) - len(after)]
+    if (
+        marker
+        and actual.html.startswith(before)
+        and actual.html.endswith(after)
+        and len(actual.html) >= len(before) + len(after)
+        and _balanced(inside)
+    ):
         return
     alone = render_fragment(new).html.strip()
-    if not (alone.startswith("<p>") and alone.endswith("</p>") and alone.count("<p>") == 1) or \
-            re.search(r"<(h[1-6]|ul|ol|li|blockquote|pre|table|hr|div)\b", alone):
+    if not (alone.startswith("<p>") and alone.endswith("</p>") and alone.count("<p>") == 1) or re.search(
+        r"<(h[1-6]|ul|ol|li|blockquote|pre|table|hr|div)\b", alone
+    ):
         problem = "starts a block of its own (a paragraph, heading, list, quote, table or rule)"
     elif not _balanced(_html_tags(new)):
         problem = "has HTML tags that do not pair up inside it (a stray </ins>, or <b> without </b>)"
@@ -293,9 +325,11 @@ def check_note(note: str) -> None:
     """Refuse a note with what every build would remove from it: the record keeps it forever."""
     removed = render_fragment(note).removed
     if removed:
-        raise PassageError(f"the note contains {removed[0].what}, which every build removes",
-                           hint="write the note in Markdown, without scripts, forms, frames, event handlers "
-                                "(onclick=...) or javascript: links")
+        raise PassageError(
+            f"the note contains {removed[0].what}, which every build removes",
+            hint="write the note in Markdown, without scripts, forms, frames, event handlers "
+            "(onclick=...) or javascript: links",
+        )
 
 
 def _closest(text: str, passage: str) -> int:
@@ -322,14 +356,17 @@ def corrected_body(body: str, records: list[Record]) -> Body:
             try:
                 document.replace(replacement, visible=record.visible, date=record.date)
             except PassageError as error:
-                raise PassageError(f"this record no longer fits the issue: {error.message}", path=record.path,
-                                   line=record.lines.get("replaces"),
-                                   hint="the issue's text must stay as published; restore it from "
-                                        "version control") from None
+                raise PassageError(
+                    f"this record no longer fits the issue: {error.message}",
+                    path=record.path,
+                    line=record.lines.get("replaces"),
+                    hint="the issue's text must stay as published; restore it from version control",
+                ) from None
     return document
 
 
 # --- what the templates receive ------------------------------------------------------------
+
 
 def title_marker(records: list[Record], lang: str, config: Config) -> str:
     """The strongest marker the records call for, in *lang*: retracted > corrected > updated."""
@@ -358,22 +395,26 @@ def errata_entries(records: list[Record], lang: str, render_note: Any) -> list[d
     entries = []
     for record in sorted((r for r in records if r.visible), key=lambda r: (r.date, r.seq), reverse=True):
         resolver = resolved_by.get(record.id)
-        entries.append({
-            "record": record,
-            "id": record.id,
-            "kind": record.kind,
-            "label": t[f"kind_{record.kind}"],
-            "heading": t["errata_label"].format(label=t[f"kind_{record.kind}"]),
-            "date": format_date(record.date, lang),
-            "date_iso": record.date.isoformat(),
-            "note_html": render_note(record.note) if record.note.strip() else "",
-            "note": record.note.strip(),
-            "apology": kind_of(record.kind).apology,
-            "retracts": kind_of(record.kind).retracts,
-            "pending": record.pending and resolver is None,
-            "resolved": t["resolved"].format(date=format_date(resolver.date, lang)) if record.pending and resolver else "",
-            "replaces": record.replaces,
-        })
+        entries.append(
+            {
+                "record": record,
+                "id": record.id,
+                "kind": record.kind,
+                "label": t[f"kind_{record.kind}"],
+                "heading": t["errata_label"].format(label=t[f"kind_{record.kind}"]),
+                "date": format_date(record.date, lang),
+                "date_iso": record.date.isoformat(),
+                "note_html": render_note(record.note) if record.note.strip() else "",
+                "note": record.note.strip(),
+                "apology": kind_of(record.kind).apology,
+                "retracts": kind_of(record.kind).retracts,
+                "pending": record.pending and resolver is None,
+                "resolved": t["resolved"].format(date=format_date(resolver.date, lang))
+                if record.pending and resolver
+                else "",
+                "replaces": record.replaces,
+            }
+        )
     return entries
 
 

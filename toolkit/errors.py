@@ -22,8 +22,10 @@ from typing import Literal
 from . import __version__
 
 #: How a bug in notice is reported, said with every internal error.
-REPORT_BUG = ("this is a bug in notice, not a mistake in your files: please report it to the notice project "
-              "with this message (and the traceback above it, if any) and the command you ran")
+REPORT_BUG = (
+    "this is a bug in notice, not a mistake in your files: please report it to the notice project "
+    "with this message (and the traceback above it, if any) and the command you ran"
+)
 
 
 class ToolkitError(Exception):
@@ -71,8 +73,15 @@ class RemovedContent(ToolkitError):
     """A warning, not an error: the sanitizer removed something the author wrote (a <script>,
     an onclick, a javascript: URL). *rule* is the `notice check` rule that lists it."""
 
-    def __init__(self, message: str, *, rule: str = "active-content", path: str | os.PathLike[str] | None = None,
-                 line: int | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule: str = "active-content",
+        path: str | os.PathLike[str] | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
         super().__init__(message, path=path, line=line, hint=hint)
         self.rule = rule
 
@@ -138,8 +147,14 @@ class Diagnostic:
         return text + (f"\n  hint: {self.hint}" if self.hint else "")
 
     def as_json(self) -> dict[str, object]:
-        return {"rule": self.rule, "severity": self.severity, "message": self.message,
-                "path": display_path(self.path) if self.path else None, "line": self.line, "hint": self.hint}
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "path": display_path(self.path) if self.path else None,
+            "line": self.line,
+            "hint": self.hint,
+        }
 
 
 def as_diagnostic(error: ToolkitError | Diagnostic, severity: Severity = "error") -> Diagnostic:
@@ -152,8 +167,9 @@ def unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return list(dict.fromkeys(diagnostics))
 
 
-def warning(message: str, *, path: str | os.PathLike[str] | None = None, line: int | None = None,
-            hint: str = "") -> Diagnostic:
+def warning(
+    message: str, *, path: str | os.PathLike[str] | None = None, line: int | None = None, hint: str = ""
+) -> Diagnostic:
     """A warning: reported, never raised; what it warns about was still done."""
     return Diagnostic("warning", message, Path(path) if path is not None else None, line, hint)
 
@@ -188,10 +204,15 @@ def format_text(diagnostic: Diagnostic, paint: Paint | None = None) -> str:
 
 def to_json(findings: list[Diagnostic]) -> str:
     """`notice check --format json`: every finding with its fields, and the counts."""
-    return json.dumps({"findings": [f.as_json() for f in findings],
-                       "errors": sum(f.severity == "error" for f in findings),
-                       "warnings": sum(f.severity == "warning" for f in findings)},
-                      ensure_ascii=False, indent=2)
+    return json.dumps(
+        {
+            "findings": [f.as_json() for f in findings],
+            "errors": sum(f.severity == "error" for f in findings),
+            "warnings": sum(f.severity == "warning" for f in findings),
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

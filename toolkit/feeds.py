@@ -33,8 +33,18 @@ from .markup import render_markdown
 from .output import write_atomic
 from .render import issue_context, notice_subject
 from .templating import render_template
-from .webmeta import (correction_id, correction_text, entry_id, feed_tag, feeds_blocker, page_url, published_at,
-                      site_url, told, updated_at)
+from .webmeta import (
+    correction_id,
+    correction_text,
+    entry_id,
+    feed_tag,
+    feeds_blocker,
+    page_url,
+    published_at,
+    site_url,
+    told,
+    updated_at,
+)
 
 ATOM = "http://www.w3.org/2005/Atom"
 THR = "http://purl.org/syndication/thread/1.0"
@@ -47,8 +57,9 @@ FEED_FILES = ("feed.atom", "corrections.atom", "feed.json", "sitemap.xml")
 PUBLIC_RECORD_FILES = ("corrections.html", *FEED_FILES)
 
 
-def write_public_record(config: Config, out_dir: Path, states: list[IssueState], env: Any,
-                        keys: dict[str, str] | None = None) -> list[ToolkitError]:
+def write_public_record(
+    config: Config, out_dir: Path, states: list[IssueState], env: Any, keys: dict[str, str] | None = None
+) -> list[ToolkitError]:
     """Write the feeds and the sitemap of the published *states*; the warnings to show.
 
     Without base_url (or any identity for the ids) they cannot be written: the one warning
@@ -63,9 +74,14 @@ def write_public_record(config: Config, out_dir: Path, states: list[IssueState],
             (out_dir / name).unlink(missing_ok=True)
         if not blocker:
             return []
-        return [ToolkitError(f"{', '.join(FEED_FILES[:-1])} and {FEED_FILES[-1]} were not written: "
-                             "they need absolute URLs and a stable identity", path=config.path,
-                             hint=f"set {blocker} in notice.toml")]
+        return [
+            ToolkitError(
+                f"{', '.join(FEED_FILES[:-1])} and {FEED_FILES[-1]} were not written: "
+                "they need absolute URLs and a stable identity",
+                path=config.path,
+                hint=f"set {blocker} in notice.toml",
+            )
+        ]
     ordered = sorted(states, key=lambda s: (published_at(s), s.issue.slug), reverse=True)
     newest = ordered[: config.feed.entries]
     memo_path = config.cache_dir / "feed-entries.json"
@@ -100,8 +116,12 @@ def entry_html(state: IssueState, config: Config, env: Any) -> str:
     issue, base = state.issue, config.publication.base_url
     fragment = render_markdown(corrected_body(issue.body, state.records).markdown(issue.lang), base_url=base)
     errata = errata_entries(state.records, issue.lang, lambda note: Markup(render_markdown(note, base_url=base)))
-    context = {**issue_context(state, config), "content": Markup(fragment), "errata": errata,
-               "retraction": next((e for e in errata if e["retracts"]), None)}
+    context = {
+        **issue_context(state, config),
+        "content": Markup(fragment),
+        "errata": errata,
+        "retraction": next((e for e in errata if e["retracts"]), None),
+    }
     return render_template(env, "feed_entry.html", context).strip()
 
 
@@ -166,8 +186,11 @@ def atom_feed(config: Config, states: list[IssueState], newest: list[IssueState]
 
 def corrections_feed(config: Config, states: list[IssueState]) -> bytes:
     """One entry per record readers must hear of, newest first, each a reply to its issue."""
-    records = sorted(((r, s) for s in states for r in told(s.records)),
-                     key=lambda pair: (pair[0].date, pair[1].issue.slug, pair[0].seq), reverse=True)
+    records = sorted(
+        ((r, s) for s in states for r in told(s.records)),
+        key=lambda pair: (pair[0].date, pair[1].issue.slug, pair[0].seq),
+        reverse=True,
+    )
     records = records[: config.feed.entries]
     updated = records[0][0].date if records else max(published_at(s) for s in states)
     t = labels_for(config.publication.lang)
@@ -187,7 +210,8 @@ def corrections_feed(config: Config, states: list[IssueState]) -> bytes:
         # RFC 4685 §3: ref is the id of the entry replied to; href where it can be read.
         _sub(entry, f"{{{THR}}}in-reply-to", ref=entry_id(config, state), href=url, type="text/html")
         lead = labels_for(issue.lang)[f"lead_{record.kind}"].format(
-            title=issue.title, date=format_date(published_at(state), issue.lang))
+            title=issue.title, date=format_date(published_at(state), issue.lang)
+        )
         _sub(entry, _atom("content"), f"{lead}\n\n{correction_text(record, issue.lang)}", type="text")
     return _xml(feed)
 
@@ -197,19 +221,34 @@ def json_feed(config: Config, states: list[IssueState], newest: list[IssueState]
     items = []
     for state in newest:
         issue = state.issue
-        item: dict[str, Any] = {"id": entry_id(config, state), "url": page_url(config, issue.slug),
-                                "title": subject_of(state, config), "content_html": contents[issue.slug]}
+        item: dict[str, Any] = {
+            "id": entry_id(config, state),
+            "url": page_url(config, issue.slug),
+            "title": subject_of(state, config),
+            "content_html": contents[issue.slug],
+        }
         if issue.summary or issue.preheader:
             item["summary"] = issue.summary or issue.preheader
-        item.update({"date_published": published_at(state).isoformat(),
-                     "date_modified": updated_at(state).isoformat(),
-                     "authors": [{"name": author_name(config, state)}], "language": issue.lang})
+        item.update(
+            {
+                "date_published": published_at(state).isoformat(),
+                "date_modified": updated_at(state).isoformat(),
+                "authors": [{"name": author_name(config, state)}],
+                "language": issue.lang,
+            }
+        )
         if issue.tags:
             item["tags"] = list(issue.tags)
         items.append(item)
-    feed = {"version": JSON_FEED_VERSION, "title": config.publication.name,
-            "home_page_url": site_url(config, "index.html"), "feed_url": site_url(config, "feed.json"),
-            "language": config.publication.lang, "authors": [{"name": author_name(config)}], "items": items}
+    feed = {
+        "version": JSON_FEED_VERSION,
+        "title": config.publication.name,
+        "home_page_url": site_url(config, "index.html"),
+        "feed_url": site_url(config, "feed.json"),
+        "language": config.publication.lang,
+        "authors": [{"name": author_name(config)}],
+        "items": items,
+    }
     return (json.dumps(feed, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
@@ -217,8 +256,10 @@ def sitemap(config: Config, states: list[IssueState]) -> bytes:
     """The index and every published issue's page; lastmod is the page's dateModified."""
     urlset = etree.Element(f"{{{SITEMAP}}}urlset", nsmap={None: SITEMAP})  # type: ignore[dict-item]  # lxml: None is the default namespace
     newest = max(updated_at(s) for s in states)
-    for loc, lastmod in [(site_url(config, "index.html"), newest),
-                         *((page_url(config, s.issue.slug), updated_at(s)) for s in states)]:
+    for loc, lastmod in [
+        (site_url(config, "index.html"), newest),
+        *((page_url(config, s.issue.slug), updated_at(s)) for s in states),
+    ]:
         url = _sub(urlset, f"{{{SITEMAP}}}url")
         _sub(url, f"{{{SITEMAP}}}loc", loc)
         _sub(url, f"{{{SITEMAP}}}lastmod", lastmod.isoformat())

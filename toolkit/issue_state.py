@@ -14,8 +14,17 @@ from dataclasses import dataclass
 from .config import Config
 from .corrections import subject_with_marker, title_marker
 from .errors import SourceError
-from .records import (LOCK_NAME, Lock, Record, RecordMissingError, chain_problems, disappearance_problems,
-                      locked_content, read_lock, read_records)
+from .records import (
+    LOCK_NAME,
+    Lock,
+    Record,
+    RecordMissingError,
+    chain_problems,
+    disappearance_problems,
+    locked_content,
+    read_lock,
+    read_records,
+)
 from .source import Issue, check_slug, no_such_issue, read_issue
 
 
@@ -41,9 +50,11 @@ def load_state(config: Config, issue: Issue) -> IssueState:
     lock = read_lock(config.corrections_dir, issue.slug)
     records = read_records(config.corrections_dir, issue.slug, config.tz)
     if lock is None and records:
-        raise RecordMissingError("the publication lock is missing, but correction records follow it",
-                                 path=config.corrections_dir / issue.slug / LOCK_NAME,
-                                 hint="the lock records what readers received: restore it from version control")
+        raise RecordMissingError(
+            "the publication lock is missing, but correction records follow it",
+            path=config.corrections_dir / issue.slug / LOCK_NAME,
+            hint="the lock records what readers received: restore it from version control",
+        )
     problems = chain_problems(lock, records) or disappearance_problems(issue, lock, records, config.corrections_dir)
     if problems:
         raise problems[0]
@@ -69,10 +80,12 @@ def _as_lines(fields: dict, body: str) -> list[str]:
 def silent_edit_error(state: IssueState, diff: str) -> SourceError:
     return SourceError(
         "the published text was changed without a correction record:\n" + _indent(diff),
-        path=state.issue.path, line=1,
+        path=state.issue.path,
+        line=1,
         hint=f"restore what readers received (`git checkout -- {state.issue.path.name}`), then record the "
-             f"change with `notice correct {state.issue.slug} --kind correction --replaces OLD --with NEW` "
-             "(or --kind minor for a typo)")
+        f"change with `notice correct {state.issue.slug} --kind correction --replaces OLD --with NEW` "
+        "(or --kind minor for a typo)",
+    )
 
 
 def _indent(text: str) -> str:

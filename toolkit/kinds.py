@@ -49,37 +49,109 @@ class Kind:
 
 #: Every kind, in the order `notice correct --help` lists them.
 KINDS: tuple[Kind, ...] = (
-    Kind("correction", level="corrected", apology=True, help="訂正", words={
-        "en": Words("Correction", "Correction: {title}",
-                    "We made a mistake in “{title}”, sent on {date}. Here is what was wrong and what is right.",
-                    "Read the corrected issue"),
-        "ja": Words("訂正", "【訂正とお詫び】{title}",
-                    "{date}にお送りした「{title}」に誤りがありました。お詫びして訂正いたします。",
-                    "訂正後の本文を読む")}),
-    Kind("clarification", level="corrected", help="補足説明", words={
-        "en": Words("Clarification", "Clarification: {title}",
-                    "We have clarified “{title}”, sent on {date}.", "Read the clarified issue"),
-        "ja": Words("補足説明", "【補足説明】{title}",
-                    "{date}にお送りした「{title}」の説明を補足いたします。", "補足説明を読む")}),
-    Kind("addendum", level="updated", help="追記", words={
-        "en": Words("Addendum", "Addendum: {title}",
-                    "We have added to “{title}”, sent on {date}.", "Read the updated issue"),
-        "ja": Words("追記", "【追記】{title}", "{date}にお送りした「{title}」に追記しました。", "追記後の本文を読む")}),
-    Kind("supplement", level="updated", help="補足", words={
-        "en": Words("Supplement", "Supplement: {title}",
-                    "We have supplemented “{title}”, sent on {date}.", "Read the supplemented issue"),
-        "ja": Words("補足", "【補足】{title}", "{date}にお送りした「{title}」に補足しました。", "補足後の本文を読む")}),
-    Kind("update", level="updated", help="更新", words={
-        "en": Words("Update", "Update: {title}", "We have updated “{title}”, sent on {date}.",
-                    "Read the updated issue"),
-        "ja": Words("更新", "【更新】{title}", "{date}にお送りした「{title}」の内容を更新しました。", "更新後の本文を読む")}),
-    Kind("retraction", level="retracted", apology=True, retracts=True, help="撤回", words={
-        "en": Words("Retraction", "Retraction: {title}", "We retract “{title}”, sent on {date}.",
-                    "See the retracted issue"),
-        "ja": Words("撤回", "【撤回とお詫び】{title}", "{date}にお送りした「{title}」を撤回いたします。",
-                    "撤回した号を見る")}),
-    Kind("minor", visible=False, notice=False, help="a typo: readers are not told", words={
-        "en": Words("Minor fix"), "ja": Words("軽微な修正")}),
+    Kind(
+        "correction",
+        level="corrected",
+        apology=True,
+        help="訂正",
+        words={
+            "en": Words(
+                "Correction",
+                "Correction: {title}",
+                "We made a mistake in “{title}”, sent on {date}. Here is what was wrong and what is right.",
+                "Read the corrected issue",
+            ),
+            "ja": Words(
+                "訂正",
+                "【訂正とお詫び】{title}",
+                "{date}にお送りした「{title}」に誤りがありました。お詫びして訂正いたします。",
+                "訂正後の本文を読む",
+            ),
+        },
+    ),
+    Kind(
+        "clarification",
+        level="corrected",
+        help="補足説明",
+        words={
+            "en": Words(
+                "Clarification",
+                "Clarification: {title}",
+                "We have clarified “{title}”, sent on {date}.",
+                "Read the clarified issue",
+            ),
+            "ja": Words(
+                "補足説明",
+                "【補足説明】{title}",
+                "{date}にお送りした「{title}」の説明を補足いたします。",
+                "補足説明を読む",
+            ),
+        },
+    ),
+    Kind(
+        "addendum",
+        level="updated",
+        help="追記",
+        words={
+            "en": Words(
+                "Addendum", "Addendum: {title}", "We have added to “{title}”, sent on {date}.", "Read the updated issue"
+            ),
+            "ja": Words(
+                "追記", "【追記】{title}", "{date}にお送りした「{title}」に追記しました。", "追記後の本文を読む"
+            ),
+        },
+    ),
+    Kind(
+        "supplement",
+        level="updated",
+        help="補足",
+        words={
+            "en": Words(
+                "Supplement",
+                "Supplement: {title}",
+                "We have supplemented “{title}”, sent on {date}.",
+                "Read the supplemented issue",
+            ),
+            "ja": Words(
+                "補足", "【補足】{title}", "{date}にお送りした「{title}」に補足しました。", "補足後の本文を読む"
+            ),
+        },
+    ),
+    Kind(
+        "update",
+        level="updated",
+        help="更新",
+        words={
+            "en": Words(
+                "Update", "Update: {title}", "We have updated “{title}”, sent on {date}.", "Read the updated issue"
+            ),
+            "ja": Words(
+                "更新", "【更新】{title}", "{date}にお送りした「{title}」の内容を更新しました。", "更新後の本文を読む"
+            ),
+        },
+    ),
+    Kind(
+        "retraction",
+        level="retracted",
+        apology=True,
+        retracts=True,
+        help="撤回",
+        words={
+            "en": Words(
+                "Retraction", "Retraction: {title}", "We retract “{title}”, sent on {date}.", "See the retracted issue"
+            ),
+            "ja": Words(
+                "撤回", "【撤回とお詫び】{title}", "{date}にお送りした「{title}」を撤回いたします。", "撤回した号を見る"
+            ),
+        },
+    ),
+    Kind(
+        "minor",
+        visible=False,
+        notice=False,
+        help="a typo: readers are not told",
+        words={"en": Words("Minor fix"), "ja": Words("軽微な修正")},
+    ),
 )
 
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}
@@ -106,8 +178,12 @@ def kind_labels(lang: str) -> dict[str, str]:
         words = kind.words.get(lang)
         if words is None:
             continue
-        for key, value in (("kind", words.label), ("subject", words.subject), ("lead", words.lead),
-                           ("read", words.read)):
+        for key, value in (
+            ("kind", words.label),
+            ("subject", words.subject),
+            ("lead", words.lead),
+            ("read", words.read),
+        ):
             if value:
                 out[f"{key}_{kind.name}"] = value
     return out

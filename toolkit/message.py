@@ -85,24 +85,54 @@ def export(config: Config, slug: str, *, now: dt.datetime | None = None) -> Expo
     issue, folder = state.issue, report.out_dir / slug
     original_id = message_id(config, slug)
     # A service's unsubscribe tag is no URI for List-Unsubscribe: the service writes that header itself.
-    unsubscribe = "" if is_tag(config.publication.unsubscribe_url, config.service) else config.publication.unsubscribe_url
-    headers = Headers(subject_of(state, config), config.publication.sender_name, sender, date, original_id,
-                      issue.lang, unsubscribe, config.publication.unsubscribe_mailto,
-                      list_name=config.publication.name, list_id=list_id(sender))
-    result = Export(slug, folder / MESSAGE_NAME, warnings=unique([*report.warnings, *unsubscribe_warnings(config)]),
-                    private=bool(where))
+    unsubscribe = (
+        "" if is_tag(config.publication.unsubscribe_url, config.service) else config.publication.unsubscribe_url
+    )
+    headers = Headers(
+        subject_of(state, config),
+        config.publication.sender_name,
+        sender,
+        date,
+        original_id,
+        issue.lang,
+        unsubscribe,
+        config.publication.unsubscribe_mailto,
+        list_name=config.publication.name,
+        list_id=list_id(sender),
+    )
+    result = Export(
+        slug,
+        folder / MESSAGE_NAME,
+        warnings=unique([*report.warnings, *unsubscribe_warnings(config)]),
+        private=bool(where),
+    )
     messages = {result.message: message_in(config, state, folder, headers)}
     for record in (r for r in state.records if r.notify):
-        notice = Headers(notice_subject(record, issue), headers.sender_name, sender, date,
-                         message_id(config, slug, record.id), issue.lang, headers.unsubscribe_url,
-                         headers.unsubscribe_mailto, in_reply_to=original_id, list_name=headers.list_name,
-                         list_id=headers.list_id)
+        notice = Headers(
+            notice_subject(record, issue),
+            headers.sender_name,
+            sender,
+            date,
+            message_id(config, slug, record.id),
+            issue.lang,
+            headers.unsubscribe_url,
+            headers.unsubscribe_mailto,
+            in_reply_to=original_id,
+            list_name=headers.list_name,
+            list_id=headers.list_id,
+        )
         notice_folder = folder / "corrections" / record.id
         result.notices[record.id] = notice_folder / MESSAGE_NAME
         messages[notice_folder / MESSAGE_NAME] = message_in(config, state, notice_folder, notice, [record.path])
     for path in messages:  # an unchanged issue's folder may have been swapped for a link since (issue 14)
-        confine(path.parent, report.out_dir, ToolkitError, action=f"write {MESSAGE_NAME}",
-                root_name="the output folder", hint="delete the link and build again: the build makes the folder itself")
+        confine(
+            path.parent,
+            report.out_dir,
+            ToolkitError,
+            action=f"write {MESSAGE_NAME}",
+            root_name="the output folder",
+            hint="delete the link and build again: the build makes the folder itself",
+        )
     files = {path.relative_to(report.out_dir).as_posix(): data for path, data in messages.items()}
     cache = BuildCache.load(config.cache_dir)
     cache.journal(report.out_dir, slug, files)  # known before written: a rebuild removes them
@@ -123,8 +153,9 @@ def private_build(config: Config, slug: str, purpose: str) -> dict[str, Any]:
     return {"out_dir": config.cache_dir / purpose, "drafts": True} if draft else {}
 
 
-def message_in(config: Config, state: IssueState, folder: Path, headers: Headers,
-               sources: list[Path] | None = None) -> bytes:
+def message_in(
+    config: Config, state: IssueState, folder: Path, headers: Headers, sources: list[Path] | None = None
+) -> bytes:
     """The message made of the email.txt and email.html the build wrote in *folder*."""
     text = (folder / "email.txt").read_text(encoding="utf-8")
     html = (folder / "email.html").read_text(encoding="utf-8")
@@ -140,20 +171,30 @@ def check_sender(config: Config) -> str:
     """sender_email, which From, the envelope and every Message-ID's domain need."""
     sender = config.publication.sender_email.strip()
     if not sender:
-        raise ConfigError("sender_email is not set: a message needs a From address", path=config.path,
-                          line=_line_of(config.path, "sender_email"),
-                          hint='add it under [publication], e.g. sender_email = "letter@example.com"')
+        raise ConfigError(
+            "sender_email is not set: a message needs a From address",
+            path=config.path,
+            line=_line_of(config.path, "sender_email"),
+            hint='add it under [publication], e.g. sender_email = "letter@example.com"',
+        )
     if not ADDRESS_RE.fullmatch(sender):
-        raise ConfigError(f"sender_email '{sender}' is not an email address", path=config.path,
-                          line=_line_of(config.path, "sender_email"), hint='write it as "letter@example.com"')
+        raise ConfigError(
+            f"sender_email '{sender}' is not an email address",
+            path=config.path,
+            line=_line_of(config.path, "sender_email"),
+            hint='write it as "letter@example.com"',
+        )
     for name in ("unsubscribe_url", "unsubscribe_mailto"):
         value = getattr(config.publication, name)
         if is_tag(value, config.service):
             continue  # the mail service puts a URL there, per reader
-        if not value.isascii() or any(c in value for c in " <>\""):
-            raise ConfigError(f"{name} must be a URL of plain ASCII, without spaces or <>", path=config.path,
-                              line=_line_of(config.path, name),
-                              hint="percent-encode other characters (%E3%81%82...) as a browser does")
+        if not value.isascii() or any(c in value for c in ' <>"'):
+            raise ConfigError(
+                f"{name} must be a URL of plain ASCII, without spaces or <>",
+                path=config.path,
+                line=_line_of(config.path, name),
+                hint="percent-encode other characters (%E3%81%82...) as a browser does",
+            )
     return sender
 
 
@@ -165,13 +206,16 @@ def export_time(config: Config) -> dt.datetime:
     if epoch is None:
         return dt.datetime.now(config.tz).replace(microsecond=0)
     if not epoch.strip().isdigit():  # the spec: a malformed value SHOULD stop the build
-        raise ToolkitError(f"SOURCE_DATE_EPOCH '{epoch}' is not a number of seconds",
-                           hint="set it to a Unix time such as 1700000000, or unset it to date messages now")
+        raise ToolkitError(
+            f"SOURCE_DATE_EPOCH '{epoch}' is not a number of seconds",
+            hint="set it to a Unix time such as 1700000000, or unset it to date messages now",
+        )
     try:
         return dt.datetime.fromtimestamp(int(epoch), tz=config.tz)
     except (OverflowError, OSError, ValueError):
-        raise ToolkitError(f"SOURCE_DATE_EPOCH '{epoch}' is out of range",
-                           hint="set it to a Unix time such as 1700000000") from None
+        raise ToolkitError(
+            f"SOURCE_DATE_EPOCH '{epoch}' is out of range", hint="set it to a Unix time such as 1700000000"
+        ) from None
 
 
 def list_id(sender: str) -> str:
@@ -195,13 +239,19 @@ def unsubscribe_warnings(config: Config) -> list[Diagnostic]:
     if url.startswith("https://") or is_tag(url, config.service):  # a service writes its own headers
         return []
     why = "no unsubscribe_url" if not url else f"unsubscribe_url '{url}' is not https"
-    return [warning(f"{why}: the message has no one-click unsubscribe (List-Unsubscribe-Post)",
-                    path=config.path, line=_line_of(config.path, "unsubscribe_url"),
-                    hint='set unsubscribe_url = "https://..." under [publication]; Gmail '
-                         'and Yahoo require one-click unsubscribe of bulk senders')]
+    return [
+        warning(
+            f"{why}: the message has no one-click unsubscribe (List-Unsubscribe-Post)",
+            path=config.path,
+            line=_line_of(config.path, "unsubscribe_url"),
+            hint='set unsubscribe_url = "https://..." under [publication]; Gmail '
+            "and Yahoo require one-click unsubscribe of bulk senders",
+        )
+    ]
 
 
 # --- composing ---------------------------------------------------------------------------------
+
 
 def compose(headers: Headers, text: str, html: str, charset: str = "utf-8", *, text_only: bool = False) -> bytes:
     """The whole message as bytes, CRLF line ends (as SMTP carries it), lines under 998 octets.
@@ -244,8 +294,10 @@ def compose(headers: Headers, text: str, html: str, charset: str = "utf-8", *, t
         if not line[:1].isspace():
             header = line.split(b":", 1)[0].decode("ascii", "replace")  # a folded line continues it
         if len(line) > MAX_LINE:
-            raise ToolkitError(f"the {header} header has a line over {MAX_LINE} octets, which mail cannot carry",
-                               hint="shorten it: a very long word in the title (Subject) or a URL in notice.toml")
+            raise ToolkitError(
+                f"the {header} header has a line over {MAX_LINE} octets, which mail cannot carry",
+                hint="shorten it: a very long word in the title (Subject) or a URL in notice.toml",
+            )
     return data
 
 
@@ -273,8 +325,11 @@ def _part(subtype: str, text: str, charset: str, policy: Policy) -> Message:
     return part
 
 
-_META_CHARSET = re.compile(r"""(<meta\s+charset\s*=\s*["']?|<meta\s[^>]*?content\s*=\s*["'][^"']*?charset=)"""
-                           r"""utf-8""", re.IGNORECASE)
+_META_CHARSET = re.compile(
+    r"""(<meta\s+charset\s*=\s*["']?|<meta\s[^>]*?content\s*=\s*["'][^"']*?charset=)"""
+    r"""utf-8""",
+    re.IGNORECASE,
+)
 
 
 def declare_charset(html: str, charset: str) -> str:
@@ -296,6 +351,7 @@ def _boundary(parts: list[Message], headers: Headers) -> str:
 
 # --- what ISO-2022-JP cannot carry -------------------------------------------------------------
 
+
 def check_charset(text: str, charset: str, path: Path, sources: list[Path], what: str = "") -> None:
     """Raise for the first character *charset* cannot encode, naming it and its line in *path*
     (a header, *what*, is shown where it is written: the first of *sources* that holds it).
@@ -314,8 +370,9 @@ def check_charset(text: str, charset: str, path: Path, sources: list[Path], what
         hint = f'set [email] charset = "utf-8" in notice.toml (every current mail client reads it), or replace {shown}'
         if what:
             where = found or (path, None)
-            raise ToolkitError(f"{what} has {shown}, which {charset.upper()} cannot carry",
-                               path=where[0], line=where[1], hint=hint)
+            raise ToolkitError(
+                f"{what} has {shown}, which {charset.upper()} cannot carry", path=where[0], line=where[1], hint=hint
+            )
         if found:
             hint += f" where it is written ({found[0].name}:{found[1]})"
         raise ToolkitError(f"{shown} cannot be carried by {charset.upper()}", path=path, line=number, hint=hint)

@@ -66,8 +66,11 @@ def _publish(path: Path, data: bytes, move: Callable[[str, Path], None]) -> None
     except FileExistsError:
         raise
     except OSError as exc:
-        raise ToolkitError(f"cannot write {path}: {exc.strerror or exc}", path=path,
-                           hint="check that the folder exists, is a folder and is writable") from None
+        raise ToolkitError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            path=path,
+            hint="check that the folder exists, is a folder and is writable",
+        ) from None
     finally:
         if temporary is not None:  # gone after a rename; still there after a link or a failure
             Path(temporary).unlink(missing_ok=True)
@@ -110,8 +113,11 @@ class BuildCache:
     def load(cls, cache_dir: Path) -> BuildCache:
         path = cache_dir / "build.json"
         if cache_dir.exists() and not cache_dir.is_dir():
-            raise ToolkitError(f"{cache_dir.name} is a file, where notice keeps its cache folder", path=cache_dir,
-                               hint="delete it: notice makes the folder again (it only holds what builds remember)")
+            raise ToolkitError(
+                f"{cache_dir.name} is a file, where notice keeps its cache folder",
+                path=cache_dir,
+                hint="delete it: notice makes the folder again (it only holds what builds remember)",
+            )
         outputs, note = _read_outputs(path)
         seen = _apply_journal(outputs, cache_dir / JOURNAL_NAME)
         return cls(path, outputs, note, journal_seen=seen)
@@ -137,20 +143,29 @@ class BuildCache:
 
     def journal(self, out_dir: Path, slug: str, names: Iterable[str]) -> None:
         """Say, before writing them, which files of *slug* are about to be written."""
-        line = json.dumps({"out": str(out_dir.resolve()), "slug": slug, "files": sorted(names), "by": self.token},
-                          ensure_ascii=False) + "\n"
+        line = (
+            json.dumps(
+                {"out": str(out_dir.resolve()), "slug": slug, "files": sorted(names), "by": self.token},
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
         self.pending[(str(out_dir.resolve()), slug)] = line
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _write_gitignore(self.path.parent)
         try:
             # Under the save's lock: a save that empties the journal never loses this line.
-            with _locked(self.path.parent / "build.lock"), \
-                    open(self.path.parent / JOURNAL_NAME, "a", encoding="utf-8") as handle:
+            with (
+                _locked(self.path.parent / "build.lock"),
+                open(self.path.parent / JOURNAL_NAME, "a", encoding="utf-8") as handle,
+            ):
                 handle.write(line)
         except OSError as exc:
-            raise ToolkitError(f"cannot write {self.path.parent / JOURNAL_NAME}: {exc.strerror or exc}",
-                               path=self.path.parent, hint="check that the disk is not full and the folder "
-                                                           "is writable") from None
+            raise ToolkitError(
+                f"cannot write {self.path.parent / JOURNAL_NAME}: {exc.strerror or exc}",
+                path=self.path.parent,
+                hint="check that the disk is not full and the folder is writable",
+            ) from None
 
     def record(self, out_dir: Path, slug: str, key: str, files: dict[str, bytes]) -> None:
         """*slug* now holds *files* (name -> the bytes written), built from inputs *key*."""
@@ -245,11 +260,14 @@ def _read_outputs(path: Path) -> tuple[dict[str, Entries], str | None]:
 def _valid_entries(entries: object) -> bool:
     """One output folder's entries, each only naming files inside its own issue's folder."""
     return isinstance(entries, dict) and all(
-        isinstance(slug, str) and isinstance(entry, dict) and set(entry) == {"key", "files"}
-        and isinstance(entry["key"], str) and isinstance(entry["files"], dict)
-        and all(_inside(name, slug) and isinstance(digest, str)
-                for name, digest in entry["files"].items())
-        for slug, entry in entries.items())
+        isinstance(slug, str)
+        and isinstance(entry, dict)
+        and set(entry) == {"key", "files"}
+        and isinstance(entry["key"], str)
+        and isinstance(entry["files"], dict)
+        and all(_inside(name, slug) and isinstance(digest, str) for name, digest in entry["files"].items())
+        for slug, entry in entries.items()
+    )
 
 
 def _inside(name: object, slug: str) -> bool:
@@ -275,7 +293,7 @@ def _apply_journal(outputs: dict[str, Entries], journal: Path, start: int = 0, s
         raw = journal.read_bytes()
     except OSError:
         return 0
-    lines = raw[start if start <= len(raw) else 0:].decode("utf-8", errors="replace").splitlines()
+    lines = raw[start if start <= len(raw) else 0 :].decode("utf-8", errors="replace").splitlines()
     for line in lines:
         try:
             item = json.loads(line)

@@ -87,8 +87,14 @@ class _TreeBuilder(HTMLParser):
         self._stack[-1].children.append(data.replace(_BREAK, ""))
 
 
-def html_to_text(fragment: str, *, width: int = 70, ambiguous_width: int = 1,
-                 marks: dict[str, tuple[str, str]] | None = None, links: dict[str, int] | None = None) -> str:
+def html_to_text(
+    fragment: str,
+    *,
+    width: int = 70,
+    ambiguous_width: int = 1,
+    marks: dict[str, tuple[str, str]] | None = None,
+    links: dict[str, int] | None = None,
+) -> str:
     """The plain-text rendering of *fragment*, ending in one newline ("" if it has no text).
 
     Pass ``ambiguous_width=2`` for Japanese, Chinese and Korean issues. *marks* overrides
@@ -121,8 +127,13 @@ def link_references(links: dict[str, int]) -> list[str]:
 class _Renderer:
     """Walks the tree once, in reading order, so link numbers follow the output."""
 
-    def __init__(self, ambiguous_width: int, marks: dict[str, tuple[str, str]],
-                 links: dict[str, int] | None = None, floor: int = 0) -> None:
+    def __init__(
+        self,
+        ambiguous_width: int,
+        marks: dict[str, tuple[str, str]],
+        links: dict[str, int] | None = None,
+        floor: int = 0,
+    ) -> None:
         self.ambiguous_width = ambiguous_width
         #: The narrowest a nested block's text may get: deeper lists and quotes are not
         #: indented further, or 35 levels of "- " would push lines past the width (issue 14).
@@ -223,8 +234,14 @@ class _Renderer:
         lines: list[str] = []
         for piece in _collapse(text).split(_BREAK):
             indent = rest if lines else first
-            wrapped = wrap(piece, width, ambiguous_width=self.ambiguous_width,
-                           initial_indent=indent, subsequent_indent=rest, atoms=self.atoms)
+            wrapped = wrap(
+                piece,
+                width,
+                ambiguous_width=self.ambiguous_width,
+                initial_indent=indent,
+                subsequent_indent=rest,
+                atoms=self.atoms,
+            )
             if wrapped:
                 lines += wrapped
             elif lines and lines[-1]:
@@ -268,15 +285,13 @@ class _Renderer:
             return []
         columns = max(len(cells) for cells, _ in rows)
         widths = [
-            max((self.width_of(cells[i][0]) for cells, _ in rows if i < len(cells)), default=0)
-            for i in range(columns)
+            max((self.width_of(cells[i][0]) for cells, _ in rows if i < len(cells)), default=0) for i in range(columns)
         ]
         total = sum(widths) + 3 * (columns - 1)
         if total <= width:
             lines = []
             for cells, header in rows:
-                padded = [_align(text, widths[i] - self.width_of(text), how)
-                          for i, (text, how) in enumerate(cells)]
+                padded = [_align(text, widths[i] - self.width_of(text), how) for i, (text, how) in enumerate(cells)]
                 lines.append(" | ".join(padded).rstrip())
                 if header:
                     lines.append("-" * total)
@@ -293,9 +308,13 @@ class _Renderer:
             for i, (text, _) in enumerate(cells):
                 label = labels[i] if i < len(labels) else ""
                 if text:
-                    record += wrap(f"{label}: {text}" if label else text, width,
-                                   ambiguous_width=self.ambiguous_width, subsequent_indent="  ",
-                                   atoms=self.atoms)
+                    record += wrap(
+                        f"{label}: {text}" if label else text,
+                        width,
+                        ambiguous_width=self.ambiguous_width,
+                        subsequent_indent="  ",
+                        atoms=self.atoms,
+                    )
             records.append(record)
         return _join(records, blank=True)
 
@@ -320,12 +339,14 @@ def _lead(marker: str, children: list[_Element | str]) -> list[_Element | str]:
 
 def _collapse(text: str) -> str:
     """Collapse whitespace as a browser does; a line break between wide characters goes."""
+
     def replace(match: re.Match[str]) -> str:
         string, start, end = match.string, match.start(), match.end()
         if "\n" in match.group() and 0 < start and end < len(string):
             if _WIDE.match(string[start - 1]) and _WIDE.match(string[end]):
                 return ""
         return " "
+
     return _SPACES.sub(replace, text)
 
 

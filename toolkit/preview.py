@@ -35,8 +35,13 @@ from .ui_pages import UI_DIR, PreviewState, render_page
 
 ASSETS = {"preview.css": "text/css", "preview.js": "text/javascript"}
 #: What the preview serves of what it built: pages, plain text, and the feeds, sitemap and record (issue 9).
-BUILT_TYPES = {".html": "text/html", ".txt": "text/plain", ".atom": "application/atom+xml",
-               ".json": "application/json", ".xml": "application/xml"}
+BUILT_TYPES = {
+    ".html": "text/html",
+    ".txt": "text/plain",
+    ".atom": "application/atom+xml",
+    ".json": "application/json",
+    ".xml": "application/xml",
+}
 _SAFE_PART = re.compile(r"[a-z0-9][a-z0-9-]*(\.(html|txt|atom|json|xml))?")
 #: A request body the preview reads and drops, so it is never taken for a second request;
 #: a longer one gets 413 and the connection is closed (RFC 9112 §6.3, RFC 9110 §15.5.14).
@@ -75,8 +80,13 @@ class Previewer:
                 errors = [internal_error(exc)]
                 traceback.print_exc()
             with self.changed:
-                self.state = PreviewState(self.state.generation + 1, errors, config or self.state.config,
-                                          time.perf_counter() - started, report or self.state.report)
+                self.state = PreviewState(
+                    self.state.generation + 1,
+                    errors,
+                    config or self.state.config,
+                    time.perf_counter() - started,
+                    report or self.state.report,
+                )
                 self.changed.notify_all()
             return self.state
 
@@ -94,8 +104,9 @@ class Previewer:
     def wait_for_change(self, generation: int, timeout: float, stop: threading.Event | None = None) -> int:
         """The build number once it is no longer *generation*, or *timeout* passed, or *stop* is set."""
         with self.changed:
-            self.changed.wait_for(lambda: self.state.generation != generation or (stop is not None and stop.is_set()),
-                                  timeout=timeout)
+            self.changed.wait_for(
+                lambda: self.state.generation != generation or (stop is not None and stop.is_set()), timeout=timeout
+            )
             return self.state.generation
 
     def watch(self, stop: threading.Event) -> None:
@@ -117,9 +128,16 @@ class Previewer:
         # yield_on_timeout: the first empty yield says the watcher is live, so `start` can wait
         # for it and no save made right after start-up is missed.
         # The whole folder is watched, so a templates/ made after start-up is seen too.
-        for changes in watchfiles.watch(root, watch_filter=relevant,
-                                        stop_event=stop, debounce=400, step=30, rust_timeout=100,
-                                        yield_on_timeout=True, raise_interrupt=False):
+        for changes in watchfiles.watch(
+            root,
+            watch_filter=relevant,
+            stop_event=stop,
+            debounce=400,
+            step=30,
+            rust_timeout=100,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+        ):
             self.watching.set()
             if changes:
                 self.rebuild()
@@ -167,8 +185,9 @@ class Previewer:
 def recorded_files(config: Config, out_dir: Path) -> frozenset[str]:
     """What the build cache says was built into *out_dir*, and its index."""
     entries = BuildCache.load(config.cache_dir).entries(out_dir).values()
-    return frozenset({"index.html", *PUBLIC_RECORD_FILES,
-                      *(str(name) for entry in entries for name in entry.get("files") or [])})
+    return frozenset(
+        {"index.html", *PUBLIC_RECORD_FILES, *(str(name) for entry in entries for name in entry.get("files") or [])}
+    )
 
 
 class PreviewHandler(BaseHTTPRequestHandler):
@@ -188,8 +207,12 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if not self.drain_body():
             return
         if not self.server.host_allowed(self.headers.get_all("Host") or []):
-            return self.send(HTTPStatus.BAD_REQUEST, b"400 this preview answers only to localhost\n", "text/plain",
-                             {"Connection": "close"})
+            return self.send(
+                HTTPStatus.BAD_REQUEST,
+                b"400 this preview answers only to localhost\n",
+                "text/plain",
+                {"Connection": "close"},
+            )
         url = urlsplit(self.path)
         raw = url.path
         # Decode once and refuse anything that could climb out: "..", "%2e%2e", "//", "\".
@@ -208,8 +231,12 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return self.events(query)
         if parts[0] == "assets" and len(parts) == 2 and parts[1] in ASSETS:
             # Versioned URLs (?v=...) can be cached for good: a reload then fetches the page only.
-            return self.send(HTTPStatus.OK, (UI_DIR / parts[1]).read_bytes(), ASSETS[parts[1]],
-                             {"Cache-Control": "max-age=31536000, immutable"})
+            return self.send(
+                HTTPStatus.OK,
+                (UI_DIR / parts[1]).read_bytes(),
+                ASSETS[parts[1]],
+                {"Cache-Control": "max-age=31536000, immutable"},
+            )
         return self.not_found()
 
     # HEAD is GET without the body: the same status and headers (RFC 9110 §9.3.2); `send` and
@@ -258,11 +285,18 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if path.name == "email.html" and query.get("dark") in DARK_VIEWS:
             body = DARK_VIEWS[query["dark"]](body)
         if path.name == "email.html" and query.get("tags") != "raw":  # a sample reader's copy (issue 10)
-            body = with_samples(body.decode("utf-8"), self.previewer.state.config.service if
-                                self.previewer.state.config else None, html=True).encode("utf-8")
+            body = with_samples(
+                body.decode("utf-8"),
+                self.previewer.state.config.service if self.previewer.state.config else None,
+                html=True,
+            ).encode("utf-8")
         # Built emails never run scripts here, whatever a template says.
-        self.send(HTTPStatus.OK, body, BUILT_TYPES[path.suffix],
-                  {"Content-Security-Policy": "script-src 'none'; object-src 'none'"})
+        self.send(
+            HTTPStatus.OK,
+            body,
+            BUILT_TYPES[path.suffix],
+            {"Content-Security-Policy": "script-src 'none'; object-src 'none'"},
+        )
 
     def page(self, slug: str | None, query: dict[str, str]) -> None:
         previewer = self.previewer
@@ -270,9 +304,15 @@ class PreviewHandler(BaseHTTPRequestHandler):
             body = render_page(previewer.state, previewer.out_dir, slug, query, *previewer.errors_for(slug))
         except LookupError:
             return self.not_found()
-        self.send(HTTPStatus.OK, body.encode("utf-8"), "text/html",
-                  {"Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                              "img-src * data:; frame-src 'self'"})
+        self.send(
+            HTTPStatus.OK,
+            body.encode("utf-8"),
+            "text/html",
+            {
+                "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                "img-src * data:; frame-src 'self'"
+            },
+        )
 
     def events(self, query: dict[str, str]) -> None:
         """Server-sent events: the build number now, then again after every build."""
@@ -304,8 +344,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def _event(self, generation: int) -> None:
         state = self.previewer.state
-        data = json.dumps({"generation": generation, "errors": len(state.errors),
-                           "ms": round(state.seconds * 1000, 1)})
+        data = json.dumps({"generation": generation, "errors": len(state.errors), "ms": round(state.seconds * 1000, 1)})
         self.wfile.write(f"event: build\ndata: {data}\n\n".encode())
         self.wfile.flush()
 
@@ -313,8 +352,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
 _DARK_RULES = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
 #: The whole page inverted, hue turned back, images inverted again: how email test tools
 #: emulate the full inversion of the Gmail apps (and, roughly, Outlook.com's partial one).
-_INVERSION = ("<style>html{filter:invert(1) hue-rotate(180deg)}"
-              "img,picture,video{filter:invert(1) hue-rotate(180deg)}</style>")
+_INVERSION = (
+    "<style>html{filter:invert(1) hue-rotate(180deg)}img,picture,video{filter:invert(1) hue-rotate(180deg)}</style>"
+)
 
 
 def emulate_dark_mode(body: bytes) -> bytes:
@@ -355,10 +395,13 @@ class PreviewServer:
             self.httpd = server_class((host, port), handler)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise ToolkitError(f"port {port} on {host} is already in use",
-                                   hint=f"pick another one: notice preview --port {port + 1}") from None
-            raise ToolkitError(f"cannot listen on {host}:{port}: {exc.strerror}",
-                               hint="check --host; 127.0.0.1 is the safe default") from None
+                raise ToolkitError(
+                    f"port {port} on {host} is already in use",
+                    hint=f"pick another one: notice preview --port {port + 1}",
+                ) from None
+            raise ToolkitError(
+                f"cannot listen on {host}:{port}: {exc.strerror}", hint="check --host; 127.0.0.1 is the safe default"
+            ) from None
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
 
@@ -386,4 +429,3 @@ class PreviewServer:
         for thread in self.threads:
             thread.join(timeout=5)
         self.httpd.close()
-

@@ -16,8 +16,16 @@ from .corrections import check_new_text, check_note, check_passage_syntax, corre
 from .errors import ToolkitError, did_you_mean
 from .issue_state import IssueState, load_issue, load_state, silent_edit, silent_edit_error
 from .kinds import kind_of
-from .records import (HEAD_FIELD, KINDS, LockMissingError, Replacement, append_record, exclusive,
-                      rewrite_front_matter, write_lock)
+from .records import (
+    HEAD_FIELD,
+    KINDS,
+    LockMissingError,
+    Replacement,
+    append_record,
+    exclusive,
+    rewrite_front_matter,
+    write_lock,
+)
 from .render import IssueRenderer
 from .source import Issue, confine
 
@@ -26,8 +34,13 @@ def writable_folders(config: Config, slug: str) -> None:
     """Refuse to write an issue's lock, records or correction lock through a link that leads out
     of the publication (issue 14): ``corrections/<slug>`` or ``.notice-cache`` linked elsewhere."""
     for folder in (config.corrections_dir / slug, config.cache_dir):
-        confine(folder, config.root, ToolkitError, action=f"write into {folder.relative_to(config.root)}",
-                hint="notice writes only inside the publication: replace the link with a folder")
+        confine(
+            folder,
+            config.root,
+            ToolkitError,
+            action=f"write into {folder.relative_to(config.root)}",
+            hint="notice writes only inside the publication: replace the link with a folder",
+        )
 
 
 def publish(config: Config, slug: str, when: dt.datetime) -> tuple[Issue, Path]:
@@ -40,8 +53,10 @@ def publish(config: Config, slug: str, when: dt.datetime) -> tuple[Issue, Path]:
         state = IssueState(issue, None, [])
     if state.lock is not None:
         if issue.status == "published" and issue.published is not None:
-            raise ToolkitError(f"'{slug}' was already published on {state.lock.published:%Y-%m-%d %H:%M}",
-                               hint=f"to change it, use `notice correct {slug} --kind ...`")
+            raise ToolkitError(
+                f"'{slug}' was already published on {state.lock.published:%Y-%m-%d %H:%M}",
+                hint=f"to change it, use `notice correct {slug} --kind ...`",
+            )
         # An earlier publish stopped between writing the lock and the issue file: finish it.
         updates = {"status": "published"}
         if issue.published is None:
@@ -52,13 +67,24 @@ def publish(config: Config, slug: str, when: dt.datetime) -> tuple[Issue, Path]:
     published = issue.published or when
     # The lock first: it is what matters, and a publish stopped after it can be finished.
     lock = write_lock(config.corrections_dir, issue, published)
-    updates = {"status": "published"} if issue.published else {"status": "published", "published": published.isoformat()}
+    updates = (
+        {"status": "published"} if issue.published else {"status": "published", "published": published.isoformat()}
+    )
     rewrite_front_matter(issue.path, updates)
     return load_issue(config, slug), lock
 
 
-def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement], note: str | Callable[[], str],
-            date: dt.datetime, pending: bool, resolves: str | None) -> tuple[str, Path]:
+def correct(
+    config: Config,
+    slug: str,
+    *,
+    kind: str,
+    replaces: list[Replacement],
+    note: str | Callable[[], str],
+    date: dt.datetime,
+    pending: bool,
+    resolves: str | None,
+) -> tuple[str, Path]:
     """Append one correction record to *slug*; nothing is written unless all of it is valid.
 
     *note* may be a function (the CLI's $EDITOR): it is asked only once everything else is
@@ -71,8 +97,11 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
         raise ToolkitError(f"unknown kind '{kind}'{did_you_mean(kind, KINDS)}", hint=f"kinds: {', '.join(KINDS)}")
     issue = load_issue(config, slug)
     if issue.is_draft:
-        raise ToolkitError(f"'{slug}' is a draft: drafts are simply edited, not corrected",
-                           path=issue.path, hint=f"edit {issue.path.name}; `notice publish {slug}` once it is sent")
+        raise ToolkitError(
+            f"'{slug}' is a draft: drafts are simply edited, not corrected",
+            path=issue.path,
+            hint=f"edit {issue.path.name}; `notice publish {slug}` once it is sent",
+        )
     silent = not kind_of(kind).visible  # a typo fix: applied without a strike, readers not told
     if silent and not replaces:
         raise ToolkitError(f"a {kind} fix needs --replaces and --with", hint='e.g. --replaces "teh" --with "the"')
@@ -82,8 +111,10 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
     text = (note() if callable(note) else note).strip()
     check_note(text)
     if not silent and not replaces and not text:
-        raise ToolkitError("a record needs a note, --replaces/--with pairs, or both",
-                           hint="say what was wrong and what is right: --note \"...\"")
+        raise ToolkitError(
+            "a record needs a note, --replaces/--with pairs, or both",
+            hint='say what was wrong and what is right: --note "..."',
+        )
     with exclusive(config.cache_dir, slug):  # read the chain and append to it as one step
         issue = load_issue(config, slug)  # as it is now: a silent edit meanwhile is refused too
         writable_folders(config, slug)  # and a folder swapped for a link while the editor was open
@@ -92,26 +123,38 @@ def correct(config: Config, slug: str, *, kind: str, replaces: list[Replacement]
         previous = state.records[-1].hash if state.records else state.lock.hash
         # Dates are kept in the publication's time zone, so errata show the readers' calendar day.
         seq = len(state.records) + 1
-        record_id, path = append_record(config.corrections_dir, slug, seq=seq, kind=kind,
-                                        date=date.astimezone(config.tz), note=text, pending=pending,
-                                        resolves=resolves, replaces=replaces, previous=previous)
+        record_id, path = append_record(
+            config.corrections_dir,
+            slug,
+            seq=seq,
+            kind=kind,
+            date=date.astimezone(config.tz),
+            note=text,
+            pending=pending,
+            resolves=resolves,
+            replaces=replaces,
+            previous=previous,
+        )
         # The record first, then the issue names it as its last: deleting it, or all of
         # corrections/<slug>/, is then noticed without git (issue 14). Only this line changes.
         rewrite_front_matter(issue.path, {HEAD_FIELD: f"{seq:04d}-{record_id}"})
         return record_id, path
 
 
-def _check_record(config: Config, issue: Issue, replaces: list[Replacement], date: dt.datetime,
-                  resolves: str | None, *, silent: bool) -> IssueState:
+def _check_record(
+    config: Config, issue: Issue, replaces: list[Replacement], date: dt.datetime, resolves: str | None, *, silent: bool
+) -> IssueState:
     """The issue's state, if a record dated *date* with *replaces* can be appended to it now."""
     state = load_state(config, issue)
     _check_correctable(state, issue.slug, resolves)
     assert state.lock is not None  # _check_correctable refuses an issue without one
     published = state.lock.published
     if date < published:  # issue 14: a correction cannot precede what it corrects
-        raise ToolkitError(f"the correction is dated {date:%Y-%m-%d %H:%M %z}, before '{issue.slug}' was published "
-                           f"on {published:%Y-%m-%d %H:%M %z}",
-                           hint=f"give --date on or after {published:%Y-%m-%d %H:%M}, or leave it out for now")
+        raise ToolkitError(
+            f"the correction is dated {date:%Y-%m-%d %H:%M %z}, before '{issue.slug}' was published "
+            f"on {published:%Y-%m-%d %H:%M %z}",
+            hint=f"give --date on or after {published:%Y-%m-%d %H:%M}, or leave it out for now",
+        )
     # Validate with the renderer's own code: what is accepted here always builds.
     body = corrected_body(issue.body, state.records)
     for replacement in replaces:
@@ -126,8 +169,11 @@ def _check_record(config: Config, issue: Issue, replaces: list[Replacement], dat
 def _check_correctable(state: IssueState, slug: str, resolves: str | None) -> None:
     """Refuse a record on an unlocked or silently edited issue, or a --resolves that cannot be."""
     if state.lock is None:
-        raise ToolkitError(f"'{slug}' is marked published but has no lock of what readers received",
-                           path=state.issue.path, hint=f"run `notice publish {slug}` first to record it")
+        raise ToolkitError(
+            f"'{slug}' is marked published but has no lock of what readers received",
+            path=state.issue.path,
+            hint=f"run `notice publish {slug}` first to record it",
+        )
     diff = silent_edit(state)
     if diff:
         raise silent_edit_error(state, diff)
@@ -135,9 +181,10 @@ def _check_correctable(state: IssueState, slug: str, resolves: str | None) -> No
         return
     target = next((r for r in state.records if r.id == resolves), None)
     if target is None:
-        raise ToolkitError(f"no record '{resolves}' to resolve in '{slug}'"
-                           f"{did_you_mean(resolves, [r.id for r in state.records])}",
-                           hint=f"`notice history {slug}` lists the records and their ids")
+        raise ToolkitError(
+            f"no record '{resolves}' to resolve in '{slug}'{did_you_mean(resolves, [r.id for r in state.records])}",
+            hint=f"`notice history {slug}` lists the records and their ids",
+        )
     if not target.pending:
         raise ToolkitError(f"record {resolves} is not pending", hint="only a --pending record can be resolved")
     if any(r.resolves == resolves for r in state.records):
@@ -146,8 +193,10 @@ def _check_correctable(state: IssueState, slug: str, resolves: str | None) -> No
 
 def _locator(issue: Issue):
     """Offsets in the current body to (file, line) in the issue file, for error messages."""
+
     def locate(offset: int, text: str | None = None) -> tuple[Path, int]:
         return issue.path, issue.body_line + (issue.body if text is None else text).count("\n", 0, offset)
+
     return locate
 
 

@@ -119,8 +119,9 @@ def _resolves(value: Any, key: str, tz: Any) -> str | None:
 def _replaces(value: Any, key: str, tz: Any) -> tuple[Replacement, ...]:
     pairs = value or []
     if not isinstance(pairs, list) or not all(
-            isinstance(p, dict) and set(p) == {"original", "corrected"}
-            and all(isinstance(v, str) for v in p.values()) for p in pairs):
+        isinstance(p, dict) and set(p) == {"original", "corrected"} and all(isinstance(v, str) for v in p.values())
+        for p in pairs
+    ):
         raise Invalid("'replaces' must be a list of {original, corrected} texts", _RESTORE)
     return tuple(Replacement(p["original"], p["corrected"]) for p in pairs)
 
@@ -139,10 +140,12 @@ class Record:
     pending: bool = declare(False, doc="`true` while it awaits something, such as an answer", parse=_pending)
     resolves: str | None = declare(None, doc="the id of the pending record this one resolves", parse=_resolves)
     replaces: tuple[Replacement, ...] = declare((), doc="the `original` and `corrected` passages", parse=_replaces)
-    previous: str = declare("", doc="the hash of the record before it (the lock's, for the first)", parse=_text,
-                            required=True)
-    hash: str = declare("", doc="sha256 of the record's canonical JSON, without `id` and `hash`", parse=_text,
-                        required=True)
+    previous: str = declare(
+        "", doc="the hash of the record before it (the lock's, for the first)", parse=_text, required=True
+    )
+    hash: str = declare(
+        "", doc="sha256 of the record's canonical JSON, without `id` and `hash`", parse=_text, required=True
+    )
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -165,6 +168,7 @@ def records_dir(corrections_dir: Path, slug: str) -> Path:
 
 
 # --- hashing -----------------------------------------------------------------------------------
+
 
 def canonical_hash(data: dict[str, Any]) -> str:
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -193,25 +197,39 @@ def _record_content(data: dict[str, Any]) -> dict[str, Any]:
 
 # --- reading -----------------------------------------------------------------------------------
 
+
 def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
     path = records_dir(corrections_dir, slug) / LOCK_NAME
     if not os.path.lexists(path):  # a FIFO or a link out is read_regular's error, not "no lock"
         return None
     data, lines = _load_yaml(path)
     try:
-        lock = Lock(path=path, slug=str(data["slug"]), published=dt.datetime.fromisoformat(str(data["published"])),
-                    fields=dict(data["fields"]), body=str(data["body"]), hash=str(data["hash"]))
+        lock = Lock(
+            path=path,
+            slug=str(data["slug"]),
+            published=dt.datetime.fromisoformat(str(data["published"])),
+            fields=dict(data["fields"]),
+            body=str(data["body"]),
+            hash=str(data["hash"]),
+        )
     except (KeyError, TypeError, ValueError) as exc:
-        raise SourceError(f"the publication lock is damaged ({exc})", path=path, line=1,
-                          hint="restore it from version control: `git checkout -- " f"{path.name}`") from None
+        raise SourceError(
+            f"the publication lock is damaged ({exc})",
+            path=path,
+            line=1,
+            hint=f"restore it from version control: `git checkout -- {path.name}`",
+        ) from None
     try:
         expected = canonical_hash(_lock_content(lock.slug, lock.published.isoformat(), lock.fields, lock.body))
     except TypeError:  # a value JSON cannot hold: the file was edited by hand
         expected = ""
     if expected != lock.hash:
-        raise SourceError("the publication lock was edited: its hash no longer matches its text",
-                          path=path, line=lines.get("hash", 1),
-                          hint="the lock records what readers received; restore it from version control")
+        raise SourceError(
+            "the publication lock was edited: its hash no longer matches its text",
+            path=path,
+            line=lines.get("hash", 1),
+            hint="the lock records what readers received; restore it from version control",
+        )
     return lock
 
 
@@ -232,9 +250,12 @@ def read_records(corrections_dir: Path, slug: str, tz: ZoneInfo) -> list[Record]
     records = []
     for path in record_files(corrections_dir, slug):
         if not RECORD_RE.fullmatch(path.name) or not path.is_file() or path.is_symlink():
-            raise SourceError(f"'{path.name}' is not a correction record", path=path,
-                              hint="records are files made by `notice correct`, named NNNN-xxxxxxx.yml; "
-                                   "move anything else out of corrections/")
+            raise SourceError(
+                f"'{path.name}' is not a correction record",
+                path=path,
+                hint="records are files made by `notice correct`, named NNNN-xxxxxxx.yml; "
+                "move anything else out of corrections/",
+            )
         records.append(_parse_record(path, tz))
     return sorted(records, key=lambda r: (r.seq, r.path.name))
 
@@ -255,10 +276,16 @@ def exclusive(cache_dir: Path, slug: str) -> Iterator[None]:
 
 def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     # corrections/<slug>/<file>: a link out of the publication, a FIFO or a huge file is an error.
-    raw = read_regular(path, root=path.parents[2], hint="records are files made by notice; restore this "
-                                                        "one from version control")
-    data, lines = parse_yaml_mapping(decode(raw, path), 1, path, what="record",
-                                     hint="records are written by notice; restore this one from version control")
+    raw = read_regular(
+        path, root=path.parents[2], hint="records are files made by notice; restore this one from version control"
+    )
+    data, lines = parse_yaml_mapping(
+        decode(raw, path),
+        1,
+        path,
+        what="record",
+        hint="records are written by notice; restore this one from version control",
+    )
     if not data:
         raise SourceError("this file is empty", path=path, line=1, hint="restore it from version control")
     return data, lines
@@ -266,9 +293,13 @@ def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
 
 def _parse_record(path: Path, tz: ZoneInfo) -> Record:
     data, lines = _load_yaml(path)
-    values, problems = read_mapping(Record, data, tz, unknown=lambda key, known: (
-        f"unknown field '{key}'{did_you_mean(key, known)}", _RESTORE), missing=lambda key, given: (
-        f"the field '{key}' is missing", _RESTORE))
+    values, problems = read_mapping(
+        Record,
+        data,
+        tz,
+        unknown=lambda key, known: (f"unknown field '{key}'{did_you_mean(key, known)}", _RESTORE),
+        missing=lambda key, given: (f"the field '{key}' is missing", _RESTORE),
+    )
     if problems:
         key, message, hint = problems[0]
         raise SourceError(message, path=path, line=lines.get(key or "", 1), hint=hint)
@@ -277,9 +308,12 @@ def _parse_record(path: Path, tz: ZoneInfo) -> Record:
         return SourceError(message, path=path, line=lines.get(key, 1), hint=hint)
 
     if canonical_hash(_record_content(data)) != data["hash"]:
-        raise fail("this record was edited after it was made: its hash no longer matches",
-                   "hash", "records are append-only: restore it (`git checkout -- FILE`) and add a "
-                           "new record with `notice correct` instead")
+        raise fail(
+            "this record was edited after it was made: its hash no longer matches",
+            "hash",
+            "records are append-only: restore it (`git checkout -- FILE`) and add a "
+            "new record with `notice correct` instead",
+        )
     if not data["hash"].startswith(data["id"]) or path.name != f"{data['seq']:04d}-{data['id']}.yml":
         raise fail("the record's id does not match its hash or its file name", "id")
     return Record(path=path, lines=lines, **values)
@@ -291,16 +325,24 @@ def chain_problems(lock: Lock | None, records: list[Record]) -> list[ToolkitErro
     previous = lock.hash if lock else None
     for expected, record in enumerate(records, start=1):
         if record.seq != expected:
-            problems.append(RecordMissingError(
-                f"record {expected} is missing (found record {record.seq} next): was a record deleted?",
-                path=record.path, line=record.lines.get("seq"),
-                hint="records are append-only: restore the deleted one from version control"))
+            problems.append(
+                RecordMissingError(
+                    f"record {expected} is missing (found record {record.seq} next): was a record deleted?",
+                    path=record.path,
+                    line=record.lines.get("seq"),
+                    hint="records are append-only: restore the deleted one from version control",
+                )
+            )
             break
         if previous is not None and record.previous != previous:
-            problems.append(SourceError(
-                "this record does not follow the one before it: the chain of hashes is broken",
-                path=record.path, line=record.lines.get("previous"),
-                hint="a record before it was edited, replaced or deleted; restore it from version control"))
+            problems.append(
+                SourceError(
+                    "this record does not follow the one before it: the chain of hashes is broken",
+                    path=record.path,
+                    line=record.lines.get("previous"),
+                    hint="a record before it was edited, replaced or deleted; restore it from version control",
+                )
+            )
             break
         previous = record.hash
     return problems
@@ -311,8 +353,9 @@ def head_name(record: Record) -> str:
     return f"{record.seq:04d}-{record.id}"
 
 
-def disappearance_problems(issue: Issue, lock: Lock | None, records: list[Record],
-                           corrections_dir: Path) -> list[SourceError]:
+def disappearance_problems(
+    issue: Issue, lock: Lock | None, records: list[Record], corrections_dir: Path
+) -> list[SourceError]:
     """What the issue says exists and ``corrections/<slug>/`` no longer holds.
 
     Each record names the one before it, so a deleted record in the middle breaks the chain;
@@ -326,19 +369,32 @@ def disappearance_problems(issue: Issue, lock: Lock | None, records: list[Record
     problems: list[SourceError] = []
     if lock is None and not issue.is_draft and issue.published is not None:
         error = LockMissingError if not head and not records else RecordMissingError
-        problems.append(error(
-            f"the publication lock is missing, but the issue says it was published on "
-            f"{issue.published:%Y-%m-%d %H:%M}", path=folder / LOCK_NAME,
-            hint="the lock records what readers received: restore it from version control or a backup"
-                 + ("; if this issue was published by hand and never locked, `notice publish "
-                    f"{issue.slug}` locks it now" if error is LockMissingError else "")))
+        problems.append(
+            error(
+                f"the publication lock is missing, but the issue says it was published on "
+                f"{issue.published:%Y-%m-%d %H:%M}",
+                path=folder / LOCK_NAME,
+                hint="the lock records what readers received: restore it from version control or a backup"
+                + (
+                    "; if this issue was published by hand and never locked, `notice publish "
+                    f"{issue.slug}` locks it now"
+                    if error is LockMissingError
+                    else ""
+                ),
+            )
+        )
     if not head:
         if records:
-            problems.append(RecordMissingError(
-                f"the issue does not say which correction record is its last ('{HEAD_FIELD}:'), so a deleted "
-                "record would go unnoticed", path=issue.path, line=1,
-                hint=f"if corrections/{issue.slug}/ holds every record (see `notice history {issue.slug}` and your "
-                     f"version control), add the line `{HEAD_FIELD}: {head_name(records[-1])}` to the front-matter"))
+            problems.append(
+                RecordMissingError(
+                    f"the issue does not say which correction record is its last ('{HEAD_FIELD}:'), so a deleted "
+                    "record would go unnoticed",
+                    path=issue.path,
+                    line=1,
+                    hint=f"if corrections/{issue.slug}/ holds every record (see `notice history {issue.slug}` and your "
+                    f"version control), add the line `{HEAD_FIELD}: {head_name(records[-1])}` to the front-matter",
+                )
+            )
         return problems
     line = _front_matter_line(issue, HEAD_FIELD)
     match = HEAD_RE.fullmatch(head)
@@ -348,24 +404,38 @@ def disappearance_problems(issue: Issue, lock: Lock | None, records: list[Record
     if seq > len(records) or seq < 1:
         missing = [f"{n:04d}" for n in range(len(records) + 1, seq + 1)] or [f"{seq:04d}"]
         what = f"record {missing[0]}" if len(missing) == 1 else f"records {missing[0]} to {missing[-1]}"
-        problems.append(RecordMissingError(
-            f"the issue's last correction is {head}, but corrections/{issue.slug}/ holds "
-            f"{len(records)} record{'s' if len(records) != 1 else ''}: {what} "
-            f"{'is' if len(missing) == 1 else 'are'} missing, and readers would get the text without "
-            f"{'it' if len(missing) == 1 else 'them'}", path=issue.path, line=line,
-            hint=f"records are append-only: restore corrections/{issue.slug}/{head}.yml and any other missing one "
-                 "from version control or a backup"))
+        problems.append(
+            RecordMissingError(
+                f"the issue's last correction is {head}, but corrections/{issue.slug}/ holds "
+                f"{len(records)} record{'s' if len(records) != 1 else ''}: {what} "
+                f"{'is' if len(missing) == 1 else 'are'} missing, and readers would get the text without "
+                f"{'it' if len(missing) == 1 else 'them'}",
+                path=issue.path,
+                line=line,
+                hint=f"records are append-only: restore corrections/{issue.slug}/{head}.yml and any other missing one "
+                "from version control or a backup",
+            )
+        )
     elif records[seq - 1].id != record_id:
-        problems.append(RecordMissingError(
-            f"the issue's last correction is {head}, but record {seq:04d} is {head_name(records[seq - 1])}: "
-            "the records were replaced", path=records[seq - 1].path, line=1,
-            hint="records are append-only: restore the originals from version control or a backup"))
+        problems.append(
+            RecordMissingError(
+                f"the issue's last correction is {head}, but record {seq:04d} is {head_name(records[seq - 1])}: "
+                "the records were replaced",
+                path=records[seq - 1].path,
+                line=1,
+                hint="records are append-only: restore the originals from version control or a backup",
+            )
+        )
     elif seq < len(records):
-        problems.append(SourceError(
-            f"record {head_name(records[-1])} is newer than the issue's last correction ({head})",
-            path=issue.path, line=line,
-            hint=f"a `notice correct` stopped before it could update the issue: set "
-                 f"`{HEAD_FIELD}: {head_name(records[-1])}` in {issue.path.name}"))
+        problems.append(
+            SourceError(
+                f"record {head_name(records[-1])} is newer than the issue's last correction ({head})",
+                path=issue.path,
+                line=line,
+                hint=f"a `notice correct` stopped before it could update the issue: set "
+                f"`{HEAD_FIELD}: {head_name(records[-1])}` in {issue.path.name}",
+            )
+        )
     return problems
 
 
@@ -384,6 +454,7 @@ def _front_matter_line(issue: Issue, key: str) -> int:
 
 
 # --- writing -----------------------------------------------------------------------------------
+
 
 class _Dumper(yaml.SafeDumper):
     """Multi-line text as YAML block scalars, so records and locks diff well in git."""
@@ -409,30 +480,55 @@ def write_lock(corrections_dir: Path, issue: Issue, published: dt.datetime) -> P
     data["hash"] = canonical_hash(_lock_content(issue.slug, data["published"], content["fields"], content["body"]))
     path = records_dir(corrections_dir, issue.slug) / LOCK_NAME
     try:
-        create_exclusive(path, dump_yaml(data, "# What readers received when this issue was published.\n"
-                                               "# Written by `notice publish`; never edit it.\n"))
+        create_exclusive(
+            path,
+            dump_yaml(
+                data,
+                "# What readers received when this issue was published.\n"
+                "# Written by `notice publish`; never edit it.\n",
+            ),
+        )
     except FileExistsError:
         raise ToolkitError(f"{path} already exists", hint="an issue is locked once, when first published") from None
     return path
 
 
-def append_record(corrections_dir: Path, slug: str, *, seq: int, kind: str, date: dt.datetime, note: str,
-                  pending: bool, resolves: str | None, replaces: list[Replacement],
-                  previous: str) -> tuple[str, Path]:
+def append_record(
+    corrections_dir: Path,
+    slug: str,
+    *,
+    seq: int,
+    kind: str,
+    date: dt.datetime,
+    note: str,
+    pending: bool,
+    resolves: str | None,
+    replaces: list[Replacement],
+    previous: str,
+) -> tuple[str, Path]:
     """Create record number *seq* exclusively (call it inside `exclusive`); returns id and path."""
     folder = records_dir(corrections_dir, slug)
     data: dict[str, Any] = {
-        "id": "", "seq": seq, "issue": slug, "kind": kind, "date": date.isoformat(),
-        "pending": pending, "resolves": resolves,
+        "id": "",
+        "seq": seq,
+        "issue": slug,
+        "kind": kind,
+        "date": date.isoformat(),
+        "pending": pending,
+        "resolves": resolves,
         "replaces": [{"original": r.original, "corrected": r.corrected} for r in replaces],
-        "note": note, "previous": previous, "hash": "",
+        "note": note,
+        "previous": previous,
+        "hash": "",
     }
     data["hash"] = canonical_hash(_record_content(data))
     data["id"] = data["hash"][:7]
     path = folder / f"{seq:04d}-{data['id']}.yml"
     try:
-        create_exclusive(path, dump_yaml(data, "# A correction record, made by `notice correct`. Append-only: "
-                                               "never edit or delete it.\n"))
+        create_exclusive(
+            path,
+            dump_yaml(data, "# A correction record, made by `notice correct`. Append-only: never edit or delete it.\n"),
+        )
     except FileExistsError:  # the same record made twice in one instant: refuse, never overwrite
         raise ToolkitError(f"{path} already exists", hint="run `notice history` to see the records") from None
     return data["id"], path
@@ -445,7 +541,7 @@ def rewrite_front_matter(path: Path, updates: dict[str, str]) -> None:
     text = raw.replace("\r\n", "\n")
     end = FENCE.search(text, text.index("\n") + 1)
     assert end is not None  # the issue was read successfully before this is called
-    head, rest = text[: end.start()], text[end.start():]
+    head, rest = text[: end.start()], text[end.start() :]
     for key, value in updates.items():
         line = f"{key}: {value}"
         pattern = re.compile(rf"^{re.escape(key)}[ \t]*:.*$", re.MULTILINE)

@@ -11,6 +11,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .archive import as_sent_files
 from .config import Config
 from .corrections import corrected_body, errata_entries, subject_with_marker, text_marks
 from .errors import RemovedContent, TemplateError, ToolkitError
@@ -22,10 +23,10 @@ from .markup import render_fragment
 from .plaintext import html_to_text, link_references
 from .records import Record
 from .services import TagGuard
-from .utm import parameters as utm_parameters, tag_html, tag_text
 from .source import Issue
-from .archive import as_sent_files
 from .templating import make_environment, render_template
+from .utm import parameters as utm_parameters
+from .utm import tag_html, tag_text
 from .webmeta import feeds_blocker, web_context
 
 
@@ -61,16 +62,22 @@ class IssueRenderer:
         removed: list[RemovedContent] = []
         fragment, errata = self._fragments(state, removed)
         context = issue_context(state, config)
-        context.update(publication=guard.protect_fields(config.publication), subject=guard.protect(context["subject"]),
-                       issue=guard.protect_fields(issue, ("title", "preheader", "author", "summary")))
+        context.update(
+            publication=guard.protect_fields(config.publication),
+            subject=guard.protect(context["subject"]),
+            issue=guard.protect_fields(issue, ("title", "preheader", "author", "summary")),
+        )
         context["content"] = _markup(fragment)
         context["errata"] = errata
         context["retraction"] = next((e for e in errata if e["retracts"]), None)
         # Every rendering opens with the strongest record (issue 15): the summary and the blocks in
         # order of strength, newest first within a kind; the plain text lists them in that order too.
         strongest = by_strength([{**e, "summary": summary_item(e, issue)} for e in errata])
-        shown = {**context, "errata": strongest,
-                 "errata_level": (kind_of(strongest[0]["kind"]).level or LEVELS[-1]) if strongest else ""}
+        shown = {
+            **context,
+            "errata": strongest,
+            "errata_level": (kind_of(strongest[0]["kind"]).level or LEVELS[-1]) if strongest else "",
+        }
 
         config = self.config
         web = {**shown, **web_context(state, config, feeds=not feeds_blocker(config))}
@@ -134,8 +141,9 @@ class IssueRenderer:
         removed.extend(_in_record(r, record) for r in rendered.removed)
         return _inline(rendered.html)
 
-    def notice(self, entry: dict[str, Any], context: dict[str, Any],
-               removed: list[RemovedContent] | None = None) -> dict[str, str]:
+    def notice(
+        self, entry: dict[str, Any], context: dict[str, Any], removed: list[RemovedContent] | None = None
+    ) -> dict[str, str]:
         """The short message to readers who got the original: email.html and email.txt."""
         t, issue = context["t"], context["issue"]
         title_date = {"title": issue.title, "date": format_date(issue.date, issue.lang)}
@@ -146,14 +154,24 @@ class IssueRenderer:
             # The original is the body's, reported with it; the new text is the record's.
             was = self._passage(pair.original, entry["record"], [])
             now = self._passage(pair.corrected, entry["record"], removed if removed is not None else [])
-            passages.append({"was_html": _markup(was), "now_html": _markup(now),
-                             "was_text": text(f"<p>{t['was']}: {was}</p>").rstrip("\n"),
-                             "now_text": text(f"<p>{t['now']}: {now}</p>").rstrip("\n")})
+            passages.append(
+                {
+                    "was_html": _markup(was),
+                    "now_html": _markup(now),
+                    "was_text": text(f"<p>{t['was']}: {was}</p>").rstrip("\n"),
+                    "now_text": text(f"<p>{t['now']}: {now}</p>").rstrip("\n"),
+                }
+            )
         note_text = text(str(entry["note_html"]))
         kind = entry["kind"]  # its words: `toolkit.kinds`
-        notice = {**context, "entry": {**entry, "note_text": note_text}, "passages": passages,
-                  "intro": t[f"lead_{kind}"].format(**title_date), "read_label": t[f"read_{kind}"],
-                  "subject": self.guard.protect(notice_subject(entry["record"], issue))}
+        notice = {
+            **context,
+            "entry": {**entry, "note_text": note_text},
+            "passages": passages,
+            "intro": t[f"lead_{kind}"].format(**title_date),
+            "read_label": t[f"read_{kind}"],
+            "subject": self.guard.protect(notice_subject(entry["record"], issue)),
+        }
         folder = f"corrections/{entry['id']}"
         plain = self.template("notice.txt", {**notice, "references": "\n".join(link_references(links))})
         return {f"{folder}/email.html": self.email_html("notice.html", notice), f"{folder}/email.txt": tidy_text(plain)}
@@ -174,8 +192,12 @@ class IssueRenderer:
         body = text(fragment, marks=text_marks(context["lang"]))
         if context["placement"] != "top":
             errata = notes()
-        return tidy_text(self.template("email.txt", {**context, "text": body, "errata": errata,
-                                                     "references": "\n".join(link_references(links))}))
+        return tidy_text(
+            self.template(
+                "email.txt",
+                {**context, "text": body, "errata": errata, "references": "\n".join(link_references(links))},
+            )
+        )
 
     def _text_options(self, context: dict[str, Any], links: dict[str, int]) -> Any:
         width, ambiguous = self.config.build.text_width, context["ambiguous_width"]
@@ -187,8 +209,11 @@ class IssueRenderer:
     def email_html(self, name: str, context: dict[str, Any]) -> str:
         html = self.template(name, context)
         if not re.search(r"<[A-Za-z]", html):  # the inliners need a document to work on
-            raise TemplateError(f"the template '{name}' rendered no HTML", path=self.config.templates_dir / name,
-                                hint="restore it, or delete your copy to use the built-in one")
+            raise TemplateError(
+                f"the template '{name}' rendered no HTML",
+                path=self.config.templates_dir / name,
+                hint="restore it, or delete your copy to use the built-in one",
+            )
         return inline_css(html, engine=self.config.build.inliner)
 
 
@@ -230,7 +255,9 @@ def _in_record(removal: Any, record: Record) -> RemovedContent:
     except (OSError, UnicodeDecodeError):
         text = ""
     match = re.search(removal.needle, text, re.IGNORECASE)
-    line = text.count("\n", 0, match.start()) + 1 if match else (record.lines.get("note") or record.lines.get("replaces"))
+    line = (
+        text.count("\n", 0, match.start()) + 1 if match else (record.lines.get("note") or record.lines.get("replaces"))
+    )
     return _warning(removal, record.path, line)
 
 
@@ -297,4 +324,3 @@ def tidy_text(text: str) -> str:
 
 def _markup(html: str) -> Any:
     return Markup(html)
-

@@ -29,9 +29,9 @@ from .config import line_of
 from .errors import Diagnostic
 from .inline import top_level_rules  # the inliner's own splitter: one way to read the theme
 from .issue_state import subject_of
-from .services import is_tag
 from .labels import ambiguous_width
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB, NEAR_CLIP_BYTES, PREHEADER_COLUMNS, STYLE_BYTES, SUBJECT_COLUMNS
+from .services import is_tag
 from .source import Issue
 from .wrapping import display_width
 
@@ -49,14 +49,30 @@ TEXT_ONLY_ELEMENTS = ("time",)
 #: renders that value anyway, so nothing is lost (the theme's image reset: `outline: none`,
 #: `height: auto`). Not for width and height when the element's own attribute would win instead.
 INITIAL_VALUES = {
-    "outline": "none", "height": "auto", "width": "auto", "min-height": "auto", "min-width": "auto",
-    "max-height": "none", "max-width": "none", "box-shadow": "none", "float": "none", "clear": "none",
-    "transform": "none", "filter": "none", "position": "static", "z-index": "auto", "opacity": "1",
-    "overflow": "visible", "border-radius": "0", "background-image": "none",
+    "outline": "none",
+    "height": "auto",
+    "width": "auto",
+    "min-height": "auto",
+    "min-width": "auto",
+    "max-height": "none",
+    "max-width": "none",
+    "box-shadow": "none",
+    "float": "none",
+    "clear": "none",
+    "transform": "none",
+    "filter": "none",
+    "position": "static",
+    "z-index": "auto",
+    "opacity": "1",
+    "overflow": "visible",
+    "border-radius": "0",
+    "background-image": "none",
 }
 
-LAWS = ("Japan's Act on the Regulation of Transmission of Specified Electronic Mail (特定電子メール法) "
-        "and the US CAN-SPAM Act")
+LAWS = (
+    "Japan's Act on the Regulation of Transmission of Specified Electronic Mail (特定電子メール法) "
+    "and the US CAN-SPAM Act"
+)
 
 
 def _setting_line(email: BuiltEmail, key: str) -> tuple[Path, int | None]:
@@ -76,21 +92,31 @@ def _front_line(issue: Issue, key: str) -> int:
 
 # --- size --------------------------------------------------------------------------------------
 
+
 def email_size(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Over 102 KB Gmail clips the message: readers lose the footer with the unsubscribe link."""
     size = len(email.html.encode("utf-8"))
     if size > GMAIL_CLIP_BYTES:
-        yield Diagnostic("error", f"email.html is {size / 1024:.1f} KB: Gmail clips messages over {GMAIL_CLIP_KB} KB",
-                         email.path, None, "shorten the issue or split it in two; images do not count")
+        yield Diagnostic(
+            "error",
+            f"email.html is {size / 1024:.1f} KB: Gmail clips messages over {GMAIL_CLIP_KB} KB",
+            email.path,
+            None,
+            "shorten the issue or split it in two; images do not count",
+        )
 
 
 def email_size_near(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Near the clip, a correction's errata block can push a corrected issue over it."""
     size = len(email.html.encode("utf-8"))
     if NEAR_CLIP_BYTES < size <= GMAIL_CLIP_BYTES:
-        yield Diagnostic("warning",
-                         f"email.html is {size / 1024:.1f} KB, close to Gmail's {GMAIL_CLIP_KB} KB clipping limit",
-                         email.path, None, "shorten the issue; errata added later make it longer")
+        yield Diagnostic(
+            "warning",
+            f"email.html is {size / 1024:.1f} KB, close to Gmail's {GMAIL_CLIP_KB} KB clipping limit",
+            email.path,
+            None,
+            "shorten the issue; errata added later make it longer",
+        )
 
 
 def style_size(email: BuiltEmail) -> Iterator[Diagnostic]:
@@ -99,11 +125,17 @@ def style_size(email: BuiltEmail) -> Iterator[Diagnostic]:
         size = len((style.text or "").encode("utf-8"))
         if size > STYLE_BYTES:
             path, line = email.locate(template=r"(?m)^[ \t]*@media\b", element=style)  # what fills the block
-            yield Diagnostic("warning", f"the <style> block is {size / 1024:.1f} KB: Gmail drops one over 16 KB",
-                             path, line, "keep only @media and dark-mode rules in email.css's leftover block")
+            yield Diagnostic(
+                "warning",
+                f"the <style> block is {size / 1024:.1f} KB: Gmail drops one over 16 KB",
+                path,
+                line,
+                "keep only @media and dark-mode rules in email.css's leftover block",
+            )
 
 
 # --- client support (caniemail) ----------------------------------------------------------------
+
 
 class _Support(NamedTuple):
     clients: dict[str, str]
@@ -130,8 +162,13 @@ class _Support(NamedTuple):
 def caniemail() -> _Support:
     """The bundled extract, indexed by what a built email can contain."""
     data = json.loads(DATA.read_text(encoding="utf-8"))
-    kinds = {"properties": "property", "values": "value", "functions": "function", "elements": "element",
-             "links": "link"}
+    kinds = {
+        "properties": "property",
+        "values": "value",
+        "functions": "function",
+        "elements": "element",
+        "links": "link",
+    }
     index: dict[str, list[str]] = {}
     for slug, feature in data["features"].items():
         for kind, names in feature["match"].items():
@@ -173,7 +210,7 @@ def _feature_keys(name: str, value: str, element: Any) -> Iterator[tuple[str, st
         yield f"function:{function}", f"CSS function `{function}()`"
 
 
-def client_support(email: BuiltEmail) -> Iterator[Diagnostic]:
+def client_support(email: BuiltEmail) -> Iterator[Diagnostic]:  # noqa: C901 - one pass per kind of caniemail key
     """CSS and elements that a target client drops, once each, with the clients that drop it."""
     support = caniemail()
     hidden = _hidden(email, support)
@@ -199,12 +236,22 @@ def client_support(email: BuiltEmail) -> Iterator[Diagnostic]:
                 use(f"element:{tag}[type={kind}]", f'<{tag} type="{kind}">', element, rf"<{tag}\b", rf"<{tag}\b")
         href = (element.get("href") or "").strip() if tag == "a" else ""
         if href.startswith("#") and len(href) > 1:  # a bare "#" is url-empty's
-            use("link:in-page", f"an in-page link (href=\"{href}\")", element, rf"\]\({re.escape(href)}\)",
-                rf"href\s*=\s*[\"'][^\"']*#")
+            use(
+                "link:in-page",
+                f'an in-page link (href="{href}")',
+                element,
+                rf"\]\({re.escape(href)}\)",
+                r"href\s*=\s*[\"'][^\"']*#",
+            )
         for name, value in declarations(element.get("style", "")):
             for key, label in _feature_keys(name, value, element):
-                use(key, label, element, rf"style\s*=\s*[\"'][^\"']*(?<![-\w]){re.escape(name)}\s*:",
-                    rf"(?<![-\w]){re.escape(name)}\s*:")
+                use(
+                    key,
+                    label,
+                    element,
+                    rf"style\s*=\s*[\"'][^\"']*(?<![-\w]){re.escape(name)}\s*:",
+                    rf"(?<![-\w]){re.escape(name)}\s*:",
+                )
     for style in email.tree.iter("style"):
         for block in _leftover_rules(style.text or ""):
             for name, value in declarations(block):
@@ -213,8 +260,13 @@ def client_support(email: BuiltEmail) -> Iterator[Diagnostic]:
     for slug, (label, dropping, (path, line)) in uses.items():
         feature = support.features[slug]
         names = support.names(dropping)
-        yield Diagnostic("warning", f"{label} is not supported by {', '.join(names)}", path, line,
-                         f"use it only where the email still reads well without it; see {feature['url']}")
+        yield Diagnostic(
+            "warning",
+            f"{label} is not supported by {', '.join(names)}",
+            path,
+            line,
+            f"use it only where the email still reads well without it; see {feature['url']}",
+        )
 
 
 def _hidden(email: BuiltEmail, support: _Support) -> dict[Any, set[str]]:
@@ -222,6 +274,7 @@ def _hidden(email: BuiltEmail, support: _Support) -> dict[Any, set[str]]:
     ``mso-hide: all``; under ``max-height: 0`` with ``overflow: hidden`` (the preheader's
     belt and braces) every client that keeps both, so one that drops ``display: none`` or
     ``opacity`` (Gmail's mobile web client) still hides it."""
+
     def keeping(slug: str) -> set[str]:
         return {c for c, v in support.features.get(slug, {}).get("support", {}).items() if v != "n"}
 
@@ -240,6 +293,7 @@ def _hidden(email: BuiltEmail, support: _Support) -> dict[Any, set[str]]:
 
 # --- images and links --------------------------------------------------------------------------
 
+
 def _urls(email: BuiltEmail) -> Iterator[tuple[Any, str, str]]:
     """``(element, what, url)`` for every link and image."""
     for element in email.elements():
@@ -255,7 +309,7 @@ def _url_place(email: BuiltEmail, element: Any, url: str) -> tuple[Path, int | N
     """The place of a URL: as written in the Markdown (relative before the build made it
     absolute), in notice.toml, or in a template."""
     base = email.config.publication.base_url
-    written = [url] + ([url[len(base):]] if base and url.startswith(base) and len(url) > len(base) else [])
+    written = [url] + ([url[len(base) :]] if base and url.startswith(base) and len(url) > len(base) else [])
     pattern = "|".join(rf"\({u}[\s)]|[\"']{u}[\"']|<{u}>|\]:\s*{u}\s" for u in map(re.escape, reversed(written)))
     return email.locate(body=pattern, template=pattern, value=url, element=element)
 
@@ -277,9 +331,13 @@ def url_relative(email: BuiltEmail) -> Iterator[Diagnostic]:
     """A relative URL means nothing inside a mail client: there is no page to resolve it against."""
     for element, what, url in _urls(email):
         if url and not url.startswith("#") and not _scheme(url):
-            yield Diagnostic("error", f"{what} with a relative URL: {url}", *_url_place(email, element, url),
-                             "write the full https:// address, or set base_url in notice.toml "
-                             "(Markdown links are made absolute against it)")
+            yield Diagnostic(
+                "error",
+                f"{what} with a relative URL: {url}",
+                *_url_place(email, element, url),
+                "write the full https:// address, or set base_url in notice.toml "
+                "(Markdown links are made absolute against it)",
+            )
 
 
 def url_empty(email: BuiltEmail) -> Iterator[Diagnostic]:
@@ -290,8 +348,13 @@ def url_empty(email: BuiltEmail) -> Iterator[Diagnostic]:
             pattern = rf"\[{re.escape(text)}\]\(\s*#?\s*\)" if text else r"(href|src)\s*=\s*[\"']#?[\"']"
             path, line = email.locate(body=pattern, template=r"(href|src)\s*=\s*[\"']#?[\"']", element=element)
             named = f"“{text}” " if text else ""
-            yield Diagnostic("error", f"{what} {named}goes nowhere ({'src' if what == 'image' else 'href'}=\"{url}\")",
-                             path, line, f"give the {what} its address, or remove it")
+            yield Diagnostic(
+                "error",
+                f'{what} {named}goes nowhere ({"src" if what == "image" else "href"}="{url}")',
+                path,
+                line,
+                f"give the {what} its address, or remove it",
+            )
 
 
 def url_unsafe(email: BuiltEmail) -> Iterator[Diagnostic]:
@@ -301,8 +364,12 @@ def url_unsafe(email: BuiltEmail) -> Iterator[Diagnostic]:
     for element, what, url in _urls(email):
         scheme = _scheme(url)
         if scheme in UNSAFE_SCHEMES:
-            yield Diagnostic("error", f"{what} with a {scheme}: URL: {url}", *_url_place(email, element, url),
-                             "link to a page on the web (https://...) instead")
+            yield Diagnostic(
+                "error",
+                f"{what} with a {scheme}: URL: {url}",
+                *_url_place(email, element, url),
+                "link to a page on the web (https://...) instead",
+            )
 
 
 def url_localhost(email: BuiltEmail) -> Iterator[Diagnostic]:
@@ -310,14 +377,18 @@ def url_localhost(email: BuiltEmail) -> Iterator[Diagnostic]:
     for element, what, url in _urls(email):
         host = _host(url).rstrip(".")  # "localhost." is localhost too
         if host in LOCAL_HOSTS or host.endswith(".localhost") or _is_loopback(host):
-            yield Diagnostic("error", f"{what} points to this computer ({host}): {url}",
-                             *_url_place(email, element, url), "use the published address, under base_url")
+            yield Diagnostic(
+                "error",
+                f"{what} points to this computer ({host}): {url}",
+                *_url_place(email, element, url),
+                "use the published address, under base_url",
+            )
 
 
 def url_space(email: BuiltEmail) -> Iterator[Diagnostic]:
     """A space in a URL: Markdown read the words after it as part of the address, as in
     ``[a](https://x.jp/(b) and more)``, so they vanish from the text and the link breaks (issue 14)."""
-    for element, what, url in _urls(email):
+    for _element, what, url in _urls(email):
         # The inliner may have written the spaces as %20: a URL the author wrote with spaces is
         # one whose spaced form is in the Markdown (a %20 written as such is the author's own).
         spaced = re.sub(r"%(?:20|09|0a|0d)", " ", url, flags=re.I)
@@ -327,9 +398,14 @@ def url_space(email: BuiltEmail) -> Iterator[Diagnostic]:
         written = r"\(\s*<?" + r"\s+".join(map(re.escape, words))
         path, line = email.locate(body=written)
         if re.search(r"\s", url) or path != email.path:
-            yield Diagnostic("warning", f"{what} URL with a space in it: {' '.join(words)}", path, line,
-                             "close the link right after its address, [text](https://...) more text, "
-                             "or write a space inside a URL as %20")
+            yield Diagnostic(
+                "warning",
+                f"{what} URL with a space in it: {' '.join(words)}",
+                path,
+                line,
+                "close the link right after its address, [text](https://...) more text, "
+                "or write a space inside a URL as %20",
+            )
 
 
 def _is_loopback(host: str) -> bool:
@@ -349,8 +425,13 @@ def image_alt(email: BuiltEmail) -> Iterator[Diagnostic]:
         alt = element.get("alt")
         path, line = _url_place(email, element, url)
         if alt is None or (not alt.strip() and path == email.issue.path):  # ![](x.png): forgotten
-            yield Diagnostic("warning", f"image without alt text: {url}", path, line,
-                             "describe the image: ![a red bicycle](bike.jpg)")
+            yield Diagnostic(
+                "warning",
+                f"image without alt text: {url}",
+                path,
+                line,
+                "describe the image: ![a red bicycle](bike.jpg)",
+            )
 
 
 def image_width(email: BuiltEmail) -> Iterator[Diagnostic]:
@@ -358,22 +439,35 @@ def image_width(email: BuiltEmail) -> Iterator[Diagnostic]:
     breaking the 600 px layout (shared/email-facts.md)."""
     for element, _, url in _urls(email):
         if element.tag == "img" and not element.get("width"):
-            yield Diagnostic("warning", f"image without a width attribute: {url}", *_url_place(email, element, url),
-                             'give it one after the image: ![alt](photo.jpg){: width="600" }')
+            yield Diagnostic(
+                "warning",
+                f"image without a width attribute: {url}",
+                *_url_place(email, element, url),
+                'give it one after the image: ![alt](photo.jpg){: width="600" }',
+            )
 
 
 # --- the law -----------------------------------------------------------------------------------
+
 
 def _required(email: BuiltEmail, key: str, what: str, shown: Callable[[str], bool]) -> Iterator[Diagnostic]:
     """*key* must be set in notice.toml, and the email must show it (a template may drop it)."""
     value = getattr(email.config.publication, key)
     if not value:
-        yield Diagnostic("error", f"no {what}: {key} is not set", *_setting_line(email, key),
-                         f"set {key} in [publication] of notice.toml: {LAWS} require it")
+        yield Diagnostic(
+            "error",
+            f"no {what}: {key} is not set",
+            *_setting_line(email, key),
+            f"set {key} in [publication] of notice.toml: {LAWS} require it",
+        )
     elif not shown(value.strip()):
-        yield Diagnostic("error", f"the email does not show the {what} set in notice.toml",
-                         email.sources.template("email.html") or email.path, None,
-                         f"keep {{{{ publication.{key} }}}} in the footer of templates/email.html: {LAWS} require it")
+        yield Diagnostic(
+            "error",
+            f"the email does not show the {what} set in notice.toml",
+            email.sources.template("email.html") or email.path,
+            None,
+            f"keep {{{{ publication.{key} }}}} in the footer of templates/email.html: {LAWS} require it",
+        )
 
 
 def _in_text(email: BuiltEmail) -> Callable[[str], bool]:
@@ -401,6 +495,7 @@ def postal_address_missing(email: BuiltEmail) -> Iterator[Diagnostic]:
 
 # --- subject and preview text ------------------------------------------------------------------
 
+
 def _unsent(email: BuiltEmail) -> bool:
     """A draft's own email. A published issue's subject and preheader were sent, are locked and
     no correction can change them: a warning there could never be acted on."""
@@ -410,8 +505,13 @@ def _unsent(email: BuiltEmail) -> bool:
 def preheader_missing(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Without one, clients show the first text of the email ("View this issue in your browser")."""
     if _unsent(email) and not email.issue.preheader:
-        yield Diagnostic("warning", "no preheader: clients will preview the email's first text instead",
-                         email.issue.path, 1, "add preheader: \"one line that makes them open it\" to the front-matter")
+        yield Diagnostic(
+            "warning",
+            "no preheader: clients will preview the email's first text instead",
+            email.issue.path,
+            1,
+            'add preheader: "one line that makes them open it" to the front-matter',
+        )
 
 
 def preheader_long(email: BuiltEmail) -> Iterator[Diagnostic]:
@@ -419,9 +519,13 @@ def preheader_long(email: BuiltEmail) -> Iterator[Diagnostic]:
     issue = email.issue
     width = display_width(issue.preheader, ambiguous_width=ambiguous_width(issue.lang))
     if _unsent(email) and width > PREHEADER_COLUMNS:
-        yield Diagnostic("warning", f"the preheader is {width} columns wide: clients cut it near {PREHEADER_COLUMNS}",
-                         issue.path, _front_line(issue, "preheader"),
-                         "put what matters first, and keep it under 90 characters (45 full-width)")
+        yield Diagnostic(
+            "warning",
+            f"the preheader is {width} columns wide: clients cut it near {PREHEADER_COLUMNS}",
+            issue.path,
+            _front_line(issue, "preheader"),
+            "put what matters first, and keep it under 90 characters (45 full-width)",
+        )
 
 
 def subject_long(email: BuiltEmail) -> Iterator[Diagnostic]:
@@ -430,12 +534,17 @@ def subject_long(email: BuiltEmail) -> Iterator[Diagnostic]:
     subject = subject_of(email.state, email.config)
     width = display_width(subject, ambiguous_width=ambiguous_width(issue.lang))
     if _unsent(email) and width > SUBJECT_COLUMNS:
-        yield Diagnostic("warning", f"the subject is {width} columns wide: inboxes cut it near {SUBJECT_COLUMNS}",
-                         issue.path, _front_line(issue, "title"),
-                         "put what matters first; keep it within 60 characters (30 full-width)")
+        yield Diagnostic(
+            "warning",
+            f"the subject is {width} columns wide: inboxes cut it near {SUBJECT_COLUMNS}",
+            issue.path,
+            _front_line(issue, "title"),
+            "put what matters first; keep it within 60 characters (30 full-width)",
+        )
 
 
 # --- active content ----------------------------------------------------------------------------
+
 
 def active_content(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Scripts, forms, frames, plugins and event handlers: clients strip them, filters distrust them.
@@ -445,14 +554,20 @@ def active_content(email: BuiltEmail) -> Iterator[Diagnostic]:
     for element in email.elements():
         tag = element.tag.lower()
         if tag in ACTIVE_ELEMENTS:
-            yield Diagnostic("error", f"<{tag}> in the email: mail clients remove it",
-                             *email.locate(template=rf"<{tag}\b", element=element),
-                             "remove it; link to a web page for anything interactive")
+            yield Diagnostic(
+                "error",
+                f"<{tag}> in the email: mail clients remove it",
+                *email.locate(template=rf"<{tag}\b", element=element),
+                "remove it; link to a web page for anything interactive",
+            )
         for name in element.attrib:
             if re.fullmatch(r"on[a-z]+", name.lower()):
-                yield Diagnostic("error", f"{name} attribute on <{tag}>: scripts never run in email",
-                                 *email.locate(template=rf"\b{name}\s*=", element=element),
-                                 "remove the attribute")
+                yield Diagnostic(
+                    "error",
+                    f"{name} attribute on <{tag}>: scripts never run in email",
+                    *email.locate(template=rf"\b{name}\s*=", element=element),
+                    "remove the attribute",
+                )
 
 
 def _removed(email: BuiltEmail, rule: str) -> Iterator[Diagnostic]:

@@ -24,7 +24,7 @@ KANJI = {"髙": "高", "﨑": "崎", "德": "徳"}
 #: Replacements of other characters NFKC does not give a JIS X 0208 form for.
 OTHER = {"\uff5e": "〜 (U+301C)", "\u2015": "―"}
 
-_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
 
 
 def _dependent(char: str) -> bool:
@@ -32,9 +32,15 @@ def _dependent(char: str) -> bool:
     if char.isascii() or _encodes(char):
         return False
     code = ord(char)
-    return (0x2460 <= code <= 0x24FF or 0x2160 <= code <= 0x217F or 0x3200 <= code <= 0x33FF
-            or 0xFF61 <= code <= 0xFF9F or code == 0xFF5E or bool(_EMOJI.match(char))
-            or (unicodedata.category(char) == "Lo" and _cp932(char)))
+    return (
+        0x2460 <= code <= 0x24FF
+        or 0x2160 <= code <= 0x217F
+        or 0x3200 <= code <= 0x33FF
+        or 0xFF61 <= code <= 0xFF9F
+        or code == 0xFF5E
+        or bool(_EMOJI.match(char))
+        or (unicodedata.category(char) == "Lo" and _cp932(char))
+    )
 
 
 def _encodes(char: str) -> bool:
@@ -92,10 +98,14 @@ def machine_dependent(email: BuiltEmail) -> Iterator[Diagnostic]:
             path, found = email.locate(body=re.escape(run), value=None, template=re.escape(run))
             if path == email.path:
                 path, found = text_path, number
-            yield Diagnostic("error" if iso else "warning",
-                          f"'{run}' (U+{ord(run[0]):04X} {name}) is a 機種依存文字: "
-                          f"{'ISO-2022-JP cannot carry it' if iso else 'old Japanese mail clients garble it'}",
-                          path, found, f"write {instead} instead")
+            yield Diagnostic(
+                "error" if iso else "warning",
+                f"'{run}' (U+{ord(run[0]):04X} {name}) is a 機種依存文字: "
+                f"{'ISO-2022-JP cannot carry it' if iso else 'old Japanese mail clients garble it'}",
+                path,
+                found,
+                f"write {instead} instead",
+            )
 
 
 # --- 特定電子メール法: the footer ------------------------------------------------------------
@@ -121,10 +131,12 @@ def law_footer_ja(email: BuiltEmail) -> Iterator[Diagnostic]:
         return
     refuse = publication.unsubscribe_url or publication.unsubscribe_mailto.removeprefix("mailto:").split("?")[0]
     contact = publication.contact or publication.sender_email
-    items = [("the sender's name (sender_name)", publication.sender_name, "sender_name"),
-             ("a postal address (postal_address)", publication.postal_address, "postal_address"),
-             ("where to refuse (unsubscribe_url)", refuse, "unsubscribe_url"),
-             ("a contact for complaints and questions (contact)", contact, "contact")]
+    items = [
+        ("the sender's name (sender_name)", publication.sender_name, "sender_name"),
+        ("a postal address (postal_address)", publication.postal_address, "postal_address"),
+        ("where to refuse (unsubscribe_url)", refuse, "unsubscribe_url"),
+        ("a contact for complaints and questions (contact)", contact, "contact"),
+    ]
     place = email.sources.template("email.html") or email.path
     html = email.config.email.format != "text"  # a text-only magazine sends no HTML to judge
     for what, value, key in items:
@@ -132,42 +144,82 @@ def law_footer_ja(email: BuiltEmail) -> Iterator[Diagnostic]:
         if not value:
             continue  # sender-missing and the others say so, pointing at notice.toml
         if "".join(value.split()) not in text:
-            yield Diagnostic("error", f"the plain text does not show {what}, which 特定電子メール法 requires",
-                          email.path.with_name("email.txt"), None, f"keep {{{{ publication.{key} }}}} in _footer.txt")
+            yield Diagnostic(
+                "error",
+                f"the plain text does not show {what}, which 特定電子メール法 requires",
+                email.path.with_name("email.txt"),
+                None,
+                f"keep {{{{ publication.{key} }}}} in _footer.txt",
+            )
         if html:
             yield from _seen(email, value, what, key, place)
     if not REFUSAL.search(text):
-        yield Diagnostic("error", "the plain text does not tell readers they may refuse the mail (受信拒否ができる旨)",
-                      email.path.with_name("email.txt"), None, "say so in the footer: 配信停止はいつでもこちらから")
+        yield Diagnostic(
+            "error",
+            "the plain text does not tell readers they may refuse the mail (受信拒否ができる旨)",
+            email.path.with_name("email.txt"),
+            None,
+            "say so in the footer: 配信停止はいつでもこちらから",
+        )
     shown = " ".join(email.tree.text_content().split())
     if html and not REFUSAL.search(shown):
-        yield Diagnostic("error", "the email does not tell readers they may refuse the mail (受信拒否ができる旨)",
-                      place, None, "say so in the footer: 配信停止はいつでもこちらから")
+        yield Diagnostic(
+            "error",
+            "the email does not tell readers they may refuse the mail (受信拒否ができる旨)",
+            place,
+            None,
+            "say so in the footer: 配信停止はいつでもこちらから",
+        )
 
 
 def _seen(email: BuiltEmail, value: str, what: str, key: str, place: Any) -> Iterator[Diagnostic]:
     """*value* shown in the HTML where a reader can see it (as text, or as a link's target)."""
-    holders = [el for el in email.elements() if el.tag not in ("html", "head", "title", "style")
-               and (value in " ".join((el.text or "").split()) or value in " ".join((el.tail or "").split())
-                    or el.get("href", "").strip() in (value, f"mailto:{value}"))]
+    holders = [
+        el
+        for el in email.elements()
+        if el.tag not in ("html", "head", "title", "style")
+        and (
+            value in " ".join((el.text or "").split())
+            or value in " ".join((el.tail or "").split())
+            or el.get("href", "").strip() in (value, f"mailto:{value}")
+        )
+    ]
     if not holders:
-        yield Diagnostic("error", f"the email does not show {what}, which 特定電子メール法 requires", place, None,
-                      f"keep {{{{ publication.{key} }}}} in the footer of templates/email.html")
+        yield Diagnostic(
+            "error",
+            f"the email does not show {what}, which 特定電子メール法 requires",
+            place,
+            None,
+            f"keep {{{{ publication.{key} }}}} in the footer of templates/email.html",
+        )
         return
     reasons = [_unseen(el) for el in holders]
     if all(reasons):
-        yield Diagnostic("error", f"the email shows {what} where readers cannot read it: {reasons[0]}", place,
-                      holders[0].sourceline, "show the footer at 10 px or more, in a colour of 4.5:1 contrast or more")
+        yield Diagnostic(
+            "error",
+            f"the email shows {what} where readers cannot read it: {reasons[0]}",
+            place,
+            holders[0].sourceline,
+            "show the footer at 10 px or more, in a colour of 4.5:1 contrast or more",
+        )
 
 
 def _unseen(element: Any) -> str:
     """Why *element*'s text cannot be read ("" when it can): hidden, tiny or faint (inline styles)."""
     color = background = size = None
     for node in (element, *element.iterancestors()):
-        style = {k.strip().lower(): v.strip().lower() for k, _, v in
-                 (d.partition(":") for d in (node.get("style") or "").split(";")) if k.strip()}
-        if style.get("display") == "none" or style.get("visibility") == "hidden" or style.get("opacity") == "0" \
-                or node.get("hidden") is not None or style.get("max-height") in ("0", "0px"):
+        style = {
+            k.strip().lower(): v.strip().lower()
+            for k, _, v in (d.partition(":") for d in (node.get("style") or "").split(";"))
+            if k.strip()
+        }
+        if (
+            style.get("display") == "none"
+            or style.get("visibility") == "hidden"
+            or style.get("opacity") == "0"
+            or node.get("hidden") is not None
+            or style.get("max-height") in ("0", "0px")
+        ):
             return "it is hidden"
         color = color or _rgb(style.get("color", ""))
         background = background or _rgb(style.get("background-color", style.get("background", "")))
@@ -197,10 +249,12 @@ def _px(value: str) -> float | None:
 
 def _contrast(one: tuple[int, int, int], two: tuple[int, int, int]) -> float:
     """WCAG 2 contrast ratio (https://www.w3.org/TR/WCAG22/#dfn-contrast-ratio)."""
+
     def luminance(rgb: tuple[int, int, int]) -> float:
         channels = [c / 255 for c in rgb]
         lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
     high, low = sorted((luminance(one), luminance(two)), reverse=True)
     return (high + 0.05) / (low + 0.05)
 

@@ -21,9 +21,14 @@ def merge_tag_unknown(email: BuiltEmail) -> Iterator[Diagnostic]:
     for tag in unknown_tags(email.html, service):
         assert service is not None
         path, line = email.locate(body=re.escape(tag), value=tag, template=re.escape(tag))
-        yield Diagnostic("warning", f"'{tag}' is not a {service.label} merge tag{did_you_mean(tag, service.tags)}: "
-                      "readers would see it as written", path, line,
-                      f"{service.label}'s tags include {', '.join(service.tags[:4])}; see README.md, Mail services")
+        yield Diagnostic(
+            "warning",
+            f"'{tag}' is not a {service.label} merge tag{did_you_mean(tag, service.tags)}: "
+            "readers would see it as written",
+            path,
+            line,
+            f"{service.label}'s tags include {', '.join(service.tags[:4])}; see README.md, Mail services",
+        )
 
 
 #: The rules of this module, by id, run after `toolkit.rules.RULES`.

@@ -28,41 +28,188 @@ import nh3
 #: What a newsletter's body is made of: Markdown's own output, and the raw HTML authors of
 #: email write by hand (tables, <font>, <center>, <span style>): ammonia's defaults, plus
 #: <video> and <audio>, which run no code (Apple Mail plays them; `check` says who does not).
-TAGS = frozenset({"audio", "picture", "source", "track", "video",
-    "a", "abbr", "acronym", "address", "article", "aside", "b", "bdi", "bdo", "big", "blockquote", "br",
-    "caption", "center", "cite", "code", "col", "colgroup", "data", "dd", "del", "details", "dfn", "div",
-    "dl", "dt", "em", "figcaption", "figure", "font", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-    "hgroup", "hr", "i", "img", "ins", "kbd", "li", "main", "mark", "nav", "ol", "p", "pre", "q", "rp", "rt",
-    "rtc", "ruby", "s", "samp", "section", "small", "span", "strike", "strong", "sub", "summary", "sup",
-    "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "tt", "u", "ul", "var", "wbr",
-})
+TAGS = frozenset(
+    {
+        "audio",
+        "picture",
+        "source",
+        "track",
+        "video",
+        "a",
+        "abbr",
+        "acronym",
+        "address",
+        "article",
+        "aside",
+        "b",
+        "bdi",
+        "bdo",
+        "big",
+        "blockquote",
+        "br",
+        "caption",
+        "center",
+        "cite",
+        "code",
+        "col",
+        "colgroup",
+        "data",
+        "dd",
+        "del",
+        "details",
+        "dfn",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "font",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "main",
+        "mark",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "rp",
+        "rt",
+        "rtc",
+        "ruby",
+        "s",
+        "samp",
+        "section",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "time",
+        "tr",
+        "tt",
+        "u",
+        "ul",
+        "var",
+        "wbr",
+    }
+)
 #: Removed together with everything inside them: their content is code, not text.
-CONTENT_TAGS = frozenset({"script", "style", "iframe", "noscript", "template", "textarea", "select", "svg",
-                          "math", "noembed", "noframes", "xmp", "title"})
+CONTENT_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "iframe",
+        "noscript",
+        "template",
+        "textarea",
+        "select",
+        "svg",
+        "math",
+        "noembed",
+        "noframes",
+        "xmp",
+        "title",
+    }
+)
 #: Attributes every kept element may carry: inline styles are how email is styled.
-GENERIC_ATTRIBUTES = frozenset({"id", "class", "style", "title", "lang", "dir", "align", "valign", "width",
-                                "height", "bgcolor", "border", "role", "hidden"})
+GENERIC_ATTRIBUTES = frozenset(
+    {
+        "id",
+        "class",
+        "style",
+        "title",
+        "lang",
+        "dir",
+        "align",
+        "valign",
+        "width",
+        "height",
+        "bgcolor",
+        "border",
+        "role",
+        "hidden",
+    }
+)
 ATTRIBUTES = {
     "a": {"href", "name", "target", "hreflang", "rel", "type"},
     "img": {"src", "alt"},
-    "ol": {"start", "type", "reversed"}, "ul": {"type"}, "li": {"value"},
+    "ol": {"start", "type", "reversed"},
+    "ul": {"type"},
+    "li": {"value"},
     "table": {"cellpadding", "cellspacing", "summary", "frame", "rules"},
     "td": {"colspan", "rowspan", "headers", "nowrap", "scope"},
     "th": {"colspan", "rowspan", "headers", "nowrap", "scope", "abbr"},
-    "col": {"span"}, "colgroup": {"span"},
-    "del": {"datetime", "cite"}, "ins": {"datetime", "cite"}, "q": {"cite"}, "blockquote": {"cite"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "del": {"datetime", "cite"},
+    "ins": {"datetime", "cite"},
+    "q": {"cite"},
+    "blockquote": {"cite"},
     "video": {"src", "poster", "controls", "autoplay", "loop", "muted", "playsinline", "preload"},
     "audio": {"src", "controls", "autoplay", "loop", "muted", "preload"},
-    "source": {"src", "type", "media"}, "track": {"src", "kind", "srclang", "label", "default"},
-    "time": {"datetime"}, "data": {"value"}, "font": {"color", "face", "size"}, "details": {"open"},
+    "source": {"src", "type", "media"},
+    "track": {"src", "kind", "srclang", "label", "default"},
+    "time": {"datetime"},
+    "data": {"value"},
+    "font": {"color", "face", "size"},
+    "details": {"open"},
 }
 ATTRIBUTE_PREFIXES = frozenset({"data-", "aria-"})
 #: ammonia's default schemes (http, https, mailto, tel, ...) and cid:, the images of a message.
 #: javascript:, vbscript:, data: and file: are not among them.
-URL_SCHEMES = frozenset({
-    "bitcoin", "cid", "ftp", "ftps", "geo", "http", "https", "im", "irc", "ircs", "magnet", "mailto", "mms",
-    "mx", "news", "nntp", "openpgp4fpr", "sip", "sms", "smsto", "ssh", "tel", "url", "webcal", "wtai", "xmpp",
-})
+URL_SCHEMES = frozenset(
+    {
+        "bitcoin",
+        "cid",
+        "ftp",
+        "ftps",
+        "geo",
+        "http",
+        "https",
+        "im",
+        "irc",
+        "ircs",
+        "magnet",
+        "mailto",
+        "mms",
+        "mx",
+        "news",
+        "nntp",
+        "openpgp4fpr",
+        "sip",
+        "sms",
+        "smsto",
+        "ssh",
+        "tel",
+        "url",
+        "webcal",
+        "wtai",
+        "xmpp",
+    }
+)
 URL_ATTRIBUTES = ("href", "src", "cite", "poster")
 #: What issue 14 names as active: it runs code, posts data or embeds another page.
 ACTIVE = ("script", "iframe", "object", "embed", "form")
@@ -85,9 +232,11 @@ class Removal:
     def hint(self) -> str:
         if self.rule == "url-unsafe":
             return "use an https:// address on the web instead"
-        return ("an email and its web page keep text, links, images, tables and inline styles, and no "
-                "scripts, forms, frames, embeds or event handlers: remove it, and link to a web page "
-                "for anything interactive")
+        return (
+            "an email and its web page keep text, links, images, tables and inline styles, and no "
+            "scripts, forms, frames, embeds or event handlers: remove it, and link to a web page "
+            "for anything interactive"
+        )
 
 
 _cleaner: Any = None
@@ -99,9 +248,15 @@ def cleaner() -> Any:
     if _cleaner is None:
         attributes = {tag: set(names) for tag, names in ATTRIBUTES.items()}
         attributes["*"] = set(GENERIC_ATTRIBUTES)
-        _cleaner = nh3.Cleaner(tags=set(TAGS), clean_content_tags=set(CONTENT_TAGS), attributes=attributes,
-                               generic_attribute_prefixes=set(ATTRIBUTE_PREFIXES), url_schemes=set(URL_SCHEMES),
-                               link_rel=None, strip_comments=True)
+        _cleaner = nh3.Cleaner(
+            tags=set(TAGS),
+            clean_content_tags=set(CONTENT_TAGS),
+            attributes=attributes,
+            generic_attribute_prefixes=set(ATTRIBUTE_PREFIXES),
+            url_schemes=set(URL_SCHEMES),
+            link_rel=None,
+            strip_comments=True,
+        )
     return _cleaner
 
 
@@ -143,13 +298,23 @@ _PREFIXES = tuple(ATTRIBUTE_PREFIXES)
 
 def _check_attribute(tag: str, name: str, value: str, found: list[Removal]) -> None:
     if name not in ATTRIBUTES.get(tag, ()):
-        found.append(Removal("active-content", f"the {name} attribute of <{tag}>",
-                             rf"(?<![\w-]){re.escape(name)}\s*=|(?<![\w-]){re.escape(name)}(?![\w-])"))
+        found.append(
+            Removal(
+                "active-content",
+                f"the {name} attribute of <{tag}>",
+                rf"(?<![\w-]){re.escape(name)}\s*=|(?<![\w-]){re.escape(name)}(?![\w-])",
+            )
+        )
     elif name in URL_ATTRIBUTES:
         scheme = url_scheme(value)
         if scheme and scheme not in URL_SCHEMES:
-            found.append(Removal("url-unsafe", f"the {scheme}: URL of <{tag}> ({_short(value)})",
-                                 rf"{re.escape(value.strip())}|(?<![\w-]){re.escape(scheme)}\s*:"))
+            found.append(
+                Removal(
+                    "url-unsafe",
+                    f"the {scheme}: URL of <{tag}> ({_short(value)})",
+                    rf"{re.escape(value.strip())}|(?<![\w-]){re.escape(scheme)}\s*:",
+                )
+            )
 
 
 def url_scheme(url: str) -> str:
@@ -159,9 +324,11 @@ def url_scheme(url: str) -> str:
     controls and spaces are stripped and tabs and newlines removed anywhere, so
     ``java&#9;script:`` is javascript: too.
     """
-    cleaned = re.sub(r"[\t\n\r]", "", url).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
-                                                 "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
-                                                 "\x1e\x1f ")
+    cleaned = re.sub(r"[\t\n\r]", "", url).strip(
+        "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
+        "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
+        "\x1e\x1f "
+    )
     match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", cleaned)
     return match[1].lower() if match else ""
 

@@ -48,16 +48,22 @@ inliner = "premailer"
 """
 
 SAMPLE = {
-    "en": ("First issue", "Welcome to the first issue.",
-           "Hello, and thank you for subscribing.\n\n"
-           "## What to expect\n\n"
-           "- News, once a month\n- Answers to your questions\n\n"
-           "Write the issue in Markdown. [Read more on our site](https://example.com/).\n"),
-    "ja": ("創刊号", "創刊号をお届けします。",
-           "ご登録ありがとうございます。\n\n"
-           "## このメールマガジンについて\n\n"
-           "- 毎月1回、お店のWEB活用のヒントをお届けします\n- ご質問にもお答えします\n\n"
-           "本文はMarkdownで書きます。[詳しくはこちら](https://example.com/)。\n"),
+    "en": (
+        "First issue",
+        "Welcome to the first issue.",
+        "Hello, and thank you for subscribing.\n\n"
+        "## What to expect\n\n"
+        "- News, once a month\n- Answers to your questions\n\n"
+        "Write the issue in Markdown. [Read more on our site](https://example.com/).\n",
+    ),
+    "ja": (
+        "創刊号",
+        "創刊号をお届けします。",
+        "ご登録ありがとうございます。\n\n"
+        "## このメールマガジンについて\n\n"
+        "- 毎月1回、お店のWEB活用のヒントをお届けします\n- ご質問にもお答えします\n\n"
+        "本文はMarkdownで書きます。[詳しくはこちら](https://example.com/)。\n",
+    ),
 }
 BODY_PLACEHOLDER = {"en": "Write the issue here.\n", "ja": "ここに本文を書きます。\n"}
 
@@ -96,23 +102,31 @@ def create_publication(target: Path, *, name: str | None = None, lang: str = "en
     title, preheader, body = SAMPLE.get(lang_key, SAMPLE["en"])
     today = dt.date.today().isoformat()
     files: dict[Path, str] = {
-        target / CONFIG_NAME: CONFIG_TEMPLATE.format(name=_quote(name),
-                                                     lang=_quote(lang), timezone=_quote(timezone)),
+        target / CONFIG_NAME: CONFIG_TEMPLATE.format(name=_quote(name), lang=_quote(lang), timezone=_quote(timezone)),
         target / ".gitignore": GITIGNORE,
         target / "issues" / f"{today}.md": front_matter(title, today, preheader) + "\n" + body,
         target / "corrections" / ".gitkeep": "",
     }
     files[target / "templates" / "README.md"] = templates_readme(theme_dir())
     if (target / CONFIG_NAME).exists():
-        raise ToolkitError(f"{target / CONFIG_NAME} already exists: this is a publication already",
-                           hint="pick another folder, e.g. `notice init my-letter`")
+        raise ToolkitError(
+            f"{target / CONFIG_NAME} already exists: this is a publication already",
+            hint="pick another folder, e.g. `notice init my-letter`",
+        )
     for path in files:  # a templates/ or issues/ linked elsewhere would take the files out of it
-        confine(path, target, ToolkitError, action=f"write {path.relative_to(target)}",
-                hint="init writes only inside the new publication: remove the link")
+        confine(
+            path,
+            target,
+            ToolkitError,
+            action=f"write {path.relative_to(target)}",
+            hint="init writes only inside the new publication: remove the link",
+        )
     clashes = [path for path in files if path.exists()]
     if clashes:
-        raise ToolkitError(f"{clashes[0]} already exists; init never overwrites a file",
-                           hint="move it away or init into an empty folder")
+        raise ToolkitError(
+            f"{clashes[0]} already exists; init never overwrites a file",
+            hint="move it away or init into an empty folder",
+        )
     for path, text in files.items():
         create_exclusive(path, text.encode("utf-8"))
     return list(files)
@@ -127,13 +141,15 @@ def templates_readme(theme: Path) -> str:
     email = (theme / "email.css").read_text(encoding="utf-8")
     accent = dict(variables).get("--accent", "").strip()
     return TEMPLATES_README.format(
-        theme=theme, files="\n".join(f"- {name}" for name in names),
+        theme=theme,
+        files="\n".join(f"- {name}" for name in names),
         variables="\n".join(f"- `{name}: {value.strip()}`" for name, value in variables) or "- (none)",
-        accent=accent or "(none)", accent_count=email.lower().count(accent.lower()) if accent else 0)
+        accent=accent or "(none)",
+        accent_count=email.lower().count(accent.lower()) if accent else 0,
+    )
 
 
-def create_issue(config: Config, title: str, *, slug: str | None, date_text: str | None,
-                 today: dt.date) -> Path:
+def create_issue(config: Config, title: str, *, slug: str | None, date_text: str | None, today: dt.date) -> Path:
     """Write a draft issue; the slug comes from --slug, the title's ASCII words, or the date."""
     if not title.strip():
         raise ToolkitError("the title is empty", hint='for example: notice new "Spring news"')
@@ -141,30 +157,41 @@ def create_issue(config: Config, title: str, *, slug: str | None, date_text: str
     day = _parse_day(date_text) if date_text else today
     if slug is not None:
         if not SLUG_RE.fullmatch(slug):
-            raise ToolkitError(f"'{slug}' is not a valid slug: use only a-z, 0-9 and '-'",
-                               hint=f"for example: --slug {suggest_slug(slug) or day.isoformat()}")
+            raise ToolkitError(
+                f"'{slug}' is not a valid slug: use only a-z, 0-9 and '-'",
+                hint=f"for example: --slug {suggest_slug(slug) or day.isoformat()}",
+            )
         candidates = iter([slug])
     else:
         stem = suggest_slug(title) if re.search(r"[A-Za-z]", title) else day.isoformat()
         candidates = iter([stem, *(f"{stem}-{n}" for n in range(2, 1000))])
     lang = config.publication.lang
-    text = front_matter(title.strip(), day.isoformat(), "") + "\n" + BODY_PLACEHOLDER.get(
-        base_language(lang), BODY_PLACEHOLDER["en"])
+    text = (
+        front_matter(title.strip(), day.isoformat(), "")
+        + "\n"
+        + BODY_PLACEHOLDER.get(base_language(lang), BODY_PLACEHOLDER["en"])
+    )
     for candidate in candidates:
-        path = confine(config.issues_dir / f"{candidate}.md", config.root, ToolkitError, action="write into issues/",
-                       hint="notice writes only inside the publication: make issues/ a folder of its own")
+        path = confine(
+            config.issues_dir / f"{candidate}.md",
+            config.root,
+            ToolkitError,
+            action="write into issues/",
+            hint="notice writes only inside the publication: make issues/ a folder of its own",
+        )
         try:
             create_exclusive(path, text.encode("utf-8"))
             return path
         except FileExistsError:
             continue
-    raise ToolkitError(f"issues/{slug}.md already exists; new never overwrites an issue",
-                       hint="choose another --slug, or edit the existing file")
+    raise ToolkitError(
+        f"issues/{slug}.md already exists; new never overwrites an issue",
+        hint="choose another --slug, or edit the existing file",
+    )
 
 
 def front_matter(title: str, date: str, preheader: str) -> str:
-    return (f"---\ntitle: {_quote(title)}\ndate: {date}\nstatus: draft\n"
-            f"preheader: {_quote(preheader)}\n---\n")
+    return f"---\ntitle: {_quote(title)}\ndate: {date}\nstatus: draft\npreheader: {_quote(preheader)}\n---\n"
 
 
 def _parse_day(text: str) -> dt.date:

@@ -35,8 +35,14 @@ class Spec:
     required: bool
 
 
-def declare(default: Any = dataclasses.MISSING, *, doc: str, parse: Callable[[Any, str, Any], Any] | None = None,
-            required: bool = False, factory: Callable[[], Any] | None = None) -> Any:
+def declare(
+    default: Any = dataclasses.MISSING,
+    *,
+    doc: str,
+    parse: Callable[[Any, str, Any], Any] | None = None,
+    required: bool = False,
+    factory: Callable[[], Any] | None = None,
+) -> Any:
     """A dataclass field that is also a declared key: its default, doc and parse function."""
     spec = Spec(doc, parse or (lambda value, key, context: value), required)
     if factory is not None:
@@ -66,9 +72,14 @@ def _missing(key: str, given: bool) -> tuple[str, str]:
     return f"the field '{key}' is missing", f"add {key}: ..."
 
 
-def read_mapping(cls: type, data: Mapping[Any, Any], context: Any, *,
-                 unknown: Callable[[str, list[str]], tuple[str, str]] = _unknown,
-                 missing: Callable[[str, bool], tuple[str, str]] = _missing) -> tuple[dict[str, Any], list[Problem]]:
+def read_mapping(
+    cls: type,
+    data: Mapping[Any, Any],
+    context: Any,
+    *,
+    unknown: Callable[[str, list[str]], tuple[str, str]] = _unknown,
+    missing: Callable[[str, bool], tuple[str, str]] = _missing,
+) -> tuple[dict[str, Any], list[Problem]]:
     """Check *data* against the fields of *cls*: every problem, and the parsed values of the
     keys written (the dataclass's defaults fill the rest). *unknown* and *missing* word the
     two problems every mapping shares in its own voice (``given``: written, but blank)."""
@@ -89,5 +100,7 @@ def read_mapping(cls: type, data: Mapping[Any, Any], context: Any, *,
 
 def markdown_rows(cls: type, cells: Callable[[str, dataclasses.Field], list[str]]) -> list[str]:
     """The rows of a README table of *cls*'s fields: ``| `name` | ... | doc |``."""
-    return ["| " + " | ".join([f"`{name}`", *cells(name, field), spec_of(field).doc]) + " |"
-            for name, field in declared(cls).items()]
+    return [
+        "| " + " | ".join([f"`{name}`", *cells(name, field), spec_of(field).doc]) + " |"
+        for name, field in declared(cls).items()
+    ]

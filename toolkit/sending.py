@@ -36,21 +36,27 @@ class Server:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-def parse_server(address: str | None, *, starttls: bool = False, ssl: bool = False,
-                 user: str | None = None) -> Server:
+def parse_server(address: str | None, *, starttls: bool = False, ssl: bool = False, user: str | None = None) -> Server:
     """``HOST[:PORT]`` and the TLS flags as a Server; refuse a login outside TLS before connecting."""
     if starttls and ssl:
-        raise ToolkitError("--starttls and --ssl exclude each other",
-                           hint="--starttls upgrades a plain connection (port 587); --ssl is TLS from the start (465)")
+        raise ToolkitError(
+            "--starttls and --ssl exclude each other",
+            hint="--starttls upgrades a plain connection (port 587); --ssl is TLS from the start (465)",
+        )
     security = "starttls" if starttls else "ssl" if ssl else "plain"
     if user is not None and security == "plain":
-        raise ToolkitError("--user needs --starttls or --ssl: a password is never sent unencrypted",
-                           hint="add --starttls (port 587) or --ssl (port 465), as your mail provider says")
-    match = re.fullmatch(r"\[(?P<v6>[^\]]+)\](?::(?P<p6>\d+))?|(?P<host>[^:\s]+)(?::(?P<port>\d+))?",
-                         (address or "localhost").strip())
+        raise ToolkitError(
+            "--user needs --starttls or --ssl: a password is never sent unencrypted",
+            hint="add --starttls (port 587) or --ssl (port 465), as your mail provider says",
+        )
+    match = re.fullmatch(
+        r"\[(?P<v6>[^\]]+)\](?::(?P<p6>\d+))?|(?P<host>[^:\s]+)(?::(?P<port>\d+))?", (address or "localhost").strip()
+    )
     if match is None:
-        raise ToolkitError(f"--smtp '{address}' is not HOST or HOST:PORT",
-                           hint="for example: --smtp smtp.example.com:587, or --smtp [::1]:25")
+        raise ToolkitError(
+            f"--smtp '{address}' is not HOST or HOST:PORT",
+            hint="for example: --smtp smtp.example.com:587, or --smtp [::1]:25",
+        )
     host = match["v6"] or match["host"]
     port_text = match["p6"] or match["port"]
     port = int(port_text) if port_text else PORTS[security]
@@ -67,8 +73,10 @@ def parse_recipients(values: Iterable[str]) -> list[str]:
             if not address:
                 continue
             if not ADDRESS_RE.fullmatch(address):
-                raise ToolkitError(f"--to '{address}' is not an email address",
-                                   hint="write a bare address such as reader@example.com (no name, no <>)")
+                raise ToolkitError(
+                    f"--to '{address}' is not an email address",
+                    hint="write a bare address such as reader@example.com (no name, no <>)",
+                )
             if address not in recipients:
                 recipients.append(address)
     if not recipients:
@@ -82,8 +90,14 @@ def with_recipients(data: bytes, recipients: list[str]) -> bytes:
     return f"To: {', '.join(recipients)}\r\n".encode("ascii") + data
 
 
-def send(data: bytes, sender: str, recipients: list[str], server: Server, password: str | None = None,
-         timeout: float = TIMEOUT) -> None:
+def send(  # noqa: C901 - the SMTP conversation, step by step, each failure its own clear error
+    data: bytes,
+    sender: str,
+    recipients: list[str],
+    server: Server,
+    password: str | None = None,
+    timeout: float = TIMEOUT,
+) -> None:
     """Send *data* (CRLF lines, as exported) to every recipient, or raise a ToolkitError that
     says who got it and who did not."""
     where = str(server)
@@ -104,47 +118,66 @@ def send(data: bytes, sender: str, recipients: list[str], server: Server, passwo
                 client.login(server.user, password or "")
             refused = client.sendmail(sender, recipients, data)
     except smtplib.SMTPRecipientsRefused as exc:
-        raise ToolkitError(f"{where} refused every recipient, so nobody got the message: "
-                           f"{_refusals(exc.recipients)}", hint="check the addresses given with --to") from None
+        raise ToolkitError(
+            f"{where} refused every recipient, so nobody got the message: {_refusals(exc.recipients)}",
+            hint="check the addresses given with --to",
+        ) from None
     except smtplib.SMTPAuthenticationError as exc:
-        raise ToolkitError(f"{where} refused the login of '{server.user}': {_reply(exc.smtp_code, exc.smtp_error)}",
-                           hint=f"check --user and the password (from ${PASSWORD_VARIABLE} or the prompt); "
-                                "some providers want an app password") from None
+        raise ToolkitError(
+            f"{where} refused the login of '{server.user}': {_reply(exc.smtp_code, exc.smtp_error)}",
+            hint=f"check --user and the password (from ${PASSWORD_VARIABLE} or the prompt); "
+            "some providers want an app password",
+        ) from None
     except smtplib.SMTPNotSupportedError as exc:
-        raise ToolkitError(f"{where} does not support {_first_word(exc)}: {exc}",
-                           hint="this server may not take logins on this port; ask its administrator") from None
+        raise ToolkitError(
+            f"{where} does not support {_first_word(exc)}: {exc}",
+            hint="this server may not take logins on this port; ask its administrator",
+        ) from None
     except smtplib.SMTPSenderRefused as exc:
-        hint = ("sender_email in notice.toml must be an address this server lets you send as"
-                if exc.smtp_code != 530 else  # RFC 4954, RFC 3207: log in, or start TLS, first
-                "this server wants --starttls (or --ssl) and a login (--user) before it takes mail")
-        raise ToolkitError(f"{where} refused the sender {sender}: {_reply(exc.smtp_code, exc.smtp_error)}",
-                           hint=hint) from None
+        hint = (
+            "sender_email in notice.toml must be an address this server lets you send as"
+            if exc.smtp_code != 530
+            # RFC 4954, RFC 3207: log in, or start TLS, first
+            else "this server wants --starttls (or --ssl) and a login (--user) before it takes mail"
+        )
+        raise ToolkitError(
+            f"{where} refused the sender {sender}: {_reply(exc.smtp_code, exc.smtp_error)}", hint=hint
+        ) from None
     except smtplib.SMTPResponseException as exc:
         raise ToolkitError(f"{where} refused the message: {_reply(exc.smtp_code, exc.smtp_error)}") from None
     except smtplib.SMTPException as exc:  # disconnected, or an odd reply
-        raise ToolkitError(f"{where} broke off the conversation: {exc or 'connection closed'}",
-                           hint=_tls_hint(server)) from None
+        raise ToolkitError(
+            f"{where} broke off the conversation: {exc or 'connection closed'}", hint=_tls_hint(server)
+        ) from None
     except ssl.SSLCertVerificationError as exc:
-        raise ToolkitError(f"TLS with {where} failed: {exc.verify_message}",
-                           hint="the server's certificate is not trusted for this name; a private CA's "
-                                "certificate can be given in SSL_CERT_FILE") from None
+        raise ToolkitError(
+            f"TLS with {where} failed: {exc.verify_message}",
+            hint="the server's certificate is not trusted for this name; a private CA's "
+            "certificate can be given in SSL_CERT_FILE",
+        ) from None
     except ssl.SSLError as exc:
         raise ToolkitError(f"TLS with {where} failed: {exc.reason or exc}", hint=_tls_hint(server)) from None
     except ConnectionRefusedError:
-        raise ToolkitError(f"cannot connect to {where}: connection refused",
-                           hint="is an SMTP server listening there? Give it with --smtp HOST:PORT") from None
+        raise ToolkitError(
+            f"cannot connect to {where}: connection refused",
+            hint="is an SMTP server listening there? Give it with --smtp HOST:PORT",
+        ) from None
     except TimeoutError:
-        raise ToolkitError(f"{where} did not answer within {timeout:g} s",
-                           hint=f"check the host and port; {_tls_hint(server)}") from None
+        raise ToolkitError(
+            f"{where} did not answer within {timeout:g} s", hint=f"check the host and port; {_tls_hint(server)}"
+        ) from None
     except UnicodeEncodeError:
         raise ToolkitError("the user name and password must be ASCII for SMTP AUTH") from None
     except OSError as exc:
-        raise ToolkitError(f"cannot connect to {where}: {exc.strerror or exc}",
-                           hint="check the host name and your network") from None
+        raise ToolkitError(
+            f"cannot connect to {where}: {exc.strerror or exc}", hint="check the host name and your network"
+        ) from None
     if refused:
         got = [r for r in recipients if r not in refused]
-        raise ToolkitError(f"sent to {', '.join(got)}, but {where} refused {_refusals(refused)}",
-                           hint="check those addresses; the others have the message")
+        raise ToolkitError(
+            f"sent to {', '.join(got)}, but {where} refused {_refusals(refused)}",
+            hint="check those addresses; the others have the message",
+        )
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -161,5 +194,7 @@ def _first_word(exc: Exception) -> str:
 
 
 def _tls_hint(server: Server) -> str:
-    return ("--starttls is for port 587 and --ssl for port 465; a server on port 25 or a local test "
-            f"server usually needs neither (connected to port {server.port})")
+    return (
+        "--starttls is for port 587 and --ssl for port 465; a server on port 25 or a local test "
+        f"server usually needs neither (connected to port {server.port})"
+    )

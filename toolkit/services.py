@@ -48,23 +48,60 @@ SAMPLE_UNSUBSCRIBE = "https://example.com/unsubscribe/sample-reader"
 SERVICES: dict[str, Service] = {
     # https://mailchimp.com/developer/marketing/docs/merge-fields/ (FNAME, LNAME, ...); UNSUB is
     # the unsubscribe tag Mailchimp requires in every campaign (shared/email-facts.md).
-    "mailchimp": Service("Mailchimp", r"\*\|[A-Za-z0-9_:]+\|\*", "*|UNSUB|*", "*|FNAME|*",
-                         ("*|LNAME|*", "*|EMAIL|*", "*|ARCHIVE|*", "*|UPDATE_PROFILE|*", "*|LIST:ADDRESS|*")),
+    "mailchimp": Service(
+        "Mailchimp",
+        r"\*\|[A-Za-z0-9_:]+\|\*",
+        "*|UNSUB|*",
+        "*|FNAME|*",
+        ("*|LNAME|*", "*|EMAIL|*", "*|ARCHIVE|*", "*|UPDATE_PROFILE|*", "*|LIST:ADDRESS|*"),
+    ),
     # https://help.brevo.com/hc/en-us/articles/4402386448530 (Brevo Template Language: {{ contact.ATTRIBUTE }}).
-    "brevo": Service("Brevo", r"\{\{\s*[^{}]+?\s*\}\}", "{{ unsubscribe }}", "{{ contact.FIRSTNAME }}",
-                     ("{{ contact.LASTNAME }}", "{{ contact.EMAIL }}", "{{ mirror }}", "{{ update_profile }}")),
+    "brevo": Service(
+        "Brevo",
+        r"\{\{\s*[^{}]+?\s*\}\}",
+        "{{ unsubscribe }}",
+        "{{ contact.FIRSTNAME }}",
+        ("{{ contact.LASTNAME }}", "{{ contact.EMAIL }}", "{{ mirror }}", "{{ update_profile }}"),
+    ),
     # https://support.sendgrid.com/hc/en-us/articles/1260806604209-Unsubscribe-Methods (ASM tags).
-    "sendgrid": Service("SendGrid", r"\{\{\{?\s*[^{}]+?\s*\}?\}\}|<%[A-Za-z_]*%>", "{{{unsubscribe}}}",
-                        "{{first_name}}", ("{{last_name}}", "{{email}}", "{{{unsubscribe_preferences}}}",
-                                           "<%asm_group_unsubscribe_raw_url%>", "<%asm_preferences_raw_url%>")),
+    "sendgrid": Service(
+        "SendGrid",
+        r"\{\{\{?\s*[^{}]+?\s*\}?\}\}|<%[A-Za-z_]*%>",
+        "{{{unsubscribe}}}",
+        "{{first_name}}",
+        (
+            "{{last_name}}",
+            "{{email}}",
+            "{{{unsubscribe_preferences}}}",
+            "<%asm_group_unsubscribe_raw_url%>",
+            "<%asm_preferences_raw_url%>",
+        ),
+    ),
     # https://listmonk.app/docs/templating (template expressions).
-    "listmonk": Service("listmonk", r"\{\{\s*[^{}]+?\s*\}\}", "{{ UnsubscribeURL }}", "{{ .Subscriber.FirstName }}",
-                        ("{{ .Subscriber.Name }}", "{{ .Subscriber.LastName }}", "{{ .Subscriber.Email }}",
-                         "{{ .Subscriber.UUID }}", "{{ MessageURL }}", "{{ OptinURL }}", "{{ TrackView }}")),
+    "listmonk": Service(
+        "listmonk",
+        r"\{\{\s*[^{}]+?\s*\}\}",
+        "{{ UnsubscribeURL }}",
+        "{{ .Subscriber.FirstName }}",
+        (
+            "{{ .Subscriber.Name }}",
+            "{{ .Subscriber.LastName }}",
+            "{{ .Subscriber.Email }}",
+            "{{ .Subscriber.UUID }}",
+            "{{ MessageURL }}",
+            "{{ OptinURL }}",
+            "{{ TrackView }}",
+        ),
+    ),
     # マイスピー (MyASP): https://docs.myasp.jp/ (よくある質問: 配信解除リンク, %cancelurl%). Its
     # name tag is not on the pages found, so none is named; write it as [email] name_tag.
-    "myasp": Service("MyASP (マイスピー)", r"%[a-z0-9_]+%", "%cancelurl%", "",
-                     ("%cancelurl1click%", "%cancelurl2%", "%cancelurlall%", "%kara_mail_cancel_address%")),
+    "myasp": Service(
+        "MyASP (マイスピー)",
+        r"%[a-z0-9_]+%",
+        "%cancelurl%",
+        "",
+        ("%cancelurl1click%", "%cancelurl2%", "%cancelurlall%", "%kara_mail_cancel_address%"),
+    ),
 }
 CHOICES = (NONE, *SERVICES, "custom")
 
@@ -97,8 +134,9 @@ def with_samples(text: str, service: Service | None, *, html: bool) -> str:
     if service is None:
         return text
     values = sample_values(service)
-    escaped = {tag: (tag.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if html else tag)
-               for tag in values}
+    escaped = {
+        tag: (tag.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if html else tag) for tag in values
+    }
     for tag, value in sorted(values.items(), key=lambda item: -len(item[0])):
         shown = value.replace("&", "&amp;").replace("<", "&lt;") if html else value
         text = text.replace(tag, shown)
@@ -134,8 +172,11 @@ class TagGuard:
         if self.pattern is None:
             return settings
         wanted = set(names) if names is not None else None
-        changes = {f.name: self.protect(getattr(settings, f.name)) for f in fields(settings)
-                   if isinstance(getattr(settings, f.name), str) and (wanted is None or f.name in wanted)}
+        changes = {
+            f.name: self.protect(getattr(settings, f.name))
+            for f in fields(settings)
+            if isinstance(getattr(settings, f.name), str) and (wanted is None or f.name in wanted)
+        }
         return replace(settings, **changes)
 
     def restore(self, text: str) -> str:

@@ -23,12 +23,24 @@ from .errors import ToolkitError
 from .output import write_atomic
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
-INSTALL_HINT = ("install Chromium (Debian/Ubuntu: `sudo apt-get install chromium fonts-noto-cjk`), "
-                "or point at one with --browser PATH")
+INSTALL_HINT = (
+    "install Chromium (Debian/Ubuntu: `sudo apt-get install chromium fonts-noto-cjk`), "
+    "or point at one with --browser PATH"
+)
 #: Flags that keep a headless browser quiet on a closed network (see shared/browser-testing.md).
-FLAGS = ("--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic", "--hide-scrollbars", "--mute-audio",
-         "--disable-extensions", "--remote-debugging-pipe")
+FLAGS = (
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--disable-extensions",
+    "--remote-debugging-pipe",
+)
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef]")
 
 
@@ -77,9 +89,14 @@ class DevTools:
 
         try:
             # pass_fds keeps 3 and 4 open in the child after preexec_fn has placed the pipes there.
-            self.process = subprocess.Popen([browser, *flags, "about:blank"], pass_fds=(3, 4),
-                                            preexec_fn=wire_pipes, stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                [browser, *flags, "about:blank"],
+                pass_fds=(3, 4),
+                preexec_fn=wire_pipes,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         except OSError as exc:
             raise ToolkitError(f"cannot start the browser {browser}: {exc.strerror}", hint=INSTALL_HINT) from None
         finally:
@@ -135,8 +152,10 @@ class DevTools:
             ready, _, _ = select.select([self._from_browser], [], [], max(0.0, remaining))
             chunk = os.read(self._from_browser, 1 << 16) if ready else b""
             if not chunk:
-                raise ToolkitError("the browser stopped answering" if ready else "the browser took too long",
-                                   hint="run it by hand to see why, or try another with --browser")
+                raise ToolkitError(
+                    "the browser stopped answering" if ready else "the browser took too long",
+                    hint="run it by hand to see why, or try another with --browser",
+                )
             self._buffer += chunk
         message, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(message)

@@ -47,8 +47,9 @@ def _text(value: Any, key: str, tz: Any = None) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise Invalid(f"'{key}' must be text, not {_yaml_type(value)}",
-                      f"write it on one line, in quotes if needed: {key}: \"...\"")
+        raise Invalid(
+            f"'{key}' must be text, not {_yaml_type(value)}", f'write it on one line, in quotes if needed: {key}: "..."'
+        )
     return str(value).strip()
 
 
@@ -83,12 +84,14 @@ def _number(value: Any, key: str, tz: Any) -> int | None:
 def _date(value: Any, key: str, tz: ZoneInfo) -> dt.datetime:
     def fail(message: str) -> Invalid:
         return Invalid(message, _DATE_HINT)
+
     return parse_date(value, tz, fail)
 
 
 def _published(value: Any, key: str, tz: ZoneInfo) -> dt.datetime | None:
     def fail(message: str) -> Invalid:
         return Invalid(message, "`notice publish` writes this field; write it as 2018-07-13 10:00+09:00")
+
     return None if value in (None, "") else parse_date(value, tz, fail)
 
 
@@ -97,8 +100,10 @@ def _last_correction(value: Any, key: str, tz: Any) -> str:
     that a deleted record is noticed (records.disappearance_problems, issue 14)."""
     name = _text(value, key)
     if name and not re.fullmatch(r"\d{4}-[0-9a-f]{7}", name):
-        raise Invalid(f"'{key}' must name a correction record such as 0004-530bfbb, not {_short_repr(value)}",
-                      "`notice correct` writes this field: restore it from version control")
+        raise Invalid(
+            f"'{key}' must name a correction record such as 0004-530bfbb, not {_short_repr(value)}",
+            "`notice correct` writes this field: restore it from version control",
+        )
     return name
 
 
@@ -114,22 +119,28 @@ class Issue:
     title: str = declare(doc="the subject line and the page title", parse=_text, required=True)
     date: dt.datetime = declare(
         doc="`2018-07-13`, or a date and time `2018-07-13 10:00`, optionally with an offset `+09:00`; "
-            "without one it is read in the publication's `timezone`", parse=_date, required=True)
+        "without one it is read in the publication's `timezone`",
+        parse=_date,
+        required=True,
+    )
     # declare() returns a dataclass field typed Any, so mypy takes a required one for a default.
     body: str  # type: ignore[misc]
     body_line: int  # type: ignore[misc]
     status: str = declare("draft", doc="`draft` (default) or `published`", parse=_status)
-    lang: str = declare("en", parse=_lang, doc="the issue's language (default: the publication's); sets labels, "
-                                                "date format and text width rules")
+    lang: str = declare(
+        "en",
+        parse=_lang,
+        doc="the issue's language (default: the publication's); sets labels, date format and text width rules",
+    )
     preheader: str = declare("", doc="the preview line mail clients show after the subject", parse=_text)
     author: str = declare("", doc="shown under the title", parse=_text)
     tags: tuple[str, ...] = declare((), doc="a list of words, `[line, privacy]`", parse=_tags)
     number: int | None = declare(None, doc="the volume number of a mail magazine (第42号 / No. 42)", parse=_number)
     summary: str = declare("", doc="one sentence for the index and the web page's description", parse=_text)
-    published: dt.datetime | None = declare(None, doc="when it was sent; written by `notice publish`",
-                                            parse=_published)
-    last_correction: str = declare("", doc="the newest correction record, `0004-530bfbb`; written by `notice correct`",
-                                   parse=_last_correction)
+    published: dt.datetime | None = declare(None, doc="when it was sent; written by `notice publish`", parse=_published)
+    last_correction: str = declare(
+        "", doc="the newest correction record, `0004-530bfbb`; written by `notice correct`", parse=_last_correction
+    )
     digest: str = ""
     #: The front-matter exactly as written: the lock keeps these values, so changing the
     #: publication's time zone or language later is not mistaken for an edit of the issue.
@@ -158,6 +169,7 @@ _Loader.yaml_implicit_resolvers = {
 # was 2 ms an issue, most of a build with nothing to do.
 _FastLoader: Any = None  # CSafeLoader's subclass, where PyYAML was built with libyaml
 if getattr(yaml, "__with_libyaml__", False):
+
     class _FastLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
         """CSafeLoader with _Loader's resolvers (dates stay text)."""
 
@@ -190,8 +202,9 @@ class ParsedYAML:
 
     def get(self, key: str) -> tuple[dict[str, Any], dict[str, int]] | None:
         entry = self.entries.get(key)
-        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], dict)
-                and isinstance(entry[1], dict)):
+        if not (
+            isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], dict) and isinstance(entry[1], dict)
+        ):
             return None
         self.used.add(key)
         return _copy(entry[0]), dict(entry[1])
@@ -224,8 +237,7 @@ def _copy(data: dict[str, Any]) -> dict[str, Any]:
 PARSED = ParsedYAML()
 
 
-def read_issue(path: Path, *, default_lang: str = "en", tz: ZoneInfo | None = None,
-               root: Path | None = None) -> Issue:
+def read_issue(path: Path, *, default_lang: str = "en", tz: ZoneInfo | None = None, root: Path | None = None) -> Issue:
     """Read and validate one issue file; raise SourceError naming the file and line.
 
     *root* is the publication folder the file may not lead out of (by default the folder
@@ -235,9 +247,14 @@ def read_issue(path: Path, *, default_lang: str = "en", tz: ZoneInfo | None = No
     if not SLUG_RE.fullmatch(slug):
         raise SourceError(
             f"the file name '{path.name}' is not a valid slug: use only a-z, 0-9 and '-'",
-            path=path, hint=f"rename it, for example to {suggest_slug(slug) or 'issue-1'}.md")
-    raw = read_regular(path, root=path.parent.parent if root is None else root,
-                       hint="an issue is a Markdown file; move anything else out of issues/")
+            path=path,
+            hint=f"rename it, for example to {suggest_slug(slug) or 'issue-1'}.md",
+        )
+    raw = read_regular(
+        path,
+        root=path.parent.parent if root is None else root,
+        hint="an issue is a Markdown file; move anything else out of issues/",
+    )
     text = decode(raw, path)
     meta_text, meta_line, body, body_line = split_front_matter(text, path)
     meta, lines = parse_yaml_mapping(meta_text, meta_line, path)
@@ -260,6 +277,7 @@ def read_issues(folder: Path, **options: Any) -> tuple[list[Issue], list[SourceE
 
 # --- finding and reading files inside the publication (issue 14) ------------------------------
 
+
 def check_slug(slug: str) -> str:
     """*slug* if it names an issue file; else a ToolkitError. Every command that takes a slug
     checks it here first, so ``../x``, ``/abs/x`` or ``x/../y`` can never reach a file name."""
@@ -272,8 +290,11 @@ def check_slug(slug: str) -> str:
         hint = f"give the slug alone: {stem}"
     else:
         hint = f"for example: {suggest_slug(slug) or 'spring-news'}; `notice list` shows every issue's slug"
-    raise ToolkitError(f"'{shown}' is not a valid slug: a slug is an issue's file name in issues/ without "
-                       ".md, made of a-z, 0-9 and '-'", hint=hint)
+    raise ToolkitError(
+        f"'{shown}' is not a valid slug: a slug is an issue's file name in issues/ without "
+        ".md, made of a-z, 0-9 and '-'",
+        hint=hint,
+    )
 
 
 def is_inside(path: Path, root: Path) -> bool:
@@ -285,8 +306,14 @@ def is_inside(path: Path, root: Path) -> bool:
     return resolved == base or base in resolved.parents
 
 
-def confine(path: Path, root: Path, error: type[ToolkitError] = SourceError, hint: str | None = None,
-            action: str = "read this file", root_name: str = "the publication") -> Path:
+def confine(
+    path: Path,
+    root: Path,
+    error: type[ToolkitError] = SourceError,
+    hint: str | None = None,
+    action: str = "read this file",
+    root_name: str = "the publication",
+) -> Path:
     """*path* if it stays inside *root*; a link (of the file or of a folder above it) that leads
     out is an error, so nothing outside the publication is read or written (issue 14)."""
     if not is_inside(path, root):
@@ -294,14 +321,23 @@ def confine(path: Path, root: Path, error: type[ToolkitError] = SourceError, hin
             target = f" to {path.resolve()}"
         except (OSError, RuntimeError):
             target = ""
-        raise error(f"cannot {action}: it leads through a link{target}, outside {root_name}", path=path,
-                    hint=hint or "notice reads and writes only inside the publication: copy the file in "
-                                 "instead of linking to it")
+        raise error(
+            f"cannot {action}: it leads through a link{target}, outside {root_name}",
+            path=path,
+            hint=hint
+            or "notice reads and writes only inside the publication: copy the file in instead of linking to it",
+        )
     return path
 
 
-def read_regular(path: Path, *, root: Path | None, error: type[ToolkitError] = SourceError,
-                 hint: str | None = None, limit: int = MAX_FILE_BYTES) -> bytes:
+def read_regular(
+    path: Path,
+    *,
+    root: Path | None,
+    error: type[ToolkitError] = SourceError,
+    hint: str | None = None,
+    limit: int = MAX_FILE_BYTES,
+) -> bytes:
     """The bytes of *path*, which must be a regular file of at most *limit* bytes inside *root*.
 
     A FIFO would block every command forever and a device such as /dev/zero never ends
@@ -313,8 +349,10 @@ def read_regular(path: Path, *, root: Path | None, error: type[ToolkitError] = S
     try:
         kind = file_kind(os.stat(path).st_mode)
         if kind is None:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-                         | getattr(os, "O_BINARY", 0))
+            fd = os.open(
+                path,
+                os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0),
+            )
             with os.fdopen(fd, "rb") as handle:
                 info = os.fstat(handle.fileno())
                 kind = file_kind(info.st_mode)
@@ -326,18 +364,31 @@ def read_regular(path: Path, *, root: Path | None, error: type[ToolkitError] = S
         raise error(f"cannot read this file: {exc.strerror or exc}", path=path, hint=hint) from None
     if kind is not None:
         raise error(f"cannot read this file: it is {kind}, not a regular file", path=path, hint=hint)
-    raise error(f"cannot read this file: it is larger than {limit // (1024 * 1024)} MB, the most notice reads",
-                path=path,
-                hint="is it the right file? An issue, a record or a template is a few kilobytes")
+    raise error(
+        f"cannot read this file: it is larger than {limit // (1024 * 1024)} MB, the most notice reads",
+        path=path,
+        hint="is it the right file? An issue, a record or a template is a few kilobytes",
+    )
 
 
 def file_kind(mode: int) -> str | None:
     """What a file that is not a regular file is, in words; None for a regular file."""
     if stat.S_ISREG(mode):
         return None
-    return next((name for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-                                         (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
-                                         (stat.S_ISSOCK, "a socket")) if test(mode)), "not a regular file")
+    return next(
+        (
+            name
+            for test, name in (
+                (stat.S_ISDIR, "a folder"),
+                (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                (stat.S_ISCHR, "a device"),
+                (stat.S_ISBLK, "a device"),
+                (stat.S_ISSOCK, "a socket"),
+            )
+            if test(mode)
+        ),
+        "not a regular file",
+    )
 
 
 def decode(raw: bytes, path: Path, error: type[ToolkitError] = SourceError) -> str:
@@ -346,8 +397,12 @@ def decode(raw: bytes, path: Path, error: type[ToolkitError] = SourceError) -> s
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise error("this file is not UTF-8", path=path, line=line,
-                    hint="re-save it as UTF-8 in your editor (Shift_JIS and other encodings are not read)") from None
+        raise error(
+            "this file is not UTF-8",
+            path=path,
+            line=line,
+            hint="re-save it as UTF-8 in your editor (Shift_JIS and other encodings are not read)",
+        ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -357,28 +412,42 @@ def sort_newest_first(issues: list[Issue]) -> list[Issue]:
 
 
 def no_such_issue(slug: str, known: Iterable[str]) -> ToolkitError:
-    return ToolkitError(f"no issue '{slug}' in issues/{did_you_mean(slug, known)}",
-                        hint="`notice list` shows every issue's slug")
+    return ToolkitError(
+        f"no issue '{slug}' in issues/{did_you_mean(slug, known)}", hint="`notice list` shows every issue's slug"
+    )
 
 
 def split_front_matter(text: str, path: Path) -> tuple[str, int, str, int]:
     """``(yaml, first yaml line, body, first body line)``; the file must open with ``---``."""
     if not FENCE.match(text):
-        raise SourceError("the file does not start with front-matter", path=path, line=1,
-                          hint="begin with a line '---', then 'title: ...' and 'date: ...', then '---'")
+        raise SourceError(
+            "the file does not start with front-matter",
+            path=path,
+            line=1,
+            hint="begin with a line '---', then 'title: ...' and 'date: ...', then '---'",
+        )
     closing = FENCE.search(text, text.index("\n") + 1 if "\n" in text else len(text))
     if closing is None:
-        raise SourceError("the front-matter opened on line 1 is never closed", path=path, line=1,
-                          hint="add a line '---' after the last field, before the Markdown body")
-    meta = text[text.index("\n") + 1: closing.start()]
+        raise SourceError(
+            "the front-matter opened on line 1 is never closed",
+            path=path,
+            line=1,
+            hint="add a line '---' after the last field, before the Markdown body",
+        )
+    meta = text[text.index("\n") + 1 : closing.start()]
     body_start = closing.end() + 1
     body_line = text.count("\n", 0, min(body_start, len(text))) + 1
     return meta, 2, text[body_start:], body_line
 
 
-def parse_yaml_mapping(meta_text: str, first_line: int, path: Path, *, what: str = "front-matter",
-                       hint: str = "values with ':' or '#' need quotes, e.g. title: \"Q&A: part 1\""
-                       ) -> tuple[dict[str, Any], dict[str, int]]:
+def parse_yaml_mapping(
+    meta_text: str,
+    first_line: int,
+    path: Path,
+    *,
+    what: str = "front-matter",
+    hint: str = "values with ':' or '#' need quotes, e.g. title: \"Q&A: part 1\"",
+) -> tuple[dict[str, Any], dict[str, int]]:
     """A YAML mapping and the file line of each top-level key; dates stay text.
 
     Parsed by libyaml when PyYAML has it, else by PyYAML itself; any error is reported as
@@ -407,8 +476,9 @@ def fast_loader(text: str) -> type:
     return _FastLoader
 
 
-def _parse_mapping(meta_text: str, first_line: int, path: Path, what: str, hint: str,
-                   loader_class: type) -> tuple[dict[str, Any], dict[str, int]]:
+def _parse_mapping(
+    meta_text: str, first_line: int, path: Path, what: str, hint: str, loader_class: type
+) -> tuple[dict[str, Any], dict[str, int]]:
     """The mapping and the file line of each top-level key, parsed by *loader_class*."""
     loader = None
     try:
@@ -417,26 +487,38 @@ def _parse_mapping(meta_text: str, first_line: int, path: Path, what: str, hint:
         if node is None:
             return {}, {}
         if not isinstance(node, yaml.MappingNode):
-            raise SourceError(f"the {what} must be a list of 'field: value' lines",
-                              path=path, line=node.start_mark.line + first_line,
-                              hint="write it as 'title: ...' on its own line, one field per line")
+            raise SourceError(
+                f"the {what} must be a list of 'field: value' lines",
+                path=path,
+                line=node.start_mark.line + first_line,
+                hint="write it as 'title: ...' on its own line, one field per line",
+            )
         lines: dict[str, int] = {}
         for key_node, _ in node.value:
             key = str(key_node.value)
             line = key_node.start_mark.line + first_line
             if key in lines:
-                raise SourceError(f"the field '{key}' is given twice (also on line {lines[key]})",
-                                  path=path, line=line, hint="keep one of them")
+                raise SourceError(
+                    f"the field '{key}' is given twice (also on line {lines[key]})",
+                    path=path,
+                    line=line,
+                    hint="keep one of them",
+                )
             lines[key] = line
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark else first_line
-        raise SourceError(f"invalid YAML in the {what}: {exc.problem or exc.context}",
-                          path=path, line=line, hint=hint) from None
+        raise SourceError(
+            f"invalid YAML in the {what}: {exc.problem or exc.context}", path=path, line=line, hint=hint
+        ) from None
     except yaml.YAMLError as exc:  # the reader's errors (a NUL byte, a control character) carry no mark
-        raise SourceError(f"invalid YAML in the {what}: {exc}".splitlines()[0], path=path, line=first_line,
-                          hint="remove control characters such as NUL from the file") from None
+        raise SourceError(
+            f"invalid YAML in the {what}: {exc}".splitlines()[0],
+            path=path,
+            line=first_line,
+            hint="remove control characters such as NUL from the file",
+        ) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -448,8 +530,12 @@ MAX_DEPTH = 20
 
 
 def _too_deep(path: Path, what: str, line: int) -> SourceError:
-    return SourceError(f"the {what} is nested too deeply (more than {MAX_DEPTH} levels of lists or mappings)",
-                       path=path, line=line, hint="no field needs more than a list of pairs; remove the nesting")
+    return SourceError(
+        f"the {what} is nested too deeply (more than {MAX_DEPTH} levels of lists or mappings)",
+        path=path,
+        line=line,
+        hint="no field needs more than a list of pairs; remove the nesting",
+    )
 
 
 def _compose(loader: Any, first_line: int, path: Path, what: str) -> yaml.Node | None:
@@ -480,25 +566,47 @@ def _check_nodes(root: yaml.Node, first_line: int, path: Path, what: str) -> Non
         if isinstance(node, yaml.ScalarNode):
             digits = sum(c.isdigit() for c in node.value)
             if node.tag == "tag:yaml.org,2002:int" and digits > (sys.get_int_max_str_digits() or digits):
-                raise SourceError(f"a number of {digits} digits is too long", path=path, line=line,
-                                  hint="write a number of a few digits, or quote it to make it text")
+                raise SourceError(
+                    f"a number of {digits} digits is too long",
+                    path=path,
+                    line=line,
+                    hint="write a number of a few digits, or quote it to make it text",
+                )
         elif isinstance(node, yaml.SequenceNode):
             stack.extend((child, depth + 1) for child in node.value)
         elif isinstance(node, yaml.MappingNode):
             stack.extend((item, depth + 1) for pair in node.value for item in pair)
 
 
-def _make_issue(path: Path, slug: str, meta: dict[str, Any], lines: dict[str, int], body: str,
-                body_line: int, default_lang: str, tz: ZoneInfo) -> Issue:
+def _make_issue(
+    path: Path,
+    slug: str,
+    meta: dict[str, Any],
+    lines: dict[str, int],
+    body: str,
+    body_line: int,
+    default_lang: str,
+    tz: ZoneInfo,
+) -> Issue:
     values, problems = read_mapping(Issue, meta, tz, unknown=_unknown_field, missing=_missing_field)
     if problems:
         key, message, hint = problems[0]
         raise SourceError(message, path=path, line=lines.get(key, 1) if key else 1, hint=hint)
     if not body.strip():
-        raise SourceError("the issue has no body", path=path, line=body_line,
-                          hint="write the issue's Markdown below the closing '---'")
-    return Issue(slug=slug, path=path, body=body, body_line=body_line, front=dict(meta),
-                 **{**values, "lang": values.get("lang") or default_lang})
+        raise SourceError(
+            "the issue has no body",
+            path=path,
+            line=body_line,
+            hint="write the issue's Markdown below the closing '---'",
+        )
+    return Issue(
+        slug=slug,
+        path=path,
+        body=body,
+        body_line=body_line,
+        front=dict(meta),
+        **{**values, "lang": values.get("lang") or default_lang},
+    )
 
 
 def _unknown_field(key: str, known: list[str]) -> tuple[str, str]:
@@ -506,12 +614,15 @@ def _unknown_field(key: str, known: list[str]) -> tuple[str, str]:
 
 
 def _missing_field(key: str, given: bool) -> tuple[str, str]:
-    return (f"the required field '{key}' is empty" if given else f"the required field '{key}' is missing",
-            'add for example: title: "Spring news"' if key == "title" else "add for example: date: 2026-04-01")
+    return (
+        f"the required field '{key}' is empty" if given else f"the required field '{key}' is missing",
+        'add for example: title: "Spring news"' if key == "title" else "add for example: date: 2026-04-01",
+    )
 
 
 def parse_date(value: Any, tz: ZoneInfo, fail: Any = None) -> dt.datetime:
     """A date or datetime from YAML text; no offset means the publication's time zone."""
+
     def error(message: str) -> Exception:
         return fail(message) if fail else ValueError(message)
 
@@ -519,7 +630,9 @@ def parse_date(value: Any, tz: ZoneInfo, fail: Any = None) -> dt.datetime:
         parsed = value
     elif isinstance(value, dt.date):
         parsed = dt.datetime.combine(value, dt.time())
-    elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?", value.strip()):
+    elif isinstance(value, str) and re.fullmatch(
+        r"\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?", value.strip()
+    ):
         text = re.sub(r"[ T](\d):", r"T0\1:", value.strip(), count=1)  # 9:30 as 09:30
         try:
             parsed = dt.datetime.fromisoformat(text.replace(" ", "T", 1).replace(" ", ""))

@@ -21,7 +21,6 @@ from .labels import format_date, text_direction
 from .source import MAX_FILE_BYTES, confine, file_kind
 from .wrapping import wrap
 
-
 #: What a template file's name ends with; its compiled code carries that name in tracebacks.
 _TEMPLATE_SUFFIXES = (".html", ".txt", ".css", ".xml")
 
@@ -52,42 +51,63 @@ def check_templates(folder: Path) -> None:
         return
     root = folder.parent
     if not folder.is_dir():
-        raise TemplateError("templates is not a folder: notice looks for your theme overrides in templates/",
-                            path=folder, hint="rename the file, and make templates/ a folder (or delete it to "
-                                              "use the built-in theme)")
-    confine(folder, root, TemplateError, action="use templates/",
-            hint="notice reads only inside the publication: copy the theme in instead of linking to it")
+        raise TemplateError(
+            "templates is not a folder: notice looks for your theme overrides in templates/",
+            path=folder,
+            hint="rename the file, and make templates/ a folder (or delete it to use the built-in theme)",
+        )
+    confine(
+        folder,
+        root,
+        TemplateError,
+        action="use templates/",
+        hint="notice reads only inside the publication: copy the theme in instead of linking to it",
+    )
     builtin = theme_dir()
     for parent, folders, files in os.walk(folder):
         for name in sorted([*folders, *files]):
             path = Path(parent) / name
-            confine(path, root, TemplateError, action="use this template",
-                    hint="notice reads only inside the publication: copy the file in instead of linking to it")
+            confine(
+                path,
+                root,
+                TemplateError,
+                action="use this template",
+                hint="notice reads only inside the publication: copy the file in instead of linking to it",
+            )
             try:
                 info = path.stat()
             except OSError as exc:  # a dangling link: Jinja would skip it and use the built-in file
-                raise TemplateError(f"cannot read this template: {exc.strerror}", path=path,
-                                    hint="delete it to use the built-in one") from None
+                raise TemplateError(
+                    f"cannot read this template: {exc.strerror}", path=path, hint="delete it to use the built-in one"
+                ) from None
             relative = path.relative_to(folder)
             if stat.S_ISDIR(info.st_mode):
                 if (builtin / relative).is_file():
-                    raise TemplateError(f"{relative.as_posix()} is a folder, where the theme has a file of that "
-                                        "name: it would be ignored", path=path,
-                                        hint="move it away, and put your copy of the file here instead")
+                    raise TemplateError(
+                        f"{relative.as_posix()} is a folder, where the theme has a file of that "
+                        "name: it would be ignored",
+                        path=path,
+                        hint="move it away, and put your copy of the file here instead",
+                    )
             elif file_kind(info.st_mode) is not None:
-                raise TemplateError(f"cannot read this template: it is {file_kind(info.st_mode)}, not a regular "
-                                    "file", path=path, hint="move it out of templates/")
+                raise TemplateError(
+                    f"cannot read this template: it is {file_kind(info.st_mode)}, not a regular file",
+                    path=path,
+                    hint="move it out of templates/",
+                )
             elif info.st_size > MAX_FILE_BYTES:
-                raise TemplateError(f"this template is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the most "
-                                    "notice reads", path=path, hint="is it the right file?")
+                raise TemplateError(
+                    f"this template is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the most notice reads",
+                    path=path,
+                    hint="is it the right file?",
+                )
 
 
 def make_environment(publication_templates: Path) -> jinja2.Environment:
     check_templates(publication_templates)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(publication_templates)]),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"),
-                                            default_for_string=True),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"), default_for_string=True),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -119,10 +139,14 @@ def inliner_warnings(env: jinja2.Environment, inliner: str) -> list[Diagnostic]:
             continue  # a missing stylesheet: rendering reports it, with its place
         rules = len(top_level_rules(source))
         if rules > LARGE_THEME_RULES:
-            warnings.append(warning(
-                f"{name} has {rules} rules: premailer takes seconds per email to inline a stylesheet this large",
-                path=filename, hint='set inliner = "css-inline" under [build] in notice.toml: it inlines the '
-                                    "same theme in milliseconds"))
+            warnings.append(
+                warning(
+                    f"{name} has {rules} rules: premailer takes seconds per email to inline a stylesheet this large",
+                    path=filename,
+                    hint='set inliner = "css-inline" under [build] in notice.toml: it inlines the '
+                    "same theme in milliseconds",
+                )
+            )
     return warnings
 
 
@@ -147,8 +171,9 @@ def _included(env: jinja2.Environment, names: tuple[str, ...]) -> set[str]:
 
 def _wrap_filter(text: str, width: int = 70, ambiguous_width: int = 1, indent: str = "") -> str:
     """Jinja filter for .txt templates: wrap one paragraph by display width, with kinsoku."""
-    return "\n".join(wrap(str(text), width, ambiguous_width=ambiguous_width,
-                          initial_indent=indent, subsequent_indent=indent))
+    return "\n".join(
+        wrap(str(text), width, ambiguous_width=ambiguous_width, initial_indent=indent, subsequent_indent=indent)
+    )
 
 
 def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
@@ -156,32 +181,46 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"template syntax error: {exc.message}", path=exc.filename,
-                            line=exc.lineno, hint="see https://jinja.palletsprojects.com/templates/") from None
+        raise TemplateError(
+            f"template syntax error: {exc.message}",
+            path=exc.filename,
+            line=exc.lineno,
+            hint="see https://jinja.palletsprojects.com/templates/",
+        ) from None
     except jinja2.TemplateNotFound as exc:
-        raise TemplateError(f"template '{exc.name}' not found",
-                            hint="restore it in templates/ or delete your copy to use the built-in one") from None
+        raise TemplateError(
+            f"template '{exc.name}' not found",
+            hint="restore it in templates/ or delete your copy to use the built-in one",
+        ) from None
     except jinja2.UndefinedError as exc:
         path, line = _template_frame(exc)
-        raise TemplateError(f"template error: {exc.message}", path=path, line=line,
-                            hint="check the variable's name; README.md lists what templates receive") from None
+        raise TemplateError(
+            f"template error: {exc.message}",
+            path=path,
+            line=line,
+            hint="check the variable's name; README.md lists what templates receive",
+        ) from None
     except RecursionError:
-        raise TemplateError(f"template '{name}' includes or extends itself",
-                            hint="an override cannot extend the file it replaces; copy the built-in one "
-                                 "and edit it instead") from None
+        raise TemplateError(
+            f"template '{name}' includes or extends itself",
+            hint="an override cannot extend the file it replaces; copy the built-in one and edit it instead",
+        ) from None
     # What a template's own expressions raise ({{ title + 1 }}, a filter given too few
     # arguments): the author's mistake, so it is reported with its place rather than as a crash.
     # Raised inside notice's own code (one of its filters) it is notice's bug (issue 8), and
     # said so: the author cannot fix it by editing the line.
-    except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError, ArithmeticError,
-            IndexError) as exc:
+    except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError, ArithmeticError, IndexError) as exc:
         path, line = _template_frame(exc)
         inside = _toolkit_frame(exc)
         if inside is not None:
             called_from = f", called from {display_path(Path(path))}:{line}" if path else ""
             raise InternalError.of(exc, f" (in {inside}{called_from})") from exc
-        raise TemplateError(f"template error: {type(exc).__name__}: {exc}", path=path, line=line,
-                            hint="fix the expression on that line; README.md lists what templates receive") from None
+        raise TemplateError(
+            f"template error: {type(exc).__name__}: {exc}",
+            path=path,
+            line=line,
+            hint="fix the expression on that line; README.md lists what templates receive",
+        ) from None
 
 
 def _template_frame(exc: BaseException) -> tuple[str | None, int | None]:

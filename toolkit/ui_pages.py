@@ -15,8 +15,8 @@ from . import __version__
 from .config import Config
 from .errors import Diagnostic
 from .limits import GMAIL_CLIP_BYTES
-from .services import with_samples
 from .render import subject_of
+from .services import with_samples
 from .source import sort_newest_first
 
 UI_DIR = Path(__file__).parent / "ui"
@@ -39,20 +39,32 @@ class PreviewState:
 def environment() -> jinja2.Environment:
     global _env
     if _env is None:
-        _env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(UI_DIR)), autoescape=True,
-                                  trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+        _env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(UI_DIR)),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
     return _env
 
 
-def render_page(state: PreviewState, out_dir: Path, slug: str | None, query: dict[str, str],
-                errors: list[Diagnostic], stale: bool) -> str:
+def render_page(
+    state: PreviewState, out_dir: Path, slug: str | None, query: dict[str, str], errors: list[Diagnostic], stale: bool
+) -> str:
     """The list of issues and, for *slug*, its renderings from *out_dir*, with the *errors* to
     show there (*stale*: they spoil its outputs); LookupError for an unknown slug."""
     config, report = state.config, state.report
     issues = sort_newest_first(report.issues if report else [])
     states = report.states if report else {}
-    broken = sorted({e.path.stem for e in state.errors if e.path and e.path.parent == config.issues_dir}
-                    - {i.slug for i in issues}) if config else []
+    broken = (
+        sorted(
+            {e.path.stem for e in state.errors if e.path and e.path.parent == config.issues_dir}
+            - {i.slug for i in issues}
+        )
+        if config
+        else []
+    )
     if slug is not None and slug not in {i.slug for i in issues} | set(broken):
         raise LookupError(slug)
     context: dict[str, Any] = {
@@ -62,8 +74,15 @@ def render_page(state: PreviewState, out_dir: Path, slug: str | None, query: dic
         "errors": [{"where": e.location(), "message": e.message, "hint": e.hint or ""} for e in errors],
         "stale": stale,
         "publication": config.publication.name if config else "",
-        "entries": [{"slug": i.slug, "subject": subject_of(states[i.slug], config) if config and i.slug in states else i.title,
-                     "date": i.date.strftime("%Y-%m-%d"), "draft": i.is_draft} for i in issues],
+        "entries": [
+            {
+                "slug": i.slug,
+                "subject": subject_of(states[i.slug], config) if config and i.slug in states else i.title,
+                "date": i.date.strftime("%Y-%m-%d"),
+                "draft": i.is_draft,
+            }
+            for i in issues
+        ],
         "broken": broken,
         "slug": slug,
         "widths": list(WIDTHS),
@@ -87,11 +106,20 @@ def issue_view(config: Config, out_dir: Path, state: Any, query: dict[str, str])
     email = _read(out / "email.html")
     size = len(email.encode("utf-8"))
     view: dict[str, Any] = {
-        "issue": state.issue, "subject": subject_of(state, config), "tab": tab, "tabs": tabs,
-        "width": width, "width_css": WIDTHS[width], "dark": dark,
-        "size": size, "size_kb": f"{size / 1024:.1f}", "clip_kb": GMAIL_CLIP_BYTES // 1024,
-        "size_percent": round(100 * size / GMAIL_CLIP_BYTES), "lock": state.lock,
-        "records": state.records, "notices": notices,
+        "issue": state.issue,
+        "subject": subject_of(state, config),
+        "tab": tab,
+        "tabs": tabs,
+        "width": width,
+        "width_css": WIDTHS[width],
+        "dark": dark,
+        "size": size,
+        "size_kb": f"{size / 1024:.1f}",
+        "clip_kb": GMAIL_CLIP_BYTES // 1024,
+        "size_percent": round(100 * size / GMAIL_CLIP_BYTES),
+        "lock": state.lock,
+        "records": state.records,
+        "notices": notices,
         "resolved": {r.resolves: r.id for r in state.records if r.resolves},
     }
     service = config.service
@@ -114,4 +142,3 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return ""
-

@@ -35,16 +35,40 @@ from .records import Record
 
 #: Words the page data adds, per language (English is the fallback).
 WORDS: dict[str, dict[str, str]] = {
-    "en": {"sent": "Sent", "updated": "Updated", "policy": "Corrections policy", "share": "Share",
-           "share_line": "Share on LINE", "share_x": "Post on X", "share_facebook": "Share on Facebook",
-           "share_hatena": "Bookmark on Hatena", "feed": "Feed", "corrections": "Corrections",
-           "original": "See the issue as sent", "as_sent": "This is the issue as sent on {date}, without any later correction.",
-           "current": "Read the current version", "no_corrections": "No corrections yet.", "record": "record"},
-    "ja": {"sent": "配信", "updated": "最終更新", "policy": "訂正方針", "share": "シェア",
-           "share_line": "LINEで送る", "share_x": "Xでポスト", "share_facebook": "Facebookでシェア",
-           "share_hatena": "はてブする", "feed": "フィード", "corrections": "訂正・お詫び一覧",
-           "original": "配信時の版を見る", "as_sent": "{date}に配信した時点の版です。その後の訂正・追記は反映していません。",
-           "current": "最新の版を読む", "no_corrections": "訂正はまだありません。", "record": "記録"},
+    "en": {
+        "sent": "Sent",
+        "updated": "Updated",
+        "policy": "Corrections policy",
+        "share": "Share",
+        "share_line": "Share on LINE",
+        "share_x": "Post on X",
+        "share_facebook": "Share on Facebook",
+        "share_hatena": "Bookmark on Hatena",
+        "feed": "Feed",
+        "corrections": "Corrections",
+        "original": "See the issue as sent",
+        "as_sent": "This is the issue as sent on {date}, without any later correction.",
+        "current": "Read the current version",
+        "no_corrections": "No corrections yet.",
+        "record": "record",
+    },
+    "ja": {
+        "sent": "配信",
+        "updated": "最終更新",
+        "policy": "訂正方針",
+        "share": "シェア",
+        "share_line": "LINEで送る",
+        "share_x": "Xでポスト",
+        "share_facebook": "Facebookでシェア",
+        "share_hatena": "はてブする",
+        "feed": "フィード",
+        "corrections": "訂正・お詫び一覧",
+        "original": "配信時の版を見る",
+        "as_sent": "{date}に配信した時点の版です。その後の訂正・追記は反映していません。",
+        "current": "最新の版を読む",
+        "no_corrections": "訂正はまだありません。",
+        "record": "記録",
+    },
 }
 
 #: Each network's plain share URL: a link, no script (issue 9, item 10).
@@ -160,9 +184,12 @@ def web_context(state: IssueState, config: Config, *, feeds: bool) -> dict[str, 
     dates = page_dates(state)
     return {
         "w": words,
-        "dates": {"sent": dates.sent, "updated": dates.updated,
-                  "sent_text": format_date(dates.sent, lang) if dates.sent else "",
-                  "updated_text": format_date(dates.updated, lang) if dates.updated else ""},
+        "dates": {
+            "sent": dates.sent,
+            "updated": dates.updated,
+            "sent_text": format_date(dates.sent, lang) if dates.sent else "",
+            "updated_text": format_date(dates.updated, lang) if dates.updated else "",
+        },
         "meta": open_graph(state, config, subject, url),
         "jsonld": json_ld(state, config, subject, url),
         "feed_href": "../" if feeds else "",
@@ -181,11 +208,15 @@ def open_graph(state: IssueState, config: Config, subject: str, url: str) -> lis
         tags.append(("property", "og:description", description))
     if url:
         tags.append(("property", "og:url", url))
-    tags += [("property", "og:site_name", config.publication.name),
-             ("property", "og:locale", OG_LOCALES.get(base_language(issue.lang), issue.lang.replace("-", "_")))]
+    tags += [
+        ("property", "og:site_name", config.publication.name),
+        ("property", "og:locale", OG_LOCALES.get(base_language(issue.lang), issue.lang.replace("-", "_"))),
+    ]
     if not issue.is_draft:
-        tags += [("property", "article:published_time", published_at(state).isoformat()),
-                 ("property", "article:modified_time", updated_at(state).isoformat())]
+        tags += [
+            ("property", "article:published_time", published_at(state).isoformat()),
+            ("property", "article:modified_time", updated_at(state).isoformat()),
+        ]
     tags += [("property", "article:tag", tag) for tag in issue.tags]
     tags.append(("name", "twitter:card", "summary"))
     return tags
@@ -205,7 +236,8 @@ def json_ld(state: IssueState, config: Config, subject: str, url: str) -> Markup
         "inLanguage": issue.lang,
         "datePublished": published_at(state).isoformat(),
         "dateModified": updated_at(state).isoformat(),
-        "author": {"@type": "Person", "name": issue.author} if issue.author
+        "author": {"@type": "Person", "name": issue.author}
+        if issue.author
         else {"@type": "Organization", "name": publication.sender_name or publication.name},
         "publisher": publisher,
     }
@@ -218,8 +250,11 @@ def json_ld(state: IssueState, config: Config, subject: str, url: str) -> Markup
         data["keywords"] = list(issue.tags)
     corrections = []
     for record in sorted(told(state.records), key=lambda r: (r.date, r.seq)):
-        comment: dict[str, Any] = {"@type": "CorrectionComment", "datePublished": record.date.isoformat(),
-                                   "text": correction_text(record, issue.lang)}
+        comment: dict[str, Any] = {
+            "@type": "CorrectionComment",
+            "datePublished": record.date.isoformat(),
+            "text": correction_text(record, issue.lang),
+        }
         if url:
             comment["url"] = f"{url}#correction-{record.id}"
         corrections.append(comment)
@@ -239,9 +274,14 @@ def share_links(config: Config, subject: str, url: str, words: dict[str, str]) -
     page's absolute address)."""
     if not url:
         return []
-    return [{"network": name, "label": words[f"share_{name}"],
-             "href": SHARE_URLS[name].format(url=quote(url, safe=""), text=quote(subject, safe=""))}
-            for name in config.web.share]
+    return [
+        {
+            "network": name,
+            "label": words[f"share_{name}"],
+            "href": SHARE_URLS[name].format(url=quote(url, safe=""), text=quote(subject, safe="")),
+        }
+        for name in config.web.share
+    ]
 
 
 def feeds_blocker(config: Config) -> str:

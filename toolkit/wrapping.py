@@ -108,8 +108,12 @@ class _TokenInfo(dict):
         if len(self) > self.LIMIT:
             self.clear()
         cjk = _CJK_START.match(token) is not None
-        info = (display_width(token, ambiguous_width=self.ambiguous_width), token[0] in LINE_START_PROHIBITED,
-                (token[0] if cjk else token[-1]) in LINE_END_PROHIBITED, cjk)
+        info = (
+            display_width(token, ambiguous_width=self.ambiguous_width),
+            token[0] in LINE_START_PROHIBITED,
+            (token[0] if cjk else token[-1]) in LINE_END_PROHIBITED,
+            cjk,
+        )
         self[token] = info
         return info
 
@@ -153,8 +157,11 @@ def wrap(
     start, n = 0, len(line.tokens)
     while start < n:
         end = line.line_end(start, first if not lines else rest)
-        lines.append((initial_indent if not lines else subsequent_indent)
-                     + line.tokens[start] + "".join(line.pieces[start + 1:end]))
+        lines.append(
+            (initial_indent if not lines else subsequent_indent)
+            + line.tokens[start]
+            + "".join(line.pieces[start + 1 : end])
+        )
         start = end
     return lines
 
@@ -172,8 +179,11 @@ class _Line:
         self.info = _INFO.get(ambiguous_width) or _INFO.setdefault(ambiguous_width, _TokenInfo(ambiguous_width))
         self.kinds: dict[int, str] = {}  # "url" and "atom" tokens; the others are words or CJK
         self.tokens: list[str] = []
-        if text.isascii() and not (("w" in text or ":" in text) and _url_spans(text)) and not (
-                atom_pattern and atom_pattern.search(text)):
+        if (
+            text.isascii()
+            and not (("w" in text or ":" in text) and _url_spans(text))
+            and not (atom_pattern and atom_pattern.search(text))
+        ):
             # English without URLs or atoms: a token is what str.split finds (\s is isspace).
             tokens = text.split()
             if tokens:
@@ -188,8 +198,14 @@ class _Line:
         """(whitespace before, token) for every token."""
         specials = [(start, end, "url") for start, end in _url_spans(text)] if "w" in text or ":" in text else []
         if atom_pattern is not None:
-            specials = sorted(specials + [(m.start(), m.end(), "atom") for m in atom_pattern.finditer(text)
-                                          if not any(s <= m.start() < e for s, e, _ in specials)])
+            specials = sorted(
+                specials
+                + [
+                    (m.start(), m.end(), "atom")
+                    for m in atom_pattern.finditer(text)
+                    if not any(s <= m.start() < e for s, e, _ in specials)
+                ]
+            )
         if not specials:
             return _TOKEN.findall(text)
         pairs: list[tuple[str, str]] = []

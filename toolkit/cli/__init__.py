@@ -20,8 +20,7 @@ from .state import NoticeGroup, State
 
 @click.group(cls=NoticeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="notice")
-@click.option("-C", "--project", type=click.Path(path_type=Path),
-              help="Run as if started in this publication folder.")
+@click.option("-C", "--project", type=click.Path(path_type=Path), help="Run as if started in this publication folder.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every file written.")
 @click.pass_context
@@ -40,15 +39,27 @@ def cli(ctx: click.Context, project: Path | None, quiet: bool, verbose: bool) ->
     color = False if os.environ.get("NO_COLOR") else None
     if project is not None and not project.is_dir():  # as git -C does, rather than search above it
         ctx.obj = State(color=color)
-        raise ToolkitError(f"-C {project}: {'not a folder' if project.exists() else 'no such folder'}",
-                           hint="give the publication's folder (the one holding notice.toml)")
+        raise ToolkitError(
+            f"-C {project}: {'not a folder' if project.exists() else 'no such folder'}",
+            hint="give the publication's folder (the one holding notice.toml)",
+        )
     ctx.obj = State(project=project, verbosity=-1 if quiet else (1 if verbose else 0), color=color)
 
 
-
-for command in (authoring.init, authoring.new, authoring.build, authoring.list_issues, authoring.preview,
-                authoring.snapshot, errata.publish, errata.correct, errata.history, errata.check_command,
-                mail.export, mail.send):
+for command in (
+    authoring.init,
+    authoring.new,
+    authoring.build,
+    authoring.list_issues,
+    authoring.preview,
+    authoring.snapshot,
+    errata.publish,
+    errata.correct,
+    errata.history,
+    errata.check_command,
+    mail.export,
+    mail.send,
+):
     cli.add_command(command)
 
 

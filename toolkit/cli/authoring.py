@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from .state import State, check_slugs, count, pass_state, report, report_error, slug_argument
 from ..errors import BuildError, as_diagnostic, warning
+from .state import State, check_slugs, count, pass_state, report, slug_argument
 
 
 @click.command()
@@ -41,14 +41,17 @@ def init(state: State, directory: Path | None, name: str | None, lang: str) -> N
     written = create_publication(target, name=name, lang=lang)
     for path in written:
         state.echo(f"  created {state.path(path)}", level=1)
-    state.echo(f"New publication in {state.path(target.resolve())}. Next: "
-               f"{'cd ' + state.path(target.resolve()) + ' && ' if target.resolve() != Path.cwd() else ''}notice build")
+    state.echo(
+        f"New publication in {state.path(target.resolve())}. Next: "
+        f"{'cd ' + state.path(target.resolve()) + ' && ' if target.resolve() != Path.cwd() else ''}notice build"
+    )
 
 
 @click.command()
 @click.argument("title")
-@click.option("--slug", callback=check_slugs,
-              help="File name for the issue (a-z, 0-9, '-'); derived from the title if omitted.")
+@click.option(
+    "--slug", callback=check_slugs, help="File name for the issue (a-z, 0-9, '-'); derived from the title if omitted."
+)
 @click.option("--date", "date_text", metavar="DATE", help="Issue date, YYYY-MM-DD (default: today).")
 @pass_state
 def new(state: State, title: str, slug: str | None, date_text: str | None) -> None:
@@ -71,15 +74,22 @@ def new(state: State, title: str, slug: str | None, date_text: str | None) -> No
 
 @click.command()
 @slug_argument(many=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (default: [build] out in notice.toml).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: [build] out in notice.toml).",
+)
 @click.option("--force", is_flag=True, help="Rebuild every issue, even unchanged ones.")
 @click.option("--drafts", is_flag=True, help="Build drafts too, marked as drafts (the output is then not for upload).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
-              help="Render with at most N processes (default: one per CPU).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Render with at most N processes (default: one per CPU).",
+)
 @pass_state
-def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, drafts: bool,
-          jobs: int | None) -> None:
+def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, drafts: bool, jobs: int | None) -> None:
     """Build email.html, email.txt and web.html for each published issue, the index, the
     feeds and the sitemap.
 
@@ -104,9 +114,16 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, d
             bar.__enter__()
 
     try:
-        outcome = run_build(config, slugs=slugs, out_dir=out.resolve() if out else None, force=force,
-                            drafts=drafts, jobs=jobs, on_start=on_start,
-                            progress=lambda n: bar.update(n) if bar else None)
+        outcome = run_build(
+            config,
+            slugs=slugs,
+            out_dir=out.resolve() if out else None,
+            force=force,
+            drafts=drafts,
+            jobs=jobs,
+            on_start=on_start,
+            progress=lambda n: bar.update(n) if bar else None,
+        )
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -121,9 +138,13 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, d
     for slug in outcome.withdrawn:
         state.echo(f"  removed {state.path(outcome.out_dir / slug)} (a draft: not for upload)", level=1)
     if outcome.drafts and not slugs:
-        removed = f"; removed the outputs of {count(outcome.withdrawn, 'draft')} built earlier" if outcome.withdrawn else ""
-        state.echo(f"Left out {count(outcome.drafts, 'draft')} ({', '.join(outcome.drafts)}){removed}: "
-                   "`notice preview` or `notice build --drafts` shows them")
+        removed = (
+            f"; removed the outputs of {count(outcome.withdrawn, 'draft')} built earlier" if outcome.withdrawn else ""
+        )
+        state.echo(
+            f"Left out {count(outcome.drafts, 'draft')} ({', '.join(outcome.drafts)}){removed}: "
+            "`notice preview` or `notice build --drafts` shows them"
+        )
     report(state, [*outcome.errors, *outcome.warnings])  # each distinct one once: the build de-duplicates
     if outcome.errors:
         sys.exit(1)
@@ -146,8 +167,15 @@ def list_issues(state: State) -> None:
     issues, errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
     rows = [("SLUG", "DATE", "STATUS", "CORR", "TITLE")]
     for issue in sort_newest_first(issues):
-        rows.append((issue.slug, issue.date.strftime("%Y-%m-%d"), issue.status,
-                     str(count_records(config, issue.slug)), issue.title))
+        rows.append(
+            (
+                issue.slug,
+                issue.date.strftime("%Y-%m-%d"),
+                issue.status,
+                str(count_records(config, issue.slug)),
+                issue.title,
+            )
+        )
     widths = [max(display_width(row[col]) for row in rows) for col in range(4)]
     for number, row in enumerate(rows):
         cells = [cell + " " * (widths[col] - display_width(cell)) for col, cell in enumerate(row[:4])]
@@ -158,10 +186,19 @@ def list_issues(state: State) -> None:
 
 
 @click.command()
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on (0 picks a free one).")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind; anything but loopback exposes your drafts to the network.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0 picks a free one).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; anything but loopback exposes your drafts to the network.",
+)
 @click.option("--open", "open_browser", is_flag=True, help="Open the preview in your web browser.")
 @pass_state
 def preview(state: State, port: int, host: str, open_browser: bool) -> None:
@@ -188,8 +225,10 @@ def preview(state: State, port: int, host: str, open_browser: bool) -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         report(state, [warning(f"listening on {host}: anyone who can reach this machine can read your drafts.")])
     first = server.start()
-    state.echo(f"Preview of {state.path(root)} at {server.url} (build: {first.seconds * 1000:.0f} ms"
-               f"{', ' + count([''] * len(first.errors), 'error') if first.errors else ''}). Ctrl-C stops it.")
+    state.echo(
+        f"Preview of {state.path(root)} at {server.url} (build: {first.seconds * 1000:.0f} ms"
+        f"{', ' + count([''] * len(first.errors), 'error') if first.errors else ''}). Ctrl-C stops it."
+    )
     report(state, [as_diagnostic(error) for error in first.errors])
     if open_browser:
         webbrowser.open(server.url)
@@ -206,8 +245,11 @@ def preview(state: State, port: int, host: str, open_browser: bool) -> None:
 @click.command()
 @slug_argument()
 @click.option("--width", "widths", default="375,600", show_default=True, help="Widths in CSS pixels, comma-separated.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the PNG files (default: snapshots/ in the publication).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the PNG files (default: snapshots/ in the publication).",
+)
 @click.option("--browser", metavar="PATH", help="Chromium or Chrome to use (default: found on PATH).")
 @pass_state
 def snapshot(state: State, slug: str, widths: str, out: Path | None, browser: str | None) -> None:
@@ -234,8 +276,15 @@ def snapshot(state: State, slug: str, widths: str, out: Path | None, browser: st
         raise BuildError(built.errors)
     page = built.out_dir / slug / "email.html"
     if needs_cjk(page.read_text(encoding="utf-8")) and has_cjk_font() is False:
-        report(state, [warning("no Japanese font found (fc-list :lang=ja is empty): kanji will be empty boxes. "
-                               "Install one: sudo apt-get install fonts-noto-cjk")])
+        report(
+            state,
+            [
+                warning(
+                    "no Japanese font found (fc-list :lang=ja is empty): kanji will be empty boxes. "
+                    "Install one: sudo apt-get install fonts-noto-cjk"
+                )
+            ],
+        )
     folder = (out or config.root / "snapshots").resolve()
     for path in take_snapshots(page, sizes, folder / slug, executable):
         state.echo(f"Saved {state.path(path)}")

@@ -22,8 +22,9 @@ from .state import State, count, pass_state, report, slug_argument
 
 @click.command()
 @slug_argument()
-@click.option("--date", "date_text", metavar="DATE",
-              help="When it was sent: 2018-07-13 or '2018-07-13 10:00' (default: now).")
+@click.option(
+    "--date", "date_text", metavar="DATE", help="When it was sent: 2018-07-13 or '2018-07-13 10:00' (default: now)."
+)
 @pass_state
 def publish(state: State, slug: str, date_text: str | None) -> None:
     """Mark issue SLUG published and lock what readers received.
@@ -41,16 +42,22 @@ def publish(state: State, slug: str, date_text: str | None) -> None:
 
     config = state.config()
     issue, lock = run_publish(config, slug, _when(date_text, config))
-    state.echo(f"Published {slug} on {issue.published:%Y-%m-%d %H:%M %z}; "
-               f"what readers received is locked in {state.path(lock)}")
+    state.echo(
+        f"Published {slug} on {issue.published:%Y-%m-%d %H:%M %z}; "
+        f"what readers received is locked in {state.path(lock)}"
+    )
 
 
 @click.command()
 @slug_argument()
-@click.option("--kind", required=True, metavar="KIND",
-              help=kinds.help_text())
-@click.option("--replaces", "originals", multiple=True, metavar="TEXT",
-              help="The wrong passage, exactly as in the issue. Repeatable; pairs with --with.")
+@click.option("--kind", required=True, metavar="KIND", help=kinds.help_text())
+@click.option(
+    "--replaces",
+    "originals",
+    multiple=True,
+    metavar="TEXT",
+    help="The wrong passage, exactly as in the issue. Repeatable; pairs with --with.",
+)
 @click.option("--with", "corrections", multiple=True, metavar="TEXT", help="The corrected passage.")
 @click.option("--note", help="What was wrong and what is right, in Markdown.")
 @click.option("--note-file", type=click.Path(dir_okay=False, path_type=Path), help="Read the note from a file.")
@@ -58,9 +65,18 @@ def publish(state: State, slug: str, date_text: str | None) -> None:
 @click.option("--pending", is_flag=True, help="The note awaits something, such as an answer from the vendor.")
 @click.option("--resolves", metavar="ID", help="This record resolves the pending record ID.")
 @pass_state
-def correct(state: State, slug: str, kind: str, originals: tuple[str, ...], corrections: tuple[str, ...],
-            note: str | None, note_file: Path | None, date_text: str | None, pending: bool,
-            resolves: str | None) -> None:
+def correct(
+    state: State,
+    slug: str,
+    kind: str,
+    originals: tuple[str, ...],
+    corrections: tuple[str, ...],
+    note: str | None,
+    note_file: Path | None,
+    date_text: str | None,
+    pending: bool,
+    resolves: str | None,
+) -> None:
     """Append a dated correction record to the published issue SLUG.
 
     The issue's text is never rewritten: the record is a new file under corrections/SLUG/,
@@ -83,13 +99,22 @@ def correct(state: State, slug: str, kind: str, originals: tuple[str, ...], corr
 
     config = state.config()
     if len(originals) != len(corrections):
-        raise ToolkitError(f"{len(originals)} --replaces but {len(corrections)} --with: give them in pairs",
-                           hint='--replaces "wrong text" --with "right text", once per passage')
+        raise ToolkitError(
+            f"{len(originals)} --replaces but {len(corrections)} --with: give them in pairs",
+            hint='--replaces "wrong text" --with "right text", once per passage',
+        )
     if note is not None and note_file is not None:
         raise ToolkitError("give --note or --note-file, not both")
     record_id, path = run_correct(
-        config, slug, kind=kind, note=lambda: _read_note(note, note_file, kind), pending=pending, resolves=resolves,
-        replaces=[Replacement(a, b) for a, b in zip(originals, corrections)], date=_when(date_text, config))
+        config,
+        slug,
+        kind=kind,
+        note=lambda: _read_note(note, note_file, kind),
+        pending=pending,
+        resolves=resolves,
+        replaces=[Replacement(a, b) for a, b in zip(originals, corrections)],
+        date=_when(date_text, config),
+    )
     state.echo(f"Recorded {kind} {state.style(record_id, bold=True)} in {state.path(path)}")
 
 
@@ -104,16 +129,20 @@ def _read_note(note: str | None, note_file: Path | None, kind: str) -> str:
         try:
             return note_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ToolkitError(f"cannot read the note: {exc}", path=note_file,
-                               hint="give a UTF-8 text file, or --note TEXT") from None
+            raise ToolkitError(
+                f"cannot read the note: {exc}", path=note_file, hint="give a UTF-8 text file, or --note TEXT"
+            ) from None
     if kind in kinds.BY_NAME and not kinds.kind_of(kind).visible:
         return ""
     if not sys.stdin.isatty() and not os.environ.get("EDITOR") and not os.environ.get("VISUAL"):
-        raise ToolkitError("no note given, and no terminal to open an editor in",
-                           hint="pass --note TEXT or --note-file FILE")
-    edited = click.edit(f"\n{_SCISSORS}\n# Write the note above, in Markdown: what was wrong and what is right.\n"
-                        "# Everything from the line above down is ignored. An empty note cancels.\n",
-                        extension=".md")
+        raise ToolkitError(
+            "no note given, and no terminal to open an editor in", hint="pass --note TEXT or --note-file FILE"
+        )
+    edited = click.edit(
+        f"\n{_SCISSORS}\n# Write the note above, in Markdown: what was wrong and what is right.\n"
+        "# Everything from the line above down is ignored. An empty note cancels.\n",
+        extension=".md",
+    )
     text = (edited or "").split(_SCISSORS)[0].strip()
     if not text:
         raise ToolkitError("the note is empty: nothing was recorded", hint="write the note, or pass --note TEXT")
@@ -127,11 +156,12 @@ def _when(date_text: str | None, config: Any) -> dt.datetime:
         return dt.datetime.now(config.tz).replace(microsecond=0)
     try:
         when = parse_date(date_text, config.tz)
-        when.astimezone(dt.timezone.utc)  # years at the very ends of the calendar overflow here
+        when.astimezone(dt.UTC)  # years at the very ends of the calendar overflow here
         return when
     except (ValueError, OverflowError) as exc:
-        raise ToolkitError(f"--date: {exc}", hint="write 2018-07-14 or '2018-07-14 09:30' (an offset such as "
-                                                  "+09:00 is optional)") from None
+        raise ToolkitError(
+            f"--date: {exc}", hint="write 2018-07-14 or '2018-07-14 09:30' (an offset such as +09:00 is optional)"
+        ) from None
 
 
 @click.command()
@@ -154,8 +184,9 @@ def history(state: State, slug: str) -> None:
     issue = found.issue
     click.echo(state.style(f"{slug}: {issue.title}", bold=True), color=state.color)
     if found.lock is not None:
-        click.echo(f"  {found.lock.published:%Y-%m-%d %H:%M}  published      locked {found.lock.hash[:7]}",
-                   color=state.color)
+        click.echo(
+            f"  {found.lock.published:%Y-%m-%d %H:%M}  published      locked {found.lock.hash[:7]}", color=state.color
+        )
     elif not issue.is_draft:
         click.echo("  (published by hand, without a lock: run `notice publish` to add one)", color=state.color)
     else:
@@ -166,12 +197,16 @@ def history(state: State, slug: str) -> None:
         status = ""
         if record.pending:
             by = resolved.get(record.id)
-            status = (state.style("  resolved by " + by.id, fg="green") if by
-                      else state.style("  PENDING", fg="yellow", bold=True))
+            status = (
+                state.style("  resolved by " + by.id, fg="green")
+                if by
+                else state.style("  PENDING", fg="yellow", bold=True)
+            )
         if record.resolves:
             status += f"  resolves {record.resolves}"
-        click.echo(f"  {record.date:%Y-%m-%d %H:%M}  {record.kind:<13}  {record.id}  {summary}{status}",
-                   color=state.color)
+        click.echo(
+            f"  {record.date:%Y-%m-%d %H:%M}  {record.kind:<13}  {record.id}  {summary}{status}", color=state.color
+        )
 
 
 def _summary(record: Any, limit: int = 48) -> str:
@@ -191,8 +226,14 @@ def _summary(record: Any, limit: int = 48) -> str:
 
 @click.command(name="check")
 @slug_argument(many=True)
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="How to print the findings.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the findings.",
+)
 @pass_state
 def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> None:
     """Check issues, their emails and their corrections; exit 1 on any error.
@@ -221,6 +262,6 @@ def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> N
         for finding in findings:  # errors on stderr, warnings on stdout
             report(state, [finding], err=finding.severity == "error")
         warnings = len(findings) - errors
-        state.echo(f"{count(['']*errors, 'error')}, {count(['']*warnings, 'warning')}")
+        state.echo(f"{count([''] * errors, 'error')}, {count([''] * warnings, 'warning')}")
     if errors:
         sys.exit(1)

@@ -17,9 +17,13 @@ from .state import State, count, pass_state, report, slug_argument
 
 @click.command()
 @slug_argument()
-@click.option("--for", "service", metavar="SERVICE",
-              help="Write what SERVICE's paste-your-code form wants (mailchimp, brevo, sendgrid, listmonk, "
-                   "myasp) into OUT/SLUG/export/SERVICE/ instead of message.eml.")
+@click.option(
+    "--for",
+    "service",
+    metavar="SERVICE",
+    help="Write what SERVICE's paste-your-code form wants (mailchimp, brevo, sendgrid, listmonk, "
+    "myasp) into OUT/SLUG/export/SERVICE/ instead of message.eml.",
+)
 @pass_state
 def export(state: State, slug: str, service: str | None) -> None:
     """Write issue SLUG as message.eml, ready for an MTA or a mail service.
@@ -60,19 +64,36 @@ def export(state: State, slug: str, service: str | None) -> None:
 
 @click.command()
 @slug_argument()
-@click.option("--to", "to", multiple=True, required=True, metavar="ADDRESS",
-              help="A test recipient; repeat it, or separate addresses with commas.")
-@click.option("--smtp", metavar="HOST[:PORT]",
-              help="The SMTP server [localhost; port 25, 587 with --starttls, 465 with --ssl].")
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    required=True,
+    metavar="ADDRESS",
+    help="A test recipient; repeat it, or separate addresses with commas.",
+)
+@click.option(
+    "--smtp", metavar="HOST[:PORT]", help="The SMTP server [localhost; port 25, 587 with --starttls, 465 with --ssl]."
+)
 @click.option("--starttls", is_flag=True, help="Upgrade the connection to TLS (STARTTLS, port 587).")
 @click.option("--ssl", "use_ssl", is_flag=True, help="TLS from the start (port 465).")
-@click.option("--user", metavar="NAME",
-              help="Log in as NAME (needs --starttls or --ssl). The password comes from "
-                   "$NOTICE_SMTP_PASSWORD, or is asked for.")
+@click.option(
+    "--user",
+    metavar="NAME",
+    help="Log in as NAME (needs --starttls or --ssl). The password comes from $NOTICE_SMTP_PASSWORD, or is asked for.",
+)
 @click.option("--notice", "notice_id", metavar="ID", help="Send the correction notice ID instead of the issue.")
 @pass_state
-def send(state: State, slug: str, to: tuple[str, ...], smtp: str | None, starttls: bool, use_ssl: bool,
-         user: str | None, notice_id: str | None) -> None:
+def send(
+    state: State,
+    slug: str,
+    to: tuple[str, ...],
+    smtp: str | None,
+    starttls: bool,
+    use_ssl: bool,
+    user: str | None,
+    notice_id: str | None,
+) -> None:
     """Send test copies of issue SLUG to a few addresses through an SMTP server.
 
     Exports the issue first (see `notice export`) and sends that message.eml, with a To:
@@ -88,7 +109,8 @@ def send(state: State, slug: str, to: tuple[str, ...], smtp: str | None, starttl
       notice send 2018-07-13-line-privacy --notice e6821b2 --to me@example.jp
     """
     from ..message import export as run_export  # lazy
-    from ..sending import PASSWORD_VARIABLE, parse_recipients, parse_server, send as run_send, with_recipients  # lazy
+    from ..sending import PASSWORD_VARIABLE, parse_recipients, parse_server, with_recipients  # lazy
+    from ..sending import send as run_send  # lazy
 
     server = parse_server(smtp, starttls=starttls, ssl=use_ssl, user=user)
     recipients = parse_recipients(to)
@@ -98,8 +120,10 @@ def send(state: State, slug: str, to: tuple[str, ...], smtp: str | None, starttl
     if notice_id is not None:
         if notice_id not in result.notices:
             known = ", ".join(result.notices) or "none"
-            raise ToolkitError(f"issue {slug} has no correction notice '{notice_id}' (its notices: {known})",
-                               hint=f"`notice history {slug}` lists the records and their ids")
+            raise ToolkitError(
+                f"issue {slug} has no correction notice '{notice_id}' (its notices: {known})",
+                hint=f"`notice history {slug}` lists the records and their ids",
+            )
         path = result.notices[notice_id]
     report(state, result.warnings)
     password = None
@@ -108,11 +132,18 @@ def send(state: State, slug: str, to: tuple[str, ...], smtp: str | None, starttl
         try:
             password = password or click.prompt(f"Password for {user} at {server}", hide_input=True, err=True)
         except click.Abort:  # end of input: no terminal, nothing piped in
-            raise ToolkitError(f"no password for {user}, and no terminal to ask for one",
-                               hint=f"set {PASSWORD_VARIABLE} in the environment") from None
+            raise ToolkitError(
+                f"no password for {user}, and no terminal to ask for one",
+                hint=f"set {PASSWORD_VARIABLE} in the environment",
+            ) from None
     elif os.environ.get(PASSWORD_VARIABLE):
         report(state, [warning(f"{PASSWORD_VARIABLE} is set but --user is not: sending without logging in")])
-    run_send(with_recipients(path.read_bytes(), recipients), config.publication.sender_email.strip(), recipients,
-             server, password)
+    run_send(
+        with_recipients(path.read_bytes(), recipients),
+        config.publication.sender_email.strip(),
+        recipients,
+        server,
+        password,
+    )
     what = f"{slug} notice {notice_id}" if notice_id else slug
     state.echo(f"Sent {what} to {', '.join(recipients)} via {server}")

@@ -84,6 +84,7 @@ class NoticeGroup(click.Group):
 
 def pass_state(func: Any) -> Any:
     """Pass the State to a command, and accept -q/-v after its name too (`notice build -q`)."""
+
     @functools.wraps(func)
     def command(*args: Any, command_quiet: bool = False, command_verbose: bool = False, **kwargs: Any) -> Any:
         state = click.get_current_context().ensure_object(State)
