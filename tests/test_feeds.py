@@ -204,6 +204,20 @@ def test_drafts_appear_nowhere_in_the_output_unless_asked_for(sample_publication
     assert not any("pre-send-checklist" in text for text in public_files(site).values())
 
 
+def test_a_drafts_pages_no_build_on_record_wrote_are_named_not_shipped_silently(sample_publication, run):
+    """A draft built by an older notice, or recorded in a cache that was lost: its folder is
+    not notice's to delete blindly, and not for upload, so the build says so."""
+    assert run("-C", str(sample_publication), "build", "--drafts").exit_code == 0
+    (sample_publication / ".notice-cache" / "build.json").unlink()
+    result = run("-C", str(sample_publication), "build")
+    assert result.exit_code == 0, result.output
+    assert "pre-send-checklist: pages of the draft 'pre-send-checklist' that no recorded build" in result.stderr
+    assert "they are not for upload" in result.stderr and "notice build --drafts" in result.stderr
+    assert run("-C", str(sample_publication), "build", "--drafts").exit_code == 0
+    assert "removed the outputs of 1 draft" in run("-C", str(sample_publication), "build").stdout
+    assert not (sample_publication / "site" / "pre-send-checklist").exists()
+
+
 def test_building_a_named_draft_without_drafts_is_an_error_with_the_hint(sample_publication, run):
     result = run("-C", str(sample_publication), "build", "pre-send-checklist")
     assert result.exit_code == 1

@@ -133,6 +133,9 @@ def build(
         report.withdrawn = [slug for slug in report.drafts if slug in cache.entries(out_dir)]
         for slug in report.withdrawn:  # an earlier --drafts build's pages must not be uploaded
             remove_outputs(out_dir, cache.forget(out_dir, slug))
+        for slug in report.drafts:  # pages the cache cannot vouch for (an older notice, a damaged cache)
+            if slug not in report.withdrawn and (out_dir / slug).is_dir():
+                report.warnings.append(stray_draft(out_dir, slug))
         present = (
             {i.slug for i in issues}
             | {e.path.stem for e in source_errors if e.path}
@@ -261,6 +264,18 @@ def sent_but_draft(issue: Issue, config: Config) -> ToolkitError:
         path=issue.path,
         hint="set status: published again; to take it back, record "
         f"`notice correct {issue.slug} --kind retraction --note WHY`",
+    )
+
+
+def stray_draft(out_dir: Path, slug: str) -> Diagnostic:
+    """A draft's folder in the output that no build on record wrote: notice cannot tell its
+    files from the author's, so it says so rather than delete or upload them (issue 9)."""
+    return warning(
+        f"pages of the draft '{slug}' that no recorded build wrote (an older notice, or a cache it could "
+        "not read): they are not for upload",
+        path=out_dir / slug,
+        hint=f"delete {out_dir.name}{os.sep}{slug}{os.sep}, or run `notice build --drafts` once and then "
+        "`notice build`, which removes a draft's pages it wrote",
     )
 
 
