@@ -439,6 +439,15 @@ def test_an_empty_note_from_the_editor_records_nothing(sent, tmp_path):
     assert snapshot(sent) == before
 
 
+def test_a_note_typed_in_the_editor_and_then_refused_is_kept_for_the_next_try(sent, tmp_path):
+    typed = "LINE社に確認しました。<script>alert(1)</script>\n"
+    result = invoke("correct", "hello", "--kind", "addendum", EDITOR=editor(tmp_path, typed), VISUAL=None)
+    assert result.exit_code == 1 and records(sent) == []
+    assert "your note is kept: --note-file " in result.stderr
+    kept = sent / result.stderr.split("--note-file ", 1)[1].split()[0]
+    assert kept.read_text(encoding="utf-8") == typed  # every character the author typed
+
+
 def test_without_a_note_or_an_editor_it_says_what_to_pass(sent):
     result = invoke("correct", "hello", "--kind", "addendum", EDITOR=None, VISUAL=None)
     assert result.exit_code == 1

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from .config import Config
 from .corrections import check_new_text, check_note, check_passage_syntax, corrected_body
-from .errors import ToolkitError, did_you_mean
+from .errors import ToolkitError, did_you_mean, display_path
 from .issue_state import IssueState, load_issue, load_state, silent_edit, silent_edit_error
 from .kinds import kind_of
+from .output import write_atomic
 from .records import (
     HEAD_FIELD,
     KINDS,
@@ -109,36 +110,52 @@ def correct(
     with exclusive(config.cache_dir, slug):  # briefly: another `correct` may be between its two writes
         _check_record(config, load_issue(config, slug), replaces, date, resolves, silent=silent)
     text = (note() if callable(note) else note).strip()
-    check_note(text)
-    if not silent and not replaces and not text:
-        raise ToolkitError(
-            "a record needs a note, --replaces/--with pairs, or both",
-            hint='say what was wrong and what is right: --note "..."',
-        )
-    with exclusive(config.cache_dir, slug):  # read the chain and append to it as one step
-        issue = load_issue(config, slug)  # as it is now: a silent edit meanwhile is refused too
-        writable_folders(config, slug)  # and a folder swapped for a link while the editor was open
-        state = _check_record(config, issue, replaces, date, resolves, silent=silent)
-        assert state.lock is not None  # _check_correctable refuses an issue without one
-        previous = state.records[-1].hash if state.records else state.lock.hash
-        # Dates are kept in the publication's time zone, so errata show the readers' calendar day.
-        seq = len(state.records) + 1
-        record_id, path = append_record(
-            config.corrections_dir,
-            slug,
-            seq=seq,
-            kind=kind,
-            date=date.astimezone(config.tz),
-            note=text,
-            pending=pending,
-            resolves=resolves,
-            replaces=replaces,
-            previous=previous,
-        )
-        # The record first, then the issue names it as its last: deleting it, or all of
-        # corrections/<slug>/, is then noticed without git (issue 14). Only this line changes.
-        rewrite_front_matter(issue.path, {HEAD_FIELD: f"{seq:04d}-{record_id}"})
-        return record_id, path
+    try:
+        check_note(text)
+        if not silent and not replaces and not text:
+            raise ToolkitError(
+                "a record needs a note, --replaces/--with pairs, or both",
+                hint='say what was wrong and what is right: --note "..."',
+            )
+        with exclusive(config.cache_dir, slug):  # read the chain and append to it as one step
+            issue = load_issue(config, slug)  # as it is now: a silent edit meanwhile is refused too
+            writable_folders(config, slug)  # and a folder swapped for a link while the editor was open
+            state = _check_record(config, issue, replaces, date, resolves, silent=silent)
+            assert state.lock is not None  # _check_correctable refuses an issue without one
+            previous = state.records[-1].hash if state.records else state.lock.hash
+            # Dates are kept in the publication's time zone, so errata show the readers' calendar day.
+            seq = len(state.records) + 1
+            record_id, path = append_record(
+                config.corrections_dir,
+                slug,
+                seq=seq,
+                kind=kind,
+                date=date.astimezone(config.tz),
+                note=text,
+                pending=pending,
+                resolves=resolves,
+                replaces=replaces,
+                previous=previous,
+            )
+            # The record first, then the issue names it as its last: deleting it, or all of
+            # corrections/<slug>/, is then noticed without git (issue 14). Only this line changes.
+            rewrite_front_matter(issue.path, {HEAD_FIELD: f"{seq:04d}-{record_id}"})
+            return record_id, path
+    except ToolkitError as error:
+        if callable(note) and text:  # typed in $EDITOR: never lose it to a refusal
+            kept = keep_note(config, slug, text)
+            error.hint = (
+                error.hint + "; " if error.hint else ""
+            ) + f"your note is kept: --note-file {display_path(kept)}"
+        raise
+
+
+def keep_note(config: Config, slug: str, text: str) -> Path:
+    """Save a note the author typed for a record that was then refused, so it can be given
+    again with --note-file (issue 14: a refused $EDITOR note was lost)."""
+    path = config.cache_dir / "notes" / f"{slug}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.md"
+    write_atomic(path, (text + "\n").encode("utf-8"))
+    return path
 
 
 def _check_record(
