@@ -233,6 +233,13 @@ def test_export_of_a_draft_is_private_and_says_where(publication, run):
     assert not (publication / "build" / "hello").exists()
 
 
+def test_check_builds_drafts_privately_and_says_where_when_asked(publication, run):
+    result = run("-C", str(publication), "-v", "check")
+    assert "checked the private build in " in result.stdout and ".notice-cache/check/" in result.stdout
+    assert not (publication / "build" / "hello").exists()
+    assert "checked the private build" not in run("-C", str(publication), "check").stdout  # quiet by default
+
+
 # --- ids and dates ---------------------------------------------------------------------------------
 
 

@@ -262,6 +262,8 @@ def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> N
         for finding in findings:  # errors on stderr, warnings on stdout
             report(state, [finding], err=finding.severity == "error")
         warnings = len(findings) - errors
+        # Drafts included, never into the output folder (issue 9): -v says where the files are.
+        state.echo(f"  checked the private build in {state.path(config.cache_dir / 'check')}{os.sep}", level=1)
         state.echo(f"{count([''] * errors, 'error')}, {count([''] * warnings, 'warning')}")
     if errors:
         sys.exit(1)
