@@ -17,14 +17,12 @@ from typing import Any
 
 from .config import Config
 from .errors import ToolkitError
-from .kinds import KINDS, LEVELS, kind_of
+from .kinds import LEVELS, kind_of
 from .labels import format_date, labels_for
 from .markup import render_fragment, render_markdown
 from .records import Record, Replacement, record_files
 from .sanitize import ACTIVE, CONTENT_TAGS, TAGS
 
-#: The title marker each kind calls for; the strength lives in `toolkit.kinds` (LEVELS, strength()).
-LEVEL_OF_KIND = {kind.name: kind.level for kind in KINDS if kind.level}
 _BLOCK_START = re.compile(r"(#{1,6}\s|[-*+]\s|>|\d+[.)]\s|\|)")
 DEL_STYLE = "text-decoration:line-through;color:#4b5563;"  # 7.6:1 on white (WCAG AA, issue 15)
 INS_STYLE = "text-decoration:none;background-color:#ecfdf5;color:#065f46;"
@@ -370,7 +368,7 @@ def corrected_body(body: str, records: list[Record]) -> Body:
 
 def title_marker(records: list[Record], lang: str, config: Config) -> str:
     """The strongest marker the records call for, in *lang*: retracted > corrected > updated."""
-    levels = {LEVEL_OF_KIND[r.kind] for r in records if r.kind in LEVEL_OF_KIND}
+    levels = {kind_of(r.kind).level for r in records}  # the kinds table says which marker each calls for
     level = next((lvl for lvl in LEVELS if lvl in levels), None)
     if level is None:
         return ""

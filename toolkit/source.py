@@ -26,7 +26,7 @@ import yaml
 
 from .errors import SourceError, ToolkitError, did_you_mean
 from .output import write_atomic
-from .schema import Invalid, declare, declared, read_mapping, spec_of
+from .schema import Invalid, declare, declared, read_mapping
 
 #: A slug is a file name and a URL segment: lowercase ASCII words joined by '-', at most 100 long.
 SLUG_RE = re.compile(r"(?=.{1,100}$)[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -152,7 +152,6 @@ class Issue:
 
 
 FIELDS = tuple(declared(Issue))
-REQUIRED = tuple(name for name, f in declared(Issue).items() if spec_of(f).required)
 
 
 class _Loader(yaml.SafeLoader):
