@@ -93,6 +93,22 @@ def exported(publication: Path, slug: str = "hello") -> bytes:
     return (publication / ".notice-cache" / "export" / slug / "message.eml").read_bytes()  # a draft's is private
 
 
+def send_hello(run, publication: Path, port: int, *options: str, **kwargs):
+    """`notice send hello --to me@example.com --smtp 127.0.0.1:PORT OPTIONS...`: the test's own server."""
+    return run(
+        "-C",
+        str(publication),
+        "send",
+        "hello",
+        "--to",
+        "me@example.com",
+        "--smtp",
+        f"127.0.0.1:{port}",
+        *options,
+        **kwargs,
+    )
+
+
 def test_send_delivers_the_exported_message_with_a_to_header(run, publication, serve):
     handler = Recorder()
     port = serve(handler)
@@ -125,19 +141,7 @@ def test_starttls_and_login_with_the_password_from_the_environment(run, publicat
     port = tls_server(serve, ca, handler)
     monkeypatch.setenv("SSL_CERT_FILE", str(ca[1]))
     monkeypatch.setenv("NOTICE_SMTP_PASSWORD", PASSWORD)
-    result = run(
-        "-C",
-        str(publication),
-        "send",
-        "hello",
-        "--to",
-        "me@example.com",
-        "--smtp",
-        f"127.0.0.1:{port}",
-        "--starttls",
-        "--user",
-        USER,
-    )
+    result = send_hello(run, publication, port, "--starttls", "--user", USER)
     assert result.exit_code == 0, result.output
     assert result.stdout == f"Sent hello to me@example.com via 127.0.0.1:{port}\n"
     assert result.stderr == ""
@@ -150,20 +154,7 @@ def test_the_password_is_asked_for_when_the_environment_has_none(run, publicatio
     handler = Recorder()
     port = tls_server(serve, ca, handler)
     monkeypatch.setenv("SSL_CERT_FILE", str(ca[1]))
-    result = run(
-        "-C",
-        str(publication),
-        "send",
-        "hello",
-        "--to",
-        "me@example.com",
-        "--smtp",
-        f"127.0.0.1:{port}",
-        "--starttls",
-        "--user",
-        USER,
-        input=f"{PASSWORD}\n",
-    )
+    result = send_hello(run, publication, port, "--starttls", "--user", USER, input=f"{PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert result.stderr == f"Password for {USER} at 127.0.0.1:{port}: \n"
     assert PASSWORD not in result.output
@@ -175,19 +166,7 @@ def test_a_wrong_password_is_a_clean_error(run, publication, serve, ca, monkeypa
     port = tls_server(serve, ca, handler)
     monkeypatch.setenv("SSL_CERT_FILE", str(ca[1]))
     monkeypatch.setenv("NOTICE_SMTP_PASSWORD", "wrong")
-    result = run(
-        "-C",
-        str(publication),
-        "send",
-        "hello",
-        "--to",
-        "me@example.com",
-        "--smtp",
-        f"127.0.0.1:{port}",
-        "--starttls",
-        "--user",
-        USER,
-    )
+    result = send_hello(run, publication, port, "--starttls", "--user", USER)
     assert result.exit_code == 1
     assert result.stderr.startswith(
         f"Error: 127.0.0.1:{port} refused the login of 'bob': "
@@ -202,19 +181,7 @@ def test_an_untrusted_certificate_is_refused(run, publication, serve, ca, monkey
     trustme.CA().cert_pem.write_to_path(str(other))
     monkeypatch.setenv("SSL_CERT_FILE", str(other))
     monkeypatch.setenv("NOTICE_SMTP_PASSWORD", PASSWORD)
-    result = run(
-        "-C",
-        str(publication),
-        "send",
-        "hello",
-        "--to",
-        "me@example.com",
-        "--smtp",
-        f"127.0.0.1:{port}",
-        "--starttls",
-        "--user",
-        USER,
-    )
+    result = send_hello(run, publication, port, "--starttls", "--user", USER)
     assert result.exit_code == 1
     assert result.stderr.startswith(
         f"Error: TLS with 127.0.0.1:{port} failed: unable to get local issuer "
@@ -228,19 +195,7 @@ def test_implicit_tls_with_ssl(run, publication, serve, ca, monkeypatch):
     port = serve(handler, ssl_context=ca[0], authenticator=authenticator, auth_require_tls=False)
     monkeypatch.setenv("SSL_CERT_FILE", str(ca[1]))
     monkeypatch.setenv("NOTICE_SMTP_PASSWORD", PASSWORD)
-    result = run(
-        "-C",
-        str(publication),
-        "send",
-        "hello",
-        "--to",
-        "me@example.com",
-        "--smtp",
-        f"127.0.0.1:{port}",
-        "--ssl",
-        "--user",
-        USER,
-    )
+    result = send_hello(run, publication, port, "--ssl", "--user", USER)
     assert result.exit_code == 0, result.output
     assert [entry[1:] for entry in handler.received] == [
         (["me@example.com"], b"To: me@example.com\r\n" + exported(publication), True)
@@ -270,19 +225,7 @@ def test_a_server_that_wants_starttls_says_so(run, publication, serve, ca):
 
 def test_user_without_tls_is_refused_before_connecting(run, publication):
     port = free_port()  # nothing listens: a connection attempt would be "connection refused"
-    result = run(
-        "-C",
-        str(publication),
-        "send",
-        "hello",
-        "--to",
-        "me@example.com",
-        "--smtp",
-        f"127.0.0.1:{port}",
-        "--user",
-        USER,
-        input="never asked\n",
-    )
+    result = send_hello(run, publication, port, "--user", USER, input="never asked\n")
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: --user needs --starttls or --ssl: a password is never sent unencrypted\n"
