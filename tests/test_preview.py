@@ -285,6 +285,76 @@ def test_200_concurrent_requests_all_succeed_on_a_bounded_number_of_threads(serv
     assert most - before <= WORKERS
 
 
+def without_date(received: bytes) -> bytes:
+    return re.sub(rb"\r\nDate: [^\r]*", b"", received)
+
+
+def test_an_answer_is_kept_in_memory_until_the_next_build(server):
+    """Issue 14 item 10: answering 200 readers within 100 ms leaves no time to read and
+    rewrite the file, or to parse headers with http.server, for each of them."""
+    request = b"GET /built/hello/email.html HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    first = exchange(server, request)  # made by the handler
+    email = server.previewer.out_dir / "hello" / "email.html"
+    email.write_text("<p>changed behind the preview's back</p>", encoding="utf-8")
+    again = exchange(server, request)  # from memory
+    assert statuses(again) == [200] and without_date(again) == without_date(first)
+    assert b"Hello readers" in again
+    write_issue(server.previewer.root, "hello", title="Hello after a build", date="2026-01-05")
+    server.previewer.rebuild()
+    status, body, _ = get(server, "/built/hello/email.html")
+    assert status == 200 and "Hello after a build" in body
+
+
+def test_answers_from_memory_still_check_the_host(server):
+    assert get(server, "/")[0] == 200  # now kept
+    for headers in ({"Host": "evil.example"}, {"Host": "localhost, evil.example"}):
+        status, body, _ = get(server, "/", headers=headers)
+        assert status == 400 and "Hello readers" not in body
+    no_host = exchange(server, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert statuses(no_host) == [400]
+
+
+def test_kept_alive_and_pipelined_requests_are_answered_in_order(server):
+    for path in ("/", "/assets/preview.css", "/issue/nope"):
+        get(server, path)  # each kept
+    received = exchange(
+        server,
+        b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        b"HEAD /assets/preview.css HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        b"GET /issue/nope HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        b"GET /built/hello/email.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    assert statuses(received) == [200, 200, 404, 200]
+    assert received.count(b"Content-Type: text/css") == 1 and b"[1] https://example.com/" in received
+    # HTTP/1.0 closes after one answer unless asked to keep the connection.
+    assert statuses(exchange(server, b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")) == [200]
+
+
+def test_a_reader_slower_than_the_answer_still_gets_all_of_it(server):
+    """An answer bigger than the socket takes at once is finished on a thread, so the
+    loop that accepts connections never waits for one reader."""
+    write_issue(server.previewer.root, "hello", title="Long one", date="2026-01-05", body="Some words. " * 10_000)
+    server.previewer.rebuild()
+    status, whole, _ = get(server, "/built/hello/email.html")
+    assert status == 200 and len(whole) > 100_000
+    # A small send buffer (accepted connections inherit the listening socket's), so the
+    # answer cannot go out at once as it would on an idle loopback.
+    server.httpd.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    host, port = server.httpd.server_address[:2]
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(10)
+        sock.connect((host, port))
+        sock.sendall(b"GET /built/hello/email.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        time.sleep(0.3)  # the server has sent what fits and must wait
+        received = b""
+        while not received.endswith(whole.encode("utf-8")[-200:]):
+            received += sock.recv(65536)
+        assert received.split(b"\r\n\r\n", 1)[1] == whole.encode("utf-8")
+        sock.sendall(b"GET /issue/nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # still kept alive
+        assert sock.recv(65536).startswith(b"HTTP/1.1 404 ")
+
+
 def test_the_feeds_and_the_corrections_log_are_reachable_from_the_index(server):
     _, index, _ = get(server, "/")
     for href in (
