@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import os
+import zipfile
+
 import pytest
 
 from conftest import write_issue
@@ -60,3 +64,32 @@ def test_a_published_issue_s_bundle_lands_in_the_output_folder(run, publication)
     assert (folder / "email.html").read_bytes() == (publication / "build" / "hello" / "email.html").read_bytes()
     assert "built privately" not in result.stdout
     assert not (publication / ".notice-cache" / "export" / "hello").exists()
+
+
+def test_mailchimp_s_zip_holds_the_html_and_its_images_and_is_the_same_on_every_export(run, publication):
+    """Mailchimp's template import takes a zip (issue 10, item 2); a rerun must not change it."""
+    (publication / "img").mkdir()
+    (publication / "img" / "shop.png").write_bytes(b"\x89PNG fake")
+    write_issue(publication, "hello", body="![The shop](img/shop.png)")
+    assert run("-C", str(publication), "export", "hello", "--for", "mailchimp", "--zip").exit_code == 0
+    folder = publication / ".notice-cache" / "export" / "hello" / "export" / "mailchimp"
+    first = (folder / "template.zip").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert archive.namelist() == ["email.html", "images/img/shop.png"]
+        assert archive.read("email.html") == (folder / "email.html").read_bytes()
+        assert archive.read("images/img/shop.png") == b"\x89PNG fake"
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert "Import zip: template.zip" in (folder / "README.txt").read_text(encoding="utf-8")
+    (folder / "template.zip").unlink()
+    os.utime(publication / "img" / "shop.png", (1_000_000_000, 1_000_000_000))  # another file time
+    assert run("-C", str(publication), "export", "hello", "--for", "mailchimp", "--zip").exit_code == 0
+    assert (folder / "template.zip").read_bytes() == first
+
+
+def test_zip_is_refused_where_the_service_imports_none(run, publication):
+    result = run("-C", str(publication), "export", "hello", "--for", "brevo", "--zip")
+    assert result.exit_code == 1
+    assert "Brevo does not import a zip" in result.stderr and "mailchimp" in result.stderr
+    result = run("-C", str(publication), "export", "hello", "--zip")
+    assert result.exit_code == 1 and "--zip needs --for SERVICE" in result.stderr
+    assert not (publication / ".notice-cache" / "export" / "hello" / "export").exists()

@@ -4,11 +4,15 @@ Written to ``<out>/<slug>/export/<service>/``: ``email.html`` and ``email.txt`` 
 email, merge tags as written), ``subject.txt``, ``preheader.txt``, the images the email uses
 that live in the publication (under ``images/``, by their path below base_url; the HTML keeps
 their published https addresses, which every service accepts) and ``README.txt`` saying
-where each file goes in that service.
+where each file goes in that service. With ``zip_file`` (``--zip``), for a service whose
+template import takes a zip (Mailchimp's "Import zip"), also ``template.zip``: email.html and
+its images, written so that every export of the same issue gives the same bytes.
 """
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +53,17 @@ STEPS = {
     ),
 }
 
+#: Services whose template import takes a zip, and where it goes. Mailchimp's help article
+#: "Create a Custom Template": Templates > Create Template > Code Your Own > "Import HTML or
+#: Import ZIP" (as copied at https://vdocument.in/amp/create-a-custom-templateodt.html). No
+#: page found says Brevo, SendGrid, listmonk or MyASP import a zip: they take pasted code.
+ZIP_IMPORTS = {
+    "mailchimp": "Or as a reusable template: Templates > Create Template > Code your own > Import zip: template.zip.",
+}
+ZIP_NAME = "template.zip"
+#: Every entry's timestamp: the earliest a zip can hold, so the bytes never depend on the clock.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
 
 @dataclass
 class Bundle:
@@ -58,12 +73,18 @@ class Bundle:
     private: bool = False
 
 
-def export_bundle(config: Config, slug: str, service: str) -> Bundle:
-    """Build issue *slug*, then write its bundle for *service* (one of `SERVICES`)."""
+def export_bundle(config: Config, slug: str, service: str, zip_file: bool = False) -> Bundle:
+    """Build issue *slug*, then write its bundle for *service* (one of `SERVICES`), with the
+    zip its template import takes when *zip_file*."""
     if service not in STEPS:
         raise ToolkitError(
             f"unknown service '{service}' for --for{did_you_mean(service, STEPS)}",
             hint=f"choose one of: {', '.join(STEPS)}; or use the default message.eml",
+        )
+    if zip_file and service not in ZIP_IMPORTS:
+        raise ToolkitError(
+            f"{SERVICES[service].label} does not import a zip: its editor takes the pasted email.html",
+            hint=f"leave out --zip; a zip is written for: {', '.join(ZIP_IMPORTS)}",
         )
     # A draft is built privately, as plain export builds it: the output folder is published (issue 9).
     where = private_build(config, slug, "export")
@@ -81,11 +102,14 @@ def export_bundle(config: Config, slug: str, service: str) -> Bundle:
         "preheader.txt": (state.issue.preheader + "\n").encode("utf-8"),
     }
     files.update(local_images(config, html.decode("utf-8")))
+    if zip_file:
+        files[ZIP_NAME] = template_zip({n: d for n, d in files.items() if n == "email.html" or n.startswith("images/")})
     profile = SERVICES[service]
     readme = [
         f"{slug} for {profile.label}",
         "",
         *STEPS[service],
+        *([ZIP_IMPORTS[service]] if zip_file else []),
         "",
         f"Unsubscribe tag: {profile.unsubscribe}" + (f"; name tag: {profile.name}" if profile.name else ""),
         *(
@@ -111,6 +135,20 @@ def export_bundle(config: Config, slug: str, service: str) -> Bundle:
     )
     cache.save()
     return bundle
+
+
+def template_zip(files: dict[str, bytes]) -> bytes:
+    """A zip of *files*, the same bytes on every run: names sorted, one fixed timestamp and
+    mode, no extra fields (zipfile's own ZipInfo would stamp the files' times)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, wherever it runs, so external_attr reads as a mode
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, files[name], compresslevel=9)
+    return buffer.getvalue()
 
 
 def local_images(config: Config, html: str) -> dict[str, bytes]:

@@ -47,7 +47,8 @@ SAMPLE_UNSUBSCRIBE = "https://example.com/unsubscribe/sample-reader"
 
 SERVICES: dict[str, Service] = {
     # https://mailchimp.com/developer/marketing/docs/merge-fields/ (FNAME, LNAME, ...); UNSUB is
-    # the unsubscribe tag Mailchimp requires in every campaign (shared/email-facts.md).
+    # the unsubscribe tag Mailchimp requires in every campaign: http://kb.mailchimp.com/tag/unsubscribe
+    # ("Our *|UNSUB|* merge tag automatically generates a link to your MailChimp-hosted Unsubscribe form").
     "mailchimp": Service(
         "Mailchimp",
         r"\*\|[A-Za-z0-9_:]+\|\*",

@@ -24,8 +24,14 @@ from .state import State, count, pass_state, report, slug_argument
     help="Write what SERVICE's paste-your-code form wants (mailchimp, brevo, sendgrid, listmonk, "
     "myasp) into OUT/SLUG/export/SERVICE/ instead of message.eml.",
 )
+@click.option(
+    "--zip",
+    "zip_file",
+    is_flag=True,
+    help="With --for mailchimp: also template.zip (email.html and its images) for its template import.",
+)
 @pass_state
-def export(state: State, slug: str, service: str | None) -> None:
+def export(state: State, slug: str, service: str | None, zip_file: bool) -> None:
     """Write issue SLUG as message.eml, ready for an MTA or a mail service.
 
     Builds the issue, then writes OUT/SLUG/message.eml: text and HTML parts, From, an
@@ -40,12 +46,14 @@ def export(state: State, slug: str, service: str | None) -> None:
     Example:
       notice export 2018-07-13-line-privacy
       sendmail -i -f letter@example.jp me@example.jp < site/2018-07-13-line-privacy/message.eml
-      notice export 2018-07-13-line-privacy --for mailchimp
+      notice export 2018-07-13-line-privacy --for mailchimp --zip
     """
+    if zip_file and service is None:
+        raise ToolkitError("--zip needs --for SERVICE", hint="notice export SLUG --for mailchimp --zip")
     if service is not None:
         from ..bundle import export_bundle  # lazy
 
-        bundle = export_bundle(state.config(), slug, service.lower())
+        bundle = export_bundle(state.config(), slug, service.lower(), zip_file)
         for path in bundle.files:
             state.echo(f"  wrote {state.path(path)}", level=1)
         private = " (a draft: built privately, not into the output folder)" if bundle.private else ""
