@@ -40,9 +40,10 @@ IDLE_SECONDS = 3.0
 #: concurrent requests (p95 2.7 s); the kernel caps it at net.core.somaxconn.
 WORKERS = 16
 BACKLOG = 1024
-#: Prebuilt answers kept for one version (a query string makes a new request target, so a
-#: page asked for with random ones cannot grow the table without bound).
+#: Prebuilt answers kept for one version, and their bytes: a query string makes a new request
+#: target, so a page asked for with random ones cannot grow the table without bound.
 TABLE_SIZE = 512
+TABLE_BYTES = 32 * 1024 * 1024
 #: The most of a request's head the table's reader looks at; a longer head goes to http.server.
 MAX_HEAD = 16 * 1024
 #: Request headers that make a request more than "send me that": http.server answers those.
@@ -117,6 +118,7 @@ class LocalServer(HTTPServer):
         self.version: Callable[[], object] = lambda: None
         self._table: dict[str, Response] = {}
         self._table_version: object = object()
+        self._table_bytes = 0
 
     def host_allowed(self, values: list[str]) -> bool:
         """One Host header (RFC 9112 §3.2) naming this machine, when bound to loopback."""
@@ -228,11 +230,13 @@ class LocalServer(HTTPServer):
         """Remember *response* as the answer to GET *target* while *version* is current."""
         if version != self.version():
             return  # made while a rebuild finished: it may show the old one
+        size = len(response.start) + len(response.rest) + len(response.body)
         with self._lock:
             if self._table_version != version:
-                self._table, self._table_version = {}, version
-            if target in self._table or len(self._table) < TABLE_SIZE:
+                self._table, self._table_version, self._table_bytes = {}, version, 0
+            if target not in self._table and len(self._table) < TABLE_SIZE and self._table_bytes + size <= TABLE_BYTES:
                 self._table[target] = response
+                self._table_bytes += size
 
     def _give_thread(self, request: Any, client_address: Any) -> None:
         """Serve the connection on the pool; it waits its turn when every thread is busy."""
@@ -286,7 +290,7 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
 
     def parse_request(self) -> bool:
         # The version the answer is made for, taken before anything is looked at.
-        self.version = self.server.version()
+        self.served_version = self.server.version()
         return super().parse_request()
 
     def respond(self, status: HTTPStatus, headers: dict[str, str], body: bytes, keep: bool = True) -> None:
@@ -304,7 +308,7 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         if headers.get("Connection", "").lower() == "close":
             self.close_connection = True
         elif keep:
-            self.server.keep(self.path, self.version, response)
+            self.server.keep(self.path, self.served_version, response)
         self.wfile.write(response.start + http_date(time.time()) + response.rest)
         if self.command != "HEAD":
             self.wfile.write(body)
