@@ -28,8 +28,10 @@ def test_it_reads_what_http_server_reads_or_leaves_the_request_to_it(method, tar
     head = "\r\n".join([f"{method} {target} {version}", *(f"{n}: {v}" for n, v in headers)]).encode()
     plain = plain_request(head)
     parsed = parse_headers(io.BytesIO(head.split(b"\r\n", 1)[1] + b"\r\n\r\n" if headers else b"\r\n"))
-    if method not in ("GET", "HEAD") or version == "HTTP/2.0" or any(
-        n.lower() in ("content-length", "expect") for n, _ in headers
+    if (
+        method not in ("GET", "HEAD")
+        or version == "HTTP/2.0"
+        or any(n.lower() in ("content-length", "expect") for n, _ in headers)
     ):
         assert plain is None  # a body, an odd method or version: http.server answers
         return

@@ -21,12 +21,13 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from ipaddress import ip_address
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 #: Host names a loopback-bound server answers to, besides its own address: a page on another
 #: site that rebinds its DNS name to 127.0.0.1 still sends its own name, and gets a 400 (issue 14).
