@@ -310,6 +310,7 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif keep:
             self.server.keep(self.path, self.served_version, response)
-        self.wfile.write(response.start + http_date(time.time()) + response.rest)
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        # One write, as the table sends it: a head and a body in two small segments can wait
+        # for a delayed ACK (Nagle's algorithm, RFC 896).
+        head = response.start + http_date(time.time()) + response.rest
+        self.wfile.write(head if self.command == "HEAD" else head + body)
