@@ -305,6 +305,17 @@ def test_an_answer_is_kept_in_memory_until_the_next_build(server):
     assert status == 200 and "Hello after a build" in body
 
 
+@pytest.mark.parametrize(
+    "path", ["/", "/issue/hello?tab=text&width=375", "/built/hello/email.txt", "/assets/preview.js", "/issue/nope"]
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_an_answer_from_memory_is_the_handler_s_byte_for_byte(server, path, method):
+    request = f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
+    first, again = exchange(server, request), exchange(server, request)
+    assert without_date(again) == without_date(first) and statuses(again) == statuses(first)
+    assert again.count(b"\r\nDate: ") == 1
+
+
 def test_answers_from_memory_still_check_the_host(server):
     assert get(server, "/")[0] == 200  # now kept
     for headers in ({"Host": "evil.example"}, {"Host": "localhost, evil.example"}):
