@@ -139,7 +139,7 @@ def export_bundle(config: Config, slug: str, service: str, zip_file: bool = Fals
 
 def template_zip(files: dict[str, bytes]) -> bytes:
     """A zip of *files*, the same bytes on every run: names sorted, one fixed timestamp and
-    mode, no extra fields (zipfile's own ZipInfo would stamp the files' times)."""
+    mode (given a bare name, zipfile stamps each entry with the time of the export)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(files):
