@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .build import build
+from .deliveries import notice_status
 from .built_email import BuiltEmail, Sources, read_config_text
 from .config import Config, line_of
 from .errors import Diagnostic, ToolkitError, did_you_mean, display_path, unique
@@ -33,7 +34,16 @@ SEVERITIES = ("error", "warning")
 RULES = [*EMAIL_RULES, *MAIL_RULES, *JA_RULES]
 #: What a text-only mail magazine ([email] format = "text") is checked for: its readers get no HTML.
 TEXT_RULES = ("subject-long", "machine-dependent", "law-footer-ja", "merge-tag-unknown")
-WORKFLOW_RULES = ("source", "record-damaged", "silent-edit", "unlocked", "record-deleted", "record-changed", "build")
+WORKFLOW_RULES = (
+    "source",
+    "record-damaged",
+    "silent-edit",
+    "unlocked",
+    "record-deleted",
+    "record-changed",
+    "notice-unsent",
+    "build",
+)
 
 
 def check(config: Config, slugs: Iterable[str] = ()) -> list[Diagnostic]:
@@ -74,6 +84,7 @@ def check_workflow(config: Config, slugs: Iterable[str]) -> list[Diagnostic]:
             continue
         findings.extend(check_silent_edit(state))
         findings.extend(check_unlocked(state))
+        findings.extend(check_unsent(state))
     # A deleted lock is seen both from the issue and by git: say it once, with git's hint.
     in_git = check_git_records(config, wanted)
     said = {f.path for f in in_git}
@@ -157,6 +168,31 @@ def check_unlocked(state: IssueState) -> list[Diagnostic]:
             rule="unlocked",
         )
     ]
+
+
+def check_unsent(state: IssueState) -> list[Diagnostic]:
+    """A record readers must hear of whose notice has not gone out on every channel the issue
+    went out on (issue 12). Quiet for an issue with no delivery records: it has no channels."""
+    slug = state.issue.slug
+    findings = []
+    for status in notice_status(state.records, state.deliveries):
+        if not status.missing:
+            continue
+        record = status.record
+        channels = " ".join(f"--channel {c}" for c in status.missing)
+        findings.append(
+            Diagnostic(
+                "warning",
+                f"the notice of {record.kind} {record.id} ({record.date:%Y-%m-%d}) has not gone out on "
+                f"{', '.join(status.missing)}, where the issue went out",
+                record.path,
+                1,
+                f"send it (`notice export {slug} --pending-notices` makes one notice of all that are pending), "
+                f"then run `notice sent {slug} --notice {record.id} {channels}`",
+                rule="notice-unsent",
+            )
+        )
+    return findings
 
 
 def check_git_records(config: Config, wanted: set[str]) -> list[Diagnostic]:

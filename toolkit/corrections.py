@@ -20,7 +20,7 @@ from .errors import ToolkitError
 from .kinds import LEVELS, kind_of
 from .labels import format_date, labels_for
 from .markup import render_fragment, render_markdown
-from .records import Record, Replacement, record_files
+from .records import DELIVERY_RE, Record, Replacement, record_files
 from .sanitize import ACTIVE, CONTENT_TAGS, TAGS
 
 _BLOCK_START = re.compile(r"(#{1,6}\s|[-*+]\s|>|\d+[.)]\s|\|)")
@@ -423,5 +423,5 @@ def text_marks(lang: str) -> dict[str, tuple[str, str]]:
 
 
 def count_records(config: Config, slug: str) -> int:
-    """How many correction records an issue has (the publication lock is not one)."""
-    return len(record_files(config.corrections_dir, slug))
+    """How many correction records an issue has (the publication lock and deliveries are not)."""
+    return sum(not DELIVERY_RE.fullmatch(path.name) for path in record_files(config.corrections_dir, slug))

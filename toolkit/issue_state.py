@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from .config import Config
 from .corrections import subject_with_marker, title_marker
+from .deliveries import Delivery, read_deliveries
 from .errors import SourceError
 from .records import (
     LOCK_NAME,
@@ -30,11 +32,20 @@ from .source import Issue, check_slug, no_such_issue, read_issue
 
 @dataclass(frozen=True)
 class IssueState:
-    """An issue with its lock and records, read once and shared by build, check and history."""
+    """An issue with its lock and records, read once and shared by build, check and history.
+
+    *records* are the corrections; *deliveries* what `notice sent` recorded. Both are links of
+    one chain (`chain`), which `notice correct` and `notice sent` append to."""
 
     issue: Issue
     lock: Lock | None
     records: list[Record]
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    @property
+    def chain(self) -> list[Any]:
+        """Every record, corrections and deliveries alike, in chain order."""
+        return sorted([*self.records, *self.deliveries], key=lambda r: (r.seq, r.path.name))
 
 
 def load_issue(config: Config, slug: str) -> Issue:
@@ -49,16 +60,19 @@ def load_state(config: Config, issue: Issue) -> IssueState:
     """The issue's lock and records; SourceError when a record or the chain is damaged."""
     lock = read_lock(config.corrections_dir, issue.slug)
     records = read_records(config.corrections_dir, issue.slug, config.tz)
-    if lock is None and records:
+    deliveries = read_deliveries(config.corrections_dir, issue.slug, config.tz)
+    chain = sorted([*records, *deliveries], key=lambda r: (r.seq, r.path.name))
+    if lock is None and chain:
         raise RecordMissingError(
             "the publication lock is missing, but correction records follow it",
             path=config.corrections_dir / issue.slug / LOCK_NAME,
             hint="the lock records what readers received: restore it from version control",
         )
-    problems = chain_problems(lock, records) or disappearance_problems(issue, lock, records, config.corrections_dir)
+    # One chain: a delivery edited, or removed from the middle or the end, is caught as a record is.
+    problems = chain_problems(lock, chain) or disappearance_problems(issue, lock, chain, config.corrections_dir)
     if problems:
         raise problems[0]
-    return IssueState(issue, lock, records)
+    return IssueState(issue, lock, records, deliveries)
 
 
 def silent_edit(state: IssueState) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .config import Config
 from .corrections import check_new_text, check_note, check_passage_syntax, corrected_body
+from .deliveries import DEFAULT_CHANNEL, Delivery, append_delivery, check_channel, combined_records
 from .errors import ToolkitError, did_you_mean, display_path
 from .issue_state import IssueState, load_issue, load_state, silent_edit, silent_edit_error
 from .kinds import kind_of
@@ -21,6 +22,7 @@ from .records import (
     HEAD_FIELD,
     KINDS,
     LockMissingError,
+    Record,
     Replacement,
     append_record,
     exclusive,
@@ -122,9 +124,10 @@ def correct(
             writable_folders(config, slug)  # and a folder swapped for a link while the editor was open
             state = _check_record(config, issue, replaces, date, resolves, silent=silent)
             assert state.lock is not None  # _check_correctable refuses an issue without one
-            previous = state.records[-1].hash if state.records else state.lock.hash
+            chain = state.chain  # delivery records are links of the same chain
+            previous = chain[-1].hash if chain else state.lock.hash
             # Dates are kept in the publication's time zone, so errata show the readers' calendar day.
-            seq = len(state.records) + 1
+            seq = len(chain) + 1
             record_id, path = append_record(
                 config.corrections_dir,
                 slug,
@@ -220,3 +223,115 @@ def _locator(issue: Issue):
 def history(config: Config, slug: str) -> IssueState:
     issue = load_issue(config, slug)
     return load_state(config, issue)
+
+
+def record_delivery(
+    config: Config,
+    slug: str,
+    *,
+    notices: tuple[str, ...],
+    channels: tuple[str, ...],
+    date: dt.datetime,
+    note: str,
+    now: dt.datetime | None = None,
+) -> tuple[Delivery, list[Record]]:
+    """Append a delivery record: the issue (no *notices*), or these notices, went out at *date*
+    on *channels* (issue 12). A combined notice's id stands for all of its records. Returns the
+    delivery and the records it names; nothing is written unless all of it is valid."""
+    channels = tuple(dict.fromkeys(check_channel(c) for c in channels or (DEFAULT_CHANNEL,)))
+    issue = load_issue(config, slug)
+    if issue.is_draft:
+        raise ToolkitError(
+            f"'{slug}' is a draft: nothing of it has gone out yet",
+            path=issue.path,
+            hint=f"`notice publish {slug}` once it is sent, then `notice sent {slug}`",
+        )
+    if date > (now or dt.datetime.now(dt.UTC)) + dt.timedelta(minutes=5):
+        raise ToolkitError(
+            f"the delivery is dated {date:%Y-%m-%d %H:%M %z}, in the future",
+            hint="record a delivery once it has gone out; leave --date out for now",
+        )
+    writable_folders(config, slug)
+    with exclusive(config.cache_dir, slug):  # read the chain and append to it as one step, as `correct` does
+        issue = load_issue(config, slug)  # as it is now, under the lock
+        state = load_state(config, issue)
+        if state.lock is None:
+            raise ToolkitError(
+                f"'{slug}' is marked published but has no lock of what readers received",
+                path=issue.path,
+                hint=f"run `notice publish {slug}` first to record it",
+            )
+        published = state.lock.published
+        if date < published:
+            raise ToolkitError(
+                f"the delivery is dated {date:%Y-%m-%d %H:%M %z}, before '{slug}' was published "
+                f"on {published:%Y-%m-%d %H:%M %z}",
+                hint=f"give --date on or after {published:%Y-%m-%d %H:%M}, or leave it out for now",
+            )
+        named, combined = _named_records(state, notices)
+        for record in named:
+            if date < record.date:
+                raise ToolkitError(
+                    f"the delivery is dated {date:%Y-%m-%d %H:%M %z}, before record {record.id} was made "
+                    f"({record.date:%Y-%m-%d %H:%M %z}): its notice cannot have gone out then",
+                    hint=f"give --date on or after {record.date:%Y-%m-%d %H:%M}",
+                )
+        chain = state.chain
+        seq = len(chain) + 1
+        delivery_id, path = append_delivery(
+            config.corrections_dir,
+            slug,
+            seq=seq,
+            date=date.astimezone(config.tz),  # the publication's calendar, as records keep theirs
+            channels=channels,
+            notices=tuple(r.id for r in named),
+            combined=combined,
+            note=note.strip(),
+            previous=chain[-1].hash if chain else state.lock.hash,
+        )
+        # The same anchor as a correction's: the issue names the chain's newest link (records.py).
+        rewrite_front_matter(issue.path, {HEAD_FIELD: f"{seq:04d}-{delivery_id}"})
+        delivery = next(d for d in load_state(config, load_issue(config, slug)).deliveries if d.id == delivery_id)
+        return delivery, named
+
+
+def _named_records(state: IssueState, ids: tuple[str, ...]) -> tuple[list[Record], str]:
+    """The records --notice names (a combined notice's id: all of its records), and the combined
+    id if one was given; ToolkitError for an id that names no notice of this issue."""
+    slug = state.issue.slug
+    named: dict[str, Record] = {}
+    combined = ""
+    by_id = {r.id: r for r in state.records}
+    for given in ids:
+        record = by_id.get(given)
+        if record is not None:
+            if not record.notify:
+                raise ToolkitError(
+                    f"record {given} is a {record.kind} fix: readers are sent no notice of it",
+                    path=record.path,
+                    hint=f"`notice history {slug}` lists the records whose notice goes out",
+                )
+            named.setdefault(record.id, record)
+            continue
+        if any(d.id == given for d in state.deliveries):
+            raise ToolkitError(
+                f"{given} is a delivery record, not a notice",
+                hint=f"give a correction record's id, or a combined notice's (`notice history {slug}`)",
+            )
+        members = combined_records(given, state.records, state.deliveries)
+        if members is None:
+            known = [r.id for r in state.records if r.notify]
+            raise ToolkitError(
+                f"issue {slug} has no record or combined notice '{given}'{did_you_mean(given, known)}",
+                hint=f"`notice history {slug}` lists the records and their ids; `notice export {slug} "
+                "--pending-notices` prints a combined notice's",
+            )
+        if combined and combined != given:
+            raise ToolkitError(
+                f"two combined notices ({combined}, {given}) in one delivery",
+                hint="record each with its own `notice sent`",
+            )
+        combined = given
+        for record in members:
+            named.setdefault(record.id, record)
+    return list(named.values()), combined

@@ -38,12 +38,15 @@ from .source import FENCE, Issue, decode, parse_date, parse_yaml_mapping, read_r
 
 LOCK_NAME = "published.yml"
 RECORD_RE = re.compile(r"(\d{4})-([0-9a-f]{7})\.yml")
+#: A delivery record (`notice sent`, `toolkit.deliveries`): in the same chain, told apart by its name.
+DELIVERY_RE = re.compile(r"(\d{4})-([0-9a-f]{7})\.sent\.yml")
 #: The names of the kinds of record; each kind is declared in `toolkit.kinds`.
 KINDS = KIND_NAMES
 #: The fields of an issue that readers see, and so are locked when it is published.
 LOCKED_FIELDS = ("title", "date", "preheader", "author", "number", "summary", "lang")
 #: The issue's front-matter field naming its newest record (``0004-530bfbb``), written by
-#: `notice correct`: the anchor outside corrections/ that the chain alone cannot give.
+#: `notice correct` and `notice sent`: the anchor outside corrections/ that the chain alone
+#: cannot give. A delivery record is a link of the same chain, so the field names it too.
 HEAD_FIELD = "last_correction"
 HEAD_RE = re.compile(r"(\d{4})-([0-9a-f]{7})")
 
@@ -246,15 +249,18 @@ def record_files(corrections_dir: Path, slug: str) -> list[Path]:
 
 
 def read_records(corrections_dir: Path, slug: str, tz: ZoneInfo) -> list[Record]:
-    """Every record of *slug* in chain order; SourceError for a file that is not a valid record."""
+    """Every correction record of *slug* in chain order; SourceError for a file that is not a
+    valid record. Delivery records (``NNNN-xxxxxxx.sent.yml``) are `toolkit.deliveries`' to read."""
     records = []
     for path in record_files(corrections_dir, slug):
+        if DELIVERY_RE.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+            continue
         if not RECORD_RE.fullmatch(path.name) or not path.is_file() or path.is_symlink():
             raise SourceError(
                 f"'{path.name}' is not a correction record",
                 path=path,
-                hint="records are files made by `notice correct`, named NNNN-xxxxxxx.yml; "
-                "move anything else out of corrections/",
+                hint="records are files made by `notice correct` (NNNN-xxxxxxx.yml) and `notice sent` "
+                "(NNNN-xxxxxxx.sent.yml); move anything else out of corrections/",
             )
         records.append(_parse_record(path, tz))
     return sorted(records, key=lambda r: (r.seq, r.path.name))

@@ -139,7 +139,9 @@ class Issue:
     summary: str = declare("", doc="one sentence for the index and the web page's description", parse=_text)
     published: dt.datetime | None = declare(None, doc="when it was sent; written by `notice publish`", parse=_published)
     last_correction: str = declare(
-        "", doc="the newest correction record, `0004-530bfbb`; written by `notice correct`", parse=_last_correction
+        "",
+        doc="the newest record, `0004-530bfbb` (a correction or a delivery); written by `notice correct` and `notice sent`",
+        parse=_last_correction,
     )
     digest: str = ""
     #: The front-matter exactly as written: the lock keeps these values, so changing the

@@ -55,6 +55,7 @@ for command in (
     authoring.snapshot,
     errata.publish,
     errata.correct,
+    errata.sent,
     errata.history,
     errata.check_command,
     mail.export,

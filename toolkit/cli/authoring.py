@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ..errors import BuildError, as_diagnostic, warning
+from ..errors import BuildError, ToolkitError, as_diagnostic, warning
 from .state import State, check_slugs, count, pass_state, report, slug_argument
 
 
@@ -155,6 +155,9 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, d
 def list_issues(state: State) -> None:
     """List every issue: slug, date, status, title and number of corrections.
 
+    Once deliveries are recorded (`notice sent`), the corrections column also counts the
+    notices not yet sent on every channel the issue went out on: "4 (2 unsent)".
+
     \b
     Example:
       notice list
@@ -172,7 +175,7 @@ def list_issues(state: State) -> None:
                 issue.slug,
                 issue.date.strftime("%Y-%m-%d"),
                 issue.status,
-                str(count_records(config, issue.slug)),
+                str(count_records(config, issue.slug)) + _unsent(config, issue),
                 issue.title,
             )
         )
@@ -183,6 +186,23 @@ def list_issues(state: State) -> None:
         click.echo(state.style(line, bold=True) if number == 0 else line, color=state.color)
     if errors:
         raise BuildError(list(errors))
+
+
+def _unsent(config: Any, issue: Any) -> str:
+    """`` (2 unsent)``: the notices of *issue* not yet out on every channel; empty when none,
+    or when no delivery is recorded (only then is anything known of who got what)."""
+    from ..deliveries import notice_status  # lazy
+    from ..issue_state import load_state  # lazy
+    from ..records import DELIVERY_RE, record_files  # lazy
+
+    if not any(DELIVERY_RE.fullmatch(p.name) for p in record_files(config.corrections_dir, issue.slug)):
+        return ""  # the common case, without reading a record
+    try:
+        state = load_state(config, issue)
+    except ToolkitError:
+        return " (records damaged: notice check)"
+    unsent = sum(bool(s.missing) for s in notice_status(state.records, state.deliveries))
+    return f" ({unsent} unsent)" if unsent else ""
 
 
 @click.command()

@@ -166,17 +166,69 @@ def _when(date_text: str | None, config: Any) -> dt.datetime:
 
 @click.command()
 @slug_argument()
+@click.option(
+    "--notice",
+    "notices",
+    multiple=True,
+    metavar="ID",
+    help="The notice of record ID went out (or all of combined notice ID's records). Repeatable. "
+    "Without it: the issue itself went out.",
+)
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    metavar="CHANNEL",
+    help="Where it went out: email (default), line, x, facebook, bluesky or mastodon. Repeatable.",
+)
+@click.option(
+    "--date", "date_text", metavar="DATE", help="When it went out: '2018-07-13 10:00' (default: now, or SOURCE_DATE_EPOCH)."
+)
+@click.option("--note", default="", help="Your words on it, such as the mail service's campaign name.")
+@pass_state
+def sent(
+    state: State, slug: str, notices: tuple[str, ...], channels: tuple[str, ...], date_text: str | None, note: str
+) -> None:
+    """Record that issue SLUG, or some of its correction notices, went out.
+
+    notice does not send to your readers: your mail service or LINE does. This appends a
+    delivery record under corrections/SLUG/ (append-only, hash-chained with the correction
+    records, and named by the issue's last_correction: line), so that `notice check` can warn
+    of every record whose notice has not reached every channel the issue went out on.
+
+    \b
+    Example:
+      notice sent 2018-07-13-line-privacy --channel email --channel line --date "2018-07-13 10:00"
+      notice sent 2018-07-13-line-privacy --notice e6821b2 --channel line
+    """
+    from ..message import export_time  # lazy
+    from ..publishing import record_delivery  # lazy
+
+    config = state.config()
+    when = _when(date_text, config) if date_text is not None else export_time(config)
+    delivery, named = record_delivery(config, slug, notices=notices, channels=channels, date=when, note=note)
+    what = f"the notice{'s' if len(named) != 1 else ''} of {', '.join(r.id for r in named)}" if named else "the issue"
+    state.echo(
+        f"Recorded {what} as sent on {', '.join(delivery.channels)} at {delivery.date:%Y-%m-%d %H:%M %z} "
+        f"({state.style(delivery.id, bold=True)}, {state.path(delivery.path)})"
+    )
+
+
+@click.command()
+@slug_argument()
 @pass_state
 def history(state: State, slug: str) -> None:
-    """Show the timeline of issue SLUG: published, then every correction record.
+    """Show the timeline of issue SLUG: published, then every correction and delivery record.
 
     Each record shows its id (for --resolves), kind, date, summary and whether it is
-    still pending.
+    still pending; once deliveries are recorded (`notice sent`), where and when its notice
+    went out, and on which channels it has not yet.
 
     \b
     Example:
       notice history 2018-07-13-line-privacy
     """
+    from ..deliveries import notice_status  # lazy
     from ..publishing import history as load_history  # lazy
 
     config = state.config()
@@ -192,21 +244,46 @@ def history(state: State, slug: str) -> None:
     else:
         click.echo("  draft: not published yet", color=state.color)
     resolved = {r.resolves: r for r in found.records if r.resolves}
-    for record in found.records:
+    # Where each notice went out: shown once the author records deliveries (`notice sent`).
+    status = {s.record.id: s for s in notice_status(found.records, found.deliveries)} if found.deliveries else {}
+    for link in found.chain:  # the timeline in chain order, deliveries among the records
+        if link in found.deliveries:
+            click.echo(_delivery_line(link), color=state.color)
+            continue
+        record = link
         summary = _summary(record)
-        status = ""
+        pending = ""
         if record.pending:
             by = resolved.get(record.id)
-            status = (
+            pending = (
                 state.style("  resolved by " + by.id, fg="green")
                 if by
                 else state.style("  PENDING", fg="yellow", bold=True)
             )
         if record.resolves:
-            status += f"  resolves {record.resolves}"
+            pending += f"  resolves {record.resolves}"
         click.echo(
-            f"  {record.date:%Y-%m-%d %H:%M}  {record.kind:<13}  {record.id}  {summary}{status}", color=state.color
+            f"  {record.date:%Y-%m-%d %H:%M}  {record.kind:<13}  {record.id}  {summary}{pending}", color=state.color
         )
+        if record.id in status:
+            click.echo(_sent_line(state, status[record.id]), color=state.color)
+
+
+def _delivery_line(delivery: Any) -> str:
+    """One delivery in the timeline: ``2018-07-13 10:00  sent  1a2b3c4  the issue on email, line``."""
+    what = "the issue" if not delivery.notices else "notice" + ("s " if len(delivery.notices) > 1 else " ")
+    what += ", ".join(delivery.notices) + (f" (combined {delivery.combined})" if delivery.combined else "")
+    note = f"  {delivery.note}" if delivery.note else ""
+    return f"  {delivery.date:%Y-%m-%d %H:%M}  {'sent':<13}  {delivery.id}  {what} on {', '.join(delivery.channels)}{note}"
+
+
+def _sent_line(state: State, status: Any) -> str:
+    """Under a record readers must hear of: where and when its notice went out, and where not yet."""
+    out = [f"{channel} {when:%Y-%m-%d %H:%M}" for channel, when in status.sent.items()]
+    line = " " * 20 + ("notice sent: " + ", ".join(out) if out else "notice not sent")
+    if status.missing:
+        line += state.style(f"  NOT YET ON {', '.join(status.missing)}", fg="yellow", bold=True)
+    return line
 
 
 def _summary(record: Any, limit: int = 48) -> str:
