@@ -207,11 +207,19 @@ class NoticeStatus:
     record: Record
     sent: dict[str, dt.datetime]
     missing: tuple[str, ...]
+    #: Whether the issue has any delivery record, and so channels.
+    known: bool = True
 
     @property
     def pending(self) -> bool:
         """Not yet out on every channel, or (no channel known) never recorded as out at all."""
-        return bool(self.missing) or not self.sent
+        return bool(self.missing) or not self.known and not self.sent
+
+    def pending_on(self, channel: str | None) -> bool:
+        """`pending`, on *channel* only when one is given."""
+        if channel is None:
+            return self.pending
+        return channel in self.missing or not self.known and not self.sent
 
 
 def issue_channels(deliveries: list[Delivery]) -> tuple[str, ...]:
@@ -239,14 +247,15 @@ def notice_status(records: list[Record], deliveries: list[Delivery]) -> list[Not
                     sent[c] = min(sent.get(c, d.date), d.date)
         # Readers on a channel the issue first reached after the record was made got the corrected text.
         missing = tuple(c for c in channels if c not in sent and not (c in first_issue and first_issue[c] > record.date))
-        out.append(NoticeStatus(record, sent, missing))
+        out.append(NoticeStatus(record, sent, missing, known=bool(deliveries)))
     return out
 
 
-def pending_records(records: list[Record], deliveries: list[Delivery]) -> list[Record]:
-    """The records whose notice has not gone out everywhere, strongest kind first (a correction
-    before a clarification of the same strength: it apologises), then oldest first."""
-    waiting = [s.record for s in notice_status(records, deliveries) if s.pending]
+def pending_records(records: list[Record], deliveries: list[Delivery], channel: str | None = None) -> list[Record]:
+    """The records whose notice has not gone out everywhere (on *channel*, if given), strongest
+    kind first (a correction before a clarification of the same strength: it apologises), then
+    oldest first."""
+    waiting = [s.record for s in notice_status(records, deliveries) if s.pending_on(channel)]
     return sorted(waiting, key=lambda r: (-strength(r.kind), not kind_of(r.kind).apology, r.date, r.seq))
 
 
@@ -265,7 +274,10 @@ def combined_records(cid: str, records: list[Record], deliveries: list[Delivery]
     chain = sorted([*records, *deliveries], key=lambda r: r.seq)
     for end in range(len(chain), -1, -1):
         seqs = {r.seq for r in chain[:end]}
-        pending = pending_records([r for r in records if r.seq in seqs], [d for d in deliveries if d.seq in seqs])
-        if pending and combined_id([r.id for r in pending]) == cid:
-            return pending
+        for channel in (None, *CHANNELS):  # `export --pending-notices [--channel C]`
+            pending = pending_records(
+                [r for r in records if r.seq in seqs], [d for d in deliveries if d.seq in seqs], channel
+            )
+            if pending and combined_id([r.id for r in pending]) == cid:
+                return pending
     return None

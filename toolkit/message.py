@@ -19,7 +19,7 @@ import os
 import quopri
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.header import Header
 from email.message import Message
 from email.policy import Policy
@@ -33,7 +33,7 @@ from .errors import BuildError, ConfigError, Diagnostic, ToolkitError, unique, w
 from .issue_state import IssueState, load_issue, subject_of
 from .limits import MAX_LINE
 from .output import BuildCache, write_atomic
-from .render import notice_subject
+from .render import IssueRenderer, notice_subject
 from .sending import ADDRESS_RE
 from .services import is_tag
 from .source import confine
@@ -68,10 +68,22 @@ class Export:
     warnings: list[Diagnostic] = field(default_factory=list)
     #: Built under .notice-cache/ (a draft), not into the output folder.
     private: bool = False
+    #: `--pending-notices`: the combined notice's id, its records (strongest first) and message.
+    combined: str = ""
+    combined_records: list[Any] = field(default_factory=list)
 
 
-def export(config: Config, slug: str, *, now: dt.datetime | None = None) -> Export:
-    """Build issue *slug*, then write message.eml beside its email and beside each notice.
+def export(
+    config: Config,
+    slug: str,
+    *,
+    now: dt.datetime | None = None,
+    pending_notices: bool = False,
+    channel: str | None = None,
+) -> Export:
+    """Build issue *slug*, then write message.eml beside its email and beside each notice; with
+    *pending_notices*, only one combined notice of every record whose notice has not gone out
+    (issue 12; on *channel*, if given), in ``corrections/combined-<id>/``.
 
     Every message is dated *now* (the export, which `send` runs just before sending); the
     issue's own date stays in the body."""
@@ -106,8 +118,11 @@ def export(config: Config, slug: str, *, now: dt.datetime | None = None) -> Expo
         warnings=unique([*report.warnings, *unsubscribe_warnings(config)]),
         private=bool(where),
     )
-    messages = {result.message: message_in(config, state, folder, headers)}
-    for record in (r for r in state.records if r.notify):
+    if pending_notices:
+        messages = combined_message(config, state, folder, headers, result, channel)
+    else:
+        messages = {result.message: message_in(config, state, folder, headers)}
+    for record in (r for r in state.records if r.notify and not pending_notices):
         notice = Headers(
             notice_subject(record, issue),
             headers.sender_name,
@@ -143,6 +158,42 @@ def export(config: Config, slug: str, *, now: dt.datetime | None = None) -> Expo
     return result
 
 
+def combined_message(
+    config: Config, state: IssueState, folder: Path, headers: Headers, result: Export, channel: str | None = None
+) -> dict[Path, bytes]:
+    """The combined notice's email.html, email.txt and message.eml, by path; a ToolkitError when
+    no notice is pending. Threaded to the issue as a single notice is (RFC 5322 3.6.4)."""
+    from .deliveries import check_channel, combined_id, pending_records  # lazy: only --pending-notices needs it
+
+    records = pending_records(state.records, state.deliveries, channel and check_channel(channel))
+    slug = state.issue.slug
+    if not records:
+        where = f"on {channel}" if channel else "on every channel"
+        raise ToolkitError(
+            f"no notice of {slug} is pending: every record's notice has gone out {where}",
+            hint=f"`notice history {slug}` shows where each went out",
+        )
+    cid = combined_id([r.id for r in records])
+    notice_folder = folder / "corrections" / f"combined-{cid}"
+    rendered = IssueRenderer(config).combined_notice(state, records, f"corrections/combined-{cid}")
+    result.warnings = unique([*result.warnings, *rendered.warnings])
+    files = {folder / name: data for name, data in rendered.items()}
+    notice = replace(
+        headers,
+        subject=notice_subject(records[0], state.issue),
+        message_id=message_id(config, slug, cid),
+        in_reply_to=headers.message_id,
+    )
+    text, html = (files[notice_folder / name].decode("utf-8") for name in ("email.txt", "email.html"))
+    files[notice_folder / MESSAGE_NAME] = compose_checked(
+        config, state, notice_folder, notice, text, html, [r.path for r in records]
+    )
+    result.combined, result.combined_records = cid, records
+    result.notices[cid] = notice_folder / MESSAGE_NAME
+    result.message = notice_folder / MESSAGE_NAME
+    return files
+
+
 def private_build(config: Config, slug: str, purpose: str) -> dict[str, Any]:
     """Where a command builds issue *slug*: a draft privately, under .notice-cache/PURPOSE/
     (never into the output folder, which is published; issue 9), a published one as usual."""
@@ -159,6 +210,19 @@ def message_in(
     """The message made of the email.txt and email.html the build wrote in *folder*."""
     text = (folder / "email.txt").read_text(encoding="utf-8")
     html = (folder / "email.html").read_text(encoding="utf-8")
+    return compose_checked(config, state, folder, headers, text, html, sources)
+
+
+def compose_checked(
+    config: Config,
+    state: IssueState,
+    folder: Path,
+    headers: Headers,
+    text: str,
+    html: str,
+    sources: list[Path] | None = None,
+) -> bytes:
+    """The message of *text* and *html*, once the charset is known to carry them."""
     charset = config.email.charset.lower()
     where = [*(sources or []), state.issue.path, config.path]
     check_charset(text, charset, folder / "email.txt", where)

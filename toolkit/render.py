@@ -56,20 +56,10 @@ class IssueRenderer:
 
     def render(self, state: IssueState) -> Rendered:
         """Every file of one issue, by path relative to its output folder, as bytes."""
-        issue, config = state.issue, self.config
-        # A mail service's merge tags ride through every stage as placeholders (toolkit.services).
-        self.guard = guard = TagGuard(config.service)
+        issue = state.issue
         removed: list[RemovedContent] = []
-        fragment, errata = self._fragments(state, removed)
-        context = issue_context(state, config)
-        context.update(
-            publication=guard.protect_fields(config.publication),
-            subject=guard.protect(context["subject"]),
-            issue=guard.protect_fields(issue, ("title", "preheader", "author", "summary")),
-        )
-        context["content"] = _markup(fragment)
-        context["errata"] = errata
-        context["retraction"] = next((e for e in errata if e["retracts"]), None)
+        fragment, errata, context = self._context(state, removed)
+        guard = self.guard
         # Every rendering opens with the strongest record (issue 15): the summary and the blocks in
         # order of strength, newest first within a kind; the plain text lists them in that order too.
         strongest = by_strength([{**e, "summary": summary_item(e, issue)} for e in errata])
@@ -89,9 +79,40 @@ class IssueRenderer:
         files.update(as_sent_files(state, config, self.env, web))
         for entry in errata:
             if entry["record"].notify:
-                files.update(self.notice(entry, context, removed))
+                files.update(self.notice([entry], context, removed))
         self.add_utm(files, state, context["web_url"])
         return Rendered({name: guard.restore(text).encode("utf-8") for name, text in files.items()}, _unique(removed))
+
+    def _context(
+        self, state: IssueState, removed: list[RemovedContent]
+    ) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+        """The body's fragment, the errata and what every template of the issue receives."""
+        issue, config = state.issue, self.config
+        # A mail service's merge tags ride through every stage as placeholders (toolkit.services).
+        self.guard = guard = TagGuard(config.service)
+        fragment, errata = self._fragments(state, removed)
+        context = issue_context(state, config)
+        context.update(
+            publication=guard.protect_fields(config.publication),
+            subject=guard.protect(context["subject"]),
+            issue=guard.protect_fields(issue, ("title", "preheader", "author", "summary")),
+        )
+        context["content"] = _markup(fragment)
+        context["errata"] = errata
+        context["retraction"] = next((e for e in errata if e["retracts"]), None)
+        return fragment, errata, context
+
+    def combined_notice(self, state: IssueState, records: list[Record], folder: str) -> Rendered:
+        """One notice for all of *records* (issue 12), in the order given (strongest first), as
+        ``FOLDER/email.html`` and ``FOLDER/email.txt``: the single notice's templates and code."""
+        removed: list[RemovedContent] = []
+        _, errata, context = self._context(state, removed)
+        by_id = {entry["id"]: entry for entry in errata}
+        files = self.notice([by_id[r.id] for r in records], context, removed, folder=folder)
+        self.add_utm(files, state, context["web_url"])
+        return Rendered(
+            {name: self.guard.restore(text).encode("utf-8") for name, text in files.items()}, _unique(removed)
+        )
 
     def add_utm(self, files: dict[str, str], state: IssueState, web_url: str) -> None:
         """[email.utm] on the emails' links (before the tags come back: a tag is never tagged)."""
@@ -142,37 +163,54 @@ class IssueRenderer:
         return _inline(rendered.html)
 
     def notice(
-        self, entry: dict[str, Any], context: dict[str, Any], removed: list[RemovedContent] | None = None
+        self,
+        entries: list[dict[str, Any]],
+        context: dict[str, Any],
+        removed: list[RemovedContent] | None = None,
+        folder: str = "",
     ) -> dict[str, str]:
-        """The short message to readers who got the original: email.html and email.txt."""
+        """The short message to readers who got the original: email.html and email.txt. One
+        record's, or (issue 12) several records' in one message, under the first one's lead,
+        subject and link; each then opens with its label and date."""
         t, issue = context["t"], context["issue"]
         title_date = {"title": issue.title, "date": format_date(issue.date, issue.lang)}
         links: dict[str, int] = {}
         text = self._text_options(context, links)
-        passages = []
-        for pair in entry["replaces"]:  # Markdown, one paragraph each: rendered, never shown raw
-            # The original is the body's, reported with it; the new text is the record's.
-            was = self._passage(pair.original, entry["record"], [])
-            now = self._passage(pair.corrected, entry["record"], removed if removed is not None else [])
-            passages.append(
+        items = []
+        for entry in entries:
+            passages = []
+            for pair in entry["replaces"]:  # Markdown, one paragraph each: rendered, never shown raw
+                # The original is the body's, reported with it; the new text is the record's.
+                was = self._passage(pair.original, entry["record"], [])
+                now = self._passage(pair.corrected, entry["record"], removed if removed is not None else [])
+                passages.append(
+                    {
+                        "was_html": _markup(was),
+                        "now_html": _markup(now),
+                        "was_text": text(f"<p>{t['was']}: {was}</p>").rstrip("\n"),
+                        "now_text": text(f"<p>{t['now']}: {now}</p>").rstrip("\n"),
+                    }
+                )
+            items.append(
                 {
-                    "was_html": _markup(was),
-                    "now_html": _markup(now),
-                    "was_text": text(f"<p>{t['was']}: {was}</p>").rstrip("\n"),
-                    "now_text": text(f"<p>{t['now']}: {now}</p>").rstrip("\n"),
+                    "entry": {**entry, "note_text": text(str(entry["note_html"]))},
+                    "passages": passages,
+                    "heading": subject_with_marker(entry["date"], entry["heading"]) if len(entries) > 1 else "",
                 }
             )
-        note_text = text(str(entry["note_html"]))
-        kind = entry["kind"]  # its words: `toolkit.kinds`
+        first = entries[0]
+        kind = first["kind"]  # its words: `toolkit.kinds`
         notice = {
             **context,
-            "entry": {**entry, "note_text": note_text},
-            "passages": passages,
+            "items": items,
+            "entry": items[0]["entry"],
+            "passages": items[0]["passages"],
+            "apology": any(entry["apology"] for entry in entries),
             "intro": t[f"lead_{kind}"].format(**title_date),
             "read_label": t[f"read_{kind}"],
-            "subject": self.guard.protect(notice_subject(entry["record"], issue)),
+            "subject": self.guard.protect(notice_subject(first["record"], issue)),
         }
-        folder = f"corrections/{entry['id']}"
+        folder = folder or f"corrections/{first['id']}"
         plain = self.template("notice.txt", {**notice, "references": "\n".join(link_references(links))})
         return {f"{folder}/email.html": self.email_html("notice.html", notice), f"{folder}/email.txt": tidy_text(plain)}
 

@@ -30,8 +30,21 @@ from .state import State, count, pass_state, report, slug_argument
     is_flag=True,
     help="With --for mailchimp: also template.zip (email.html and its images) for its template import.",
 )
+@click.option(
+    "--pending-notices",
+    is_flag=True,
+    help="Write one combined notice of every record whose notice has not gone out yet, instead "
+    "of the issue and its single notices.",
+)
+@click.option(
+    "--channel",
+    metavar="CHANNEL",
+    help="With --pending-notices: only the records whose notice has not gone out on CHANNEL (email, line...).",
+)
 @pass_state
-def export(state: State, slug: str, service: str | None, zip_file: bool) -> None:
+def export(
+    state: State, slug: str, service: str | None, zip_file: bool, pending_notices: bool, channel: str | None
+) -> None:
     """Write issue SLUG as message.eml, ready for an MTA or a mail service.
 
     Builds the issue, then writes OUT/SLUG/message.eml: text and HTML parts, From, an
@@ -40,16 +53,22 @@ def export(state: State, slug: str, service: str | None, zip_file: bool) -> None
     correction notice gets its own message.eml, a reply to the original. [email] charset =
     "iso-2022-jp" in notice.toml encodes for old Japanese mail clients. With
     SOURCE_DATE_EPOCH set, Date is that time and the files are the same, byte for byte, on
-    every export.
+    every export. --pending-notices writes instead one notice of every record whose notice has
+    not gone out (see `notice sent`), strongest first, into OUT/SLUG/corrections/combined-ID/.
 
     \b
     Example:
       notice export 2018-07-13-line-privacy
       sendmail -i -f letter@example.jp me@example.jp < site/2018-07-13-line-privacy/message.eml
       notice export 2018-07-13-line-privacy --for mailchimp --zip
+      notice export 2018-07-13-line-privacy --pending-notices
     """
     if zip_file and service is None:
         raise ToolkitError("--zip needs --for SERVICE", hint="notice export SLUG --for mailchimp --zip")
+    if service is not None and pending_notices:
+        raise ToolkitError("give --for or --pending-notices, not both")
+    if channel is not None and not pending_notices:
+        raise ToolkitError("--channel goes with --pending-notices", hint=f"notice export {slug} --pending-notices --channel {channel}")
     if service is not None:
         from ..bundle import export_bundle  # lazy
 
@@ -61,7 +80,17 @@ def export(state: State, slug: str, service: str | None, zip_file: bool) -> None
         return
     from ..message import export as run_export  # lazy
 
-    result = run_export(state.config(), slug)
+    result = run_export(state.config(), slug, pending_notices=pending_notices, channel=channel)
+    if pending_notices:
+        ids = ", ".join(r.id for r in result.combined_records)
+        state.echo(
+            f"Exported one notice of {count(result.combined_records, 'record')} ({ids}) to {state.path(result.message)}"
+        )
+        state.echo(
+            f"  once it is sent: notice sent {slug} --notice {state.style(result.combined, bold=True)} --channel ..."
+        )
+        report(state, result.warnings)
+        return
     for path in result.notices.values():
         state.echo(f"  wrote {state.path(path)}", level=1)
     notices = f" and {count(list(result.notices), 'correction notice')}" if result.notices else ""
