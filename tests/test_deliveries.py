@@ -300,3 +300,41 @@ def test_any_delivery_record_is_a_delivery_or_a_clean_error(tmp_path, changes):
 def test_the_issue_reads_its_last_correction_naming_a_delivery(notice, announced, seed_publication):
     issue = read_issue(seed_publication / "issues" / f"{SLUG}.md")
     assert re.fullmatch(r"0003-[0-9a-f]{7}", issue.last_correction)
+
+
+# --- the preview -------------------------------------------------------------------------------
+
+
+def test_the_preview_shows_the_combined_notice_in_a_real_browser(notice, announced, seed_publication, browser):
+    from toolkit.preview import PreviewServer
+
+    fixed, asked = announced
+    combined = combined_id([fixed, asked])
+    running = PreviewServer(seed_publication, port=0)
+    running.start()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(running.url + f"issue/{SLUG}?tab=corrections")
+        page.click("text=Combined notice")
+        assert f"tab=notice-combined-{combined}" in page.url
+        said = page.locator("#combined-notice").inner_text()
+        assert f"One notice of 2 records not yet sent ({fixed}, {asked})" in said
+        assert f"notice sent {SLUG} --notice {combined}" in said
+        frame = page.frame_locator("#notice-frame")
+        assert frame.locator("h1.issue-title").inner_text().startswith("【訂正とお詫び】")
+        assert frame.locator("h2").all_inner_texts() == ["【訂正】2018年7月14日", "【追記】2018年7月14日"]
+        assert frame.locator("del").count() >= 1 and frame.locator("a.button").count() == 1
+        assert "(確認中)" in page.locator("pre.plain").inner_text()
+    finally:
+        context.close()
+        running.stop()
+    # Once it is sent, the tab goes: nothing is pending.
+    notice("sent", SLUG, "--notice", combined, "--channel", "email", "--channel", "line", "--date", "2018-07-15")
+    from toolkit.config import load_config
+    from toolkit.issue_state import load_issue, load_state
+    from toolkit.ui_pages import issue_view
+
+    config = load_config(seed_publication)
+    view = issue_view(config, seed_publication, load_state(config, load_issue(config, SLUG)), {})
+    assert not any(tab.startswith("notice-combined-") for tab in view["tabs"])

@@ -15,7 +15,8 @@ from . import __version__
 from .config import Config
 from .errors import Diagnostic
 from .limits import GMAIL_CLIP_BYTES
-from .render import subject_of
+from .deliveries import combined_id, pending_records
+from .render import IssueRenderer, subject_of
 from .services import with_samples
 from .source import sort_newest_first
 
@@ -96,7 +97,10 @@ def issue_view(config: Config, out_dir: Path, state: Any, query: dict[str, str])
     """What the issue page shows: the chosen tab's content and the controls' state."""
     slug = state.issue.slug
     notices = [r for r in state.records if r.notify]
-    tabs = [*TABS, *(f"notice-{r.id}" for r in notices)]
+    # The one notice `notice export --pending-notices` would write now (issue 12), as a tab of its own.
+    pending = pending_records(state.records, state.deliveries)
+    combined = f"notice-combined-{combined_id([r.id for r in pending])}" if pending else ""
+    tabs = [*TABS, *(f"notice-{r.id}" for r in notices), *([combined] if combined else [])]
     # A text-only mail magazine ([email] format = "text") opens on what its readers get.
     default = "text" if config.email.format == "text" else "email"
     tab = query.get("tab", default) if query.get("tab", default) in tabs else default
@@ -130,6 +134,15 @@ def issue_view(config: Config, out_dir: Path, state: Any, query: dict[str, str])
         view["text"] = text if view["tags"] else with_samples(text, service, html=False)
     elif tab == "source":
         view["source"] = email
+    elif tab == combined:
+        # Rendered here, not built: the build writes no combined notice (it changes with every
+        # `notice sent`), so the page carries it in the frame's srcdoc, under the page's CSP.
+        files = IssueRenderer(config).combined_notice(state, pending, "combined")
+        html = files["combined/email.html"].decode("utf-8")
+        view["notice_id"] = tab.removeprefix("notice-")
+        view["notice_html"] = html if view["tags"] else with_samples(html, service, html=True)
+        view["notice_text"] = files["combined/email.txt"].decode("utf-8")
+        view["pending"] = pending
     elif tab.startswith("notice-"):
         record_id = tab.removeprefix("notice-")
         view["notice_id"] = record_id
