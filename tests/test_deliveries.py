@@ -17,13 +17,13 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_schema import table_after
 
 from toolkit.deliveries import CHANNELS, Delivery, combined_id, read_deliveries
 from toolkit.schema import markdown_rows, spec_of
 from toolkit.source import read_issue
 
 from conftest import REPO
-from test_schema import table_after
 
 SLUG = "2018-07-13-line-privacy"
 WRONG = "LINE@は公式アカウントとは別のサービスなので、LINE@でのお客様とのトーク内容は収集の対象になりません。"
@@ -108,7 +108,7 @@ def test_the_seed_case_every_reader_hears_of_every_record(notice, announced, see
     assert notice("list").stdout.splitlines()[-1].split()[3] == "2"
     history = notice("history", SLUG).stdout
     assert history.count("notice sent: email 2018-07-15 10:00, line 2018-07-15 10:00") == 2
-    assert f"the issue on email, line" in history and f"(combined {combined}) on email, line" in history
+    assert "the issue on email, line" in history and f"(combined {combined}) on email, line" in history
     notice("export", SLUG, "--pending-notices", status=1)
 
 

@@ -16,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from .build import build
-from .deliveries import notice_status
 from .built_email import BuiltEmail, Sources, read_config_text
 from .config import Config, line_of
+from .deliveries import notice_status
 from .errors import Diagnostic, ToolkitError, did_you_mean, display_path, unique
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error
 from .records import LOCK_NAME, RecordMissingError

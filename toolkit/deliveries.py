@@ -271,7 +271,7 @@ def combined_records(cid: str, records: list[Record], deliveries: list[Delivery]
     The chain is append-only, so any export was made when the chain was one of its prefixes:
     the combined notice of each prefix's pending records is every id an export could have given.
     """
-    chain = sorted([*records, *deliveries], key=lambda r: r.seq)
+    chain: list[Any] = sorted([*records, *deliveries], key=lambda r: r.seq)
     for end in range(len(chain), -1, -1):
         seqs = {r.seq for r in chain[:end]}
         for channel in (None, *CHANNELS):  # `export --pending-notices [--channel C]`

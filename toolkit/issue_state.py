@@ -61,7 +61,7 @@ def load_state(config: Config, issue: Issue) -> IssueState:
     lock = read_lock(config.corrections_dir, issue.slug)
     records = read_records(config.corrections_dir, issue.slug, config.tz)
     deliveries = read_deliveries(config.corrections_dir, issue.slug, config.tz)
-    chain = sorted([*records, *deliveries], key=lambda r: (r.seq, r.path.name))
+    chain: list[Any] = sorted([*records, *deliveries], key=lambda r: (r.seq, r.path.name))
     if lock is None and chain:
         raise RecordMissingError(
             "the publication lock is missing, but correction records follow it",

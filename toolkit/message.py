@@ -29,6 +29,7 @@ from typing import Any
 
 from .build import build
 from .config import Config, line_of
+from .deliveries import check_channel, combined_id, pending_records
 from .errors import BuildError, ConfigError, Diagnostic, ToolkitError, unique, warning
 from .issue_state import IssueState, load_issue, subject_of
 from .limits import MAX_LINE
@@ -163,8 +164,6 @@ def combined_message(
 ) -> dict[Path, bytes]:
     """The combined notice's email.html, email.txt and message.eml, by path; a ToolkitError when
     no notice is pending. Threaded to the issue as a single notice is (RFC 5322 3.6.4)."""
-    from .deliveries import check_channel, combined_id, pending_records  # lazy: only --pending-notices needs it
-
     records = pending_records(state.records, state.deliveries, channel and check_channel(channel))
     slug = state.issue.slug
     if not records:
@@ -176,7 +175,8 @@ def combined_message(
     cid = combined_id([r.id for r in records])
     notice_folder = folder / "corrections" / f"combined-{cid}"
     rendered = IssueRenderer(config).combined_notice(state, records, f"corrections/combined-{cid}")
-    result.warnings = unique([*result.warnings, *rendered.warnings])
+    # What the sanitizer removed: said by the build already, for the single notices; once is enough.
+    result.warnings = unique([*result.warnings, *(Diagnostic.of(w, severity="warning") for w in rendered.warnings)])
     files = {folder / name: data for name, data in rendered.items()}
     notice = replace(
         headers,

@@ -176,7 +176,7 @@ class IssueRenderer:
         title_date = {"title": issue.title, "date": format_date(issue.date, issue.lang)}
         links: dict[str, int] = {}
         text = self._text_options(context, links)
-        items = []
+        items: list[dict[str, Any]] = []
         for entry in entries:
             passages = []
             for pair in entry["replaces"]:  # Markdown, one paragraph each: rendered, never shown raw

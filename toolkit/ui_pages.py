@@ -13,9 +13,9 @@ import jinja2
 
 from . import __version__
 from .config import Config
+from .deliveries import combined_id, pending_records
 from .errors import Diagnostic
 from .limits import GMAIL_CLIP_BYTES
-from .deliveries import combined_id, pending_records
 from .render import IssueRenderer, subject_of
 from .services import with_samples
 from .source import sort_newest_first
