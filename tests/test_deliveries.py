@@ -338,3 +338,51 @@ def test_the_preview_shows_the_combined_notice_in_a_real_browser(notice, announc
     config = load_config(seed_publication)
     view = issue_view(config, seed_publication, load_state(config, load_issue(config, SLUG)), {})
     assert not any(tab.startswith("notice-combined-") for tab in view["tabs"])
+
+
+def test_deliveries_recorded_at_once_never_fork_the_chain(notice, announced, seed_publication):
+    """Four `notice sent` at the same moment: the issue's correction lock puts them in a row."""
+    import datetime as dt
+    import threading
+
+    from toolkit.config import load_config
+    from toolkit.issue_state import load_issue, load_state
+    from toolkit.publishing import record_delivery
+
+    config = load_config(seed_publication)
+    when = dt.datetime(2018, 7, 15, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    errors: list[BaseException] = []
+
+    def record(channel: str) -> None:
+        try:
+            record_delivery(config, SLUG, notices=announced[:1], channels=(channel,), date=when, note="")
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=record, args=(c,)) for c in ("email", "line", "x", "facebook")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    state = load_state(config, load_issue(config, SLUG))  # raises if the chain forked or the line lags
+    assert sorted(d.seq for d in state.deliveries) == [1, 4, 5, 6, 7]
+
+
+def test_a_test_copy_of_the_combined_notice_is_sent_with_its_id(notice, announced, seed_publication, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    from test_sending import Recorder, free_port
+
+    monkeypatch.delenv("NOTICE_SMTP_PASSWORD", raising=False)
+    combined = combined_id(list(announced))
+    handler, port = Recorder(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        result = notice("send", SLUG, "--notice", combined, "--to", "me@example.jp", "--smtp", f"127.0.0.1:{port}")
+    finally:
+        controller.stop()
+    assert result.stdout.endswith(f"Sent {SLUG} notice {combined} to me@example.jp via 127.0.0.1:{port}\n")
+    sent = (seed_publication / "site" / SLUG / "corrections" / f"combined-{combined}" / "message.eml").read_bytes()
+    assert handler.received[0][2] == b"To: me@example.jp\r\n" + sent

@@ -119,7 +119,12 @@ def export(
     metavar="NAME",
     help="Log in as NAME (needs --starttls or --ssl). The password comes from $NOTICE_SMTP_PASSWORD, or is asked for.",
 )
-@click.option("--notice", "notice_id", metavar="ID", help="Send the correction notice ID instead of the issue.")
+@click.option(
+    "--notice",
+    "notice_id",
+    metavar="ID",
+    help="Send the correction notice ID (or the combined notice ID of `export --pending-notices`) instead of the issue.",
+)
 @pass_state
 def send(
     state: State,
@@ -154,6 +159,13 @@ def send(
     config = state.config()
     result = run_export(config, slug)
     path = result.message
+    if notice_id is not None and notice_id not in result.notices:
+        try:  # the combined notice of the records not yet sent (`export --pending-notices`)
+            combined = run_export(config, slug, pending_notices=True)
+        except ToolkitError:
+            combined = None
+        if combined is not None and combined.combined == notice_id:
+            result = combined
     if notice_id is not None:
         if notice_id not in result.notices:
             known = ", ".join(result.notices) or "none"
