@@ -316,6 +316,8 @@ def test_the_preview_shows_the_combined_notice_in_a_real_browser(notice, announc
     try:
         page = context.new_page()
         page.goto(running.url + f"issue/{SLUG}?tab=corrections")
+        timeline = page.locator("#timeline").inner_text()
+        assert timeline.count("notice not yet on email, line") == 2 and "the issue on email, line" in timeline
         page.click("text=Combined notice")
         assert f"tab=notice-combined-{combined}" in page.url
         said = page.locator("#combined-notice").inner_text()

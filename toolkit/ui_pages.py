@@ -13,7 +13,7 @@ import jinja2
 
 from . import __version__
 from .config import Config
-from .deliveries import combined_id, pending_records
+from .deliveries import combined_id, notice_status, pending_records
 from .errors import Diagnostic
 from .limits import GMAIL_CLIP_BYTES
 from .render import IssueRenderer, subject_of
@@ -125,6 +125,8 @@ def issue_view(config: Config, out_dir: Path, state: Any, query: dict[str, str])
         "records": state.records,
         "notices": notices,
         "resolved": {r.resolves: r.id for r in state.records if r.resolves},
+        "deliveries": state.deliveries,
+        "unsent": {s.record.id: s.missing for s in notice_status(state.records, state.deliveries) if s.missing},
     }
     service = config.service
     view["service"] = service.label if service else ""
