@@ -247,7 +247,8 @@ def notice_status(records: list[Record], deliveries: list[Delivery]) -> list[Not
                     sent[c] = min(sent.get(c, d.date), d.date)
         # Readers on a channel the issue first reached after the record was made got the corrected text.
         missing = tuple(c for c in channels if c not in sent and not (c in first_issue and first_issue[c] > record.date))
-        out.append(NoticeStatus(record, sent, missing, known=bool(deliveries)))
+        ordered = {c: sent[c] for c in CHANNELS if c in sent}
+        out.append(NoticeStatus(record, ordered, missing, known=bool(deliveries)))
     return out
 
 

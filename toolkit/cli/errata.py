@@ -184,10 +184,10 @@ def _when(date_text: str | None, config: Any) -> dt.datetime:
 @click.option(
     "--date", "date_text", metavar="DATE", help="When it went out: '2018-07-13 10:00' (default: now, or SOURCE_DATE_EPOCH)."
 )
-@click.option("--note", default="", help="Your words on it, such as the mail service's campaign name.")
+@click.option("--note", help="Your words on it, such as the mail service's campaign name.")
 @pass_state
 def sent(
-    state: State, slug: str, notices: tuple[str, ...], channels: tuple[str, ...], date_text: str | None, note: str
+    state: State, slug: str, notices: tuple[str, ...], channels: tuple[str, ...], date_text: str | None, note: str | None
 ) -> None:
     """Record that issue SLUG, or some of its correction notices, went out.
 
@@ -206,7 +206,7 @@ def sent(
 
     config = state.config()
     when = _when(date_text, config) if date_text is not None else export_time(config)
-    delivery, named = record_delivery(config, slug, notices=notices, channels=channels, date=when, note=note)
+    delivery, named = record_delivery(config, slug, notices=notices, channels=channels, date=when, note=note or "")
     what = f"the notice{'s' if len(named) != 1 else ''} of {', '.join(r.id for r in named)}" if named else "the issue"
     state.echo(
         f"Recorded {what} as sent on {', '.join(delivery.channels)} at {delivery.date:%Y-%m-%d %H:%M %z} "
