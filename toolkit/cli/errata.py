@@ -201,11 +201,15 @@ def sent(
       notice sent 2018-07-13-line-privacy --channel email --channel line --date "2018-07-13 10:00"
       notice sent 2018-07-13-line-privacy --notice e6821b2 --channel line
     """
-    from ..message import export_time  # lazy
     from ..publishing import record_delivery  # lazy
 
     config = state.config()
-    when = _when(date_text, config) if date_text is not None else export_time(config)
+    if date_text is not None:
+        when = _when(date_text, config)
+    else:  # now, or SOURCE_DATE_EPOCH, as an exported message's Date is
+        from ..message import export_time  # lazy: it loads the build, which --date does not need
+
+        when = export_time(config)
     delivery, named = record_delivery(config, slug, notices=notices, channels=channels, date=when, note=note or "")
     what = f"the notice{'s' if len(named) != 1 else ''} of {', '.join(r.id for r in named)}" if named else "the issue"
     state.echo(
