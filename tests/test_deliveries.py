@@ -388,3 +388,26 @@ def test_a_test_copy_of_the_combined_notice_is_sent_with_its_id(notice, announce
     assert result.stdout.endswith(f"Sent {SLUG} notice {combined} to me@example.jp via 127.0.0.1:{port}\n")
     sent = (seed_publication / "site" / SLUG / "corrections" / f"combined-{combined}" / "message.eml").read_bytes()
     assert handler.received[0][2] == b"To: me@example.jp\r\n" + sent
+
+
+def test_an_english_combined_notice_speaks_english(publication, run):
+    def ok(*args: str):
+        result = run("-C", str(publication), *args)
+        assert result.exit_code == 0, result.output
+        return result
+
+    ok("publish", "hello", "--date", "2026-01-05 09:00")
+    ok("sent", "hello", "--date", "2026-01-05 09:00")
+    added = ok("correct", "hello", "--kind", "addendum", "--note", "More to say.", "--date", "2026-01-06").stdout
+    fixed = ok(
+        "correct", "hello", "--kind", "correction", "--replaces", "Some", "--with", "All", "--note", "It was all.",
+        "--date", "2026-01-07",
+    ).stdout  # fmt: skip
+    ids = [added.split()[2], fixed.split()[2]]
+    ok("export", "hello", "--pending-notices")
+    folder = publication / "build" / "hello" / "corrections" / f"combined-{combined_id(ids)}"
+    message = email.message_from_bytes((folder / "message.eml").read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "Correction: Hello"  # the correction is the strongest, though the newer
+    text = (folder / "email.txt").read_text(encoding="utf-8")
+    assert text.index("Correction: January 7, 2026") < text.index("It was all.") < text.index("Addendum: January 6, 2026")
+    assert "We made a mistake in “Hello”" in text and text.index("Addendum: January 6, 2026") < text.index("More to say.")
