@@ -5,7 +5,9 @@ received. Each correction is one more file, ``corrections/<slug>/<seq>-<id>.yml`
 exclusively and never rewritten. Every record carries the hash of its own content and the
 hash of the record before it (the lock, for the first), so an edited record breaks its own
 hash and a removed one breaks the chain. The files are YAML so that version control shows
-readable diffs; the hashes are over canonical JSON so formatting does not matter.
+readable diffs; the hashes are over canonical JSON so formatting does not matter. A delivery
+record (`notice sent`, ``<seq>-<id>.sent.yml``, read by `toolkit.deliveries`) is a link of the
+same chain, so it is guarded the same way (issue 12).
 """
 
 from __future__ import annotations
