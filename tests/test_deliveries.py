@@ -223,6 +223,7 @@ def test_the_newest_delivery_removed_is_caught_by_the_issues_line(notice, announ
     (seed_publication / "corrections" / SLUG / f"0004-{delivery_id}.sent.yml").unlink()
     checked = notice("check", SLUG, status=1)
     assert f"the issue's last correction is 0004-{delivery_id}, but corrections/{SLUG}/ holds 3 records" in checked.stderr
+    assert f"(a delivery record of `notice sent` is 0004-{delivery_id}.sent.yml)" in checked.stderr
 
 
 def test_a_correction_after_a_delivery_continues_the_one_chain(notice, announced, seed_publication):

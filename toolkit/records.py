@@ -421,7 +421,7 @@ def disappearance_problems(
                 path=issue.path,
                 line=line,
                 hint=f"records are append-only: restore corrections/{issue.slug}/{head}.yml and any other missing one "
-                "from version control or a backup",
+                f"from version control or a backup (a delivery record of `notice sent` is {head}.sent.yml)",
             )
         )
     elif records[seq - 1].id != record_id:
