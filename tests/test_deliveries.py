@@ -412,3 +412,13 @@ def test_an_english_combined_notice_speaks_english(publication, run):
     text = (folder / "email.txt").read_text(encoding="utf-8")
     assert text.index("Correction: January 7, 2026") < text.index("It was all.") < text.index("Addendum: January 6, 2026")
     assert "We made a mistake in “Hello”" in text and text.index("Addendum: January 6, 2026") < text.index("More to say.")
+
+
+def test_an_issue_published_by_hand_is_locked_before_its_deliveries(notice, seed_publication):
+    before = snapshot(seed_publication)
+    refused = notice("sent", SLUG, status=1)
+    assert refused.stderr == (
+        f"Error: issues/{SLUG}.md: '{SLUG}' is marked published but has no lock of what readers received\n"
+        f"  hint: run `notice publish {SLUG}` first to record it\n"
+    )
+    assert snapshot(seed_publication) == before
