@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, next_issue
 from .archive import corrections_log
 from .config import Config, check_out_dir
 from .errors import Diagnostic, ToolkitError, as_diagnostic, unique, warning
@@ -109,6 +109,7 @@ def build(
         Diagnostic.of(e) for e in source_errors if not slugs or e.path is not None and e.path.stem in set(slugs)
     )
     states, state_errors = load_states(config, issues)
+    states = next_issue.with_drafts(config, states)  # a draft's block, as if published now
     report.errors.extend(Diagnostic.of(e) for slug, e in state_errors.items() if slug in wanted)
 
     env = env or make_environment(config.templates_dir)
@@ -313,6 +314,8 @@ def inputs_fingerprint(config: Config, templates: str) -> str:
 def state_key(state: IssueState, inputs: str) -> str:
     """The cache key of one issue: its file, its lock and records, and the shared inputs."""
     parts = [inputs, state.issue.digest, state.lock.hash if state.lock else "", *(r.hash for r in state.records)]
+    if state.carried:  # a draft's block moves with other issues' records
+        parts.append(next_issue.key(state))
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 

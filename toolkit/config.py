@@ -243,6 +243,11 @@ class CorrectionsSettings:
         factory=dict,
         example='{ ja = { corrected = "【訂正あり】" } }',
     )
+    in_next_issue: bool = setting(
+        False,
+        "the next issue published after a record carries it in a block "
+        "(前号までの訂正・追記 / Corrections since the last issue), locked with that issue",
+    )
 
 
 @dataclass(frozen=True)
@@ -350,6 +355,29 @@ class WebSettings:
     )
 
 
+def _line_chars(value: int, key: str) -> None:
+    # LINE's Messaging API refuses a text message over 5,000 characters (its reference, "Text
+    # message": `text`, max 5000; counted in UTF-16 code units, docs "Text character count").
+    if not 1 <= value <= LINE_TEXT_LIMIT:
+        raise Invalid(
+            f"max_chars must be between 1 and {LINE_TEXT_LIMIT} (LINE's limit for a text message), not {value}",
+            "for example: max_chars = 500",
+        )
+
+
+#: LINE Messaging API: a text message holds at most 5,000 characters (UTF-16 code units).
+LINE_TEXT_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class LineSettings:
+    """[line]: the LINE official account broadcast the build writes beside each email (line.txt)."""
+
+    max_chars: int = setting(
+        500, "most characters in a line.txt, as LINE counts them (UTF-16 units; at most 5000)", _line_chars
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     """A publication's settings, with the folder they came from."""
@@ -362,6 +390,7 @@ class Config:
     check: CheckSettings = declare(doc="rules switched off", factory=CheckSettings)
     feed: FeedSettings = declare(doc="the feeds", factory=FeedSettings)
     web: WebSettings = declare(doc="page data and share links", factory=WebSettings)
+    line: LineSettings = declare(doc="the LINE broadcast text", factory=LineSettings)
 
     @property
     def path(self) -> Path:

@@ -41,6 +41,9 @@ class IssueState:
     lock: Lock | None
     records: list[Record]
     deliveries: list[Delivery] = field(default_factory=list)
+    #: A draft's "corrections since the last issue" as if published now (`toolkit.next_issue`);
+    #: a published issue's are in its lock.
+    carried: tuple[dict, ...] = ()
 
     @property
     def chain(self) -> list[Any]:

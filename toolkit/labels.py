@@ -53,6 +53,13 @@ LABELS: dict[str, dict[str, str]] = {
         "mark_ins": " [Corrected: ",
         "mark_end": "]",
         "apology": "",
+        # the next issue's block of earlier issues' corrections (toolkit.next_issue)
+        "next_issue": "Corrections since the last issue",
+        "next_issue_title": "in “{title}”",
+        # line.txt and post.txt of a notice (toolkit.social): what was wrong and what is right
+        "line_corrected": "In the issue sent on {date} we wrote “{was}”; it should have read “{now}”.",
+        "line_changed": "In the issue sent on {date} we changed “{was}” to “{now}”.",
+        "line_more": "{count} more changes are on the page.",
     },
     "ja": {
         "view_in_browser": "ブラウザで表示する",
@@ -89,6 +96,11 @@ LABELS: dict[str, dict[str, str]] = {
         "mark_ins": " [訂正後] ",
         "mark_end": "",
         "apology": "ご迷惑をおかけし、申し訳ございません。",
+        "next_issue": "前号までの訂正・追記",
+        "next_issue_title": "「{title}」",
+        "line_corrected": "{date}にお送りした号で「{was}」としておりましたが、正しくは「{now}」です。",
+        "line_changed": "{date}にお送りした号の「{was}」を「{now}」に改めました。",
+        "line_more": "ほか{count}か所はリンク先をご覧ください。",
     },
 }
 

@@ -7,6 +7,7 @@ lock and records) and what counts as a silent edit live in `toolkit.issue_state`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from .deliveries import DEFAULT_CHANNEL, Delivery, append_delivery, check_channe
 from .errors import ToolkitError, did_you_mean, display_path
 from .issue_state import IssueState, load_issue, load_state, silent_edit, silent_edit_error
 from .kinds import kind_of
+from .next_issue import for_publish
 from .output import write_atomic
 from .records import (
     HEAD_FIELD,
@@ -66,10 +68,13 @@ def publish(config: Config, slug: str, when: dt.datetime) -> tuple[Issue, Path]:
             updates["published"] = state.lock.published.isoformat()
         rewrite_front_matter(issue.path, updates)
         return load_issue(config, slug), state.lock.path
-    IssueRenderer(config).render(state)  # a draft that does not build cannot be published
     published = issue.published or when
+    # The earlier issues' corrections it carries are locked with it (issue 12, item 3).
+    carried = for_publish(config, slug, published)
+    # A draft that does not build, block included, cannot be published.
+    IssueRenderer(config).render(dataclasses.replace(state, carried=tuple(carried or ())))
     # The lock first: it is what matters, and a publish stopped after it can be finished.
-    lock = write_lock(config.corrections_dir, issue, published)
+    lock = write_lock(config.corrections_dir, issue, published, carried)
     updates = (
         {"status": "published"} if issue.published else {"status": "published", "published": published.isoformat()}
     )

@@ -79,6 +79,9 @@ class Lock:
     fields: dict[str, Any]
     body: str
     hash: str
+    #: The "corrections since the last issue" block it went out with (`toolkit.next_issue`):
+    #: None for an issue locked without `[corrections] in_next_issue`, as every lock before it.
+    next_issue: tuple[dict[str, Any], ...] | None = None
 
 
 def _text(value: Any, key: str, tz: Any) -> str:
@@ -191,9 +194,15 @@ def _plain(value: Any) -> Any:
     return value if value is None or isinstance(value, (str, int, bool)) else str(value)
 
 
-def _lock_content(slug: str, published: str, fields: dict[str, Any], body: str) -> dict[str, Any]:
-    """What a lock's hash covers: everything in it."""
-    return {"slug": slug, "published": published, "fields": fields, "body": body}
+def _lock_content(
+    slug: str, published: str, fields: dict[str, Any], body: str, next_issue: Any = None
+) -> dict[str, Any]:
+    """What a lock's hash covers: everything in it. `next_issue` only when the lock has one, so
+    the hash of every lock written before it existed is unchanged."""
+    content = {"slug": slug, "published": published, "fields": fields, "body": body}
+    if next_issue is not None:
+        content["next_issue"] = next_issue
+    return content
 
 
 def _record_content(data: dict[str, Any]) -> dict[str, Any]:
@@ -216,6 +225,7 @@ def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
             fields=dict(data["fields"]),
             body=str(data["body"]),
             hash=str(data["hash"]),
+            next_issue=_carried(data.get("next_issue", None), "next_issue" in data),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SourceError(
@@ -225,7 +235,10 @@ def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
             hint=f"restore it from version control: `git checkout -- {path.name}`",
         ) from None
     try:
-        expected = canonical_hash(_lock_content(lock.slug, lock.published.isoformat(), lock.fields, lock.body))
+        carried = data.get("next_issue") if "next_issue" in data else None
+        expected = canonical_hash(
+            _lock_content(lock.slug, lock.published.isoformat(), lock.fields, lock.body, carried)
+        )
     except TypeError:  # a value JSON cannot hold: the file was edited by hand
         expected = ""
     if expected != lock.hash:
@@ -236,6 +249,20 @@ def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
             hint="the lock records what readers received; restore it from version control",
         )
     return lock
+
+
+#: What a lock keeps of each record its issue carried in its next-issue block.
+CARRIED_KEYS = ("record", "hash", "issue", "title", "kind", "date", "note", "pending")
+
+
+def _carried(value: Any, present: bool) -> tuple[dict[str, Any], ...] | None:
+    """A lock's next-issue block as stored: a list of mappings of CARRIED_KEYS (TypeError
+    otherwise, reported as a damaged lock)."""
+    if not present:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, dict) and set(item) == set(CARRIED_KEYS) for item in value):
+        raise TypeError("next_issue must be a list of the records the issue carried")
+    return tuple(dict(item) for item in value)
 
 
 def record_files(corrections_dir: Path, slug: str) -> list[Path]:
@@ -481,11 +508,21 @@ def dump_yaml(data: dict[str, Any], comment: str) -> bytes:
     return (comment + text).encode("utf-8")
 
 
-def write_lock(corrections_dir: Path, issue: Issue, published: dt.datetime) -> Path:
-    """Record what readers received; never replaces an existing lock."""
-    content = locked_content(issue)
+def write_lock(
+    corrections_dir: Path,
+    issue: Issue,
+    published: dt.datetime,
+    next_issue: list[dict[str, Any]] | None = None,
+) -> Path:
+    """Record what readers received; never replaces an existing lock. *next_issue*: the block
+    of earlier issues' records it carries (`toolkit.next_issue`), None when it has none."""
+    content: dict[str, Any] = locked_content(issue)
     data = {"slug": issue.slug, "published": published.isoformat(), **content}
-    data["hash"] = canonical_hash(_lock_content(issue.slug, data["published"], content["fields"], content["body"]))
+    if next_issue is not None:
+        data["next_issue"] = next_issue
+    data["hash"] = canonical_hash(
+        _lock_content(issue.slug, data["published"], content["fields"], content["body"], next_issue)
+    )
     path = records_dir(corrections_dir, issue.slug) / LOCK_NAME
     try:
         create_exclusive(

@@ -20,6 +20,7 @@ from .issue_state import IssueState, subject_of
 from .kinds import LEVELS, kind_of, strength
 from .labels import ambiguous_width, format_date, format_day, labels_for
 from .markup import render_fragment
+from .next_issue import block_context
 from .plaintext import html_to_text, link_references
 from .records import Record
 from .services import TagGuard
@@ -70,7 +71,11 @@ class IssueRenderer:
         }
 
         config = self.config
-        web = {**shown, **web_context(state, config, feeds=not feeds_blocker(config))}
+        web = {
+            **shown,
+            **web_context(state, config, feeds=not feeds_blocker(config)),
+            "next_issue": block_context(state, config, web=True),
+        }
         files = {
             "email.html": self.email_html("email.html", {**shown, "content": _markup(plain_footnote_marks(fragment))}),
             "web.html": self.template("web.html", web),
@@ -224,16 +229,28 @@ class IssueRenderer:
         def notes() -> list[dict[str, Any]]:
             return [{**entry, "note_text": text(str(entry["note_html"]))} for entry in errata]
 
+        def carried() -> list[dict[str, Any]]:
+            return [
+                {**entry, "note_text": text(str(entry["note_html"])) if entry["note_html"] else ""}
+                for entry in context["next_issue"]
+            ]
+
         # Convert in reading order, so the link numbers ([1], [2]) run down the message.
         if context["placement"] == "top":
-            errata = notes()
+            errata, next_issue = notes(), carried()
         body = text(fragment, marks=text_marks(context["lang"]))
         if context["placement"] != "top":
-            errata = notes()
+            errata, next_issue = notes(), carried()
         return tidy_text(
             self.template(
                 "email.txt",
-                {**context, "text": body, "errata": errata, "references": "\n".join(link_references(links))},
+                {
+                    **context,
+                    "text": body,
+                    "errata": errata,
+                    "next_issue": next_issue,
+                    "references": "\n".join(link_references(links)),
+                },
             )
         )
 
@@ -347,6 +364,7 @@ def issue_context(state: IssueState, config: Config) -> dict[str, Any]:
         "placement": config.corrections.placement,
         "errata": [],
         "retraction": None,
+        "next_issue": block_context(state, config),
     }
 
 
