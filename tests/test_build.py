@@ -25,6 +25,8 @@ def test_build_writes_the_three_renderings_and_index_only(publication):
         "corrections.html",
         "hello/email.html",
         "hello/email.txt",
+        "hello/line.txt",
+        "hello/post.txt",
         "hello/web.html",
         "index.html",
     ]

@@ -357,8 +357,12 @@ def test_a_minor_fix_is_applied_and_nobody_is_told(pub):
     add(pub, "minor", replaces=[("rained", "poured")])
     files = render(pub)
     # the issue as sent keeps the typo, and the record chain lists the fix (issue 9); readers get no notice
-    assert sorted(files) == ["email.html", "email.txt", "original.html", "record.json", "web.html"]
+    assert sorted(files) == [
+        *("email.html", "email.txt", "line.txt", "original.html", "post.txt", "record.json", "web.html")
+    ]
     assert "It rained all day." in files.pop("original.html") and '"kind": "minor"' in files.pop("record.json")
+    for name in ("line.txt", "post.txt"):  # the title without a marker: nobody is told
+        assert files.pop(name).startswith("Hello\n"), name
     for name, content in files.items():
         assert "It poured all day." in content and "rained" not in content, name
         assert "[Corrected]" not in content and "[Updated]" not in content, name
@@ -400,7 +404,7 @@ def test_each_visible_record_gets_a_notice_for_readers(pub):
     add(pub, "minor", replaces=[("rained", "poured")], date=LATER)
     files = render(pub)
     assert sorted(name for name in files if name.startswith("corrections/")) == sorted(
-        f"corrections/{i}/{n}" for i in (fixed, added) for n in ("email.html", "email.txt")
+        f"corrections/{i}/{n}" for i in (fixed, added) for n in ("email.html", "email.txt", "line.txt", "post.txt")
     )
     html = files[f"corrections/{fixed}/email.html"]
     assert "<title>Correction: Hello</title>" in html

@@ -26,6 +26,7 @@ from .render import IssueRenderer
 from .rules import RULES as EMAIL_RULES
 from .rules_ja import JA_RULES
 from .rules_mail import MAIL_RULES
+from .social import length_findings
 from .source import check_slug, no_such_issue, read_issues
 
 SEVERITIES = ("error", "warning")
@@ -44,6 +45,8 @@ WORKFLOW_RULES = (
     "notice-unsent",
     "build",
 )
+#: Rules over what the build writes beside the emails.
+OUTPUT_RULES = ("social-length",)
 
 
 def check(config: Config, slugs: Iterable[str] = ()) -> list[Diagnostic]:
@@ -51,7 +54,7 @@ def check(config: Config, slugs: Iterable[str] = ()) -> list[Diagnostic]:
 
     The same finding from several emails (a theme rule, a missing setting) is listed once.
     """
-    known = (*WORKFLOW_RULES, *(rule for rule, _ in RULES))
+    known = (*WORKFLOW_RULES, *OUTPUT_RULES, *(rule for rule, _ in RULES))
     disabled = set(config.check.disable)
     workflow = check_workflow(config, slugs)
     # The private build meets unreadable issues and silent edits again: said once is enough.
@@ -118,6 +121,7 @@ def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> li
         for email in emails:
             for rule, function in rules:
                 findings.extend(replace(problem, rule=rule) for problem in function(email))
+        findings.extend(length_findings(config, folder))  # line.txt and post.txt (issue 12)
     return findings
 
 

@@ -24,6 +24,7 @@ from .next_issue import block_context
 from .plaintext import html_to_text, link_references
 from .records import Record
 from .services import TagGuard
+from .social import social_files
 from .source import Issue
 from .templating import make_environment, render_template
 from .utm import parameters as utm_parameters
@@ -85,6 +86,8 @@ class IssueRenderer:
         for entry in errata:
             if entry["record"].notify:
                 files.update(self.notice([entry], context, removed))
+        # line.txt and post.txt, of the issue and of each notice (issue 12, item 4).
+        files.update(social_files(state, config, context["web_url"], [r for r in state.records if r.notify]))
         self.add_utm(files, state, context["web_url"])
         return Rendered({name: guard.restore(text).encode("utf-8") for name, text in files.items()}, _unique(removed))
 

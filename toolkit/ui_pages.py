@@ -18,10 +18,11 @@ from .errors import Diagnostic
 from .limits import GMAIL_CLIP_BYTES
 from .render import IssueRenderer, subject_of
 from .services import with_samples
+from .social import LIMITS, POST_LIMIT
 from .source import sort_newest_first
 
 UI_DIR = Path(__file__).parent / "ui"
-TABS = ("email", "text", "web", "source", "corrections")
+TABS = ("email", "text", "web", "source", "social", "corrections")
 WIDTHS = {"375": "375px", "600": "600px", "full": "100%"}
 _env: jinja2.Environment | None = None
 
@@ -145,10 +146,23 @@ def issue_view(config: Config, out_dir: Path, state: Any, query: dict[str, str])
         view["notice_html"] = html if view["tags"] else with_samples(html, service, html=True)
         view["notice_text"] = files["combined/email.txt"].decode("utf-8")
         view["pending"] = pending
+    elif tab == "social":
+        view["social"] = social_view(config, out)
     elif tab.startswith("notice-"):
         record_id = tab.removeprefix("notice-")
         view["notice_id"] = record_id
         view["notice_text"] = _read(out / "corrections" / record_id / "email.txt")
+        view["social"] = social_view(config, out / "corrections" / record_id)
+    return view
+
+
+def social_view(config: Config, folder: Path) -> list[dict[str, Any]]:
+    """line.txt and post.txt of *folder*, each with its count as the service counts, and its limit."""
+    view = []
+    for name, (service, measure) in LIMITS.items():
+        text = _read(folder / name)
+        limit = config.line.max_chars if name == "line.txt" else POST_LIMIT
+        view.append({"name": name, "service": service, "text": text, "count": measure(text), "limit": limit})
     return view
 
 

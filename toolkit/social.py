@@ -1,0 +1,239 @@
+"""line.txt and post.txt: the issue, and each correction notice, for LINE and for X (issue 12, item 4).
+
+The seed's author also broadcast the wrong claim on a LINE official account, which can never
+be unsent; the correction has to reach those readers where they read. For every issue and
+every notice the build writes, beside its email:
+
+- ``line.txt``: a LINE broadcast. Plain text (LINE shows no Markdown or HTML), the title with
+  its marker (or, for a notice, its label: 【訂正】TITLE), a short summary (a notice: what was
+  wrong and what is right, in one or two sentences, then its note) and the web URL. At most
+  ``[line] max_chars`` characters (500 by default), never over LINE's limit: the Messaging
+  API refuses a text message over 5,000 characters, counted in UTF-16 code units (LINE
+  Developers, Messaging API reference "Text message", and "Counting the number of characters
+  in a text": 🍎 counts 2).
+- ``post.txt``: a post for X and the like, at most 280 weighted characters as twitter-text
+  counts them (config/v3.json of twitter/twitter-text: scale 100, defaultWeight 200, weight 100
+  for U+0000-U+10FF, U+2000-U+200D, U+2010-U+201F and U+2032-U+2037, so a CJK character
+  counts 2; every URL counts transformedURLLength 23; an emoji sequence counts 2). Counted
+  by the twitter-text-parser package, a port of twitter-text that passes its conformance
+  suite, URL extraction included (a bare ``example.com`` is a URL to X too).
+
+What is shortened to fit is the summary, the note and the quoted passages, never the title
+or a URL: at a grapheme cluster boundary (UAX #29, wcwidth's iter_graphemes), at a word or
+punctuation boundary where the text has one, with "…". A title too long to fit even alone
+is left whole, and `notice check` reports the file and its count (`social-length`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from twitter_text import extract_urls_with_indices, parse_tweet
+from wcwidth import iter_graphemes
+
+from .config import LINE_TEXT_LIMIT, Config
+from .corrections import subject_with_marker
+from .errors import Diagnostic
+from .issue_state import IssueState, subject_of
+from .kinds import kind_of
+from .labels import format_date, labels_for
+from .markup import render_fragment
+from .records import Record
+
+#: X's limit in weighted characters (twitter-text config/v3.json maxWeightedTweetLength).
+POST_LIMIT = 280
+ELLIPSIS = "…"
+#: Each quoted passage of a notice is cut to this share of the text's limit first, so that a
+#: long passage cannot push out the words that say which is wrong and which is right.
+PASSAGE_SHARE = 5
+_URL = re.compile(r"https?://[^\s<>\"「」『』（）()、。]+")
+#: Where a cut reads naturally: after a space or Japanese/Western punctuation.
+_BREAK_AFTER = set(" \t\n、。，．,.!?！？；;:：)）」』】")
+
+Measure = Callable[[str], int]
+#: The rank of a part `fit` drops whole, before any other, rather than cut.
+DROP = 99
+
+
+def line_length(text: str) -> int:
+    """Characters as LINE counts them: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def post_length(text: str) -> int:
+    """Weighted characters as X counts them (twitter-text, config v3)."""
+    return parse_tweet(text).weightedLength
+
+
+def url_spans(text: str) -> list[tuple[int, int]]:
+    """Where *text* holds a URL, by http(s) and by twitter-text's own extraction (which also
+    takes a bare domain for one): a cut never falls inside one."""
+    spans = [(m.start(), m.end()) for m in _URL.finditer(text)]
+    spans += [tuple(entity["indices"]) for entity in extract_urls_with_indices(text)]  # type: ignore[misc]
+    return sorted(set(spans))  # type: ignore[arg-type]
+
+
+def shorten(text: str, budget: int, measure: Measure) -> str:
+    """*text* if it fits in *budget*, else its longest head that does with "…" after it: cut
+    at a grapheme boundary outside every URL, at a word or punctuation boundary when one is
+    near; "" when not even "…" fits."""
+    if measure(text) <= budget:
+        return text
+    spans = url_spans(text)
+    cuts, position = [0], 0
+    for cluster in iter_graphemes(text):
+        position += len(cluster)
+        if not any(start < position < end for start, end in spans):
+            cuts.append(position)
+
+    def head(cut: int) -> str:
+        kept = text[:cut].rstrip()
+        if not kept:
+            return ""
+        # An ellipsis right after a URL would read as part of it.
+        return kept + (" " + ELLIPSIS if any(end == len(kept) for _, end in spans) else ELLIPSIS)
+
+    low, high = 0, len(cuts) - 1  # the last cut (the whole text) does not fit
+    while low < high:  # the largest index whose head fits (a head only grows with its cut)
+        middle = (low + high + 1) // 2
+        if measure(head(cuts[middle])) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    while low > 0 and measure(head(cuts[low])) > budget:  # never trust monotony blindly
+        low -= 1
+    best = cuts[low]
+    if best == 0:
+        return ""
+    natural = [c for c in cuts[1 : low + 1] if text[c - 1] in _BREAK_AFTER or (c < len(text) and text[c] in " \n")]
+    if natural and natural[-1] >= best * 0.6:  # a word boundary, unless it loses too much
+        best = natural[-1]
+    return head(best)
+
+
+def fit(parts: list[tuple[str, int | None]], limit: int, measure: Measure, separator: str) -> str:
+    """The non-empty *parts* joined by *separator*, shortening those with a rank (the highest
+    first, dropping one that cannot be kept; one ranked DROP is dropped whole) until it fits in
+    *limit*; a part ranked None is never cut, so the result may still be over: `notice check`
+    says so."""
+    pieces = [[text, rank] for text, rank in parts if text]
+    while True:
+        joined = separator.join(str(text) for text, _ in pieces if text)
+        over = measure(joined) - limit
+        cuttable = [piece for piece in pieces if piece[1] is not None and piece[0]]
+        if over <= 0 or not cuttable:
+            return joined
+        piece = max(cuttable, key=lambda p: p[1])  # type: ignore[arg-type, return-value]
+        if piece[1] == DROP:
+            piece[0] = ""
+            continue
+        shorter = shorten(str(piece[0]), measure(str(piece[0])) - over, measure)
+        piece[0] = "" if shorter in ("", ELLIPSIS) else shorter
+
+
+def plain(markdown: str) -> str:
+    """Markdown as one line of plain text: what LINE and X show (no markup, no link targets)."""
+    if not markdown.strip():
+        return ""
+    fragment = render_fragment(markdown).html
+    text = html.unescape(re.sub(r"<[^>]+>", "", fragment))
+    return " ".join(text.split())
+
+
+def issue_texts(state: IssueState, config: Config, web_url: str) -> dict[str, str]:
+    """line.txt and post.txt of the issue: its title with its marker, its summary, its URL."""
+    issue = state.issue
+    subject = subject_of(state, config)
+    summary = " ".join((issue.summary or issue.preheader or "").split())
+    return {
+        "line.txt": fit([(subject, None), (summary, 1), (web_url, None)], config.line.max_chars, line_length, "\n\n"),
+        "post.txt": fit([(subject, None), (summary, 1), (web_url, None)], POST_LIMIT, post_length, "\n"),
+    }
+
+
+def notice_texts(record: Record, state: IssueState, config: Config, web_url: str) -> dict[str, str]:
+    """line.txt and post.txt of a correction notice: 【訂正】TITLE, what was wrong and what is
+    right (or its note, without passages), and the link to its block on the web page."""
+    issue, t = state.issue, labels_for(state.issue.lang)
+    kind = kind_of(record.kind)
+    lead = subject_with_marker(issue.title, t["errata_label"].format(label=t[f"kind_{record.kind}"]))
+    url = f"{web_url}#correction-{record.id}" if web_url else ""
+    note = plain(record.note)
+    sent = state.lock.published if state.lock else (issue.published or issue.date)
+    apology = t["apology"] if kind.apology else ""
+    texts = {}
+    for name, limit, measure, separator in (
+        ("line.txt", config.line.max_chars, line_length, "\n\n"),
+        ("post.txt", POST_LIMIT, post_length, "\n"),
+    ):
+        sentence = what_changed(record, issue.lang, sent, limit // PASSAGE_SHARE, measure, kind.level == "corrected")
+        body: list[tuple[str, int | None]] = [(sentence or note, 2)]
+        if sentence and name == "line.txt":
+            body.append((note, 3))
+        # The apology is whole or not at all (dropped first): half an apology reads worse than none.
+        texts[name] = fit([(lead, None), *body, (apology, DROP), (url, None)], limit, measure, separator)
+    return texts
+
+
+def what_changed(
+    record: Record, lang: str, sent: dt.datetime, share: int, measure: Measure, corrected: bool
+) -> str:
+    """One sentence from the record's first passage: what was written and what is right (or,
+    for an update, what it now says); and how many more passages changed. "" without any."""
+    if not record.replaces:
+        return ""
+    t = labels_for(lang)
+    first = record.replaces[0]
+    # Quoted, a passage drops its full stop: 「…なりません」, not 「…なりません。」.
+    was = shorten(plain(first.original).rstrip("。．."), share, measure)
+    now = shorten(plain(first.corrected).rstrip("。．."), share, measure)
+    date = format_date(sent, lang)
+    sentence = t["line_corrected" if corrected else "line_changed"].format(date=date, was=was, now=now)
+    more = len(record.replaces) - 1
+    if more:
+        sentence += ("" if lang.startswith("ja") else " ") + t["line_more"].format(count=more)
+    return sentence
+
+
+def social_files(state: IssueState, config: Config, web_url: str, notices: list[Record]) -> dict[str, str]:
+    """Every line.txt and post.txt of one issue, by path in its output folder."""
+    files = issue_texts(state, config, web_url)
+    for record in notices:
+        for name, text in notice_texts(record, state, config, web_url).items():
+            files[f"corrections/{record.id}/{name}"] = text
+    return files
+
+
+# --- notice check ------------------------------------------------------------------------------
+
+LIMITS = {"line.txt": ("LINE", line_length), "post.txt": ("X", post_length)}
+
+
+def length_findings(config: Config, folder: Path) -> list[Diagnostic]:
+    """`social-length`: a line.txt or post.txt of the issue built in *folder* over its limit."""
+    findings = []
+    paths = sorted([*folder.glob("*.txt"), *folder.glob("corrections/*/*.txt")])
+    for path in paths:
+        if path.name not in LIMITS:
+            continue
+        service, measure = LIMITS[path.name]
+        limit = min(config.line.max_chars, LINE_TEXT_LIMIT) if path.name == "line.txt" else POST_LIMIT
+        count = measure(path.read_text(encoding="utf-8"))
+        if count > limit:
+            unit = "characters (UTF-16 units, as LINE counts)" if service == "LINE" else "weighted characters"
+            findings.append(
+                Diagnostic(
+                    "error",
+                    f"{path.name} is {count} {unit}, over {service}'s limit of {limit}",
+                    path,
+                    None,
+                    "the title and the URL are never cut: shorten the title"
+                    + (", or raise [line] max_chars (at most 5000)" if service == "LINE" else ""),
+                    rule="social-length",
+                )
+            )
+    return findings
