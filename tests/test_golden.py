@@ -21,6 +21,12 @@ CASES = {
     "line-privacy.email.txt": "2018-07-13-line-privacy/email.txt",
     "line-privacy.correction-notice.email.txt": "2018-07-13-line-privacy/corrections/{correction}/email.txt",
     "pre-send-checklist.email.txt": "pre-send-checklist/email.txt",
+    # the LINE broadcast and the X post of the issue and of its correction (issue 12, item 4)
+    "line-privacy.line.txt": "2018-07-13-line-privacy/line.txt",
+    "line-privacy.post.txt": "2018-07-13-line-privacy/post.txt",
+    "line-privacy.correction-notice.line.txt": "2018-07-13-line-privacy/corrections/{correction}/line.txt",
+    "line-privacy.correction-notice.post.txt": "2018-07-13-line-privacy/corrections/{correction}/post.txt",
+    "pre-send-checklist.post.txt": "pre-send-checklist/post.txt",
 }
 
 

@@ -171,11 +171,12 @@ def notice_texts(record: Record, state: IssueState, config: Config, web_url: str
         ("post.txt", POST_LIMIT, post_length, "\n"),
     ):
         sentence = what_changed(record, issue.lang, sent, limit // PASSAGE_SHARE, measure, kind.level == "corrected")
-        body: list[tuple[str, int | None]] = [(sentence or note, 2)]
+        # The apology follows what was wrong, whole or not at all (dropped first): half an
+        # apology reads worse than none.
+        body: list[tuple[str, int | None]] = [(sentence or note, 2), (apology, DROP)]
         if sentence and name == "line.txt":
             body.append((note, 3))
-        # The apology is whole or not at all (dropped first): half an apology reads worse than none.
-        texts[name] = fit([(lead, None), *body, (apology, DROP), (url, None)], limit, measure, separator)
+        texts[name] = fit([(lead, None), *body, (url, None)], limit, measure, separator)
     return texts
 
 
