@@ -58,6 +58,34 @@ def test_a_url_counts_23_however_long_and_cjk_counts_2(words, url):
     assert post_length("日本語") == 6 and post_length("abc") == 3
 
 
+# RGI emoji sequences of every shape twitter-text's emoji parsing counts as one (weight 200):
+# a pictograph, one with VS16, a skin tone, ZWJ families and professions, a flag, a keycap, a
+# subdivision flag with tags.
+EMOJI = ["😷", "❤️", "👍🏽", "👨‍👩‍👧", "👩🏾‍🚀", "🇯🇵", "1️⃣", "#️⃣", "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"]
+NO_ZWJ = st.text(st.sampled_from(list("abc 019,!?\n") + ["é", "あ", "日", "。", "\u2010", "\u2038"]), max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(NO_ZWJ, st.sampled_from(EMOJI), NO_ZWJ)
+def test_an_emoji_sequence_weighs_2_however_many_code_points_it_has(before, emoji, after):
+    assert post_length(f"{before} {emoji} {after}") == v3_weight(f"{before}  {after}") + 2
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("see example.com/x.", 4 + 23 + 1),  # a bare domain is a URL to X; the full stop is not in it
+        ("「https://a.jp/です」", 2 + 23 + 4 + 2),  # the URL ends where its ASCII characters do
+        ("日本語のexample.com", 8 + 23),
+        ("メール@example.com", 6 + 12),  # an address is not a URL
+        ("v1.2 e.g. this", 14),
+        ("a\r\nb", 3),  # a line ending counts once
+    ],
+)
+def test_urls_are_found_where_twitter_text_finds_them(text, count):
+    assert post_length(text) == count
+
+
 def test_line_counts_utf16_units_as_its_docs_say():
     # LINE Developers, "Counting the number of characters in a text": 🍎 is two characters.
     assert line_length("🍎") == 2 and line_length("日本") == 2 and line_length("\U00020bb7") == 2

@@ -14,9 +14,14 @@ every notice the build writes, beside its email:
 - ``post.txt``: a post for X and the like, at most 280 weighted characters as twitter-text
   counts them (config/v3.json of twitter/twitter-text: scale 100, defaultWeight 200, weight 100
   for U+0000-U+10FF, U+2000-U+200D, U+2010-U+201F and U+2032-U+2037, so a CJK character
-  counts 2; every URL counts transformedURLLength 23; an emoji sequence counts 2). Counted
-  by the twitter-text-parser package, a port of twitter-text that passes its conformance
-  suite, URL extraction included (a bare ``example.com`` is a URL to X too).
+  counts 2; every URL counts transformedURLLength 23; with emojiParsingEnabled an emoji
+  sequence counts 2, however many code points it joins). `post_length` implements exactly
+  that. The twitter-text-parser package (a port) was not used: its last release is from 2023,
+  it imports ``pkg_resources``, which current setuptools no longer ships, and it takes about
+  5 ms per count (its emoji regex), which a build of thousands of issues would feel. Where
+  twitter-text's own extractors are richer than ours (its list of TLDs for bare domains, the
+  RGI emoji list), ours can only count more, never less: a word such as ``notes.txt`` counts
+  as a URL (23), an unqualified © as an emoji (2), so a post that fits here fits on X.
 
 What is shortened to fit is the summary, the note and the quoted passages, never the title
 or a URL: at a grapheme cluster boundary (UAX #29, wcwidth's iter_graphemes), at a word or
@@ -32,7 +37,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from twitter_text import extract_urls_with_indices, parse_tweet
+import unicodedata
+
 from wcwidth import iter_graphemes
 
 from .config import LINE_TEXT_LIMIT, Config
@@ -50,7 +56,6 @@ ELLIPSIS = "…"
 #: Each quoted passage of a notice is cut to this share of the text's limit first, so that a
 #: long passage cannot push out the words that say which is wrong and which is right.
 PASSAGE_SHARE = 5
-_URL = re.compile(r"https?://[^\s<>\"「」『』（）()、。]+")
 #: Where a cut reads naturally: after a space or Japanese/Western punctuation.
 _BREAK_AFTER = set(" \t\n、。，．,.!?！？；;:：)）」』】")
 
@@ -64,17 +69,60 @@ def line_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+#: twitter-text config/v3.json: the code point ranges of weight 100; every other weighs 200.
+V3_LIGHT = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+V3_URL_WEIGHT = 23
+#: What makes a grapheme cluster an emoji to us: a pictograph, a regional indicator (flags),
+#: a skin tone, a tag (subdivision flags), the emoji presentation selector or the keycap.
+_EMOJI = re.compile("[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u21aa\u231a-\u23ff\u24c2\u25aa-\u27bf"
+                    "\u2934\u2935\u2b05-\u2b55\u3030\u303d\u3297\u3299\ufe0f\u20e3\U0001f000-\U0001faff"
+                    "\U000e0020-\U000e007f]")
+#: A URL as twitter-text finds one, with a scheme or as a bare ASCII domain (``example.com/x``).
+#: Its characters are ASCII ones, and a final . , : ; ! ? ) or ' is left out, as twitter-text
+#: leaves it out (so 「https://a.jp/です」 counts です, and "see a.jp." its full stop): where
+#: twitter-text's path allows more (Latin letters), those count on their own, never fewer.
+_ANY_URL = re.compile(
+    r"(?:https?://|(?<![A-Za-z0-9@＠$#＃./-])(?=(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}\b))"
+    r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*[A-Za-z0-9\-_~/#\[\]@$&(*+=%]"
+)
+
+
+def _weight(char: str) -> int:
+    code = ord(char)
+    return 1 if any(low <= code <= high for low, high in V3_LIGHT) else 2
+
+
 def post_length(text: str) -> int:
-    """Weighted characters as X counts them (twitter-text, config v3)."""
-    return parse_tweet(text).weightedLength
+    """Weighted characters as X counts them (twitter-text, config v3; see the module): NFC,
+    line endings as one, every URL 23, every emoji 2, other characters 1 or 2 by the ranges."""
+    text = re.sub(r"\r\n?", "\n", unicodedata.normalize("NFC", text))
+    total, position = 0, 0
+    for match in _ANY_URL.finditer(text):
+        total += _plain_weight(text[position : match.start()]) + V3_URL_WEIGHT
+        position = match.end()
+    return total + _plain_weight(text[position:])
+
+
+#: The characters outside V3_LIGHT, which weigh 2.
+_HEAVY = re.compile("[^\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
+
+
+def _plain_weight(text: str) -> int:
+    if not _EMOJI.search(text):  # no emoji: each character by its range, no clusters to find
+        return len(text) + len(_HEAVY.findall(text))
+    total = 0
+    for cluster in iter_graphemes(text):
+        if _EMOJI.search(cluster):
+            total += 2  # emojiParsingEnabled: one emoji (sequence) weighs defaultWeight
+        else:
+            total += sum(_weight(char) for char in cluster)
+    return total
 
 
 def url_spans(text: str) -> list[tuple[int, int]]:
-    """Where *text* holds a URL, by http(s) and by twitter-text's own extraction (which also
-    takes a bare domain for one): a cut never falls inside one."""
-    spans = [(m.start(), m.end()) for m in _URL.finditer(text)]
-    spans += [tuple(entity["indices"]) for entity in extract_urls_with_indices(text)]  # type: ignore[misc]
-    return sorted(set(spans))  # type: ignore[arg-type]
+    """Where *text* holds a URL (with a scheme or a bare domain, as X finds them): a cut never
+    falls inside one."""
+    return [(m.start(), m.end()) for m in _ANY_URL.finditer(text)]
 
 
 def shorten(text: str, budget: int, measure: Measure) -> str:
