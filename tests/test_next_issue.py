@@ -52,7 +52,9 @@ def test_the_seed_case_the_next_issue_carries_the_block_and_its_lock_holds_it(se
     site = seed / "site"
     email = read(site / NEXT / "email.html")
     assert carried_ids(email) == SEED_ORDER
-    assert f'href="https://letter.example.jp/{SEED}/web.html#correction-e6821b2"' in email  # the email's links are absolute
+    assert (
+        f'href="https://letter.example.jp/{SEED}/web.html#correction-e6821b2"' in email
+    )  # the email's links are absolute
     web = read(site / NEXT / "web.html")
     assert carried_ids(web) == SEED_ORDER and f'href="../{SEED}/web.html#correction-e6821b2"' in web
     assert "Corrections since the last issue" in web and "Correction:" in web  # the issue's language: English

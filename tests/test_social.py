@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from toolkit.social import ELLIPSIS, fit, line_length, post_length, shorten
 
-from conftest import REPO, make_publication, write_issue
+from conftest import make_publication, write_issue
 
 # twitter/twitter-text config/v3.json, written out here so the counter is checked against the
 # published ranges, not against itself: weight 100 in these code point ranges, 200 elsewhere,
@@ -31,8 +31,25 @@ def v3_weight(text: str) -> int:
 # as an emoji or a URL (no "." or ":", so no domain either).
 PLAIN = st.text(
     st.sampled_from(
-        list("abcXYZ019 -,!?\n") + ["é", "ß", "\u10ff", "\u1100", "\u2000", "\u200d", "\u200e", "\u2010", "\u201f"]
-        + ["\u2020", "\u2032", "\u2037", "\u2038", "あ", "ア", "日", "本", "。", "、", "「", "」", "ｶ", "한", "\U00020bb7"]
+        list("abcXYZ019 -,!?\n")
+        + ["é", "ß", "\u10ff", "\u1100", "\u2000", "\u200d", "\u200e", "\u2010", "\u201f"]
+        + [
+            "\u2020",
+            "\u2032",
+            "\u2037",
+            "\u2038",
+            "あ",
+            "ア",
+            "日",
+            "本",
+            "。",
+            "、",
+            "「",
+            "」",
+            "ｶ",
+            "한",
+            "\U00020bb7",
+        ]
     ),
     max_size=60,
 )
@@ -61,7 +78,17 @@ def test_a_url_counts_23_however_long_and_cjk_counts_2(words, url):
 # RGI emoji sequences of every shape twitter-text's emoji parsing counts as one (weight 200):
 # a pictograph, one with VS16, a skin tone, ZWJ families and professions, a flag, a keycap, a
 # subdivision flag with tags.
-EMOJI = ["😷", "❤️", "👍🏽", "👨‍👩‍👧", "👩🏾‍🚀", "🇯🇵", "1️⃣", "#️⃣", "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"]
+EMOJI = [
+    "😷",
+    "❤️",
+    "👍🏽",
+    "👨‍👩‍👧",
+    "👩🏾‍🚀",
+    "🇯🇵",
+    "1️⃣",
+    "#️⃣",
+    "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+]
 NO_ZWJ = st.text(st.sampled_from(list("abc 019,!?\n") + ["é", "あ", "日", "。", "\u2010", "\u2038"]), max_size=20)
 
 
@@ -141,7 +168,9 @@ def sample(sample_publication, monkeypatch):
 
 def texts(site: Path) -> dict[str, str]:
     return {
-        str(p.relative_to(site)): p.read_text(encoding="utf-8") for p in sorted(site.rglob("*.txt")) if p.name in ("line.txt", "post.txt")
+        str(p.relative_to(site)): p.read_text(encoding="utf-8")
+        for p in sorted(site.rglob("*.txt"))
+        if p.name in ("line.txt", "post.txt")
     }
 
 
@@ -175,8 +204,18 @@ def test_every_line_and_post_of_the_sample_is_within_its_limit(sample, run):
 
 def test_a_notice_of_an_english_issue_says_what_was_wrong_in_one_sentence(pub_sent, run):
     result = run(
-        "correct", "hello", "--kind", "correction", "--replaces", "*text*", "--with", "**words**",
-        "--note", "We had the [wrong word](https://example.com/w).", "--date", "2026-01-06 10:00",
+        "correct",
+        "hello",
+        "--kind",
+        "correction",
+        "--replaces",
+        "*text*",
+        "--with",
+        "**words**",
+        "--note",
+        "We had the [wrong word](https://example.com/w).",
+        "--date",
+        "2026-01-06 10:00",
     )
     assert result.exit_code == 0, result.output
     assert run("build").exit_code == 0
@@ -202,7 +241,9 @@ def pub_sent(publication, monkeypatch, run):
 def test_line_max_chars_is_kept_and_capped_at_lines_limit(tmp_path, run, monkeypatch):
     root = make_publication(tmp_path / "pub")
     monkeypatch.chdir(root)
-    write_issue(root, "long", raw=f"---\ntitle: Long\ndate: 2026-01-05\nstatus: draft\nsummary: {'word ' * 200}\n---\n\nBody.\n")
+    write_issue(
+        root, "long", raw=f"---\ntitle: Long\ndate: 2026-01-05\nstatus: draft\nsummary: {'word ' * 200}\n---\n\nBody.\n"
+    )
     with (root / "notice.toml").open("a", encoding="utf-8") as config:
         config.write("\n[line]\nmax_chars = 120\n")
     assert run("build", "--drafts").exit_code == 0
@@ -210,7 +251,8 @@ def test_line_max_chars_is_kept_and_capped_at_lines_limit(tmp_path, run, monkeyp
     assert line_length(line) <= 120 and line.startswith("Long\n\nword word") and "word…\n\n" in line
     assert line.endswith("https://news.example.com/long/web.html")
     (root / "notice.toml").write_text(
-        (root / "notice.toml").read_text(encoding="utf-8").replace("max_chars = 120", "max_chars = 6000"), encoding="utf-8"
+        (root / "notice.toml").read_text(encoding="utf-8").replace("max_chars = 120", "max_chars = 6000"),
+        encoding="utf-8",
     )
     result = run("build")
     assert result.exit_code == 1
@@ -231,8 +273,8 @@ def test_check_names_the_file_and_count_of_a_text_over_its_limit(tmp_path, run, 
 
 
 def test_the_preview_shows_both_texts_with_their_counts(sample):
-    from toolkit.config import load_config
     from toolkit.build import build
+    from toolkit.config import load_config
     from toolkit.ui_pages import issue_view
 
     config = load_config(sample)
@@ -243,9 +285,10 @@ def test_the_preview_shows_both_texts_with_their_counts(sample):
     assert line["name"] == "line.txt" and line["limit"] == 500 and line["text"].startswith("【訂正追記有り】")
     assert line["count"] == line_length(line["text"]) and post["count"] == post_length(post["text"])
     record = report.states["2018-07-13-line-privacy"].records[0]
-    notice = issue_view(config, config.preview_dir, report.states["2018-07-13-line-privacy"], {"tab": f"notice-{record.id}"})
+    notice = issue_view(
+        config, config.preview_dir, report.states["2018-07-13-line-privacy"], {"tab": f"notice-{record.id}"}
+    )
     assert notice["social"][0]["text"].startswith("【訂正】")
-
 
 
 def test_the_preview_has_a_line_and_x_tab_in_a_real_browser(sample_publication, browser):
@@ -260,8 +303,12 @@ def test_the_preview_has_a_line_and_x_tab_in_a_real_browser(sample_publication, 
         page.click("a[data-tab=social]")
         assert "tab=social" in page.url
         assert page.locator("#line-txt").inner_text().startswith("【訂正追記有り】LINEのトーク内容")
-        assert re.fullmatch(r"\d+ / 500 characters \(UTF-16, as LINE counts\)", page.locator("#count-line-txt").inner_text())
-        assert re.fullmatch(r"\d+ / 280 weighted characters \(as X counts\)", page.locator("#count-post-txt").inner_text())
+        assert re.fullmatch(
+            r"\d+ / 500 characters \(UTF-16, as LINE counts\)", page.locator("#count-line-txt").inner_text()
+        )
+        assert re.fullmatch(
+            r"\d+ / 280 weighted characters \(as X counts\)", page.locator("#count-post-txt").inner_text()
+        )
     finally:
         context.close()
         server.stop()

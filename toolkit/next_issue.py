@@ -55,9 +55,10 @@ def block_for(states: Iterable[IssueState], slug: str, published: dt.datetime) -
     """The block of the issue *slug* if it were published at *published* (see the module's
     rule), strongest kind first, newest first within a kind, as its lock will hold it."""
     others = [s for s in states if s.issue.slug != slug and s.lock is not None]
-    taken = {(item["issue"], item["record"]) for s in others for item in s.lock.next_issue or ()}
+    locks = [s.lock for s in others if s.lock is not None]
+    taken = {(item["issue"], item["record"]) for lock in locks for item in lock.next_issue or ()}
     floor = max(
-        (s.lock.published for s in others if s.lock.next_issue is None and s.lock.published < published),
+        (lock.published for lock in locks if lock.next_issue is None and lock.published < published),
         default=None,
     )
     resolved = {r.resolves for s in others for r in s.records if r.resolves and r.date < published}
@@ -121,13 +122,12 @@ def for_publish(config: Config, slug: str, published: dt.datetime) -> list[dict[
         except ToolkitError as error:
             errors.append(error)  # type: ignore[arg-type]
     if errors:
-        error = errors[0]
+        first = errors[0]
         raise ToolkitError(
-            f"cannot work out the corrections '{slug}' carries ([corrections] in_next_issue): "
-            f"{error.message}",
-            path=error.path,
-            line=error.line,
-            hint=(error.hint + "; " if error.hint else "") + "then publish again (`notice check` lists every problem)",
+            f"cannot work out the corrections '{slug}' carries ([corrections] in_next_issue): {first.message}",
+            path=first.path,
+            line=first.line,
+            hint=(first.hint + "; " if first.hint else "") + "then publish again (`notice check` lists every problem)",
         )
     return block_for(states, slug, published)
 

@@ -236,9 +236,7 @@ def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
         ) from None
     try:
         carried = data.get("next_issue") if "next_issue" in data else None
-        expected = canonical_hash(
-            _lock_content(lock.slug, lock.published.isoformat(), lock.fields, lock.body, carried)
-        )
+        expected = canonical_hash(_lock_content(lock.slug, lock.published.isoformat(), lock.fields, lock.body, carried))
     except TypeError:  # a value JSON cannot hold: the file was edited by hand
         expected = ""
     if expected != lock.hash:
@@ -260,7 +258,9 @@ def _carried(value: Any, present: bool) -> tuple[dict[str, Any], ...] | None:
     otherwise, reported as a damaged lock)."""
     if not present:
         return None
-    if not isinstance(value, list) or not all(isinstance(item, dict) and set(item) == set(CARRIED_KEYS) for item in value):
+    if not isinstance(value, list) or not all(
+        isinstance(item, dict) and set(item) == set(CARRIED_KEYS) for item in value
+    ):
         raise TypeError("next_issue must be a list of the records the issue carried")
     return tuple(dict(item) for item in value)
 

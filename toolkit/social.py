@@ -34,10 +34,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
-
-import unicodedata
 
 from wcwidth import iter_graphemes
 
@@ -74,9 +73,11 @@ V3_LIGHT = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x203
 V3_URL_WEIGHT = 23
 #: What makes a grapheme cluster an emoji to us: a pictograph, a regional indicator (flags),
 #: a skin tone, a tag (subdivision flags), the emoji presentation selector or the keycap.
-_EMOJI = re.compile("[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u21aa\u231a-\u23ff\u24c2\u25aa-\u27bf"
-                    "\u2934\u2935\u2b05-\u2b55\u3030\u303d\u3297\u3299\ufe0f\u20e3\U0001f000-\U0001faff"
-                    "\U000e0020-\U000e007f]")
+_EMOJI = re.compile(
+    "[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u21aa\u231a-\u23ff\u24c2\u25aa-\u27bf"
+    "\u2934\u2935\u2b05-\u2b55\u3030\u303d\u3297\u3299\ufe0f\u20e3\U0001f000-\U0001faff"
+    "\U000e0020-\U000e007f]"
+)
 #: A URL as twitter-text finds one, with a scheme or as a bare ASCII domain (``example.com/x``).
 #: Its characters are ASCII ones, and a final . , : ; ! ? ) or ' is left out, as twitter-text
 #: leaves it out (so 「https://a.jp/です」 counts です, and "see a.jp." its full stop): where
@@ -228,9 +229,7 @@ def notice_texts(record: Record, state: IssueState, config: Config, web_url: str
     return texts
 
 
-def what_changed(
-    record: Record, lang: str, sent: dt.datetime, share: int, measure: Measure, corrected: bool
-) -> str:
+def what_changed(record: Record, lang: str, sent: dt.datetime, share: int, measure: Measure, corrected: bool) -> str:
     """One sentence from the record's first passage: what was written and what is right (or,
     for an update, what it now says); and how many more passages changed. "" without any."""
     if not record.replaces:
