@@ -90,8 +90,8 @@ def new(state: State, title: str, slug: str | None, date_text: str | None) -> No
 )
 @pass_state
 def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, drafts: bool, jobs: int | None) -> None:
-    """Build email.html, email.txt and web.html for each published issue, the index, the
-    feeds and the sitemap.
+    """Build email.html, email.txt, web.html, line.txt and post.txt for each published issue,
+    the index, the feeds and the sitemap.
 
     The output folder holds only published issues, so it can be uploaded as it is; drafts
     are built with --drafts (marked as drafts) or seen in `notice preview`. Issues whose
