@@ -312,3 +312,18 @@ def test_the_preview_has_a_line_and_x_tab_in_a_real_browser(sample_publication, 
     finally:
         context.close()
         server.stop()
+
+
+def test_line_and_post_are_outputs_the_build_cache_vouches_for(sample, run):
+    from toolkit.output import BuildCache
+
+    slug = "2018-07-13-line-privacy"
+    assert run("build").exit_code == 0
+    site = sample / "site"
+    files = BuildCache.load(sample / ".notice-cache").entries(site)[slug]["files"]
+    assert {f"{slug}/line.txt", f"{slug}/post.txt"} <= set(files)
+    path = site / slug / "corrections" / "e6821b2" / "post.txt"
+    original = path.read_text(encoding="utf-8")
+    path.write_text("edited by hand", encoding="utf-8")
+    assert run("build").exit_code == 0
+    assert path.read_text(encoding="utf-8") == original  # not fresh any more: written again
