@@ -104,6 +104,8 @@ def test_an_emoji_sequence_weighs_2_however_many_code_points_it_has(before, emoj
         ("see example.com/x.", 4 + 23 + 1),  # a bare domain is a URL to X; the full stop is not in it
         ("「https://a.jp/です」", 2 + 23 + 4 + 2),  # the URL ends where its ASCII characters do
         ("日本語のexample.com", 8 + 23),
+        ("https://お店.jp/です", 23 + 4),  # an international host is part of the URL
+        ("see https://a.jp.", 4 + 23 + 1),
         ("メール@example.com", 6 + 12),  # an address is not a URL
         ("v1.2 e.g. this", 14),
         ("a\r\nb", 3),  # a line ending counts once

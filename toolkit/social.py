@@ -79,12 +79,17 @@ _EMOJI = re.compile(
     "\U000e0020-\U000e007f]"
 )
 #: A URL as twitter-text finds one, with a scheme or as a bare ASCII domain (``example.com/x``).
-#: Its characters are ASCII ones, and a final . , : ; ! ? ) or ' is left out, as twitter-text
-#: leaves it out (so 「https://a.jp/です」 counts です, and "see a.jp." its full stop): where
-#: twitter-text's path allows more (Latin letters), those count on their own, never fewer.
+#: A scheme's host may be an international one (``https://お店.jp/``); a path is ASCII, and a
+#: final . , : ; ! ? ) or ' is left out, as twitter-text leaves it out (so 「https://a.jp/です」
+#: counts です, and "see a.jp." its full stop). Where twitter-text's path allows more (Latin
+#: letters), those count on their own: more, never fewer.
+_PATH_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
+_PATH_END = r"[A-Za-z0-9\-_~/#\[\]@$&(*+=%]"
+_HOST_CHARS = r"[^\s/?#<>\"「」『』（）()、。，．！？]"
 _ANY_URL = re.compile(
-    r"(?:https?://|(?<![A-Za-z0-9@＠$#＃./-])(?=(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}\b))"
-    r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*[A-Za-z0-9\-_~/#\[\]@$&(*+=%]"
+    rf"https?://{_HOST_CHARS}*[^\s/?#<>\"「」『』（）()、。，．！？.,:;!')](?:[/?#](?:{_PATH_CHARS}*{_PATH_END})?)?"
+    r"|(?<![A-Za-z0-9@＠$#＃./:-])(?=(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}\b)"
+    rf"{_PATH_CHARS}*{_PATH_END}"
 )
 
 
