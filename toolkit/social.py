@@ -36,6 +36,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 from wcwidth import iter_graphemes
@@ -189,8 +190,10 @@ def fit(parts: list[tuple[str, int | None]], limit: int, measure: Measure, separ
         piece[0] = "" if shorter in ("", ELLIPSIS) else shorter
 
 
+@lru_cache(maxsize=512)
 def plain(markdown: str) -> str:
-    """Markdown as one line of plain text: what LINE and X show (no markup, no link targets)."""
+    """Markdown as one line of plain text: what LINE and X show (no markup, no link targets).
+    Kept: each passage and note is asked for once per text, and rendering is most of the cost."""
     if not markdown.strip():
         return ""
     fragment = render_fragment(markdown).html
