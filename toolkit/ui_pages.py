@@ -146,6 +146,7 @@ def issue_view(config: Config, out_dir: Path, state: Any, query: dict[str, str])
         view["notice_html"] = html if view["tags"] else with_samples(html, service, html=True)
         view["notice_text"] = files["combined/email.txt"].decode("utf-8")
         view["pending"] = pending
+        view["social"] = []  # no line.txt or post.txt: each record's own are on its notice tab
     elif tab == "social":
         view["social"] = social_view(config, out)
     elif tab.startswith("notice-"):
