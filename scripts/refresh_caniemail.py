@@ -10,7 +10,7 @@ as data/caniemail.json. Get it and run this script:
 
 The extract keeps, for each CSS property and HTML element feature, what `notice check` can
 match in a built email (property names, property:value pairs, CSS functions, element names,
-in-page links),
+in-page links, image formats),
 and per target client whether its latest test supports it. Everything else (selectors,
 pseudo-classes, units, at-rules, attributes) is left out: inlining removes the selectors, and
 the at-rules left in the <style> block are the theme's deliberate progressive extras.
@@ -135,6 +135,8 @@ ELEMENT_SLUGS: dict[str, list[str]] = {
     "html-svg": ["svg"],
     "html-address": ["address"],
 }
+#: Image formats, matched by the extension of a local image's file (rule image-format, issue 11).
+FORMAT_SLUGS: dict[str, list[str]] = {"image-svg": ["svg"], "image-webp": ["webp"], "image-avif": ["avif"]}
 #: Links of the HTML features: in-page links (href="#..."), which some clients do not follow.
 LINK_SLUGS: dict[str, list[str]] = {"html-anchor-links": ["in-page"]}
 NOTE_LIMIT = 240  # characters: longer notes are left to the feature's page
@@ -217,6 +219,8 @@ def match_of(feature: dict[str, Any]) -> dict[str, list[str]] | None:  # noqa: C
     slug, title = feature["slug"], feature["title"].strip()
     if slug in LEFT_OUT:
         return None
+    if slug in FORMAT_SLUGS:
+        return {"formats": FORMAT_SLUGS[slug]}
     if feature["category"] == "css":
         if re.match(r"css-(pseudo|selector|unit|at-|comments|important)", slug):
             return None

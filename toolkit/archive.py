@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .config import Config
+from .images import IssueImages
 from .issue_state import IssueState
 from .labels import format_date, labels_for
 from .markup import render_markdown
@@ -27,11 +28,16 @@ from .webmeta import told, words_for
 RECORD_FORMAT = 1
 
 
-def as_sent_files(state: IssueState, config: Config, env: Any, context: dict[str, Any]) -> dict[str, str]:
-    """original.html and record.json of a published issue (none for a draft or an unlocked one)."""
+def as_sent_files(
+    state: IssueState, config: Config, env: Any, context: dict[str, Any], images: IssueImages | None = None
+) -> dict[str, str]:
+    """original.html and record.json of a published issue (none for a draft or an unlocked one).
+
+    *images*: the issue's local images, lenient (an image of the text as sent may be gone since).
+    """
     if state.lock is None or state.issue.is_draft:
         return {}
-    locked = render_markdown(state.lock.body, base_url=config.publication.base_url)
+    locked = render_markdown(state.lock.body, base_url=config.publication.base_url, images=images)
     page = render_template(
         env, "original.html", {**context, "content": Markup(locked), "errata": [], "retraction": None}
     )

@@ -24,6 +24,7 @@ from .archive import corrections_log
 from .config import Config, check_out_dir
 from .errors import Diagnostic, ToolkitError, as_diagnostic, unique, warning
 from .feeds import write_public_record
+from .images import images_key
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error, subject_of
 from .labels import labels_for
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
@@ -119,7 +120,7 @@ def build(
         report.warnings.append(
             warning(cache.note, path=cache.path, hint="nothing is lost: the cache only remembers what was built")
         )
-    keys = {slug: state_key(state, inputs) for slug, state in states.items() if slug in wanted}
+    keys = {slug: state_key(state, inputs, images_key(config, state)) for slug, state in states.items() if slug in wanted}
     todo = [states[slug] for slug in keys if force or not cache.is_fresh(out_dir, slug, keys[slug])]
     report.unchanged = sorted(set(keys) - {state.issue.slug for state in todo})
     if todo:
@@ -160,7 +161,10 @@ def build(
             public = [states[i.slug] for i in issues if not i.is_draft and i.slug in states]
             feed_href = "" if feeds_blocker(config) else "./"
             write_atomic(out_dir / "corrections.html", corrections_log(config, public, env, feed_href).encode("utf-8"))
-            public_keys = {state.issue.slug: state_key(state, inputs) for state in public}
+            public_keys = {
+                state.issue.slug: keys.get(state.issue.slug) or state_key(state, inputs, images_key(config, state))
+                for state in public
+            }
             report.warnings.extend(
                 Diagnostic.of(w, severity="warning")
                 for w in write_public_record(config, out_dir, public, env, public_keys)
@@ -311,11 +315,13 @@ def inputs_fingerprint(config: Config, templates: str) -> str:
     return digest.hexdigest()
 
 
-def state_key(state: IssueState, inputs: str) -> str:
-    """The cache key of one issue: its file, its lock and records, and the shared inputs."""
+def state_key(state: IssueState, inputs: str, images: str = "") -> str:
+    """The cache key of one issue: its file, its lock and records, its image files, and the
+    shared inputs."""
     parts = [inputs, state.issue.digest, state.lock.hash if state.lock else "", *(r.hash for r in state.records)]
     if state.carried:  # a draft's block moves with other issues' records
         parts.append(next_issue.key(state))
+    parts.append(images)  # `images.images_key`: a changed or deleted image rebuilds the issue
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 

@@ -2,9 +2,9 @@
 
 Written to ``<out>/<slug>/export/<service>/``: ``email.html`` and ``email.txt`` (the built
 email, merge tags as written), ``subject.txt``, ``preheader.txt``, the images the email uses
-that live in the publication (under ``images/``, by their path below base_url; the HTML keeps
-their published https addresses, which every service accepts) and ``README.txt`` saying
-where each file goes in that service. With ``zip_file`` (``--zip``), for a service whose
+that live in the publication (under ``img/``, the build's hashed copies, toolkit.images; the
+HTML keeps their published https addresses, which every service accepts) and ``README.txt``
+saying where each file goes in that service. With ``zip_file`` (``--zip``), for a service whose
 template import takes a zip (Mailchimp's "Import zip"), also ``template.zip``: email.html and
 its images, written so that every export of the same issue gives the same bytes.
 """
@@ -16,11 +16,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import lxml.html
-
 from .build import build
 from .config import Config
 from .errors import BuildError, ToolkitError, did_you_mean
+from .images import published_images
 from .issue_state import subject_of
 from .message import private_build
 from .output import BuildCache, write_atomic
@@ -101,9 +100,9 @@ def export_bundle(config: Config, slug: str, service: str, zip_file: bool = Fals
         "subject.txt": (subject_of(state, config) + "\n").encode("utf-8"),
         "preheader.txt": (state.issue.preheader + "\n").encode("utf-8"),
     }
-    files.update(local_images(config, html.decode("utf-8")))
+    files.update({name: path.read_bytes() for name, path in published_images(source, html.decode("utf-8")).items()})
     if zip_file:
-        files[ZIP_NAME] = template_zip({n: d for n, d in files.items() if n == "email.html" or n.startswith("images/")})
+        files[ZIP_NAME] = template_zip({n: d for n, d in files.items() if n == "email.html" or n.startswith("img/")})
     profile = SERVICES[service]
     readme = [
         f"{slug} for {profile.label}",
@@ -114,10 +113,10 @@ def export_bundle(config: Config, slug: str, service: str, zip_file: bool = Fals
         f"Unsubscribe tag: {profile.unsubscribe}" + (f"; name tag: {profile.name}" if profile.name else ""),
         *(
             [
-                "Images: upload images/ to the service's file manager, or keep them on your site "
+                "Images: upload img/ to the service's file manager, or keep them on your site "
                 "(email.html links their published addresses)."
             ]
-            if any(n.startswith("images/") for n in files)
+            if any(n.startswith("img/") for n in files)
             else []
         ),
     ]
@@ -150,20 +149,3 @@ def template_zip(files: dict[str, bytes]) -> bytes:
             archive.writestr(info, files[name], compresslevel=9)
     return buffer.getvalue()
 
-
-def local_images(config: Config, html: str) -> dict[str, bytes]:
-    """``images/<path>`` for each image of the email published under base_url whose file is in
-    the publication (never outside it, never its private folders)."""
-    base = config.publication.base_url.rstrip("/") + "/"
-    root = config.root.resolve()
-    found: dict[str, bytes] = {}
-    for img in lxml.html.document_fromstring(html).iter("img"):
-        src = (img.get("src") or "").split("?")[0].split("#")[0]
-        if not base.strip("/") or not src.startswith(base):
-            continue
-        relative = src[len(base) :]
-        path = (root / relative).resolve()
-        if root not in path.parents or path.parts[len(root.parts)] in (".notice-cache", ".git") or not path.is_file():
-            continue
-        found[f"images/{relative}"] = path.read_bytes()
-    return found

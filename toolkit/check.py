@@ -105,7 +105,8 @@ def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> li
     if not rules and disabled.issuperset(OUTPUT_RULES):
         return []
     report = build(config, slugs=slugs, out_dir=config.cache_dir / "check", drafts=True)
-    findings = [replace(error, rule="build") for error in report.errors]
+    # A missing image is its own rule (image-missing); any other failure to build is `build`.
+    findings = [replace(error, rule=error.rule or "build") for error in report.errors]
     sources = Sources.load(config)
     renderer = IssueRenderer(config)
     for slug in sorted({*report.built, *report.unchanged}):

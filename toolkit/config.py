@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigError, did_you_mean
 from .inline import ENGINES as INLINERS
 from .kinds import LEVELS
+from .limits import IMAGE_KB
 from .schema import Invalid, declare, declared, read_mapping
 from .services import CHOICES as SERVICES
 from .services import Service, service_for
@@ -379,6 +380,13 @@ class LineSettings:
 
 
 @dataclass(frozen=True)
+class ImagesSettings:
+    """[images]: the local images an issue shows (toolkit.images)."""
+
+    max_kb: int = setting(IMAGE_KB, "`notice check` warns about a local image larger than this, in KB", _positive)
+
+
+@dataclass(frozen=True)
 class Config:
     """A publication's settings, with the folder they came from."""
 
@@ -391,6 +399,7 @@ class Config:
     feed: FeedSettings = declare(doc="the feeds", factory=FeedSettings)
     web: WebSettings = declare(doc="page data and share links", factory=WebSettings)
     line: LineSettings = declare(doc="the LINE broadcast text", factory=LineSettings)
+    images: ImagesSettings = declare(doc="local images", factory=ImagesSettings)
 
     @property
     def path(self) -> Path:

@@ -27,6 +27,7 @@ from markupsafe import Markup
 from .config import Config
 from .corrections import corrected_body, errata_entries
 from .errors import ToolkitError
+from .images import IssueImages
 from .issue_state import IssueState, subject_of
 from .labels import format_date, labels_for
 from .markup import render_markdown
@@ -114,8 +115,14 @@ def write_public_record(
 def entry_html(state: IssueState, config: Config, env: Any) -> str:
     """The issue as the web page shows it (banner, errata, struck and new text), links absolute."""
     issue, base = state.issue, config.publication.base_url
-    fragment = render_markdown(corrected_body(issue.body, state.records).markdown(issue.lang), base_url=base)
-    errata = errata_entries(state.records, issue.lang, lambda note: Markup(render_markdown(note, base_url=base)))
+    # The issue's local images by the URLs of its build's copies; a bad one is the issue's error.
+    images = IssueImages(config, issue, strict=False)
+    fragment = render_markdown(
+        corrected_body(issue.body, state.records).markdown(issue.lang), base_url=base, images=images
+    )
+    errata = errata_entries(
+        state.records, issue.lang, lambda note: Markup(render_markdown(note, base_url=base, images=images))
+    )
     context = {
         **issue_context(state, config),
         "content": Markup(fragment),

@@ -24,3 +24,12 @@ PREHEADER_COLUMNS = 90
 SUBJECT_COLUMNS = 60
 #: RFC 5322 2.1.1: a line MUST be at most 998 octets, CRLF excluded.
 MAX_LINE = 998
+#: The email's layout (templates/email.html and email.css use these numbers): a 600 px column
+#: (shared/email-facts.md), its text padded 32 px each side, so an image is at most 536 px wide.
+EMAIL_WIDTH = 600
+CONTENT_PADDING = 32
+CONTENT_WIDTH = EMAIL_WIDTH - 2 * CONTENT_PADDING
+#: Images: `notice check` warns about one over [images] max_kb (default 200), and about an email
+#: whose images add up to more than 1 MB, slow on a phone's connection (issue 11).
+IMAGE_KB = 200
+EMAIL_IMAGES_KB = 1024

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element
 
@@ -20,6 +20,9 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from .sanitize import Removal, locate, sanitize
+
+if TYPE_CHECKING:
+    from .images import IssueImages
 
 EXTENSIONS = ("tables", "footnotes", "attr_list", "fenced_code", "sane_lists")
 
@@ -39,13 +42,46 @@ class AbsoluteURLs(Treeprocessor):
                 element.set(attribute, absolute_url(value, self.base_url))
 
 
+class LocalImages(Treeprocessor):
+    """``img[src]`` naming a file of the publication -> its published copy (toolkit.images,
+    issue 11): the hashed URL under base_url, and width and height from the file.
+
+    An author's ``{: width="300" }`` wins (attr_list runs before): it is the size they chose;
+    the height follows the file's proportions unless they gave one too.
+    """
+
+    images: IssueImages | None = None  # set for each document by `render_fragment`
+
+    def run(self, root: Element) -> None:
+        if self.images is None:
+            return
+        for element in root.iter("img"):
+            image = self.images.resolve(element.get("src") or "")
+            if image is None:
+                continue
+            element.set("src", self.images.url(image))
+            if image.size is None:  # SVG: no size Pillow can read; `image-width` says so
+                continue
+            width, height = image.size
+            given = element.get("width", "").strip().removesuffix("px")
+            if given and not (given.isdigit() and int(given) > 0):
+                continue  # width="100%": the author's, and no pixel height follows from it
+            if given:
+                width, height = int(given), max(1, round(int(given) * height / width))
+            element.set("width", str(width))
+            if not element.get("height"):
+                element.set("height", str(height))
+
+
 class AbsoluteURLExtension(Extension):
     def __init__(self, base_url: str) -> None:
         super().__init__()
         self.base_url = base_url
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
-        # After the inline patterns (priority 20) have made the <a> and <img> elements.
+        # After the inline patterns (priority 20) have made the <a> and <img> elements, and
+        # attr_list (8) has set the author's attributes.
+        md.treeprocessors.register(LocalImages(md), "notice_local_images", 6)
         md.treeprocessors.register(AbsoluteURLs(md, self.base_url), "notice_absolute_urls", 5)
 
 
@@ -65,18 +101,19 @@ class Fragment:
     removed: tuple[Removal, ...] = ()
 
 
-def render_markdown(text: str, *, base_url: str = "") -> str:
+def render_markdown(text: str, *, base_url: str = "", images: IssueImages | None = None) -> str:
     """The sanitized HTML fragment for one issue body, note or passage."""
-    return render_fragment(text, base_url=base_url).html
+    return render_fragment(text, base_url=base_url, images=images).html
 
 
-def render_fragment(text: str, *, base_url: str = "") -> Fragment:
+def render_fragment(text: str, *, base_url: str = "", images: IssueImages | None = None) -> Fragment:
     """The HTML fragment for *text*, active content removed on the parsed tree (toolkit.sanitize),
     and each removal located in *text* through Python-Markdown's raw-HTML stash.
 
     One converter per base URL and thread, reset before each document: `Markdown.reset`
     clears the per-document state (footnotes, references, the raw-HTML stash), and building
-    a converter was a sixth of the Markdown time of a build (issue 13).
+    a converter was a sixth of the Markdown time of a build (issue 13). *images* resolves the
+    issue's local images (toolkit.images); without it they are only made absolute.
     """
     converters = _CONVERTERS.__dict__.setdefault("by_base", {})
     converter = converters.get(base_url)
@@ -87,7 +124,12 @@ def render_fragment(text: str, *, base_url: str = "") -> Fragment:
             output_format="html",
         )
     converter.reset()
-    html, removals = sanitize(converter.convert(text))
+    local_images = converter.treeprocessors["notice_local_images"]
+    local_images.images = images  # type: ignore[attr-defined]
+    try:
+        html, removals = sanitize(converter.convert(text))
+    finally:
+        local_images.images = None  # type: ignore[attr-defined]
     if not removals:
         return Fragment(html)
     return Fragment(html, tuple(locate(removals, text, raw_spans(text, converter.htmlStash.rawHtmlBlocks))))

@@ -15,6 +15,7 @@ from .archive import as_sent_files
 from .config import Config
 from .corrections import corrected_body, errata_entries, subject_with_marker, text_marks
 from .errors import RemovedContent, TemplateError, ToolkitError
+from .images import IssueImages
 from .inline import inline_css
 from .issue_state import IssueState, subject_of
 from .kinds import LEVELS, kind_of, strength
@@ -49,6 +50,8 @@ class IssueRenderer:
         self.config = config
         self.env = env or make_environment(config.templates_dir)
         self.guard = TagGuard(None)
+        #: The local images of the issue being rendered (toolkit.images): copied with its files.
+        self.images: IssueImages | None = None
 
     def render_safely(self, state: IssueState) -> Rendered | ToolkitError:
         try:
@@ -59,6 +62,7 @@ class IssueRenderer:
     def render(self, state: IssueState) -> Rendered:
         """Every file of one issue, by path relative to its output folder, as bytes."""
         issue = state.issue
+        self.images = images = IssueImages(self.config, issue)
         removed: list[RemovedContent] = []
         fragment, errata, context = self._context(state, removed)
         guard = self.guard
@@ -82,14 +86,15 @@ class IssueRenderer:
             "web.html": self.template("web.html", web),
             "email.txt": self.issue_text(fragment, {**context, "errata": by_strength(errata)}),
         }
-        files.update(as_sent_files(state, config, self.env, web))
+        files.update(as_sent_files(state, config, self.env, web, images.lenient()))
         for entry in errata:
             if entry["record"].notify:
                 files.update(self.notice([entry], context, removed))
         # line.txt and post.txt, of the issue and of each notice (issue 12, item 4).
         files.update(social_files(state, config, context["web_url"], [r for r in state.records if r.notify]))
         self.add_utm(files, state, context["web_url"])
-        return Rendered({name: guard.restore(text).encode("utf-8") for name, text in files.items()}, _unique(removed))
+        encoded = {name: guard.restore(text).encode("utf-8") for name, text in files.items()}
+        return Rendered({**encoded, **images.files()}, _unique(removed))
 
     def _context(
         self, state: IssueState, removed: list[RemovedContent]
@@ -114,6 +119,8 @@ class IssueRenderer:
         """One notice for all of *records* (issue 12), in the order given (strongest first), as
         ``FOLDER/email.html`` and ``FOLDER/email.txt``: the single notice's templates and code."""
         removed: list[RemovedContent] = []
+        # Its notes' images are the issue's copies, which the issue's build wrote (toolkit.images).
+        self.images = IssueImages(self.config, state.issue).lenient()
         _, errata, context = self._context(state, removed)
         by_id = {entry["id"]: entry for entry in errata}
         files = self.notice([by_id[r.id] for r in records], context, removed, folder=folder)
@@ -136,6 +143,7 @@ class IssueRenderer:
         """What the sanitizer removes from this issue's body, notes and new passages, without
         rendering the templates: `notice check` lists it even for an issue the build skipped."""
         self.guard = TagGuard(self.config.service)
+        self.images = None  # what was removed does not depend on the image files
         removed: list[RemovedContent] = []
         _, errata = self._fragments(state, removed)
         for entry in errata:
@@ -148,7 +156,7 @@ class IssueRenderer:
         issue, base_url = state.issue, self.config.publication.base_url
         body = corrected_body(issue.body, state.records)
         source = self.guard.protect(body.markdown(issue.lang))
-        rendered = render_fragment(source, base_url=base_url)
+        rendered = render_fragment(source, base_url=base_url, images=self.images)
         for removal in rendered.removed:
             origin = body.original_offset(removal.offset) if removal.offset is not None else None
             if origin is not None:
@@ -159,14 +167,16 @@ class IssueRenderer:
 
         def note_html(note: str) -> Any:
             record = next(r for r in state.records if r.note == note)
-            note_fragment = render_fragment(self.guard.protect(note), base_url=base_url)
+            note_fragment = render_fragment(self.guard.protect(note), base_url=base_url, images=self.images)
             removed.extend(_in_record(r, record) for r in note_fragment.removed)
             return _markup(note_fragment.html)
 
         return rendered.html, errata_entries(state.records, issue.lang, note_html)
 
-    def _passage(self, text: str, record: Record, removed: list[RemovedContent]) -> str:
-        rendered = render_fragment(self.guard.protect(text), base_url=self.config.publication.base_url)
+    def _passage(self, text: str, record: Record, removed: list[RemovedContent], lenient: bool = False) -> str:
+        """One passage of a record; *lenient* for the original, whose image may be gone since."""
+        images = self.images.lenient() if lenient and self.images else self.images
+        rendered = render_fragment(self.guard.protect(text), base_url=self.config.publication.base_url, images=images)
         removed.extend(_in_record(r, record) for r in rendered.removed)
         return _inline(rendered.html)
 
@@ -189,7 +199,7 @@ class IssueRenderer:
             passages = []
             for pair in entry["replaces"]:  # Markdown, one paragraph each: rendered, never shown raw
                 # The original is the body's, reported with it; the new text is the record's.
-                was = self._passage(pair.original, entry["record"], [])
+                was = self._passage(pair.original, entry["record"], [], lenient=True)
                 now = self._passage(pair.corrected, entry["record"], removed if removed is not None else [])
                 passages.append(
                     {
@@ -272,7 +282,8 @@ class IssueRenderer:
                 path=self.config.templates_dir / name,
                 hint="restore it, or delete your copy to use the built-in one",
             )
-        return inline_css(html, engine=self.config.build.inliner)
+        html = inline_css(html, engine=self.config.build.inliner)
+        return self.images.email_heights(html) if self.images else html
 
 
 def by_strength(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from .built_email import BuiltEmail
 from .config import line_of
@@ -30,7 +30,16 @@ from .errors import Diagnostic
 from .inline import top_level_rules  # the inliner's own splitter: one way to read the theme
 from .issue_state import subject_of
 from .labels import ambiguous_width
-from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB, NEAR_CLIP_BYTES, PREHEADER_COLUMNS, STYLE_BYTES, SUBJECT_COLUMNS
+from .images import FORMATS, HASHED_RE, IMAGE_FOLDER, original_name
+from .limits import (
+    EMAIL_IMAGES_KB,
+    GMAIL_CLIP_BYTES,
+    GMAIL_CLIP_KB,
+    NEAR_CLIP_BYTES,
+    PREHEADER_COLUMNS,
+    STYLE_BYTES,
+    SUBJECT_COLUMNS,
+)
 from .services import is_tag
 from .source import Issue
 from .wrapping import display_width
@@ -167,6 +176,7 @@ def caniemail() -> _Support:
         "values": "value",
         "functions": "function",
         "elements": "element",
+        "formats": "format",
         "links": "link",
     }
     index: dict[str, list[str]] = {}
@@ -202,7 +212,7 @@ def _feature_keys(name: str, value: str, element: Any) -> Iterator[tuple[str, st
     if name.startswith("--"):
         yield "function:var", "CSS custom property"
         return
-    if INITIAL_VALUES.get(name) == bare and not (name in ("width", "height") and element.get(name)):
+    if INITIAL_VALUES.get(name) == bare and not (name in ("width", "height") and element.get(name, "auto") != "auto"):
         return
     yield f"property:{name}", f"CSS property `{name}`"
     yield f"value:{name}:{bare}", f"CSS `{name}: {bare}`"
@@ -307,7 +317,11 @@ def _urls(email: BuiltEmail) -> Iterator[tuple[Any, str, str]]:
 
 def _url_place(email: BuiltEmail, element: Any, url: str) -> tuple[Path, int | None]:
     """The place of a URL: as written in the Markdown (relative before the build made it
-    absolute), in notice.toml, or in a template."""
+    absolute), in notice.toml, or in a template. A local image's copy is found by the name of
+    its file (toolkit.images)."""
+    copy = unquote(url.rsplit("/", 1)[-1])
+    if element is not None and element.tag == "img" and f"/{IMAGE_FOLDER}/" in url and HASHED_RE.fullmatch(copy):
+        return _image_place(email, element, Path(copy))
     base = email.config.publication.base_url
     written = [url] + ([url[len(base) :]] if base and url.startswith(base) and len(url) > len(base) else [])
     pattern = "|".join(rf"\({u}[\s)]|[\"']{u}[\"']|<{u}>|\]:\s*{u}\s" for u in map(re.escape, reversed(written)))
@@ -444,6 +458,80 @@ def image_width(email: BuiltEmail) -> Iterator[Diagnostic]:
                 f"image without a width attribute: {url}",
                 *_url_place(email, element, url),
                 'give it one after the image: ![alt](photo.jpg){: width="600" }',
+            )
+
+
+def _local_images(email: BuiltEmail) -> Iterator[tuple[Any, str, Path]]:
+    """``(element, url, built copy)`` for each image of the email that the build copied from
+    the publication (toolkit.images): under ``<base_url>/<slug>/img/``."""
+    base = email.config.publication.base_url
+    prefix = f"{base.rstrip('/')}/{email.issue.slug}/{IMAGE_FOLDER}/" if base else f"{email.issue.slug}/{IMAGE_FOLDER}/"
+    folder = email.path.parents[2] if email.notice else email.path.parent  # <slug>/corrections/<id>/
+    for element, _, url in _urls(email):
+        if element.tag == "img" and url.startswith(prefix) and "/" not in url[len(prefix) :]:
+            copy = folder / IMAGE_FOLDER / unquote(url[len(prefix) :])
+            if copy.is_file():
+                yield element, url, copy
+
+
+def _image_place(email: BuiltEmail, element: Any, copy: Path) -> tuple[Path, int | None]:
+    """Where the author wrote the image: its original file name in the Markdown."""
+    name = original_name(copy.name)
+    return email.locate(body=rf"(?<![\w.-]){re.escape(name)}|{re.escape(quote(name, safe='@'))}", element=element)
+
+
+def image_size(email: BuiltEmail) -> Iterator[Diagnostic]:
+    """A heavy image is slow on a phone's connection, and some clients show nothing until it
+    has loaded ([images] max_kb, default 200)."""
+    limit = email.config.images.max_kb
+    for element, _, copy in _local_images(email):
+        size = copy.stat().st_size
+        if size > limit * 1024:
+            yield Diagnostic(
+                "warning",
+                f"image {original_name(copy.name)} is {size / 1024:.0f} KB, over [images] max_kb ({limit} KB)",
+                *_image_place(email, element, copy),
+                "save it smaller (JPEG at quality 80, at most twice the width it is shown at)",
+            )
+
+
+def images_total(email: BuiltEmail) -> Iterator[Diagnostic]:
+    """All of one email's images over 1 MB: readers on a phone wait, or pay, for each open."""
+    copies = {copy: element for element, _, copy in _local_images(email)}
+    total = sum(copy.stat().st_size for copy in copies)
+    if total > EMAIL_IMAGES_KB * 1024:
+        yield Diagnostic(
+            "warning",
+            f"the email's images add up to {total / 1024:.0f} KB, over {EMAIL_IMAGES_KB // 1024} MB",
+            email.issue.path,
+            None,
+            "use fewer images, or smaller ones; link to the web page for a gallery",
+        )
+
+
+def image_format(email: BuiltEmail) -> Iterator[Diagnostic]:
+    """SVG, WebP and AVIF files, which some clients do not show (caniemail image-svg,
+    image-webp, image-avif): readers there see the alt text or an empty box."""
+    support = caniemail()
+    said: set[str] = set()
+    for element, _, copy in _local_images(email):
+        extension = copy.suffix.lower().lstrip(".")
+        for slug in support.by_key.get(f"format:{extension}", ()):
+            if copy.name in said:
+                continue
+            said.add(copy.name)
+            feature = support.features[slug]["support"]
+            dropping = {c for c, v in feature.items() if v == "n"}
+            partly = {c for c, v in feature.items() if v == "a"}
+            if not dropping:
+                continue
+            also = f" (and only partly by {', '.join(support.names(partly))})" if partly else ""
+            yield Diagnostic(
+                "warning",
+                f"{FORMATS.get(copy.suffix.lower(), extension)} image {original_name(copy.name)} is not shown by "
+                f"{', '.join(support.names(dropping))}{also}",
+                *_image_place(email, element, copy),
+                f"save it as PNG or JPEG; see {support.features[slug]['url']}",
             )
 
 
@@ -592,6 +680,9 @@ RULES: list[tuple[str, Rule]] = [
     ("url-space", url_space),
     ("image-alt", image_alt),
     ("image-width", image_width),
+    ("image-size", image_size),
+    ("images-total", images_total),
+    ("image-format", image_format),
     ("unsubscribe-missing", unsubscribe_missing),
     ("sender-missing", sender_missing),
     ("postal-address-missing", postal_address_missing),

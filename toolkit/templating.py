@@ -18,6 +18,7 @@ import jinja2.meta
 from .errors import Diagnostic, InternalError, TemplateError, display_path, warning
 from .inline import top_level_rules
 from .labels import format_date, text_direction
+from .limits import CONTENT_PADDING, EMAIL_WIDTH
 from .source import MAX_FILE_BYTES, confine, file_kind
 from .wrapping import wrap
 
@@ -116,6 +117,8 @@ def make_environment(publication_templates: Path) -> jinja2.Environment:
     env.filters["format_date"] = format_date
     env.filters["wrap"] = _wrap_filter
     env.filters["text_direction"] = text_direction
+    # The column and its padding, from toolkit.limits: the images' widths are computed from them.
+    env.globals["layout"] = {"email_width": EMAIL_WIDTH, "content_padding": CONTENT_PADDING}
     return env
 
 

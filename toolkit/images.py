@@ -1,0 +1,314 @@
+"""Local images: found beside the issue, copied into its output under a content-hashed name.
+
+``![店内の様子](images/shop.jpg)`` in ``issues/hello.md`` means the file ``issues/hello/images/shop.jpg``,
+``issues/images/shop.jpg`` (beside the issue file) or ``images/shop.jpg`` in the publication
+folder, the first that exists. The build copies it to ``<out>/hello/img/shop.3f2a9c1e.jpg``
+(8 hex digits of its sha256: a replaced photo gets a new name, so no mail client or CDN
+shows the old one from its cache) and every rendering (email, web page, feeds, correction
+notices) links that file's absolute URL under base_url, with the width and height Outlook on
+Windows needs (issue 11, item 1). Remote images are left alone: no network at build time.
+
+The images are outputs of their issue, like its pages: the build cache records them, a
+rebuild removes the copies no longer referenced, and a draft's are withdrawn with its pages.
+One resolver, `IssueImages`, serves the Markdown treeprocessor (toolkit.markup), the cache
+key (`images_key`) and `export --for` (`published_images`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote, urlsplit
+
+from .errors import ToolkitError
+from .limits import CONTENT_WIDTH
+from .source import is_inside
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .issue_state import IssueState
+    from .source import Issue
+
+#: The folder of an issue's output that holds its images.
+IMAGE_FOLDER = "img"
+#: Formats a build copies, by extension. SVG, WebP and AVIF are copied too, and warned
+#: about by `notice check` (rule image-format) with the clients that do not show them.
+FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".gif": "GIF", ".webp": "WebP", ".avif": "AVIF", ".svg": "SVG"}
+#: EXIF orientations that turn the picture a quarter (5-8): width and height swap (EXIF 2.32, 4.6.4 A).
+QUARTER_TURNS = (5, 6, 7, 8)
+EXIF_ORIENTATION = 0x0112
+#: ``shop.3f2a9c1e.jpg``: a copy's name, the original's stem and extension around the hash.
+HASHED_RE = re.compile(r"(?P<stem>.+)\.(?P<hash>[0-9a-f]{8})(?P<ext>\.[A-Za-z0-9]+)")
+
+
+class ImageError(ToolkitError):
+    """A local image the build cannot use: missing, unreadable, or outside the publication."""
+
+    #: The `notice check` rule that reports it (the build fails with it as well).
+    check_rule = "image-missing"
+
+
+@dataclass(frozen=True)
+class LocalImage:
+    """One image file of the publication, as an issue's renderings show it."""
+
+    path: Path
+    #: Its copy's name under ``<slug>/img/``: ``shop.3f2a9c1e.jpg``.
+    name: str
+    data: bytes = field(repr=False)
+    #: Pixels, upright (EXIF orientation applied); None when Pillow cannot read it (SVG).
+    pixels: tuple[int, int] | None
+    #: The width and height it is shown at, in CSS pixels (None: unknown, SVG).
+    size: tuple[int, int] | None
+
+    @property
+    def output(self) -> str:
+        return f"{IMAGE_FOLDER}/{self.name}"
+
+
+def is_local(src: str) -> bool:
+    """A path the author means as a file: no scheme (https:, data:, cid:), not ``//host`` or ``#``."""
+    src = src.strip()
+    return bool(src) and not src.startswith(("#", "/", "\\")) and not urlsplit(src).scheme
+
+
+def hashed_name(path: Path, data: bytes) -> str:
+    """``shop.3f2a9c1e.jpg``: the stem, 8 hex digits of the sha256, the extension lowercased."""
+    return f"{path.stem}.{hashlib.sha256(data).hexdigest()[:8]}{path.suffix.lower()}"
+
+
+def original_name(name: str) -> str:
+    """``shop.jpg`` from ``shop.3f2a9c1e.jpg`` (unchanged when it is no copy's name)."""
+    match = HASHED_RE.fullmatch(name)
+    return f"{match['stem']}{match['ext']}" if match else name
+
+
+def pixel_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height in pixels, upright; None for a file Pillow cannot read.
+
+    Pillow reads only the header here (no decoding). A camera's portrait photo is stored
+    landscape with an EXIF orientation of 6 or 8: every mail client and browser turns it
+    upright (CSS image-orientation: from-image is the default), so the sides swap.
+    """
+    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 - only builds with images pay for it
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            orientation = image.getexif().get(EXIF_ORIENTATION)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+    return (height, width) if orientation in QUARTER_TURNS else (width, height)
+
+
+def display_size(pixels: tuple[int, int], name: str, limit: int = CONTENT_WIDTH) -> tuple[int, int]:
+    """The size to show an image at: half its pixels when its name says ``@2x`` (drawn for
+    high-density screens), and never wider than the content column, keeping its proportions."""
+    width, height = pixels
+    if "@2x" in Path(name).stem:
+        width, height = max(1, round(width / 2)), max(1, round(height / 2))
+    if width > limit:
+        width, height = limit, max(1, round(height * limit / width))
+    return width, height
+
+
+def search_folders(config: Config, issue: Issue) -> list[Path]:
+    """Where a relative image path is looked for, in order: the issue's own folder
+    (``issues/<slug>/``), beside the issue file (``issues/``), the publication folder."""
+    return [config.issues_dir / issue.slug, issue.path.parent, config.root]
+
+
+@dataclass
+class IssueImages:
+    """The local images of one issue's renderings, each file read once.
+
+    *strict*: a missing or unreadable image is an `ImageError` (the issue's own body and
+    notes); a lenient view (`lenient`) leaves such a src as written, for the feeds and the
+    as-sent page, whose issue build reports the error once.
+    """
+
+    config: Config
+    issue: Issue
+    strict: bool = True
+    #: The images used so far, by file: the build copies each one.
+    used: dict[Path, LocalImage] = field(default_factory=dict)
+
+    def lenient(self) -> IssueImages:
+        return dataclasses.replace(self, strict=False)  # the same `used`: one set of copies
+
+    def resolve(self, src: str) -> LocalImage | None:
+        """The image *src* names, or None for a remote one (or a bad one, when lenient)."""
+        if not is_local(src):
+            return None
+        try:
+            path = self.find(src)
+            image = self.used.get(path) or self.read(src, path)
+        except ImageError:
+            if self.strict:
+                raise
+            return None
+        self.used[path] = image
+        return image
+
+    def url(self, image: LocalImage) -> str:
+        """The copy's address: under base_url, the name percent-encoded (spaces, Japanese)."""
+        base = self.config.publication.base_url
+        relative = f"{self.issue.slug}/{IMAGE_FOLDER}/{quote(image.name, safe='@')}"
+        return f"{base.rstrip('/')}/{relative}" if base else relative
+
+    def email_heights(self, html: str) -> str:
+        """*html* with its local images at ``height="auto"``, as MJML's mj-image writes them:
+        Yahoo! Mail turns the theme's ``height: auto`` into ``min-height`` (caniemail css-height),
+        and a pixel height attribute would then stretch an image that ``max-width: 100%`` narrowed
+        on a phone. Outlook on Windows scales the height from the width. The web page keeps both,
+        so the browser reserves the image's place before it loads."""
+        prefix = re.escape(self.url_prefix())
+        return re.sub(
+            rf'(<img\b[^>]*?\bsrc="{prefix}[^"]*"[^>]*?\bheight=")\d+(")|(<img\b[^>]*?\bheight=")\d+("[^>]*?\bsrc="{prefix})',
+            lambda m: f"{m[1]}auto{m[2]}" if m[1] else f"{m[3]}auto{m[4]}",
+            html,
+        )
+
+    def url_prefix(self) -> str:
+        return self.url(LocalImage(Path(), "", b"", None, None))
+
+    def files(self) -> dict[str, bytes]:
+        """``img/<name>`` -> the bytes, for every image used: outputs of the issue."""
+        return {image.output: image.data for image in self.used.values()}
+
+    def find(self, src: str) -> Path:
+        """The file *src* names, inside the publication; never a path that leads out of it,
+        which is refused before anything is read (`../../etc/passwd.png`, a link out)."""
+        relative = unquote(src.strip().split("#")[0].split("?")[0])
+        root = Path(os.path.normpath(self.config.root.absolute()))
+        escapes = False
+        for folder in search_folders(self.config, self.issue):
+            candidate = Path(os.path.normpath((folder / relative).absolute()))
+            if root not in candidate.parents:
+                escapes = True
+                continue
+            if not (candidate.is_file() or candidate.is_symlink()):
+                continue
+            if not is_inside(candidate, root):
+                raise self.error(
+                    src,
+                    f"image {src} leads through a link outside the publication folder",
+                    "copy the image into the publication instead of linking to it",
+                )
+            private = self._private(candidate.resolve(), root.resolve())
+            if private:
+                raise self.error(src, f"image {src} is in {private}, which is never published", "move it to issues/images/")
+            return candidate.resolve()
+        if escapes:
+            raise self.error(
+                src,
+                f"image {src} is outside the publication folder",
+                "notice reads only inside the publication: copy the image into issues/images/",
+            )
+        looked = ", ".join(_shown(folder, self.config.root) for folder in search_folders(self.config, self.issue))
+        raise self.error(
+            src,
+            f"image {src} not found (looked in {looked})",
+            f"put the file at {_shown(self.issue.path.parent, self.config.root)}{relative}, or correct the path",
+        )
+
+    def read(self, src: str, path: Path) -> LocalImage:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise self.error(src, f"cannot read image {src}: {exc.strerror or exc}", "check the file's permissions") from None
+        pixels = pixel_size(data)
+        if pixels is None and path.suffix.lower() != ".svg":
+            raise self.error(
+                src,
+                f"image {src} is not an image notice can read",
+                f"save it as JPEG or PNG; the build copies {', '.join(sorted(set(FORMATS.values())))}",
+            )
+        size = display_size(pixels, path.name) if pixels else None
+        return LocalImage(path, hashed_name(path, data), data, pixels, size)
+
+    def error(self, src: str, message: str, hint: str) -> ImageError:
+        return ImageError(message, path=self.issue.path, line=self.line_of(src), hint=hint)
+
+    def line_of(self, src: str) -> int | None:
+        """The line of the issue file where *src* is written (its body, as the author typed it)."""
+        body = self.issue.body
+        for needle in (src, quote(src, safe="/@"), unquote(src)):
+            at = body.find(needle)
+            if at >= 0:
+                return self.issue.body_line + body.count("\n", 0, at)
+        return None
+
+    def _private(self, path: Path, root: Path) -> str:
+        """The folder of the publication that holds *path* and is never published, if any."""
+        out = self.config.out_dir.resolve()
+        if out == path or out in path.parents:
+            return f"the output folder {self.config.build.out}"
+        parts = path.relative_to(root).parts[:-1]
+        hidden = next((part for part in parts if part.startswith(".")), None)
+        return f"the hidden folder {hidden}" if hidden else ""
+
+
+def _shown(folder: Path, root: Path) -> str:
+    try:
+        relative = folder.relative_to(root).as_posix()
+    except ValueError:
+        return str(folder)
+    return "the publication folder" if relative == "." else f"{relative}/"
+
+
+# --- the build cache ---------------------------------------------------------------------------
+
+#: Where Markdown writes an image's path: ``![alt](path "title")``, ``![alt](<path with spaces>)``,
+#: and a reference definition ``[id]: path`` (an over-approximation: a link's too).
+_INLINE_RE = re.compile(r"!\[(?:[^\]\\]|\\.)*\]\(\s*(<[^>]*>|[^\s)]+)")
+_REFERENCE_RE = re.compile(r"^[ ]{0,3}\[[^\]]+\]:\s*(<[^>]*>|\S+)", re.M)
+
+
+def written_sources(text: str) -> list[str]:
+    """The image paths *text* may use, as written (a cheap scan: no Markdown rendering)."""
+    found = [m.strip("<>") for m in _INLINE_RE.findall(text) + _REFERENCE_RE.findall(text)]
+    return [src for src in dict.fromkeys(found) if is_local(src)]
+
+
+def images_key(config: Config, state: IssueState) -> str:
+    """What the issue's images add to its cache key: each local file's path, size and
+    modification time (or that it is missing), so a replaced, changed or deleted image
+    rebuilds the issue without hashing every image on every build."""
+    texts = [state.issue.body, state.lock.body if state.lock else ""]
+    for record in state.records:
+        texts.append(record.note)
+        texts.extend(pair.corrected for pair in record.replaces)
+    resolver = IssueImages(config, state.issue)
+    parts = []
+    for src in written_sources("\n".join(texts)):
+        try:
+            path = resolver.find(src)
+            stat = path.stat()
+            parts.append(f"{src}\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
+        except (ImageError, OSError):
+            parts.append(f"{src}\0-")
+    return hashlib.sha256("\0\0".join(parts).encode()).hexdigest() if parts else ""
+
+
+# --- export --for ------------------------------------------------------------------------------
+
+
+def published_images(folder: Path, html: str) -> dict[str, Path]:
+    """``img/<name>`` -> the built copy, for each image of an issue's output *folder* that
+    *html* shows: the build's own list, read back, never a second lookup of the sources."""
+    images = folder / IMAGE_FOLDER
+    if not images.is_dir():
+        return {}
+    sources = {unquote(src.rsplit("/", 1)[-1]) for src in re.findall(r"<img\b[^>]*\bsrc=\"([^\"]+)\"", html)}
+    return {
+        f"{IMAGE_FOLDER}/{path.name}": path
+        for path in sorted(images.iterdir())
+        if path.name in sources and path.is_file() and not path.is_symlink()
+    }
