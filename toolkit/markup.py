@@ -125,11 +125,11 @@ def render_fragment(text: str, *, base_url: str = "", images: IssueImages | None
         )
     converter.reset()
     local_images = converter.treeprocessors["notice_local_images"]
-    local_images.images = images  # type: ignore[attr-defined]
+    local_images.images = images
     try:
         html, removals = sanitize(converter.convert(text))
     finally:
-        local_images.images = None  # type: ignore[attr-defined]
+        local_images.images = None
     if not removals:
         return Fragment(html)
     return Fragment(html, tuple(locate(removals, text, raw_spans(text, converter.htmlStash.rawHtmlBlocks))))

@@ -27,10 +27,10 @@ from urllib.parse import quote, unquote, urlsplit
 from .built_email import BuiltEmail
 from .config import line_of
 from .errors import Diagnostic
+from .images import FORMATS, HASHED_RE, IMAGE_FOLDER, original_name
 from .inline import top_level_rules  # the inliner's own splitter: one way to read the theme
 from .issue_state import subject_of
 from .labels import ambiguous_width
-from .images import FORMATS, HASHED_RE, IMAGE_FOLDER, original_name
 from .limits import (
     EMAIL_IMAGES_KB,
     GMAIL_CLIP_BYTES,
