@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import zipfile
 
 import pytest
+from PIL import Image
 
 from conftest import write_issue
 
 
 @pytest.mark.parametrize("service", ["mailchimp", "brevo", "sendgrid", "listmonk", "myasp"])
 def test_the_bundle_holds_html_text_subject_preheader_images_and_a_readme(run, publication, service):
-    (publication / "img").mkdir()
-    (publication / "img" / "shop.png").write_bytes(b"\x89PNG fake")
-    write_issue(publication, "hello", body='![The shop](img/shop.png){: width="600" } and ![gone](img/none.png)')
+    (publication / "issues" / "images").mkdir()
+    Image.new("RGB", (300, 200)).save(publication / "issues" / "images" / "shop.png")
+    shop = (publication / "issues" / "images" / "shop.png").read_bytes()
+    copy = f"shop.{hashlib.sha256(shop).hexdigest()[:8]}.png"  # the build's copy (toolkit.images)
+    write_issue(publication, "hello", body="![The shop](images/shop.png) and ![remote](https://cdn.example.org/a.png)")
     result = run("-C", str(publication), "export", "hello", "--for", service)
     assert result.exit_code == 0, result.output
     built = publication / ".notice-cache" / "export" / "hello"  # a draft: built privately (issue 9)
@@ -27,7 +31,7 @@ def test_the_bundle_holds_html_text_subject_preheader_images_and_a_readme(run, p
         "README.txt",
         "email.html",
         "email.txt",
-        "images/img/shop.png",
+        f"img/{copy}",
         "preheader.txt",
         "subject.txt",
     ]
@@ -35,7 +39,7 @@ def test_the_bundle_holds_html_text_subject_preheader_images_and_a_readme(run, p
     assert (folder / "email.txt").read_bytes() == (built / "email.txt").read_bytes()
     assert (folder / "subject.txt").read_text(encoding="utf-8") == "Hello\n"
     assert (folder / "preheader.txt").read_text(encoding="utf-8") == "A short preview line.\n"
-    assert (folder / "images" / "img" / "shop.png").read_bytes() == b"\x89PNG fake"
+    assert (folder / "img" / copy).read_bytes() == shop == (built / "img" / copy).read_bytes()
     readme = (folder / "README.txt").read_text(encoding="utf-8")
     assert "email.html" in readme and "subject.txt" in readme and "Unsubscribe tag:" in readme
     assert not (built / "message.eml").exists()  # .eml stays the default, written only without --for
@@ -69,15 +73,17 @@ def test_a_published_issue_s_bundle_lands_in_the_output_folder(run, publication)
 def test_mailchimp_s_zip_holds_the_html_and_its_images_and_is_the_same_on_every_export(run, publication):
     """Mailchimp's template import takes a zip (issue 10, item 2); a rerun must not change it."""
     (publication / "img").mkdir()
-    (publication / "img" / "shop.png").write_bytes(b"\x89PNG fake")
+    Image.new("RGB", (30, 20)).save(publication / "img" / "shop.png")  # in the publication folder
+    shop = (publication / "img" / "shop.png").read_bytes()
+    copy = f"img/shop.{hashlib.sha256(shop).hexdigest()[:8]}.png"  # the build's copy (toolkit.images)
     write_issue(publication, "hello", body="![The shop](img/shop.png)")
     assert run("-C", str(publication), "export", "hello", "--for", "mailchimp", "--zip").exit_code == 0
     folder = publication / ".notice-cache" / "export" / "hello" / "export" / "mailchimp"
     first = (folder / "template.zip").read_bytes()
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
-        assert archive.namelist() == ["email.html", "images/img/shop.png"]
+        assert archive.namelist() == ["email.html", copy]
         assert archive.read("email.html") == (folder / "email.html").read_bytes()
-        assert archive.read("images/img/shop.png") == b"\x89PNG fake"
+        assert archive.read(copy) == shop
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     assert "Import zip: template.zip" in (folder / "README.txt").read_text(encoding="utf-8")
     (folder / "template.zip").unlink()

@@ -239,7 +239,10 @@ def test_a_relative_url_from_notice_toml_points_at_its_key(pub):
 
 def test_images_need_alt_text_and_a_width(pub):
     write_issue(
-        pub, "images", body='Intro.\n\n![](photo.png)\n\n![A cat](cat.png){: width="300" }\n\n![Wide](wide.png)\n'
+        pub,
+        "images",
+        body="Intro.\n\n![](https://cdn.example.org/photo.png)\n\n"  # remote: local images get a width
+        '![A cat](https://cdn.example.org/cat.png){: width="300" }\n\n![Wide](https://cdn.example.org/wide.png)\n',
     )
     line = lambda text: body_line(pub, "images", text)  # noqa: E731
     assert findings(pub, rule="image-") == [

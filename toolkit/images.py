@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
+from PIL import Image, UnidentifiedImageError
+
 from .errors import ToolkitError
 from .limits import CONTENT_WIDTH
 from .source import is_inside
@@ -96,8 +98,6 @@ def pixel_size(data: bytes) -> tuple[int, int] | None:
     landscape with an EXIF orientation of 6 or 8: every mail client and browser turns it
     upright (CSS image-orientation: from-image is the default), so the sides swap.
     """
-    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 - only builds with images pay for it
-
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
@@ -272,8 +272,12 @@ _REFERENCE_RE = re.compile(r"^[ ]{0,3}\[[^\]]+\]:\s*(<[^>]*>|\S+)", re.M)
 
 
 def written_sources(text: str) -> list[str]:
-    """The image paths *text* may use, as written (a cheap scan: no Markdown rendering)."""
-    found = [m.strip("<>") for m in _INLINE_RE.findall(text) + _REFERENCE_RE.findall(text)]
+    """The image paths *text* may use, as written (a cheap scan: no Markdown rendering; text
+    without ``![`` has no image, and is passed over at memory speed: a no-op build reads them all)."""
+    if "!" not in text or "![" not in text:  # one character is found by memchr: 30 times faster
+        return []
+    references = _REFERENCE_RE.findall(text) if "]:" in text else []
+    found = [m.strip("<>") for m in _INLINE_RE.findall(text) + references]
     return [src for src in dict.fromkeys(found) if is_local(src)]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element
 
@@ -20,9 +20,6 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from .sanitize import Removal, locate, sanitize
-
-if TYPE_CHECKING:
-    from .images import IssueImages
 
 EXTENSIONS = ("tables", "footnotes", "attr_list", "fenced_code", "sane_lists")
 
@@ -40,6 +37,14 @@ class AbsoluteURLs(Treeprocessor):
             value = element.get(attribute) if attribute else None
             if attribute and value is not None:
                 element.set(attribute, absolute_url(value, self.base_url))
+
+
+class IssueImages(Protocol):
+    """What the treeprocessor asks of `toolkit.images.IssueImages` (not imported: it reads issues)."""
+
+    def resolve(self, src: str) -> Any: ...
+
+    def url(self, image: Any) -> str: ...
 
 
 class LocalImages(Treeprocessor):
