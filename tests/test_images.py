@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -169,6 +170,15 @@ def test_an_image_linked_out_of_the_publication_is_an_error(run, pub, tmp_path):
     assert result.exit_code == 1
     assert "image images/x.png leads through a link outside the publication folder" in result.stderr
     assert not list((pub / "build").rglob("*.png"))
+
+
+def test_a_fifo_or_a_folder_in_an_image_s_place_is_an_error_never_opened(run, pub):
+    (pub / "issues" / "images" / "dir.png").mkdir(parents=True)
+    os.mkfifo(pub / "issues" / "images" / "pipe.png")  # reading it would hang the build
+    write_issue(pub, "hello", body="![a](images/pipe.png)\n\n![b](images/dir.png)\n")
+    result = build(run, pub)
+    assert result.exit_code == 1
+    assert "cannot use image images/pipe.png: it is a named pipe (FIFO), not a regular file" in result.stderr
 
 
 def test_an_image_in_a_private_folder_is_refused(run, pub):

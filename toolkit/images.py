@@ -29,8 +29,8 @@ from urllib.parse import quote, unquote, urlsplit
 from PIL import Image, UnidentifiedImageError
 
 from .errors import ToolkitError
-from .limits import CONTENT_WIDTH
-from .source import is_inside
+from .limits import CONTENT_WIDTH, IMAGE_MAX_BYTES
+from .source import is_inside, read_regular
 
 if TYPE_CHECKING:
     from .config import Config
@@ -193,7 +193,7 @@ class IssueImages:
             if root not in candidate.parents:
                 escapes = True
                 continue
-            if not (candidate.is_file() or candidate.is_symlink()):
+            if not os.path.lexists(candidate):
                 continue
             if not is_inside(candidate, root):
                 raise self.error(
@@ -204,7 +204,7 @@ class IssueImages:
             private = self._private(candidate.resolve(), root.resolve())
             if private:
                 raise self.error(src, f"image {src} is in {private}, which is never published", "move it to issues/images/")
-            return candidate.resolve()
+            return candidate
         if escapes:
             raise self.error(
                 src,
@@ -220,9 +220,11 @@ class IssueImages:
 
     def read(self, src: str, path: Path) -> LocalImage:
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise self.error(src, f"cannot read image {src}: {exc.strerror or exc}", "check the file's permissions") from None
+            # A regular file only (a FIFO would hang the build), at most 20 MB, inside the publication.
+            data = read_regular(path, root=self.config.root, error=ImageError, limit=IMAGE_MAX_BYTES)
+        except ImageError as exc:
+            why = exc.message.removeprefix("cannot read this file: ")
+            raise self.error(src, f"cannot use image {src}: {why}", "save it as an ordinary JPEG or PNG file") from None
         pixels = pixel_size(data)
         if pixels is None and path.suffix.lower() != ".svg":
             raise self.error(

@@ -32,4 +32,6 @@ CONTENT_WIDTH = EMAIL_WIDTH - 2 * CONTENT_PADDING
 #: Images: `notice check` warns about one over [images] max_kb (default 200), and about an email
 #: whose images add up to more than 1 MB, slow on a phone's connection (issue 11).
 IMAGE_KB = 200
+#: The largest image file a build reads at all (a camera's original is a few MB).
+IMAGE_MAX_BYTES = 20 * 1024 * 1024
 EMAIL_IMAGES_KB = 1024
