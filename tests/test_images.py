@@ -83,6 +83,10 @@ def test_the_author_s_width_wins_and_the_height_follows(run, pub):
     assert build(run, pub).exit_code == 0
     (image,) = images_of((pub / "build" / "hello" / "web.html").read_text(encoding="utf-8"))
     assert (image["width"], image["height"]) == ("300", "200")
+    write_issue(pub, "hello", body='![Shop](images/shop.jpg){: height="100" }\n')  # a height alone
+    assert build(run, pub).exit_code == 0
+    (image,) = images_of((pub / "build" / "hello" / "web.html").read_text(encoding="utf-8"))
+    assert (image["width"], image["height"]) == ("150", "100")
 
 
 def test_exif_orientation_swaps_the_sides(tmp_path):

@@ -52,7 +52,8 @@ class LocalImages(Treeprocessor):
     issue 11): the hashed URL under base_url, and width and height from the file.
 
     An author's ``{: width="300" }`` wins (attr_list runs before): it is the size they chose;
-    the height follows the file's proportions unless they gave one too.
+    the height follows the file's proportions unless they gave one too (and a height alone
+    gives the width).
     """
 
     images: IssueImages | None = None  # set for each document by `render_fragment`
@@ -69,10 +70,13 @@ class LocalImages(Treeprocessor):
                 continue
             width, height = image.size
             given = element.get("width", "").strip().removesuffix("px")
+            given_height = element.get("height", "").strip().removesuffix("px")
             if given and not (given.isdigit() and int(given) > 0):
                 continue  # width="100%": the author's, and no pixel height follows from it
             if given:
                 width, height = int(given), max(1, round(int(given) * height / width))
+            elif given_height.isdigit() and int(given_height) > 0:  # only a height: the width follows
+                width, height = max(1, round(int(given_height) * width / height)), int(given_height)
             element.set("width", str(width))
             if not element.get("height"):
                 element.set("height", str(height))
