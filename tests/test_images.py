@@ -37,8 +37,8 @@ def copy_name(data: bytes, stem: str, ext: str) -> str:
 
 
 def relative(pub: Path, path: str) -> str:
-    """A finding's path as the author reads it, from the publication folder."""
-    return Path(path).relative_to(pub).as_posix() if Path(path).is_absolute() else path
+    """A finding's path from the publication folder (the CLI shows it from the current one)."""
+    return Path(path).resolve().relative_to(pub.resolve()).as_posix()
 
 
 def images_of(html: str) -> list[dict[str, str]]:
