@@ -21,6 +21,7 @@ import hashlib
 import io
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,10 +100,13 @@ def pixel_size(data: bytes) -> tuple[int, int] | None:
     upright (CSS image-orientation: from-image is the default), so the sides swap.
     """
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            orientation = image.getexif().get(EXIF_ORIENTATION)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        with warnings.catch_warnings():
+            # Only the header is read, never the pixels: a huge image is no decompression bomb here.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                orientation = image.getexif().get(EXIF_ORIENTATION)
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
         return None
     return (height, width) if orientation in QUARTER_TURNS else (width, height)
 
