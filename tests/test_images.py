@@ -343,3 +343,26 @@ def test_the_email_shows_the_image_at_its_width(run, pub, browser, viewport, sho
     page.close()
     assert box[2] == 1200  # the copy itself was loaded
     assert round(box[0]) == shown and round(box[1]) == round(shown * 800 / 1200)
+
+
+@pytest.mark.browser
+def test_notice_snapshot_shows_the_local_image_at_its_width(run, pub):
+    """`notice snapshot` answers the browser's request for the not yet uploaded copy itself:
+    the screenshot holds a red block exactly the image's shown size, at 375 and at 600 px."""
+    picture(pub / "issues" / "images" / "shop.jpg", (1200, 800), quality=100)
+    write_issue(pub, "hello", body="Intro.\n\n![Shop](images/shop.jpg)\n\n![Remote](https://cdn.example.org/x.png)\n")
+    result = run("-C", str(pub), "snapshot", "hello", "--width", "375,600")
+    assert result.exit_code == 0, result.output
+    for width, shown in ((375, 375 - 2 * 18), (600, CONTENT_WIDTH)):
+        with Image.open(pub / "snapshots" / f"hello-{width}.png") as shot:
+            pixels = shot.convert("RGB")
+        red = [
+            (x, y)
+            for y in range(0, pixels.height, 2)
+            for x in range(pixels.width)
+            if (lambda p: p[0] > 170 and p[1] < 80 and p[2] < 80)(pixels.getpixel((x, y)))
+        ]
+        columns = {x for x, _ in red}
+        rows = {y for _, y in red}
+        assert abs(len(columns) - shown) <= 2, width
+        assert abs((max(rows) - min(rows)) - round(shown * 800 / 1200)) <= 3, width

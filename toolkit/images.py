@@ -310,6 +310,17 @@ def images_key(config: Config, state: IssueState) -> str:
 # --- export --for ------------------------------------------------------------------------------
 
 
+def published_urls(config: Config, slug: str, folder: Path, html: str) -> dict[str, Path]:
+    """The published URL -> the built copy, for each local image *html* shows (`notice snapshot`
+    answers the browser's requests with them: they are not uploaded yet)."""
+    base = config.publication.base_url
+    prefix = f"{base.rstrip('/')}/{slug}/" if base else f"{slug}/"
+    return {
+        f"{prefix}{IMAGE_FOLDER}/{quote(path.name, safe='@')}": path
+        for path in published_images(folder, html).values()
+    }
+
+
 def published_images(folder: Path, html: str) -> dict[str, Path]:
     """``img/<name>`` -> the built copy, for each image of an issue's output *folder* that
     *html* shows: the build's own list, read back, never a second lookup of the sources."""

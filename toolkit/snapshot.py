@@ -138,10 +138,11 @@ class DevTools:
                 return reply.get("result", {})
             self.events.append(reply)
 
-    def wait_for(self, method: str) -> dict[str, Any]:
+    def wait_for(self, *methods: str) -> dict[str, Any]:
+        """The first event of one of *methods*, in the order they came."""
         while True:
             for index, event in enumerate(self.events):
-                if event.get("method") == method:
+                if event.get("method") in methods:
                     return self.events.pop(index)
             self.events.append(self._read())
 
@@ -161,18 +162,40 @@ class DevTools:
         return json.loads(message)
 
 
-def take_snapshots(page: Path, widths: list[int], out_stem: Path, browser: str) -> list[Path]:
-    """Screenshot *page* at each width, full height; write ``<stem>-<width>.png`` files."""
+#: What a local image's copy is served as (toolkit.images.FORMATS' extensions).
+IMAGE_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".svg": "image/svg+xml",
+}
+
+
+def take_snapshots(
+    page: Path, widths: list[int], out_stem: Path, browser: str, images: dict[str, Path] | None = None
+) -> list[Path]:
+    """Screenshot *page* at each width, full height; write ``<stem>-<width>.png`` files.
+
+    *images*: the issue's local images by their published URL (toolkit.images). They are not
+    uploaded yet, so the browser's requests for them are answered from the built copies
+    (DevTools Fetch domain) and every other image request fails: no network, as in a test.
+    """
     written = []
     with DevTools(browser) as tools:
         target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         tools.send("Page.enable", session=session)
+        if images:
+            tools.send("Fetch.enable", {"patterns": [{"urlPattern": "http*://*", "resourceType": "Image"}]}, session)
         for width in widths:
             metrics = {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 500}
             tools.send("Emulation.setDeviceMetricsOverride", metrics, session)
             tools.send("Page.navigate", {"url": page.resolve().as_uri()}, session)
-            tools.wait_for("Page.loadEventFired")
+            while (event := tools.wait_for("Page.loadEventFired", "Fetch.requestPaused"))["method"] != "Page.loadEventFired":
+                answer_image(tools, session, event["params"], images or {})
             layout = tools.send("Page.getLayoutMetrics", session=session)
             size = layout.get("cssContentSize") or layout["contentSize"]
             height = max(1, min(int(size["height"] + 0.5), 16000))
@@ -182,6 +205,25 @@ def take_snapshots(page: Path, widths: list[int], out_stem: Path, browser: str) 
             write_atomic(path, base64.b64decode(shot["data"]))
             written.append(path)
     return written
+
+
+def answer_image(tools: DevTools, session: str, paused: dict[str, Any], images: dict[str, Path]) -> None:
+    """Answer a paused image request with the built copy it names, or fail it."""
+    copy = images.get(paused["request"]["url"].split("#")[0])
+    if copy is None:
+        tools.send("Fetch.failRequest", {"requestId": paused["requestId"], "errorReason": "BlockedByClient"}, session)
+        return
+    kind = IMAGE_TYPES.get(copy.suffix.lower(), "application/octet-stream")
+    tools.send(
+        "Fetch.fulfillRequest",
+        {
+            "requestId": paused["requestId"],
+            "responseCode": 200,
+            "responseHeaders": [{"name": "Content-Type", "value": kind}],
+            "body": base64.b64encode(copy.read_bytes()).decode("ascii"),
+        },
+        session,
+    )
 
 
 def parse_widths(text: str) -> list[int]:

@@ -306,5 +306,8 @@ def snapshot(state: State, slug: str, widths: str, out: Path | None, browser: st
             ],
         )
     folder = (out or config.root / "snapshots").resolve()
-    for path in take_snapshots(page, sizes, folder / slug, executable):
+    from ..images import published_urls  # lazy
+
+    images = published_urls(config, slug, page.parent, page.read_text(encoding="utf-8"))
+    for path in take_snapshots(page, sizes, folder / slug, executable, images):
         state.echo(f"Saved {state.path(path)}")
