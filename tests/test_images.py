@@ -158,6 +158,19 @@ def test_a_missing_image_fails_with_file_and_line_and_keeps_the_old_outputs(run,
     assert [(f["severity"], relative(pub, f["path"]), f["line"]) for f in found] == [("error", "issues/hello.md", line)]
 
 
+def test_a_missing_image_in_a_correction_note_points_at_the_record(run, pub):
+    write_issue(pub, "hello", body="We open at 9.\n")
+    assert run("-C", str(pub), "publish", "hello", "--date", "2026-01-05 09:00").exit_code == 0
+    note = "The hours changed. ![Hours](images/hours.png)"
+    result = run("-C", str(pub), "correct", "hello", "--kind", "addendum", "--note", note)
+    assert result.exit_code == 0, result.output
+    (record,) = (pub / "corrections" / "hello").glob("0*.yml")
+    line = next(n for n, text in enumerate(record.read_text(encoding="utf-8").splitlines(), 1) if "hours.png" in text)
+    result = run("-C", str(pub), "build")
+    assert result.exit_code == 1
+    assert f"{record.name}:{line}: error: image images/hours.png not found" in result.stderr
+
+
 @pytest.mark.parametrize("src", ["../../etc/passwd.png", "../../../../../../etc/passwd.png"])
 def test_an_image_outside_the_publication_is_an_error_never_read(run, pub, src):
     write_issue(pub, "hello", body=f"![x]({src})\n")

@@ -36,6 +36,7 @@ from .source import is_inside, read_regular
 if TYPE_CHECKING:
     from .config import Config
     from .issue_state import IssueState
+    from .records import Record
     from .source import Issue
 
 #: The folder of an issue's output that holds its images.
@@ -140,6 +141,8 @@ class IssueImages:
     config: Config
     issue: Issue
     strict: bool = True
+    #: The issue's correction records: an image in a note is reported at the record's line.
+    records: tuple[Record, ...] = ()
     #: The images used so far, by file: the build copies each one.
     used: dict[Path, LocalImage] = field(default_factory=dict)
 
@@ -240,7 +243,17 @@ class IssueImages:
         return LocalImage(path, hashed_name(path, data), data, pixels, size)
 
     def error(self, src: str, message: str, hint: str) -> ImageError:
-        return ImageError(message, path=self.issue.path, line=self.line_of(src), hint=hint)
+        """An `ImageError` where *src* is written: the issue's line, else a record's."""
+        line = self.line_of(src)
+        if line is None:
+            for record in self.records:
+                try:
+                    text = record.path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    continue
+                if src in text:
+                    return ImageError(message, path=record.path, line=text.count("\n", 0, text.find(src)) + 1, hint=hint)
+        return ImageError(message, path=self.issue.path, line=line, hint=hint)
 
     def line_of(self, src: str) -> int | None:
         """The line of the issue file where *src* is written (its body, as the author typed it)."""

@@ -62,7 +62,7 @@ class IssueRenderer:
     def render(self, state: IssueState) -> Rendered:
         """Every file of one issue, by path relative to its output folder, as bytes."""
         issue = state.issue
-        self.images = images = IssueImages(self.config, issue)
+        self.images = images = IssueImages(self.config, issue, records=tuple(state.records))
         removed: list[RemovedContent] = []
         fragment, errata, context = self._context(state, removed)
         guard = self.guard
@@ -120,7 +120,7 @@ class IssueRenderer:
         ``FOLDER/email.html`` and ``FOLDER/email.txt``: the single notice's templates and code."""
         removed: list[RemovedContent] = []
         # Its notes' images are the issue's copies, which the issue's build wrote (toolkit.images).
-        self.images = IssueImages(self.config, state.issue).lenient()
+        self.images = IssueImages(self.config, state.issue, records=tuple(state.records)).lenient()
         _, errata, context = self._context(state, removed)
         by_id = {entry["id"]: entry for entry in errata}
         files = self.notice([by_id[r.id] for r in records], context, removed, folder=folder)
