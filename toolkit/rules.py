@@ -56,7 +56,8 @@ TEXT_ONLY_ELEMENTS = ("time",)
 
 #: Initial values of properties that are not inherited: a client that drops such a declaration
 #: renders that value anyway, so nothing is lost (the theme's image reset: `outline: none`,
-#: `height: auto`). Not for width and height when the element's own attribute would win instead.
+#: `height: auto`). Not for width and height when the element's own attribute would win instead
+#: (a pixel one: a local image's ``height="auto"`` in the email is what the CSS says too).
 INITIAL_VALUES = {
     "outline": "none",
     "height": "auto",
@@ -212,7 +213,7 @@ def _feature_keys(name: str, value: str, element: Any) -> Iterator[tuple[str, st
     if name.startswith("--"):
         yield "function:var", "CSS custom property"
         return
-    if INITIAL_VALUES.get(name) == bare and not (name in ("width", "height") and element.get(name, "auto") != "auto"):
+    if INITIAL_VALUES.get(name) == bare and not (name in ("width", "height") and element.get(name) not in (None, "", "auto")):
         return
     yield f"property:{name}", f"CSS property `{name}`"
     yield f"value:{name}:{bare}", f"CSS `{name}: {bare}`"
