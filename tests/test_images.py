@@ -15,8 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from toolkit.images import display_size, hashed_name, original_name, pixel_size, written_sources
+from toolkit.config import load_config
+from toolkit.images import IssueImages, display_size, hashed_name, original_name, pixel_size, written_sources
 from toolkit.limits import CONTENT_WIDTH
+from toolkit.markup import render_fragment
+from toolkit.source import read_issue
 
 from conftest import make_publication, write_issue
 
@@ -381,3 +384,21 @@ def test_notice_snapshot_shows_the_local_image_at_its_width(run, pub):
         rows = {y for _, y in red}
         assert abs(len(columns) - shown) <= 2, width
         assert abs((max(rows) - min(rows)) - round(shown * 800 / 1200)) <= 3, width
+
+
+def test_the_treeprocessor_string_in_string_out(pub):
+    """The Markdown stage alone: a local image becomes its copy's URL with a size; a remote one
+    and a link to a local file are left to the absolute-URL step."""
+    data = picture(pub / "issues" / "images" / "a b.png", (100, 50), "PNG")
+    issue = read_issue(write_issue(pub, "hello"), default_lang="en")
+    images = IssueImages(load_config(pub), issue)
+    html = render_fragment(
+        "![A](<images/a b.png>) ![R](https://x.jp/r.png) [menu](files/menu.pdf)", base_url=BASE, images=images
+    ).html
+    name = copy_name(data, "a%20b", "png")
+    assert html == (
+        f'<p><img alt="A" height="50" src="{BASE}hello/img/{name}" width="100"> '
+        '<img alt="R" src="https://x.jp/r.png"> '
+        f'<a href="{BASE}files/menu.pdf">menu</a></p>'
+    )
+    assert images.files() == {f"img/{copy_name(data, 'a b', 'png')}": data}
