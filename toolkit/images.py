@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
+from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
 from .errors import ToolkitError
@@ -66,7 +67,8 @@ class LocalImage:
     #: Its copy's name under ``<slug>/img/``: ``shop.3f2a9c1e.jpg``.
     name: str
     data: bytes = field(repr=False)
-    #: Pixels, upright (EXIF orientation applied); None when Pillow cannot read it (SVG).
+    #: Pixels, upright (EXIF orientation applied); an SVG's width and height or viewBox; None
+    #: for an SVG that gives neither.
     pixels: tuple[int, int] | None
     #: The width and height it is shown at, in CSS pixels (None: unknown, SVG).
     size: tuple[int, int] | None
@@ -110,6 +112,30 @@ def pixel_size(data: bytes) -> tuple[int, int] | None:
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
         return None
     return (height, width) if orientation in QUARTER_TURNS else (width, height)
+
+
+#: An SVG length notice can size an image by: a number of CSS pixels, "px" or no unit.
+_SVG_LENGTH_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:px)?\s*")
+
+
+def svg_size(data: bytes) -> tuple[int, int] | None:
+    """An SVG's size from its root's width and height (in px), else its viewBox; None without
+    one. Parsed without entities, DTDs or the network: a file is never a way to read another."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    lengths = [_SVG_LENGTH_RE.fullmatch(root.get(side) or "") for side in ("width", "height")]
+    if all(lengths):
+        width, height = (round(float(m[1])) for m in lengths if m)
+    else:
+        box = (root.get("viewBox") or "").replace(",", " ").split()
+        try:
+            width, height = (round(float(n)) for n in box[2:4]) if len(box) == 4 else (0, 0)
+        except ValueError:
+            return None
+    return (width, height) if width > 0 and height > 0 else None
 
 
 def display_size(pixels: tuple[int, int], name: str, limit: int = CONTENT_WIDTH) -> tuple[int, int]:
@@ -232,8 +258,9 @@ class IssueImages:
         except ImageError as exc:
             why = exc.message.removeprefix("cannot read this file: ")
             raise self.error(src, f"cannot use image {src}: {why}", "save it as an ordinary JPEG or PNG file") from None
-        pixels = pixel_size(data)
-        if pixels is None and path.suffix.lower() != ".svg":
+        svg = path.suffix.lower() == ".svg"
+        pixels = svg_size(data) if svg else pixel_size(data)
+        if pixels is None and not svg:
             raise self.error(
                 src,
                 f"image {src} is not an image notice can read",

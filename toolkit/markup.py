@@ -66,7 +66,7 @@ class LocalImages(Treeprocessor):
             if image is None:
                 continue
             element.set("src", self.images.url(image))
-            if image.size is None:  # SVG: no size Pillow can read; `image-width` says so
+            if image.size is None:  # an SVG without width, height or viewBox: `image-width` says so
                 continue
             width, height = image.size
             given = element.get("width", "").strip().removesuffix("px")
