@@ -116,6 +116,17 @@ def test_display_size(pixels, name, shown):
     assert display_size(pixels, name) == shown
 
 
+@given(
+    width=st.integers(1, 20000), height=st.integers(1, 20000), retina=st.booleans(), limit=st.integers(50, 1200)
+)
+def test_display_size_never_passes_the_column_and_keeps_the_proportions(width, height, retina, limit):
+    shown_width, shown_height = display_size((width, height), "a@2x.png" if retina else "a.png", limit)
+    assert 1 <= shown_width <= limit and shown_height >= 1
+    assert shown_width <= (width + 1) // 2 + 1 if retina else shown_width <= width
+    if shown_width >= 50 and shown_height >= 50:  # rounding aside, the shape is the file's
+        assert abs(shown_width / shown_height - width / height) / (width / height) < 0.05
+
+
 @pytest.mark.parametrize(
     ("svg", "size"),
     [
