@@ -208,6 +208,14 @@ def test_an_image_outside_the_publication_is_an_error_never_read(run, pub, src):
     assert f"error: image {src} is outside the publication folder" in result.stderr
 
 
+def test_a_parent_path_inside_the_publication_is_looked_for_not_refused(run, pub):
+    write_issue(pub, "hello", body="![x](../logo.png)\n")
+    result = build(run, pub)
+    assert "error: image ../logo.png not found" in result.stderr
+    picture(pub / "logo.png", (10, 10), "PNG")  # issues/../logo.png: the publication folder's
+    assert build(run, pub).exit_code == 0
+
+
 def test_an_image_linked_out_of_the_publication_is_an_error(run, pub, tmp_path):
     outside = tmp_path / "secret.png"
     picture(outside, (10, 10), "PNG")

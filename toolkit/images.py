@@ -224,7 +224,9 @@ class IssueImages:
         for folder in search_folders(self.config, self.issue):
             candidate = Path(os.path.normpath((folder / relative).absolute()))
             if root not in candidate.parents:
-                escapes = True
+                # Said when it leaves the publication from beside the issue file, where the
+                # author wrote it (`../logo.png` that is in none of the folders is "not found").
+                escapes = escapes or folder == self.issue.path.parent
                 continue
             if not os.path.lexists(candidate):
                 continue
