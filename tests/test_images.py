@@ -157,6 +157,7 @@ def test_feeds_and_correction_notices_link_the_same_copy(run, pub):
     (notice,) = (out / "hello" / "corrections").glob("*/email.html")
     for page in (out / "hello" / "email.html", out / "hello" / "web.html", out / "hello" / "original.html", notice):
         assert url in page.read_text(encoding="utf-8"), page
+    assert url in (out / "corrections.html").read_text(encoding="utf-8")  # the log shows the note
     feed = json.loads((out / "feed.json").read_text(encoding="utf-8"))
     assert url in feed["items"][0]["content_html"]
 

@@ -89,7 +89,10 @@ def corrections_log(config: Config, states: list[IssueState], env: Any, feed_hre
                 "href": f"{issue.slug}/web.html#correction-{record.id}",
                 "id": record.id,
                 "hash": record.hash,
-                "note_html": Markup(render_markdown(record.note, base_url=base)) if record.note.strip() else "",
+                # A note's local image by its issue's copy (lenient: the issue's build reports a bad one).
+                "note_html": Markup(render_markdown(record.note, base_url=base, images=IssueImages(config, issue, False)))
+                if record.note.strip()
+                else "",
             }
         )
     return render_template(
