@@ -378,7 +378,6 @@ def test_deliveries_recorded_at_once_never_fork_the_chain(notice, announced, see
 
 def test_a_test_copy_of_the_combined_notice_is_sent_with_its_id(notice, announced, seed_publication, monkeypatch):
     from aiosmtpd.controller import Controller
-
     from test_sending import Recorder, free_port
 
     monkeypatch.delenv("NOTICE_SMTP_PASSWORD", raising=False)
