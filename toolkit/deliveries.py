@@ -29,16 +29,16 @@ from .errors import SourceError, ToolkitError, did_you_mean
 from .kinds import kind_of, strength
 from .output import create_exclusive
 from .records import (
-    _RESTORE,
     DELIVERY_RE,
+    RESTORE_HINT,
     Record,
-    _date,
-    _load_yaml,
-    _seq,
-    _text,
     canonical_hash,
+    date_field,
     dump_yaml,
+    load_record_yaml,
     record_files,
+    seq_field,
+    text_field,
 )
 from .schema import Invalid, declare, declared, read_mapping
 
@@ -67,22 +67,22 @@ def check_channel(name: str) -> str:
 
 def _channels(value: Any, key: str, tz: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise Invalid("'channels' must be a list of channel names, such as [email, line]", _RESTORE)
+        raise Invalid("'channels' must be a list of channel names, such as [email, line]", RESTORE_HINT)
     for name in value:
         if name not in CHANNELS:
-            raise Invalid(f"unknown channel '{name}'{did_you_mean(name, CHANNELS)}", _RESTORE)
+            raise Invalid(f"unknown channel '{name}'{did_you_mean(name, CHANNELS)}", RESTORE_HINT)
     return tuple(value)
 
 
 def _ids(value: Any, key: str, tz: Any) -> tuple[str, ...]:
     value = value or []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise Invalid(f"'{key}' must be a list of record ids", _RESTORE)
+        raise Invalid(f"'{key}' must be a list of record ids", RESTORE_HINT)
     return tuple(value)
 
 
 def _optional(value: Any, key: str, tz: Any) -> str:
-    return "" if value is None else _text(value, key, tz)
+    return "" if value is None else text_field(value, key, tz)
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,17 @@ class Delivery:
     """One delivery record, as stored: the issue, or these notices, went out then on those channels."""
 
     path: Path
-    id: str = declare(doc="the first 7 hex digits of `hash`; also in the file name", parse=_text, required=True)
-    seq: int = declare(doc="its place in the issue's chain, shared with the correction records", parse=_seq, required=True)
-    issue: str = declare(doc="the slug of the issue", parse=_text, required=True)
-    date: dt.datetime = declare(doc="when it went out, with its offset", parse=_date, required=True)
+    id: str = declare(doc="the first 7 hex digits of `hash`; also in the file name", parse=text_field, required=True)
+    seq: int = declare(
+        doc="its place in the issue's chain, shared with the correction records", parse=seq_field, required=True
+    )
+    issue: str = declare(doc="the slug of the issue", parse=text_field, required=True)
+    date: dt.datetime = declare(doc="when it went out, with its offset", parse=date_field, required=True)
     channels: tuple[str, ...] = declare(
-        (), doc="where it went out: `email`, `line`, `x`, `facebook`, `bluesky`, `mastodon`", parse=_channels, required=True
+        (),
+        doc="where it went out: `email`, `line`, `x`, `facebook`, `bluesky`, `mastodon`",
+        parse=_channels,
+        required=True,
     )
     notices: tuple[str, ...] = declare(
         (), doc="the ids of the records whose notice went out; empty: the issue itself", parse=_ids
@@ -103,10 +108,13 @@ class Delivery:
     combined: str = declare("", doc="the id of the combined notice they went out in, if one", parse=_optional)
     note: str = declare("", doc="the author's words on it, such as the mail service's campaign", parse=_optional)
     previous: str = declare(
-        "", doc="the hash of the record before it in the chain (the lock's, for the first)", parse=_text, required=True
+        "",
+        doc="the hash of the record before it in the chain (the lock's, for the first)",
+        parse=text_field,
+        required=True,
     )
     hash: str = declare(
-        "", doc="sha256 of the record's canonical JSON, without `id` and `hash`", parse=_text, required=True
+        "", doc="sha256 of the record's canonical JSON, without `id` and `hash`", parse=text_field, required=True
     )
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -129,13 +137,13 @@ def read_deliveries(corrections_dir: Path, slug: str, tz: ZoneInfo) -> list[Deli
 
 
 def _parse(path: Path, tz: ZoneInfo) -> Delivery:
-    data, lines = _load_yaml(path)
+    data, lines = load_record_yaml(path)
     values, problems = read_mapping(
         Delivery,
         data,
         tz,
-        unknown=lambda key, known: (f"unknown field '{key}'{did_you_mean(key, known)}", _RESTORE),
-        missing=lambda key, given: (f"the field '{key}' is missing", _RESTORE),
+        unknown=lambda key, known: (f"unknown field '{key}'{did_you_mean(key, known)}", RESTORE_HINT),
+        missing=lambda key, given: (f"the field '{key}' is missing", RESTORE_HINT),
     )
     if problems:
         key, message, hint = problems[0]
@@ -154,7 +162,10 @@ def _parse(path: Path, tz: ZoneInfo) -> Delivery:
         )
     if not data["hash"].startswith(data["id"]) or path.name != f"{data['seq']:04d}-{data['id']}.sent.yml":
         raise SourceError(
-            "the record's id does not match its hash or its file name", path=path, line=lines.get("id", 1), hint=_RESTORE
+            "the record's id does not match its hash or its file name",
+            path=path,
+            line=lines.get("id", 1),
+            hint=RESTORE_HINT,
         )
     return Delivery(path=path, lines=lines, **values)
 
@@ -246,7 +257,9 @@ def notice_status(records: list[Record], deliveries: list[Delivery]) -> list[Not
                 for c in d.channels:
                     sent[c] = min(sent.get(c, d.date), d.date)
         # Readers on a channel the issue first reached after the record was made got the corrected text.
-        missing = tuple(c for c in channels if c not in sent and not (c in first_issue and first_issue[c] > record.date))
+        missing = tuple(
+            c for c in channels if c not in sent and not (c in first_issue and first_issue[c] > record.date)
+        )
         ordered = {c: sent[c] for c in CHANNELS if c in sent}
         out.append(NoticeStatus(record, ordered, missing, known=bool(deliveries)))
     return out

@@ -84,39 +84,41 @@ class Lock:
     next_issue: tuple[dict[str, Any], ...] | None = None
 
 
-def _text(value: Any, key: str, tz: Any) -> str:
+# The field parsers below are shared with the delivery records (`toolkit.deliveries`): one chain,
+# one way of reading its fields.
+def text_field(value: Any, key: str, tz: Any) -> str:
     if not isinstance(value, str):
-        raise Invalid(f"'{key}' must be text", _RESTORE)
+        raise Invalid(f"'{key}' must be text", RESTORE_HINT)
     return value
 
 
 def _optional_text(value: Any, key: str, tz: Any) -> str:
-    return "" if value is None else _text(value, key, tz)
+    return "" if value is None else text_field(value, key, tz)
 
 
-def _seq(value: Any, key: str, tz: Any) -> int:
+def seq_field(value: Any, key: str, tz: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise Invalid("'seq' must be a whole number", _RESTORE)
+        raise Invalid("'seq' must be a whole number", RESTORE_HINT)
     return value
 
 
 def _kind(value: Any, key: str, tz: Any) -> str:
-    kind = _text(value, key, tz)
+    kind = text_field(value, key, tz)
     if kind not in KIND_NAMES:
         raise Invalid(f"unknown kind '{kind}'{did_you_mean(kind, KIND_NAMES)}", f"kinds: {', '.join(KIND_NAMES)}")
     return kind
 
 
-def _date(value: Any, key: str, tz: ZoneInfo) -> dt.datetime:
+def date_field(value: Any, key: str, tz: ZoneInfo) -> dt.datetime:
     try:
-        return parse_date(_text(value, key, tz), tz)
+        return parse_date(text_field(value, key, tz), tz)
     except ValueError as exc:
-        raise Invalid(str(exc), _RESTORE) from None
+        raise Invalid(str(exc), RESTORE_HINT) from None
 
 
 def _pending(value: Any, key: str, tz: Any) -> bool:
     if not isinstance(value, bool):
-        raise Invalid("'pending' must be true or false", _RESTORE)
+        raise Invalid("'pending' must be true or false", RESTORE_HINT)
     return value
 
 
@@ -130,7 +132,7 @@ def _replaces(value: Any, key: str, tz: Any) -> tuple[Replacement, ...]:
         isinstance(p, dict) and set(p) == {"original", "corrected"} and all(isinstance(v, str) for v in p.values())
         for p in pairs
     ):
-        raise Invalid("'replaces' must be a list of {original, corrected} texts", _RESTORE)
+        raise Invalid("'replaces' must be a list of {original, corrected} texts", RESTORE_HINT)
     return tuple(Replacement(p["original"], p["corrected"]) for p in pairs)
 
 
@@ -139,20 +141,20 @@ class Record:
     """One correction record, as stored; the declared fields are the keys of its file."""
 
     path: Path
-    id: str = declare(doc="the first 7 hex digits of `hash`; also in the file name", parse=_text, required=True)
-    seq: int = declare(doc="its place in the chain: 1, 2, 3...; also in the file name", parse=_seq, required=True)
-    issue: str = declare(doc="the slug of the issue it corrects", parse=_text, required=True)
+    id: str = declare(doc="the first 7 hex digits of `hash`; also in the file name", parse=text_field, required=True)
+    seq: int = declare(doc="its place in the chain: 1, 2, 3...; also in the file name", parse=seq_field, required=True)
+    issue: str = declare(doc="the slug of the issue it corrects", parse=text_field, required=True)
     kind: str = declare(doc="one of the kinds in the table above", parse=_kind, required=True)
-    date: dt.datetime = declare(doc="when the correction was made, with its offset", parse=_date, required=True)
+    date: dt.datetime = declare(doc="when the correction was made, with its offset", parse=date_field, required=True)
     note: str = declare("", doc="what was wrong and what is right, in Markdown", parse=_optional_text)
     pending: bool = declare(False, doc="`true` while it awaits something, such as an answer", parse=_pending)
     resolves: str | None = declare(None, doc="the id of the pending record this one resolves", parse=_resolves)
     replaces: tuple[Replacement, ...] = declare((), doc="the `original` and `corrected` passages", parse=_replaces)
     previous: str = declare(
-        "", doc="the hash of the record before it (the lock's, for the first)", parse=_text, required=True
+        "", doc="the hash of the record before it (the lock's, for the first)", parse=text_field, required=True
     )
     hash: str = declare(
-        "", doc="sha256 of the record's canonical JSON, without `id` and `hash`", parse=_text, required=True
+        "", doc="sha256 of the record's canonical JSON, without `id` and `hash`", parse=text_field, required=True
     )
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -167,7 +169,7 @@ class Record:
         return kind_of(self.kind).notice
 
 
-_RESTORE = "restore it from version control"
+RESTORE_HINT = "restore it from version control"
 RECORD_KEYS = tuple(declared(Record))
 
 
@@ -216,7 +218,7 @@ def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
     path = records_dir(corrections_dir, slug) / LOCK_NAME
     if not os.path.lexists(path):  # a FIFO or a link out is read_regular's error, not "no lock"
         return None
-    data, lines = _load_yaml(path)
+    data, lines = load_record_yaml(path)
     try:
         lock = Lock(
             path=path,
@@ -309,7 +311,7 @@ def exclusive(cache_dir: Path, slug: str) -> Iterator[None]:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+def load_record_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     # corrections/<slug>/<file>: a link out of the publication, a FIFO or a huge file is an error.
     raw = read_regular(
         path, root=path.parents[2], hint="records are files made by notice; restore this one from version control"
@@ -327,19 +329,19 @@ def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
 
 
 def _parse_record(path: Path, tz: ZoneInfo) -> Record:
-    data, lines = _load_yaml(path)
+    data, lines = load_record_yaml(path)
     values, problems = read_mapping(
         Record,
         data,
         tz,
-        unknown=lambda key, known: (f"unknown field '{key}'{did_you_mean(key, known)}", _RESTORE),
-        missing=lambda key, given: (f"the field '{key}' is missing", _RESTORE),
+        unknown=lambda key, known: (f"unknown field '{key}'{did_you_mean(key, known)}", RESTORE_HINT),
+        missing=lambda key, given: (f"the field '{key}' is missing", RESTORE_HINT),
     )
     if problems:
         key, message, hint = problems[0]
         raise SourceError(message, path=path, line=lines.get(key or "", 1), hint=hint)
 
-    def fail(message: str, key: str, hint: str = _RESTORE) -> SourceError:
+    def fail(message: str, key: str, hint: str = RESTORE_HINT) -> SourceError:
         return SourceError(message, path=path, line=lines.get(key, 1), hint=hint)
 
     if canonical_hash(_record_content(data)) != data["hash"]:
