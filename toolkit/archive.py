@@ -21,6 +21,7 @@ from .config import Config
 from .images import IssueImages
 from .issue_state import IssueState
 from .labels import format_date, labels_for
+from .components import localize
 from .markup import render_markdown
 from .templating import render_template
 from .webmeta import told, words_for
@@ -38,6 +39,7 @@ def as_sent_files(
     if state.lock is None or state.issue.is_draft:
         return {}
     locked = render_markdown(state.lock.body, base_url=config.publication.base_url, images=images)
+    locked = localize(locked, context["t"])  # an untitled box's title (issue 11)
     page = render_template(
         env, "original.html", {**context, "content": Markup(locked), "errata": [], "retraction": None}
     )

@@ -30,6 +30,7 @@ from .errors import ToolkitError
 from .images import IssueImages
 from .issue_state import IssueState, subject_of
 from .labels import format_date, labels_for
+from .components import localize
 from .markup import render_markdown
 from .output import write_atomic
 from .render import issue_context, notice_subject
@@ -123,9 +124,10 @@ def entry_html(state: IssueState, config: Config, env: Any) -> str:
     errata = errata_entries(
         state.records, issue.lang, lambda note: Markup(render_markdown(note, base_url=base, images=images))
     )
+    shared = issue_context(state, config)
     context = {
-        **issue_context(state, config),
-        "content": Markup(fragment),
+        **shared,
+        "content": Markup(localize(fragment, shared["t"])),  # an untitled box's title (issue 11)
         "errata": errata,
         "retraction": next((e for e in errata if e["retracts"]), None),
     }

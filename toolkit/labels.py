@@ -60,6 +60,12 @@ LABELS: dict[str, dict[str, str]] = {
         "line_corrected": "In the issue sent on {date} we wrote “{was}”; it should have read “{now}”.",
         "line_changed": "In the issue sent on {date} we changed “{was}” to “{now}”.",
         "line_more": "{count} more changes are on the page.",
+        # components (issue 11): an untitled box's title, a figure's image in the plain text
+        "box_note": "Note",
+        "box_warning": "Warning",
+        "box_tip": "Tip",
+        "box_title_text": "[{title}]",
+        "figure_image": "image",
     },
     "ja": {
         "view_in_browser": "ブラウザで表示する",
@@ -101,6 +107,11 @@ LABELS: dict[str, dict[str, str]] = {
         "line_corrected": "{date}にお送りした号で「{was}」としておりましたが、正しくは「{now}」です。",
         "line_changed": "{date}にお送りした号の「{was}」を「{now}」に改めました。",
         "line_more": "ほか{count}か所はリンク先をご覧ください。",
+        "box_note": "お知らせ",
+        "box_warning": "ご注意",
+        "box_tip": "ヒント",
+        "box_title_text": "【{title}】",
+        "figure_image": "画像",
     },
 }
 

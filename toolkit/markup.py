@@ -19,8 +19,10 @@ import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from .components import ComponentsExtension
 from .sanitize import Removal, locate, sanitize
 
+#: attr_list also gives a link its class: ``[Join](https://...){: .button }`` (issue 11).
 EXTENSIONS = ("tables", "footnotes", "attr_list", "fenced_code", "sane_lists")
 
 
@@ -128,7 +130,8 @@ def render_fragment(text: str, *, base_url: str = "", images: IssueImages | None
     converter = converters.get(base_url)
     if converter is None:
         converter = converters[base_url] = markdown.Markdown(
-            extensions=[*EXTENSIONS, AbsoluteURLExtension(base_url)],
+            # Boxes (admonition) and figures: toolkit.components (issue 11).
+            extensions=[*EXTENSIONS, ComponentsExtension(), AbsoluteURLExtension(base_url)],
             extension_configs={"footnotes": {"UNIQUE_IDS": False}},
             output_format="html",
         )

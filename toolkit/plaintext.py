@@ -28,6 +28,10 @@ BLOCK_TAGS = frozenset(
 DROPPED_TAGS = frozenset({"script", "style", "head", "title", "template"})
 VOID_TAGS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 HEADING_MARK = "■ "
+#: The words the theme's components (issue 11) need, by label key; the issue's language comes
+#: from toolkit.labels through *words*.
+WORDS = {"box_title_text": "[{title}]", "figure_image": "image"}
+BOX_INDENT = "  "
 UNDERLINES = {"h1": "=", "h2": "-"}
 
 _BREAK = "\x00"  # stands for <br> until the paragraph is wrapped
@@ -94,18 +98,22 @@ def html_to_text(
     ambiguous_width: int = 1,
     marks: dict[str, tuple[str, str]] | None = None,
     links: dict[str, int] | None = None,
+    words: dict[str, str] | None = None,
 ) -> str:
     """The plain-text rendering of *fragment*, ending in one newline ("" if it has no text).
 
     Pass ``ambiguous_width=2`` for Japanese, Chinese and Korean issues. *marks* overrides
     INLINE_MARKS, e.g. to label a correction's struck and new text in the issue's language.
     With *links*, several fragments of one message share one numbering: each call adds to
-    it and the caller prints `link_references` once, at the end.
+    it and the caller prints `link_references` once, at the end. *words* (toolkit.labels)
+    titles boxes and names images in figures in the issue's language.
     """
     parser = _TreeBuilder()
     parser.feed(fragment)
     parser.close()
     renderer = _Renderer(ambiguous_width, {**INLINE_MARKS, **(marks or {})}, links, floor=width // 2)
+    if words:
+        renderer.words = {key: words.get(key, value) for key, value in WORDS.items()}
     blocks = renderer.blocks(parser.root.children, width)
     blocks.append(renderer.footnote_lines(width))
     if links is None:
@@ -141,6 +149,8 @@ class _Renderer:
         self.marks = marks
         self.links: dict[str, int] = {} if links is None else links
         self.footnotes: list[_Element] = []
+        self.words = WORDS
+        self.in_figure = False
         # Marks this renderer writes into the text, which the breaker keeps whole (issue 14:
         # `[訂正` ended one line and `前]` began the next): the correction marks, and each
         # link number and footnote mark as it is made.
@@ -190,7 +200,35 @@ class _Renderer:
             return [["-" * width]]
         if tag == "table":
             return [self.table_lines(element, width)]
+        if tag == "aside" and "box" in element.classes():
+            return [self.box_lines(element, width)]
+        if tag == "figure":
+            return [self.figure_lines(element, width)]
         return self.blocks(element.children, width)
+
+    def box_lines(self, box: _Element, width: int) -> list[str]:
+        """A box (issue 11): its title on a line of its own (``【営業時間の変更】``), the text
+        under it indented."""
+        title = next((p for p in box.elements("p") if "box-title" in p.classes()), None)
+        lines: list[str] = []
+        if title is not None:
+            heading = _collapse(self.inline(title.children)).strip()
+            lines = self.paragraph(self.words["box_title_text"].format(title=heading), width)
+        indent = BOX_INDENT if width - len(BOX_INDENT) >= self.floor else ""
+        body = [child for child in box.children if child is not title]
+        inner = _join(self.blocks(body, width - len(indent)), blank=True)
+        return lines + [indent + line if line else "" for line in inner]
+
+    def figure_lines(self, figure: _Element, width: int) -> list[str]:
+        """A figure (issue 11) as one paragraph: ``[画像: 店内の様子] 改装した店内です。``"""
+        captions = figure.elements("figcaption")
+        self.in_figure = True
+        try:
+            image = self.inline([child for child in figure.children if child not in captions])
+        finally:
+            self.in_figure = False
+        caption = " ".join(self.inline(c.children) for c in captions)
+        return self.paragraph(f"{image} {caption}", width)
 
     def inline(self, nodes: list[_Element | str]) -> str:
         return "".join(node if isinstance(node, str) else self.inline_element(node) for node in nodes)
@@ -202,7 +240,11 @@ class _Renderer:
         if tag == "br":
             return _BREAK
         if tag == "img":
-            return f"[{_collapse(element.attrs.get('alt', '')).strip() or 'image'}]"
+            alt = _collapse(element.attrs.get("alt", "")).strip()
+            if self.in_figure:
+                label = self.words["figure_image"]
+                return f"[{label}: {alt}]" if alt else f"[{label}]"
+            return f"[{alt or 'image'}]"
         if tag == "a":
             return self.link(element)
         text = self.inline(element.children)
@@ -225,6 +267,9 @@ class _Renderer:
         shown = _collapse(text).strip()
         if not href or href.startswith("#") or shown in (href, href.removeprefix("mailto:")):
             return text
+        if "button" in classes:  # a button (issue 11) reads as its words and where it goes
+            url = _WHITESPACE.sub(lambda m: quote(m[0]), href)
+            return f"{text}: {url}" if shown else url
         number = self.links.setdefault(href, len(self.links) + 1)
         self.atoms.add(f"[{number}]")
         return f"{text} [{number}]" if shown else f"[{number}]"

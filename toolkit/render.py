@@ -12,6 +12,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .archive import as_sent_files
+from .components import button_colours, email_components, localize
 from .config import Config
 from .corrections import corrected_body, errata_entries, subject_with_marker, text_marks
 from .errors import RemovedContent, TemplateError, ToolkitError
@@ -82,7 +83,7 @@ class IssueRenderer:
             "next_issue": block_context(state, config, web=True),
         }
         files = {
-            "email.html": self.email_html("email.html", {**shown, "content": _markup(plain_footnote_marks(fragment))}),
+            "email.html": self.email_html("email.html", {**shown, "content": _markup(self.email_body(fragment))}),
             "web.html": self.template("web.html", web),
             "email.txt": self.issue_text(fragment, {**context, "errata": by_strength(errata)}),
         }
@@ -105,6 +106,7 @@ class IssueRenderer:
         self.guard = guard = TagGuard(config.service)
         fragment, errata = self._fragments(state, removed)
         context = issue_context(state, config)
+        fragment = localize(fragment, context["t"])
         context.update(
             publication=guard.protect_fields(config.publication),
             subject=guard.protect(context["subject"]),
@@ -269,7 +271,16 @@ class IssueRenderer:
 
     def _text_options(self, context: dict[str, Any], links: dict[str, int]) -> Any:
         width, ambiguous = self.config.build.text_width, context["ambiguous_width"]
-        return lambda html, **more: html_to_text(html, width=width, ambiguous_width=ambiguous, links=links, **more)
+        words = context["t"]  # a box's title and a figure's image in the issue's language
+        return lambda html, **more: html_to_text(
+            html, width=width, ambiguous_width=ambiguous, links=links, words=words, **more
+        )
+
+    def email_body(self, fragment: str) -> str:
+        """The body as the email shows it: footnote marks as plain numbers, and the theme's
+        components (toolkit.components) as tables, in the colours of the theme's email.css."""
+        css = self.env.loader.get_source(self.env, "email.css")[0] if "button" in fragment else ""
+        return email_components(plain_footnote_marks(fragment), button_colours(css) if css else None)
 
     def template(self, name: str, context: dict[str, Any]) -> str:
         return render_template(self.env, name, context)
