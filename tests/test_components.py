@@ -386,3 +386,19 @@ def test_axe_finds_no_serious_violation_in_the_components(browser, components_si
         if bad:
             found[name] = bad
     assert found == {}
+
+
+@pytest.mark.parametrize(("lang", "button"), [("ja", "質問を送る"), ("en", "Send us a question")])
+def test_init_s_sample_issue_shows_every_component(run, tmp_path, lang, button):
+    target = tmp_path / "letter"
+    assert run("init", str(target), "--lang", lang).exit_code == 0
+    assert (target / "issues" / "images" / "sample-shop.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert run("-C", str(target), "build", "--drafts").exit_code == 0
+    issue = next(p for p in (target / "build").iterdir() if p.is_dir())
+    email = (issue / "email.html").read_text(encoding="utf-8")
+    assert "<v:roundrect" in email and 'class="button-cell"' in email
+    assert 'class="box box-note"' in email and 'class="box box-tip"' in email
+    assert 'class="figure-caption"' in email
+    web = (issue / "web.html").read_text(encoding="utf-8")
+    assert "<aside" in web and "<figcaption>" in web and 'class="button"' in web
+    assert f"{button}: https://example.com/contact\n" in (issue / "email.txt").read_text(encoding="utf-8")

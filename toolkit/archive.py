@@ -17,11 +17,11 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .components import localize
 from .config import Config
 from .images import IssueImages
 from .issue_state import IssueState
 from .labels import format_date, labels_for
-from .components import localize
 from .markup import render_markdown
 from .templating import render_template
 from .webmeta import told, words_for

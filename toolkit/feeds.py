@@ -24,13 +24,13 @@ from typing import Any
 from lxml import etree
 from markupsafe import Markup
 
+from .components import localize
 from .config import Config
 from .corrections import corrected_body, errata_entries
 from .errors import ToolkitError
 from .images import IssueImages
 from .issue_state import IssueState, subject_of
 from .labels import format_date, labels_for
-from .components import localize
 from .markup import render_markdown
 from .output import write_atomic
 from .render import issue_context, notice_subject

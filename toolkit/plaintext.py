@@ -200,10 +200,8 @@ class _Renderer:
             return [["-" * width]]
         if tag == "table":
             return [self.table_lines(element, width)]
-        if tag == "aside" and "box" in element.classes():
-            return [self.box_lines(element, width)]
-        if tag == "figure":
-            return [self.figure_lines(element, width)]
+        if tag == "figure" or (tag == "aside" and "box" in element.classes()):
+            return [self.figure_lines(element, width) if tag == "figure" else self.box_lines(element, width)]
         return self.blocks(element.children, width)
 
     def box_lines(self, box: _Element, width: int) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import jinja2
 from markupsafe import Markup
 
 from .archive import as_sent_files
@@ -279,8 +280,13 @@ class IssueRenderer:
     def email_body(self, fragment: str) -> str:
         """The body as the email shows it: footnote marks as plain numbers, and the theme's
         components (toolkit.components) as tables, in the colours of the theme's email.css."""
-        css = self.env.loader.get_source(self.env, "email.css")[0] if "button" in fragment else ""
-        return email_components(plain_footnote_marks(fragment), button_colours(css) if css else None)
+        colours = None
+        if "button" in fragment:
+            try:
+                colours = button_colours(self.env.loader.get_source(self.env, "email.css")[0])  # type: ignore[union-attr]
+            except jinja2.TemplateError:
+                pass  # no email.css: rendering the email reports it, with its place
+        return email_components(plain_footnote_marks(fragment), colours)
 
     def template(self, name: str, context: dict[str, Any]) -> str:
         return render_template(self.env, name, context)

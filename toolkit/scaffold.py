@@ -15,6 +15,9 @@ from .schema import read_mapping
 from .source import SLUG_RE, confine, suggest_slug
 from .templating import theme_dir
 
+#: The sample issue's image, shipped in toolkit/data/ and written to issues/images/.
+SAMPLE_IMAGE = "sample-shop.png"
+
 GITIGNORE = """\
 # notice: build outputs and the build cache are made again by `notice build`
 /build/
@@ -47,6 +50,8 @@ text_width = 70
 inliner = "premailer"
 """
 
+#: The sample issue shows each of the theme's components (issue 11; the README's "Components"):
+#: a box, a captioned image (its file written beside the issue) and a button.
 SAMPLE = {
     "en": (
         "First issue",
@@ -54,7 +59,14 @@ SAMPLE = {
         "Hello, and thank you for subscribing.\n\n"
         "## What to expect\n\n"
         "- News, once a month\n- Answers to your questions\n\n"
-        "Write the issue in Markdown. [Read more on our site](https://example.com/).\n",
+        '!!! note "When it arrives"\n'
+        "    On the first Monday of each month, in the morning.\n\n"
+        f"![Our shop](images/{SAMPLE_IMAGE})\n"
+        "*An italic line right under an image is its caption.*\n\n"
+        "Write the issue in Markdown. [Read more on our site](https://example.com/).\n\n"
+        "[Send us a question](https://example.com/contact){: .button }\n\n"
+        "!!! tip\n"
+        "    `{: .button }` after a link on a line of its own makes it a button.\n",
     ),
     "ja": (
         "創刊号",
@@ -62,7 +74,14 @@ SAMPLE = {
         "ご登録ありがとうございます。\n\n"
         "## このメールマガジンについて\n\n"
         "- 毎月1回、お店のWEB活用のヒントをお届けします\n- ご質問にもお答えします\n\n"
-        "本文はMarkdownで書きます。[詳しくはこちら](https://example.com/)。\n",
+        '!!! note "お届けの時期"\n'
+        "    毎月第1月曜日の朝にお送りします。\n\n"
+        f"![お店の外観](images/{SAMPLE_IMAGE})\n"
+        "*画像のすぐ次の行に斜体で書いた一文は、画像の説明になります。*\n\n"
+        "本文はMarkdownで書きます。[詳しくはこちら](https://example.com/)。\n\n"
+        "[質問を送る](https://example.com/contact){: .button }\n\n"
+        "!!! tip\n"
+        "    リンクだけの行の後ろに `{: .button }` と書くと、ボタンになります。\n",
     ),
 }
 BODY_PLACEHOLDER = {"en": "Write the issue here.\n", "ja": "ここに本文を書きます。\n"}
@@ -101,11 +120,12 @@ def create_publication(target: Path, *, name: str | None = None, lang: str = "en
     _check_settings({"name": name, "lang": lang})
     title, preheader, body = SAMPLE.get(lang_key, SAMPLE["en"])
     today = dt.date.today().isoformat()
-    files: dict[Path, str] = {
+    files: dict[Path, str | bytes] = {
         target / CONFIG_NAME: CONFIG_TEMPLATE.format(name=_quote(name), lang=_quote(lang), timezone=_quote(timezone)),
         target / ".gitignore": GITIGNORE,
         target / "issues" / f"{today}.md": front_matter(title, today, preheader) + "\n" + body,
         target / "corrections" / ".gitkeep": "",
+        target / "issues" / "images" / SAMPLE_IMAGE: (Path(__file__).parent / "data" / SAMPLE_IMAGE).read_bytes(),
     }
     files[target / "templates" / "README.md"] = templates_readme(theme_dir())
     if (target / CONFIG_NAME).exists():
@@ -127,8 +147,8 @@ def create_publication(target: Path, *, name: str | None = None, lang: str = "en
             f"{clashes[0]} already exists; init never overwrites a file",
             hint="move it away or init into an empty folder",
         )
-    for path, text in files.items():
-        create_exclusive(path, text.encode("utf-8"))
+    for path, content in files.items():
+        create_exclusive(path, content if isinstance(content, bytes) else content.encode("utf-8"))
     return list(files)
 
 
