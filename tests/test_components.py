@@ -402,3 +402,16 @@ def test_init_s_sample_issue_shows_every_component(run, tmp_path, lang, button):
     web = (issue / "web.html").read_text(encoding="utf-8")
     assert "<aside" in web and "<figcaption>" in web and 'class="button"' in web
     assert f"{button}: https://example.com/contact\n" in (issue / "email.txt").read_text(encoding="utf-8")
+
+
+def test_a_correction_notice_s_own_button_is_bulletproof_too(run, tmp_path):
+    root = make_publication(tmp_path / "pub")
+    write_issue(root, "news", body="The cat sat on the mat.")
+    assert run("-C", str(root), "publish", "news", "--date", "2026-01-05 09:00").exit_code == 0
+    args = ("--kind", "correction", "--replaces", "cat", "--with", "dog", "--note", "A dog.", "--date", "2026-01-06")
+    assert run("-C", str(root), "correct", "news", *args).exit_code == 0
+    assert run("-C", str(root), "build").exit_code == 0
+    (notice,) = (root / "build" / "news" / "corrections").glob("*/email.html")
+    html = notice.read_text(encoding="utf-8")
+    assert re.search(r'<v:roundrect [^>]*href="https://news\.example\.com/news/web\.html#correction-\w+"', html)
+    assert 'class="button-cell" bgcolor="#1d4ed8"' in html

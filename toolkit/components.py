@@ -198,6 +198,7 @@ _BUTTONS = re.compile(r'<p>((?:\s*<a\b[^>]*\bclass="(?:[^"]*\s)?button(?:\s[^"]*
 _FIGURE = re.compile(r'<figure class="figure[^"]*">\s*(.*?)\s*<figcaption>(.*?)</figcaption>\s*</figure>', re.S)
 _BOX = re.compile(r'<aside class="box (box-[\w-]+)" role="note">((?:(?!<aside\b).)*?)</aside>', re.S)
 _TAG = re.compile(r"<[^>]*>")
+_DELETED = re.compile(r"<del\b.*?</del>", re.S)
 
 
 @functools.lru_cache(maxsize=8)
@@ -236,7 +237,8 @@ def _email_button(link: re.Match[str], colours: tuple[str, str]) -> str:
     attributes = dict(_ATTRIBUTE.findall(link[1]))
     href, label = attributes.get("href", ""), link[2]
     background, text = (html.escape(c, quote=True) for c in colours)
-    words = html.unescape(_TAG.sub("", label)).strip()
+    # Text only, and a corrected label's new words only (its struck ones are the <del>).
+    words = " ".join(html.unescape(_TAG.sub("", _DELETED.sub("", label))).split())
     width = min(CONTENT_WIDTH, display_width(words, ambiguous_width=2) * COLUMN_PX + 2 * BUTTON_PADDING)
     vml = (
         '<!--[if mso]><v:roundrect xmlns:v="urn:schemas-microsoft-com:vml" '

@@ -84,7 +84,7 @@ class IssueRenderer:
             "next_issue": block_context(state, config, web=True),
         }
         files = {
-            "email.html": self.email_html("email.html", {**shown, "content": _markup(self.email_body(fragment))}),
+            "email.html": self.email_html("email.html", {**shown, "content": _markup(plain_footnote_marks(fragment))}),
             "web.html": self.template("web.html", web),
             "email.txt": self.issue_text(fragment, {**context, "errata": by_strength(errata)}),
         }
@@ -277,16 +277,17 @@ class IssueRenderer:
             html, width=width, ambiguous_width=ambiguous, links=links, words=words, **more
         )
 
-    def email_body(self, fragment: str) -> str:
-        """The body as the email shows it: footnote marks as plain numbers, and the theme's
-        components (toolkit.components) as tables, in the colours of the theme's email.css."""
+    def components(self, html: str) -> str:
+        """The theme's components (toolkit.components) as mail clients need them: tables, and
+        VML for Outlook, in the colours of the theme's email.css. After the sanitizer, which
+        never sees the VML; before the inliner, which styles the tables."""
         colours = None
-        if "button" in fragment:
+        if "button" in html:
             try:
                 colours = button_colours(self.env.loader.get_source(self.env, "email.css")[0])  # type: ignore[union-attr]
             except jinja2.TemplateError:
                 pass  # no email.css: rendering the email reports it, with its place
-        return email_components(plain_footnote_marks(fragment), colours)
+        return email_components(html, colours)
 
     def template(self, name: str, context: dict[str, Any]) -> str:
         return render_template(self.env, name, context)
@@ -299,7 +300,8 @@ class IssueRenderer:
                 path=self.config.templates_dir / name,
                 hint="restore it, or delete your copy to use the built-in one",
             )
-        html = inline_css(html, engine=self.config.build.inliner)
+        # The body's and the notes' buttons, boxes and figures, and the notice's own button.
+        html = inline_css(self.components(html), engine=self.config.build.inliner)
         return self.images.email_heights(html) if self.images else html
 
 
