@@ -362,6 +362,8 @@ def test_every_component_text_meets_wcag_aa_contrast(browser, components_site, s
     low = {}
     for inliner, site in components_site.items():
         for name, selectors in TEXTS.items():
+            if name == "web.html" and inliner != "premailer":
+                continue  # the web page is not inlined: one look is enough
             page = browser.new_page(viewport={"width": 600, "height": 900}, color_scheme=scheme)
             page.goto((site / "ja" / name).as_uri())
             for selector in selectors:
