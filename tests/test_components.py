@@ -138,10 +138,21 @@ def test_a_linked_image_keeps_its_link_in_the_figure():
         "![店内](shop.jpg) and *emphasis* in a sentence",
         "Text before ![店内](shop.jpg)\n*not a caption*",
         "![店内](shop.jpg)\n\n*a paragraph of its own, not marked as a caption*",
+        "![店内](shop.jpg)  \nthe next line, after a line break",
     ],
 )
 def test_other_images_stay_as_they_are(markdown):
+    assert ("<br>" in fragment(markdown)) == ("  \n" in markdown)  # the author's line break stays
     assert "<figure" not in fragment(markdown)
+
+
+def test_an_image_alone_marked_as_a_caption_is_a_figure_without_one():
+    html = fragment("![店内](shop.jpg)\n{: .caption }")
+    assert html == '<figure class="figure"><img alt="店内" src="https://example.jp/shop.jpg"></figure>'
+    assert email_components(html) == (
+        '<table role="presentation" class="figure" width="100%" cellpadding="0" cellspacing="0" border="0">\n'
+        '<tr><td class="figure-image"><img alt="店内" src="https://example.jp/shop.jpg"></td></tr>\n</table>'
+    )
 
 
 # --- the email -------------------------------------------------------------------------------------

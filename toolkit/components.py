@@ -96,32 +96,33 @@ def _box(div: Element) -> None:
 
 
 def _figures(parent: Element) -> None:
+    """Each paragraph of *parent* that is an image and its caption, as a ``<figure>``."""
     children = list(parent)
+    taken: set[int] = set()
     for index, p in enumerate(children):
-        if p.tag != "p":
-            continue
-        image = _leading_image(p)
+        image = _leading_image(p) if p.tag == "p" and id(p) not in taken else None
         if image is None:
             continue
-        rest = [c for c in p if c is not image]
-        if rest and rest[0].tag == "br" and not (image.tail or "").strip():
-            image.tail = rest[0].tail
-            p.remove(rest[0])
-            rest = rest[1:]
+        lead, rest = image.tail or "", list(p)[1:]
+        if rest and rest[0].tag == "br" and not lead.strip():  # the image's line ended in two spaces
+            lead, rest = rest[0].tail or "", rest[1:]
         classes = p.get("class", "").split()
-        if "caption" in classes:  # ![..](..) and its caption, one paragraph marked {: .caption }
-            caption_text, caption = (image.tail or "").strip(), rest
-        elif len(rest) == 1 and rest[0].tag == "em" and not (image.tail or "").strip() and not (rest[0].tail or "").strip():
-            caption_text, caption = (rest[0].text or ""), list(rest[0])  # an image and an italic line
-        elif not rest and not (image.tail or "").strip() and index + 1 < len(children):
-            following = children[index + 1]
-            if following.tag != "p" or "caption" not in following.get("class", "").split():
-                continue
-            caption_text, caption = following.text or "", list(following)  # the caption its own paragraph
+        following = children[index + 1] if index + 1 < len(children) else None
+        if "caption" in classes:  # the image and its caption, one paragraph marked {: .caption }
+            caption = (lead, rest)
+        elif len(rest) == 1 and rest[0].tag == "em" and not lead.strip() and not (rest[0].tail or "").strip():
+            caption = (rest[0].text or "", list(rest[0]))  # an image, and an italic line under it
+        elif not rest and not lead.strip() and following is not None and _is_caption(following):
+            caption = (following.text or "", list(following))  # the caption, a paragraph of its own
             parent.remove(following)
+            taken.add(id(following))
         else:
             continue
-        _make_figure(p, image, caption_text, caption, [c for c in classes if c != "caption"])
+        _make_figure(p, image, *caption, [c for c in classes if c != "caption"])
+
+
+def _is_caption(element: Element) -> bool:
+    return element.tag == "p" and "caption" in element.get("class", "").split()
 
 
 def _leading_image(p: Element) -> Element | None:
@@ -145,6 +146,8 @@ def _make_figure(p: Element, image: Element, text: str, children: list[Element],
     p.set("class", " ".join(["figure", *classes]))
     image.tail = None
     p.append(image)
+    if not text.strip() and not children:
+        return  # {: .caption } on an image alone: a figure with nothing to say under it
     caption = SubElement(p, "figcaption")
     caption.text = text.strip()
     for child in children:
@@ -195,7 +198,7 @@ _LINK = r"<a\b([^>]*)>((?:(?!</a>).)*)</a>"  # a link's label never holds anothe
 _BUTTON = re.compile(_LINK, re.S)
 # A paragraph of nothing but buttons: one inside a sentence stays a styled inline link.
 _BUTTONS = re.compile(r'<p>((?:\s*<a\b[^>]*\bclass="(?:[^"]*\s)?button(?:\s[^"]*)?"[^>]*>(?:(?!</a>).)*</a>)+)\s*</p>', re.S)
-_FIGURE = re.compile(r'<figure class="figure[^"]*">\s*(.*?)\s*<figcaption>(.*?)</figcaption>\s*</figure>', re.S)
+_FIGURE = re.compile(r'<figure class="figure[^"]*">\s*(.*?)\s*(?:<figcaption>(.*?)</figcaption>)?\s*</figure>', re.S)
 _BOX = re.compile(r'<aside class="box (box-[\w-]+)" role="note">((?:(?!<aside\b).)*?)</aside>', re.S)
 _TAG = re.compile(r"<[^>]*>")
 _DELETED = re.compile(r"<del\b.*?</del>", re.S)
@@ -256,7 +259,7 @@ def _email_button(link: re.Match[str], colours: tuple[str, str]) -> str:
 
 
 def _email_figure(match: re.Match[str]) -> str:
-    caption = match[2].strip()
+    caption = (match[2] or "").strip()
     rows = f'<tr><td class="figure-image">{match[1]}</td></tr>'
     if caption:
         rows += f'\n<tr><td class="figure-caption">{caption}</td></tr>'
