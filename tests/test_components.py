@@ -288,6 +288,7 @@ def _squeeze(value: str) -> str:
     return re.sub(r"\s+", "", value)
 
 
+@pytest.mark.slow  # many hypothesis examples, each a whole Markdown render
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(label=WORDS, title=WORDS, body=WORDS, caption=WORDS, kind=st.sampled_from(["note", "warning", "tip", "other"]))
 def test_components_never_crash_and_keep_the_author_s_words(label, title, body, caption, kind):
@@ -304,6 +305,43 @@ def test_components_never_crash_and_keep_the_author_s_words(label, title, body, 
     plain = _squeeze(html_to_text(shared, width=40, ambiguous_width=2, words=labels_for("ja")))
     for words in (label, title, body, caption):
         assert _squeeze(words) in email and _squeeze(words) in plain, (words, markdown)
+
+
+#: Lines that make components, and lines that almost do, in any order and nesting.
+PIECES = st.sampled_from(
+    [
+        '!!! note "題"',
+        "!!! warning",
+        '!!! tip ""',
+        "    本文です。",
+        "        深い本文。",
+        "    ![a](b.png)",
+        "![店内](shop.jpg)",
+        "![店内](shop.jpg)  ",
+        "*説明*",
+        "説明です",
+        "{: .caption }",
+        "[今すぐ登録](https://example.jp/join){: .button }",
+        "    [Go](https://x.jp/){: .button }",
+        "[文中](https://x.jp/){: .button }の登録。",
+        "<aside>raw</aside>",
+        "",
+        "- 項目",
+    ]
+)
+
+
+@pytest.mark.slow  # many hypothesis examples, each a whole Markdown render
+@settings(max_examples=150, deadline=None)
+@given(st.lists(PIECES, max_size=14))
+def test_any_mix_of_components_renders_and_the_email_keeps_none_of_the_web_markup(lines):
+    markdown = "\n".join(lines)
+    shared = fragment(markdown)
+    email = email_components(shared)
+    html_to_text(shared, width=30, ambiguous_width=2, words=labels_for("ja"))
+    assert '<aside class="box' not in email and '<figure class="figure' not in email
+    assert email.count("<v:roundrect") == email.count('<td class="button-cell"')
+    assert email.count("<!--[if mso]>") == email.count("<!--[if !mso]><!-->") == email.count("<!--<![endif]-->")
 
 
 # --- in a real browser -----------------------------------------------------------------------------
