@@ -466,3 +466,19 @@ def test_a_correction_notice_s_own_button_is_bulletproof_too(run, tmp_path):
     html = notice.read_text(encoding="utf-8")
     assert re.search(r'<v:roundrect [^>]*href="https://news\.example\.com/news/web\.html#correction-\w+"', html)
     assert 'class="button-cell" bgcolor="#1d4ed8"' in html
+
+
+def test_utm_parameters_tag_the_button_in_both_parts(run, tmp_path):
+    """Before issue 11 a `{: .button }` link was a numbered reference, tagged in the link list;
+    its line in the plain text is tagged as its button in the HTML is."""
+    root = make_publication(tmp_path / "pub")
+    config = root / "notice.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[email.utm]\nsource = "letter"\n', encoding="utf-8")
+    body = "[Join now](https://shop.example.com/join){: .button }\n\nSee https://other.example/ too."
+    write_issue(root, "hello", body=body)
+    assert run("-C", str(root), "build", "--drafts").exit_code == 0
+    html = (root / "build" / "hello" / "email.html").read_text(encoding="utf-8")
+    text = (root / "build" / "hello" / "email.txt").read_text(encoding="utf-8")
+    assert html.count('href="https://shop.example.com/join?utm_source=letter"') == 2  # the VML's and the link's
+    assert "Join now: https://shop.example.com/join?utm_source=letter\n" in text
+    assert "See https://other.example/ too." in text  # a bare address in a sentence stays as written

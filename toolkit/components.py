@@ -224,6 +224,16 @@ def button_colours(css: str) -> tuple[str, str]:
     return background, text
 
 
+def button_urls(document: str) -> set[str]:
+    """The addresses of the buttons of *document*, unescaped: the plain text writes them in place."""
+    urls = set()
+    for link in _BUTTON.finditer(document) if "button" in document else ():
+        attributes = dict(_ATTRIBUTE.findall(link[1]))
+        if "button" in attributes.get("class", "").split() and attributes.get("href"):
+            urls.add(html.unescape(attributes["href"]))
+    return urls
+
+
 def email_components(fragment: str, colours: tuple[str, str] | None = None) -> str:
     """The sanitized fragment with its buttons, boxes and figures as mail clients need them."""
     colours = colours or FALLBACK_COLOURS

@@ -13,7 +13,7 @@ import jinja2
 from markupsafe import Markup
 
 from .archive import as_sent_files
-from .components import button_colours, email_components, localize
+from .components import button_colours, button_urls, email_components, localize
 from .config import Config
 from .corrections import corrected_body, errata_entries, subject_with_marker, text_marks
 from .errors import RemovedContent, TemplateError, ToolkitError
@@ -136,11 +136,13 @@ class IssueRenderer:
         """[email.utm] on the emails' links (before the tags come back: a tag is never tagged)."""
         params = utm_parameters(self.config.email.utm, state.issue.slug, state.issue.number)
         skip = (self.config.publication.unsubscribe_url, web_url)
+        # A plain text's buttons are the lines of its email's buttons (read before they are tagged).
+        buttons = {name: button_urls(files.get(name.removesuffix("txt") + "html", "")) for name in files}
         for name, text in files.items():
             if name.endswith("email.html"):
                 files[name] = tag_html(text, params, skip)
             elif name.endswith("email.txt"):
-                files[name] = tag_text(text, params, skip)
+                files[name] = tag_text(text, params, skip, buttons=buttons[name])
 
     def removed_content(self, state: IssueState) -> list[RemovedContent]:
         """What the sanitizer removes from this issue's body, notes and new passages, without

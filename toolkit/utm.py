@@ -2,7 +2,7 @@
 
 ``utm_source``, ``utm_medium`` and ``utm_campaign`` (the campaign may name ``{slug}`` and
 ``{number}``) are appended to the email's outbound http(s) links, in email.html and in the
-plain text's numbered link list. Never to: the web page (web.html, and links to the issue's own
+plain text's numbered link list and its buttons' lines. Never to: the web page (web.html, and links to the issue's own
 web version), the unsubscribe link, mailto links, a mail service's merge tags (still
 placeholders when this runs, see `toolkit.services`), or a link that already carries a
 ``utm_`` parameter (the author chose its values).
@@ -23,6 +23,7 @@ FIELDS = ("slug", "number")
 
 _HREF = re.compile(r'(\bhref=")([^"]*)(")', re.IGNORECASE)
 _REFERENCE = re.compile(r"^(\[\d+\] )(https?://\S+)$", re.MULTILINE)
+_BUTTON_LINE = re.compile(r"(^|: )(https?://\S+)$", re.MULTILINE)  # ends its line, or is one
 
 
 def parameters(utm: dict[str, str], slug: str, number: int | None) -> dict[str, str]:
@@ -64,9 +65,14 @@ def tag_html(document: str, params: dict[str, str], skip: Iterable[str] = ()) ->
     return _HREF.sub(replace, document)
 
 
-def tag_text(text: str, params: dict[str, str], skip: Iterable[str] = ()) -> str:
-    """The plain text's link list (``[1] https://...``) tagged; other lines as they are."""
-    skip = tuple(skip)
+def tag_text(text: str, params: dict[str, str], skip: Iterable[str] = (), buttons: Iterable[str] = ()) -> str:
+    """The plain text's link list (``[1] https://...``) tagged, and the lines of its *buttons*
+    (``今すぐ登録: https://...``, issue 11: a button's address is in place, not in the list);
+    other lines as they are."""
+    skip, wanted = tuple(skip), set(buttons)
     if not params:
         return text
-    return _REFERENCE.sub(lambda m: m[1] + tag_url(m[2], params, skip), text)
+    text = _REFERENCE.sub(lambda m: m[1] + tag_url(m[2], params, skip), text)
+    if wanted:
+        text = _BUTTON_LINE.sub(lambda m: m[1] + (tag_url(m[2], params, skip) if m[2] in wanted else m[2]), text)
+    return text
