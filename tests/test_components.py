@@ -482,3 +482,14 @@ def test_utm_parameters_tag_the_button_in_both_parts(run, tmp_path):
     assert html.count('href="https://shop.example.com/join?utm_source=letter"') == 2  # the VML's and the link's
     assert "Join now: https://shop.example.com/join?utm_source=letter\n" in text
     assert "See https://other.example/ too." in text  # a bare address in a sentence stays as written
+
+
+def test_an_untitled_box_is_titled_in_every_page_of_a_published_issue(run, tmp_path):
+    root = make_publication(tmp_path / "pub")
+    write_issue(root, "ja", raw="---\ntitle: 号\ndate: 2026-01-05\nlang: ja\n---\n\n!!! note\n    本文。\n")
+    assert run("-C", str(root), "publish", "ja", "--date", "2026-01-05 09:00").exit_code == 0
+    assert run("-C", str(root), "build").exit_code == 0
+    out = root / "build"
+    for page in (out / "ja" / "web.html", out / "ja" / "original.html", out / "feed.atom", out / "feed.json"):
+        content = page.read_text(encoding="utf-8")
+        assert "お知らせ" in content and "Note" not in content and "data-untitled" not in content, page
