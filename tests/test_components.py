@@ -493,3 +493,18 @@ def test_an_untitled_box_is_titled_in_every_page_of_a_published_issue(run, tmp_p
     for page in (out / "ja" / "web.html", out / "ja" / "original.html", out / "feed.atom", out / "feed.json"):
         content = page.read_text(encoding="utf-8")
         assert "お知らせ" in content and "Note" not in content and "data-untitled" not in content, page
+
+
+def test_a_theme_copy_with_another_button_colour_changes_every_part_of_the_button(run, tmp_path):
+    root = make_publication(tmp_path / "pub")
+    css = (theme_dir() / "email.css").read_text(encoding="utf-8")
+    assert css.count("#1d4ed8;\n}") == 1  # the button's one background colour
+    (root / "templates").mkdir()
+    (root / "templates" / "email.css").write_text(css.replace("#1d4ed8;\n}", "#065f46;\n}"), encoding="utf-8")
+    write_issue(root, "hello", body="[Join](https://x.example/){: .button }")
+    assert run("-C", str(root), "build", "--drafts").exit_code == 0
+    html = (root / "build" / "hello" / "email.html").read_text(encoding="utf-8")
+    assert 'fillcolor="#065f46"' in html and 'bgcolor="#065f46"' in html
+    cell = re.search(r'<td class="button-cell"[^>]*>', html)[0]
+    link = re.search(r'<a class="button"[^>]*>', html)[0]
+    assert "#065f46" in cell.split("style=")[1] and "#065f46" in link and "#1d4ed8" not in cell + link
