@@ -508,3 +508,16 @@ def test_a_theme_copy_with_another_button_colour_changes_every_part_of_the_butto
     cell = re.search(r'<td class="button-cell"[^>]*>', html)[0]
     link = re.search(r'<a class="button"[^>]*>', html)[0]
     assert "#065f46" in cell.split("style=")[1] and "#065f46" in link and "#1d4ed8" not in cell + link
+
+
+def test_check_warns_of_a_button_inside_a_sentence_where_it_was_written(run, tmp_path):
+    root = make_publication(tmp_path / "pub")
+    body = "[Alone](https://x.example/a){: .button }\n\nOr [in a sentence](https://x.example/b){: .button } here."
+    path = write_issue(root, "hello", body=body)
+    result = run("-C", str(root), "check", "hello")
+    found = [line for line in result.output.splitlines() if "[button-inline]" in line]
+    line = path.read_text(encoding="utf-8").splitlines().index(body.splitlines()[-1]) + 1
+    assert found == [
+        f"{path}:{line}: warning: the button 'in a sentence' is inside a sentence: Outlook on Windows shows it"
+        " as a plain link [button-inline]"
+    ]

@@ -449,6 +449,26 @@ def image_alt(email: BuiltEmail) -> Iterator[Diagnostic]:
             )
 
 
+def button_inline(email: BuiltEmail) -> Iterator[Diagnostic]:
+    """Only a `{: .button }` link alone in its paragraph becomes a bulletproof button (issue 11);
+    one inside a sentence stays a padded link, which Outlook on Windows draws as a plain link."""
+    for element, _, url in _urls(email):
+        if element.tag != "a" or "button" not in (element.get("class") or "").split():
+            continue
+        parent = element.getparent()
+        if parent is not None and "button-cell" in (parent.get("class") or "").split():
+            continue
+        words = " ".join("".join(element.itertext()).split())
+        path, line = _url_place(email, element, url)
+        yield Diagnostic(
+            "warning",
+            f"the button '{words}' is inside a sentence: Outlook on Windows shows it as a plain link",
+            path,
+            line,
+            "put the link and its {: .button } on a line of their own, with blank lines around it",
+        )
+
+
 def image_width(email: BuiltEmail) -> Iterator[Diagnostic]:
     """Outlook on Windows shows an image without a width attribute at its natural size,
     breaking the 600 px layout (shared/email-facts.md)."""
@@ -690,5 +710,6 @@ RULES: list[tuple[str, Rule]] = [
     ("preheader-missing", preheader_missing),
     ("preheader-long", preheader_long),
     ("subject-long", subject_long),
+    ("button-inline", button_inline),
     ("active-content", active_content),
 ]
