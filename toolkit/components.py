@@ -38,6 +38,7 @@ from markdown.extensions.admonition import AdmonitionProcessor
 from markdown.treeprocessors import Treeprocessor
 
 from .inline import top_level_rules
+from .limits import CONTENT_WIDTH  # the widest a button is drawn, as an image is
 from .wrapping import display_width
 
 #: Box styles by admonition type; a type not listed is drawn as a note.
@@ -192,7 +193,6 @@ BUTTON_RULE = ".button"
 FALLBACK_COLOURS = ("#1d4ed8", "#ffffff")
 BUTTON_HEIGHT = 44  # px: a 20 px line and 12 px of padding above and below (email.css)
 BUTTON_PADDING = 24  # px left and right (email.css)
-CONTENT_WIDTH = 536  # px: the 600 px container less the content cell's 32 px each side
 COLUMN_PX = 9  # px per display column of a bold 16 px label (a kanji is two columns, 16-18 px)
 
 _ATTRIBUTE = re.compile(r'([\w:-]+)="([^"]*)"')
