@@ -45,6 +45,9 @@ BACKLOG = 1024
 #: target, so a page asked for with random ones cannot grow the table without bound.
 TABLE_SIZE = 512
 TABLE_BYTES = 32 * 1024 * 1024
+#: The largest answer kept: a few big photos (a local image may be 20 MB) would otherwise fill
+#: the table and leave the pages, asked for far more often, to http.server.
+ENTRY_BYTES = 2 * 1024 * 1024
 #: The most of a request's head the table's reader looks at; a longer head goes to http.server.
 MAX_HEAD = 16 * 1024
 #: Request headers that make a request more than "send me that": http.server answers those.
@@ -232,6 +235,8 @@ class LocalServer(HTTPServer):
         if version != self.version():
             return  # made while a rebuild finished: it may show the old one
         size = len(response.start) + len(response.rest) + len(response.body)
+        if size > ENTRY_BYTES:
+            return
         with self._lock:
             if self._table_version != version:
                 self._table, self._table_version, self._table_bytes = {}, version, 0

@@ -28,9 +28,11 @@ from .errors import Diagnostic, ToolkitError, internal_error
 from .feeds import PUBLIC_RECORD_FILES
 from .localserver import IDLE_SECONDS, LocalRequestHandler, LocalServer
 from .output import BuildCache
+from .images import HASHED_RE, IMAGE_FOLDER
 from .services import with_samples
+from .snapshot import IMAGE_TYPES
 from .templating import make_environment
-from .ui_pages import UI_DIR, PreviewState, render_page
+from .ui_pages import UI_DIR, PreviewState, render_page, with_built_images
 
 ASSETS = {"preview.css": "text/css", "preview.js": "text/javascript"}
 #: What the preview serves of what it built: pages, plain text, and the feeds, sitemap and record (issue 9).
@@ -170,7 +172,9 @@ class Previewer:
 
     def built_file(self, parts: list[str]) -> Path | None:
         """A file this preview built, from URL parts; None for anything else."""
-        if not parts or not all(_SAFE_PART.fullmatch(part) for part in parts) or "/".join(parts) not in self.served:
+        if not (is_image(parts) or parts and all(_SAFE_PART.fullmatch(part) for part in parts)):
+            return None
+        if "/".join(parts) not in self.served:
             return None
         path = self.out_dir.joinpath(*parts)
         base = self.out_dir.resolve()
@@ -178,9 +182,25 @@ class Previewer:
             resolved = path.resolve(strict=True)
         except (FileNotFoundError, RuntimeError, OSError):
             return None
-        if base not in resolved.parents or not resolved.is_file() or resolved.suffix not in BUILT_TYPES:
+        if base not in resolved.parents or not resolved.is_file():
+            return None
+        if resolved.suffix not in BUILT_TYPES and not is_image(parts):
             return None
         return resolved
+
+
+def is_image(parts: list[str]) -> bool:
+    """``<slug>/img/<stem>.<hash>.<ext>``: a local image's copy (toolkit.images), whose name is
+    the author's file name (spaces, Japanese), so not held to _SAFE_PART."""
+    return (
+        len(parts) == 3
+        and _SAFE_PART.fullmatch(parts[0]) is not None
+        and "." not in parts[0]
+        and parts[1] == IMAGE_FOLDER
+        and HASHED_RE.fullmatch(parts[2]) is not None
+        and PurePosixPath(parts[2]).suffix.lower() in IMAGE_TYPES
+        and not parts[2].startswith(".")
+    )
 
 
 def recorded_files(config: Config, out_dir: Path) -> frozenset[str]:
@@ -272,7 +292,7 @@ class PreviewHandler(LocalRequestHandler):
         self.respond(
             status,
             {
-                "Content-Type": f"{content_type}; charset=utf-8",
+                "Content-Type": content_type if content_type.startswith("image/") else f"{content_type}; charset=utf-8",
                 "Content-Length": str(len(body)),
                 "X-Content-Type-Options": "nosniff",
                 "Cache-Control": "no-store",
@@ -286,6 +306,14 @@ class PreviewHandler(LocalRequestHandler):
         if path is None:
             return self.not_found()
         body = path.read_bytes()
+        # Built emails never run scripts here, whatever a template (or an SVG image) says.
+        csp = {"Content-Security-Policy": "script-src 'none'; object-src 'none'"}
+        if is_image(parts):
+            return self.send(HTTPStatus.OK, body, IMAGE_TYPES[path.suffix.lower()], csp)
+        config = self.previewer.state.config
+        if path.suffix == ".html" and config is not None:
+            # The pages link the published copies, not uploaded yet: shown from this build's.
+            body = with_built_images(config, self.previewer.out_dir, body.decode("utf-8")).encode("utf-8")
         if path.name == "email.html" and query.get("dark") in DARK_VIEWS:
             body = DARK_VIEWS[query["dark"]](body)
         if path.name == "email.html" and query.get("tags") != "raw":  # a sample reader's copy (issue 10)
@@ -294,13 +322,7 @@ class PreviewHandler(LocalRequestHandler):
                 self.previewer.state.config.service if self.previewer.state.config else None,
                 html=True,
             ).encode("utf-8")
-        # Built emails never run scripts here, whatever a template says.
-        self.send(
-            HTTPStatus.OK,
-            body,
-            BUILT_TYPES[path.suffix],
-            {"Content-Security-Policy": "script-src 'none'; object-src 'none'"},
-        )
+        self.send(HTTPStatus.OK, body, BUILT_TYPES[path.suffix], csp)
 
     def page(self, slug: str | None, query: dict[str, str]) -> None:
         previewer = self.previewer

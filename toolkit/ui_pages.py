@@ -5,9 +5,11 @@ Every choice (issue, tab, width, dark mode) is in the URL, so a live reload keep
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 
@@ -15,6 +17,7 @@ from . import __version__
 from .config import Config
 from .deliveries import combined_id, notice_status, pending_records
 from .errors import Diagnostic
+from .images import IMAGE_FOLDER, published_urls
 from .limits import GMAIL_CLIP_BYTES
 from .render import IssueRenderer, subject_of
 from .services import with_samples
@@ -143,6 +146,7 @@ def issue_view(config: Config, out_dir: Path, state: Any, query: dict[str, str])
         files = IssueRenderer(config).combined_notice(state, pending, "combined")
         html = files["combined/email.html"].decode("utf-8")
         view["notice_id"] = tab.removeprefix("notice-")
+        html = with_built_images(config, out_dir, html)
         view["notice_html"] = html if view["tags"] else with_samples(html, service, html=True)
         view["notice_text"] = files["combined/email.txt"].decode("utf-8")
         view["pending"] = pending
@@ -155,6 +159,26 @@ def issue_view(config: Config, out_dir: Path, state: Any, query: dict[str, str])
         view["notice_text"] = _read(out / "corrections" / record_id / "email.txt")
         view["social"] = social_view(config, out / "corrections" / record_id)
     return view
+
+
+def with_built_images(config: Config, out_dir: Path, html: str) -> str:
+    """*html* with each local image at the preview's copy (``/built/<slug>/img/<name>``), not
+    at its published URL under base_url, which does not exist before the upload. The same
+    published URL -> built copy map `notice snapshot` answers the browser from
+    (toolkit.images.published_urls); what `notice build` writes keeps the published links."""
+    base = config.publication.base_url
+    prefix = f"{base.rstrip('/')}/" if base else ""
+    if f'src="{prefix}' not in html:
+        return html
+    slugs = set(re.findall(rf'\bsrc="{re.escape(prefix)}([a-z0-9][a-z0-9-]*)/{IMAGE_FOLDER}/', html))
+    mapped = {
+        f'src="{url}"': f'src="/built/{slug}/{IMAGE_FOLDER}/{quote(copy.name, safe="@")}"'
+        for slug in sorted(slugs)
+        for url, copy in published_urls(config, slug, out_dir / slug, html).items()
+    }
+    if not mapped:
+        return html
+    return re.sub("|".join(map(re.escape, mapped)), lambda m: mapped[m[0]], html)
 
 
 def social_view(config: Config, folder: Path) -> list[dict[str, Any]]:
