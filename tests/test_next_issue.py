@@ -3,17 +3,20 @@ holds them: a later record never changes an issue readers already received."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from pathlib import Path
 
 import feedparser
 import pytest
 import yaml
+from PIL import Image
 
 from toolkit.config import load_config
 from toolkit.records import read_lock
 
-from conftest import REPO, write_issue
+from conftest import REPO, make_publication, write_issue
 
 SEED = "2018-07-13-line-privacy"
 NEXT = "pre-send-checklist"
@@ -172,3 +175,41 @@ def test_the_block_passes_axe_in_a_real_browser(seed, run, browser):
             violations = Axe().run(page, context=".next-issue").response["violations"]
             page.close()
             assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == [], (scheme, name)
+
+
+def test_a_carried_note_s_image_links_the_corrected_issue_s_copy(run, tmp_path):
+    """A note's ``images/shop.jpg`` is the corrected issue's file: the next issue links the copy
+    that issue's build made (``hello/img/shop.<hash>.jpg``), as its notices and the corrections
+    log do, not a ``images/shop.jpg`` under base_url that nothing ever publishes."""
+    root = make_publication(tmp_path / "pub", inliner="css-inline")
+    switch_on(root)
+    photo = root / "issues" / "hello" / "shop.jpg"  # in the corrected issue's own folder
+    photo.parent.mkdir(parents=True)
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (200, 40, 40)).save(buffer, "JPEG")
+    photo.write_bytes(buffer.getvalue())
+    write_issue(root, "hello", title="Hello readers", body="We open at 9.\n")
+    assert run("-C", str(root), "publish", "hello", "--date", "2026-01-05 09:00").exit_code == 0
+    result = run(
+        "-C", str(root), "correct", "hello", "--kind", "correction", "--replaces", "at 9", "--with", "at 10",
+        "--note", "The hours changed. ![Shop](shop.jpg)",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    write_issue(root, "later", title="Later issue", date="2026-02-01", body="News.\n")
+    result = run("-C", str(root), "build", "--drafts")
+    assert result.exit_code == 0, result.output
+    copy = f"https://news.example.com/hello/img/shop.{hashlib.sha256(buffer.getvalue()).hexdigest()[:8]}.jpg"
+    assert (root / "build" / "hello" / "img" / copy.rsplit("/", 1)[1]).is_file()
+    for page in ("email.html", "web.html"):
+        html = read(root / "build" / "later" / page)
+        assert carried_ids(html), page  # the block is there
+        block = html.split('class="errata next-issue"', 1)[1]
+        assert f'src="{copy}"' in block and "news.example.com/shop.jpg" not in html, page
+    assert not (root / "build" / "later" / "img").exists()  # the carrying issue makes no copy of its own
+    # The photo replaced: the next build links the new copy, in the carrying issue too.
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (40, 40, 200)).save(buffer, "JPEG")
+    photo.write_bytes(buffer.getvalue())
+    assert run("-C", str(root), "build", "--drafts").exit_code == 0
+    renamed = f"hello/img/shop.{hashlib.sha256(buffer.getvalue()).hexdigest()[:8]}.jpg"
+    assert renamed in read(root / "build" / "later" / "email.html") and copy not in read(root / "build" / "later" / "email.html")

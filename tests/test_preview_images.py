@@ -12,12 +12,12 @@ from urllib.parse import quote
 
 import pytest
 from PIL import Image
+from test_preview import get
 
 from toolkit.localserver import ENTRY_BYTES, Response
 from toolkit.preview import PreviewServer
 
 from conftest import make_publication, write_issue
-from test_preview import get
 
 BASE = "https://news.example.com/"
 

@@ -32,7 +32,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import ToolkitError
 from .limits import CONTENT_WIDTH, IMAGE_MAX_BYTES
-from .source import is_inside, read_regular
+from .source import is_inside, read_issue, read_regular
 
 if TYPE_CHECKING:
     from .config import Config
@@ -303,6 +303,22 @@ class IssueImages:
         return f"the hidden folder {hidden}" if hidden else ""
 
 
+def carried_images(config: Config, item: dict) -> IssueImages | None:
+    """The corrected issue's images, for a note the next issue carries (toolkit.next_issue)
+    that shows a local one: the note was written for that issue, so it links that issue's
+    copy, as its notices and the corrections log do. Lenient: that issue's build reports a
+    bad image. None without a local image (no file read), or once that issue's file is gone."""
+    if not written_sources(item.get("note") or ""):
+        return None
+    try:
+        issue = read_issue(
+            config.issues_dir / f"{item['issue']}.md", default_lang=config.publication.lang, tz=config.tz, root=config.root
+        )
+    except ToolkitError:
+        return None
+    return IssueImages(config, issue, strict=False)
+
+
 def _shown(folder: Path, root: Path) -> str:
     try:
         relative = folder.relative_to(root).as_posix()
@@ -346,6 +362,16 @@ def images_key(config: Config, state: IssueState) -> str:
             parts.append(f"{src}\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
         except (ImageError, OSError):
             parts.append(f"{src}\0-")
+    # The carried notes' images are the corrected issues' files: one replaced there gets a new
+    # copy's name, which this issue's block must link too.
+    for item in (state.lock.next_issue or ()) if state.lock else state.carried:
+        carried = carried_images(config, item)
+        for src in written_sources(item["note"]) if carried else []:
+            try:
+                stat = carried.find(src).stat()  # type: ignore[union-attr]
+                parts.append(f"{item['issue']}\0{src}\0{stat.st_size}\0{stat.st_mtime_ns}")
+            except (ImageError, OSError):
+                parts.append(f"{item['issue']}\0{src}\0-")
     return hashlib.sha256("\0\0".join(parts).encode()).hexdigest() if parts else ""
 
 

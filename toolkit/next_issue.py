@@ -36,6 +36,7 @@ from markupsafe import Markup
 
 from .config import Config
 from .errors import ToolkitError
+from .images import carried_images
 from .issue_state import IssueState, load_state
 from .kinds import kind_of, strength
 from .labels import format_date, labels_for
@@ -162,7 +163,11 @@ def block_context(state: IssueState, config: Config, *, web: bool = False) -> li
                 "issue_title": t["next_issue_title"].format(title=item["title"]),
                 "href": f"../{page}" if web or not base else f"{base}/{page}",
                 "note": item["note"],
-                "note_html": Markup(render_fragment(item["note"], base_url=config.publication.base_url).html)
+                "note_html": Markup(
+                    render_fragment(
+                        item["note"], base_url=config.publication.base_url, images=carried_images(config, item)
+                    ).html
+                )
                 if item["note"]
                 else "",
                 "pending": item["pending"],

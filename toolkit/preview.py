@@ -26,9 +26,9 @@ from .build import build
 from .config import CONFIG_NAME, Config, load_config
 from .errors import Diagnostic, ToolkitError, internal_error
 from .feeds import PUBLIC_RECORD_FILES
+from .images import HASHED_RE, IMAGE_FOLDER
 from .localserver import IDLE_SECONDS, LocalRequestHandler, LocalServer
 from .output import BuildCache
-from .images import HASHED_RE, IMAGE_FOLDER
 from .services import with_samples
 from .snapshot import IMAGE_TYPES
 from .templating import make_environment
