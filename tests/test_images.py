@@ -16,7 +16,16 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from toolkit.config import load_config
-from toolkit.images import IssueImages, display_size, hashed_name, original_name, pixel_size, svg_size, written_sources
+from toolkit.images import (
+    IMAGE_FOLDER,
+    IssueImages,
+    display_size,
+    hashed_name,
+    original_name,
+    pixel_size,
+    svg_size,
+    written_sources,
+)
 from toolkit.limits import CONTENT_WIDTH
 from toolkit.markup import render_fragment
 from toolkit.source import read_issue
@@ -73,7 +82,11 @@ def test_a_jpeg_and_a_png_land_in_the_output_with_their_sizes(run, tmp_path, inl
     assert (folder / "img" / copy_name(jpeg, "shop", "jpg")).read_bytes() == jpeg
     web = images_of((folder / "web.html").read_text(encoding="utf-8"))
     assert [(i["src"], i["width"], i["height"]) for i in web] == [
-        (f"{BASE}hello/img/{copy_name(jpeg, 'shop', 'jpg')}", str(CONTENT_WIDTH), str(round(800 * CONTENT_WIDTH / 1200))),
+        (
+            f"{BASE}hello/img/{copy_name(jpeg, 'shop', 'jpg')}",
+            str(CONTENT_WIDTH),
+            str(round(800 * CONTENT_WIDTH / 1200)),
+        ),
         (f"{BASE}hello/img/{copy_name(png, 'logo%402x', 'png')}".replace("%40", "@"), "200", "150"),
         (f"{BASE}hello/img/{copy_name(small, 'map', 'png')}", "320", "200"),
     ]
@@ -116,9 +129,7 @@ def test_display_size(pixels, name, shown):
     assert display_size(pixels, name) == shown
 
 
-@given(
-    width=st.integers(1, 20000), height=st.integers(1, 20000), retina=st.booleans(), limit=st.integers(50, 1200)
-)
+@given(width=st.integers(1, 20000), height=st.integers(1, 20000), retina=st.booleans(), limit=st.integers(50, 1200))
 def test_display_size_never_passes_the_column_and_keeps_the_proportions(width, height, retina, limit):
     shown_width, shown_height = display_size((width, height), "a@2x.png" if retina else "a.png", limit)
     assert 1 <= shown_width <= limit and shown_height >= 1
@@ -175,7 +186,9 @@ def test_a_missing_image_fails_with_file_and_line_and_keeps_the_old_outputs(run,
     write_issue(pub, "hello", body="Intro.\n\n![Shop](images/shop.jpg)\n")
     assert build(run, pub).exit_code == 0
     before = {p: p.read_bytes() for p in (pub / "build" / "hello").rglob("*") if p.is_file()}
-    issue = write_issue(pub, "hello", title="Hello again", body="Intro.\n\n![Shop](images/shop.jpg)\n\n![Gone](images/gone.jpg)\n")
+    issue = write_issue(
+        pub, "hello", title="Hello again", body="Intro.\n\n![Shop](images/shop.jpg)\n\n![Gone](images/gone.jpg)\n"
+    )
     line = issue.read_text(encoding="utf-8").splitlines().index("![Gone](images/gone.jpg)") + 1
     result = build(run, pub)
     assert result.exit_code == 1
@@ -341,7 +354,9 @@ def test_export_bundles_the_build_s_copies(run, pub):
 
 
 def test_written_sources_finds_inline_angle_and_reference_images():
-    text = '![a](images/a.png "t")\n![b](<images/my shop.jpg>)\n![c][ref]\n\n[ref]: images/c.gif\n![d](https://x.jp/d.png)'
+    text = (
+        '![a](images/a.png "t")\n![b](<images/my shop.jpg>)\n![c][ref]\n\n[ref]: images/c.gif\n![d](https://x.jp/d.png)'
+    )
     assert written_sources(text) == ["images/a.png", "images/my shop.jpg", "images/c.gif"]
 
 
@@ -349,9 +364,9 @@ def test_original_name_undoes_hashed_name():
     assert original_name(hashed_name(Path("店内 の様子@2x.JPG"), b"x")) == "店内 の様子@2x.jpg"
 
 
-NAMES = st.text(
-    alphabet=st.sampled_from("abcxyz019 -_店内様子写真ア"), min_size=1, max_size=12
-).filter(lambda s: s.strip() == s and not s.startswith("-"))
+NAMES = st.text(alphabet=st.sampled_from("abcxyz019 -_店内様子写真ア"), min_size=1, max_size=12).filter(
+    lambda s: s.strip() == s and not s.startswith("-")
+)
 
 
 @pytest.mark.slow
@@ -391,7 +406,9 @@ def test_the_email_shows_the_image_at_its_width(run, pub, browser, viewport, sho
     page.route(f"{BASE}**", answer)
     page.goto((out / "hello" / "email.html").as_uri())
     page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
-    box = page.eval_on_selector("img[alt=Shop]", "i => [i.getBoundingClientRect().width, i.getBoundingClientRect().height, i.naturalWidth]")
+    box = page.eval_on_selector(
+        "img[alt=Shop]", "i => [i.getBoundingClientRect().width, i.getBoundingClientRect().height, i.naturalWidth]"
+    )
     page.close()
     assert box[2] == 1200  # the copy itself was loaded
     assert round(box[0]) == shown and round(box[1]) == round(shown * 800 / 1200)
@@ -436,3 +453,18 @@ def test_the_treeprocessor_string_in_string_out(pub):
         f'<a href="{BASE}files/menu.pdf">menu</a></p>'
     )
     assert images.files() == {f"img/{copy_name(data, 'a b', 'png')}": data}
+
+
+def test_without_base_url_each_page_finds_its_images_from_where_it_lies(run, tmp_path):
+    """A new publication has no base_url yet: its sample's photo must still show in the page
+    opened from disk and in `notice snapshot` (which opens that file), so each page links the
+    copy relative to itself, not to the output folder."""
+    assert run("init", str(tmp_path / "new"), "--lang", "ja").exit_code == 0
+    result = run("-C", str(tmp_path / "new"), "build", "--drafts")
+    assert result.exit_code == 0, result.output
+    pages = sorted((tmp_path / "new" / "build").glob("*/*.html"))
+    sources = [(page, image["src"]) for page in pages for image in images_of(page.read_text(encoding="utf-8"))]
+    assert {page.name for page, _ in sources} == {"email.html", "web.html"}
+    for page, src in sources:
+        assert src.startswith(f"{IMAGE_FOLDER}/"), (page, src)
+        assert (page.parent / unquote(src)).is_file(), (page, src)

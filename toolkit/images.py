@@ -44,7 +44,15 @@ if TYPE_CHECKING:
 IMAGE_FOLDER = "img"
 #: Formats a build copies, by extension. SVG, WebP and AVIF are copied too, and warned
 #: about by `notice check` (rule image-format) with the clients that do not show them.
-FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".gif": "GIF", ".webp": "WebP", ".avif": "AVIF", ".svg": "SVG"}
+FORMATS = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".png": "PNG",
+    ".gif": "GIF",
+    ".webp": "WebP",
+    ".avif": "AVIF",
+    ".svg": "SVG",
+}
 #: EXIF orientations that turn the picture a quarter (5-8): width and height swap (EXIF 2.32, 4.6.4 A).
 QUARTER_TURNS = (5, 6, 7, 8)
 EXIF_ORIENTATION = 0x0112
@@ -211,6 +219,21 @@ class IssueImages:
     def url_prefix(self) -> str:
         return self.url(LocalImage(Path(), "", b"", None, None))
 
+    def relative_to_pages(self, files: dict[str, str]) -> dict[str, str]:
+        """Without base_url a copy's address is ``<slug>/img/<name>``, relative to the output
+        folder; each of the issue's own pages (*files*: names inside ``<out>/<slug>/``) then gets
+        it relative to itself, so the page opened from disk, `notice snapshot` and the preview
+        show the photo before anything is uploaded. With base_url every address is absolute."""
+        if self.config.publication.base_url or not self.used:
+            return files
+        written = f'src="{self.issue.slug}/{IMAGE_FOLDER}/'
+        return {
+            name: text.replace(written, f'src="{"../" * name.count("/")}{IMAGE_FOLDER}/')
+            if name.endswith(".html") and written in text
+            else text
+            for name, text in files.items()
+        }
+
     def files(self) -> dict[str, bytes]:
         """``img/<name>`` -> the bytes, for every image used: outputs of the issue."""
         return {image.output: image.data for image in self.used.values()}
@@ -238,7 +261,9 @@ class IssueImages:
                 )
             private = self._private(candidate.resolve(), root.resolve())
             if private:
-                raise self.error(src, f"image {src} is in {private}, which is never published", "move it to issues/images/")
+                raise self.error(
+                    src, f"image {src} is in {private}, which is never published", "move it to issues/images/"
+                )
             return candidate
         if escapes:
             raise self.error(
@@ -281,7 +306,9 @@ class IssueImages:
                 except (OSError, UnicodeDecodeError):
                     continue
                 if src in text:
-                    return ImageError(message, path=record.path, line=text.count("\n", 0, text.find(src)) + 1, hint=hint)
+                    return ImageError(
+                        message, path=record.path, line=text.count("\n", 0, text.find(src)) + 1, hint=hint
+                    )
         return ImageError(message, path=self.issue.path, line=line, hint=hint)
 
     def line_of(self, src: str) -> int | None:
@@ -312,7 +339,10 @@ def carried_images(config: Config, item: dict) -> IssueImages | None:
         return None
     try:
         issue = read_issue(
-            config.issues_dir / f"{item['issue']}.md", default_lang=config.publication.lang, tz=config.tz, root=config.root
+            config.issues_dir / f"{item['issue']}.md",
+            default_lang=config.publication.lang,
+            tz=config.tz,
+            root=config.root,
         )
     except ToolkitError:
         return None
@@ -384,8 +414,7 @@ def published_urls(config: Config, slug: str, folder: Path, html: str) -> dict[s
     base = config.publication.base_url
     prefix = f"{base.rstrip('/')}/{slug}/" if base else f"{slug}/"
     return {
-        f"{prefix}{IMAGE_FOLDER}/{quote(path.name, safe='@')}": path
-        for path in published_images(folder, html).values()
+        f"{prefix}{IMAGE_FOLDER}/{quote(path.name, safe='@')}": path for path in published_images(folder, html).values()
     }
 
 

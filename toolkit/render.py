@@ -95,6 +95,7 @@ class IssueRenderer:
         # line.txt and post.txt, of the issue and of each notice (issue 12, item 4).
         files.update(social_files(state, config, context["web_url"], [r for r in state.records if r.notify]))
         self.add_utm(files, state, context["web_url"])
+        files = images.relative_to_pages(files)
         encoded = {name: guard.restore(text).encode("utf-8") for name, text in files.items()}
         return Rendered({**encoded, **images.files()}, _unique(removed))
 
