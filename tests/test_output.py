@@ -22,7 +22,7 @@ from toolkit import build as build_module
 from toolkit.build import build
 from toolkit.config import load_config
 from toolkit.errors import ToolkitError
-from toolkit.output import BuildCache, write_atomic
+from toolkit.output import CACHE_FORMAT, BuildCache, write_atomic
 
 from conftest import make_publication, write_issue
 
@@ -118,7 +118,9 @@ json_values = st.recursive(
 )
 names = st.text(max_size=8)
 not_a_mapping = json_values.filter(lambda v: not isinstance(v, dict))
-not_an_entry = json_values.filter(lambda v: not (isinstance(v, dict) and set(v) == {"key", "files"}))
+not_an_entry = json_values.filter(
+    lambda v: not (isinstance(v, dict) and set(v) in ({"key", "files"}, {"key", "files", "stats"}))
+)
 #: Of the right format, but not what notice writes: an output folder that is not a mapping of
 #: entries, an entry that is not {"key", "files"}, files that are not a mapping of names.
 wrong_shapes = st.one_of(
@@ -157,7 +159,7 @@ def test_any_json_in_the_cache_loads_and_saves_without_a_traceback(tmp_path, dat
 def test_a_cache_of_the_right_format_but_the_wrong_shape_is_noted_and_ignored(tmp_path, outputs_value):
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir(exist_ok=True)
-    (cache_dir / "build.json").write_text(json.dumps({"format": 2, "outputs": outputs_value}), encoding="utf-8")
+    (cache_dir / "build.json").write_text(json.dumps({"format": CACHE_FORMAT, "outputs": outputs_value}), encoding="utf-8")
     cache = BuildCache.load(cache_dir)
     assert cache.outputs == {} and "is damaged" in (cache.note or "")
 
@@ -170,7 +172,7 @@ def test_a_build_over_a_cache_of_the_wrong_shape_rebuilds_all_with_a_note(public
     """The whole build, not only the cache: issue 14 item 7 ended in an AttributeError."""
     config = load_config(publication)
     config.cache_dir.mkdir(exist_ok=True)
-    (config.cache_dir / "build.json").write_text(json.dumps({"format": 2, "outputs": outputs_value}), encoding="utf-8")
+    (config.cache_dir / "build.json").write_text(json.dumps({"format": CACHE_FORMAT, "outputs": outputs_value}), encoding="utf-8")
     report = build(config, drafts=True)
     assert report.ok and report.built == ["hello"]
     assert [w.message for w in report.warnings if "build.json" in w.message] == [
@@ -181,9 +183,9 @@ def test_a_build_over_a_cache_of_the_wrong_shape_rebuilds_all_with_a_note(public
 @pytest.mark.parametrize(
     "text",
     [
-        '{"format": 2, "outputs": []}',
-        '{"format": 2, "outputs": {"/x": []}}',
-        '{"format": 2, "outputs": {"/x": {"a": {"key": "k", "files": ["a/b"]}}}}',
+        '{"format": 3, "outputs": []}',
+        '{"format": 3, "outputs": {"/x": []}}',
+        '{"format": 3, "outputs": {"/x": {"a": {"key": "k", "files": ["a/b"]}}}}',
         "[]",
         "{not json",
         "\xff\xfe",

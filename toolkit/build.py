@@ -14,26 +14,22 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import __version__, next_issue
-from .archive import corrections_log
+from . import __version__, stale
 from .config import Config, check_out_dir
 from .errors import Diagnostic, ToolkitError, as_diagnostic, unique, warning
-from .feeds import write_public_record
-from .images import images_key
-from .issue_state import IssueState, load_state, silent_edit, silent_edit_error, subject_of
-from .labels import labels_for
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
 from .output import BuildCache, remove_leftovers, remove_outputs, write_atomic
-from .records import LOCK_NAME
-from .render import IssueRenderer, Rendered
 from .source import PARSED, Issue, check_slug, confine, is_inside, no_such_issue, read_issues, sort_newest_first
-from .templating import inliner_warnings, make_environment, render_template, templates_fingerprint
-from .webmeta import feeds_blocker, words_for
+
+# The renderers (Markdown, Jinja, Babel, lxml, the inliners) are imported where they are used,
+# so a build with nothing to do loads none of them (issue 13: two thirds of its time was imports).
+if TYPE_CHECKING:
+    from .issue_state import IssueState
+    from .render import Rendered
 
 #: Below this many issues to render, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 8
@@ -73,13 +69,17 @@ def build(
     on_start: Callable[[int], None] | None = None,
     env: Any = None,
     jobs: int | None = None,
+    snapshot: bool = False,
 ) -> BuildReport:
     """Build the publication (or only *slugs*) into *out_dir*; never raises for one bad issue.
 
     Only published issues, unless *drafts*: the output folder is what gets uploaded (issue 9).
     *env*, a Jinja environment from `templating.make_environment`, lets a long-running caller
     (the preview) keep its compiled templates from one build to the next. *jobs* caps the
-    processes that render (default: one per CPU).
+    processes that render (default: one per CPU). With *snapshot* (`notice build`), a build
+    without errors leaves a `toolkit.stale` snapshot, and the same build asked again with
+    nothing changed answers from it, from file stats alone: its report then has no
+    `issues` or `states`.
     """
     out_dir = (out_dir or config.out_dir).resolve()
     check_out_dir(config, out_dir)
@@ -92,6 +92,17 @@ def build(
         hint="notice writes only inside the publication: replace the link with a folder",
     )
     report = BuildReport(out_dir)
+    cache = BuildCache.load(config.cache_dir)
+    options = stale.build_options(drafts, slugs)
+    inputs = None
+    if snapshot:
+        remembered, inputs = stale.remembered_report(cache, config, out_dir, options)
+        if remembered is not None and not force:
+            return nothing_to_do(report, cache, remembered, on_start)
+
+    # Read every issue with its records and lock, then decide what is stale.
+    from .templating import inliner_warnings, make_environment, templates_fingerprint  # lazy (see above)
+
     PARSED.load(config.cache_dir / "yaml.json")  # front-matter and records parsed by earlier builds
     issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
     wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
@@ -110,17 +121,21 @@ def build(
         Diagnostic.of(e) for e in source_errors if not slugs or e.path is not None and e.path.stem in set(slugs)
     )
     states, state_errors = load_states(config, issues)
+    from . import next_issue  # lazy (see the imports)
+
     states = next_issue.with_drafts(config, states)  # a draft's block, as if published now
     report.errors.extend(Diagnostic.of(e) for slug, e in state_errors.items() if slug in wanted)
 
     env = env or make_environment(config.templates_dir)
-    inputs = inputs_fingerprint(config, templates_fingerprint(env))
-    cache = BuildCache.load(config.cache_dir)
+    shared = inputs_fingerprint(config, templates_fingerprint(env))
     if cache.note:
         report.warnings.append(
             warning(cache.note, path=cache.path, hint="nothing is lost: the cache only remembers what was built")
         )
-    keys = {slug: state_key(state, inputs, images_key(config, state)) for slug, state in states.items() if slug in wanted}
+    from .images import images_key  # lazy (see the imports)
+
+    every = {slug: state_key(state, shared, images_key(config, state)) for slug, state in states.items()}
+    keys = {slug: key for slug, key in every.items() if slug in wanted}
     todo = [states[slug] for slug in keys if force or not cache.is_fresh(out_dir, slug, keys[slug])]
     report.unchanged = sorted(set(keys) - {state.issue.slug for state in todo})
     if todo:
@@ -128,26 +143,19 @@ def build(
     if on_start:
         on_start(len(todo))
 
+    # Render and write what is stale.
     report.issues, report.states = issues, states
     write_all(report, cache, keys, render_all(todo, config, progress, env, jobs))
 
+    # Tidy the output folder, then the index, the corrections log, the feeds and the sitemap.
+    #: What this build says whatever it rendered: a build with nothing to do says it again.
+    standing: list[Diagnostic] = []
     if not slugs:
-        report.withdrawn = [slug for slug in report.drafts if slug in cache.entries(out_dir)]
-        for slug in report.withdrawn:  # an earlier --drafts build's pages must not be uploaded
-            remove_outputs(out_dir, cache.forget(out_dir, slug))
-        for slug in report.drafts:  # pages the cache cannot vouch for (an older notice, a damaged cache)
-            if slug not in report.withdrawn and (out_dir / slug).is_dir():
-                report.warnings.append(stray_draft(out_dir, slug))
-        present = (
-            {i.slug for i in issues}
-            | {e.path.stem for e in source_errors if e.path}
-            | set(report.drafts)
-            | {i.slug for i in unsent}
-        )
-        report.removed = prune(cache, out_dir, present)
+        present = {i.slug for i in issues} | {e.path.stem for e in source_errors if e.path} | {i.slug for i in unsent}
+        standing.extend(tidy(report, cache, present))
     broken = len(source_errors) + len(state_errors) + len(unsent)
     if broken:  # the index would drop or mislabel those issues: keep the last good one
-        report.warnings.append(
+        standing.append(
             warning(
                 f"index.html was not updated: {broken} issue{'s' if broken > 1 else ''} cannot be read",
                 path=out_dir / "index.html",
@@ -157,26 +165,88 @@ def build(
     else:
         try:
             remove_leftovers(out_dir, recursive=False)
-            write_atomic(out_dir / "index.html", render_index(issues, states, config, env).encode("utf-8"))
-            public = [states[i.slug] for i in issues if not i.is_draft and i.slug in states]
-            feed_href = "" if feeds_blocker(config) else "./"
-            write_atomic(out_dir / "corrections.html", corrections_log(config, public, env, feed_href).encode("utf-8"))
-            public_keys = {
-                state.issue.slug: keys.get(state.issue.slug) or state_key(state, inputs, images_key(config, state))
-                for state in public
-            }
-            report.warnings.extend(
-                Diagnostic.of(w, severity="warning")
-                for w in write_public_record(config, out_dir, public, env, public_keys)
-            )
+            standing.extend(write_public(cache, out_dir, issues, states, config, env, shared, every))
         except ToolkitError as error:
             report.errors.append(Diagnostic.of(error))
+    report.warnings.extend(standing)
+    if snapshot and inputs is not None and not report.errors:
+        unchanged = sorted({*report.built, *report.unchanged})
+        stale.remember(cache, out_dir, options, inputs, stale.report_json(unchanged, report.drafts, unique(standing)))
     cache.save()
     PARSED.save()
     # Each distinct one once; anything still a raised error is turned into what is reported.
     report.errors = unique(as_diagnostic(e) for e in report.errors)
     report.warnings = unique(as_diagnostic(w, "warning") for w in report.warnings)
     return report
+
+
+def tidy(report: BuildReport, cache: BuildCache, present: set[str]) -> list[Diagnostic]:
+    """Remove the pages of drafts an earlier --drafts build wrote and of issues that are gone;
+    warn of draft pages that no build on record wrote."""
+    out_dir, warnings = report.out_dir, []
+    report.withdrawn = [slug for slug in report.drafts if slug in cache.entries(out_dir)]
+    for slug in report.withdrawn:  # an earlier --drafts build's pages must not be uploaded
+        remove_outputs(out_dir, cache.forget(out_dir, slug))
+    for slug in report.drafts:  # pages the cache cannot vouch for (an older notice, a damaged cache)
+        if slug not in report.withdrawn and (out_dir / slug).is_dir():
+            warnings.append(stray_draft(out_dir, slug))
+    report.removed = prune(cache, out_dir, present | set(report.drafts))
+    return warnings
+
+
+def nothing_to_do(
+    report: BuildReport, cache: BuildCache, remembered: dict[str, Any], on_start: Callable[[int], None] | None
+) -> BuildReport:
+    """The report of a build whose inputs and outputs are those of its snapshot: what that
+    build's next run would say, having rendered and written nothing."""
+    if on_start:
+        on_start(0)
+    report.unchanged, report.drafts = list(remembered["unchanged"]), list(remembered["drafts"])
+    report.warnings = stale.report_warnings(remembered)
+    cache.save()  # the stats that settled since, if any: the next build hashes nothing
+    return report
+
+
+def write_public(
+    cache: BuildCache,
+    out_dir: Path,
+    issues: list[Issue],
+    states: dict[str, IssueState],
+    config: Config,
+    env: Any,
+    shared: str,
+    keys: dict[str, str],
+) -> list[Diagnostic]:
+    """Write index.html, corrections.html, the feeds and the sitemap, unless the issues they
+    show and every shared input are those they were last written from and they still hold
+    it (issue 13: 50 ms and lxml's import in every build); their warnings either way."""
+    public = [states[i.slug] for i in issues if not i.is_draft and i.slug in states]
+    digest = hashlib.sha256(f"public\0{shared}\0".encode())
+    for issue in issues:
+        digest.update(f"{issue.slug}\0{issue.is_draft}\0{keys[issue.slug]}\0".encode())
+    key = digest.hexdigest()
+    done = stale.public_record(cache, out_dir)
+    if done is not None and done["key"] == key and cache.files_hold(out_dir, done):
+        return stale.report_warnings(done)
+
+    from .archive import corrections_log  # lazy (see the imports)
+    from .feeds import PUBLIC_RECORD_FILES, write_public_record
+    from .webmeta import feeds_blocker
+
+    write_atomic(out_dir / "index.html", render_index(issues, states, config, env).encode("utf-8"))
+    feed_href = "" if feeds_blocker(config) else "./"
+    write_atomic(out_dir / "corrections.html", corrections_log(config, public, env, feed_href).encode("utf-8"))
+    public_keys = {state.issue.slug: keys[state.issue.slug] for state in public}
+    warnings = [
+        Diagnostic.of(w, severity="warning") for w in write_public_record(config, out_dir, public, env, public_keys)
+    ]
+    files = {}
+    for name in ("index.html", *PUBLIC_RECORD_FILES):
+        with contextlib.suppress(FileNotFoundError):  # no feeds without base_url
+            files[name] = hashlib.sha256((out_dir / name).read_bytes()).hexdigest()
+    cache.folder(out_dir)["public"] = {"key": key, "files": files, "stats": {}, "warnings": stale.warnings_json(warnings)}
+    cache.touch(out_dir)
+    return warnings
 
 
 def write_all(
@@ -242,6 +312,8 @@ def size_warnings(folder: Path, files: dict[str, bytes]) -> list[Diagnostic]:
 
 def load_states(config: Config, issues: list[Issue]) -> tuple[dict[str, IssueState], dict[str, ToolkitError]]:
     """Each issue with its lock and records; a damaged record or a silent edit is its error."""
+    from .issue_state import load_state, silent_edit, silent_edit_error  # lazy (see the imports)
+
     states: dict[str, IssueState] = {}
     errors: dict[str, ToolkitError] = {}
     for issue in issues:
@@ -259,6 +331,8 @@ def load_states(config: Config, issues: list[Issue]) -> tuple[dict[str, IssueSta
 
 def _locked(config: Config, slug: str) -> bool:
     """A lock of the author's own (a linked one is left for load_state to refuse, with its reason)."""
+    from .records import LOCK_NAME  # lazy (see the imports)
+
     lock = config.corrections_dir / slug / LOCK_NAME
     return lock.is_file() and not lock.is_symlink() and not lock.parent.is_symlink()
 
@@ -320,6 +394,8 @@ def state_key(state: IssueState, inputs: str, images: str = "") -> str:
     shared inputs."""
     parts = [inputs, state.issue.digest, state.lock.hash if state.lock else "", *(r.hash for r in state.records)]
     if state.carried:  # a draft's block moves with other issues' records
+        from . import next_issue  # lazy (see the imports)
+
         parts.append(next_issue.key(state))
     parts.append(images)  # `images.images_key`: a changed or deleted image rebuilds the issue
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
@@ -345,6 +421,10 @@ def render_all(
 ) -> Iterable[tuple[str, Rendered | ToolkitError]]:
     """Render each issue, on every core (or *jobs* processes) when there are many; results keep
     the input order."""
+    from concurrent.futures import ProcessPoolExecutor  # lazy (see the imports)
+
+    from .render import IssueRenderer
+
     workers = min(jobs or os.cpu_count() or 1, max(1, len(states) // (PARALLEL_THRESHOLD // 2)))
     if len(states) < PARALLEL_THRESHOLD or workers < 2:
         renderer = IssueRenderer(config, env)
@@ -378,6 +458,8 @@ def _init_worker(config: Config) -> None:
     # a worker interrupted in the middle of the pool's own bookkeeping can leave it hanging.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
+    from .render import IssueRenderer  # lazy (see the imports)
+
     _worker_renderer = IssueRenderer(config)
 
 
@@ -405,6 +487,11 @@ def _render_in_worker(state: IssueState) -> Rendered | ToolkitError:
 
 def render_index(issues: list[Issue], states: dict[str, IssueState], config: Config, env: Any) -> str:
     """The archive page: every issue, newest first, drafts marked, corrected titles marked."""
+    from .issue_state import subject_of  # lazy (see the imports)
+    from .labels import labels_for
+    from .templating import render_template
+    from .webmeta import feeds_blocker, words_for
+
     ordered = sort_newest_first(issues)
     entries = [
         {

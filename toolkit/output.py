@@ -28,8 +28,13 @@ except ImportError:  # Windows: builds rarely save at the same instant; the dige
 
 from .errors import ToolkitError
 
-#: 2: a sha256 per output file (issue 14); 1 listed the files only.
-CACHE_FORMAT = 2
+#: 3: with the stats of each output file and the snapshots of `toolkit.stale` (issue 13); 2: a
+#: sha256 per output file (issue 14); 1 listed the files only.
+CACHE_FORMAT = 3
+#: A file changed this close to when its stats were taken may change again without its stats
+#: moving (timestamps are as coarse as a clock tick here, 2 s on FAT): its stats are not
+#: trusted, it is hashed instead (git's "racily clean" entries, Documentation/technical/racy-git.txt).
+RACY_NS = 2_000_000_000
 
 
 def write_atomic(path: Path, data: bytes) -> bool:
@@ -76,8 +81,47 @@ def _publish(path: Path, data: bytes, move: Callable[[str, Path], None]) -> None
             Path(temporary).unlink(missing_ok=True)
 
 
-#: One output folder's cache: slug -> {"key": inputs key, "files": {file name: sha256 of what was written}}.
+#: One output folder's cache: slug -> {"key": inputs key, "files": {file name: sha256 of what was
+#: written}, "stats": {file name: `file_stats` of it when it last held that sha256}}.
 Entries = dict[str, dict[str, Any]]
+#: A regular file's [inode, size, mtime_ns, ctime_ns]: it changes whenever the file is written.
+Stats = list[int]
+
+
+def file_stats(path: Path | str) -> Stats | None:
+    """The stats of *path* if it is a regular file (never through a link), else None."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+
+
+def settled(stats: Stats, now_ns: int) -> bool:
+    """Whether *stats*, taken at *now_ns*, may stand for the file's content (see RACY_NS)."""
+    return max(stats[2], stats[3]) < now_ns - RACY_NS
+
+
+def holds(path: Path, digest: str, known: Stats | None, now_ns: int) -> tuple[bool, Stats | None]:
+    """Whether *path* holds the bytes of sha256 *digest*, and the stats to remember for it.
+
+    Stats equal to *known* (which were taken when the file held them) answer without reading
+    the file; otherwise it is hashed, and its stats are remembered only once they are settled.
+    """
+    now = file_stats(path)
+    if now is None:
+        return False, None
+    if known is not None and now == known:
+        return True, known
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False, None
+    if hashlib.sha256(data).hexdigest() != digest:
+        return False, None
+    return True, now if settled(now, now_ns) else None
 JOURNAL_NAME = "build.journal"
 #: How often a long build saves what it has done, so an interruption costs little work again.
 SAVE_EVERY_SECONDS = 2.0
@@ -98,6 +142,10 @@ class BuildCache:
 
     path: Path
     outputs: dict[str, Entries] = field(default_factory=dict)
+    #: Per output folder, what `toolkit.stale` remembers of the whole build: the public record's
+    #: key, files and stats ("public"), and the snapshot that lets a build with nothing to do
+    #: stop early ("snapshot"). A change to the folder's entries drops the snapshot.
+    folders: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Why the cache on disk was not used (damaged, wrong shape): the build says so.
     note: str | None = None
     touched: set[str] = field(default_factory=set, repr=False)
@@ -118,27 +166,48 @@ class BuildCache:
                 path=cache_dir,
                 hint="delete it: notice makes the folder again (it only holds what builds remember)",
             )
-        outputs, note = _read_outputs(path)
-        seen = _apply_journal(outputs, cache_dir / JOURNAL_NAME)
-        return cls(path, outputs, note, journal_seen=seen)
+        outputs, folders, note = _read_outputs(path)
+        seen, marked = _apply_journal(outputs, cache_dir / JOURNAL_NAME)
+        for out in marked:
+            folders.get(out, {}).pop("snapshot", None)
+        return cls(path, outputs, folders, note, journal_seen=seen)
 
     def entries(self, out_dir: Path) -> Entries:
         return self.outputs.setdefault(str(out_dir.resolve()), {})
 
+    def folder(self, out_dir: Path) -> dict[str, Any]:
+        """What is remembered of *out_dir* as a whole (see *folders*)."""
+        return self.folders.setdefault(str(out_dir.resolve()), {})
+
+    def touch(self, out_dir: Path) -> None:
+        """*out_dir*'s entries changed: saved from memory, and its snapshot no longer holds."""
+        out = str(out_dir.resolve())
+        self.touched.add(out)
+        self.folders.get(out, {}).pop("snapshot", None)
+
     def is_fresh(self, out_dir: Path, slug: str, key: str) -> bool:
         """True when *slug* was built from inputs *key* and its files still hold, byte for
-        byte, what that build wrote (a hash of ~8 MB for 200 issues: ~30 ms)."""
+        byte, what that build wrote: by their stats when they have not moved since they were
+        checked, else by their sha256 (a hash of ~8 MB for 200 issues: ~30 ms)."""
         entry = self.entries(out_dir).get(slug)
         if not entry or entry["key"] != key or not entry["files"]:
             return False
+        return self.files_hold(out_dir, entry)
+
+    def files_hold(self, out_dir: Path, entry: dict[str, Any]) -> bool:
+        """Whether every file of *entry* ({"files", "stats"}) holds its sha256; stats newly
+        settled are remembered (a regular file only: a FIFO or a link in its place never holds)."""
+        known, now_ns = entry.setdefault("stats", {}), time.time_ns()
         for name, digest in entry["files"].items():
-            path = out_dir / name
-            try:
-                # A regular file only: a FIFO or a link left in its place is never fresh (nor read).
-                if not stat.S_ISREG(path.lstat().st_mode) or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-                    return False
-            except OSError:  # missing
+            ok, stats = holds(out_dir / name, digest, known.get(name), now_ns)
+            if not ok:
                 return False
+            if stats != known.get(name):
+                if stats is None:
+                    known.pop(name, None)
+                else:
+                    known[name] = stats
+                self.touch(out_dir)
         return True
 
     def journal(self, out_dir: Path, slug: str, names: Iterable[str]) -> None:
@@ -168,9 +237,12 @@ class BuildCache:
             ) from None
 
     def record(self, out_dir: Path, slug: str, key: str, files: dict[str, bytes]) -> None:
-        """*slug* now holds *files* (name -> the bytes written), built from inputs *key*."""
-        self.entries(out_dir)[slug] = {"key": key, "files": _digests(files)}
-        self.touched.add(str(out_dir.resolve()))
+        """*slug* now holds *files* (name -> the bytes written), built from inputs *key*.
+
+        No stats yet: a file just written is not settled (RACY_NS); the next build hashes it.
+        """
+        self.entries(out_dir)[slug] = {"key": key, "files": _digests(files), "stats": {}}
+        self.touch(out_dir)
         self.pending.pop((str(out_dir.resolve()), slug), None)
 
     def add_files(self, out_dir: Path, slug: str, files: dict[str, bytes]) -> None:
@@ -179,12 +251,14 @@ class BuildCache:
         entry = self.entries(out_dir).get(slug)
         if entry is not None:
             entry["files"].update(_digests(files))
-            self.touched.add(str(out_dir.resolve()))
+            for name in files:
+                entry.setdefault("stats", {}).pop(name, None)
+            self.touch(out_dir)
         self.pending.pop((str(out_dir.resolve()), slug), None)
 
     def forget(self, out_dir: Path, slug: str) -> list[str]:
         entry = self.entries(out_dir).pop(slug, None)
-        self.touched.add(str(out_dir.resolve()))
+        self.touch(out_dir)
         return sorted(entry["files"]) if entry else []
 
     def save_now_and_then(self) -> None:
@@ -198,16 +272,24 @@ class BuildCache:
         Another build may have saved other output folders meanwhile (the preview and `check`
         build into their own): those are taken from the file, ours from memory, and the lines
         other builds added to the journal since this one loaded are applied again, so an issue
-        another build is writing is never trusted.
+        another build is writing is never trusted. A cache that is sound on disk, with nothing
+        changed and no journal to fold in, is left as it is.
         """
+        if not self.touched and not self.journal_seen and self.note is None and self.path.is_file():
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _write_gitignore(self.path.parent)
         journal = self.path.parent / JOURNAL_NAME
         with _locked(self.path.parent / "build.lock"):
-            outputs, _ = _read_outputs(self.path)
+            outputs, folders, _ = _read_outputs(self.path)
             outputs.update({out: entries for out, entries in self.outputs.items() if out in self.touched})
-            _apply_journal(outputs, journal, self.journal_seen, skip=self.token)
-            text = json.dumps({"format": CACHE_FORMAT, "outputs": outputs}, indent=1, sort_keys=True)
+            folders.update({out: self.folders.get(out, {}) for out in self.touched})
+            for out in _apply_journal(outputs, journal, self.journal_seen, skip=self.token)[1]:
+                folders.get(out, {}).pop("snapshot", None)
+            # Compact: json's C encoder (indent would use the pure-Python one, 50 ms for 200 issues).
+            text = json.dumps(
+                {"format": CACHE_FORMAT, "outputs": outputs, "folders": folders}, separators=(",", ":"), sort_keys=True
+            )
             write_atomic(self.path, text.encode("utf-8"))
             # The journal's lines are in build.json now, but for the issue this build is in the
             # middle of (Ctrl-C while writing it): that one stays.
@@ -235,8 +317,8 @@ def _locked(path: Path) -> Iterator[None]:
         yield  # the lock goes with the file's closing
 
 
-def _read_outputs(path: Path) -> tuple[dict[str, Entries], str | None]:
-    """The outputs saved in build.json, and a note when it could not be used.
+def _read_outputs(path: Path) -> tuple[dict[str, Entries], dict[str, dict[str, Any]], str | None]:
+    """The outputs and folders saved in build.json, and a note when it could not be used.
 
     A missing cache, or one from another version of notice, means a full rebuild without a
     word; a damaged one (not JSON, or JSON of the wrong shape) a full rebuild with a note, as
@@ -245,16 +327,19 @@ def _read_outputs(path: Path) -> tuple[dict[str, Entries], str | None]:
     try:
         data = json.loads(path.read_bytes())
     except FileNotFoundError:
-        return {}, None
+        return {}, {}, None
     except (OSError, ValueError, RecursionError) as exc:  # ValueError: not JSON, not UTF-8
-        return {}, _damaged(path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return {}, {}, _damaged(path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     version = data.get("format") if isinstance(data, dict) else None
     if type(version) is int and version != CACHE_FORMAT:
-        return {}, None  # another version's cache: its keys never match anyway
+        return {}, {}, None  # another version's cache: its keys never match anyway
     outputs = data.get("outputs") if isinstance(data, dict) else None
     if not isinstance(outputs, dict) or not all(_valid_entries(entries) for entries in outputs.values()):
-        return {}, _damaged(path, "it is not the shape notice writes")
-    return outputs, None
+        return {}, {}, _damaged(path, "it is not the shape notice writes")
+    folders = data.get("folders")
+    # Only what `toolkit.stale` reads defensively: a folder's record of the wrong shape is dropped.
+    folders = {out: value for out, value in folders.items() if isinstance(value, dict)} if isinstance(folders, dict) else {}
+    return outputs, folders, None
 
 
 def _valid_entries(entries: object) -> bool:
@@ -262,11 +347,18 @@ def _valid_entries(entries: object) -> bool:
     return isinstance(entries, dict) and all(
         isinstance(slug, str)
         and isinstance(entry, dict)
-        and set(entry) == {"key", "files"}
+        and set(entry) in ({"key", "files"}, {"key", "files", "stats"})
         and isinstance(entry["key"], str)
         and isinstance(entry["files"], dict)
         and all(_inside(name, slug) and isinstance(digest, str) for name, digest in entry["files"].items())
+        and valid_stats(entry.get("stats", {}))
         for slug, entry in entries.items()
+    )
+
+
+def valid_stats(stats: object) -> bool:
+    return isinstance(stats, dict) and all(
+        isinstance(value, list) and len(value) == 4 and all(type(n) is int for n in value) for value in stats.values()
     )
 
 
@@ -280,19 +372,23 @@ def _damaged(path: Path, why: str) -> str:
     return f"the build cache {path.parent.name}/{path.name} is damaged ({why}): every issue is rebuilt"
 
 
-def _apply_journal(outputs: dict[str, Entries], journal: Path, start: int = 0, skip: str = "") -> int:
+def _apply_journal(
+    outputs: dict[str, Entries], journal: Path, start: int = 0, skip: str = ""
+) -> tuple[int, set[str]]:
     """Mark each issue that a build announced in the journal (from byte *start* on, lines by
     *skip* left out) as stale, and the files it named with an empty digest, so they are
-    removed if the issue no longer makes them; return the journal's length.
+    removed if the issue no longer makes them; return the journal's length and the output
+    folders it marked.
 
     A build that was stopped after such a line may have written some files, or only left a
     temporary one: either way its issue is built again. A journal shorter than *start* was
     emptied by another build's save: all of it is read again (a needless rebuild at worst).
     """
+    marked: set[str] = set()
     try:
         raw = journal.read_bytes()
     except OSError:
-        return 0
+        return 0, marked
     lines = raw[start if start <= len(raw) else 0 :].decode("utf-8", errors="replace").splitlines()
     for line in lines:
         try:
@@ -304,10 +400,12 @@ def _apply_journal(outputs: dict[str, Entries], journal: Path, start: int = 0, s
             continue
         entry = outputs.setdefault(out, {}).setdefault(slug, {"key": "", "files": {}})
         entry["key"] = ""
+        marked.add(out)
         for name in names:
             if _inside(name, slug):
                 entry["files"].setdefault(name, "")
-    return len(raw)
+                entry.get("stats", {}).pop(name, None)
+    return len(raw), marked
 
 
 #: The temporary files `_publish` makes (tempfile's names: 8 characters of [a-z0-9_]).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -19,14 +20,15 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-import yaml
 
 from .errors import SourceError, ToolkitError, did_you_mean
 from .output import write_atomic
 from .schema import Invalid, declare, declared, read_mapping
+
+if TYPE_CHECKING:
+    import yaml
 
 #: A slug is a file name and a URL segment: lowercase ASCII words joined by '-', at most 100 long.
 SLUG_RE = re.compile(r"(?=.{1,100}$)[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -156,25 +158,39 @@ class Issue:
 FIELDS = tuple(declared(Issue))
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text (so we parse and report them ourselves) and
-    refuses duplicate keys (PyYAML silently keeps the last one)."""
+@functools.cache
+def _loaders() -> tuple[type, Any]:
+    """(_Loader, _FastLoader), made on first use: PyYAML is imported only when YAML is read,
+    so a build with nothing to do never loads it (issue 13: 15-30 ms of its start)."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        """SafeLoader that keeps dates as text (so we parse and report them ourselves) and
+        refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+    _Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    # libyaml's parser (about 10x faster than PyYAML's pure-Python one; its nodes keep their
+    # line marks) with the same resolvers and constructors. Issue 13: the pure-Python composer
+    # was 2 ms an issue, most of a build with nothing to do.
+    fast: Any = None  # CSafeLoader's subclass, where PyYAML was built with libyaml
+    if getattr(yaml, "__with_libyaml__", False):
+
+        class _FastLoader(yaml.CSafeLoader):
+            """CSafeLoader with _Loader's resolvers (dates stay text)."""
+
+        _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+        fast = _FastLoader
+    return _Loader, fast
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-# libyaml's parser (about 10x faster than PyYAML's pure-Python one; its nodes keep their
-# line marks) with the same resolvers and constructors. Issue 13: the pure-Python composer
-# was 2 ms an issue, most of a build with nothing to do.
-_FastLoader: Any = None  # CSafeLoader's subclass, where PyYAML was built with libyaml
-if getattr(yaml, "__with_libyaml__", False):
-
-    class _FastLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
-        """CSafeLoader with _Loader's resolvers (dates stay text)."""
-
-    _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+def __getattr__(name: str) -> Any:
+    """`_Loader` and `_FastLoader`, as module attributes, made when first asked for (PEP 562)."""
+    if name in ("_Loader", "_FastLoader"):
+        return _loaders()[name == "_FastLoader"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ParsedYAML:
@@ -462,7 +478,7 @@ def parse_yaml_mapping(
             parsed = _parse_mapping(meta_text, first_line, path, what, hint, fast_loader(meta_text))
         except SourceError:
             parsed = None
-        data, lines = parsed or _parse_mapping(meta_text, first_line, path, what, hint, _Loader)
+        data, lines = parsed or _parse_mapping(meta_text, first_line, path, what, hint, _loaders()[0])
         PARSED.put(key, data, {name: line - first_line for name, line in lines.items()})
         return data, lines
     data, offsets = cached
@@ -472,15 +488,18 @@ def parse_yaml_mapping(
 def fast_loader(text: str) -> type:
     """libyaml where it reads *text* as PyYAML does. Not with tabs (PyYAML refuses some that
     libyaml takes, such as one after ``title:``) nor Unicode line breaks."""
-    if _FastLoader is None or "\t" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
-        return _Loader
-    return _FastLoader
+    slow, fast = _loaders()
+    if fast is None or "\t" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return slow
+    return fast
 
 
 def _parse_mapping(
     meta_text: str, first_line: int, path: Path, what: str, hint: str, loader_class: type
 ) -> tuple[dict[str, Any], dict[str, int]]:
     """The mapping and the file line of each top-level key, parsed by *loader_class*."""
+    import yaml  # lazy (see _loaders)
+
     loader = None
     try:
         loader = loader_class(meta_text)  # its reader already refuses NUL and other control characters
@@ -541,6 +560,8 @@ def _too_deep(path: Path, what: str, line: int) -> SourceError:
 
 def _compose(loader: Any, first_line: int, path: Path, what: str) -> yaml.Node | None:
     """The document's node tree, checked by `_check_nodes`; None for an empty document."""
+    import yaml  # lazy (see _loaders)
+
     try:
         node = loader.get_single_node()
     except RecursionError:  # issue 14: a value nested thousands deep exhausts the composer's stack
@@ -558,6 +579,8 @@ def _compose(loader: Any, first_line: int, path: Path, what: str) -> yaml.Node |
 def _check_nodes(root: yaml.Node, first_line: int, path: Path, what: str) -> None:
     """Refuse what would crash later, at its line: nesting too deep to walk, and a whole number
     too long for Python to read (over 4,300 digits, `sys.get_int_max_str_digits`; issue 14)."""
+    import yaml  # lazy (see _loaders)
+
     stack = [(root, 0)]
     while stack:
         node, depth = stack.pop()

@@ -20,18 +20,11 @@ from .inline import top_level_rules
 from .labels import format_date, text_direction
 from .limits import CONTENT_PADDING, EMAIL_WIDTH
 from .source import MAX_FILE_BYTES, confine, file_kind
+from .stale import theme_dir  # where the theme is: `stale` watches it too, and imports no Jinja
 from .wrapping import wrap
 
 #: What a template file's name ends with; its compiled code carries that name in tracebacks.
 _TEMPLATE_SUFFIXES = (".html", ".txt", ".css", ".xml")
-
-
-def theme_dir() -> Path:
-    """The built-in theme: ``toolkit/templates`` when installed, the repository's templates/
-    when running from a checkout (setup.cfg maps one onto the other; there is one copy)."""
-    package = Path(__file__).parent
-    installed = package / "templates"
-    return installed if installed.is_dir() else package.parent / "templates"
 
 
 def template_dirs(publication_templates: Path) -> list[Path]:

@@ -121,6 +121,7 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, d
             force=force,
             drafts=drafts,
             jobs=jobs,
+            snapshot=True,
             on_start=on_start,
             progress=lambda n: bar.update(n) if bar else None,
         )
