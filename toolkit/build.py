@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import threading
@@ -126,7 +127,7 @@ def build(
     states = next_issue.with_drafts(config, states)  # a draft's block, as if published now
     report.errors.extend(Diagnostic.of(e) for slug, e in state_errors.items() if slug in wanted)
 
-    env = env or make_environment(config.templates_dir)
+    env = env or make_environment(config.templates_dir, config.cache_dir / "jinja")
     shared = inputs_fingerprint(config, templates_fingerprint(env))
     if cache.note:
         report.warnings.append(
@@ -134,7 +135,8 @@ def build(
         )
     from .images import images_key  # lazy (see the imports)
 
-    every = {slug: state_key(state, shared, images_key(config, state)) for slug, state in states.items()}
+    images = {slug: images_key(config, state) for slug, state in states.items()}
+    every = {slug: state_key(state, shared, images[slug]) for slug, state in states.items()}
     keys = {slug: key for slug, key in every.items() if slug in wanted}
     todo = [states[slug] for slug in keys if force or not cache.is_fresh(out_dir, slug, keys[slug])]
     report.unchanged = sorted(set(keys) - {state.issue.slug for state in todo})
@@ -165,7 +167,7 @@ def build(
     else:
         try:
             remove_leftovers(out_dir, recursive=False)
-            standing.extend(write_public(cache, out_dir, issues, states, config, env, shared, every))
+            standing.extend(write_public(cache, out_dir, issues, states, config, env, shared, every, images))
         except ToolkitError as error:
             report.errors.append(Diagnostic.of(error))
     report.warnings.extend(standing)
@@ -216,37 +218,77 @@ def write_public(
     env: Any,
     shared: str,
     keys: dict[str, str],
+    images: dict[str, str],
 ) -> list[Diagnostic]:
-    """Write index.html, corrections.html, the feeds and the sitemap, unless the issues they
-    show and every shared input are those they were last written from and they still hold
-    it (issue 13: 50 ms and lxml's import in every build); their warnings either way."""
+    """Write index.html and corrections.html unless what they show of each issue changed, and
+    the feeds and the sitemap unless an issue or its records did; only those whose files still
+    hold what was written are kept (issue 13: 50 ms and lxml's import in every build). Their
+    warnings either way."""
     public = [states[i.slug] for i in issues if not i.is_draft and i.slug in states]
-    digest = hashlib.sha256(f"public\0{shared}\0".encode())
-    for issue in issues:
-        digest.update(f"{issue.slug}\0{issue.is_draft}\0{keys[issue.slug]}\0".encode())
-    key = digest.hexdigest()
+    pages, feeds = public_keys(issues, states, config, shared, keys, images)
     done = stale.public_record(cache, out_dir)
-    if done is not None and done["key"] == key and cache.files_hold(out_dir, done):
+    if done is None or not cache.files_hold(out_dir, done):
+        done = {"key": "", "feeds": "", "files": {}, "stats": {}, "warnings": []}
+    elif done["key"] == pages and done["feeds"] == feeds:
         return stale.report_warnings(done)
+    record = {**done, "key": pages, "feeds": feeds, "files": dict(done["files"]), "stats": dict(done["stats"])}
 
     from .archive import corrections_log  # lazy (see the imports)
-    from .feeds import PUBLIC_RECORD_FILES, write_public_record
-    from .webmeta import feeds_blocker
+    from .feeds import FEED_FILES, write_public_record  # lazy
+    from .webmeta import feeds_blocker  # lazy
 
-    write_atomic(out_dir / "index.html", render_index(issues, states, config, env).encode("utf-8"))
-    feed_href = "" if feeds_blocker(config) else "./"
-    write_atomic(out_dir / "corrections.html", corrections_log(config, public, env, feed_href).encode("utf-8"))
-    public_keys = {state.issue.slug: keys[state.issue.slug] for state in public}
-    warnings = [
-        Diagnostic.of(w, severity="warning") for w in write_public_record(config, out_dir, public, env, public_keys)
-    ]
-    files = {}
-    for name in ("index.html", *PUBLIC_RECORD_FILES):
-        with contextlib.suppress(FileNotFoundError):  # no feeds without base_url
-            files[name] = hashlib.sha256((out_dir / name).read_bytes()).hexdigest()
-    cache.folder(out_dir)["public"] = {"key": key, "files": files, "stats": {}, "warnings": stale.warnings_json(warnings)}
+    written: dict[str, bytes] = {}
+    if done["key"] != pages:
+        written["index.html"] = render_index(issues, states, config, env).encode("utf-8")
+        feed_href = "" if feeds_blocker(config) else "./"
+        written["corrections.html"] = corrections_log(config, public, env, feed_href).encode("utf-8")
+        for name, data in written.items():
+            write_atomic(out_dir / name, data)
+    if done["feeds"] != feeds:
+        warnings = write_public_record(config, out_dir, public, env, {s.issue.slug: keys[s.issue.slug] for s in public})
+        record["warnings"] = stale.warnings_json([Diagnostic.of(w, severity="warning") for w in warnings])
+        for name in FEED_FILES:
+            try:
+                written[name] = (out_dir / name).read_bytes()
+            except FileNotFoundError:  # none without base_url
+                record["files"].pop(name, None)
+    for name, data in written.items():
+        record["files"][name] = hashlib.sha256(data).hexdigest()
+        record["stats"].pop(name, None)
+    cache.folder(out_dir)["public"] = record
     cache.touch(out_dir)
-    return warnings
+    return stale.report_warnings(record)
+
+
+def public_keys(
+    issues: list[Issue],
+    states: dict[str, IssueState],
+    config: Config,
+    shared: str,
+    keys: dict[str, str],
+    images: dict[str, str],
+) -> tuple[str, str]:
+    """The cache keys of the index and corrections log, and of the feeds and sitemap, from
+    the shared inputs and each issue's cache key (*keys*) and images key (*images*).
+
+    The feeds carry the newest issues' text, so theirs covers every issue's cache key. The
+    built-in index and log show only the front-matter, the records and the images the notes
+    link, so a body's edit leaves them as they were; a publication with templates of its own
+    may show more, so theirs is then the same as the feeds'.
+    """
+    pages, feeds = hashlib.sha256(f"pages\0{shared}\0".encode()), hashlib.sha256(f"feeds\0{shared}\0".encode())
+    own = config.templates_dir.is_dir() and any(
+        p.is_file() and p.name != "README.md" for p in config.templates_dir.rglob("*")
+    )
+    for issue in issues:
+        state = states[issue.slug]
+        key = keys[issue.slug]
+        feeds.update(f"{issue.slug}\0{issue.is_draft}\0{key}\0".encode())
+        lock = state.lock.hash if state.lock else ""
+        shown = [issue.slug, issue.is_draft, issue.lang, lock, [r.hash for r in state.records], images[issue.slug]]
+        front = key if own else json.dumps([shown, issue.front], sort_keys=True, default=str, ensure_ascii=False)
+        pages.update(f"{front}\0".encode())
+    return pages.hexdigest(), feeds.hexdigest()
 
 
 def write_all(
@@ -423,7 +465,7 @@ def render_all(
     the input order."""
     from concurrent.futures import ProcessPoolExecutor  # lazy (see the imports)
 
-    from .render import IssueRenderer
+    from .render import IssueRenderer  # lazy
 
     workers = min(jobs or os.cpu_count() or 1, max(1, len(states) // (PARALLEL_THRESHOLD // 2)))
     if len(states) < PARALLEL_THRESHOLD or workers < 2:
@@ -488,9 +530,9 @@ def _render_in_worker(state: IssueState) -> Rendered | ToolkitError:
 def render_index(issues: list[Issue], states: dict[str, IssueState], config: Config, env: Any) -> str:
     """The archive page: every issue, newest first, drafts marked, corrected titles marked."""
     from .issue_state import subject_of  # lazy (see the imports)
-    from .labels import labels_for
-    from .templating import render_template
-    from .webmeta import feeds_blocker, words_for
+    from .labels import labels_for  # lazy
+    from .templating import render_template  # lazy
+    from .webmeta import feeds_blocker, words_for  # lazy
 
     ordered = sort_newest_first(issues)
     entries = [

@@ -156,6 +156,8 @@ class BuildCache:
     #: This build's journal lines for issues it has not recorded yet (stopped mid-issue).
     pending: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
     saved_at: float = field(default_factory=time.monotonic, repr=False)
+    #: Each output folder's resolved name (resolving is a stat per folder above it, per call).
+    resolved: dict[Path, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, cache_dir: Path) -> BuildCache:
@@ -172,16 +174,22 @@ class BuildCache:
             folders.get(out, {}).pop("snapshot", None)
         return cls(path, outputs, folders, note, journal_seen=seen)
 
+    def out(self, out_dir: Path) -> str:
+        """*out_dir* as the cache names it: resolved."""
+        if out_dir not in self.resolved:
+            self.resolved[out_dir] = str(out_dir.resolve())
+        return self.resolved[out_dir]
+
     def entries(self, out_dir: Path) -> Entries:
-        return self.outputs.setdefault(str(out_dir.resolve()), {})
+        return self.outputs.setdefault(self.out(out_dir), {})
 
     def folder(self, out_dir: Path) -> dict[str, Any]:
         """What is remembered of *out_dir* as a whole (see *folders*)."""
-        return self.folders.setdefault(str(out_dir.resolve()), {})
+        return self.folders.setdefault(self.out(out_dir), {})
 
     def touch(self, out_dir: Path) -> None:
         """*out_dir*'s entries changed: saved from memory, and its snapshot no longer holds."""
-        out = str(out_dir.resolve())
+        out = self.out(out_dir)
         self.touched.add(out)
         self.folders.get(out, {}).pop("snapshot", None)
 
@@ -214,12 +222,12 @@ class BuildCache:
         """Say, before writing them, which files of *slug* are about to be written."""
         line = (
             json.dumps(
-                {"out": str(out_dir.resolve()), "slug": slug, "files": sorted(names), "by": self.token},
+                {"out": self.out(out_dir), "slug": slug, "files": sorted(names), "by": self.token},
                 ensure_ascii=False,
             )
             + "\n"
         )
-        self.pending[(str(out_dir.resolve()), slug)] = line
+        self.pending[(self.out(out_dir), slug)] = line
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _write_gitignore(self.path.parent)
         try:
@@ -243,7 +251,7 @@ class BuildCache:
         """
         self.entries(out_dir)[slug] = {"key": key, "files": _digests(files), "stats": {}}
         self.touch(out_dir)
-        self.pending.pop((str(out_dir.resolve()), slug), None)
+        self.pending.pop((self.out(out_dir), slug), None)
 
     def add_files(self, out_dir: Path, slug: str, files: dict[str, bytes]) -> None:
         """Files made from an issue's build after it (message.eml): pruned with the issue, and
@@ -254,7 +262,7 @@ class BuildCache:
             for name in files:
                 entry.setdefault("stats", {}).pop(name, None)
             self.touch(out_dir)
-        self.pending.pop((str(out_dir.resolve()), slug), None)
+        self.pending.pop((self.out(out_dir), slug), None)
 
     def forget(self, out_dir: Path, slug: str) -> list[str]:
         entry = self.entries(out_dir).pop(slug, None)

@@ -162,7 +162,7 @@ FIELDS = tuple(declared(Issue))
 def _loaders() -> tuple[type, Any]:
     """(_Loader, _FastLoader), made on first use: PyYAML is imported only when YAML is read,
     so a build with nothing to do never loads it (issue 13: 15-30 ms of its start)."""
-    import yaml
+    import yaml  # lazy
 
     class _Loader(yaml.SafeLoader):
         """SafeLoader that keeps dates as text (so we parse and report them ourselves) and
@@ -254,11 +254,18 @@ def _copy(data: dict[str, Any]) -> dict[str, Any]:
 PARSED = ParsedYAML()
 
 
-def read_issue(path: Path, *, default_lang: str = "en", tz: ZoneInfo | None = None, root: Path | None = None) -> Issue:
+def read_issue(
+    path: Path,
+    *,
+    default_lang: str = "en",
+    tz: ZoneInfo | None = None,
+    root: Path | None = None,
+    confined: bool = False,
+) -> Issue:
     """Read and validate one issue file; raise SourceError naming the file and line.
 
     *root* is the publication folder the file may not lead out of (by default the folder
-    above issues/).
+    above issues/); *confined* says the caller has checked that already.
     """
     slug = path.stem
     if not SLUG_RE.fullmatch(slug):
@@ -269,7 +276,7 @@ def read_issue(path: Path, *, default_lang: str = "en", tz: ZoneInfo | None = No
         )
     raw = read_regular(
         path,
-        root=path.parent.parent if root is None else root,
+        root=None if confined else path.parent.parent if root is None else root,
         hint="an issue is a Markdown file; move anything else out of issues/",
     )
     text = decode(raw, path)
@@ -281,12 +288,15 @@ def read_issue(path: Path, *, default_lang: str = "en", tz: ZoneInfo | None = No
 
 def read_issues(folder: Path, **options: Any) -> tuple[list[Issue], list[SourceError]]:
     """Every ``*.md`` in *folder*, sorted by slug; bad files become errors, not exceptions."""
-    options.setdefault("root", folder.parent)
+    root = options.setdefault("root", folder.parent)
     issues: list[Issue] = []
     errors: list[SourceError] = []
+    # The folder is resolved once: a file in it that is no link is inside wherever the folder is
+    # (issue 13: resolving each file's path, a stat per folder above it, was a tenth of reading).
+    inside = folder.is_dir() and is_inside(folder, root)
     for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
         try:
-            issues.append(read_issue(path, **options))
+            issues.append(read_issue(path, **options, confined=inside and not path.is_symlink()))
         except SourceError as error:
             errors.append(error)
     return issues, errors

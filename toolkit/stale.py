@@ -125,12 +125,14 @@ def scan_inputs(config: Config, out_dir: Path, known: dict[str, Any] | None) -> 
 
 
 def public_record(cache: BuildCache, out_dir: Path) -> dict[str, Any] | None:
-    """What the cache remembers of *out_dir*'s index, feeds and sitemap: {"key", "files",
-    "stats", "warnings"}; None when it is missing or not the shape notice writes."""
+    """What the cache remembers of *out_dir*'s index, feeds and sitemap: {"key" (of the index
+    and the corrections log), "feeds" (the key of the rest), "files", "stats", "warnings"};
+    None when it is missing or not the shape notice writes."""
     public = cache.folder(out_dir).get("public")
     if not (
         isinstance(public, dict)
         and isinstance(public.get("key"), str)
+        and isinstance(public.get("feeds"), str)
         and isinstance(public.get("files"), dict)
         and all(isinstance(name, str) and "/" not in name and isinstance(d, str) for name, d in public["files"].items())
         and valid_stats(public.get("stats"))
@@ -198,7 +200,7 @@ def remember(cache: BuildCache, out_dir: Path, options: dict[str, Any], inputs: 
         "top": top_names(out_dir),
         "report": report,
     }
-    cache.touched.add(str(out_dir.resolve()))
+    cache.touched.add(cache.out(out_dir))
 
 
 def report_json(unchanged: list[str], drafts: list[str], warnings: list[Diagnostic]) -> dict[str, Any]:
