@@ -22,7 +22,7 @@ from toolkit import build as build_module
 from toolkit.build import build
 from toolkit.config import load_config
 from toolkit.errors import ToolkitError
-from toolkit.output import CACHE_FORMAT, BuildCache, write_atomic
+from toolkit.output import CACHE_FORMAT, BuildCache, digests_of, write_atomic
 
 from conftest import make_publication, write_issue
 
@@ -147,7 +147,7 @@ def test_any_json_in_the_cache_loads_and_saves_without_a_traceback(tmp_path, dat
     (cache_dir / "build.journal").write_text(json.dumps(data) + '\n{"out": 1\n', encoding="utf-8")
     cache = BuildCache.load(cache_dir)
     assert not cache.is_fresh(tmp_path / "out", "hello", "key")
-    cache.record(tmp_path / "out", "hello", "key", {"hello/email.txt": b"x"})
+    cache.record(tmp_path / "out", "hello", "key", digests_of({"hello/email.txt": b"x"}))
     cache.save()
     assert BuildCache.load(cache_dir).note is None  # saved whole again
 

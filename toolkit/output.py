@@ -153,8 +153,8 @@ class BuildCache:
     journal_seen: int = field(default=0, repr=False)
     #: Marks this build's journal lines, which its own save must not count against it.
     token: str = field(default_factory=lambda: os.urandom(8).hex(), repr=False)
-    #: This build's journal lines for issues it has not recorded yet (stopped mid-issue).
-    pending: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+    #: The issues this build recorded: its journal lines for the others stay (stopped mid-issue).
+    done: set[tuple[str, str]] = field(default_factory=set, repr=False)
     saved_at: float = field(default_factory=time.monotonic, repr=False)
     #: Each output folder's resolved name (resolving is a stat per folder above it, per call).
     resolved: dict[Path, str] = field(default_factory=dict, repr=False)
@@ -220,49 +220,33 @@ class BuildCache:
 
     def journal(self, out_dir: Path, slug: str, names: Iterable[str]) -> None:
         """Say, before writing them, which files of *slug* are about to be written."""
-        line = (
-            json.dumps(
-                {"out": self.out(out_dir), "slug": slug, "files": sorted(names), "by": self.token},
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
-        self.pending[(self.out(out_dir), slug)] = line
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        _write_gitignore(self.path.parent)
-        try:
-            # Under the save's lock: a save that empties the journal never loses this line.
-            with (
-                _locked(self.path.parent / "build.lock"),
-                open(self.path.parent / JOURNAL_NAME, "a", encoding="utf-8") as handle,
-            ):
-                handle.write(line)
-        except OSError as exc:
-            raise ToolkitError(
-                f"cannot write {self.path.parent / JOURNAL_NAME}: {exc.strerror or exc}",
-                path=self.path.parent,
-                hint="check that the disk is not full and the folder is writable",
-            ) from None
+        self.journal_writer().announce(self.out(out_dir), slug, names)
 
-    def record(self, out_dir: Path, slug: str, key: str, files: dict[str, bytes]) -> None:
-        """*slug* now holds *files* (name -> the bytes written), built from inputs *key*.
+    def journal_writer(self) -> Journal:
+        """What announces files in this build's name: worker processes write an issue's files
+        themselves (issue 13), and announce them first, as this build would."""
+        return Journal(self.path.parent, self.token)
+
+    def record(self, out_dir: Path, slug: str, key: str, digests: dict[str, str]) -> None:
+        """*slug* now holds the files of *digests* (name -> sha256 of the bytes written, see
+        `digests_of`), built from inputs *key*.
 
         No stats yet: a file just written is not settled (RACY_NS); the next build hashes it.
         """
-        self.entries(out_dir)[slug] = {"key": key, "files": _digests(files), "stats": {}}
+        self.entries(out_dir)[slug] = {"key": key, "files": dict(sorted(digests.items())), "stats": {}}
         self.touch(out_dir)
-        self.pending.pop((self.out(out_dir), slug), None)
+        self.done.add((self.out(out_dir), slug))
 
     def add_files(self, out_dir: Path, slug: str, files: dict[str, bytes]) -> None:
         """Files made from an issue's build after it (message.eml): pruned with the issue, and
         removed when it is rebuilt, so they are never stale."""
         entry = self.entries(out_dir).get(slug)
         if entry is not None:
-            entry["files"].update(_digests(files))
+            entry["files"].update(digests_of(files))
             for name in files:
                 entry.setdefault("stats", {}).pop(name, None)
             self.touch(out_dir)
-        self.pending.pop((self.out(out_dir), slug), None)
+        self.done.add((self.out(out_dir), slug))
 
     def forget(self, out_dir: Path, slug: str) -> list[str]:
         entry = self.entries(out_dir).pop(slug, None)
@@ -299,14 +283,54 @@ class BuildCache:
                 {"format": CACHE_FORMAT, "outputs": outputs, "folders": folders}, separators=(",", ":"), sort_keys=True
             )
             write_atomic(self.path, text.encode("utf-8"))
-            # The journal's lines are in build.json now, but for the issue this build is in the
-            # middle of (Ctrl-C while writing it): that one stays.
+            # The journal's lines are in build.json now, but for the issues this build (or a
+            # worker of it) announced and has not recorded (Ctrl-C while writing them): they stay.
             if journal.exists():
-                write_atomic(journal, "".join(self.pending.values()).encode("utf-8"))
+                write_atomic(journal, "".join(_own_lines(journal, self.token, self.done)).encode("utf-8"))
         self.saved_at, self.journal_seen = time.monotonic(), 0
 
 
-def _digests(files: dict[str, bytes]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Journal:
+    """Appends to ``build.journal`` under the cache's lock, in the name of build *token*."""
+
+    cache_dir: Path
+    token: str
+
+    def announce(self, out: str, slug: str, names: Iterable[str]) -> None:
+        """Name the files of *slug* in output folder *out* (resolved) about to be written."""
+        line = json.dumps({"out": out, "slug": slug, "files": sorted(names), "by": self.token}, ensure_ascii=False)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        _write_gitignore(self.cache_dir)
+        try:
+            # Under the save's lock: a save that empties the journal never loses this line.
+            with (
+                _locked(self.cache_dir / "build.lock"),
+                open(self.cache_dir / JOURNAL_NAME, "a", encoding="utf-8") as handle,
+            ):
+                handle.write(line + "\n")
+        except OSError as exc:
+            raise ToolkitError(
+                f"cannot write {self.cache_dir / JOURNAL_NAME}: {exc.strerror or exc}",
+                path=self.cache_dir,
+                hint="check that the disk is not full and the folder is writable",
+            ) from None
+
+
+def _own_lines(journal: Path, token: str, done: set[tuple[str, str]]) -> list[str]:
+    """The journal's lines by build *token* for issues it has not recorded."""
+    kept = []
+    for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            item = json.loads(line)
+            if item.get("by") == token and (item["out"], item["slug"]) not in done:
+                kept.append(line + "\n")
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            continue  # cut short by a kill: nothing was written after it
+    return kept
+
+
+def digests_of(files: dict[str, bytes]) -> dict[str, str]:
     return {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
 
 
@@ -314,6 +338,30 @@ def _write_gitignore(cache_dir: Path) -> None:
     gitignore = cache_dir / ".gitignore"
     if not gitignore.exists():
         write_atomic(gitignore, b"# notice's build cache: safe to delete\n*\n")
+
+
+@contextlib.contextmanager
+def hold_output(cache_dir: Path, out_dir: Path) -> Iterator[None]:
+    """Hold the lock of builds into *out_dir*, waiting for any other build into it to end.
+
+    flock's lock belongs to the open file, which worker processes forked meanwhile share: it
+    is released when the last of them has exited, so a build never starts while a killed
+    build's workers may still be writing (they exit within a fraction of a second).
+    """
+    name = hashlib.sha256(str(out_dir.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(cache_dir / f"out-{name}.lock", "a+b")
+    except OSError as exc:
+        raise ToolkitError(
+            f"cannot write in {cache_dir}: {exc.strerror or exc}",
+            path=cache_dir,
+            hint="check that the disk is not full and the folder is writable",
+        ) from None
+    with handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 @contextlib.contextmanager
