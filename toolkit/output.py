@@ -162,12 +162,7 @@ class BuildCache:
     @classmethod
     def load(cls, cache_dir: Path) -> BuildCache:
         path = cache_dir / "build.json"
-        if cache_dir.exists() and not cache_dir.is_dir():
-            raise ToolkitError(
-                f"{cache_dir.name} is a file, where notice keeps its cache folder",
-                path=cache_dir,
-                hint="delete it: notice makes the folder again (it only holds what builds remember)",
-            )
+        check_cache_dir(cache_dir)
         outputs, folders, note = _read_outputs(path)
         seen, marked = _apply_journal(outputs, cache_dir / JOURNAL_NAME)
         for out in marked:
@@ -340,6 +335,16 @@ def _write_gitignore(cache_dir: Path) -> None:
         write_atomic(gitignore, b"# notice's build cache: safe to delete\n*\n")
 
 
+def check_cache_dir(cache_dir: Path) -> None:
+    """Refuse a file where the cache folder belongs, saying so (rather than "File exists")."""
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise ToolkitError(
+            f"{cache_dir.name} is a file, where notice keeps its cache folder",
+            path=cache_dir,
+            hint="delete it: notice makes the folder again (it only holds what builds remember)",
+        )
+
+
 @contextlib.contextmanager
 def hold_output(cache_dir: Path, out_dir: Path) -> Iterator[None]:
     """Hold the lock of builds into *out_dir*, waiting for any other build into it to end.
@@ -349,6 +354,7 @@ def hold_output(cache_dir: Path, out_dir: Path) -> Iterator[None]:
     build's workers may still be writing (they exit within a fraction of a second).
     """
     name = hashlib.sha256(str(out_dir.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    check_cache_dir(cache_dir)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         handle = open(cache_dir / f"out-{name}.lock", "a+b")
