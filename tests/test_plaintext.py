@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit import plaintext
-from toolkit.plaintext import html_to_text
+from toolkit.plaintext import _SPACES, _WIDE, _collapse, html_to_text
 from toolkit.wrapping import LINE_END_PROHIBITED, LINE_START_PROHIBITED, display_width
 
 EXTENSIONS = ["tables", "footnotes", "attr_list", "fenced_code", "sane_lists"]
@@ -372,3 +372,25 @@ def test_past_the_cap_the_marker_leads_the_text() -> None:
 def test_a_link_reference_with_spaces_is_one_unbroken_token(source: str, reference: str) -> None:
     text = render(source)
     assert text.splitlines()[-1] == reference, text
+
+
+# --- whitespace collapsing at C speed (issue 13) ---------------------------------------------
+
+
+def _collapse_reference(text: str) -> str:
+    """The one-callback-per-space `_collapse` that issue 13 replaced: what it must still give."""
+
+    def replace(match: re.Match[str]) -> str:
+        string, start, end = match.string, match.start(), match.end()
+        if "\n" in match.group() and 0 < start and end < len(string):
+            if _WIDE.match(string[start - 1]) and _WIDE.match(string[end]):
+                return ""
+        return " "
+
+    return _SPACES.sub(replace, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(st.sampled_from(" \t\n\r\f\xa0\u3000\x00あ漢。「ｱaB,"), max_size=16))
+def test_collapse_gives_what_the_per_space_callback_gave(text: str) -> None:
+    assert _collapse(text) == _collapse_reference(text)
