@@ -1,8 +1,20 @@
 from __future__ import annotations
 
+import markdown
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown.treeprocessors import InlineProcessor
 
-from toolkit.markup import absolute_url, render_markdown
+from toolkit.markup import (
+    EXTENSIONS,
+    AbsoluteURLExtension,
+    QuickInlineProcessor,
+    absolute_url,
+    render_fragment,
+    render_markdown,
+)
+from toolkit.sanitize import sanitize
 
 
 def test_extensions_tables_footnotes_attr_list_fenced_code():
@@ -64,3 +76,68 @@ def test_a_reused_converter_carries_nothing_from_one_document_to_the_next():
     assert (
         render_markdown("Text[^1] and [a][ref].\n\n[^1]: A note.\n\n[ref]: https://e.com/\n\n<div>raw</div>\n") == first
     )
+
+
+# --- the quick inline processor (issue 13) ---------------------------------------------------
+
+# Every character an inline pattern looks for, and the ones around them: emphasis, code,
+# escapes, links and images (inline, reference, short), footnotes, autolinks, raw HTML,
+# entities and hard line breaks, in mixed Japanese and English.
+_INLINE_PIECES = (
+    "* ** _ __ ` `` \\ [ ] ( ) ![ [^1] < > & ; &amp; &#160; a 日本語 。 x@y.jp https://e.jp/p <b> </b> [r] [r][] "
+    "[a](https://e.jp/) ![i](i.png) :"
+).split() + ["  \n", "\n", " ", "<!-- c -->"]
+_inline_source = st.lists(st.sampled_from(_INLINE_PIECES), max_size=25).map("".join)
+_block_source = st.lists(
+    st.one_of(_inline_source, _inline_source.map(lambda t: f"- {t}"), _inline_source.map(lambda t: f"> {t}")),
+    min_size=1,
+    max_size=4,
+).map(lambda blocks: "\n\n".join(blocks) + "\n\n[r]: https://e.jp/ref\n[^1]: A note *with* `code`.\n")
+
+
+def _stock_converter() -> markdown.Markdown:
+    """The converter render_fragment uses, with Python-Markdown's own inline processor back."""
+    md = markdown.Markdown(
+        extensions=[*EXTENSIONS, AbsoluteURLExtension("https://e.jp/")],
+        extension_configs={"footnotes": {"UNIQUE_IDS": False}},
+        output_format="html",
+    )
+    md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    return md
+
+
+def test_the_quick_inline_processor_is_the_one_in_use() -> None:
+    converter = markdown.Markdown(extensions=[AbsoluteURLExtension("")])
+    assert isinstance(converter.treeprocessors["inline"], QuickInlineProcessor)
+    assert type(_stock_converter().treeprocessors["inline"]) is InlineProcessor
+
+
+# One source for each pattern the quick processor may skip, and their mixtures.
+_EACH_PATTERN = [
+    "a `code` and ``two`` b",
+    "\\*not em\\* \\\\ \\[x]",
+    "note[^1] and [^2]\n\n[^1]: one\n[^2]: two *em*",
+    "[a](https://e.jp/) [b][r] [r] [r][]\n\n[r]: https://e.jp/ref",
+    "![i](i.png) ![j][r] ![r]\n\n[r]: img.png",
+    "<https://e.jp/> <x@y.jp> <b>bold</b> <!-- c --> a < b > c",
+    "&amp; &#160; &copy; & alone; AT&T",
+    "一行目  \n二行目  \nthird",
+    "*em* **strong** _em_ __strong__ ***both*** a*b a_b_c 日本*語*です",
+    "- *a* [b](c)  \n  `d` &amp;\n- <i>e</i> ![f](g)\n\n> _q_ [^1]\n\n[^1]: **n**",
+]
+
+
+def _same_html(source: str) -> None:
+    assert render_fragment(source, base_url="https://e.jp/").html == sanitize(_stock_converter().convert(source))[0]
+
+
+@pytest.mark.parametrize("source", _EACH_PATTERN)
+def test_quick_inline_processor_makes_what_python_markdown_makes(source: str) -> None:
+    _same_html(source)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(source=_block_source)
+def test_quick_inline_processor_makes_what_python_markdown_makes_of_any_mixture(source: str) -> None:
+    _same_html(source)
