@@ -404,6 +404,22 @@ def test_premailer_reuses_the_parsed_theme() -> None:
     assert run_python(code, make_document(theme=theme, body=body)).strip() == "0"
 
 
+def test_premailer_reads_each_theme_once_per_process() -> None:
+    # Issue 13: premailer turned the whole parsed sheet back into text for every issue.
+    other = make_document(theme=THEME + "p { color: #b91c1c; }\n", body="<p>Other theme</p>")
+    code = (
+        "import json, sys, toolkit.inline as inline; first, other = json.load(sys.stdin);"
+        "inline.inline_css(first); import premailer; stock = premailer.Premailer._parse_style_rules; calls = [];"
+        "premailer.Premailer._parse_style_rules = lambda self, *a: calls.append(1) or stock(self, *a);"
+        "out = [inline.inline_css(other), inline.inline_css(first.replace('No. 12', 'No. 13'))];"
+        "type(inline._premailer())._parse_style_rules = stock;"  # premailer's own, every time
+        "print(json.dumps([len(calls), out, [inline.inline_css(other), inline.inline_css(first.replace('No. 12', 'No. 13'))]]))"
+    )
+    calls, cached, uncached = json.loads(run_python(code, json.dumps([DOCUMENT, other])))
+    assert calls == 1  # the other theme's sheet; the first one's rules were kept
+    assert cached == uncached
+
+
 def test_quiet() -> None:
     # A fresh process: premailer caches parsed CSS, so a repeat in this one would log nothing
     # anyway. cssutils logs each email-only property (mso-*, -ms-text-size-adjust) it meets.

@@ -170,7 +170,28 @@ def _premailer() -> Premailer:
     os.environ.setdefault("PREMAILER_CACHE_MAXSIZE", "4096")
     from premailer import Premailer  # lazy: only the engine in use, after its cache size is set
 
-    return Premailer(
+    class ThemePremailer(Premailer):
+        """Premailer that reads each stylesheet's rules once per process (issue 13).
+
+        Its cache keeps the parsed sheet, but `_parse_style_rules` still turns every
+        declaration of it back into text through cssutils' serializer on every call: about
+        three quarters of premailer's time per issue. What it returns (tuples of strings,
+        and the sheet's own rule objects) depends only on the stylesheet's text, its place
+        and the options, and `transform` only reads it, so it is kept, copied per call.
+        """
+
+        rules_cache: dict[tuple[str, int], tuple[list[object], list[object]]] = {}
+
+        def _parse_style_rules(self, css_body: str, ruleset_index: int) -> tuple[list[object], list[object]]:
+            key = (css_body, ruleset_index)
+            if key not in self.rules_cache:
+                if len(self.rules_cache) >= 32:  # a theme has one or two sheets; this never grows
+                    self.rules_cache.clear()
+                self.rules_cache[key] = super()._parse_style_rules(css_body, ruleset_index)
+            rules, leftover = self.rules_cache[key]
+            return list(rules), list(leftover)
+
+    return ThemePremailer(
         strip_important=False,  # Gmail needs display:none !important inline (premailer #150)
         allow_network=False,
         allow_loading_external_files=False,
