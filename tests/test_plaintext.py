@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from textwrap import dedent
+from unittest import mock
 
 import markdown
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit import plaintext
+from toolkit.markup import render_markdown
 from toolkit.plaintext import _SPACES, _WIDE, _collapse, html_to_text
 from toolkit.wrapping import LINE_END_PROHIBITED, LINE_START_PROHIBITED, display_width
 
@@ -394,3 +396,45 @@ def _collapse_reference(text: str) -> str:
 @given(text=st.text(st.sampled_from(" \t\n\r\f\xa0\u3000\x00あ漢。「ｱaB,"), max_size=16))
 def test_collapse_gives_what_the_per_space_callback_gave(text: str) -> None:
     assert _collapse(text) == _collapse_reference(text)
+
+
+# --- the quick fragment parser (issue 13) ----------------------------------------------------
+
+
+def _tree(element: plaintext._Element) -> list[object]:
+    """An element's children as nested lists, adjacent strings joined (as rendering joins them)."""
+    out: list[object] = []
+    for child in element.children:
+        if isinstance(child, str):
+            if out and isinstance(out[-1], str):
+                out[-1] += child
+            else:
+                out.append(child)
+        else:
+            out.append((child.tag, child.attrs, _tree(child)))
+    return out
+
+
+_HTML_PIECES = (
+    '<p>|</p>|<a href="https://e.jp/?a=1&amp;b=2">|</a>|<br>|<img src="i.png" alt="x &quot;y&quot; &lt;z&gt;">|'
+    '<li value="3">|</li>|<ol start="2">|</ol>|<span class="a b" data-x="">|<td style="text-align: right">|'
+    "</td>|</ul>|<br/>|<P>|<a HREF=x>|<!-- c -->|<script>|</script>|<style>|<title>|<my-el>|<|>|&amp;|&lt;|"
+    "&nbsp;|&#0;|&copy|&amp|&| |日本語|a|\n|\x00"
+).split("|")
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_HTML_PIECES), max_size=30))
+def test_quick_parser_builds_what_the_stdlib_parser_builds(pieces: list[str]) -> None:
+    fragment = "".join(pieces)
+    assert _tree(plaintext.parse_fragment(fragment)) == _tree(plaintext._parse_slowly(fragment))
+
+
+@settings(max_examples=40, deadline=None)
+@given(source=document)
+def test_quick_parser_reads_sanitized_fragments_without_the_stdlib_parser(source: str) -> None:
+    extra = "\n\n| a | b |\n|:-|-:|\n| `<1>` | **2**[^1] |\n\na < b, `x&y`\n\n[^1]: Note & more.\n"
+    fragment = render_markdown(source + extra)
+    slow = _tree(plaintext._parse_slowly(fragment))
+    with mock.patch.object(plaintext, "_parse_slowly", side_effect=AssertionError("fell back")):
+        assert _tree(plaintext.parse_fragment(fragment)) == slow
