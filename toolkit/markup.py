@@ -9,6 +9,7 @@ rendering (email, web page, plain text, correction notices) starts from that cle
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -35,11 +36,11 @@ class AbsoluteURLs(Treeprocessor):
         self.base_url = base_url
 
     def run(self, root: Element) -> None:
-        for element in root.iter():
-            attribute = {"a": "href", "img": "src"}.get(element.tag)
-            value = element.get(attribute) if attribute else None
-            if attribute and value is not None:
-                element.set(attribute, absolute_url(value, self.base_url))
+        for tag, attribute in (("a", "href"), ("img", "src")):
+            for element in root.iter(tag):
+                value = element.get(attribute)
+                if value is not None:
+                    element.set(attribute, absolute_url(value, self.base_url))
 
 
 class IssueImages(Protocol):
@@ -161,8 +162,12 @@ _QUICK_INLINE = hasattr(InlineProcessor, "_InlineProcessor__handleInline") and h
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def absolute_url(url: str, base_url: str) -> str:
-    """*url* made absolute against *base_url*; anchors, schemes and empty bases pass through."""
+    """*url* made absolute against *base_url*; anchors, schemes and empty bases pass through.
+
+    Cached: the same links come back issue after issue, and urljoin is slow (issue 13).
+    """
     url = url.strip()
     if not base_url or not url or url.startswith("#") or urlsplit(url).scheme:
         return url
