@@ -253,6 +253,11 @@ def stage_times(renderer: Any, sample: list[Any]) -> dict[str, float]:
         (toolkit.inline, "inline_css"),
         (toolkit.plaintext, "html_to_text"),
     ]
+    # toolkit.render imports these names itself (`from .markup import render_fragment`), so
+    # its own references are patched too, or the stages time nothing.
+    import toolkit.render
+
+    targets += [(toolkit.render, name) for _, name in targets if hasattr(toolkit.render, name)]
     originals = [getattr(module, name) for module, name in targets]
 
     def timed(function: Callable[..., Any], stage: str) -> Callable[..., Any]:
@@ -266,8 +271,8 @@ def stage_times(renderer: Any, sample: list[Any]) -> dict[str, float]:
         return wrapper
 
     try:
-        for (module, name), function, stage in zip(targets, originals, STAGES):
-            setattr(module, name, timed(function, stage))
+        for (module, name), function in zip(targets, originals):
+            setattr(module, name, timed(function, STAGES[[n for _, n in targets].index(name)]))
         spent["total"] = sum(best(1, lambda state=state: renderer.render(state)) for state in sample)
     finally:
         for (module, name), function in zip(targets, originals):
