@@ -4,7 +4,8 @@ Every email needs a text/plain alternative (spam filters score HTML-only mail wo
 many Japanese mail-magazine readers read nothing else, so it must read well in a fixed-width
 font: wrapped by display width with kinsoku (see ``toolkit.wrapping``), links numbered and
 listed at the end, footnotes after the body. The stdlib parser is enough for the HTML that
-Python-Markdown writes, and keeps lxml off this path, which runs once per issue.
+Python-Markdown writes, and keeps lxml off this path, which runs once per issue; the
+regular form nh3 serialises is read by one regular expression first (`parse_fragment`).
 """
 
 from __future__ import annotations
