@@ -118,7 +118,24 @@ class _TokenInfo(dict):
         return info
 
 
+class _TokenWidth(dict):
+    """token -> its width alone, from `_TokenInfo`: the only thing a paragraph that fits on
+    one line needs (most of them: list items, headings, short paragraphs), and one C-level
+    lookup per token instead of building and transposing a tuple per token (issue 13)."""
+
+    def __init__(self, info: _TokenInfo) -> None:
+        super().__init__()
+        self.info = info
+
+    def __missing__(self, token: str) -> int:
+        if len(self) > _TokenInfo.LIMIT:
+            self.clear()
+        width = self[token] = self.info[token][0]
+        return width
+
+
 _INFO: dict[int, _TokenInfo] = {}
+_WIDTH: dict[int, _TokenWidth] = {}
 
 
 @lru_cache(maxsize=64)
@@ -177,6 +194,7 @@ class _Line:
 
     def __init__(self, text: str, ambiguous_width: int, atom_pattern: re.Pattern[str] | None) -> None:
         self.info = _INFO.get(ambiguous_width) or _INFO.setdefault(ambiguous_width, _TokenInfo(ambiguous_width))
+        self.width = _WIDTH.get(ambiguous_width) or _WIDTH.setdefault(ambiguous_width, _TokenWidth(self.info))
         self.kinds: dict[int, str] = {}  # "url" and "atom" tokens; the others are words or CJK
         self.tokens: list[str] = []
         if (
@@ -221,14 +239,18 @@ class _Line:
         return pairs
 
     def _measure(self, tokens: list[str], spaces: list[bool]) -> None:
+        """Widths and prefix widths: all that `wrap` asks of a paragraph that fits."""
         self.tokens, self.spaces = tokens, spaces
-        self.widths, self.no_start, self.no_end, self.cjk = zip(*map(self.info.__getitem__, tokens))
+        self.widths = list(map(self.width.__getitem__, tokens))
         self.ends = list(accumulate(map(add, self.widths, spaces), initial=0))
-        self.pieces = list(map(add, map(" ".__mul__, spaces), tokens))
 
     def index_gaps(self) -> None:
-        """Each gap's level, as the lists of free and kinsoku gaps."""
-        n, spaces, cjk = len(self.tokens), self.spaces, self.cjk
+        """Each gap's level, as the lists of free and kinsoku gaps (and the kinsoku classes
+        and the text of each token with its space, which only a paragraph to break needs)."""
+        tokens, spaces = self.tokens, self.spaces
+        _, self.no_start, self.no_end, self.cjk = zip(*map(self.info.__getitem__, tokens))
+        self.pieces = list(map(add, map(" ".__mul__, spaces), tokens))
+        n, cjk = len(tokens), self.cjk
         kinsoku = list(map(or_, self.no_start[1:], self.no_end[:-1]))
         loose = map(or_, map(or_, spaces[1:], cjk[1:]), cjk[:-1])
         self.is_free = list(map(gt, loose, kinsoku))  # loose and not kinsoku
