@@ -237,9 +237,10 @@ def test_both_inliners_keep_the_mso_comments_and_the_vml(run, tmp_path, inliner)
     html = (build_components(tmp_path / "pub", run, inliner) / "ja" / "email.html").read_text(encoding="utf-8")
     vml = re.search(r"<!--\[if mso\]><v:roundrect.*?</v:roundrect><!\[endif\]-->", html, re.S)
     assert vml, "the VML button is gone"
-    assert vml[0] == email_components(fragment("[今すぐ登録](https://example.jp/join){: .button }")).split(
-        "<!--[if !mso]>"
-    )[0]
+    assert (
+        vml[0]
+        == email_components(fragment("[今すぐ登録](https://example.jp/join){: .button }")).split("<!--[if !mso]>")[0]
+    )
     assert html.count("<!--[if !mso]><!-->") == 1 and html.count("<!--<![endif]-->") == 1
     cell = re.search(r'<td class="button-cell"[^>]*>', html)[0]
     assert 'bgcolor="#1d4ed8"' in cell and "background-color:#1d4ed8" in cell.replace(" ", "")
@@ -281,7 +282,9 @@ def test_check_raises_no_client_support_warning_for_the_components(run, tmp_path
 
 #: Words with no Markdown in them (a `*` or a `[` would be Markdown, not words), Japanese and
 #: Latin, and the characters HTML escapes.
-WORDS = st.text(alphabet=st.sampled_from("abcXYZ019 あいう漢字カナ。、！？&\"'"), max_size=30).map(str.strip).filter(bool)
+WORDS = (
+    st.text(alphabet=st.sampled_from("abcXYZ019 あいう漢字カナ。、！？&\"'"), max_size=30).map(str.strip).filter(bool)
+)
 
 
 def _squeeze(value: str) -> str:
@@ -433,7 +436,11 @@ def test_axe_finds_no_serious_violation_in_the_components(browser, components_si
         page.goto((components_site["premailer"] / "ja" / name).as_uri())
         violations = Axe().run(page).response["violations"]
         page.close()
-        bad = [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in violations if v["impact"] in ("serious", "critical")]
+        bad = [
+            f"{v['id']}: {[n['target'] for n in v['nodes']]}"
+            for v in violations
+            if v["impact"] in ("serious", "critical")
+        ]
         if bad:
             found[name] = bad
     assert found == {}

@@ -93,7 +93,9 @@ def test_the_seed_case_every_reader_hears_of_every_record(notice, announced, see
     assert message["In-Reply-To"] == message["References"]
     assert message["In-Reply-To"].startswith(f"<{SLUG}.") and f".{combined}." in message["Message-ID"]
     text = (folder / "email.txt").read_text(encoding="utf-8")
-    assert text.index("【訂正】2018年7月14日") < text.index("収集の対象になります") < text.index("【追記】2018年7月14日")
+    assert (
+        text.index("【訂正】2018年7月14日") < text.index("収集の対象になります") < text.index("【追記】2018年7月14日")
+    )
     assert text.index("【追記】2018年7月14日") < text.index("問い合わせ中") < text.index("(確認中)")
     assert text.count("https://letter.example.jp/2018-07-13-line-privacy/web.html") == 1  # one link
     html = (folder / "email.html").read_text(encoding="utf-8")
@@ -103,7 +105,9 @@ def test_the_seed_case_every_reader_hears_of_every_record(notice, announced, see
     # Marking the combined notice sent marks both records: check is quiet, history says where and when.
     sent = notice("sent", SLUG, "--notice", combined, "--channel", "email", "--channel", "line",
                   "--date", "2018-07-15 10:00")  # fmt: skip
-    assert sent.stdout.startswith(f"Recorded the notices of {fixed}, {asked} as sent on email, line at 2018-07-15 10:00 +0900")
+    assert sent.stdout.startswith(
+        f"Recorded the notices of {fixed}, {asked} as sent on email, line at 2018-07-15 10:00 +0900"
+    )
     assert unsent(notice("check", SLUG)) == []
     assert notice("list").stdout.splitlines()[-1].split()[3] == "2"
     history = notice("history", SLUG).stdout
@@ -222,7 +226,9 @@ def test_the_newest_delivery_removed_is_caught_by_the_issues_line(notice, announ
     assert f"\nlast_correction: 0004-{delivery_id}\n" in issue.read_text(encoding="utf-8")
     (seed_publication / "corrections" / SLUG / f"0004-{delivery_id}.sent.yml").unlink()
     checked = notice("check", SLUG, status=1)
-    assert f"the issue's last correction is 0004-{delivery_id}, but corrections/{SLUG}/ holds 3 records" in checked.stderr
+    assert (
+        f"the issue's last correction is 0004-{delivery_id}, but corrections/{SLUG}/ holds 3 records" in checked.stderr
+    )
     assert f"(a delivery record of `notice sent` is 0004-{delivery_id}.sent.yml)" in checked.stderr
 
 
@@ -413,8 +419,12 @@ def test_an_english_combined_notice_speaks_english(publication, run):
     message = email.message_from_bytes((folder / "message.eml").read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "Correction: Hello"  # the correction is the strongest, though the newer
     text = (folder / "email.txt").read_text(encoding="utf-8")
-    assert text.index("Correction: January 7, 2026") < text.index("It was all.") < text.index("Addendum: January 6, 2026")
-    assert "We made a mistake in “Hello”" in text and text.index("Addendum: January 6, 2026") < text.index("More to say.")
+    assert (
+        text.index("Correction: January 7, 2026") < text.index("It was all.") < text.index("Addendum: January 6, 2026")
+    )
+    assert "We made a mistake in “Hello”" in text and text.index("Addendum: January 6, 2026") < text.index(
+        "More to say."
+    )
 
 
 def test_an_issue_published_by_hand_is_locked_before_its_deliveries(notice, seed_publication):

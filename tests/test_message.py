@@ -447,7 +447,11 @@ def test_a_text_only_magazine_exports_one_text_plain_part(run, tmp_path):
 
 def test_a_text_only_magazine_is_checked_as_text(run, tmp_path):
     root = ja_publication(
-        tmp_path / "ja", run, extra='[email]\nformat = "text"\n', body="①番の窓口へ。 ![](https://news.example.com/x.png)", correct=False
+        tmp_path / "ja",
+        run,
+        extra='[email]\nformat = "text"\n',
+        body="①番の窓口へ。 ![](https://news.example.com/x.png)",
+        correct=False,
     )
     result = run("-C", str(root), "check", "--format", "json")
     rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}

@@ -212,4 +212,6 @@ def test_a_carried_note_s_image_links_the_corrected_issue_s_copy(run, tmp_path):
     photo.write_bytes(buffer.getvalue())
     assert run("-C", str(root), "build", "--drafts").exit_code == 0
     renamed = f"hello/img/shop.{hashlib.sha256(buffer.getvalue()).hexdigest()[:8]}.jpg"
-    assert renamed in read(root / "build" / "later" / "email.html") and copy not in read(root / "build" / "later" / "email.html")
+    assert renamed in read(root / "build" / "later" / "email.html") and copy not in read(
+        root / "build" / "later" / "email.html"
+    )

@@ -159,7 +159,9 @@ def test_any_json_in_the_cache_loads_and_saves_without_a_traceback(tmp_path, dat
 def test_a_cache_of_the_right_format_but_the_wrong_shape_is_noted_and_ignored(tmp_path, outputs_value):
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir(exist_ok=True)
-    (cache_dir / "build.json").write_text(json.dumps({"format": CACHE_FORMAT, "outputs": outputs_value}), encoding="utf-8")
+    (cache_dir / "build.json").write_text(
+        json.dumps({"format": CACHE_FORMAT, "outputs": outputs_value}), encoding="utf-8"
+    )
     cache = BuildCache.load(cache_dir)
     assert cache.outputs == {} and "is damaged" in (cache.note or "")
 
@@ -172,7 +174,9 @@ def test_a_build_over_a_cache_of_the_wrong_shape_rebuilds_all_with_a_note(public
     """The whole build, not only the cache: issue 14 item 7 ended in an AttributeError."""
     config = load_config(publication)
     config.cache_dir.mkdir(exist_ok=True)
-    (config.cache_dir / "build.json").write_text(json.dumps({"format": CACHE_FORMAT, "outputs": outputs_value}), encoding="utf-8")
+    (config.cache_dir / "build.json").write_text(
+        json.dumps({"format": CACHE_FORMAT, "outputs": outputs_value}), encoding="utf-8"
+    )
     report = build(config, drafts=True)
     assert report.ok and report.built == ["hello"]
     assert [w.message for w in report.warnings if "build.json" in w.message] == [

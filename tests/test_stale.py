@@ -81,7 +81,9 @@ def _template(root: Path) -> None:
 
 CHANGES = {
     "issue": lambda root: _edit(root / "issues" / "hello.md", b"Some", b"Same"),
-    "issue, its old modification time put back": lambda root: _edit(root / "issues" / "hello.md", b"Some", b"Same", True),
+    "issue, its old modification time put back": lambda root: _edit(
+        root / "issues" / "hello.md", b"Some", b"Same", True
+    ),
     "new issue": lambda root: write_issue(root, "other"),
     "record folder": lambda root: (root / "corrections" / "hello").mkdir(parents=True),
     "template": _template,

@@ -92,7 +92,9 @@ def corrections_log(config: Config, states: list[IssueState], env: Any, feed_hre
                 "id": record.id,
                 "hash": record.hash,
                 # A note's local image by its issue's copy (lenient: the issue's build reports a bad one).
-                "note_html": Markup(render_markdown(record.note, base_url=base, images=IssueImages(config, issue, False)))
+                "note_html": Markup(
+                    render_markdown(record.note, base_url=base, images=IssueImages(config, issue, False))
+                )
                 if record.note.strip()
                 else "",
             }

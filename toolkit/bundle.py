@@ -148,4 +148,3 @@ def template_zip(files: dict[str, bytes]) -> bytes:
             info.external_attr = 0o644 << 16
             archive.writestr(info, files[name], compresslevel=9)
     return buffer.getvalue()
-

@@ -199,7 +199,9 @@ _ATTRIBUTE = re.compile(r'([\w:-]+)="([^"]*)"')
 _LINK = r"<a\b([^>]*)>((?:(?!</a>).)*)</a>"  # a link's label never holds another link
 _BUTTON = re.compile(_LINK, re.S)
 # A paragraph of nothing but buttons: one inside a sentence stays a styled inline link.
-_BUTTONS = re.compile(r'<p>((?:\s*<a\b[^>]*\bclass="(?:[^"]*\s)?button(?:\s[^"]*)?"[^>]*>(?:(?!</a>).)*</a>)+)\s*</p>', re.S)
+_BUTTONS = re.compile(
+    r'<p>((?:\s*<a\b[^>]*\bclass="(?:[^"]*\s)?button(?:\s[^"]*)?"[^>]*>(?:(?!</a>).)*</a>)+)\s*</p>', re.S
+)
 _FIGURE = re.compile(r'<figure class="figure[^"]*">\s*(.*?)\s*(?:<figcaption>(.*?)</figcaption>)?\s*</figure>', re.S)
 _BOX = re.compile(r'<aside class="box (box-[\w-]+)" role="note">((?:(?!<aside\b).)*?)</aside>', re.S)
 _TAG = re.compile(r"<[^>]*>")
@@ -238,7 +240,9 @@ def email_components(fragment: str, colours: tuple[str, str] | None = None) -> s
     """The sanitized fragment with its buttons, boxes and figures as mail clients need them."""
     colours = colours or FALLBACK_COLOURS
     if "button" in fragment:
-        fragment = _BUTTONS.sub(lambda m: "\n".join(_email_button(b, colours) for b in _BUTTON.finditer(m[1])), fragment)
+        fragment = _BUTTONS.sub(
+            lambda m: "\n".join(_email_button(b, colours) for b in _BUTTON.finditer(m[1])), fragment
+        )
     if "<figure" in fragment:
         fragment = _FIGURE.sub(_email_figure, fragment)
     while "<aside" in fragment:  # innermost first: a box may hold another

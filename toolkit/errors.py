@@ -132,7 +132,9 @@ class Diagnostic:
     def of(cls, error: ToolkitError, *, severity: Severity = "error", rule: str = "") -> Diagnostic:
         """The report of a raised error (or of one kept as a warning); an error that a
         `notice check` rule stands for (``check_rule``, a missing image) keeps that rule's id."""
-        return cls(severity, error.message, error.path, error.line, error.hint or "", rule or getattr(error, "check_rule", ""))
+        return cls(
+            severity, error.message, error.path, error.line, error.hint or "", rule or getattr(error, "check_rule", "")
+        )
 
     def location(self) -> str:
         """``file:line``, the file as the user should see it; empty when there is no file."""

@@ -122,6 +122,8 @@ def holds(path: Path, digest: str, known: Stats | None, now_ns: int) -> tuple[bo
     if hashlib.sha256(data).hexdigest() != digest:
         return False, None
     return True, now if settled(now, now_ns) else None
+
+
 JOURNAL_NAME = "build.journal"
 #: How often a long build saves what it has done, so an interruption costs little work again.
 SAVE_EVERY_SECONDS = 2.0
@@ -400,7 +402,9 @@ def _read_outputs(path: Path) -> tuple[dict[str, Entries], dict[str, dict[str, A
         return {}, {}, _damaged(path, "it is not the shape notice writes")
     folders = data.get("folders")
     # Only what `toolkit.stale` reads defensively: a folder's record of the wrong shape is dropped.
-    folders = {out: value for out, value in folders.items() if isinstance(value, dict)} if isinstance(folders, dict) else {}
+    folders = (
+        {out: value for out, value in folders.items() if isinstance(value, dict)} if isinstance(folders, dict) else {}
+    )
     return outputs, folders, None
 
 
@@ -434,9 +438,7 @@ def _damaged(path: Path, why: str) -> str:
     return f"the build cache {path.parent.name}/{path.name} is damaged ({why}): every issue is rebuilt"
 
 
-def _apply_journal(
-    outputs: dict[str, Entries], journal: Path, start: int = 0, skip: str = ""
-) -> tuple[int, set[str]]:
+def _apply_journal(outputs: dict[str, Entries], journal: Path, start: int = 0, skip: str = "") -> tuple[int, set[str]]:
     """Mark each issue that a build announced in the journal (from byte *start* on, lines by
     *skip* left out) as stale, and the files it named with an empty digest, so they are
     removed if the issue no longer makes them; return the journal's length and the output

@@ -213,7 +213,9 @@ def _feature_keys(name: str, value: str, element: Any) -> Iterator[tuple[str, st
     if name.startswith("--"):
         yield "function:var", "CSS custom property"
         return
-    if INITIAL_VALUES.get(name) == bare and not (name in ("width", "height") and element.get(name) not in (None, "", "auto")):
+    if INITIAL_VALUES.get(name) == bare and not (
+        name in ("width", "height") and element.get(name) not in (None, "", "auto")
+    ):
         return
     yield f"property:{name}", f"CSS property `{name}`"
     yield f"value:{name}:{bare}", f"CSS `{name}: {bare}`"

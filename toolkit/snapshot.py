@@ -194,7 +194,9 @@ def take_snapshots(
             metrics = {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 500}
             tools.send("Emulation.setDeviceMetricsOverride", metrics, session)
             tools.send("Page.navigate", {"url": page.resolve().as_uri()}, session)
-            while (event := tools.wait_for("Page.loadEventFired", "Fetch.requestPaused"))["method"] != "Page.loadEventFired":
+            while (event := tools.wait_for("Page.loadEventFired", "Fetch.requestPaused"))[
+                "method"
+            ] != "Page.loadEventFired":
                 answer_image(tools, session, event["params"], images or {})
             layout = tools.send("Page.getLayoutMetrics", session=session)
             size = layout.get("cssContentSize") or layout["contentSize"]

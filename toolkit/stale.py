@@ -67,7 +67,9 @@ class Inputs:
             and snapshot.get("folders") == self.folders
             and isinstance(old_files, dict)
             and old_files.keys() == self.files.keys()
-            and all(isinstance(old_files[path], list) and old_files[path][:1] == new[:1] for path, new in self.files.items())
+            and all(
+                isinstance(old_files[path], list) and old_files[path][:1] == new[:1] for path, new in self.files.items()
+            )
         )
 
 
@@ -175,7 +177,10 @@ def remembered_report(
         not snapshot
         or snapshot.get("options") != options
         or not isinstance(report, dict)
-        or not all(isinstance(report.get(k), list) and all(isinstance(s, str) for s in report[k]) for k in ("unchanged", "drafts"))
+        or not all(
+            isinstance(report.get(k), list) and all(isinstance(s, str) for s in report[k])
+            for k in ("unchanged", "drafts")
+        )
         or not _valid_warnings(report.get("warnings"))
         or cache.journal_seen
         or (journal.exists() and journal.stat().st_size)

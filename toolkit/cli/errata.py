@@ -182,12 +182,20 @@ def _when(date_text: str | None, config: Any) -> dt.datetime:
     help="Where it went out: email (default), line, x, facebook, bluesky or mastodon. Repeatable.",
 )
 @click.option(
-    "--date", "date_text", metavar="DATE", help="When it went out: '2018-07-13 10:00' (default: now, or SOURCE_DATE_EPOCH)."
+    "--date",
+    "date_text",
+    metavar="DATE",
+    help="When it went out: '2018-07-13 10:00' (default: now, or SOURCE_DATE_EPOCH).",
 )
 @click.option("--note", help="Your words on it, such as the mail service's campaign name.")
 @pass_state
 def sent(
-    state: State, slug: str, notices: tuple[str, ...], channels: tuple[str, ...], date_text: str | None, note: str | None
+    state: State,
+    slug: str,
+    notices: tuple[str, ...],
+    channels: tuple[str, ...],
+    date_text: str | None,
+    note: str | None,
 ) -> None:
     """Record that issue SLUG, or some of its correction notices, went out.
 
@@ -278,7 +286,9 @@ def _delivery_line(delivery: Any) -> str:
     what = "the issue" if not delivery.notices else "notice" + ("s " if len(delivery.notices) > 1 else " ")
     what += ", ".join(delivery.notices) + (f" (combined {delivery.combined})" if delivery.combined else "")
     note = f"  {delivery.note}" if delivery.note else ""
-    return f"  {delivery.date:%Y-%m-%d %H:%M}  {'sent':<13}  {delivery.id}  {what} on {', '.join(delivery.channels)}{note}"
+    return (
+        f"  {delivery.date:%Y-%m-%d %H:%M}  {'sent':<13}  {delivery.id}  {what} on {', '.join(delivery.channels)}{note}"
+    )
 
 
 def _sent_line(state: State, status: Any) -> str:

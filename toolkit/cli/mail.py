@@ -68,7 +68,9 @@ def export(
     if service is not None and pending_notices:
         raise ToolkitError("give --for or --pending-notices, not both")
     if channel is not None and not pending_notices:
-        raise ToolkitError("--channel goes with --pending-notices", hint=f"notice export {slug} --pending-notices --channel {channel}")
+        raise ToolkitError(
+            "--channel goes with --pending-notices", hint=f"notice export {slug} --pending-notices --channel {channel}"
+        )
     if service is not None:
         from ..bundle import export_bundle  # lazy
 
