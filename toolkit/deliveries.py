@@ -35,12 +35,12 @@ from .records import (
     canonical_hash,
     date_field,
     dump_yaml,
-    load_record_yaml,
+    read_link,
     record_files,
     seq_field,
     text_field,
 )
-from .schema import Invalid, declare, declared, read_mapping
+from .schema import Invalid, declare, declared
 
 #: Where an issue or a notice can go out, in the order they are listed. `web` is not one: the
 #: web page shows every record the moment it is built.
@@ -137,17 +137,7 @@ def read_deliveries(corrections_dir: Path, slug: str, tz: ZoneInfo) -> list[Deli
 
 
 def _parse(path: Path, tz: ZoneInfo) -> Delivery:
-    data, lines = load_record_yaml(path)
-    values, problems = read_mapping(
-        Delivery,
-        data,
-        tz,
-        unknown=lambda key, known: (f"unknown field '{key}'{did_you_mean(key, known)}", RESTORE_HINT),
-        missing=lambda key, given: (f"the field '{key}' is missing", RESTORE_HINT),
-    )
-    if problems:
-        key, message, hint = problems[0]
-        raise SourceError(message, path=path, line=lines.get(key or "", 1), hint=hint)
+    values, data, lines = read_link(path, Delivery, tz)
     try:
         expected = canonical_hash(_content(data))
     except TypeError:  # a value JSON cannot hold: edited by hand

@@ -328,10 +328,12 @@ def load_record_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     return data, lines
 
 
-def _parse_record(path: Path, tz: ZoneInfo) -> Record:
+def read_link(path: Path, cls: type, tz: ZoneInfo) -> tuple[dict[str, Any], dict[str, Any], dict[str, int]]:
+    """A link of the chain (a correction or a delivery record) read against *cls*'s declared
+    fields: its parsed values, the raw mapping its hash is over, and each key's line."""
     data, lines = load_record_yaml(path)
     values, problems = read_mapping(
-        Record,
+        cls,
         data,
         tz,
         unknown=lambda key, known: (f"unknown field '{key}'{did_you_mean(key, known)}", RESTORE_HINT),
@@ -340,6 +342,11 @@ def _parse_record(path: Path, tz: ZoneInfo) -> Record:
     if problems:
         key, message, hint = problems[0]
         raise SourceError(message, path=path, line=lines.get(key or "", 1), hint=hint)
+    return values, data, lines
+
+
+def _parse_record(path: Path, tz: ZoneInfo) -> Record:
+    values, data, lines = read_link(path, Record, tz)
 
     def fail(message: str, key: str, hint: str = RESTORE_HINT) -> SourceError:
         return SourceError(message, path=path, line=lines.get(key, 1), hint=hint)
