@@ -80,6 +80,14 @@ def test_the_seed_case_the_next_issue_carries_the_block_and_its_lock_holds_it(se
         "note": lock.next_issue[0]["note"],
         "pending": False,
     }
+    # History says, under each record, which later issue told its readers.
+    before = run("history", SEED).output
+    assert "carried by" not in run("history", NEXT).output
+    for record in SEED_ORDER:
+        line = next(line for line in before.splitlines() if f"  {record}  " in line)
+        after = before.splitlines()[before.splitlines().index(line) + 1 :]
+        carried = next(line for line in after if "carried by" in line or re.search(r"  [0-9a-f]{7}  ", line))
+        assert carried.strip() == f"carried by {NEXT} (published 2026-11-20 09:00)", (record, before)
     assert run("build").exit_code == 0
     assert carried_ids(read(site / NEXT / "email.html")) == SEED_ORDER
     feed = feedparser.parse((site / "feed.atom").read_bytes())

@@ -41,6 +41,7 @@ from .issue_state import IssueState, load_state
 from .kinds import kind_of, strength
 from .labels import format_date, labels_for
 from .markup import render_fragment
+from .records import LOCK_NAME, read_lock
 from .source import read_issues
 
 
@@ -131,6 +132,27 @@ def for_publish(config: Config, slug: str, published: dt.datetime) -> list[dict[
             hint=(first.hint + "; " if first.hint else "") + "then publish again (`notice check` lists every problem)",
         )
     return block_for(states, slug, published)
+
+
+def carriers(config: Config, slug: str) -> dict[str, tuple[str, dt.datetime]]:
+    """Record id -> (the issue whose lock carries it, when that issue was published), for the
+    records of *slug* (`notice history` says where readers of the next issue were told). Only
+    published issues' locks count: a draft's block is not sent yet. An issue whose lock does not
+    read is skipped here; `notice check` reports it."""
+    found: dict[str, tuple[str, dt.datetime]] = {}
+    for path in sorted(config.corrections_dir.glob(f"*/{LOCK_NAME}")):
+        if path.parent.name == slug:
+            continue
+        try:
+            lock = read_lock(config.corrections_dir, path.parent.name)
+        except ToolkitError:
+            continue
+        if lock is None:
+            continue
+        for item in lock.next_issue or ():
+            if item["issue"] == slug:
+                found.setdefault(item["record"], (lock.slug, lock.published))
+    return found
 
 
 def key(state: IssueState) -> str:

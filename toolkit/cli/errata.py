@@ -234,13 +234,15 @@ def history(state: State, slug: str) -> None:
 
     Each record shows its id (for --resolves), kind, date, summary and whether it is
     still pending; once deliveries are recorded (`notice sent`), where and when its notice
-    went out, and on which channels it has not yet.
+    went out, and on which channels it has not yet; and the later issue whose "corrections
+    since the last issue" block carried it ([corrections] in_next_issue).
 
     \b
     Example:
       notice history 2018-07-13-line-privacy
     """
     from ..deliveries import notice_status  # lazy
+    from ..next_issue import carriers  # lazy
     from ..publishing import history as load_history  # lazy
 
     config = state.config()
@@ -258,6 +260,7 @@ def history(state: State, slug: str) -> None:
     resolved = {r.resolves: r for r in found.records if r.resolves}
     # Where each notice went out: shown once the author records deliveries (`notice sent`).
     status = {s.record.id: s for s in notice_status(found.records, found.deliveries)} if found.deliveries else {}
+    carried = carriers(config, slug)  # the later issues whose block told their readers ([corrections] in_next_issue)
     for link in found.chain:  # the timeline in chain order, deliveries among the records
         if link in found.deliveries:
             click.echo(_delivery_line(link), color=state.color)
@@ -279,6 +282,9 @@ def history(state: State, slug: str) -> None:
         )
         if record.id in status:
             click.echo(_sent_line(state, status[record.id]), color=state.color)
+        if record.id in carried:
+            carrier, published = carried[record.id]
+            click.echo(" " * 20 + f"carried by {carrier} (published {published:%Y-%m-%d %H:%M})", color=state.color)
 
 
 def _delivery_line(delivery: Any) -> str:
