@@ -403,7 +403,8 @@ def test_a_vanished_newest_record_or_folder_stops_build_and_check(pub, run, remo
         where = f"issues/hello.md:{line_of(pub / 'issues' / 'hello.md', 'last_correction')}"
         message = (
             f"the issue's last correction is 0002-{ids[1]}, but corrections/hello/ holds 1 record: record "
-            "0002 is missing, and readers would get the text without it"
+            "0002 is missing, and readers would get the text without it (or, for a delivery record, notice "
+            "would forget what was sent)"
         )
         hint = f"restore corrections/hello/0002-{ids[1]}.yml and any other missing one"
     else:

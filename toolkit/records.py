@@ -453,7 +453,8 @@ def disappearance_problems(
                 f"the issue's last correction is {head}, but corrections/{issue.slug}/ holds "
                 f"{len(records)} record{'s' if len(records) != 1 else ''}: {what} "
                 f"{'is' if len(missing) == 1 else 'are'} missing, and readers would get the text without "
-                f"{'it' if len(missing) == 1 else 'them'}",
+                f"{'it' if len(missing) == 1 else 'them'} (or, for a delivery record, notice would forget what "
+                "was sent)",
                 path=issue.path,
                 line=line,
                 hint=f"records are append-only: restore corrections/{issue.slug}/{head}.yml and any other missing one "
