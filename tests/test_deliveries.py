@@ -440,3 +440,17 @@ def test_an_issue_published_by_hand_is_locked_before_its_deliveries(notice, seed
         f"  hint: run `notice publish {SLUG}` first to record it\n"
     )
     assert snapshot(seed_publication) == before
+
+
+def test_check_reads_the_combined_notice_which_gmail_can_clip_when_no_single_notice_is(notice):
+    """Three long addenda: each one's notice is under Gmail's 102 KB clip, the one notice of all
+    three is not, and readers get that one (`export --pending-notices`)."""
+    notice("publish", SLUG, "--date", "2018-07-13 10:00")
+    notice("sent", SLUG, "--channel", "email", "--date", "2018-07-13 10:00")
+    paragraph = "LINE社の詳細情報を読み直し、お客様とのトークの扱いについて追記します。" * 6
+    for day in (14, 15, 16):
+        note = "\n\n".join([paragraph] * 50)  # about 40 KB of text
+        notice("correct", SLUG, "--kind", "addendum", "--note", note, "--date", f"2018-07-{day} 09:00")
+    clipped = [line for line in notice("check", SLUG, status=1).output.splitlines() if "Gmail clips" in line]
+    assert [line for line in clipped if line.startswith(f".notice-cache/check-combined/{SLUG}/email.html:")], clipped
+    assert not [line for line in clipped if "/corrections/" in line], clipped  # no single notice is

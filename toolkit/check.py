@@ -18,9 +18,10 @@ from pathlib import Path
 from .build import build
 from .built_email import BuiltEmail, Sources, read_config_text
 from .config import Config, line_of
-from .deliveries import notice_status
+from .deliveries import combined_id, notice_status, pending_records
 from .errors import Diagnostic, ToolkitError, did_you_mean, display_path, unique
 from .issue_state import IssueState, load_state, silent_edit, silent_edit_error
+from .output import write_atomic
 from .records import LOCK_NAME, RecordMissingError
 from .render import IssueRenderer
 from .rules import RULES as EMAIL_RULES
@@ -119,12 +120,28 @@ def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> li
         emails = [
             BuiltEmail.read(config, state, folder / "email.html", sources, removed=removed),
             *(BuiltEmail.read(config, state, path, sources, notice=True) for path in notices),
+            *combined_email(config, state, renderer, sources),
         ]
         for email in emails:
             for rule, function in rules:
                 findings.extend(replace(problem, rule=rule) for problem in function(email))
         findings.extend(length_findings(config, folder))  # line.txt and post.txt (issue 12)
     return findings
+
+
+def combined_email(config: Config, state: IssueState, renderer: IssueRenderer, sources: Sources) -> list[BuiltEmail]:
+    """The one notice `notice export --pending-notices` would write now, when it joins two or more
+    records (one is its single notice, checked already): readers get it too, and four notes
+    together can pass Gmail's clip where none alone does. Written under .notice-cache/, never
+    into any output, so a finding names a file the author can open."""
+    pending = pending_records(state.records, state.deliveries)
+    if len(pending) < 2:
+        return []
+    folder = f"combined-{combined_id([r.id for r in pending])}"
+    rendered = renderer.combined_notice(state, pending, folder)
+    path = config.cache_dir / "check-combined" / state.issue.slug / "email.html"  # the newest only
+    write_atomic(path, rendered[f"{folder}/email.html"])
+    return [BuiltEmail.read(config, state, path, sources, notice=True)]
 
 
 def check_disable_setting(config: Config, known: tuple[str, ...]) -> list[Diagnostic]:
