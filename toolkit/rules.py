@@ -112,7 +112,10 @@ def email_size(email: BuiltEmail) -> Iterator[Diagnostic]:
             f"email.html is {size / 1024:.1f} KB: Gmail clips messages over {GMAIL_CLIP_KB} KB",
             email.path,
             None,
-            "shorten the issue or split it in two; images do not count",
+            f"shorten the notes, or send the notices one by one (`notice export {email.issue.slug}` writes each); "
+            "images do not count"
+            if email.notice
+            else "shorten the issue or split it in two; images do not count",
         )
 
 
