@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_accessibility import CONTRAST_JS  # one contrast measure for the whole suite
 
 from toolkit.components import button_colours, email_components, localize
 from toolkit.labels import labels_for
@@ -390,18 +391,6 @@ def test_the_button_is_drawn_in_its_colour_at_each_width(browser, components_sit
     assert all(abs(a - b) <= 3 for a, b in zip(inside, _rgb("#1d4ed8"))), inside
     assert outside == (255, 255, 255)  # the content's white beside it: the button is where it is
 
-
-CONTRAST_JS = """el => {
-  const rgb = c => c.match(/[\\d.]+/g).map(Number);
-  const lum = c => { const v = rgb(c).slice(0, 3).map(x => { x /= 255;
-    return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
-    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
-  let back = el, bg = 'rgb(255, 255, 255)';
-  while (back) { const c = getComputedStyle(back).backgroundColor, v = rgb(c);
-    if (v.length < 4 || v[3] > 0) { bg = c; break; } back = back.parentElement; }
-  const a = lum(getComputedStyle(el).color), b = lum(bg);
-  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-}"""
 
 TEXTS = {
     "email.html": ("a.button", ".box-title", ".box-cell p:not(.box-title)", ".figure-caption"),
