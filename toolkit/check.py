@@ -120,7 +120,7 @@ def check_emails(config: Config, slugs: Iterable[str], disabled: set[str]) -> li
         emails = [
             BuiltEmail.read(config, state, folder / "email.html", sources, removed=removed),
             *(BuiltEmail.read(config, state, path, sources, notice=True) for path in notices),
-            *combined_email(config, state, renderer, sources),
+            *(combined_email(config, state, renderer, sources) if rules else ()),
         ]
         for email in emails:
             for rule, function in rules:
