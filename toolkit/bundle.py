@@ -50,6 +50,36 @@ STEPS = {
         "メール作成 > HTMLメール: email.html を貼り付け、テキスト版に email.txt を貼り付けます。",
         "件名: subject.txt。プリヘッダー: preheader.txt (HTML にも入っています)。",
     ),
+    # Benchmark Email sends pasted code as it is, keeping its own header and footer and dropping
+    # anything outside <html> (https://kb.benchmarkemail.com/Does-Benchmark-Email-do-anything-to-my-custom-HTML-code-when-it-is-sent-out-to-contacts/);
+    # its text version is kept apart from the HTML once their sync is off
+    # (https://kb.benchmarkemail.com/jp/how-do-i-modify-the-text-version-of-my-emails); its footer's
+    # sender and address are set under メール設定 > フッター
+    # (https://jp-benchmark.helpscoutdocs.com/article/208-email-footers). No page found names a
+    # preheader field or a zip import. Its README follows the issue's language (`STEPS_JA`).
+    "benchmark": (
+        "Emails > create an email with the HTML code editor: paste email.html (Benchmark Email keeps",
+        "it as it is, drops anything outside <html> and adds its own header and footer).",
+        "Text version: switch off its sync with the HTML, then paste email.txt.",
+        "Subject: subject.txt. The preheader (preheader.txt) is already inside email.html.",
+        "Unsubscribe link: Benchmark Email adds it to the footer of every email; email.html has none",
+        "unless you set unsubscribe_url.",
+        "Footer: under Email Settings > Footer, give the sender's name and address as in notice.toml",
+        "({sender_name}; {postal_address}).",
+    ),
+}
+#: Where each file goes, in Japanese, for an issue in Japanese (the same steps as `STEPS`).
+STEPS_JA = {
+    "benchmark": (
+        "メール作成で「HTMLコードエディタ」を選び、email.html を貼り付けます (Benchmark Email はこのまま",
+        "送り、<html> の外側を取り除き、ヘッダーとフッターを加えます)。",
+        "テキスト版: HTML との同期をオフにしてから email.txt を貼り付けます。",
+        "件名: subject.txt。プリヘッダー (preheader.txt) は email.html の中に入っています。",
+        "配信停止リンク: Benchmark Email がすべてのメールのフッターに入れます。unsubscribe_url を",
+        "設定していなければ email.html には入っていません。",
+        "フッター: 「メール設定」→「フッター」で配信元の名称と住所を notice.toml と同じにします",
+        "({sender_name}、{postal_address})。",
+    ),
 }
 
 #: Services whose template import takes a zip, and where it goes. Mailchimp's help article
@@ -103,23 +133,7 @@ def export_bundle(config: Config, slug: str, service: str, zip_file: bool = Fals
     files.update({name: path.read_bytes() for name, path in published_images(source, html.decode("utf-8")).items()})
     if zip_file:
         files[ZIP_NAME] = template_zip({n: d for n, d in files.items() if n == "email.html" or n.startswith("img/")})
-    profile = SERVICES[service]
-    readme = [
-        f"{slug} for {profile.label}",
-        "",
-        *STEPS[service],
-        *([ZIP_IMPORTS[service]] if zip_file else []),
-        "",
-        f"Unsubscribe tag: {profile.unsubscribe}" + (f"; name tag: {profile.name}" if profile.name else ""),
-        *(
-            [
-                "Images: upload img/ to the service's file manager, or keep them on your site "
-                "(email.html links their published addresses)."
-            ]
-            if any(n.startswith("img/") for n in files)
-            else []
-        ),
-    ]
+    readme = readme_lines(config, slug, service, state.issue.lang, zip_file, any(n.startswith("img/") for n in files))
     files["README.txt"] = ("\n".join(readme) + "\n").encode("utf-8")
     bundle = Bundle(folder, private=bool(where))
     for name, data in files.items():
@@ -134,6 +148,40 @@ def export_bundle(config: Config, slug: str, service: str, zip_file: bool = Fals
     )
     cache.save()
     return bundle
+
+
+def readme_lines(config: Config, slug: str, service: str, lang: str, zip_file: bool, images: bool) -> list[str]:
+    """README.txt of the bundle: where each file goes, in the issue's language where the
+    service's steps are written in it (`STEPS_JA`), else in English."""
+    profile = SERVICES[service]
+    publication = config.publication
+    values = {"sender_name": publication.sender_name or "-", "postal_address": publication.postal_address or "-"}
+    ja = lang.lower().startswith("ja") and service in STEPS_JA
+    steps = [line.format(**values) for line in (STEPS_JA if ja else STEPS)[service]]
+    if ja:
+        tags = [f"名前のタグ: {profile.name}"] if profile.name else []
+        pictures = "画像: email.html は公開先の https アドレスで画像を参照しています。img/ は画像ギャラリーに上げる場合に。"
+        return [f"{slug} ({profile.label} 用)", "", *steps, "", *tags, *([pictures] if images else [])]
+    if profile.unsubscribe:
+        tags = [f"Unsubscribe tag: {profile.unsubscribe}" + (f"; name tag: {profile.name}" if profile.name else "")]
+    else:
+        tags = [f"Name tag: {profile.name}"] if profile.name else []
+    return [
+        f"{slug} for {profile.label}",
+        "",
+        *steps,
+        *([ZIP_IMPORTS[service]] if zip_file else []),
+        "",
+        *tags,
+        *(
+            [
+                "Images: upload img/ to the service's file manager, or keep them on your site "
+                "(email.html links their published addresses)."
+            ]
+            if images
+            else []
+        ),
+    ]
 
 
 def template_zip(files: dict[str, bytes]) -> bytes:

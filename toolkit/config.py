@@ -266,13 +266,18 @@ class EmailSettings:
     service: str = setting(
         "none",
         "the mail service that sends it, whose merge tags pass through untouched: "
-        "`mailchimp`, `brevo`, `sendgrid`, `listmonk`, `myasp`, `custom` or `none`",
+        "`mailchimp`, `brevo`, `sendgrid`, `listmonk`, `myasp`, `benchmark`, `custom` or `none`",
         _one_of(SERVICES, "service", fold=True),
     )
     unsubscribe_tag: str = setting(
         "", "the service's unsubscribe tag, for `custom` (or over a service's own)", _one_line
     )
     name_tag: str = setting("", "the service's recipient-name tag, for `custom` (or over a service's own)", _one_line)
+    adds_unsubscribe: bool = setting(
+        False,
+        "for `custom`: the service adds its own unsubscribe link to every message, so `unsubscribe_url` "
+        "may stay empty (`benchmark` always does)",
+    )
     utm: dict[str, str] = setting(
         None,
         "UTM parameters for the email's outbound links: `source`, `medium`, "
@@ -437,7 +442,13 @@ class Config:
     @property
     def service(self) -> Service | None:
         """The mail service's profile (its merge tags), or None without one."""
-        return service_for(self.email.service.lower(), self.email.unsubscribe_tag, self.email.name_tag)
+        return service_for(
+            self.email.service.lower(),
+            self.email.unsubscribe_tag,
+            self.email.name_tag,
+            adds_unsubscribe=self.email.adds_unsubscribe,
+            publication=self.publication,
+        )
 
 
 #: The tables of notice.toml, each a dataclass of declared keys.
@@ -521,9 +532,28 @@ def parse_config(root: Path, data: dict[str, Any], text: str = "") -> Config:
             values, found = read_mapping(SECTIONS[name], value, name, unknown=_unknown_key(name))
             problems += [(message, line_of(text, name, key or ""), hint) for key, message, hint in found]
             sections[name] = SECTIONS[name](**values)
+    problems += _adds_unsubscribe_problems(sections.get("email"), text)
     if problems:
         raise _config_error(root / CONFIG_NAME, problems)
     return Config(root=root, **sections)
+
+
+def _adds_unsubscribe_problems(email: EmailSettings | None, text: str) -> list[tuple[str, int | None, str]]:
+    """``adds_unsubscribe`` is the author's word for a `custom` service; a named one either adds
+    the link itself (Benchmark Email) or does not, and then readers would get no way out."""
+    name = email.service.lower() if email else ""
+    if not email or not email.adds_unsubscribe or name == "custom" or name not in SERVICES:
+        return []
+    profile = service_for(name)
+    if profile and profile.adds_unsubscribe:
+        return []
+    return [
+        (
+            f"adds_unsubscribe is for service = \"custom\": service '{email.service}' adds no unsubscribe link itself",
+            line_of(text, "email", "adds_unsubscribe"),
+            "remove it and set unsubscribe_url (to the service's unsubscribe tag, if it has one)",
+        )
+    ]
 
 
 def _unknown_key(section: str) -> Callable[[str, list[str]], tuple[str, str]]:

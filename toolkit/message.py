@@ -302,6 +302,13 @@ def unsubscribe_warnings(config: Config) -> list[Diagnostic]:
     url = config.publication.unsubscribe_url
     if url.startswith("https://") or is_tag(url, config.service):  # a service writes its own headers
         return []
+    service = config.service
+    if not url and service and service.adds_unsubscribe:
+        # The service adds the link, so only it knows each reader's URL, and a List-Unsubscribe
+        # (RFC 2369) or one-click (RFC 8058) header names that URL: it is the service's to write
+        # when it sends. This message, with none, is for reference; the service's form takes the
+        # HTML and the text (`export --for`), never headers.
+        return []
     why = "no unsubscribe_url" if not url else f"unsubscribe_url '{url}' is not https"
     return [
         warning(

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from .built_email import BuiltEmail
-from .config import line_of
+from .config import Config, line_of
 from .errors import Diagnostic
 from .images import FORMATS, HASHED_RE, IMAGE_FOLDER, original_name
 from .inline import top_level_rules  # the inliner's own splitter: one way to read the theme
@@ -564,7 +564,9 @@ def image_format(email: BuiltEmail) -> Iterator[Diagnostic]:
 # --- the law -----------------------------------------------------------------------------------
 
 
-def _required(email: BuiltEmail, key: str, what: str, shown: Callable[[str], bool]) -> Iterator[Diagnostic]:
+def _required(
+    email: BuiltEmail, key: str, what: str, shown: Callable[[str], bool], otherwise: str = ""
+) -> Iterator[Diagnostic]:
     """*key* must be set in notice.toml, and the email must show it (a template may drop it)."""
     value = getattr(email.config.publication, key)
     if not value:
@@ -572,7 +574,7 @@ def _required(email: BuiltEmail, key: str, what: str, shown: Callable[[str], boo
             "error",
             f"no {what}: {key} is not set",
             *_setting_line(email, key),
-            f"set {key} in [publication] of notice.toml: {LAWS} require it",
+            f"set {key} in [publication] of notice.toml: {LAWS} require it{otherwise}",
         )
     elif not shown(value.strip()):
         yield Diagnostic(
@@ -590,9 +592,37 @@ def _in_text(email: BuiltEmail) -> Callable[[str], bool]:
 
 
 def unsubscribe_missing(email: BuiltEmail) -> Iterator[Diagnostic]:
-    """Both laws require a working way to opt out; Gmail and Yahoo also want a visible link (2024)."""
+    """Both laws require a working way to opt out; Gmail and Yahoo also want a visible link (2024).
+    A mail service that adds its own link to every message (Benchmark Email) is that way out:
+    then only an unsubscribe_url the author set is checked (`service_notes` says so under -v)."""
+    if service_adds_unsubscribe(email.config):
+        return
     links = {a.get("href", "").strip() for a in email.tree.iter("a")}
-    yield from _required(email, "unsubscribe_url", "unsubscribe link", links.__contains__)
+    otherwise = (
+        "; if your mail service adds its own unsubscribe link, name it in [email] service "
+        '(`benchmark`, or `custom` with adds_unsubscribe = true)'
+    )
+    yield from _required(email, "unsubscribe_url", "unsubscribe link", links.__contains__, otherwise)
+
+
+def service_adds_unsubscribe(config: Config) -> bool:
+    """Whether the mail service's own footer is the only unsubscribe link: it adds one to every
+    message (issue 10) and the author set no unsubscribe_url of their own."""
+    service = config.service
+    return bool(service and service.adds_unsubscribe and not config.publication.unsubscribe_url)
+
+
+def service_notes(config: Config) -> list[str]:
+    """What `notice check -v` says the checks took from the mail service rather than the email."""
+    if not service_adds_unsubscribe(config):
+        return []
+    label = config.service.label  # type: ignore[union-attr]
+    return [
+        f"unsubscribe link: {label} adds one to the footer of every message it sends, so unsubscribe_url "
+        "is not needed (unsubscribe-missing passes on that footer)",
+        f"特定電子メール法 (issues in Japanese): where to refuse and 受信拒否ができる旨 are {label}'s footer, "
+        "its 配信停止 link, not the email's own (law-footer-ja passes on them)",
+    ]
 
 
 def sender_missing(email: BuiltEmail) -> Iterator[Diagnostic]:

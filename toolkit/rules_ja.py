@@ -18,6 +18,7 @@ from typing import Any
 
 from .built_email import BuiltEmail
 from .errors import Diagnostic
+from .rules import service_adds_unsubscribe
 
 #: Extension kanji with no compatibility mapping, and their JIS X 0208 form.
 KANJI = {"髙": "高", "﨑": "崎", "德": "徳"}
@@ -120,7 +121,8 @@ def law_footer_ja(email: BuiltEmail) -> Iterator[Diagnostic]:
     """特定電子メール法 asks every message for: the sender's name, a postal address, where to
     refuse, a sentence saying readers may refuse, and a contact for complaints and questions
     (``contact``, else the sender's address), in both parts, and in the HTML where readers
-    can see it: not hidden, not under 10 px, at a contrast of 4.5:1 or more."""
+    can see it: not hidden, not under 10 px, at a contrast of 4.5:1 or more. Where to refuse
+    and the sentence may be a mail service's own footer (``adds_unsubscribe``)."""
     if not email.issue.lang.lower().startswith("ja"):
         return
     publication = email.config.publication
@@ -129,7 +131,11 @@ def law_footer_ja(email: BuiltEmail) -> Iterator[Diagnostic]:
         text = "".join(email.path.with_name("email.txt").read_text(encoding="utf-8").split())
     except (OSError, UnicodeDecodeError):
         return
+    # A service that adds its own footer (Benchmark Email: 配信停止リンク in every message, which
+    # cannot be removed) gives where to refuse and says readers may: `service_notes` says so.
+    footer = service_adds_unsubscribe(email.config)
     refuse = publication.unsubscribe_url or publication.unsubscribe_mailto.removeprefix("mailto:").split("?")[0]
+    refuse = "" if footer else refuse
     contact = publication.contact or publication.sender_email
     items = [
         ("the sender's name (sender_name)", publication.sender_name, "sender_name"),
@@ -153,6 +159,8 @@ def law_footer_ja(email: BuiltEmail) -> Iterator[Diagnostic]:
             )
         if html:
             yield from _seen(email, value, what, key, place)
+    if footer:
+        return
     if not REFUSAL.search(text):
         yield Diagnostic(
             "error",

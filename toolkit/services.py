@@ -9,10 +9,13 @@ tag for a placeholder (an https URL on a reserved name, so a placeholder standin
 kept and left as it is) before the first stage and puts the tags back after the last one.
 
 The tags of each service are those its own documentation names (the README cites each page).
+A service may also put its own unsubscribe link in every message (Benchmark Email does, and it
+cannot be removed): then the publication needs no unsubscribe_url, and the checks say so.
 """
 
 from __future__ import annotations
 
+import html as html_module
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
@@ -33,10 +36,19 @@ class Service:
 
     label: str
     syntax: str  # a regex matching anything written in the service's tag syntax
-    unsubscribe: str
+    unsubscribe: str  # "" when the service has no unsubscribe tag (it adds the link itself)
     name: str
     known: tuple[str, ...] = ()
     samples: dict[str, str] = field(default_factory=dict)
+    #: A regex of the tag families the service fills in whatever follows the prefix: Benchmark's
+    #: ``[contact_attribute:FIELD]`` names a contact field, which each account names itself.
+    families: str = ""
+    #: The service writes its own unsubscribe link into the footer of every message it sends,
+    #: which the author cannot remove: `unsubscribe_url` may then stay empty (issue 10).
+    adds_unsubscribe: bool = False
+    #: Tags the preview's sample reader fills from the publication's own settings (a
+    #: `PublicationSettings` field): the service takes them from the account's company details.
+    from_publication: dict[str, str] = field(default_factory=dict)
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -44,6 +56,28 @@ class Service:
 
 
 SAMPLE_UNSUBSCRIBE = "https://example.com/unsubscribe/sample-reader"
+
+#: Benchmark Email's tags are words in square brackets, as ordinary text in brackets is too
+#: (``[注]``, ``[x]``, ``[1]``, ``[^1]``, ``[text](url)``, ``[text][ref]``), so only these shapes
+#: are taken for its tags: snake_case (``[address_block]``: every documented one has an
+#: underscore), or a prefix and a colon (``[contact_attribute:firstname]``, whose prefix has one,
+#: and the documented ``[uppercase:...]`` and ``[lowercase:...]``, which may hold another tag).
+#: Never a link's text (followed by ``(`` or ``[``), a reference (after ``]``), an escaped
+#: ``\[``, or a link definition (``[my_ref]: https://...`` alone on its line).
+_BM_FIELD = r"[^\[\]\s][^\[\]\n]*"  # a contact field's name, as the account spells it ("last name")
+_BM_PREFIX = r"[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]*"
+_BM_CASE = r"(?:uppercase|lowercase)"
+BENCHMARK_SYNTAX = (
+    r"(?<![\]\\])"
+    r"(?!(?<![^\n])\[[^\[\]\n]+\]:[ \t]*\S+[ \t]*(?:\n|\Z))"
+    rf"\[(?:{_BM_CASE}:\[{_BM_PREFIX}:{_BM_FIELD}\]|(?:{_BM_PREFIX}|{_BM_CASE}):{_BM_FIELD}|{_BM_PREFIX})\]"
+    r"(?![(\[])"
+)
+#: What Benchmark fills in whatever the field's name: a contact field, and the case functions
+#: over text or over one contact field.
+BENCHMARK_FAMILIES = rf"\[(?:contact_attribute:{_BM_FIELD}|{_BM_CASE}:(?:\[contact_attribute:{_BM_FIELD}\]|[^\[\]\n]*))\]"
+#: The case functions, for the sample reader: ``[uppercase:abc]`` is ABC.
+CASE_FUNCTIONS = {"uppercase": str.upper, "lowercase": str.lower}
 
 SERVICES: dict[str, Service] = {
     # https://mailchimp.com/developer/marketing/docs/merge-fields/ (FNAME, LNAME, ...); UNSUB is
@@ -103,27 +137,69 @@ SERVICES: dict[str, Service] = {
         "",
         ("%cancelurl1click%", "%cancelurl2%", "%cancelurlall%", "%kara_mail_cancel_address%"),
     ),
+    # Benchmark Email (its Japanese arm serves many small shops): the tag list
+    # https://www.benchmarkemail.com/jp/help-FAQ/answer/merge-tags-available-in-benchmark-email
+    # ([address_block], [company_name], [company_phone], [uppercase:text], [lowercase:text],
+    # [contact_attribute:companyname]). Its first-name field, firstname, is not on a page found:
+    # it rests on a third-party API client's table ("[nome]" => "[contact_attribute:firstname]").
+    # No unsubscribe tag: Benchmark inserts the link itself, "automatically inserting an unsubscribe
+    # link in the footer of all newsletters" (https://kb.benchmarkemail.com/en/tag/abmelden/), and
+    # the footer's items cannot be removed (https://jp-benchmark.helpscoutdocs.com/article/208-email-footers).
+    "benchmark": Service(
+        "Benchmark Email",
+        BENCHMARK_SYNTAX,
+        "",
+        "[contact_attribute:firstname]",
+        ("[contact_attribute:companyname]", "[address_block]", "[company_name]", "[company_phone]"),
+        samples={
+            "[contact_attribute:companyname]": "Example Co.",
+            "[address_block]": "1-1 Chiyoda, Chiyoda-ku, Tokyo 100-0001",
+            "[company_name]": "Example Co.",
+            "[company_phone]": "03-0000-0000",
+        },
+        families=BENCHMARK_FAMILIES,
+        adds_unsubscribe=True,
+        # The footer's sender and address come from the account's 会社情報, which for a publication
+        # are its own (https://kb.benchmarkemail.com/jp/tag/コンタクトリスト).
+        from_publication={"[address_block]": "postal_address", "[company_name]": "sender_name"},
+    ),
 }
 CHOICES = (NONE, *SERVICES, "custom")
 
 
-def service_for(name: str, unsubscribe_tag: str = "", name_tag: str = "") -> Service | None:
-    """The profile of ``[email] service``; ``custom`` is made of ``unsubscribe_tag`` and ``name_tag``
-    (which also override a named service's)."""
+def service_for(
+    name: str,
+    unsubscribe_tag: str = "",
+    name_tag: str = "",
+    *,
+    adds_unsubscribe: bool = False,
+    publication: Any = None,
+) -> Service | None:
+    """The profile of ``[email] service``; ``custom`` is made of ``unsubscribe_tag``, ``name_tag``
+    and ``adds_unsubscribe`` (the tags also override a named service's). With *publication*
+    (`PublicationSettings`), the tags a service fills from the account's company details show
+    the publication's own values to the sample reader."""
     if name == NONE:
         return None
     if name == "custom":
         tags = [t for t in (unsubscribe_tag, name_tag) if t]
         syntax = "|".join(re.escape(t) for t in tags) or r"(?!x)x"
-        return Service("custom", syntax, unsubscribe_tag, name_tag)
+        return Service("custom", syntax, unsubscribe_tag, name_tag, adds_unsubscribe=adds_unsubscribe)
     base = SERVICES[name]
-    return replace(base, unsubscribe=unsubscribe_tag or base.unsubscribe, name=name_tag or base.name)
+    own = {tag: getattr(publication, key) for tag, key in base.from_publication.items() if getattr(publication, key, "")}
+    return replace(
+        base,
+        unsubscribe=unsubscribe_tag or base.unsubscribe,
+        name=name_tag or base.name,
+        samples={**base.samples, **own},
+    )
 
 
 def sample_values(service: Service) -> dict[str, str]:
     """What the preview's "sample reader" view puts in place of each tag."""
     values = {tag: f"[{tag}]" for tag in service.tags}
-    values[service.unsubscribe] = SAMPLE_UNSUBSCRIBE
+    if service.unsubscribe:
+        values[service.unsubscribe] = SAMPLE_UNSUBSCRIBE
     if service.name:
         values[service.name] = "Hanako"
     return {**values, **service.samples}
@@ -143,7 +219,19 @@ def with_samples(text: str, service: Service | None, *, html: bool) -> str:
         text = text.replace(tag, shown)
         if escaped[tag] != tag:
             text = text.replace(escaped[tag], shown)
+    if service.families:
+        text = re.sub(service.families, lambda m: _case_function(m[0], html=html), text)
     return text
+
+
+def _case_function(tag: str, *, html: bool) -> str:
+    """``[uppercase:abc]`` as the service shows it (ABC); any other tag of a family as written
+    (a contact field the sample reader has no value for)."""
+    match = re.fullmatch(r"\[(uppercase|lowercase):([^\[\]]*)\]", tag)
+    if not match:
+        return tag
+    value = CASE_FUNCTIONS[match[1]](html_module.unescape(match[2]) if html else match[2])
+    return value.replace("&", "&amp;").replace("<", "&lt;") if html else value
 
 
 class TagGuard:
@@ -197,4 +285,5 @@ def unknown_tags(text: str, service: Service | None) -> list[str]:
     if service is None or service.label == "custom":
         return []
     found = [m[0] for m in re.finditer(service.syntax, text)]
-    return list(dict.fromkeys(t for t in found if t not in service.tags))
+    unknown = [t for t in found if t not in service.tags and not (service.families and re.fullmatch(service.families, t))]
+    return list(dict.fromkeys(unknown))

@@ -349,6 +349,7 @@ def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> N
       notice check 2018-07-13-line-privacy --format json
     """
     from ..check import check  # lazy
+    from ..rules import service_notes
 
     config = state.config()
     findings = check(config, slugs)
@@ -361,6 +362,8 @@ def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> N
         warnings = len(findings) - errors
         # Drafts included, never into the output folder (issue 9): -v says where the files are.
         state.echo(f"  checked the private build in {state.path(config.cache_dir / 'check')}{os.sep}", level=1)
+        for note in service_notes(config):  # what a check took from the mail service (issue 10)
+            state.echo(f"  {note}", level=1)
         state.echo(f"{count([''] * errors, 'error')}, {count([''] * warnings, 'warning')}")
     if errors:
         sys.exit(1)
