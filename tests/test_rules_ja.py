@@ -130,3 +130,51 @@ def test_the_contact_is_shown_in_both_parts(run, ja):
     folder = ja / ".notice-cache" / "check" / "spring"
     assert "お問い合わせ・苦情の連絡先: 03-1234-5678" in (folder / "email.txt").read_text(encoding="utf-8")
     assert "03-1234-5678" in (folder / "email.html").read_text(encoding="utf-8")
+
+
+# --- a mail service that adds its own footer (Benchmark Email) ------------------------------------
+
+NO_LINK = JA.replace('unsubscribe_url = "https://letter.example.jp/unsubscribe"\n', "")
+
+
+@pytest.mark.parametrize(
+    "email, passes",
+    [
+        ('service = "benchmark"', True),
+        ('service = "custom"\nadds_unsubscribe = true', True),
+        ('service = "none"', False),
+        ('service = "custom"', False),
+    ],
+)
+def test_the_service_s_footer_is_where_to_refuse_only_when_the_service_adds_it(run, ja, email, passes):
+    """Benchmark Email puts its 配信停止 link in every message's footer (README, Mail services):
+    then no unsubscribe_url is needed; the same publication without that service breaks the law."""
+    (ja / "notice.toml").write_text(NO_LINK + f"[email]\n{email}\n", encoding="utf-8")
+    write_issue(ja, "spring", title="春のお知らせ", body="春の営業時間です。")
+    result = run("-C", str(ja), "check", "spring", "--format", "json")
+    found = {f["rule"] for f in json.loads(result.stdout)["findings"] if f["severity"] == "error"}
+    if passes:
+        assert result.exit_code == 0 and not found & {"law-footer-ja", "unsubscribe-missing"}, found
+    else:
+        assert result.exit_code == 1 and {"law-footer-ja", "unsubscribe-missing"} <= found, found
+
+
+def test_check_says_under_v_that_the_footer_came_from_the_service(run, ja):
+    (ja / "notice.toml").write_text(NO_LINK + '[email]\nservice = "benchmark"\n', encoding="utf-8")
+    write_issue(ja, "spring", title="春のお知らせ", body="春の営業時間です。")
+    quiet = run("-C", str(ja), "check", "spring")
+    assert quiet.exit_code == 0 and "Benchmark Email" not in quiet.output
+    loud = run("-C", str(ja), "check", "spring", "-v")
+    assert "unsubscribe link: Benchmark Email adds one to the footer of every message" in loud.stdout
+    assert "受信拒否ができる旨 are Benchmark Email's footer" in loud.stdout
+
+
+def test_an_unsubscribe_url_of_one_s_own_is_still_checked_with_benchmark(run, ja):
+    """The service's footer does not excuse a link the author set but the theme dropped."""
+    (ja / "notice.toml").write_text(JA + '[email]\nservice = "benchmark"\n', encoding="utf-8")
+    write_issue(ja, "spring", title="春のお知らせ", body="春の営業時間です。")
+    assert law_findings(run, ja) == []
+    theme_with(ja, email__html=('<a class="unsubscribe" href="{{ publication.unsubscribe_url }}">', "<a>"))
+    result = run("-C", str(ja), "check", "spring", "--format", "json")
+    rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
+    assert "unsubscribe-missing" in rules and "law-footer-ja" in rules
