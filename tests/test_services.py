@@ -128,3 +128,114 @@ def test_guard_restores_only_its_own_placeholders():
     assert guard.restore(protected + f" {p}7x") == (
         f"{{{{ UnsubscribeURL }}}} {{{{ UnsubscribeURL }}}} {{{{ .Subscriber.FirstName }}}} {p}7x"
     )
+
+
+# --- Benchmark Email: tags in square brackets, as ordinary text in brackets is ---------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+BENCHMARK = SERVICES["benchmark"]
+#: Bracketed text of an ordinary issue: Japanese, digits, short words, a footnote's caret, a
+#: colon. No underscore, so never the shape of a Benchmark tag.
+PLAIN = st.text(alphabet="注記参照例あいうアイウ漢字0123456789 xyzXYZ:.,!?^-", max_size=12)
+SNAKE = st.from_regex(r"[a-z]{1,6}(_[a-z0-9]{1,6}){1,3}", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(inner=PLAIN, around=st.sampled_from(["{}", "x {} y", "{}(https://a.example/)", "[t]{}", "{}[r]", "!{}"]))
+def test_bracketed_text_that_is_no_tag_is_never_changed(inner, around):
+    text = around.format(f"[{inner}]")
+    guard = TagGuard(BENCHMARK)
+    assert guard.protect(text) == text and guard.tags == []
+    assert unknown_tags(text, BENCHMARK) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(word=SNAKE)
+def test_markdown_s_own_brackets_are_no_tags_even_in_snake_case(word):
+    """A link's text, a reference, its definition and a footnote keep their Markdown meaning."""
+    for text in (
+        f"[{word}](https://a.example/)",
+        f"![{word}](img.png)",
+        f"[see][{word}]",
+        f"[{word}][ref]",
+        f"[{word}]: https://a.example/\n",
+        f"[^{word}]",
+        f"\\[{word}]",
+    ):
+        assert TagGuard(BENCHMARK).protect(text) == text, text
+    # Alone, it has the shape of a tag: carried through as one, and named if undocumented.
+    guard = TagGuard(BENCHMARK)
+    assert guard.protect(f"[{word}]") == "https://noticetag.invalid/0x" and guard.restore(guard.protect(f"[{word}]")) == f"[{word}]"
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "[address_block]",
+        "[contact_attribute:firstname]",
+        "[contact_attribute:last name]",  # a field named with a space, as an account may
+        "[uppercase:[contact_attribute:companyname]]",  # the tag list's own example
+        "[lowercase:TEXT]",
+    ],
+)
+def test_benchmark_s_documented_shapes_are_tags_and_none_is_unknown(tag):
+    guard = TagGuard(BENCHMARK)
+    assert guard.protect(f"Dear {tag}.") == "Dear https://noticetag.invalid/0x." and guard.tags == [tag]
+    assert unknown_tags(tag, BENCHMARK) == []
+
+
+def test_markdown_with_brackets_builds_the_same_with_benchmark_as_without(run, tmp_path):
+    """What the regex leaves alone, Markdown renders as it would without a service: byte for byte."""
+    body = (
+        "注意書き[注]と[1]、[x] の項目、脚注[^1]、[リンク](https://a.example/)と[参照][ref]、"
+        "[snake_link](https://b.example/)、[see][my_ref]。\n\n"
+        "[^1]: 脚注の本文\n\n[ref]: https://c.example/\n[my_ref]: https://d.example/\n"
+    )
+    built = {}
+    for service in ("none", "benchmark"):
+        root = make_publication(tmp_path / service)
+        (root / "notice.toml").write_text(
+            (root / "notice.toml").read_text(encoding="utf-8") + f'\n[email]\nservice = "{service}"\n', encoding="utf-8"
+        )
+        write_issue(root, "hello", body=body)
+        result = run("-C", str(root), "build", "--drafts")
+        assert result.exit_code == 0, result.output
+        built[service] = [(root / "build" / "hello" / n).read_bytes() for n in ("email.html", "email.txt", "web.html")]
+    assert built["benchmark"] == built["none"]
+    assert b'href="https://d.example/"' in built["none"][0]  # the snake_case reference is still a link
+
+
+def test_a_misspelt_benchmark_tag_gets_a_did_you_mean_and_plain_brackets_get_nothing(run, tmp_path):
+    root = make_publication(tmp_path / "pub")
+    config = root / "notice.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('unsubscribe_url = "https://news.example.com/unsubscribe"\n', "")
+        + '\n[email]\nservice = "benchmark"\n',
+        encoding="utf-8",
+    )
+    write_issue(root, "hello", body="Dear [contact_attribute:firstname], see [1] and [注].\n\n[adress_block]")
+    result = run("-C", str(root), "check", "--format", "json")
+    found = json.loads(result.stdout)["findings"]
+    assert result.exit_code == 0, found
+    (unknown,) = [f for f in found if f["rule"] == "merge-tag-unknown"]
+    assert unknown["message"].startswith(
+        "'[adress_block]' is not a Benchmark Email merge tag (did you mean '[address_block]'?)"
+    )
+    assert unknown["path"].endswith("hello.md") and unknown["line"] == 10
+
+
+def test_the_sample_reader_sees_the_publication_s_own_address_and_name(tmp_path):
+    from toolkit.config import load_config
+    from toolkit.services import with_samples
+
+    root = make_publication(tmp_path / "pub")
+    config = root / "notice.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[email]\nservice = "benchmark"\n', encoding="utf-8")
+    service = load_config(root).service
+    text = "Dear [contact_attribute:firstname] of [uppercase:[contact_attribute:companyname]]: [address_block], [company_name] [contact_attribute:zip]"
+    assert with_samples(text, service, html=False) == (
+        "Dear Hanako of EXAMPLE CO.: 1 Example Street, London, Test Sender [contact_attribute:zip]"
+    )
+    assert with_samples("[lowercase:A &amp; B]", service, html=True) == "a &amp; b"
