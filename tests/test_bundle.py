@@ -13,7 +13,7 @@ from PIL import Image
 from conftest import write_issue
 
 
-@pytest.mark.parametrize("service", ["mailchimp", "brevo", "sendgrid", "listmonk", "myasp"])
+@pytest.mark.parametrize("service", ["mailchimp", "brevo", "sendgrid", "listmonk", "myasp", "benchmark"])
 def test_the_bundle_holds_html_text_subject_preheader_images_and_a_readme(run, publication, service):
     (publication / "issues" / "images").mkdir()
     Image.new("RGB", (300, 200)).save(publication / "issues" / "images" / "shop.png")
@@ -41,7 +41,9 @@ def test_the_bundle_holds_html_text_subject_preheader_images_and_a_readme(run, p
     assert (folder / "preheader.txt").read_text(encoding="utf-8") == "A short preview line.\n"
     assert (folder / "img" / copy).read_bytes() == shop == (built / "img" / copy).read_bytes()
     readme = (folder / "README.txt").read_text(encoding="utf-8")
-    assert "email.html" in readme and "subject.txt" in readme and "Unsubscribe tag:" in readme
+    assert "email.html" in readme and "subject.txt" in readme
+    # A service that adds the link itself has no unsubscribe tag to name (Benchmark Email).
+    assert ("Unsubscribe tag:" in readme) != (service == "benchmark")
     assert not (built / "message.eml").exists()  # .eml stays the default, written only without --for
 
 
@@ -99,3 +101,45 @@ def test_zip_is_refused_where_the_service_imports_none(run, publication):
     result = run("-C", str(publication), "export", "hello", "--zip")
     assert result.exit_code == 1 and "--zip needs --for SERVICE" in result.stderr
     assert not (publication / ".notice-cache" / "export" / "hello" / "export").exists()
+
+
+BENCHMARK_JA = """\
+[publication]
+name = "小さなお店便り"
+lang = "ja"
+base_url = "https://letter.example.jp/"
+sender_name = "WEB活用研究会"
+sender_email = "letter@example.jp"
+postal_address = "〒100-0001 東京都千代田区千代田1-1"
+
+[email]
+service = "benchmark"
+"""
+
+
+def test_benchmark_s_bundle_for_a_japanese_issue_says_in_japanese_where_each_file_goes(run, tmp_path):
+    """Benchmark Email takes pasted code and a text version, and adds its own footer (README,
+    Mail services): the README says so in the issue's language, with the footer's values."""
+    root = tmp_path / "ja"
+    (root / "corrections").mkdir(parents=True)
+    (root / "notice.toml").write_text(BENCHMARK_JA, encoding="utf-8")
+    write_issue(root, "spring", title="春のお知らせ", body="[contact_attribute:firstname]様、春の営業時間です。")
+    result = run("-C", str(root), "export", "spring", "--for", "benchmark")
+    assert result.exit_code == 0, result.output
+    folder = root / ".notice-cache" / "export" / "spring" / "export" / "benchmark"
+    assert sorted(p.name for p in folder.iterdir()) == ["README.txt", "email.html", "email.txt", "preheader.txt", "subject.txt"]
+    readme = (folder / "README.txt").read_text(encoding="utf-8")
+    assert readme.startswith("spring (Benchmark Email 用)\n\n")
+    assert "「HTMLコードエディタ」を選び、email.html を貼り付けます" in readme
+    assert "同期をオフにしてから email.txt を貼り付けます" in readme
+    assert "配信停止リンク: Benchmark Email がすべてのメールのフッターに入れます" in readme
+    assert "(WEB活用研究会、〒100-0001 東京都千代田区千代田1-1)" in readme
+    assert "名前のタグ: [contact_attribute:firstname]" in readme
+    html = (folder / "email.html").read_text(encoding="utf-8")
+    assert "[contact_attribute:firstname]様" in html and 'class="unsubscribe"' not in html
+    assert "[contact_attribute:firstname]様" in (folder / "email.txt").read_text(encoding="utf-8")
+
+
+def test_benchmark_imports_no_zip(run, publication):
+    result = run("-C", str(publication), "export", "hello", "--for", "benchmark", "--zip")
+    assert result.exit_code == 1 and "Benchmark Email does not import a zip" in result.stderr

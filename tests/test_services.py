@@ -239,3 +239,55 @@ def test_the_sample_reader_sees_the_publication_s_own_address_and_name(tmp_path)
         "Dear Hanako of EXAMPLE CO.: 1 Example Street, London, Test Sender [contact_attribute:zip]"
     )
     assert with_samples("[lowercase:A &amp; B]", service, html=True) == "a &amp; b"
+
+
+# --- a service that adds the unsubscribe link itself: config and headers -------------------------
+
+
+def _with_email(root: Path, email: str, *, link: bool) -> None:
+    config = root / "notice.toml"
+    text = config.read_text(encoding="utf-8")
+    if not link:
+        text = text.replace('unsubscribe_url = "https://news.example.com/unsubscribe"\n', "")
+    config.write_text(text + f"\n[email]\n{email}\n", encoding="utf-8")
+
+
+def test_without_a_link_of_its_own_the_message_leaves_list_unsubscribe_to_the_service(run, publication):
+    """RFC 2369/8058 headers name the reader's own unsubscribe URL, which only the service knows:
+    the .eml has none, no one-click warning, and -v says why."""
+    _with_email(publication, 'service = "benchmark"', link=False)
+    result = run("-C", str(publication), "export", "hello", "-v")
+    assert result.exit_code == 0 and "one-click" not in result.stderr, result.output
+    assert "no List-Unsubscribe header: Benchmark Email adds its own unsubscribe link" in result.stdout
+    message = (publication / ".notice-cache" / "export" / "hello" / "message.eml").read_bytes()
+    assert b"List-Unsubscribe" not in message
+
+
+def test_an_unsubscribe_url_of_one_s_own_still_makes_the_headers_with_benchmark(run, publication):
+    _with_email(publication, 'service = "benchmark"', link=True)
+    result = run("-C", str(publication), "export", "hello", "-v")
+    assert result.exit_code == 0 and "no List-Unsubscribe" not in result.stdout, result.output
+    folder = publication / ".notice-cache" / "export" / "hello"
+    msg = email.message_from_bytes((folder / "message.eml").read_bytes(), policy=email.policy.default)
+    assert msg["List-Unsubscribe"] == "<https://news.example.com/unsubscribe>"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert 'href="https://news.example.com/unsubscribe"' in (folder / "email.html").read_text(encoding="utf-8")
+
+
+def test_a_custom_service_may_say_it_adds_the_link(run, publication):
+    _with_email(publication, 'service = "custom"\nname_tag = "%name%"\nadds_unsubscribe = true', link=False)
+    result = run("-C", str(publication), "check", "--format", "json")
+    assert result.exit_code == 0, result.stdout
+    assert "unsubscribe-missing" not in {f["rule"] for f in json.loads(result.stdout)["findings"]}
+
+
+@pytest.mark.parametrize("service", ["mailchimp", "none"])
+def test_adds_unsubscribe_is_refused_for_a_service_that_adds_none(run, publication, service):
+    _with_email(publication, f'service = "{service}"\nadds_unsubscribe = true', link=False)
+    result = run("-C", str(publication), "check")
+    assert result.exit_code == 1
+    assert (
+        f"notice.toml:17: adds_unsubscribe is for service = \"custom\": service '{service}' adds no unsubscribe link itself"
+        in result.stderr
+    )
+    assert "set unsubscribe_url" in result.stderr

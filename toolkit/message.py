@@ -72,6 +72,8 @@ class Export:
     #: `--pending-notices`: the combined notice's id, its records (strongest first) and message.
     combined: str = ""
     combined_records: list[Any] = field(default_factory=list)
+    #: What `export -v` says the headers leave to the mail service.
+    notes: list[str] = field(default_factory=list)
 
 
 def export(
@@ -118,6 +120,7 @@ def export(
         folder / MESSAGE_NAME,
         warnings=unique([*report.warnings, *unsubscribe_warnings(config)]),
         private=bool(where),
+        notes=unsubscribe_notes(config),
     )
     if pending_notices:
         messages = combined_message(config, state, folder, headers, result, channel)
@@ -295,6 +298,17 @@ def message_id(config: Config, slug: str, record_id: str = "") -> str:
     domain = config.publication.sender_email.rpartition("@")[2].lower()
     key = hashlib.sha256(f"{slug}\0{record_id}\0{domain}".encode()).hexdigest()[:16]
     return f"<{slug}.{record_id + '.' if record_id else ''}{key}@{domain}>"
+
+
+def unsubscribe_notes(config: Config) -> list[str]:
+    """Why the message has no List-Unsubscribe: the mail service adds the link and its headers."""
+    service = config.service
+    if config.publication.unsubscribe_url or not (service and service.adds_unsubscribe):
+        return []
+    return [
+        f"no List-Unsubscribe header: {service.label} adds its own unsubscribe link to every message, "
+        "and only it knows each reader's URL for that header"
+    ]
 
 
 def unsubscribe_warnings(config: Config) -> list[Diagnostic]:

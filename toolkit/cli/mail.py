@@ -98,6 +98,8 @@ def export(
     notices = f" and {count(list(result.notices), 'correction notice')}" if result.notices else ""
     private = " (a draft: built privately, not into the output folder)" if result.private else ""
     state.echo(f"Exported {slug} to {state.path(result.message)}{notices}{private}")
+    for note in result.notes:  # what the headers leave to the mail service (issue 10)
+        state.echo(f"  {note}", level=1)
     report(state, result.warnings)
 
 
