@@ -291,3 +291,27 @@ def test_adds_unsubscribe_is_refused_for_a_service_that_adds_none(run, publicati
         in result.stderr
     )
     assert "set unsubscribe_url" in result.stderr
+
+
+@pytest.mark.parametrize("inliner", ["premailer", "css-inline"])
+def test_benchmark_s_spaced_and_nested_tags_survive_wrapping_and_the_message(run, tmp_path, monkeypatch, inliner):
+    """``[contact_attribute:last name]`` has a space a wrap could break at, and the case function
+    holds a tag inside a tag: both reach the text and the .eml as written."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790856000")
+    root = make_publication(tmp_path / "pub", inliner=inliner)
+    _with_email(root, 'service = "benchmark"', link=False)
+    tags = ["[contact_attribute:last name]", "[uppercase:[contact_attribute:companyname]]", "[lowercase:Mixed Case]"]
+    # Nine words put the space of the first tag at column 69, where a 70-column wrap breaks.
+    body = " ".join(["word"] * 9 + [tags[0]] + ["word"] * 9 + tags[1:] + ["and", "[company_phone]."])
+    write_issue(root, "hello", body=body)
+    result = run("-C", str(root), "export", "hello")
+    assert result.exit_code == 0, result.output
+    folder = root / ".notice-cache" / "export" / "hello"
+    html = (folder / "email.html").read_text(encoding="utf-8")
+    text = (folder / "email.txt").read_text(encoding="utf-8")
+    for tag in [*tags, "[company_phone]"]:
+        assert tag in html and tag in text, tag
+    assert "noticetag" not in html + text
+    msg = email.message_from_bytes((folder / "message.eml").read_bytes(), policy=email.policy.default)
+    plain, part = msg.iter_parts()
+    assert plain.get_content().replace("\r\n", "\n") == text and part.get_content().replace("\r\n", "\n") == html

@@ -137,7 +137,7 @@ SERVICES: dict[str, Service] = {
         "",
         ("%cancelurl1click%", "%cancelurl2%", "%cancelurlall%", "%kara_mail_cancel_address%"),
     ),
-    # Benchmark Email (its Japanese arm serves many small shops): the tag list
+    # Benchmark Email (documented in Japanese by its Japanese arm): the tag list
     # https://www.benchmarkemail.com/jp/help-FAQ/answer/merge-tags-available-in-benchmark-email
     # ([address_block], [company_name], [company_phone], [uppercase:text], [lowercase:text],
     # [contact_attribute:companyname]). Its first-name field, firstname, is not on a page found:
