@@ -127,7 +127,13 @@ def test_benchmark_s_bundle_for_a_japanese_issue_says_in_japanese_where_each_fil
     result = run("-C", str(root), "export", "spring", "--for", "benchmark")
     assert result.exit_code == 0, result.output
     folder = root / ".notice-cache" / "export" / "spring" / "export" / "benchmark"
-    assert sorted(p.name for p in folder.iterdir()) == ["README.txt", "email.html", "email.txt", "preheader.txt", "subject.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.txt",
+        "email.html",
+        "email.txt",
+        "preheader.txt",
+        "subject.txt",
+    ]
     readme = (folder / "README.txt").read_text(encoding="utf-8")
     assert readme.startswith("spring (Benchmark Email 用)\n\n")
     assert "「HTMLコードエディタ」を選び、email.html を貼り付けます" in readme

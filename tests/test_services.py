@@ -167,7 +167,10 @@ def test_markdown_s_own_brackets_are_no_tags_even_in_snake_case(word):
         assert TagGuard(BENCHMARK).protect(text) == text, text
     # Alone, it has the shape of a tag: carried through as one, and named if undocumented.
     guard = TagGuard(BENCHMARK)
-    assert guard.protect(f"[{word}]") == "https://noticetag.invalid/0x" and guard.restore(guard.protect(f"[{word}]")) == f"[{word}]"
+    assert (
+        guard.protect(f"[{word}]") == "https://noticetag.invalid/0x"
+        and guard.restore(guard.protect(f"[{word}]")) == f"[{word}]"
+    )
 
 
 @pytest.mark.parametrize(

@@ -160,7 +160,9 @@ def readme_lines(config: Config, slug: str, service: str, lang: str, zip_file: b
     steps = [line.format(**values) for line in (STEPS_JA if ja else STEPS)[service]]
     if ja:
         tags = [f"名前のタグ: {profile.name}"] if profile.name else []
-        pictures = "画像: email.html は公開先の https アドレスで画像を参照しています。img/ は画像ギャラリーに上げる場合に。"
+        pictures = (
+            "画像: email.html は公開先の https アドレスで画像を参照しています。img/ は画像ギャラリーに上げる場合に。"
+        )
         return [f"{slug} ({profile.label} 用)", "", *steps, "", *tags, *([pictures] if images else [])]
     if profile.unsubscribe:
         tags = [f"Unsubscribe tag: {profile.unsubscribe}" + (f"; name tag: {profile.name}" if profile.name else "")]

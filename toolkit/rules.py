@@ -600,7 +600,7 @@ def unsubscribe_missing(email: BuiltEmail) -> Iterator[Diagnostic]:
     links = {a.get("href", "").strip() for a in email.tree.iter("a")}
     otherwise = (
         "; if your mail service adds its own unsubscribe link, name it in [email] service "
-        '(`benchmark`, or `custom` with adds_unsubscribe = true)'
+        "(`benchmark`, or `custom` with adds_unsubscribe = true)"
     )
     yield from _required(email, "unsubscribe_url", "unsubscribe link", links.__contains__, otherwise)
 

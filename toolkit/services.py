@@ -75,7 +75,9 @@ BENCHMARK_SYNTAX = (
 )
 #: What Benchmark fills in whatever the field's name: a contact field, and the case functions
 #: over text or over one contact field.
-BENCHMARK_FAMILIES = rf"\[(?:contact_attribute:{_BM_FIELD}|{_BM_CASE}:(?:\[contact_attribute:{_BM_FIELD}\]|[^\[\]\n]*))\]"
+BENCHMARK_FAMILIES = (
+    rf"\[(?:contact_attribute:{_BM_FIELD}|{_BM_CASE}:(?:\[contact_attribute:{_BM_FIELD}\]|[^\[\]\n]*))\]"
+)
 #: The case functions, for the sample reader: ``[uppercase:abc]`` is ABC.
 CASE_FUNCTIONS = {"uppercase": str.upper, "lowercase": str.lower}
 
@@ -186,7 +188,9 @@ def service_for(
         syntax = "|".join(re.escape(t) for t in tags) or r"(?!x)x"
         return Service("custom", syntax, unsubscribe_tag, name_tag, adds_unsubscribe=adds_unsubscribe)
     base = SERVICES[name]
-    own = {tag: getattr(publication, key) for tag, key in base.from_publication.items() if getattr(publication, key, "")}
+    own = {
+        tag: getattr(publication, key) for tag, key in base.from_publication.items() if getattr(publication, key, "")
+    }
     return replace(
         base,
         unsubscribe=unsubscribe_tag or base.unsubscribe,
@@ -285,5 +289,7 @@ def unknown_tags(text: str, service: Service | None) -> list[str]:
     if service is None or service.label == "custom":
         return []
     found = [m[0] for m in re.finditer(service.syntax, text)]
-    unknown = [t for t in found if t not in service.tags and not (service.families and re.fullmatch(service.families, t))]
+    unknown = [
+        t for t in found if t not in service.tags and not (service.families and re.fullmatch(service.families, t))
+    ]
     return list(dict.fromkeys(unknown))
