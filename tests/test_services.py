@@ -318,3 +318,22 @@ def test_benchmark_s_spaced_and_nested_tags_survive_wrapping_and_the_message(run
     msg = email.message_from_bytes((folder / "message.eml").read_bytes(), policy=email.policy.default)
     plain, part = msg.iter_parts()
     assert plain.get_content().replace("\r\n", "\n") == text and part.get_content().replace("\r\n", "\n") == html
+
+
+def test_the_preview_shows_benchmark_s_tags_as_a_sample_reader_gets_them(tmp_path):
+    from test_preview import get
+
+    from toolkit.preview import PreviewServer
+
+    root = make_publication(tmp_path / "pub")
+    _with_email(root, 'service = "benchmark"', link=False)
+    write_issue(root, "hello", body="Dear [contact_attribute:firstname], from [address_block].")
+    running = PreviewServer(root, port=0)
+    running.start()
+    try:
+        _, sample, _ = get(running, "/built/hello/email.html")
+        _, raw, _ = get(running, "/built/hello/email.html?tags=raw")
+    finally:
+        running.stop()
+    assert "Dear Hanako, from 1 Example Street, London." in sample and "[address_block]" not in sample
+    assert "Dear [contact_attribute:firstname], from [address_block]." in raw

@@ -22,7 +22,7 @@ from .state import State, count, pass_state, report, slug_argument
     "service",
     metavar="SERVICE",
     help="Write what SERVICE's paste-your-code form wants (mailchimp, brevo, sendgrid, listmonk, "
-    "myasp) into OUT/SLUG/export/SERVICE/ instead of message.eml.",
+    "myasp, benchmark) into OUT/SLUG/export/SERVICE/ instead of message.eml.",
 )
 @click.option(
     "--zip",
