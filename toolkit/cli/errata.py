@@ -349,7 +349,7 @@ def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> N
       notice check 2018-07-13-line-privacy --format json
     """
     from ..check import check  # lazy
-    from ..rules import service_notes
+    from ..rules import service_notes  # lazy
 
     config = state.config()
     findings = check(config, slugs)
