@@ -8,8 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_preview import get
 
-from toolkit.services import SERVICES, TagGuard, is_tag, service_for, unknown_tags
+from toolkit.config import load_config
+from toolkit.preview import PreviewServer
+from toolkit.services import SERVICES, TagGuard, is_tag, service_for, unknown_tags, with_samples
 
 from conftest import make_publication, write_issue
 
@@ -132,9 +137,6 @@ def test_guard_restores_only_its_own_placeholders():
 
 # --- Benchmark Email: tags in square brackets, as ordinary text in brackets is ---------------------
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 BENCHMARK = SERVICES["benchmark"]
 #: Bracketed text of an ordinary issue: Japanese, digits, short words, a footnote's caret, a
 #: colon. No underscore, so never the shape of a Benchmark tag.
@@ -230,9 +232,6 @@ def test_a_misspelt_benchmark_tag_gets_a_did_you_mean_and_plain_brackets_get_not
 
 
 def test_the_sample_reader_sees_the_publication_s_own_address_and_name(tmp_path):
-    from toolkit.config import load_config
-    from toolkit.services import with_samples
-
     root = make_publication(tmp_path / "pub")
     config = root / "notice.toml"
     config.write_text(config.read_text(encoding="utf-8") + '\n[email]\nservice = "benchmark"\n', encoding="utf-8")
@@ -321,10 +320,6 @@ def test_benchmark_s_spaced_and_nested_tags_survive_wrapping_and_the_message(run
 
 
 def test_the_preview_shows_benchmark_s_tags_as_a_sample_reader_gets_them(tmp_path):
-    from test_preview import get
-
-    from toolkit.preview import PreviewServer
-
     root = make_publication(tmp_path / "pub")
     _with_email(root, 'service = "benchmark"', link=False)
     write_issue(root, "hello", body="Dear [contact_attribute:firstname], from [address_block].")
