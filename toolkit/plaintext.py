@@ -232,7 +232,10 @@ class _Renderer:
         run: list[_Element | str] = []
         for node in [*nodes, None]:
             if node is None or (isinstance(node, _Element) and node.tag in BLOCK_TAGS):
-                out.append(self.paragraph(self.inline(run), width))
+                # The line breaks between blocks are runs too, and wrap to nothing: nearly half
+                # of the paragraphs an issue made were these (issue 13).
+                if any(not isinstance(n, str) or not n.isspace() for n in run):
+                    out.append(self.paragraph(self.inline(run), width))
                 run = []
                 if node is not None:
                     out.extend(self.block(node, width))
