@@ -441,3 +441,26 @@ def test_quiet() -> None:
 def test_unknown_engine() -> None:
     with pytest.raises(ValueError, match="'pynliner'"):
         inline_css(DOCUMENT, engine="pynliner")
+
+
+# The expression `_set_aside_leftover_css` used before issue 13 factored out its "<".
+_HTML_PARTS_BEFORE = re.compile(
+    r"<!--.*?-->"
+    r"|<style\b[^>]*>(?P<css>.*?)</style\s*>"
+    r"|(?P<link><link\b[^>]*?\brel\s*=\s*[\"']?[^\"'>]*\bstylesheet\b[^>]*>)",
+    re.S | re.I,
+)
+_PARTS = ["<!--", "-->", "<!--[if mso]>", "<![endif]-->", "<style>", "<STYLE media=x>", "</style>", "</style >",
+          "<link rel=stylesheet href=a.css>", "<LINK REL='StyleSheet'>", "<link href=x>", "<p>", "</p>", "<",
+          ">", "a{color:red}", "x", " ", "\n", "<styles>", "<linker rel=stylesheet>", '"', "'"]
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(_PARTS), max_size=8))
+def test_the_parts_expression_finds_what_it_found_before(parts: list[str]) -> None:
+    from toolkit.inline import _HTML_PARTS
+
+    html = "".join(parts)
+    before = [(m.span(), m["css"], m["link"]) for m in _HTML_PARTS_BEFORE.finditer(html)]
+    after = [(m.span(), m["css"], m["link"] and "<" + m["link"]) for m in _HTML_PARTS.finditer(html)]
+    assert after == before
