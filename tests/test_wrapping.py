@@ -286,3 +286,28 @@ def test_fast_breaker_gives_the_same_lines_as_the_one_it_replaced(text, width, a
     first, rest = indents
     options = {"ambiguous_width": ambiguous, "initial_indent": first, "subsequent_indent": rest}
     assert wrap(text, width, **options) == wrapping_reference.wrap(text, width, **options)
+
+
+def _gaps_as_lists(line: object) -> tuple[list[bool], list[int], list[int]]:
+    """is_free, free and kinsoku as `_Line.index_gaps` computed them before issue 13 packed
+    the tokens' classes into bytes: one list of bools per class, combined gap by gap."""
+    tokens, spaces = line.tokens, line.spaces  # type: ignore[attr-defined]
+    _, no_start, no_end, cjk = zip(*map(line.info.__getitem__, tokens))  # type: ignore[attr-defined]
+    n = len(tokens)
+    kinsoku = [no_start[k] or no_end[k - 1] for k in range(1, n)]
+    loose = [spaces[k] or cjk[k] or cjk[k - 1] for k in range(1, n)]
+    is_free = [a and not b for a, b in zip(loose, kinsoku)]
+    return is_free, [k for k in range(1, n) if is_free[k - 1]], [k for k in range(1, n) if kinsoku[k - 1]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.one_of(any_text, ascii_text), ambiguous=st.sampled_from([1, 2]))
+def test_gap_bytes_class_every_gap_as_the_lists_of_bools_did(text: str, ambiguous: int) -> None:
+    from toolkit.wrapping import _atom_pattern, _Line
+
+    line = _Line(text, ambiguous, _atom_pattern(frozenset({"[1]", "*2", "[訂正前]"})))
+    if not line.tokens:
+        return
+    line.index_gaps()
+    assert ([bool(b) for b in line.is_free], line.free, line.kinsoku) == _gaps_as_lists(line)
+
