@@ -96,13 +96,15 @@ _block_source = st.lists(
 
 
 def _stock_converter() -> markdown.Markdown:
-    """The converter render_fragment uses, with Python-Markdown's own inline processor back."""
+    """The converter render_fragment uses, with Python-Markdown's own inline processor and
+    ``is_block_level`` back (issue 13 replaced them)."""
     md = markdown.Markdown(
         extensions=[*EXTENSIONS, AbsoluteURLExtension("https://e.jp/")],
         extension_configs={"footnotes": {"UNIQUE_IDS": False}},
         output_format="html",
     )
     md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    del md.is_block_level
     return md
 
 
