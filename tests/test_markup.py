@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import types
+
 import markdown
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown.extensions.admonition import AdmonitionProcessor
 from markdown.treeprocessors import InlineProcessor
 
+from toolkit.components import ComponentsExtension
 from toolkit.markup import (
+    _CONVERTERS,
     EXTENSIONS,
     AbsoluteURLExtension,
     QuickInlineProcessor,
@@ -96,15 +101,19 @@ _block_source = st.lists(
 
 
 def _stock_converter() -> markdown.Markdown:
-    """The converter render_fragment uses, with Python-Markdown's own inline processor and
-    ``is_block_level`` back (issue 13 replaced them)."""
+    """The converter render_fragment uses, with Python-Markdown's own inline processor,
+    ``is_block_level`` and block processors' tests back (issue 13 replaced them)."""
     md = markdown.Markdown(
-        extensions=[*EXTENSIONS, AbsoluteURLExtension("https://e.jp/")],
+        extensions=[*EXTENSIONS, ComponentsExtension(), AbsoluteURLExtension("https://e.jp/")],
         extension_configs={"footnotes": {"UNIQUE_IDS": False}},
         output_format="html",
     )
     md.treeprocessors.register(InlineProcessor(md), "inline", 20)
     del md.is_block_level
+    for processor in md.parser.blockprocessors:
+        vars(processor).pop("test", None)
+        if isinstance(processor, AdmonitionProcessor):
+            processor.test = types.MethodType(AdmonitionProcessor.test, processor)  # type: ignore[method-assign]
     return md
 
 
@@ -143,3 +152,40 @@ def test_quick_inline_processor_makes_what_python_markdown_makes(source: str) ->
 @given(source=_block_source)
 def test_quick_inline_processor_makes_what_python_markdown_makes_of_any_mixture(source: str) -> None:
     _same_html(source)
+
+
+# --- the quick block tests (issue 13) --------------------------------------------------------
+
+# Every block the quick tests may skip, the near misses around their strings, and the rest.
+_BLOCK_PIECES = [
+    "# h1", "## h2 ##", "#no", "a # b", "Title\n=====", "Sub\n---", "a\n=b", "- - -", "***", "___", "* * *",
+    "a -- b", "> q", "> > qq\n> more", "a > b", ">q", "a\n>b", "[^1]: note", "x[^1]", "[^x]:y", "a\n[^1]: b", "[r]: https://e.jp/r", "[r]:",
+    "[a]: <https://e.jp/a> \"T\"", "| a | b |\n|---|:-:|\n| 1 | 2 |", "a | b\n--|--\n1 | 2", "|x|", "a|b",
+    "!!! note\n    body", "!!!tip\n    x", '!!! warning "注意"\n    text', "!!!", "text !!! x", "    indented code", "1. one\n2. two",
+    "- a\n    - b", "* x\n\n    more", "```\ncode # > |\n```", "<div>raw # |</div>", "日本語の段落。", "plain *em*",
+]
+
+
+def _same_blocks(source: str) -> None:
+    assert render_fragment(source, base_url="https://e.jp/").html == sanitize(_stock_converter().convert(source))[0]
+
+
+def test_every_block_processor_with_needles_is_quick() -> None:
+    render_fragment("x", base_url="https://e.jp/")
+    converter = _CONVERTERS.by_base["https://e.jp/"]
+    quick = {type(p).__name__ for p in converter.parser.blockprocessors if "test" in vars(p)}
+    assert quick == {
+        "HashHeaderProcessor", "SetextHeaderProcessor", "HRProcessor", "BlockQuoteProcessor",
+        "FootnoteBlockProcessor", "ReferenceProcessor", "TableProcessor",
+    }
+
+
+@pytest.mark.parametrize("source", _BLOCK_PIECES)
+def test_quick_block_tests_make_what_python_markdown_makes(source: str) -> None:
+    _same_blocks(source + "\n")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(blocks=st.lists(st.tuples(st.sampled_from(_BLOCK_PIECES), st.sampled_from(["\n", "\n\n", "\n    "])), max_size=6))
+def test_quick_block_tests_make_what_python_markdown_makes_of_any_mixture(blocks: list[tuple[str, str]]) -> None:
+    _same_blocks("".join(block + gap for block, gap in blocks))

@@ -70,6 +70,13 @@ class _UntitledMarker(AdmonitionProcessor):
         klass, title = super().get_class_and_title(match)
         return (f"{klass} {UNTITLED}", title) if match.group(2) is None else (klass, title)
 
+    def test(self, parent: Element, block: str) -> bool:
+        """The admonition extension's test, without its search of the whole block when the
+        block has no ``!!!``: it runs first of all block tests, on every block (issue 13)."""
+        if "!!!" in block and self.RE.search(block):
+            return True
+        return self.parse_content(parent, block)[0] is not None
+
 
 class ComponentTree(Treeprocessor):
     """Boxes to ``<aside>``, captioned images to ``<figure>``: the fragment every output shares."""

@@ -99,6 +99,58 @@ class AbsoluteURLExtension(Extension):
         if _QUICK_INLINE:
             md.treeprocessors.register(QuickInlineProcessor(md), "inline", 20)
         md.is_block_level = BlockLevel(md).__getitem__  # type: ignore[method-assign]
+        quick_block_tests(md)  # the last extension registered: every block processor is there
+
+
+#: Block processors whose test (or, for the two whose test is always true, whose run) cannot
+#: succeed on a block holding none of these strings, by class and expression as in
+#: Python-Markdown 3.11. A processor not listed, or whose expression changed, is always tested.
+BLOCK_NEEDLES: dict[tuple[str, str | None], tuple[str, ...]] = {
+    (
+        "markdown.blockprocessors.HashHeaderProcessor",
+        r"(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)",
+    ): ("#",),
+    ("markdown.blockprocessors.SetextHeaderProcessor", r"^.*?\n(?:=+|-+)[ ]*(\n|$)"): ("=", "-"),
+    (
+        "markdown.blockprocessors.HRProcessor",
+        r"^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))(?P=atomicgroup)[ ]*$",
+    ): ("-", "_", "*"),
+    ("markdown.blockprocessors.BlockQuoteProcessor", r"(^|\n)[ ]{0,3}>[ ]?(.*)"): (">",),
+    # These two test true and search in run, which puts the block back when nothing matched.
+    ("markdown.extensions.footnotes.FootnoteBlockProcessor", r"^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$"): ("[^",),
+    (
+        "markdown.blockprocessors.ReferenceProcessor",
+        r'^[ ]{0,3}\[([^\[\]]*)\]:[ ]*(?:\n[ ]*)?([^\s]+)[ ]*(?:\n[ ]*)?((["\'])(.*)\4[ ]*|\((.*)\)[ ]*)?$',
+    ): ("]:",),
+    # A table's first row has a pipe, or it is no table (its test sets state only run reads).
+    ("markdown.extensions.tables.TableProcessor", None): ("|",),
+}
+
+
+def quick_block_tests(md: markdown.Markdown) -> None:
+    """Give each processor of `BLOCK_NEEDLES` a test that first looks for its strings.
+
+    Issue 13: the block parser tries every processor's test on every block, in order, and
+    most are a regular-expression search of the whole block that finds nothing; together
+    they were a third of the block parser's time. A test skipped here would have returned
+    false, so the tree is the same (`tests/test_markup.py` compares both).
+    """
+    for processor in md.parser.blockprocessors:
+        expression = getattr(processor, "SEARCH_RE", None) or getattr(processor, "RE", None)
+        kind = type(processor)
+        needles = BLOCK_NEEDLES.get((f"{kind.__module__}.{kind.__qualname__}", getattr(expression, "pattern", None)))
+        if needles:
+            processor.test = _needle_test(processor.test, needles)  # type: ignore[method-assign]
+
+
+def _needle_test(test: Any, needles: tuple[str, ...]) -> Any:
+    def quick(parent: Element, block: str) -> bool:
+        for needle in needles:
+            if needle in block:
+                return test(parent, block)
+        return False
+
+    return quick
 
 
 class BlockLevel(dict):
