@@ -506,6 +506,32 @@ def test_a_theme_copy_with_another_button_colour_changes_every_part_of_the_butto
     assert "#065f46" in cell.split("style=")[1] and "#065f46" in link and "#1d4ed8" not in cell + link
 
 
+def test_one_renderer_reads_email_css_again_once_it_changed(tmp_path):
+    """The renderer keeps the theme's email.css between issues (issue 13), as long as the file
+    is unchanged: the preview's renderer must see an edited button colour."""
+    from toolkit.build import load_states
+    from toolkit.config import load_config
+    from toolkit.render import IssueRenderer
+    from toolkit.source import read_issues
+
+    root = make_publication(tmp_path / "pub")
+    (root / "templates").mkdir()
+    css_path = root / "templates" / "email.css"
+    css = (theme_dir() / "email.css").read_text(encoding="utf-8")
+    css_path.write_text(css, encoding="utf-8")
+    write_issue(root, "hello", body="[Join](https://x.example/){: .button }")
+    config = load_config(root)
+    issues = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)[0]
+    state = next(iter(load_states(config, issues)[0].values()))
+    renderer = IssueRenderer(config)
+    assert 'fillcolor="#1d4ed8"' in renderer.render(state)["email.html"].decode()
+    assert 'fillcolor="#1d4ed8"' in renderer.render(state)["email.html"].decode()
+    css_path.write_text(css.replace("#1d4ed8;\n}", "#065f46;\n}"), encoding="utf-8")
+    later = css_path.stat().st_mtime + 10
+    os.utime(css_path, (later, later))
+    assert 'fillcolor="#065f46"' in renderer.render(state)["email.html"].decode()
+
+
 def test_check_warns_of_a_button_inside_a_sentence_where_it_was_written(run, tmp_path):
     root = make_publication(tmp_path / "pub")
     body = "[Alone](https://x.example/a){: .button }\n\nOr [in a sentence](https://x.example/b){: .button } here."

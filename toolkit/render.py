@@ -7,6 +7,7 @@ email, the web page and the plain text alike.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -54,6 +55,7 @@ class IssueRenderer:
         self.guard = TagGuard(None)
         #: The local images of the issue being rendered (toolkit.images): copied with its files.
         self.images: IssueImages | None = None
+        self._css: tuple[str, Callable[[], bool]] | None = None  # email.css and whether it is unchanged
 
     def render_safely(self, state: IssueState) -> Rendered | ToolkitError:
         try:
@@ -287,10 +289,18 @@ class IssueRenderer:
         colours = None
         if "button" in html:
             try:
-                colours = button_colours(self.env.loader.get_source(self.env, "email.css")[0])  # type: ignore[union-attr]
+                colours = button_colours(self._email_css())
             except jinja2.TemplateError:
                 pass  # no email.css: rendering the email reports it, with its place
         return email_components(html, colours)
+
+    def _email_css(self) -> str:
+        """The theme's email.css, read again only when the file changed, as Jinja checks its
+        templates (its own CSS holds ``.button``, so every email asked: issue 13)."""
+        if self._css is None or not self._css[1]():
+            source, _, uptodate = self.env.loader.get_source(self.env, "email.css")  # type: ignore[union-attr]
+            self._css = (source, uptodate or (lambda: False))
+        return self._css[0]
 
     def template(self, name: str, context: dict[str, Any]) -> str:
         return render_template(self.env, name, context)
