@@ -464,3 +464,26 @@ def test_the_parts_expression_finds_what_it_found_before(parts: list[str]) -> No
     before = [(m.span(), m["css"], m["link"]) for m in _HTML_PARTS_BEFORE.finditer(html)]
     after = [(m.span(), m["css"], m["link"] and "<" + m["link"]) for m in _HTML_PARTS.finditer(html)]
     assert after == before
+
+
+_RULES = ".a { color: red } .q1 { color: teal } .b span { margin: 0 } #c { padding: 1px } em { color: blue } td.x { border: 0 } " \
+    "p:first-child { margin: 2px } .a-b > i { color: green } * { line-height: 1 } [title] { color: gray }"
+_BODY_PIECES = [
+    '<span class="a">', "</span>", '<div class="b x">', "</div>", '<p id="c">', "</p>", "<em>", "</em>",
+    '<table><tr><td class="x">1</td></tr></table>', '<TD CLASS="x">', '<i class="a-b">', '<div class="&#113;1">',
+    '<!-- <em class="b"> -->', "a b c x", '<i title="t">', "<P>", '<span class=a>', "&amp;", '<b class="a-b">',
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(_BODY_PIECES), max_size=10))
+def test_premailer_skips_only_rules_that_match_nothing(pieces: list[str]) -> None:
+    """Issue 13: rules whose class, id or element the email lacks are not given to premailer;
+    its output is the one it makes with every rule."""
+    from premailer import Premailer
+
+    from toolkit.inline import _premailer
+
+    html = f"<html><head><style>{_RULES}</style></head><body>{''.join(pieces)}</body></html>"
+    premailer = _premailer()
+    assert premailer.transform(html, pretty_print=False) == Premailer.transform(premailer, html, pretty_print=False)
