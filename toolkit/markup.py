@@ -10,6 +10,7 @@ rendering (email, web page, plain text, correction notices) starts from that cle
 from __future__ import annotations
 
 import functools
+import importlib
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,6 +27,21 @@ from .sanitize import Removal, locate, sanitize
 
 #: attr_list also gives a link its class: ``[Join](https://...){: .button }`` (issue 11).
 EXTENSIONS = ("tables", "footnotes", "attr_list", "fenced_code", "sane_lists")
+#: Their settings, by name.
+EXTENSION_CONFIGS: dict[str, dict[str, Any]] = {"footnotes": {"UNIQUE_IDS": False}}
+
+
+def builtin_extensions() -> list[Extension]:
+    """`EXTENSIONS` made from Python-Markdown's own modules, with `EXTENSION_CONFIGS`.
+
+    Given a name, Markdown looks it up among every installed package's entry points
+    (``importlib.metadata``), which was about 35 ms of each process that renders (issue 13);
+    each of its extension modules has a ``makeExtension`` that makes the same extension.
+    """
+    return [
+        importlib.import_module(f"markdown.extensions.{name}").makeExtension(**EXTENSION_CONFIGS.get(name, {}))
+        for name in EXTENSIONS
+    ]
 
 
 class AbsoluteURLs(Treeprocessor):
@@ -272,8 +288,7 @@ def render_fragment(text: str, *, base_url: str = "", images: IssueImages | None
     if converter is None:
         converter = converters[base_url] = markdown.Markdown(
             # Boxes (admonition) and figures: toolkit.components (issue 11).
-            extensions=[*EXTENSIONS, ComponentsExtension(), AbsoluteURLExtension(base_url)],
-            extension_configs={"footnotes": {"UNIQUE_IDS": False}},
+            extensions=[*builtin_extensions(), ComponentsExtension(), AbsoluteURLExtension(base_url)],
             output_format="html",
         )
     converter.reset()
