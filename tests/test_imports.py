@@ -23,6 +23,7 @@ LAZY_ALLOWED = {
     "toolkit.inline": "only the inliner in use is imported, and premailer reads its cache size when imported",
     "toolkit.build": "a build with nothing to do loads no renderer (issue 13: two thirds of its time was imports)",
     "toolkit.source": "PyYAML only when YAML is read: a build with nothing to do reads none (issue 13)",
+    "toolkit.labels": "Babel only for a date no earlier build formatted (issue 13: its locale data took ~50 ms)",
 }
 
 

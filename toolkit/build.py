@@ -122,6 +122,9 @@ def _build(
     from .templating import inliner_warnings, make_environment, templates_fingerprint  # lazy (see above)
 
     PARSED.load(config.cache_dir / "yaml.json")  # front-matter and records parsed by earlier builds
+    from .labels import DATES  # lazy (see above)
+
+    DATES.load(config.cache_dir / "dates.json")  # dates Babel formatted for earlier builds
     issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
     wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
     # An issue readers received stays in the record: a lock under a draft is an error, never a
@@ -193,6 +196,7 @@ def _build(
         stale.remember(cache, out_dir, options, inputs, stale.report_json(unchanged, report.drafts, unique(standing)))
     cache.save()
     PARSED.save()
+    DATES.save()
     # Each distinct one once; anything still a raised error is turned into what is reported.
     report.errors = unique(as_diagnostic(e) for e in report.errors)
     report.warnings = unique(as_diagnostic(w, "warning") for w in report.warnings)

@@ -2,19 +2,25 @@
 
 A dict per language rather than gettext catalogues: the theme needs a few dozen short
 labels, and a publication can override any of them in its own templates. Dates go through
-Babel.
+Babel, and what it answered is kept in `.notice-cache/dates.json` (`FormattedDates`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+import json
+import re
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date as babel_format_date
-from babel.dates import format_skeleton
-
+from . import __version__
 from .kinds import kind_labels
+from .output import write_atomic
+
+if TYPE_CHECKING:
+    from babel import Locale
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -144,19 +150,117 @@ def ambiguous_width(lang: str) -> int:
 
 @lru_cache(maxsize=64)
 def _locale(lang: str) -> Locale:
+    from babel import Locale, UnknownLocaleError  # lazy: most builds format no date they have not before
+
     try:
         return Locale.parse(lang.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
         return Locale.parse("en")
 
 
+def babel_version() -> str | None:
+    """The installed Babel's version, read from its ``__init__.py`` without importing it
+    (importing it and loading a locale's data is what `FormattedDates` saves)."""
+    spec = importlib.util.find_spec("babel")
+    try:
+        text = Path(spec.origin).read_text(encoding="utf-8") if spec and spec.origin else ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    found = re.search(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", text, re.MULTILINE)
+    return found.group(1) if found else None
+
+
+class FormattedDates:
+    """Dates as Babel formats them, by language, form and day, kept from one build to the next.
+
+    Issue 13: Babel's locale data (a pickle per locale, merged with the root locale's) took
+    about 50 ms of every process that formats a date, and a build formats the same few
+    dates again and again. A build loads the file from ``.notice-cache/dates.json`` and saves
+    it when something was added; it holds the versions of Babel and notice that made it, and
+    one made by any other version is not used. Without a file (tests, `notice check`) the
+    dates are kept in memory only.
+    """
+
+    #: Past this many dates, a save keeps only those this process asked for.
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self.entries: dict[str, str] = {}
+        self.used: set[str] = set()
+        self.path: Path | None = None
+        self.version: str | None = None
+        self.changed = False
+
+    def load(self, path: Path) -> None:
+        """Remember *path*, and the dates it holds if this Babel and this notice wrote them."""
+        self.path, self.changed, self.used = path, False, set()
+        self.version = babel_version()
+        self.entries = {}
+        if self.version is None:
+            self.path = None  # no version to key the file by: nothing is kept on disk
+            return
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            return
+        if (
+            isinstance(data, dict)
+            and data.get("format") == 1
+            and data.get("babel") == self.version
+            and data.get("notice") == __version__
+            and isinstance(data.get("dates"), dict)
+        ):
+            self.entries = {key: text for key, text in data["dates"].items() if isinstance(text, str)}
+
+    def get(self, key: str) -> str | None:
+        text = self.entries.get(key)
+        if text is not None:
+            self.used.add(key)
+        return text
+
+    def put(self, key: str, text: str) -> str:
+        self.entries[key] = text
+        self.used.add(key)
+        self.changed = True
+        return text
+
+    def save(self) -> None:
+        """Write the file if a date was added to it."""
+        if self.path is None or not self.changed:
+            return
+        if len(self.entries) > self.LIMIT:
+            self.entries = {key: self.entries[key] for key in self.used}
+        data = {"format": 1, "babel": self.version, "notice": __version__, "dates": dict(sorted(self.entries.items()))}
+        write_atomic(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        self.changed = False
+
+
+#: The one memo every date goes through; `build` loads and saves it.
+DATES = FormattedDates()
+
+
+def _memo(kind: str, day: Any, lang: str, form: str, format_with: Any) -> str:
+    """*day* formatted by ``format_with(babel.dates)``, through `DATES` when it is a plain date."""
+    if type(day) is not dt.date:  # anything else is formatted (or refused) by Babel as it is
+        return format_with(_babel_dates())
+    key = json.dumps([kind, lang, form, day.isoformat()], ensure_ascii=False)
+    text = DATES.get(key)
+    return text if text is not None else DATES.put(key, format_with(_babel_dates()))
+
+
+def _babel_dates() -> Any:
+    import babel.dates  # lazy: see FormattedDates
+
+    return babel.dates
+
+
 def format_date(value: dt.date | dt.datetime, lang: str, form: str = "long") -> str:
     """``2018年7月13日`` or ``July 13, 2018``: a date as readers of *lang* write it."""
     day = value.date() if isinstance(value, dt.datetime) else value
-    return babel_format_date(day, format=form, locale=_locale(lang))
+    return _memo("date", day, lang, form, lambda dates: dates.format_date(day, format=form, locale=_locale(lang)))
 
 
 def format_day(value: dt.date | dt.datetime, lang: str) -> str:
     """``7月14日`` or ``Jul 14``: a day of the year, short, for the errata summary."""
     day = value.date() if isinstance(value, dt.datetime) else value
-    return format_skeleton("MMMd", day, locale=_locale(lang))
+    return _memo("skeleton", day, lang, "MMMd", lambda dates: dates.format_skeleton("MMMd", day, locale=_locale(lang)))
