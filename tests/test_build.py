@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,30 @@ def test_build_writes_the_three_renderings_and_index_only(publication):
     ]
     assert not any(p.name.startswith(".") for p in (publication / "build").rglob("*"))
     assert (publication / ".notice-cache" / "build.json").is_file()
+
+
+def test_an_edited_body_rebuilds_without_loading_what_earlier_builds_kept(tmp_path, run):
+    # Issue 13: a one-changed build spent more time starting than rendering. The front-matter
+    # was parsed before (PyYAML), the date formatted before (Babel, .notice-cache/dates.json),
+    # there is no image (Pillow) and one issue needs no process pool; Markdown is given its
+    # extensions rather than their names, so it searches no package metadata for them (with
+    # css-inline: premailer's cssutils reads its own version from the package metadata).
+    publication = make_publication(tmp_path / "pub", inliner="css-inline")
+    write_issue(publication, "hello", body="First.")
+    assert run("-C", str(publication), "build", "--drafts").exit_code == 0
+    write_issue(publication, "hello", body="Second.")
+    unwanted = ("yaml", "PIL", "babel", "concurrent.futures.process", "importlib.metadata")
+    script = (
+        "import sys\n"
+        "from toolkit.cli import main\n"
+        f"sys.argv = ['notice', '-C', {str(publication)!r}, 'build', '--drafts']\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        f"print(sorted(name for name in {unwanted!r} if name in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "Built 1 issue" in done.stdout
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert "Second." in (publication / "build" / "hello" / "web.html").read_text(encoding="utf-8")
 
 
 def test_email_html_is_inlined_table_layout_with_absolute_links(publication):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import babel
@@ -13,8 +11,6 @@ import pytest
 
 from toolkit import __version__, labels
 from toolkit.labels import FormattedDates, babel_version, format_date, format_day
-
-from conftest import write_issue
 
 DAY = dt.date(2018, 7, 13)
 
@@ -103,21 +99,3 @@ def test_only_plain_dates_are_kept(memo, tmp_path):
     memo.load(tmp_path / "dates.json")
     assert format_date(Day(2018, 7, 13), "en") == "July 13, 2018"
     assert memo.entries == {}
-
-
-def test_a_build_that_formats_only_known_dates_does_not_import_babel(publication, run):
-    write_issue(publication, "hello", body="First.")
-    assert run("-C", str(publication), "build", "--drafts").exit_code == 0
-    assert (publication / ".notice-cache" / "dates.json").is_file()
-    write_issue(publication, "hello", body="Second.")  # the same date: nothing new to format
-    script = (
-        "import sys\n"
-        "from toolkit.cli import main\n"
-        f"sys.argv = ['notice', '-C', {str(publication)!r}, 'build', '--drafts']\n"
-        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
-        "print('babel' in sys.modules)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert "Built 1 issue" in done.stdout
-    assert done.stdout.splitlines()[-1] == "False"
-    assert "Second." in (publication / "build" / "hello" / "web.html").read_text(encoding="utf-8")

@@ -502,9 +502,7 @@ def render_all(
     bottleneck on two cores (issue 13: 1.46x faster than one core), and results waiting in
     it its peak memory.
     """
-    from concurrent.futures import ProcessPoolExecutor  # lazy (see the imports)
-
-    from .render import IssueRenderer  # lazy
+    from .render import IssueRenderer  # lazy (see the imports)
 
     workers = min(jobs or os.cpu_count() or 1, max(1, len(states) // (PARALLEL_THRESHOLD // 2)))
     if len(states) < PARALLEL_THRESHOLD or workers < 2:
@@ -514,6 +512,8 @@ def render_all(
             if progress:
                 progress(1)
         return
+    from concurrent.futures import ProcessPoolExecutor  # lazy: 15 ms a build that renders a few issues
+
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(config, journal, out_dir))
     try:
         chunk = max(1, min(20, len(states) // (workers * 4)))

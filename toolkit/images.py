@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from lxml import etree
-from PIL import Image, UnidentifiedImageError
 
 from .errors import ToolkitError
 from .limits import CONTENT_WIDTH, IMAGE_MAX_BYTES
@@ -110,6 +109,8 @@ def pixel_size(data: bytes) -> tuple[int, int] | None:
     landscape with an EXIF orientation of 6 or 8: every mail client and browser turns it
     upright (CSS image-orientation: from-image is the default), so the sides swap.
     """
+    from PIL import Image, UnidentifiedImageError  # lazy: most issues have no image (issue 13: 15 ms a process)
+
     try:
         with warnings.catch_warnings():
             # Only the header is read, never the pixels: a huge image is no decompression bomb here.

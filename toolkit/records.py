@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -23,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import yaml
 
 try:
     import fcntl
@@ -501,20 +500,28 @@ def _front_matter_line(issue: Issue, key: str) -> int:
 # --- writing -----------------------------------------------------------------------------------
 
 
-class _Dumper(yaml.SafeDumper):
-    """Multi-line text as YAML block scalars, so records and locks diff well in git."""
+@functools.cache
+def _dumper() -> type:
+    """SafeDumper writing multi-line text as YAML block scalars, so records and locks diff well
+    in git; made on first use, as PyYAML is imported only to read or write YAML (a build whose
+    front-matter and records were all parsed before loads none, issue 13)."""
+    import yaml  # lazy (see the docstring)
 
+    class _Dumper(yaml.SafeDumper):
+        pass
 
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    def str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
-
-_Dumper.add_representer(str, _str_representer)
+    _Dumper.add_representer(str, str_representer)
+    return _Dumper
 
 
 def dump_yaml(data: dict[str, Any], comment: str) -> bytes:
-    text = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+    import yaml  # lazy (see _dumper)
+
+    text = yaml.dump(data, Dumper=_dumper(), allow_unicode=True, sort_keys=False, width=1000)
     return (comment + text).encode("utf-8")
 
 
