@@ -25,6 +25,8 @@ LAZY_ALLOWED = {
     "toolkit.source": "PyYAML only when YAML is read: a build with nothing to do reads none (issue 13)",
     "toolkit.records": "PyYAML only to write a record: reading one goes through source's parse cache (issue 13)",
     "toolkit.images": "Pillow only to measure an image: most issues have none (issue 13: 15 ms a process)",
+    "toolkit.wrapping": "wcwidth only for characters it does not measure itself (issue 13: 25 ms a process)",
+    "toolkit.social": "wcwidth only to find grapheme clusters, for emoji or a text to cut (issue 13)",
     "toolkit.labels": "Babel only for a date no earlier build formatted (issue 13: its locale data took ~50 ms)",
 }
 

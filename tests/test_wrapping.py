@@ -3,9 +3,11 @@ from __future__ import annotations
 import re
 
 import pytest
+import wcwidth
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from toolkit import wrapping
 from toolkit.wrapping import LINE_END_PROHIBITED, LINE_START_PROHIBITED, display_width, wrap
 
 URL = re.compile(r"(?:https?://|mailto:|www\.)\S+")
@@ -30,6 +32,38 @@ KANA = "あいうえおかきくけこさしすせそ"
 )
 def test_display_width(text: str, ambiguous: int, expected: int) -> None:
     assert display_width(text, ambiguous_width=ambiguous) == expected
+
+
+def _wcwidth(text: str, ambiguous: int) -> int:
+    return wcwidth.width(text, control_codes="ignore", ambiguous_width=ambiguous)
+
+
+MEASURED = "".join(chr(code) for start, end, _ in wrapping._MEASURED for code in range(start, end + 1))
+
+
+def test_the_characters_measured_without_wcwidth_are_measured_as_wcwidth_does() -> None:
+    # Issue 13: these are measured without importing wcwidth; each must take the columns it
+    # says (so an upgrade of wcwidth that changes one fails here, not in a reader's text).
+    ranges = wrapping._MEASURED
+    assert all(a_end < b_start for (_, a_end, _), (b_start, _, _) in zip(ranges, ranges[1:])), "overlapping ranges"
+    for ambiguous in (1, 2):
+        wrong = [hex(ord(c)) for c in MEASURED if display_width(c, ambiguous_width=ambiguous) != _wcwidth(c, ambiguous)]
+        assert not wrong, (ambiguous, wrong[:20])
+    # ... and none joins a neighbour into one cluster, so a text's width is the sum of its characters'
+    assert len(list(wcwidth.iter_graphemes(MEASURED))) == len(MEASURED)
+    assert display_width(MEASURED, ambiguous_width=2) == _wcwidth(MEASURED, 2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(
+        st.one_of(st.sampled_from(MEASURED), st.characters(min_codepoint=0x20, max_codepoint=0x7E), st.characters()),
+        max_size=30,
+    ),
+    ambiguous=st.sampled_from([1, 2]),
+)
+def test_display_width_is_wcwidths_for_any_text(text: str, ambiguous: int) -> None:
+    assert display_width(text, ambiguous_width=ambiguous) == _wcwidth(text, ambiguous)
 
 
 # --- examples --------------------------------------------------------------------------

@@ -39,8 +39,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from wcwidth import iter_graphemes
-
 from .config import LINE_TEXT_LIMIT, Config
 from .corrections import subject_with_marker
 from .errors import Diagnostic
@@ -117,6 +115,8 @@ _HEAVY = re.compile("[^\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
 def _plain_weight(text: str) -> int:
     if not _EMOJI.search(text):  # no emoji: each character by its range, no clusters to find
         return len(text) + len(_HEAVY.findall(text))
+    from wcwidth import iter_graphemes  # lazy: only for emoji or a text to cut (issue 13: 25 ms a process)
+
     total = 0
     for cluster in iter_graphemes(text):
         if _EMOJI.search(cluster):
@@ -138,6 +138,8 @@ def shorten(text: str, budget: int, measure: Measure) -> str:
     near; "" when not even "…" fits."""
     if measure(text) <= budget:
         return text
+    from wcwidth import iter_graphemes  # lazy (see _plain_weight)
+
     spans = url_spans(text)
     cuts, position = [0], 0
     for cluster in iter_graphemes(text):

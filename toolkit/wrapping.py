@@ -38,8 +38,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from itertools import accumulate, compress
 from operator import add, not_
-
-import wcwidth
+from typing import Any
 
 # JIS X 4051 classes that may not start a line: closing brackets, hyphens, dividing and
 # middle punctuation, full stops and commas, iteration marks, the prolonged sound mark,
@@ -79,13 +78,59 @@ _URL_BRACKETS = {")": "(", "]": "[", "}": "{"}
 _KINSOKU, _WORD, _FREE = 1, 2, 3
 
 
+#: What wcwidth says of the characters most issues are made of, so that measuring them needs no
+#: wcwidth (importing it took ~25 ms of CPU in every process that renders, issue 13): code points
+#: that take two columns whatever the ambiguous width (kana, kanji, full-width forms, -2 below
+#: for "the ambiguous width") and marks of Japanese text that take the ambiguous width (※ ■ …).
+#: None of them joins a neighbour into one grapheme cluster, so a text of them and printable
+#: ASCII takes the sum of their widths; tests/test_wrapping.py checks each one against wcwidth.
+_AMBIGUOUS = -2
+_MEASURED = sorted(
+    [
+        (0x3000, 0x3029, 2),  # CJK symbols and punctuation, up to the combining tone marks
+        (0x3030, 0x303E, 2),
+        (0x3041, 0x3096, 2),  # hiragana
+        (0x309B, 0x30FF, 2),  # (not the combining voiced marks 3099, 309A) katakana
+        (0x3400, 0x4DBF, 2),  # CJK ideographs, extension A
+        (0x4E00, 0x9FFF, 2),  # CJK ideographs
+        (0xF900, 0xFAFF, 2),  # CJK compatibility ideographs
+        (0xFF01, 0xFF60, 2),  # full-width forms
+        (0xFFE0, 0xFFE6, 2),
+        (0x2460, 0x24E9, _AMBIGUOUS),  # circled numbers and letters
+        (0x2500, 0x254B, _AMBIGUOUS),  # box drawing
+        *((ord(mark), ord(mark), _AMBIGUOUS) for mark in "※■□▲△▼▽◆◇○◎●★☆…‥—―‘’“”°×÷§¶→←↑↓·"),
+    ]
+)
+_MEASURED_STARTS = [start for start, _, _ in _MEASURED]
+
+
 def display_width(text: str, *, ambiguous_width: int = 1) -> int:
     """Columns *text* takes in a fixed-width font: 2 for full-width characters.
 
     Control characters count 0 (``control_codes="ignore"``) so that widths add up token
     by token; ``ambiguous_width=2`` is for Japanese, Chinese and Korean issues (※ ○ ■ …).
+    Text of `_MEASURED` characters and printable ASCII is measured here, the rest by wcwidth.
     """
-    return wcwidth.width(text, control_codes="ignore", ambiguous_width=ambiguous_width)
+    if text.isascii() and text.isprintable():
+        return len(text)
+    width = 0
+    for char in text:
+        code = ord(char)
+        if 0x20 <= code < 0x7F:
+            width += 1
+            continue
+        k = bisect_right(_MEASURED_STARTS, code) - 1
+        if k < 0 or code > _MEASURED[k][1]:
+            return _wcwidth().width(text, control_codes="ignore", ambiguous_width=ambiguous_width)
+        columns = _MEASURED[k][2]
+        width += ambiguous_width if columns == _AMBIGUOUS else columns
+    return width
+
+
+def _wcwidth() -> Any:
+    import wcwidth  # lazy: see _MEASURED
+
+    return wcwidth
 
 
 _token_width = lru_cache(maxsize=65536)(display_width)
@@ -353,7 +398,7 @@ class _Line:
             kind = self.kinds.get(k)
             pieces = [token]
             if k in wide_tokens and kind is None and not self.code[token] & _IS_CJK and len(token) > 1:
-                pieces = list(wcwidth.iter_graphemes(token))
+                pieces = list(_wcwidth().iter_graphemes(token))
             for n, piece in enumerate(pieces):
                 if kind:
                     kinds[len(tokens)] = kind
