@@ -381,11 +381,12 @@ def test_a_link_reference_with_spaces_is_one_unbroken_token(source: str, referen
 
 def _collapse_reference(text: str) -> str:
     """The one-callback-per-space `_collapse` that issue 13 replaced: what it must still give."""
+    wide = re.compile(_WIDE)
 
     def replace(match: re.Match[str]) -> str:
         string, start, end = match.string, match.start(), match.end()
         if "\n" in match.group() and 0 < start and end < len(string):
-            if _WIDE.match(string[start - 1]) and _WIDE.match(string[end]):
+            if wide.match(string[start - 1]) and wide.match(string[end]):
                 return ""
         return " "
 

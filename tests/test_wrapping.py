@@ -54,6 +54,12 @@ def test_the_characters_measured_without_wcwidth_are_measured_as_wcwidth_does() 
     assert display_width(MEASURED, ambiguous_width=2) == _wcwidth(MEASURED, 2)
 
 
+def test_a_token_is_cjk_where_the_tokeniser_takes_its_first_character_for_cjk() -> None:
+    cjk = re.compile(f"[{wrapping._CJK}]")
+    wrong = [hex(code) for code in range(0x40000) if wrapping._is_cjk(chr(code)) != bool(cjk.match(chr(code)))]
+    assert not wrong, wrong[:20]
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     text=st.text(
