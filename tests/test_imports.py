@@ -27,6 +27,7 @@ LAZY_ALLOWED = {
     "toolkit.images": "Pillow only to measure an image: most issues have none (issue 13: 15 ms a process)",
     "toolkit.wrapping": "wcwidth only for characters it does not measure itself (issue 13: 25 ms a process)",
     "toolkit.social": "wcwidth only to find grapheme clusters, for emoji or a text to cut (issue 13)",
+    "toolkit.errors": "JSON and difflib only for `check --format json` and a mistake: `notice --help` loads this module",
     "toolkit.labels": "Babel only for a date no earlier build formatted (issue 13: its locale data took ~50 ms)",
 }
 

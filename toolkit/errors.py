@@ -11,8 +11,6 @@ error (`internal_error`), never as the author's fault.
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -207,6 +205,8 @@ def format_text(diagnostic: Diagnostic, paint: Paint | None = None) -> str:
 
 def to_json(findings: list[Diagnostic]) -> str:
     """`notice check --format json`: every finding with its fields, and the counts."""
+    import json  # lazy: `notice --help` loads this module, and needs no JSON (issue 13)
+
     return json.dumps(
         {
             "findings": [f.as_json() for f in findings],
@@ -220,6 +220,8 @@ def to_json(findings: list[Diagnostic]) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A ``did you mean 'x'?`` suffix for unknown names, or an empty string."""
+    import difflib  # lazy: only for a mistake (issue 13: `notice --help` loads this module)
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

@@ -9,7 +9,6 @@ is printed by `report`, in the words of `toolkit.errors.format_text`.
 from __future__ import annotations
 
 import functools
-import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +75,8 @@ class NoticeGroup(click.Group):
             raise  # click's own: usage errors, --help, Ctrl-C
         except Exception as exc:  # noqa: BLE001 - the one place a bug is caught: to say it is one
             state = ctx.find_object(State) or State()
+            import traceback  # lazy: only for a bug (issue 13: `notice --help` loads this module)
+
             # The traceback is for the bug report; the last lines say whose fault it is.
             click.echo("".join(traceback.format_exception(exc)).rstrip("\n"), err=True, color=state.color)
             report(state, [internal_error(exc)])
