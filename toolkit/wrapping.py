@@ -80,6 +80,7 @@ def _is_cjk(char: str) -> bool:
     k = bisect_right(_CJK_STARTS, code) - 1
     return k >= 0 and code <= _CJK_RANGES[k][1]
 
+
 # URLs are matched before tokenising so that they stay whole. ASCII only, so Japanese
 # text right after a URL is not swallowed; trailing punctuation is trimmed below.
 URL_PATTERN = re.compile(r"(?P<scheme>https?://|mailto:|www\.)[!#-;=?-~]+")
