@@ -258,3 +258,17 @@ def test_a_cached_front_matter_gives_the_same_issue_and_lines(tmp_path, monkeypa
     with pytest.raises(SourceError) as after:
         read_issue(bad)
     assert after.value.format() == before.value.format() and ":5:" in after.value.format()
+
+
+def test_each_cache_gets_what_its_build_read_though_the_process_parsed_it_before(tmp_path, monkeypatch):
+    # A build that found every front-matter in memory (the preview, or tests in one process)
+    # saved nothing, so the next process parsed them all again, PyYAML's import included.
+    monkeypatch.setattr(source, "PARSED", source.ParsedYAML())
+    for name in ("one", "two"):
+        path = tmp_path / name / "a.md"
+        path.parent.mkdir()
+        path.write_text("---\ntitle: A\ndate: 2026-01-05\n---\n\nBody\n", encoding="utf-8")
+        source.PARSED.load(tmp_path / name / "yaml.json")
+        read_issue(path)
+        source.PARSED.save()
+    assert (tmp_path / "two" / "yaml.json").is_file()

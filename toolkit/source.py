@@ -208,8 +208,11 @@ class ParsedYAML:
         self.changed = False
 
     def load(self, path: Path) -> None:
-        """Remember *path*, and what it holds when it can be read (a damaged file costs a parse)."""
-        self.path, self.used, self.changed = path, set(), False
+        """Remember *path*, and what it holds when it can be read (a damaged file costs a parse).
+
+        What an earlier build of this process parsed is dropped: kept, a build that found all
+        of it in memory saved nothing, and the next process parsed everything again."""
+        self.path, self.used, self.changed, self.entries = path, set(), False, {}
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, UnicodeDecodeError):
