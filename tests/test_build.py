@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -308,3 +309,20 @@ def test_jobs_limits_the_processes_and_changes_no_byte(tmp_path, run):
     assert outputs(tmp_path, "one") == outputs(tmp_path, "two") != {}
     refused = run("-C", str(root), "build", "--jobs", "0")
     assert refused.exit_code == 2 and "--jobs" in refused.stderr
+
+
+def test_dates_formatted_in_worker_processes_are_kept_for_the_next_build(tmp_path):
+    # Issue 13: each worker loads Babel's locale data (~50 ms) for a date no earlier build
+    # formatted; the dates it formats come back with its results and are saved.
+    root = make_publication(tmp_path / "pub", inliner="css-inline")
+    for n in range(8):
+        write_issue(root, f"issue-{n}", date=f"2026-01-{n + 10}", status="published")
+    config = load_config(root)
+    assert build(config, jobs=2).ok
+    memo = root / ".notice-cache" / "dates.json"
+    memo.unlink()  # the index was written by the build's own process: it formatted every date
+    assert build(config, force=True, jobs=2).ok  # the index is as it was: only the workers format
+    dates = json.loads(memo.read_text(encoding="utf-8"))["dates"]
+    assert '["date", "en", "long", "2026-01-17"]' in dates and dates['["date", "en", "long", "2026-01-10"]'] == (
+        "January 10, 2026"
+    )

@@ -8,6 +8,7 @@ that fails, so its previous outputs stay as they were.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -324,6 +325,10 @@ def write_all(
                 report.errors.append(Diagnostic.of(result))
                 continue
             report.warnings.extend(result.warnings)
+            if result.dates:
+                from .labels import DATES  # lazy (see the imports)
+
+                DATES.merge(result.dates)
             remove_outputs(out_dir, sorted(set(cache.forget(out_dir, slug)) - set(result.digests)))
             cache.record(out_dir, slug, keys[slug], result.digests)
             report.built.append(slug)
@@ -337,10 +342,12 @@ def write_all(
 @dataclass(frozen=True)
 class Written:
     """What was written for one issue, where it was rendered (a worker process returns only
-    this, not the files): the sha256 of each file, and the warnings to show."""
+    this, not the files): the sha256 of each file, the warnings to show, and the dates the
+    worker had Babel format (`labels.DATES`), which the build saves for the next one."""
 
     digests: dict[str, str]
     warnings: list[Diagnostic]
+    dates: dict[str, str] = field(default_factory=dict)
 
 
 def write_issue(renderer: Any, journal: Journal, out_dir: Path, state: IssueState) -> Written | ToolkitError:
@@ -563,8 +570,12 @@ def _exit_with_parent(interval: float = 0.2) -> None:
 
 
 def _write_in_worker(state: IssueState) -> Written | ToolkitError:
+    from .labels import DATES  # lazy (see the imports)
+
     renderer, journal, out_dir = _worker
-    return write_issue(renderer, journal, out_dir, state)
+    result = write_issue(renderer, journal, out_dir, state)
+    dates = DATES.take_new()
+    return dataclasses.replace(result, dates=dates) if dates and isinstance(result, Written) else result
 
 
 def render_index(issues: list[Issue], states: dict[str, IssueState], config: Config, env: Any) -> str:

@@ -190,10 +190,12 @@ class FormattedDates:
         self.path: Path | None = None
         self.version: str | None = None
         self.changed = False
+        #: Dates formatted since `take_new` last asked: a worker process sends them to the build.
+        self.new: dict[str, str] = {}
 
     def load(self, path: Path) -> None:
         """Remember *path*, and the dates it holds if this Babel and this notice wrote them."""
-        self.path, self.changed, self.used = path, False, set()
+        self.path, self.changed, self.used, self.new = path, False, set(), {}
         self.version = babel_version()
         self.entries = {}
         if self.version is None:
@@ -219,10 +221,22 @@ class FormattedDates:
         return text
 
     def put(self, key: str, text: str) -> str:
-        self.entries[key] = text
+        self.entries[key] = self.new[key] = text
         self.used.add(key)
         self.changed = True
         return text
+
+    def take_new(self) -> dict[str, str]:
+        """What was formatted since the last call (in a worker: to return with its results)."""
+        new, self.new = self.new, {}
+        return new
+
+    def merge(self, dates: dict[str, str]) -> None:
+        """Dates a worker process formatted, saved with this build's."""
+        if dates:
+            self.entries.update(dates)
+            self.used.update(dates)
+            self.changed = True
 
     def save(self) -> None:
         """Write the file if a date was added to it."""
