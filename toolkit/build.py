@@ -119,13 +119,14 @@ def _build(
         if remembered is not None and not force:
             return nothing_to_do(report, cache, remembered, on_start)
 
+    from .labels import DATES  # lazy (see the imports)
+
+    DATES.load(config.cache_dir / "dates.json")  # dates Babel formatted before: before any worker starts
+
     # Read every issue with its records and lock, then decide what is stale.
     from .templating import inliner_warnings, make_environment, templates_fingerprint  # lazy (see above)
 
     PARSED.load(config.cache_dir / "yaml.json")  # front-matter and records parsed by earlier builds
-    from .labels import DATES  # lazy (see above)
-
-    DATES.load(config.cache_dir / "dates.json")  # dates Babel formatted for earlier builds
     issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
     wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
     # An issue readers received stays in the record: a lock under a draft is an error, never a
