@@ -177,8 +177,8 @@ class FormattedDates:
     about 50 ms of every process that formats a date, and a build formats the same few
     dates again and again. A build loads the file from ``.notice-cache/dates.json`` and saves
     it when something was added; it holds the versions of Babel and notice that made it, and
-    one made by any other version is not used. Without a file (tests, `notice check`) the
-    dates are kept in memory only.
+    one made by any other version is not used. A process that loads no file (a test that
+    renders without building) keeps its dates in memory only.
     """
 
     #: Past this many dates, a save keeps only those this process asked for.
@@ -255,8 +255,8 @@ DATES = FormattedDates()
 
 def _memo(kind: str, day: Any, lang: str, form: str, format_with: Any) -> str:
     """*day* formatted by ``format_with(babel.dates)``, through `DATES` when it is a plain date."""
-    if type(day) is not dt.date:  # anything else is formatted (or refused) by Babel as it is
-        return format_with(_babel_dates())
+    if type(day) is not dt.date or not isinstance(lang, str) or not isinstance(form, str):
+        return format_with(_babel_dates())  # anything else is formatted (or refused) by Babel as it is
     key = json.dumps([kind, lang, form, day.isoformat()], ensure_ascii=False)
     text = DATES.get(key)
     return text if text is not None else DATES.put(key, format_with(_babel_dates()))
