@@ -99,3 +99,15 @@ def test_only_plain_dates_are_kept(memo, tmp_path):
     memo.load(tmp_path / "dates.json")
     assert format_date(Day(2018, 7, 13), "en") == "July 13, 2018"
     assert memo.entries == {}
+
+
+def test_a_memo_past_its_limit_keeps_only_the_dates_this_build_asked_for(memo, tmp_path):
+    path = tmp_path / "dates.json"
+    _file(path, {_key(day=dt.date(2000, 1, n)): f"old {n}" for n in range(1, 4)})
+    memo.load(path)
+    memo.LIMIT = 2
+    assert format_date(dt.date(2000, 1, 1), "ja") == "old 1"
+    format_date(DAY, "ja")
+    memo.save()
+    saved = json.loads(path.read_text(encoding="utf-8"))["dates"]
+    assert saved == {_key(day=dt.date(2000, 1, 1)): "old 1", _key(): "2018年7月13日"}

@@ -243,8 +243,9 @@ class FormattedDates:
         if self.path is None or not self.changed:
             return
         if len(self.entries) > self.LIMIT:
-            self.entries = {key: self.entries[key] for key in self.used}
-        data = {"format": 1, "babel": self.version, "notice": __version__, "dates": dict(sorted(self.entries.items()))}
+            self.entries = {key: self.entries[key] for key in list(self.used) if key in self.entries}
+        entries = dict(self.entries)  # one copy: a page the preview renders meanwhile may add to it
+        data = {"format": 1, "babel": self.version, "notice": __version__, "dates": dict(sorted(entries.items()))}
         write_atomic(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
         self.changed = False
 
