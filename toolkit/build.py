@@ -112,16 +112,15 @@ def _build(
 ) -> BuildReport:
     report = BuildReport(out_dir)
     cache = BuildCache.load(config.cache_dir)
+    from .labels import DATES  # lazy (see the imports)
+
+    DATES.load(config.cache_dir / "dates.json")  # Babel's dates of earlier builds, read on first use
     options = stale.build_options(drafts, slugs)
     inputs = None
     if snapshot:
         remembered, inputs = stale.remembered_report(cache, config, out_dir, options)
         if remembered is not None and not force:
             return nothing_to_do(report, cache, remembered, on_start)
-
-    from .labels import DATES  # lazy (see the imports)
-
-    DATES.load(config.cache_dir / "dates.json")  # dates Babel formatted before: before any worker starts
 
     # Read every issue with its records and lock, then decide what is stale.
     from .templating import inliner_warnings, make_environment, templates_fingerprint  # lazy (see above)

@@ -190,19 +190,27 @@ class FormattedDates:
         self.path: Path | None = None
         self.version: str | None = None
         self.changed = False
+        self.unread = False  # a file to read before the first date (`load`)
         #: Dates formatted since `take_new` last asked: a worker process sends them to the build.
         self.new: dict[str, str] = {}
 
     def load(self, path: Path) -> None:
-        """Remember *path*, and the dates it holds if this Babel and this notice wrote them."""
+        """Use *path*, read when the first date is asked for: a build that formats none (one
+        with nothing to do) reads nothing, and worker processes started before then read it
+        themselves."""
         self.path, self.changed, self.used, self.new = path, False, set(), {}
+        self.entries, self.unread = {}, True
+
+    def _read(self) -> None:
+        """The dates the file holds, if this Babel and this notice wrote them."""
+        self.unread = False
         self.version = babel_version()
-        self.entries = {}
         if self.version is None:
             self.path = None  # no version to key the file by: nothing is kept on disk
+        if self.path is None:
             return
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError, UnicodeDecodeError):
             return
         if (
@@ -215,6 +223,8 @@ class FormattedDates:
             self.entries = {key: text for key, text in data["dates"].items() if isinstance(text, str)}
 
     def get(self, key: str) -> str | None:
+        if self.unread:
+            self._read()
         text = self.entries.get(key)
         if text is not None:
             self.used.add(key)
@@ -233,6 +243,8 @@ class FormattedDates:
 
     def merge(self, dates: dict[str, str]) -> None:
         """Dates a worker process formatted, saved with this build's."""
+        if self.unread:
+            self._read()
         if dates:
             self.entries.update(dates)
             self.used.update(dates)
