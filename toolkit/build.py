@@ -8,14 +8,15 @@ that fails, so its previous outputs stay as they were.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import datetime
 import hashlib
 import json
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,8 @@ from .source import PARSED, Issue, check_slug, confine, is_inside, no_such_issue
 # The renderers (Markdown, Jinja, Babel, lxml, the inliners) are imported where they are used,
 # so a build with nothing to do loads none of them (issue 13: two thirds of its time was imports).
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from .issue_state import IssueState
 
 #: Below this many issues to render, starting worker processes costs more than it saves.
@@ -94,8 +97,8 @@ def build(
     )
     # One build at a time into a folder: the lock is inherited by the worker processes, so it
     # also waits for those of a killed build, which may be writing their last issue (issue 13).
-    with hold_output(config.cache_dir, out_dir):
-        return _build(config, out_dir, slugs, force, drafts, progress, on_start, env, jobs, snapshot)
+    with hold_output(config.cache_dir, out_dir), contextlib.ExitStack() as stack:
+        return _build(config, out_dir, slugs, force, drafts, progress, on_start, env, jobs, snapshot, stack)
 
 
 def _build(
@@ -109,6 +112,7 @@ def _build(
     env: Any,
     jobs: int | None,
     snapshot: bool,
+    stack: contextlib.ExitStack,
 ) -> BuildReport:
     report = BuildReport(out_dir)
     cache = BuildCache.load(config.cache_dir)
@@ -121,6 +125,10 @@ def _build(
         remembered, inputs = stale.remembered_report(cache, config, out_dir, options)
         if remembered is not None and not force:
             return nothing_to_do(report, cache, remembered, on_start)
+    # A build that will render many issues starts its workers now, while this process is small,
+    # and they warm up while it reads the issues (issue 13).
+    expected = expected_renders(config, cache, out_dir, slugs, force)
+    pool = stack.enter_context(render_pool(config, cache.journal_writer(), out_dir, jobs, expected))
 
     # Read every issue with its records and lock, then decide what is stale.
     from .templating import inliner_warnings, make_environment, templates_fingerprint  # lazy (see above)
@@ -168,7 +176,7 @@ def _build(
 
     # Render and write what is stale.
     report.issues, report.states = issues, states
-    write_all(report, cache, keys, render_all(todo, config, cache.journal_writer(), out_dir, progress, env, jobs))
+    write_all(report, cache, keys, render_all(todo, config, cache.journal_writer(), out_dir, progress, env, jobs, pool))
 
     # Tidy the output folder, then the index, the corrections log, the feeds and the sitemap.
     #: What this build says whatever it rendered: a build with nothing to do says it again.
@@ -500,40 +508,118 @@ def render_all(
     progress: Callable[[int], None] | None,
     env: Any = None,
     jobs: int | None = None,
+    pool: RenderPool | None = None,
 ) -> Iterable[tuple[str, Written | ToolkitError]]:
-    """Render and write each issue, on every core (or *jobs* processes) when there are many;
-    results keep the input order.
+    """Render and write each issue, in *pool* or on every core (or *jobs* processes) when
+    there are many; results keep the input order.
 
     A worker writes the issues it renders and returns their digests, so the build's own
     process only records them: sending 40 KB of files back to it to write made it the
     bottleneck on two cores (issue 13: 1.46x faster than one core), and results waiting in
     it its peak memory.
     """
-    from .render import IssueRenderer  # lazy (see the imports)
-
-    workers = min(jobs or os.cpu_count() or 1, max(1, len(states) // (PARALLEL_THRESHOLD // 2)))
-    if len(states) < PARALLEL_THRESHOLD or workers < 2:
-        renderer = IssueRenderer(config, env)
-        for state in states:
-            yield state.issue.slug, write_issue(renderer, journal, out_dir, state)
+    if pool is None and len(states) >= PARALLEL_THRESHOLD and pool_size(jobs, len(states)) > 1:
+        with render_pool(config, journal, out_dir, jobs, len(states)) as started:
+            yield from render_all(states, config, journal, out_dir, progress, env, jobs, started)
+        return
+    if pool is not None:
+        for slug, result in pool.render(states):
+            yield slug, result
             if progress:
                 progress(1)
         return
-    from concurrent.futures import ProcessPoolExecutor  # lazy: 15 ms a build that renders a few issues
+    from .render import IssueRenderer  # lazy (see the imports)
 
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(config, journal, out_dir))
+    renderer = IssueRenderer(config, env)
+    for state in states:
+        yield state.issue.slug, write_issue(renderer, journal, out_dir, state)
+        if progress:
+            progress(1)
+
+
+def pool_size(jobs: int | None, count: int) -> int:
+    """The worker processes for *count* issues: one per CPU (or *jobs*), fewer for few issues."""
+    return min(jobs or os.cpu_count() or 1, max(1, count // (PARALLEL_THRESHOLD // 2)))
+
+
+def expected_renders(config: Config, cache: BuildCache, out_dir: Path, slugs: list[str], force: bool) -> int:
+    """How many issues this build will render, if it can tell before reading them: all with
+    --force or into a folder no build recorded, else 0 (the pool then starts once the stale
+    issues are known, if they are many)."""
+    if slugs:
+        return len(slugs)
+    if not force and cache.outputs.get(cache.out(out_dir)):
+        return 0
     try:
-        chunk = max(1, min(20, len(states) // (workers * 4)))
-        for state, result in zip(states, pool.map(_write_in_worker, states, chunksize=chunk)):
-            yield state.issue.slug, result
-            if progress:
-                progress(1)
+        return sum(1 for entry in os.scandir(config.issues_dir) if entry.name.endswith(".md"))
+    except OSError:
+        return 0  # reading the issues says what is wrong
+
+
+@contextlib.contextmanager
+def render_pool(
+    config: Config, journal: Journal, out_dir: Path, jobs: int | None, count: int
+) -> Iterator[RenderPool | None]:
+    """Worker processes for *count* issues, or None when one process is enough; on the way out
+    after Ctrl-C or a failed write, the queued work is dropped instead of waited for, which
+    could keep an interrupted build alive for as long as the rest of the build."""
+    workers = pool_size(jobs, count)
+    if count < PARALLEL_THRESHOLD or workers < 2:
+        yield None
+        return
+    pool = RenderPool(config, journal, out_dir, workers)
+    try:
+        yield pool
     except BaseException:
-        # Ctrl-C or a failed write: drop the queued work instead of waiting for all of it, which
-        # could keep an interrupted build alive for as long as the rest of the build.
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.executor.shutdown(wait=False, cancel_futures=True)
         raise
-    pool.shutdown()
+    pool.executor.shutdown()
+
+
+#: At most this many issues go to a worker at once: more is less pickling, fewer a shorter
+#: wait at the end for the last worker's batch.
+CHUNK = 8
+
+
+class RenderPool:
+    """Worker processes that render and write issues, each set up once.
+
+    Forked as soon as a build knows it will render many issues, before it reads them: at
+    10,000 issues a worker forked after the reading started with a copy of all of them (issue
+    13: 240 MiB), and each worker's first render (imports, Markdown's set-up, Babel's locale
+    data, the theme's parse: about 90 ms) now overlaps that reading (`_warm_up`).
+    """
+
+    def __init__(self, config: Config, journal: Journal, out_dir: Path, workers: int) -> None:
+        from concurrent.futures import ProcessPoolExecutor  # lazy (see the imports)
+
+        from . import render  # noqa: F401  (imported before the fork: every worker shares it)
+
+        self.workers = workers
+        self.executor = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(config, journal, out_dir))
+        self.executor.submit(int)  # with fork, every worker starts at the first submit
+
+    def render(self, states: list[IssueState]) -> Iterator[tuple[str, Written | ToolkitError]]:
+        """Each issue's result in order, with a bounded number of batches in flight (a few per
+        worker), so neither the queue nor the results waiting in this process grow with the
+        publication."""
+        size = max(1, min(CHUNK, len(states) // (self.workers * 8)))
+        batches = (states[i : i + size] for i in range(0, len(states), size))
+        window: deque[tuple[list[IssueState], Future[list[Written | ToolkitError]]]] = deque()
+
+        def submit() -> None:
+            batch = next(batches, None)
+            if batch is not None:
+                window.append((batch, self.executor.submit(_write_in_worker, batch)))
+
+        for _ in range(self.workers * 3):
+            submit()
+        while window:
+            batch, future = window.popleft()
+            results = future.result()
+            submit()
+            for state, result in zip(batch, results):
+                yield state.issue.slug, result
 
 
 _worker: Any = None
@@ -549,6 +635,32 @@ def _init_worker(config: Config, journal: Journal, out_dir: Path) -> None:
     from .render import IssueRenderer  # lazy (see the imports)
 
     _worker = (IssueRenderer(config), journal, out_dir)
+    _warm_up(_worker[0])
+
+
+#: What `_warm_up` renders: a paragraph, emphasis, a link and a list take the renderers' paths.
+WARM_UP_BODY = "A *warm-up* paragraph with [a link](https://example.com/).\n\n- one\n- two\n"
+
+
+def _warm_up(renderer: Any) -> None:
+    """Render a small issue of the publication's language and drop it, so a worker's set-up
+    (lazy imports, Markdown's patterns, Babel's locale data, the theme) is done while the
+    build still reads the issues, not on its first issue."""
+    from .issue_state import IssueState  # lazy (see the imports)
+
+    config = renderer.config
+    issue = Issue(
+        slug="warm-up",
+        path=config.issues_dir / "warm-up.md",
+        title="Warm-up",
+        date=datetime.datetime.now(config.tz),
+        body=WARM_UP_BODY,
+        body_line=1,
+        status="published",
+        lang=config.publication.lang,
+    )
+    with contextlib.suppress(ToolkitError):  # a broken template: the issues' builds say so
+        renderer.render(IssueState(issue, None, []))
 
 
 def _exit_with_parent(interval: float = 0.2) -> None:
@@ -569,13 +681,9 @@ def _exit_with_parent(interval: float = 0.2) -> None:
     threading.Thread(target=watch, name="notice-parent-watch", daemon=True).start()
 
 
-def _write_in_worker(state: IssueState) -> Written | ToolkitError:
-    from .labels import DATES  # lazy (see the imports)
-
+def _write_in_worker(states: list[IssueState]) -> list[Written | ToolkitError]:
     renderer, journal, out_dir = _worker
-    result = write_issue(renderer, journal, out_dir, state)
-    dates = DATES.take_new()
-    return dataclasses.replace(result, dates=dates) if dates and isinstance(result, Written) else result
+    return [write_issue(renderer, journal, out_dir, state) for state in states]
 
 
 def render_index(issues: list[Issue], states: dict[str, IssueState], config: Config, env: Any) -> str:
