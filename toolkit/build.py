@@ -134,7 +134,11 @@ def _build(
     from .templating import inliner_warnings, make_environment, templates_fingerprint  # lazy (see above)
 
     PARSED.load(config.cache_dir / "yaml.json")  # front-matter and records parsed by earlier builds
-    issues, source_errors = read_issues(config.issues_dir, default_lang=config.publication.lang, tz=config.tz)
+    # With workers started, an issue sure to be rendered goes to them as soon as it is read.
+    early = Prefetch(pool, config, drafts) if pool is not None and expected and not slugs else None
+    issues, source_errors = read_issues(
+        config.issues_dir, default_lang=config.publication.lang, tz=config.tz, each=early.offer if early else None
+    )
     wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
     # An issue readers received stays in the record: a lock under a draft is an error, never a
     # reason to take its pages down (COPE: a retracted article stays online, marked).
@@ -150,7 +154,7 @@ def _build(
     report.errors.extend(
         Diagnostic.of(e) for e in source_errors if not slugs or e.path is not None and e.path.stem in set(slugs)
     )
-    states, state_errors = load_states(config, issues)
+    states, state_errors = load_states(config, issues, early.states if early else {})
     from . import next_issue  # lazy (see the imports)
 
     states = next_issue.with_drafts(config, states)  # a draft's block, as if published now
@@ -398,23 +402,58 @@ def size_warnings(folder: Path, files: dict[str, bytes]) -> list[Diagnostic]:
     ]
 
 
-def load_states(config: Config, issues: list[Issue]) -> tuple[dict[str, IssueState], dict[str, ToolkitError]]:
-    """Each issue with its lock and records; a damaged record or a silent edit is its error."""
-    from .issue_state import load_state, silent_edit, silent_edit_error  # lazy (see the imports)
-
+def load_states(
+    config: Config, issues: list[Issue], known: dict[str, IssueState] | None = None
+) -> tuple[dict[str, IssueState], dict[str, ToolkitError]]:
+    """Each issue with its lock and records (those in *known* already loaded); a damaged
+    record or a silent edit is its error."""
     states: dict[str, IssueState] = {}
     errors: dict[str, ToolkitError] = {}
     for issue in issues:
-        try:
-            state = load_state(config, issue)
-            diff = silent_edit(state)
-            if diff:
-                raise silent_edit_error(state, diff)
-        except ToolkitError as error:
-            errors[issue.slug] = error
-            continue
+        state = (known or {}).get(issue.slug)
+        if state is None or state.issue is not issue:
+            try:
+                state = load_checked_state(config, issue)
+            except ToolkitError as error:
+                errors[issue.slug] = error
+                continue
         states[issue.slug] = state
     return states, errors
+
+
+def load_checked_state(config: Config, issue: Issue) -> IssueState:
+    """The issue's state; a ToolkitError for a damaged record or a silent edit."""
+    from .issue_state import load_state, silent_edit, silent_edit_error  # lazy (see the imports)
+
+    state = load_state(config, issue)
+    diff = silent_edit(state)
+    if diff:
+        raise silent_edit_error(state, diff)
+    return state
+
+
+class Prefetch:
+    """Sends each issue that this build is sure to render to the workers as soon as it is
+    read, so they render while the rest are read (issue 13: at 10,000 issues the reading kept
+    both workers idle for seconds). Only a build that renders everything (`expected_renders`)
+    uses it, and only for issues that need no other issue: a draft's block of corrections
+    (`next_issue.with_drafts`) waits for all of them, and a draft not built or under a lock,
+    or an issue whose records fail, is left to the build's own checks."""
+
+    def __init__(self, pool: RenderPool, config: Config, drafts: bool) -> None:
+        self.pool, self.config, self.drafts = pool, config, drafts
+        self.states: dict[str, IssueState] = {}
+
+    def offer(self, issue: Issue) -> None:
+        config = self.config
+        if issue.is_draft and (not self.drafts or config.corrections.in_next_issue or _locked(config, issue.slug)):
+            return
+        try:
+            state = load_checked_state(config, issue)
+        except ToolkitError:
+            return  # load_states says so, in its place
+        self.states[issue.slug] = state
+        self.pool.prefetch(state)
 
 
 def _locked(config: Config, slug: str) -> bool:
@@ -598,28 +637,57 @@ class RenderPool:
         self.workers = workers
         self.executor = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(config, journal, out_dir))
         self.executor.submit(int)  # with fork, every worker starts at the first submit
+        #: Issues sent ahead (`Prefetch`): slug -> the future of their batch, and their place in it.
+        self.sent: dict[str, tuple[Future[list[Written | ToolkitError]], int]] = {}
+        self.batch: list[IssueState] = []
+
+    def prefetch(self, state: IssueState) -> None:
+        """Send *state* to the workers now, in batches; `render` yields its result in order."""
+        self.batch.append(state)
+        if len(self.batch) >= CHUNK:
+            self._send(self.batch)
+            self.batch = []
+
+    def _send(self, batch: list[IssueState]) -> Future[list[Written | ToolkitError]]:
+        future = self.executor.submit(_write_in_worker, batch)
+        for place, state in enumerate(batch):
+            self.sent[state.issue.slug] = (future, place)
+        return future
 
     def render(self, states: list[IssueState]) -> Iterator[tuple[str, Written | ToolkitError]]:
-        """Each issue's result in order, with a bounded number of batches in flight (a few per
-        worker), so neither the queue nor the results waiting in this process grow with the
-        publication."""
-        size = max(1, min(CHUNK, len(states) // (self.workers * 8)))
-        batches = (states[i : i + size] for i in range(0, len(states), size))
-        window: deque[tuple[list[IssueState], Future[list[Written | ToolkitError]]]] = deque()
+        """Each issue's result in order. Those not sent ahead go in a bounded number of batches
+        (a few per worker), so neither the queue nor the results waiting in this process grow
+        with the publication."""
+        if self.batch:
+            self._send(self.batch)
+            self.batch = []
+        rest = [state for state in states if state.issue.slug not in self.sent]
+        size = max(1, min(CHUNK, len(rest) // (self.workers * 8)))
+        batches = (rest[i : i + size] for i in range(0, len(rest), size))
+        ahead: deque[Future[list[Written | ToolkitError]]] = deque()
 
-        def submit() -> None:
+        def send_next() -> bool:
             batch = next(batches, None)
             if batch is not None:
-                window.append((batch, self.executor.submit(_write_in_worker, batch)))
+                ahead.append(self._send(batch))
+            return batch is not None
 
-        for _ in range(self.workers * 3):
-            submit()
-        while window:
-            batch, future = window.popleft()
+        while len(ahead) < self.workers * 3 and send_next():
+            pass
+        for state in states:
+            slug = state.issue.slug
+            while slug not in self.sent and send_next():
+                pass
+            future, place = self.sent.pop(slug)
             results = future.result()
-            submit()
-            for state, result in zip(batch, results):
-                yield state.issue.slug, result
+            if future in ahead:
+                ahead.remove(future)
+                while len(ahead) < self.workers * 3 and send_next():
+                    pass
+            yield slug, results[place]
+        for future, _ in list(self.sent.values()):  # sent ahead, then found fresh: its writes end first
+            future.result()
+        self.sent.clear()
 
 
 _worker: Any = None
@@ -634,8 +702,13 @@ def _init_worker(config: Config, journal: Journal, out_dir: Path) -> None:
     _exit_with_parent()
     from .render import IssueRenderer  # lazy (see the imports)
 
-    _worker = (IssueRenderer(config), journal, out_dir)
-    _warm_up(_worker[0])
+    try:
+        renderer = IssueRenderer(config)
+    except ToolkitError as error:  # the build's own process meets it too, and stops
+        _worker = error
+        return
+    _worker = (renderer, journal, out_dir)
+    _warm_up(renderer)
 
 
 #: What `_warm_up` renders: a paragraph, emphasis, a link and a list take the renderers' paths.
@@ -682,6 +755,8 @@ def _exit_with_parent(interval: float = 0.2) -> None:
 
 
 def _write_in_worker(states: list[IssueState]) -> list[Written | ToolkitError]:
+    if isinstance(_worker, ToolkitError):
+        return [_worker for _ in states]
     renderer, journal, out_dir = _worker
     return [write_issue(renderer, journal, out_dir, state) for state in states]
 

@@ -17,7 +17,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -289,8 +289,11 @@ def read_issue(
     return dataclasses.replace(issue, digest=hashlib.sha256(raw).hexdigest())
 
 
-def read_issues(folder: Path, **options: Any) -> tuple[list[Issue], list[SourceError]]:
-    """Every ``*.md`` in *folder*, sorted by slug; bad files become errors, not exceptions."""
+def read_issues(
+    folder: Path, each: Callable[[Issue], None] | None = None, **options: Any
+) -> tuple[list[Issue], list[SourceError]]:
+    """Every ``*.md`` in *folder*, sorted by slug; bad files become errors, not exceptions.
+    *each* is called with each issue as it is read (the build starts rendering meanwhile)."""
     root = options.setdefault("root", folder.parent)
     issues: list[Issue] = []
     errors: list[SourceError] = []
@@ -302,6 +305,9 @@ def read_issues(folder: Path, **options: Any) -> tuple[list[Issue], list[SourceE
             issues.append(read_issue(path, **options, confined=inside and not path.is_symlink()))
         except SourceError as error:
             errors.append(error)
+            continue
+        if each is not None:
+            each(issues[-1])
     return issues, errors
 
 
