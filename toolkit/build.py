@@ -372,11 +372,14 @@ def write_issue(renderer: Any, journal: Journal, out_dir: Path, state: IssueStat
     if isinstance(result, ToolkitError):
         return result
     files = {f"{slug}/{name}": data for name, data in result.items()}
-    escape = next((out_dir / name for name in files if not is_inside((out_dir / name).parent, out_dir)), None)
+    # Each folder once (resolving is a stat per folder above it): an issue's files share one or two.
+    folders = dict.fromkeys((out_dir / name).parent for name in files)
+    escape = next((folder for folder in folders if not is_inside(folder, out_dir)), None)
     if escape is not None:  # out/<slug> linked elsewhere: never write through it (issue 14)
+        name = next(name for name in files if (out_dir / name).parent == escape)
         return ToolkitError(
-            f"cannot write {escape.name}: its folder is a link out of {out_dir.name}{os.sep}",
-            path=escape.parent,
+            f"cannot write {Path(name).name}: its folder is a link out of {out_dir.name}{os.sep}",
+            path=escape,
             hint="delete the link: the build makes the folder itself",
         )
     # What the sanitizer removed from the author's HTML, and emails Gmail would clip.
@@ -640,14 +643,22 @@ class RenderPool:
         self.executor.submit(int)  # with fork, every worker starts at the first submit
         #: Issues sent ahead (`Prefetch`): slug -> the future of their batch, and their place in it.
         self.sent: dict[str, tuple[Future[list[Written | ToolkitError]], int]] = {}
+        #: Issues offered and not sent yet, and the batches sent ahead that are not done.
         self.batch: list[IssueState] = []
+        self.flying: list[Future[list[Written | ToolkitError]]] = []
 
     def prefetch(self, state: IssueState) -> None:
-        """Send *state* to the workers now, in batches; `render` yields its result in order."""
+        """Send *state* to the workers in a batch as soon as they have room (a few batches
+        each: what waits in their queue is a copy, `_to_send`); `render` yields its result in
+        order, and sends what is still here then."""
         self.batch.append(state)
-        if len(self.batch) >= CHUNK:
-            self._send(self.batch)
-            self.batch = []
+        while len(self.batch) >= CHUNK and self._room():
+            self.flying.append(self._send(self.batch[:CHUNK]))
+            del self.batch[:CHUNK]
+
+    def _room(self) -> bool:
+        self.flying = [future for future in self.flying if not future.done()]
+        return len(self.flying) < self.workers * 3
 
     def _send(self, batch: list[IssueState]) -> Future[list[Written | ToolkitError]]:
         future = self.executor.submit(_write_in_worker, [_to_send(state) for state in batch])
@@ -659,9 +670,7 @@ class RenderPool:
         """Each issue's result in order. Those not sent ahead go in a bounded number of batches
         (a few per worker), so neither the queue nor the results waiting in this process grow
         with the publication."""
-        if self.batch:
-            self._send(self.batch)
-            self.batch = []
+        self.batch, self.flying = [], []
         rest = [state for state in states if state.issue.slug not in self.sent]
         size = max(1, min(CHUNK, len(rest) // (self.workers * 8)))
         batches = (rest[i : i + size] for i in range(0, len(rest), size))
