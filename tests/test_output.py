@@ -96,6 +96,22 @@ def test_a_save_in_the_middle_of_an_issue_keeps_its_journal_line(publication):
     assert not (out / "hello" / "corrections").exists()
 
 
+def test_a_save_after_another_builds_save_keeps_both_folders(tmp_path):
+    """A long build saves again and again without reading back the file it wrote (issue 13):
+    once another build (the preview, `check`) has saved its own folder between two of them,
+    the next save must read the file again and keep that folder."""
+    long, other = BuildCache.load(tmp_path), BuildCache.load(tmp_path)
+    long.record(tmp_path / "site", "a", "key-a", {"a/email.html": "1" * 64})
+    long.save()
+    other.record(tmp_path / "preview", "b", "key-b", {"b/email.html": "2" * 64})
+    other.save()
+    long.record(tmp_path / "site", "c", "key-c", {"c/email.html": "3" * 64})
+    long.save()
+    saved = json.loads((tmp_path / "build.json").read_text())["outputs"]
+    assert sorted(saved[str((tmp_path / "site").resolve())]) == ["a", "c"]
+    assert sorted(saved[str((tmp_path / "preview").resolve())]) == ["b"]
+
+
 @pytest.mark.parametrize("published", [False, True])
 def test_export_names_its_messages_in_the_cache(publication, run, published):
     """Under the folder the export built into: the output folder, or a draft's private one (issue 9)."""

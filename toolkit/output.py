@@ -279,8 +279,11 @@ class BuildCache:
         with _locked(self.path.parent / "build.lock"):
             # What this build saved last is what the file holds while its stats stay those seen
             # after the save (a save is a rename): reading back 10,000 entries took 0.2 s a save.
-            mine = self.saved is not None and file_stats(self.path) == self.saved[0]
-            outputs, folders = (dict(self.saved[1]), dict(self.saved[2])) if mine else _read_outputs(self.path)[:2]
+            saved = self.saved
+            if saved is not None and file_stats(self.path) == saved[0]:
+                outputs, folders = dict(saved[1]), dict(saved[2])
+            else:
+                outputs, folders, _ = _read_outputs(self.path)
             outputs.update({out: entries for out, entries in self.outputs.items() if out in self.touched})
             folders.update({out: self.folders.get(out, {}) for out in self.touched})
             for out in _apply_journal(outputs, journal, self.journal_seen, skip=self.token)[1]:
