@@ -636,7 +636,7 @@ class RenderPool:
     def __init__(self, config: Config, journal: Journal, out_dir: Path, workers: int) -> None:
         from concurrent.futures import ProcessPoolExecutor  # lazy (see the imports)
 
-        from . import render  # noqa: F401  (imported before the fork: every worker shares it)
+        from . import render  # noqa: F401  # lazy, and before the fork: every worker shares it
 
         self.workers = workers
         self.executor = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(config, journal, out_dir))
