@@ -753,6 +753,9 @@ def _warm_up(renderer: Any) -> None:
     )
     with contextlib.suppress(ToolkitError):  # a broken template: the issues' builds say so
         renderer.render(IssueState(issue, None, []))
+    from .labels import DATES  # lazy (see the imports)
+
+    DATES.take_new()  # today's date, formatted for the warm-up only: not one for the memo
 
 
 def _exit_with_parent(interval: float = 0.2) -> None:
@@ -776,8 +779,15 @@ def _exit_with_parent(interval: float = 0.2) -> None:
 def _write_in_worker(states: list[IssueState]) -> list[Written | ToolkitError]:
     if isinstance(_worker, ToolkitError):
         return [_worker for _ in states]
+    from .labels import DATES  # lazy (see the imports)
+
     renderer, journal, out_dir = _worker
-    return [write_issue(renderer, journal, out_dir, state) for state in states]
+    results = []
+    for state in states:
+        result = write_issue(renderer, journal, out_dir, state)
+        dates = DATES.take_new()  # the dates this worker had Babel format, for the next build
+        results.append(dataclasses.replace(result, dates=dates) if dates and isinstance(result, Written) else result)
+    return results
 
 
 def render_index(issues: list[Issue], states: dict[str, IssueState], config: Config, env: Any) -> str:
