@@ -75,6 +75,7 @@ def build(
     env: Any = None,
     jobs: int | None = None,
     snapshot: bool = False,
+    on_written: Callable[[BuildReport, BuildCache], None] | None = None,
 ) -> BuildReport:
     """Build the publication (or only *slugs*) into *out_dir*; never raises for one bad issue.
 
@@ -84,7 +85,9 @@ def build(
     processes that render (default: one per CPU). With *snapshot* (`notice build`), a build
     without errors leaves a `toolkit.stale` snapshot, and the same build asked again with
     nothing changed answers from it, from file stats alone: its report then has no
-    `issues` or `states`.
+    `issues` or `states`. *on_written* is called with the report so far and the cache once
+    the stale issues are written, before the index, the corrections log, the feeds and the
+    sitemap: the preview shows a saved issue from there (issue 13).
     """
     out_dir = (out_dir or config.out_dir).resolve()
     check_out_dir(config, out_dir)
@@ -99,7 +102,7 @@ def build(
     # One build at a time into a folder: the lock is inherited by the worker processes, so it
     # also waits for those of a killed build, which may be writing their last issue (issue 13).
     with hold_output(config.cache_dir, out_dir), contextlib.ExitStack() as stack:
-        return _build(config, out_dir, slugs, force, drafts, progress, on_start, env, jobs, snapshot, stack)
+        return _build(config, out_dir, slugs, force, drafts, progress, on_start, env, jobs, snapshot, stack, on_written)
 
 
 def _build(
@@ -114,6 +117,7 @@ def _build(
     jobs: int | None,
     snapshot: bool,
     stack: contextlib.ExitStack,
+    on_written: Callable[[BuildReport, BuildCache], None] | None = None,
 ) -> BuildReport:
     report = BuildReport(out_dir)
     cache = BuildCache.load(config.cache_dir)
@@ -182,6 +186,8 @@ def _build(
     # Render and write what is stale.
     report.issues, report.states = issues, states
     write_all(report, cache, keys, render_all(todo, config, cache.journal_writer(), out_dir, progress, env, jobs, pool))
+    if on_written:
+        on_written(report, cache)
 
     # Tidy the output folder, then the index, the corrections log, the feeds and the sitemap.
     #: What this build says whatever it rendered: a build with nothing to do says it again.

@@ -20,11 +20,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import watchfiles
-
-from .build import build
-from .config import CONFIG_NAME, Config, load_config
-from .errors import Diagnostic, ToolkitError, internal_error
+from .build import BuildReport, build
+from .config import Config, load_config
+from .errors import Diagnostic, ToolkitError, as_diagnostic, internal_error, unique
 from .feeds import PUBLIC_RECORD_FILES
 from .images import HASHED_RE, IMAGE_FOLDER
 from .localserver import IDLE_SECONDS, LocalRequestHandler, LocalServer
@@ -33,6 +31,7 @@ from .services import with_samples
 from .snapshot import IMAGE_TYPES
 from .templating import make_environment
 from .ui_pages import UI_DIR, PreviewState, render_page, with_built_images
+from .watching import watch_changes
 
 ASSETS = {"preview.css": "text/css", "preview.js": "text/javascript"}
 #: What the preview serves of what it built: pages, plain text, and the feeds, sitemap and record (issue 9).
@@ -43,6 +42,9 @@ BUILT_TYPES = {
     ".json": "application/json",
     ".xml": "application/xml",
 }
+#: What every build writes for the whole publication: `Previewer.rebuild` tells the pages
+#: before these are written, and a request for one waits for them.
+PUBLIC_FILES = frozenset({"index.html", *PUBLIC_RECORD_FILES})
 _SAFE_PART = re.compile(r"[a-z0-9][a-z0-9-]*(\.(html|txt|atom|json|xml))?")
 #: A request body the preview reads and drops, so it is never taken for a second request;
 #: a longer one gets 413 and the connection is closed (RFC 9112 §6.3, RFC 9110 §15.5.14).
@@ -59,37 +61,112 @@ class Previewer:
         self.changed = threading.Condition()
         self.watching = threading.Event()
         self._build_lock = threading.Lock()
+        #: Clear while a build is writing the whole-publication files (see `rebuild`).
+        self.public_ready = threading.Event()
+        self.public_ready.set()
+        self._told: dict[int, int] = {}  # each open event stream's last build sent
         self._env: tuple[Any, Any] | None = None
         #: The files the preview's own builds recorded in the build cache; nothing else in
         #: its folder is served, whatever was put there (issue 14).
         self.served: frozenset[str] = frozenset()
 
     def rebuild(self) -> PreviewState:
-        """Build what changed; wake every page waiting for news. Never raises."""
+        """Build what changed; wake every page waiting for news. Never raises.
+
+        The pages are told as soon as the stale issues are written, before the index, the
+        corrections log, the feeds and the sitemap that a build also writes (issue 13: a save
+        shown in under 50 ms; those took 7-14 ms of it). A request for one of those waits
+        until they are written (`wait_for_public`), so it never gets the last build's copy
+        beside the new pages. What the rest of the build finds (an error of the feeds, an
+        issue's pages removed) is a build of its own for the pages.
+        """
         with self._build_lock:
             started = time.perf_counter()
-            config, errors, report = None, [], None
+            self.public_ready.clear()
+            config: Config | None = None
+            errors: list[Diagnostic] = []
+            report, cache, early = None, None, None
+
+            def written(partial: BuildReport, partial_cache: BuildCache) -> None:
+                nonlocal cache, early
+                cache = partial_cache
+                shown = unique(as_diagnostic(e) for e in partial.errors)
+                early = self._publish(shown, config, started, partial, recorded_files(partial_cache, self.out_dir))
+                self.wait_for_pages()
+
             try:
                 config = load_config(self.root)
-                report = build(config, out_dir=self.out_dir, drafts=True, env=self.environment(config))
+                report = build(
+                    config,
+                    out_dir=self.out_dir,
+                    drafts=True,
+                    env=self.environment(config),
+                    on_written=written,
+                )
                 errors = report.errors
-                self.served = recorded_files(config, self.out_dir)
             except ToolkitError as error:
                 errors = [Diagnostic.of(error)]
             except Exception as exc:  # noqa: BLE001 - a long-running server must outlive a bug
                 # A bug in notice, not the author's mistake: show it in the page, keep watching.
                 errors = [internal_error(exc)]
                 traceback.print_exc()
-            with self.changed:
-                self.state = PreviewState(
-                    self.state.generation + 1,
-                    errors,
-                    config or self.state.config,
-                    time.perf_counter() - started,
-                    report or self.state.report,
-                )
-                self.changed.notify_all()
+            try:
+                served = recorded_files(cache or BuildCache.load(config.cache_dir), self.out_dir) if config else None
+                if early is None or errors != early.errors or served != self.served:
+                    self._publish(errors, config, started, report, served)
+                return self.state
+            finally:
+                self.public_ready.set()
+
+    def _publish(
+        self,
+        errors: list[Diagnostic],
+        config: Config | None,
+        started: float,
+        report: BuildReport | None,
+        served: frozenset[str] | None,
+    ) -> PreviewState:
+        """Make a build's outcome the pages' state, under a new number, and wake the pages."""
+        with self.changed:
+            if served is not None:
+                self.served = served
+            self.state = PreviewState(
+                self.state.generation + 1,
+                errors,
+                config or self.state.config,
+                time.perf_counter() - started,
+                report or self.state.report,
+            )
+            self.changed.notify_all()
             return self.state
+
+    def page_html(self, slug: str | None, query: dict[str, str], state: PreviewState | None = None) -> str | None:
+        """A page of the preview as *state* (the current build) shows it; None for an unknown issue."""
+        state = state or self.state
+        try:
+            return render_page(state, self.out_dir, slug, query, *self.errors_for(slug, state))
+        except LookupError:
+            return None
+
+    def page_told(self, stream: object, generation: int | None) -> None:
+        """An event stream sent *generation*'s event (None: it closed)."""
+        with self.changed:
+            if generation is None:
+                self._told.pop(id(stream), None)
+            else:
+                self._told[id(stream)] = generation
+            self.changed.notify_all()
+
+    def wait_for_pages(self, timeout: float = 0.1) -> None:
+        """Wait (a little) until every open page's stream has sent the current build, so the
+        rest of the build does not compete with the pages' rendering for the interpreter."""
+        with self.changed:
+            generation = self.state.generation
+            self.changed.wait_for(lambda: all(told == generation for told in self._told.values()), timeout=timeout)
+
+    def wait_for_public(self, timeout: float = 30.0) -> None:
+        """Return once the build under way has written the index, log, feeds and sitemap."""
+        self.public_ready.wait(timeout)
 
     def environment(self, config: Config) -> Any:
         """One Jinja environment across builds, so templates compile once (Jinja reloads a
@@ -112,42 +189,14 @@ class Previewer:
 
     def watch(self, stop: threading.Event) -> None:
         """Rebuild after every change to issues, corrections, templates or notice.toml."""
-        root = self.root.resolve()
-        watched = {"issues", "corrections", "templates"}
-
-        def relevant(change: Any, path: str) -> bool:
-            """Issues, records, templates and notice.toml; not editors' swap files or our cache."""
-            try:
-                parts = Path(path).resolve().relative_to(root).parts
-            except ValueError:  # outside the publication (a link pointing away): not ours
-                return False
-            if not parts or any(part.startswith(".") for part in parts) or parts[-1].endswith("~"):
-                return False
-            return parts == (CONFIG_NAME,) or parts[0] in watched
-
-        # A short step: editors save in one burst, and the goal is the page showing a save in
-        # under 50 ms (issue 13). watchfiles yields once a step passes with no new change, so a
-        # save waits one to two steps: 30 ms made that 58 ms (median), 10 ms makes it 17 ms.
-        # yield_on_timeout: the first empty yield says the watcher is live, so `start` can wait
-        # for it and no save made right after start-up is missed.
-        # The whole folder is watched, so a templates/ made after start-up is seen too.
-        for changes in watchfiles.watch(
-            root,
-            watch_filter=relevant,
-            stop_event=stop,
-            debounce=400,
-            step=10,
-            rust_timeout=100,
-            yield_on_timeout=True,
-            raise_interrupt=False,
-        ):
-            self.watching.set()
+        for changes in watch_changes(self.root, stop):
+            self.watching.set()  # the first, empty, batch: `start` waits for it
             if changes:
                 self.rebuild()
 
-    def errors_for(self, slug: str | None) -> tuple[list[Diagnostic], bool]:
+    def errors_for(self, slug: str | None, state: PreviewState | None = None) -> tuple[list[Diagnostic], bool]:
         """The errors to show on a page, and whether they make its outputs stale."""
-        state, stale = self.state, False
+        state, stale = state or self.state, False
         shown: list[Diagnostic] = []
         for error in state.errors:
             owner = self.owner(error)
@@ -203,12 +252,10 @@ def is_image(parts: list[str]) -> bool:
     )
 
 
-def recorded_files(config: Config, out_dir: Path) -> frozenset[str]:
+def recorded_files(cache: BuildCache, out_dir: Path) -> frozenset[str]:
     """What the build cache says was built into *out_dir*, and its index."""
-    entries = BuildCache.load(config.cache_dir).entries(out_dir).values()
-    return frozenset(
-        {"index.html", *PUBLIC_RECORD_FILES, *(str(name) for entry in entries for name in entry.get("files") or [])}
-    )
+    entries = cache.entries(out_dir).values()
+    return frozenset({*PUBLIC_FILES, *(str(name) for entry in entries for name in entry.get("files") or [])})
 
 
 class PreviewHandler(LocalRequestHandler):
@@ -302,6 +349,8 @@ class PreviewHandler(LocalRequestHandler):
         )
 
     def built(self, parts: list[str], query: dict[str, str]) -> None:
+        if len(parts) == 1 and parts[0] in PUBLIC_FILES:
+            self.previewer.wait_for_public()
         path = self.previewer.built_file(parts)
         if path is None:
             return self.not_found()
@@ -325,10 +374,8 @@ class PreviewHandler(LocalRequestHandler):
         self.send(HTTPStatus.OK, body, BUILT_TYPES[path.suffix], csp)
 
     def page(self, slug: str | None, query: dict[str, str]) -> None:
-        previewer = self.previewer
-        try:
-            body = render_page(previewer.state, previewer.out_dir, slug, query, *previewer.errors_for(slug))
-        except LookupError:
+        body = self.previewer.page_html(slug, query)
+        if body is None:
             return self.not_found()
         self.send(
             HTTPStatus.OK,
@@ -341,7 +388,13 @@ class PreviewHandler(LocalRequestHandler):
         )
 
     def events(self, query: dict[str, str]) -> None:
-        """Server-sent events: the build number now, then again after every build."""
+        """Server-sent events: the build number now, then again after every build.
+
+        With ``page`` (the open page's own path and query, as a page route takes them),
+        each event carries that page as the new build renders it, so the page swaps it in
+        without fetching it (issue 13: the fetch cost 6-9 ms of a save's 50); ``have``, the
+        build the page shows, leaves it out of the first event when it is still current.
+        """
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-store")
@@ -350,29 +403,58 @@ class PreviewHandler(LocalRequestHandler):
         if self.command == "HEAD":
             self.close_connection = True  # the stream is never sent, whatever the header said
             return
-        generation = self.previewer.state.generation
-        stopping = self.server.stopping
+        page = page_route(query.get("page", ""))
+        previewer, stopping = self.previewer, self.server.stopping
+        generation = previewer.state.generation
         try:
-            self._event(generation)
+            self._event(page if query.get("have") != str(generation) else None)
             while not stopping.is_set():
-                new = self.previewer.wait_for_change(generation, timeout=10, stop=stopping)
+                new = previewer.wait_for_change(generation, timeout=10, stop=stopping)
                 if stopping.is_set():
                     break
                 if new == generation:
                     self.wfile.write(b": keep-alive\n\n")
                     self.wfile.flush()
                     continue
-                generation = new
-                self._event(generation)
+                generation = self._event(page)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             pass
+        finally:
+            previewer.page_told(self, None)
         self.close_connection = True
 
-    def _event(self, generation: int) -> None:
+    def _event(self, page: tuple[str | None, dict[str, str]] | None) -> int:
+        """Send the current build's event (with *page* rendered); return its number."""
         state = self.previewer.state
-        data = json.dumps({"generation": generation, "errors": len(state.errors), "ms": round(state.seconds * 1000, 1)})
-        self.wfile.write(f"event: build\ndata: {data}\n\n".encode())
+        data: dict[str, Any] = {
+            "generation": state.generation,
+            "errors": len(state.errors),
+            "ms": round(state.seconds * 1000, 1),
+        }
+        if page is not None:
+            html = self.previewer.page_html(*page, state=state)
+            if html is not None:  # an issue gone: the page asks for itself, and gets the 404
+                data["html"] = html
+        # JSON keeps the page on one data line (it escapes CR and LF, the only line ends of
+        # an event stream: HTML Living Standard, "Server-sent events", 9.2.6).
+        self.wfile.write(b"event: build\ndata: %s\n\n" % json.dumps(data, ensure_ascii=False).encode("utf-8"))
         self.wfile.flush()
+        self.previewer.page_told(self, state.generation)
+        return state.generation
+
+
+def page_route(target: str) -> tuple[str | None, dict[str, str]] | None:
+    """(slug, query) of a page's own path and query (``/`` or ``/issue/SLUG``); None otherwise."""
+    url = urlsplit(target)
+    query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+    if url.scheme or url.netloc:
+        return None
+    if url.path == "/":
+        return None, query
+    parts = url.path.split("/")
+    if len(parts) == 3 and parts[:2] == ["", "issue"] and _SAFE_PART.fullmatch(parts[2]):
+        return parts[2], query
+    return None
 
 
 _DARK_RULES = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
