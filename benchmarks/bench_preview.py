@@ -1,9 +1,12 @@
 """Time from saving an issue to the preview telling the page (and, with Playwright, to the
 reloaded page showing the change), for each inliner.
 
-    python benchmarks/bench_preview.py [--saves 20]
+    python benchmarks/bench_preview.py [--saves 20] [--split]
 
-Uses a copy of the repository's sample publication in a temporary folder. The browser part
+With --split it also says where the time of a save goes: the watcher noticing it, the
+build of the issue, the rest of the build (the whole-publication outputs), the event, the
+page's fetch and its swap, each as a median over the page's saves (the server's marks by
+`time.time()`, the page's by `Date.now()`: one clock). Uses a copy of the repository's sample publication in a temporary folder. The browser part
 runs when Playwright and a `chromium` on PATH are there; otherwise only the server side is
 timed (save -> server-sent event).
 """
@@ -22,7 +25,78 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import toolkit.build  # noqa: E402
+import toolkit.preview  # noqa: E402
 from toolkit.preview import PreviewServer  # noqa: E402
+
+#: Wall-clock marks (ms since the epoch) of the server's side of each save, for --split.
+MARKS: list[dict[str, float]] = []
+#: The page's side: when the event came and the fetch of the new page answered.
+PAGE_MARKS = """
+(() => {
+  window.__marks = [];
+  const Source = window.EventSource;
+  window.EventSource = function (url) {
+    const source = new Source(url);
+    source.addEventListener("build", () => window.__marks.push(["event", Date.now()]));
+    return source;
+  };
+  // A frame's load (the email shown again): load events do not bubble, but are captured.
+  document.addEventListener("load", (e) => {
+    if (e.target.tagName === "IFRAME") window.__marks.push(["frame", Date.now()]);
+  }, true);
+  const fetch = window.fetch;
+  window.fetch = function (...args) {
+    window.__marks.push(["fetch", Date.now()]);
+    return fetch.apply(this, args).then((response) => {
+      window.__marks.push(["answer", Date.now()]);
+      return response;
+    });
+  };
+})();
+"""
+
+
+def instrument() -> None:
+    """Wrap the preview's rebuild and the build's stages with wall-clock marks."""
+
+    def now() -> float:
+        return time.time() * 1000
+
+    rebuild, publish, write_issue, write_public = (
+        toolkit.preview.Previewer.rebuild,
+        getattr(toolkit.preview.Previewer, "_publish", None),
+        toolkit.build.write_issue,
+        toolkit.build.write_public,
+    )
+
+    def timed_publish(self, *args, **kwargs):
+        MARKS[-1].setdefault("told", now())
+        return publish(self, *args, **kwargs)
+
+    def timed_rebuild(self, *args, **kwargs):
+        MARKS.append({"rebuild": now()})
+        result = rebuild(self, *args, **kwargs)
+        MARKS[-1]["rebuilt"] = now()
+        return result
+
+    def timed_write_issue(*args, **kwargs):
+        result = write_issue(*args, **kwargs)
+        MARKS[-1]["issue"] = now()
+        return result
+
+    def timed_write_public(*args, **kwargs):
+        MARKS[-1]["public_start"] = now()
+        result = write_public(*args, **kwargs)
+        MARKS[-1]["public"] = now()
+        return result
+
+    toolkit.preview.Previewer.rebuild = timed_rebuild
+    if publish is not None:
+        toolkit.preview.Previewer._publish = timed_publish
+    toolkit.build.write_issue = timed_write_issue
+    toolkit.build.write_public = timed_write_public
+
 
 SLUG = "pre-send-checklist"
 FLAGS = [
@@ -76,7 +150,9 @@ def time_events(server: PreviewServer, issue: Path, saves: int) -> list[float]:
     return times
 
 
-def time_reloads(server: PreviewServer, issue: Path, saves: int) -> list[float] | None:
+def time_reloads(
+    server: PreviewServer, issue: Path, saves: int, split: list[dict[str, float]] | None = None
+) -> list[float] | None:
     """Save -> the open page shows the new build, in ms; None without Playwright or Chromium."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     try:
@@ -89,16 +165,29 @@ def time_reloads(server: PreviewServer, issue: Path, saves: int) -> list[float] 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=FLAGS)
         page = browser.new_page()
+        if split is not None:
+            page.add_init_script(PAGE_MARKS)
         page.goto(server.url + f"issue/{SLUG}")
         for n in range(saves):
             time.sleep(0.3)  # the page's EventSource connects after load
             saved_at = time.time() * 1000
+            if split is not None:
+                page.evaluate("() => { window.__marks = []; }")
+                del MARKS[:]
             save(issue, 1000 + n)
             page.wait_for_selector(f"#subject:has-text('edit {1000 + n}')", timeout=10000)
             # The page's own clock: it stamps the moment it swapped the new build in. Playwright
             # notices the change only after a polling delay of its own, not the author's wait.
             updated_at = float(page.evaluate("() => document.body.dataset.updatedAt"))
+            if split is not None:
+                page.wait_for_function("() => window.__marks.some(([name]) => name === 'frame')", timeout=10000)
             times.append(updated_at - saved_at)
+            if split is not None and MARKS:
+                marks = {"save": saved_at, **MARKS[0], "updated": updated_at}
+                for name, at in page.evaluate("() => window.__marks"):
+                    marks.setdefault(name, at)  # the first of each: this save's
+                marks["builds"] = len(MARKS)
+                split.append(marks)
         browser.close()
     return times
 
@@ -109,23 +198,57 @@ def summary(times: list[float] | None) -> str:
     return f"median {statistics.median(times):6.1f} ms, p90 {sorted(times)[int(len(times) * 0.9) - 1]:6.1f} ms"
 
 
+#: --split's stages: (label, from mark, to mark).
+STAGES = [
+    ("watcher notices the save", "save", "rebuild"),
+    ("build up to the issue written", "rebuild", "issue"),
+    ("issue written -> pages told", "issue", "told"),
+    ("told -> the page has the event", "told", "event"),
+    ("event -> swapped in", "event", "updated"),
+    ("(rebuild starts -> the page has the event)", "rebuild", "event"),
+    ("(fetch -> answer, when it fetches)", "fetch", "answer"),
+    ("(told -> index, log, feeds, sitemap begin)", "told", "public_start"),
+    ("(index, log, feeds, sitemap)", "public_start", "public"),
+    ("(told -> the rebuild ends)", "told", "rebuilt"),
+    ("(save -> the email frame loaded again)", "save", "frame"),
+]
+
+
+def split_summary(split: list[dict[str, float]]) -> str:
+    lines = []
+    for label, start, end in STAGES:
+        gaps = [m[end] - m[start] for m in split if start in m and end in m]
+        if gaps:
+            lines.append(f"{'':<13}{label:<45} median {statistics.median(gaps):6.1f} ms")
+    extra = sum(m["builds"] - 1 for m in split)
+    if extra:
+        lines.append(f"{'':<13}({extra} saves started more than one build)")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--saves", type=int, default=20)
+    parser.add_argument("--split", action="store_true", help="say where the time goes (the page's saves)")
     args = parser.parse_args()
+    if args.split:
+        instrument()
     for inliner in ("premailer", "css-inline"):
         with tempfile.TemporaryDirectory(prefix="notice-preview-bench-") as folder:
             root = make_publication(Path(folder), inliner)
             server = PreviewServer(root, port=0)
             server.start()
             issue = root / "issues" / f"{SLUG}.md"
+            split: list[dict[str, float]] | None = [] if args.split else None
             try:
                 events = time_events(server, issue, args.saves)
-                reloads = time_reloads(server, issue, args.saves)
+                reloads = time_reloads(server, issue, args.saves, split)
             finally:
                 server.stop()
         print(f"{inliner:<11} save -> event: {summary(events)}")
         print(f"{'':<11} save -> page updated: {summary(reloads)}")
+        if split:
+            print(split_summary(split))
 
 
 if __name__ == "__main__":
