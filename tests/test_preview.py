@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import json
 import re
 import socket
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -408,6 +410,75 @@ def test_events_announce_each_build(server):
         assert time.perf_counter() - started < 5
 
 
+def event_stream(server: PreviewServer, query: str = ""):
+    """The build events of /events?QUERY, each as its data, read as they come."""
+    sock = socket.create_connection(server.httpd.server_address[:2], timeout=10)
+    sock.sendall(f"GET /events{query} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    stream = sock.makefile("rb")
+    try:
+        while True:
+            line = stream.readline()
+            if not line:
+                return
+            if line.startswith(b"data: "):
+                yield json.loads(line[6:])
+    finally:
+        stream.close()
+        sock.close()
+
+
+def test_events_carry_the_page_they_were_opened_for(server):
+    """Issue 13: the page swaps in the new build without fetching itself again."""
+    page = quote("/issue/hello?tab=text&width=375", safe="")
+    events = event_stream(server, f"?page={page}&have=1")
+    first = next(events)
+    assert first["generation"] == 1 and "html" not in first  # the page shows build 1 already
+    write_issue(server.previewer.root, "hello", title="Hello, pushed", date="2026-01-05")
+    second = next(events)
+    assert second["generation"] == 2
+    assert '<h2 id="subject">Hello, pushed</h2>' in second["html"] and 'id="plain-text"' in second["html"]
+    assert second["html"] == get(server, "/issue/hello?tab=text&width=375")[1]  # what a reload shows
+    events.close()
+    behind = event_stream(server, f"?page={page}&have=1")
+    assert "Hello, pushed" in next(behind)["html"]  # a page that missed a build gets it at once
+    behind.close()
+    for target in ("/secret.txt", "/built/hello/email.html", "//evil.example/", "/issue/../notice.toml", "/issue/nope"):
+        stream = event_stream(server, f"?page={quote(target, safe='')}&have=0")
+        assert "html" not in next(stream), target
+        stream.close()
+
+
+def test_pages_are_told_before_the_feeds_are_written_and_a_feed_waits_for_them(server, monkeypatch):
+    """Issue 13: the index, log, feeds and sitemap took 7-14 ms of a save's 50, so the pages
+    hear of the new build first; a request for one of those files meanwhile waits for it."""
+    import toolkit.feeds
+
+    written = toolkit.feeds.write_public_record
+    gate = threading.Event()
+
+    def held(*args, **kwargs):  # the real writer, held until the test has seen the event
+        assert gate.wait(10)
+        return written(*args, **kwargs)
+
+    monkeypatch.setattr(toolkit.feeds, "write_public_record", held)
+    events = event_stream(server)
+    assert next(events)["generation"] == 1
+    write_issue(
+        server.previewer.root, "older", title="Older, edited", date="2025-01-01", status="published", body="Body."
+    )
+    assert next(events)["generation"] == 2  # told while the feeds wait at the gate
+    assert "Older, edited" in get(server, "/")[1]
+    feed: list[str] = []
+    reader = threading.Thread(target=lambda: feed.append(get(server, "/built/feed.atom")[1]))
+    reader.start()
+    reader.join(0.3)
+    assert reader.is_alive()  # not the last build's feed: it waits for this one
+    gate.set()
+    reader.join(10)
+    assert "Older, edited" in feed[0]
+    events.close()
+
+
 def test_cli_preview_warns_off_loopback_and_stops_on_ctrl_c(run, publication, monkeypatch):
     def interrupt(seconds):
         raise KeyboardInterrupt
@@ -488,6 +559,30 @@ def test_saving_reloads_the_page_and_errors_show_then_recover(server, page):
     write_issue(root, "hello", title="Fixed title", date="2026-01-05")
     page.wait_for_selector("#subject:has-text('Fixed title')", timeout=10000)
     assert page.locator("#errors").count() == 0
+
+
+def test_a_save_morphs_the_page_and_loads_its_email_frame_again(server, page):
+    """Issue 13: the page is changed in place from the event (no fetch), and the email's
+    frame stays and loads the new build (a new frame took 13 ms more, and longer to load)."""
+    page.goto(server.url + "issue/hello?tab=email&width=375")
+    page.wait_for_function("() => document.body.dataset.generation === '1'")
+    time.sleep(0.2)  # let the page's EventSource connect
+    page.evaluate(
+        """() => {
+        window.frameBefore = document.querySelector('#email-frame');
+        window.fetches = 0;
+        const fetch = window.fetch;
+        window.fetch = (...args) => { window.fetches += 1; return fetch(...args); };
+    }"""
+    )
+    write_issue(server.previewer.root, "hello", title="Morphed title", date="2026-01-05")
+    page.wait_for_selector("#subject:has-text('Morphed title')", timeout=10000)
+    assert page.evaluate("() => document.querySelector('#email-frame') === window.frameBefore")
+    assert page.evaluate("() => window.fetches") == 0
+    frame = page.frame_locator("#email-frame").locator("h1.issue-title")
+    frame.filter(has_text="Morphed title").wait_for(timeout=10000)
+    assert page.locator("#issue-list .current .title").inner_text() == "Morphed title"
+    assert page.locator("#email-frame").evaluate("e => e.getBoundingClientRect().width") == 375
 
 
 def test_template_error_shows_file_and_line(server, page):
