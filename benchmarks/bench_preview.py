@@ -175,6 +175,9 @@ def time_reloads(
                 page.evaluate("() => { window.__marks = []; }")
                 del MARKS[:]
             save(issue, 1000 + n)
+            # Nothing of Playwright runs beside the build (its driver and this process's
+            # share of the interpreter took from it): an author's editor is another program.
+            time.sleep(0.5)
             page.wait_for_selector(f"#subject:has-text('edit {1000 + n}')", timeout=10000)
             # The page's own clock: it stamps the moment it swapped the new build in. Playwright
             # notices the change only after a polling delay of its own, not the author's wait.
