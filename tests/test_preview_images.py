@@ -148,3 +148,24 @@ def test_the_author_sees_the_photo_in_every_view(shown, browser, query, frame):
     context.close()
     assert sizes and all(size[:2] == [300, 200] and "/built/hello/img/" in size[2] for size in sizes), sizes
     assert not outside
+
+
+def test_the_dark_views_reach_the_combined_notice(shown, browser):
+    """The combined notice is a srcdoc of the page, not a /built/ file: the dark views are
+    applied to it there, and its tab offers them like every other email's."""
+    tab = combined_tab(shown)
+    page = browser.new_page()
+    try:
+        page.goto(shown.url + f"issue/hello?tab=notice-combined-{tab}")
+        container = page.frame_locator("#notice-frame").locator("table.container")
+        assert container.evaluate("e => getComputedStyle(e).backgroundColor") != "rgb(31, 41, 55)"
+        page.click("text=Dark mode")
+        assert "dark=1" in page.url
+        assert container.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(31, 41, 55)"  # the theme's dark one
+        page.click("text=Inverted dark")
+        assert "dark=invert" in page.url
+        root = page.frame_locator("#notice-frame").locator("html")
+        assert "invert(1)" in root.evaluate("e => getComputedStyle(e).filter")
+        assert container.evaluate("e => getComputedStyle(e).backgroundColor") != "rgb(31, 41, 55)"  # its dark rules off
+    finally:
+        page.close()

@@ -30,7 +30,7 @@ from .output import BuildCache
 from .services import with_samples
 from .snapshot import IMAGE_TYPES
 from .templating import make_environment
-from .ui_pages import UI_DIR, PreviewState, render_page, with_built_images
+from .ui_pages import DARK_VIEWS, UI_DIR, PreviewState, render_page, with_built_images
 from .watching import watch_changes
 
 ASSETS = {"preview.css": "text/css", "preview.js": "text/javascript"}
@@ -455,33 +455,6 @@ def page_route(target: str) -> tuple[str | None, dict[str, str]] | None:
     if len(parts) == 3 and parts[:2] == ["", "issue"] and _SAFE_PART.fullmatch(parts[2]):
         return parts[2], query
     return None
-
-
-_DARK_RULES = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
-#: The whole page inverted, hue turned back, images inverted again: how email test tools
-#: emulate the full inversion of the Gmail apps (and, roughly, Outlook.com's partial one).
-_INVERSION = (
-    "<style>html{filter:invert(1) hue-rotate(180deg)}img,picture,video{filter:invert(1) hue-rotate(180deg)}</style>"
-)
-
-
-def emulate_dark_mode(body: bytes) -> bytes:
-    """Show the email as a dark-mode client would: its prefers-color-scheme rules always on."""
-    return _DARK_RULES.sub("@media all", body.decode("utf-8")).encode("utf-8")
-
-
-def emulate_forced_inversion(body: bytes) -> bytes:
-    """The worst case (issue 15): a client that reads no dark rules and inverts the colours
-    itself, as the Gmail apps do (Litmus's dark-mode tests show Gmail for iOS inverting fully).
-    The theme's own dark rules are switched off, and the inversion goes in last."""
-    text = _DARK_RULES.sub("@media not all", body.decode("utf-8"))
-    head = text.lower().rfind("</head>")
-    text = text[:head] + _INVERSION + text[head:] if head >= 0 else _INVERSION + text
-    return text.encode("utf-8")
-
-
-#: The preview's dark views, by their ?dark= value.
-DARK_VIEWS = {"1": emulate_dark_mode, "invert": emulate_forced_inversion}
 
 
 def _family(host: str) -> socket.AddressFamily:

@@ -147,7 +147,9 @@ def issue_view(config: Config, out_dir: Path, state: Any, query: dict[str, str])
         html = files["combined/email.html"].decode("utf-8")
         view["notice_id"] = tab.removeprefix("notice-")
         html = with_built_images(config, out_dir, html)
-        view["notice_html"] = html if view["tags"] else with_samples(html, service, html=True)
+        html = html if view["tags"] else with_samples(html, service, html=True)
+        # The same dark views as a built email's frame (/built/...?dark=), in the srcdoc.
+        view["notice_html"] = DARK_VIEWS[dark](html.encode("utf-8")).decode("utf-8") if dark else html
         view["notice_text"] = files["combined/email.txt"].decode("utf-8")
         view["pending"] = pending
         view["social"] = []  # no line.txt or post.txt: each record's own are on its notice tab
@@ -179,6 +181,33 @@ def with_built_images(config: Config, out_dir: Path, html: str) -> str:
     if not mapped:
         return html
     return re.sub("|".join(map(re.escape, mapped)), lambda m: mapped[m[0]], html)
+
+
+_DARK_RULES = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)")
+#: The whole page inverted, hue turned back, images inverted again: how email test tools
+#: emulate the full inversion of the Gmail apps (and, roughly, Outlook.com's partial one).
+_INVERSION = (
+    "<style>html{filter:invert(1) hue-rotate(180deg)}img,picture,video{filter:invert(1) hue-rotate(180deg)}</style>"
+)
+
+
+def emulate_dark_mode(body: bytes) -> bytes:
+    """Show the email as a dark-mode client would: its prefers-color-scheme rules always on."""
+    return _DARK_RULES.sub("@media all", body.decode("utf-8")).encode("utf-8")
+
+
+def emulate_forced_inversion(body: bytes) -> bytes:
+    """The worst case (issue 15): a client that reads no dark rules and inverts the colours
+    itself, as the Gmail apps do (Litmus's dark-mode tests show Gmail for iOS inverting fully).
+    The theme's own dark rules are switched off, and the inversion goes in last."""
+    text = _DARK_RULES.sub("@media not all", body.decode("utf-8"))
+    head = text.lower().rfind("</head>")
+    text = text[:head] + _INVERSION + text[head:] if head >= 0 else _INVERSION + text
+    return text.encode("utf-8")
+
+
+#: The preview's dark views, by their ?dark= value.
+DARK_VIEWS = {"1": emulate_dark_mode, "invert": emulate_forced_inversion}
 
 
 def social_view(config: Config, folder: Path) -> list[dict[str, Any]]:
