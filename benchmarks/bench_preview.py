@@ -1,12 +1,13 @@
 """Time from saving an issue to the preview telling the page (and, with Playwright, to the
 reloaded page showing the change), for each inliner.
 
-    python benchmarks/bench_preview.py [--saves 20] [--split]
+    python benchmarks/bench_preview.py [--saves 20] [--split] [--issues N]
 
 With --split it also says where the time of a save goes: the watcher noticing it, the
 build of the issue, the rest of the build (the whole-publication outputs), the event, the
 page's fetch and its swap, each as a median over the page's saves (the server's marks by
-`time.time()`, the page's by `Date.now()`: one clock). Uses a copy of the repository's sample publication in a temporary folder. The browser part
+`time.time()`, the page's by `Date.now()`: one clock). With --issues N the publication is
+bench_build.py's corpus of N issues, and the newest is saved. Otherwise it uses a copy of the repository's sample publication in a temporary folder. The browser part
 runs when Playwright and a `chromium` on PATH are there; otherwise only the server side is
 timed (save -> server-sent event).
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(1, str(REPO / "benchmarks"))
 
 import toolkit.build  # noqa: E402
 import toolkit.preview  # noqa: E402
@@ -110,6 +112,16 @@ FLAGS = [
 ]
 
 
+def make_corpus(folder: Path, inliner: str, count: int) -> tuple[Path, str]:
+    """bench_build.py's corpus of *count* issues; and the slug of the newest, which is saved."""
+    import bench_build
+
+    bench_build.generate(folder, count)
+    bench_build.use_engine(folder, inliner)
+    newest = max((folder / "issues").glob("*.md"), key=lambda path: (path.stem[:10], int(path.stem[11:])))
+    return folder, newest.stem
+
+
 def make_publication(folder: Path, inliner: str) -> Path:
     for name in ("issues", "corrections"):
         shutil.copytree(REPO / name, folder / name)
@@ -153,6 +165,7 @@ def time_events(server: PreviewServer, issue: Path, saves: int) -> list[float]:
 def time_reloads(
     server: PreviewServer, issue: Path, saves: int, split: list[dict[str, float]] | None = None
 ) -> list[float] | None:
+    slug = issue.stem
     """Save -> the open page shows the new build, in ms; None without Playwright or Chromium."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     try:
@@ -167,7 +180,7 @@ def time_reloads(
         page = browser.new_page()
         if split is not None:
             page.add_init_script(PAGE_MARKS)
-        page.goto(server.url + f"issue/{SLUG}")
+        page.goto(server.url + f"issue/{slug}")
         for n in range(saves):
             time.sleep(0.3)  # the page's EventSource connects after load
             saved_at = time.time() * 1000
@@ -233,15 +246,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--saves", type=int, default=20)
     parser.add_argument("--split", action="store_true", help="say where the time goes (the page's saves)")
+    parser.add_argument("--issues", type=int, default=0, help="bench_build.py's corpus of N issues instead")
     args = parser.parse_args()
     if args.split:
         instrument()
     for inliner in ("premailer", "css-inline"):
         with tempfile.TemporaryDirectory(prefix="notice-preview-bench-") as folder:
-            root = make_publication(Path(folder), inliner)
+            slug = SLUG
+            if args.issues:
+                root, slug = make_corpus(Path(folder), inliner, args.issues)
+            else:
+                root = make_publication(Path(folder), inliner)
             server = PreviewServer(root, port=0)
             server.start()
-            issue = root / "issues" / f"{SLUG}.md"
+            issue = root / "issues" / f"{slug}.md"
             split: list[dict[str, float]] | None = [] if args.split else None
             try:
                 events = time_events(server, issue, args.saves)
