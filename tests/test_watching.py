@@ -170,3 +170,23 @@ def test_watchfiles_watches_where_inotify_is_not_there(root, monkeypatch):
     finally:
         stop.set()
         thread.join(10)
+
+
+@linux_only
+def test_the_kernel_s_limit_of_watches_falls_back_to_watchfiles(root, monkeypatch):
+    """fs.inotify.max_user_watches reached: the saves are still seen, by watchfiles."""
+    import errno
+
+    from inotify_simple import INotify
+
+    def full(self, path, mask):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(INotify, "add_watch", full)
+    batches, stop, thread = start(root)
+    try:
+        (root / "issues" / "hello.md").write_text("x", encoding="utf-8")
+        assert "issues/hello.md" in batches.get(timeout=10)
+    finally:
+        stop.set()
+        thread.join(10)

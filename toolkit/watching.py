@@ -10,6 +10,7 @@ per-user limits), watchfiles.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import threading
@@ -47,26 +48,32 @@ def watch_changes(root: Path, stop: threading.Event) -> Iterator[set[str]]:
             from inotify_simple import INotify
 
             inotify = INotify()
-        except (ImportError, OSError):
+        except (ImportError, OSError):  # not installed, or the kernel's limit of instances
             pass
         else:
             with inotify:
-                yield from _inotify_changes(inotify, root, stop)
-            return
+                try:
+                    yield from _inotify_changes(_Saves(inotify, root), stop)
+                    return
+                except _Limit:  # the kernel's limit of watches: watchfiles (or its polling) instead
+                    pass
     yield from _watchfiles_changes(root, stop)
 
 
-def _inotify_changes(inotify: Any, root: Path, stop: threading.Event) -> Iterator[set[str]]:
-    saves = _Saves(inotify, root)
+def _inotify_changes(saves: _Saves, stop: threading.Event) -> Iterator[set[str]]:
     yield set()
     while not stop.is_set():
         # A finished save is built at once; an unfinished one waits a little for the rest.
-        events = inotify.read(timeout=UNFINISHED_MS if saves.pending else STOP_MS)
+        events = saves.inotify.read(timeout=UNFINISHED_MS if saves.pending else STOP_MS)
         for event in events:
             saves.take(event)
         if saves.pending and (not events or all(saves.pending.values())):
             yield set(saves.pending)
             saves.pending.clear()
+
+
+class _Limit(Exception):
+    """inotify cannot watch one more folder (fs.inotify.max_user_watches)."""
 
 
 class _Saves:
@@ -83,20 +90,22 @@ class _Saves:
         self.pending: dict[str, bool] = {}  # changed path -> written completely?
         # The publication's folder itself (notice.toml, and an issues/ made after start-up),
         # then the folders the builds read, with everything in them.
-        self.folders[inotify.add_watch(root, self.mask)] = ()
+        self.add((), recursive=False)
         for name in sorted(WATCHED):
             self.add((name,))
 
-    def add(self, parts: tuple[str, ...]) -> None:
+    def add(self, parts: tuple[str, ...], recursive: bool = True) -> None:
         """Watch a folder and every folder in it (never through a link: never outside)."""
-        if self.root.joinpath(*parts).is_symlink():
+        if parts and self.root.joinpath(*parts).is_symlink():
             return
         for top, dirs, _ in os.walk(self.root.joinpath(*parts)):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            dirs[:] = [d for d in dirs if not d.startswith(".")] if recursive else []
             try:
                 self.folders[self.inotify.add_watch(top, self.mask)] = Path(top).relative_to(self.root).parts
-            except OSError:  # gone meanwhile, or a file now: its parent's event says so
-                dirs[:] = []
+            except OSError as error:
+                if error.errno in (errno.ENOSPC, errno.ENOMEM):
+                    raise _Limit(str(error)) from None
+                dirs[:] = []  # gone meanwhile, or a file now: its parent's event says so
 
     def take(self, event: Any) -> None:
         """Note one event: which path changed, and whether it is written completely."""
@@ -122,11 +131,15 @@ class _Saves:
 
 
 def _watchfiles_changes(root: Path, stop: threading.Event) -> Iterator[set[str]]:
-    def wanted(change: Any, path: str) -> bool:
+    def parts_of(path: str) -> tuple[str, ...] | None:
         try:
-            return relevant(Path(path).resolve().relative_to(root).parts)
+            return Path(path).resolve().relative_to(root).parts
         except ValueError:  # outside the publication (a link pointing away): not ours
-            return False
+            return None
+
+    def wanted(change: Any, path: str) -> bool:
+        parts = parts_of(path)
+        return parts is not None and relevant(parts)
 
     # watchfiles yields once a step passes with no new change, so a save waits one to two
     # steps: 30 ms made that 58 ms (median), 10 ms makes it 17 ms. yield_on_timeout: the first
@@ -142,4 +155,4 @@ def _watchfiles_changes(root: Path, stop: threading.Event) -> Iterator[set[str]]
         yield_on_timeout=True,
         raise_interrupt=False,
     ):
-        yield {path for _, path in changes}
+        yield {"/".join(parts_of(path) or ()) for _, path in changes}
