@@ -161,7 +161,8 @@ def test_the_dark_views_reach_the_combined_notice(shown, browser):
         assert container.evaluate("e => getComputedStyle(e).backgroundColor") != "rgb(31, 41, 55)"
         page.click("text=Dark mode")
         assert "dark=1" in page.url
-        assert container.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(31, 41, 55)"  # the theme's dark one
+        dark_container = "rgb(31, 41, 55)"  # the theme's dark one
+        assert container.evaluate("e => getComputedStyle(e).backgroundColor") == dark_container
         page.click("text=Inverted dark")
         assert "dark=invert" in page.url
         root = page.frame_locator("#notice-frame").locator("html")
