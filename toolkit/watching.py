@@ -20,6 +20,11 @@ from typing import Any
 
 import watchfiles
 
+try:  # a Linux-only dependency (setup.cfg); elsewhere watchfiles watches alone
+    import inotify_simple
+except ImportError:
+    inotify_simple = None
+
 from .config import CONFIG_NAME
 
 #: The folders whose files the builds read (and notice.toml beside them).
@@ -43,12 +48,10 @@ def watch_changes(root: Path, stop: threading.Event) -> Iterator[set[str]]:
     """Yield an empty set once watching (nothing saved from then on is missed), then the
     changed paths of each save, until *stop* is set."""
     root = root.resolve()
-    if sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux") and inotify_simple is not None:
         try:
-            from inotify_simple import INotify
-
-            inotify = INotify()
-        except (ImportError, OSError):  # not installed, or the kernel's limit of instances
+            inotify = inotify_simple.INotify()
+        except OSError:  # the kernel's limit of instances (fs.inotify.max_user_instances)
             pass
         else:
             with inotify:
@@ -80,8 +83,7 @@ class _Saves:
     """The folders inotify watches, and the changes it told of since the last build."""
 
     def __init__(self, inotify: Any, root: Path) -> None:
-        from inotify_simple import flags
-
+        flags = inotify_simple.flags
         self.inotify, self.root, self.flags = inotify, root, flags
         self.complete = flags.CLOSE_WRITE | flags.MOVED_TO
         unfinished = flags.CREATE | flags.MODIFY | flags.DELETE | flags.MOVED_FROM
