@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import sys
 import threading
 from collections.abc import Iterator
@@ -29,9 +30,13 @@ from .config import CONFIG_NAME
 
 #: The folders whose files the builds read (and notice.toml beside them).
 WATCHED = frozenset({"issues", "corrections", "templates"})
-#: How long a save that is not finished yet (a file open for writing, or one deleted or
-#: renamed away that an editor may be about to put back) may wait for the rest, in ms.
-UNFINISHED_MS = 50
+#: How long a change with no close to wait for (a file deleted or renamed away, which an
+#: editor may be about to put back) waits for the rest of the save, in ms of quiet.
+GONE_MS = 50
+#: How long a file still open for writing may stay quiet before it is built anyway (a
+#: writer that never closes it): its close says the save is done, whenever it comes, and a
+#: busy machine can hold a writer for more than GONE_MS between two writes.
+OPEN_MS = 2000
 #: How often a quiet watcher looks at its stop event, in ms.
 STOP_MS = 100
 
@@ -66,13 +71,17 @@ def watch_changes(root: Path, stop: threading.Event) -> Iterator[set[str]]:
 def _inotify_changes(saves: _Saves, stop: threading.Event) -> Iterator[set[str]]:
     yield set()
     while not stop.is_set():
-        # A finished save is built at once; an unfinished one waits a little for the rest.
-        events = saves.inotify.read(timeout=UNFINISHED_MS if saves.pending else STOP_MS)
+        # A finished save is built at once; an unfinished one waits for the rest.
+        events = saves.inotify.read(timeout=saves.wait())
         for event in events:
             saves.take(event)
-        if saves.pending and (not events or all(saves.pending.values())):
+        if saves.pending and (not events or all(state == DONE for state in saves.pending.values())):
             yield set(saves.pending)
             saves.pending.clear()
+
+
+#: What the last event said of a changed path: written whole, still open for writing, or gone.
+DONE, OPEN, GONE = "done", "open", "gone"
 
 
 class _Limit(Exception):
@@ -85,11 +94,12 @@ class _Saves:
     def __init__(self, inotify: Any, root: Path) -> None:
         flags = inotify_simple.flags
         self.inotify, self.root, self.flags = inotify, root, flags
-        self.complete = flags.CLOSE_WRITE | flags.MOVED_TO
-        unfinished = flags.CREATE | flags.MODIFY | flags.DELETE | flags.MOVED_FROM
-        self.mask = self.complete | unfinished | flags.DELETE_SELF | flags.DONT_FOLLOW | flags.ONLYDIR
+        self.done = flags.CLOSE_WRITE | flags.MOVED_TO
+        self.open = flags.CREATE | flags.MODIFY
+        gone = flags.DELETE | flags.MOVED_FROM | flags.DELETE_SELF
+        self.mask = self.done | self.open | gone | flags.DONT_FOLLOW | flags.ONLYDIR
         self.folders: dict[int, tuple[str, ...]] = {}
-        self.pending: dict[str, bool] = {}  # changed path -> written completely?
+        self.pending: dict[str, str] = {}  # changed path -> DONE, OPEN or GONE
         # The publication's folder itself (notice.toml, and an issues/ made after start-up),
         # then the folders the builds read, with everything in them.
         self.add((), recursive=False)
@@ -109,11 +119,16 @@ class _Saves:
                     raise _Limit(str(error)) from None
                 dirs[:] = []  # gone meanwhile, or a file now: its parent's event says so
 
+    def wait(self) -> int:
+        """How long to wait for the next event, in ms."""
+        states = set(self.pending.values())
+        return OPEN_MS if OPEN in states else GONE_MS if GONE in states else STOP_MS
+
     def take(self, event: Any) -> None:
         """Note one event: which path changed, and whether it is written completely."""
         flags = self.flags
         if event.mask & flags.Q_OVERFLOW:  # the kernel dropped events: build everything
-            self.pending[CONFIG_NAME] = True
+            self.pending[CONFIG_NAME] = DONE
             return
         folder = self.folders.get(event.wd)
         if folder is None:
@@ -127,9 +142,21 @@ class _Saves:
         if event.mask & flags.ISDIR:
             if event.mask & (flags.CREATE | flags.MOVED_TO):
                 self.add(parts)  # a new folder (of records, of templates), and what it holds
-            self.pending["/".join(parts)] = True
+            self.pending["/".join(parts)] = DONE
         else:
-            self.pending["/".join(parts)] = bool(event.mask & self.complete)
+            mask = event.mask
+            state = DONE if mask & self.done else OPEN if mask & self.open else GONE
+            if mask & self.flags.CREATE and not _regular(self.root.joinpath(*parts)):
+                state = DONE  # a link made (or gone already), not a file being written: no close comes
+            self.pending["/".join(parts)] = state
+
+
+def _regular(path: Path) -> bool:
+    """A regular file itself, not a link to one."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _watchfiles_changes(root: Path, stop: threading.Event) -> Iterator[set[str]]:
