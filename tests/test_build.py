@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -317,7 +316,7 @@ def test_workers_fed_while_reading_leave_the_bytes_of_one_process(sample_publica
     records, so it must still be what one process renders, and so must the order of the report."""
     root = sample_publication
     with (root / "notice.toml").open("a", encoding="utf-8") as config:
-        config.write('\n[corrections]\nin_next_issue = true\n')
+        config.write("\n[corrections]\nin_next_issue = true\n")
     for n in range(10):
         write_issue(root, f"more-{n:02d}", title=f"More {n}", date=f"2026-02-{n + 1:02d}", status="published")
     one = run("-C", str(root), "-v", "build", "--drafts", "--jobs", "1", "--out", str(tmp_path / "one"))

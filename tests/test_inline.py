@@ -450,9 +450,31 @@ _HTML_PARTS_BEFORE = re.compile(
     r"|(?P<link><link\b[^>]*?\brel\s*=\s*[\"']?[^\"'>]*\bstylesheet\b[^>]*>)",
     re.S | re.I,
 )
-_PARTS = ["<!--", "-->", "<!--[if mso]>", "<![endif]-->", "<style>", "<STYLE media=x>", "</style>", "</style >",
-          "<link rel=stylesheet href=a.css>", "<LINK REL='StyleSheet'>", "<link href=x>", "<p>", "</p>", "<",
-          ">", "a{color:red}", "x", " ", "\n", "<styles>", "<linker rel=stylesheet>", '"', "'"]
+_PARTS = [
+    "<!--",
+    "-->",
+    "<!--[if mso]>",
+    "<![endif]-->",
+    "<style>",
+    "<STYLE media=x>",
+    "</style>",
+    "</style >",
+    "<link rel=stylesheet href=a.css>",
+    "<LINK REL='StyleSheet'>",
+    "<link href=x>",
+    "<p>",
+    "</p>",
+    "<",
+    ">",
+    "a{color:red}",
+    "x",
+    " ",
+    "\n",
+    "<styles>",
+    "<linker rel=stylesheet>",
+    '"',
+    "'",
+]
 
 
 @settings(max_examples=400)
@@ -466,12 +488,30 @@ def test_the_parts_expression_finds_what_it_found_before(parts: list[str]) -> No
     assert after == before
 
 
-_RULES = ".a { color: red } .q1 { color: teal } .b span { margin: 0 } #c { padding: 1px } em { color: blue } td.x { border: 0 } " \
+_RULES = (
+    ".a { color: red } .q1 { color: teal } .b span { margin: 0 } #c { padding: 1px } em { color: blue } td.x { border: 0 } "
     "p:first-child { margin: 2px } .a-b > i { color: green } * { line-height: 1 } [title] { color: gray }"
+)
 _BODY_PIECES = [
-    '<span class="a">', "</span>", '<div class="b x">', "</div>", '<p id="c">', "</p>", "<em>", "</em>",
-    '<table><tr><td class="x">1</td></tr></table>', '<TD CLASS="x">', '<i class="a-b">', '<div class="&#113;1">',
-    '<!-- <em class="b"> -->', "a b c x", '<i title="t">', "<P>", '<span class=a>', "&amp;", '<b class="a-b">',
+    '<span class="a">',
+    "</span>",
+    '<div class="b x">',
+    "</div>",
+    '<p id="c">',
+    "</p>",
+    "<em>",
+    "</em>",
+    '<table><tr><td class="x">1</td></tr></table>',
+    '<TD CLASS="x">',
+    '<i class="a-b">',
+    '<div class="&#113;1">',
+    '<!-- <em class="b"> -->',
+    "a b c x",
+    '<i title="t">',
+    "<P>",
+    "<span class=a>",
+    "&amp;",
+    '<b class="a-b">',
 ]
 
 

@@ -169,11 +169,47 @@ def test_quick_inline_processor_makes_what_python_markdown_makes_of_any_mixture(
 
 # Every block the quick tests may skip, the near misses around their strings, and the rest.
 _BLOCK_PIECES = [
-    "# h1", "## h2 ##", "#no", "a # b", "Title\n=====", "Sub\n---", "a\n=b", "- - -", "***", "___", "* * *",
-    "a -- b", "> q", "> > qq\n> more", "a > b", ">q", "a\n>b", "[^1]: note", "x[^1]", "[^x]:y", "a\n[^1]: b", "[r]: https://e.jp/r", "[r]:",
-    "[a]: <https://e.jp/a> \"T\"", "| a | b |\n|---|:-:|\n| 1 | 2 |", "a | b\n--|--\n1 | 2", "|x|", "a|b",
-    "!!! note\n    body", "!!!tip\n    x", '!!! warning "注意"\n    text', "!!!", "text !!! x", "    indented code", "1. one\n2. two",
-    "- a\n    - b", "* x\n\n    more", "```\ncode # > |\n```", "<div>raw # |</div>", "日本語の段落。", "plain *em*",
+    "# h1",
+    "## h2 ##",
+    "#no",
+    "a # b",
+    "Title\n=====",
+    "Sub\n---",
+    "a\n=b",
+    "- - -",
+    "***",
+    "___",
+    "* * *",
+    "a -- b",
+    "> q",
+    "> > qq\n> more",
+    "a > b",
+    ">q",
+    "a\n>b",
+    "[^1]: note",
+    "x[^1]",
+    "[^x]:y",
+    "a\n[^1]: b",
+    "[r]: https://e.jp/r",
+    "[r]:",
+    '[a]: <https://e.jp/a> "T"',
+    "| a | b |\n|---|:-:|\n| 1 | 2 |",
+    "a | b\n--|--\n1 | 2",
+    "|x|",
+    "a|b",
+    "!!! note\n    body",
+    "!!!tip\n    x",
+    '!!! warning "注意"\n    text',
+    "!!!",
+    "text !!! x",
+    "    indented code",
+    "1. one\n2. two",
+    "- a\n    - b",
+    "* x\n\n    more",
+    "```\ncode # > |\n```",
+    "<div>raw # |</div>",
+    "日本語の段落。",
+    "plain *em*",
 ]
 
 
@@ -186,8 +222,13 @@ def test_every_block_processor_with_needles_is_quick() -> None:
     converter = _CONVERTERS.by_base["https://e.jp/"]
     quick = {type(p).__name__ for p in converter.parser.blockprocessors if "test" in vars(p)}
     assert quick == {
-        "HashHeaderProcessor", "SetextHeaderProcessor", "HRProcessor", "BlockQuoteProcessor",
-        "FootnoteBlockProcessor", "ReferenceProcessor", "TableProcessor",
+        "HashHeaderProcessor",
+        "SetextHeaderProcessor",
+        "HRProcessor",
+        "BlockQuoteProcessor",
+        "FootnoteBlockProcessor",
+        "ReferenceProcessor",
+        "TableProcessor",
     }
 
 
@@ -197,6 +238,8 @@ def test_quick_block_tests_make_what_python_markdown_makes(source: str) -> None:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(blocks=st.lists(st.tuples(st.sampled_from(_BLOCK_PIECES), st.sampled_from(["\n", "\n\n", "\n    "])), max_size=6))
+@given(
+    blocks=st.lists(st.tuples(st.sampled_from(_BLOCK_PIECES), st.sampled_from(["\n", "\n\n", "\n    "])), max_size=6)
+)
 def test_quick_block_tests_make_what_python_markdown_makes_of_any_mixture(blocks: list[tuple[str, str]]) -> None:
     _same_blocks("".join(block + gap for block, gap in blocks))

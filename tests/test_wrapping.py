@@ -350,4 +350,3 @@ def test_gap_bytes_class_every_gap_as_the_lists_of_bools_did(text: str, ambiguou
         return
     line.index_gaps()
     assert ([bool(b) for b in line.is_free], line.free, line.kinsoku) == _gaps_as_lists(line)
-

@@ -114,7 +114,7 @@ class AbsoluteURLExtension(Extension):
         md.treeprocessors.register(AbsoluteURLs(md, self.base_url), "notice_absolute_urls", 5)
         if _QUICK_INLINE:
             md.treeprocessors.register(QuickInlineProcessor(md), "inline", 20)
-        md.is_block_level = BlockLevel(md).__getitem__  # type: ignore[method-assign]
+        md.is_block_level = BlockLevel(md).__getitem__
         quick_block_tests(md)  # the last extension registered: every block processor is there
 
 
@@ -156,7 +156,7 @@ def quick_block_tests(md: markdown.Markdown) -> None:
         kind = type(processor)
         needles = BLOCK_NEEDLES.get((f"{kind.__module__}.{kind.__qualname__}", getattr(expression, "pattern", None)))
         if needles:
-            processor.test = _needle_test(processor.test, needles)  # type: ignore[method-assign]
+            processor.test = _needle_test(processor.test, needles)
 
 
 def _needle_test(test: Any, needles: tuple[str, ...]) -> Any:
