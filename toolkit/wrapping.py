@@ -175,37 +175,40 @@ class _TokenInfo(dict):
         return info
 
 
-class _TokenWidth(dict):
-    """token -> its width alone, from `_TokenInfo`: the only thing a paragraph that fits on
-    one line needs (most of them: list items, headings, short paragraphs), and one C-level
-    lookup per token instead of building and transposing a tuple per token (issue 13)."""
+class _TokenMemo(dict):
+    """token -> one thing derived from its `_TokenInfo` entry, bounded as that is: one C-level
+    lookup per token in the hot loops instead of building and unpacking a tuple (issue 13)."""
 
     def __init__(self, info: _TokenInfo) -> None:
         super().__init__()
         self.info = info
 
+    def derive(self, token: str) -> int:
+        raise NotImplementedError
+
     def __missing__(self, token: str) -> int:
         if len(self) > _TokenInfo.LIMIT:
             self.clear()
-        width = self[token] = self.info[token][0]
-        return width
+        value = self[token] = self.derive(token)
+        return value
 
 
-class _TokenCode(dict):
+class _TokenWidth(_TokenMemo):
+    """token -> its width alone: the only thing a paragraph that fits on one line needs (most
+    of them: list items, headings, short paragraphs)."""
+
+    def derive(self, token: str) -> int:
+        return self.info[token][0]
+
+
+class _TokenCode(_TokenMemo):
     """token -> its kinsoku classes and whether it is CJK, as the bits of one small int
-    (`_NO_START`, `_NO_END`, `_IS_CJK`), from `_TokenInfo`: a paragraph's tokens become one
-    byte each, and its gaps are classed by table look-ups on those bytes (`_Line.index_gaps`)."""
+    (`_NO_START`, `_NO_END`, `_IS_CJK`): a paragraph's tokens become one byte each, and its
+    gaps are classed by table look-ups on those bytes (`_Line.index_gaps`)."""
 
-    def __init__(self, info: _TokenInfo) -> None:
-        super().__init__()
-        self.info = info
-
-    def __missing__(self, token: str) -> int:
-        if len(self) > _TokenInfo.LIMIT:
-            self.clear()
+    def derive(self, token: str) -> int:
         _, no_start, no_end, cjk = self.info[token]
-        code = self[token] = no_start * _NO_START | no_end * _NO_END | cjk * _IS_CJK
-        return code
+        return no_start * _NO_START | no_end * _NO_END | cjk * _IS_CJK
 
 
 _INFO: dict[int, _TokenInfo] = {}
