@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import textwrap
 from pathlib import Path
@@ -60,9 +61,23 @@ def write_issue(
     return path
 
 
-def make_publication(root: Path, *, inliner: str = "premailer") -> Path:
+#: `make_publication`'s unsubscribe_url when none is asked for.
+UNSUBSCRIBE = "https://news.example.com/unsubscribe"
+
+
+def make_publication(
+    root: Path, *, inliner: str = "premailer", service: str | None = None, unsubscribe: str | None = UNSUBSCRIBE
+) -> Path:
+    """A publication in *root*; *service* sets ``[email] service``, *unsubscribe* the
+    unsubscribe_url (a merge tag, say), None leaves the key out."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "notice.toml").write_text(CONFIG.format(inliner=inliner), encoding="utf-8")
+    text = CONFIG.format(inliner=inliner)
+    if unsubscribe != UNSUBSCRIBE:
+        line = "" if unsubscribe is None else f"unsubscribe_url = {json.dumps(unsubscribe)}\n"
+        text = text.replace(f'unsubscribe_url = "{UNSUBSCRIBE}"\n', line)
+    if service is not None:
+        text += f'\n[email]\nservice = "{service}"\n'
+    (root / "notice.toml").write_text(text, encoding="utf-8")
     (root / "issues").mkdir(exist_ok=True)
     (root / "corrections").mkdir(exist_ok=True)
     return root

@@ -14,13 +14,7 @@ from conftest import make_publication, write_issue
 
 @pytest.fixture
 def tagged(tmp_path):
-    root = make_publication(tmp_path / "pub")
-    config = root / "notice.toml"
-    config.write_text(
-        config.read_text(encoding="utf-8").replace('"https://news.example.com/unsubscribe"', '"{{ UnsubscribeURL }}"')
-        + '\n[email]\nservice = "listmonk"\n',
-        encoding="utf-8",
-    )
+    root = make_publication(tmp_path / "pub", service="listmonk", unsubscribe="{{ UnsubscribeURL }}")
     write_issue(root, "hello", body="Dear {{ .Subscriber.FirstName }}, hello.")
     running = PreviewServer(root, port=0)
     running.start()

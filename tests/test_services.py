@@ -23,12 +23,7 @@ def tag_publication(root: Path, service: str, inliner: str) -> Path:
     """A publication sending through *service*: its unsubscribe tag as unsubscribe_url, every
     documented tag in the body, the name tag in the title and preheader."""
     profile = SERVICES[service]
-    make_publication(root, inliner=inliner)
-    config = root / "notice.toml"
-    text = config.read_text(encoding="utf-8").replace(
-        '"https://news.example.com/unsubscribe"', json.dumps(profile.unsubscribe)
-    )
-    config.write_text(text + f'\n[email]\nservice = "{service}"\n', encoding="utf-8")
+    make_publication(root, inliner=inliner, service=service, unsubscribe=profile.unsubscribe)
     name = profile.name or profile.known[0]
     body = "\n\n".join(
         [
@@ -200,10 +195,7 @@ def test_markdown_with_brackets_builds_the_same_with_benchmark_as_without(run, t
     )
     built = {}
     for service in ("none", "benchmark"):
-        root = make_publication(tmp_path / service)
-        (root / "notice.toml").write_text(
-            (root / "notice.toml").read_text(encoding="utf-8") + f'\n[email]\nservice = "{service}"\n', encoding="utf-8"
-        )
+        root = make_publication(tmp_path / service, service=service)
         write_issue(root, "hello", body=body)
         result = run("-C", str(root), "build", "--drafts")
         assert result.exit_code == 0, result.output
@@ -213,13 +205,7 @@ def test_markdown_with_brackets_builds_the_same_with_benchmark_as_without(run, t
 
 
 def test_a_misspelt_benchmark_tag_gets_a_did_you_mean_and_plain_brackets_get_nothing(run, tmp_path):
-    root = make_publication(tmp_path / "pub")
-    config = root / "notice.toml"
-    config.write_text(
-        config.read_text(encoding="utf-8").replace('unsubscribe_url = "https://news.example.com/unsubscribe"\n', "")
-        + '\n[email]\nservice = "benchmark"\n',
-        encoding="utf-8",
-    )
+    root = make_publication(tmp_path / "pub", service="benchmark", unsubscribe=None)
     write_issue(root, "hello", body="Dear [contact_attribute:firstname], see [1] and [注].\n\n[adress_block]")
     result = run("-C", str(root), "check", "--format", "json")
     found = json.loads(result.stdout)["findings"]
@@ -232,9 +218,7 @@ def test_a_misspelt_benchmark_tag_gets_a_did_you_mean_and_plain_brackets_get_not
 
 
 def test_the_sample_reader_sees_the_publication_s_own_address_and_name(tmp_path):
-    root = make_publication(tmp_path / "pub")
-    config = root / "notice.toml"
-    config.write_text(config.read_text(encoding="utf-8") + '\n[email]\nservice = "benchmark"\n', encoding="utf-8")
+    root = make_publication(tmp_path / "pub", service="benchmark")
     service = load_config(root).service
     text = "Dear [contact_attribute:firstname] of [uppercase:[contact_attribute:companyname]]: [address_block], [company_name] [contact_attribute:zip]"
     assert with_samples(text, service, html=False) == (
