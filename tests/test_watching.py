@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,8 +26,9 @@ def root(tmp_path: Path) -> Path:
     return root
 
 
-def start(root: Path) -> tuple[queue.Queue[set[str]], threading.Event, threading.Thread]:
-    """Watch *root* on a thread; each batch of changes goes into the queue."""
+@contextlib.contextmanager
+def watched(root: Path) -> Iterator[queue.Queue[set[str]]]:
+    """Watch *root* on a thread, each batch of changes into the queue, and stop on the way out."""
     batches: queue.Queue[set[str]] = queue.Queue()
     ready, stop = threading.Event(), threading.Event()
 
@@ -38,16 +41,18 @@ def start(root: Path) -> tuple[queue.Queue[set[str]], threading.Event, threading
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     assert ready.wait(10)
-    return batches, stop, thread
+    try:
+        yield batches
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
 
 
 @pytest.fixture
 def batches(root: Path):
-    batches, stop, thread = start(root)
-    yield batches
-    stop.set()
-    thread.join(10)
-    assert not thread.is_alive()
+    with watched(root) as batches:
+        yield batches
 
 
 @pytest.mark.parametrize(
@@ -165,13 +170,9 @@ def test_nothing_is_watched_through_a_link_out_of_the_publication(root, tmp_path
 
 def test_watchfiles_watches_where_inotify_is_not_there(root, monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
-    batches, stop, thread = start(root)
-    try:
+    with watched(root) as batches:
         (root / "issues" / "hello.md").write_text("x", encoding="utf-8")
         assert "issues/hello.md" in batches.get(timeout=10)
-    finally:
-        stop.set()
-        thread.join(10)
 
 
 @linux_only
@@ -185,10 +186,6 @@ def test_the_kernel_s_limit_of_watches_falls_back_to_watchfiles(root, monkeypatc
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(INotify, "add_watch", full)
-    batches, stop, thread = start(root)
-    try:
+    with watched(root) as batches:
         (root / "issues" / "hello.md").write_text("x", encoding="utf-8")
         assert "issues/hello.md" in batches.get(timeout=10)
-    finally:
-        stop.set()
-        thread.join(10)
