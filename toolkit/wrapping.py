@@ -65,9 +65,24 @@ _EXTEND = (
     "\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef"
 )
 # One token (a CJK character with its marks, or a run of anything else that is not space)
-# and the whitespace before it; ``findall`` returns both for every token at C speed. The
-# possessive ``*+`` keeps an ideographic space (U+3000, also in the CJK range) a space.
-_TOKEN = re.compile(rf"(\s*+)([{_CJK}](?:[{_EXTEND}]|\u200d\S)*|[^\s{_CJK}]+)")
+# and the whitespace before it. The possessive ``*+`` keeps an ideographic space (U+3000, also
+# in the CJK range) a space. Compiled only for text with such marks (see `_RUN`).
+_TOKEN_TEXT = rf"(\s*+)([{_CJK}](?:[{_EXTEND}]|\u200d\S)*|[^\s{_CJK}]+)"
+#: Text without marks that join a character (`_JOINING`) is cut into runs instead: a run of CJK
+#: characters (each of them a token: ``list(run)`` is C speed where ``findall`` made a match
+#: object a character, half a Japanese paragraph's time, issue 13) or one of anything else that
+#: is not space, with the whitespace before it. The CJK class leaves out U+3000, a space.
+_CJK_RUN = _CJK.replace("\u2e80-\u303e", "\u2e80-\u2fff\u3001-\u303e")
+assert _CJK_RUN != _CJK
+_RUN = re.compile(rf"(\s*+)(?:([{_CJK_RUN}]+)|([^\s{_CJK}]+))")
+_JOINING = re.compile(f"[{_EXTEND}\u200d]")
+
+
+@lru_cache(maxsize=1)
+def _token_pattern() -> re.Pattern[str]:
+    return re.compile(_TOKEN_TEXT)
+
+
 #: _CJK's ranges, as (first, last) code points: whether a token starts with one is looked up,
 #: since compiling ``[{_CJK}]`` once more took 3-5 ms of every process (issue 13).
 _CJK_RANGES = [(ord(_CJK[i]), ord(_CJK[i + 2])) for i in range(0, len(_CJK), 3)]
@@ -261,33 +276,91 @@ def wrap(
     """
     first = width - _token_width(initial_indent, ambiguous_width=ambiguous_width)
     rest = width - _token_width(subsequent_indent, ambiguous_width=ambiguous_width)
+    joined = " ".join(text.split())
+    if not joined:
+        return []
+    if _fitting_width(joined, ambiguous_width) <= min(first, rest):  # most list items, headings
+        return [initial_indent + joined]
+    return _wrap_tokens(text, first, rest, ambiguous_width, initial_indent, subsequent_indent, atoms)
+
+
+def _wrap_tokens(
+    text: str, first: int, rest: int, ambiguous_width: int, initial_indent: str, subsequent_indent: str, atoms: Iterable[str]
+) -> list[str]:
+    """`wrap` by the tokens: all of it, for a paragraph that may need more than one line."""
     line = _Line(text, ambiguous_width, _atom_pattern(frozenset(atoms)) if atoms else None)
     if not line.tokens:
         return []
-    if line.ends[-1] - line.spaces[0] <= min(first, rest):  # all of it fits: most list items, headings
+    if line.ends[-1] - line.spaces[0] <= min(first, rest):  # all of it fits
         return [initial_indent + " ".join(text.split())]
     line.index_gaps()
     line.split_wide_words(min(first, rest))
     lines: list[str] = []
-    start, n = 0, len(line.tokens)
+    tokens, spaces = line.tokens, line.spaces
+    start, n = 0, len(tokens)
     while start < n:
         end = line.line_end(start, first if not lines else rest)
-        lines.append(
-            (initial_indent if not lines else subsequent_indent)
-            + line.tokens[start]
-            + "".join(line.pieces[start + 1 : end])
-        )
+        # The line's text: its tokens, each after a space where the paragraph had one.
+        spaced = sum(spaces[start + 1 : end])
+        if not spaced:
+            body = "".join(tokens[start:end])
+        elif spaced == end - start - 1:
+            body = " ".join(tokens[start:end])
+        else:
+            body = tokens[start] + "".join(map(add, map(" ".__mul__, spaces[start + 1 : end]), tokens[start + 1 : end]))
+        lines.append((initial_indent if not lines else subsequent_indent) + body)
         start = end
     return lines
+
+
+class _CharWidth(dict):
+    """character -> its columns where a text's width is the sum of its characters' (printable
+    ASCII and `_MEASURED`), else `_UNMEASURED`, so that one sum says whether a paragraph fits."""
+
+    def __init__(self, ambiguous_width: int) -> None:
+        super().__init__()
+        self.ambiguous_width = ambiguous_width
+
+    def __missing__(self, char: str) -> int:
+        if len(self) > _TokenInfo.LIMIT:
+            self.clear()
+        code = ord(char)
+        k = bisect_right(_MEASURED_STARTS, code) - 1
+        if 0x20 <= code < 0x7F:
+            columns = 1
+        elif k < 0 or code > _MEASURED[k][1]:
+            columns = _UNMEASURED
+        else:
+            columns = _MEASURED[k][2]
+            columns = self.ambiguous_width if columns == _AMBIGUOUS else columns
+        self[char] = columns
+        return columns
+
+
+_UNMEASURED = 1 << 40  # more than any line: a paragraph with such a character goes by its tokens
+_CHAR_WIDTH: dict[int, _CharWidth] = {}
+
+
+def _fitting_width(joined: str, ambiguous_width: int) -> int:
+    """The width of *joined* (a paragraph's words, one space between them), or more than any
+    line's when it is not the sum of its characters' (wcwidth's clusters; control characters).
+
+    Then it is also the width the tokens add up to (`_Line.ends`), so a paragraph that fits
+    on one line needs no tokens at all (issue 13: most paragraphs of an issue fit).
+    """
+    if joined.isascii():
+        return len(joined) if joined.isprintable() else _UNMEASURED
+    widths = _CHAR_WIDTH.get(ambiguous_width) or _CHAR_WIDTH.setdefault(ambiguous_width, _CharWidth(ambiguous_width))
+    return sum(map(widths.__getitem__, joined))
 
 
 class _Line:
     """One paragraph cut into tokens, with what the greedy line filler asks of them.
 
     ``ends[k]`` is the width of tokens 0..k-1 with a column for each space before a token:
-    tokens i..j take ``ends[j + 1] - ends[i] - spaces[i]`` columns on one line. ``free``
-    and ``kinsoku`` list the gaps (gap k is before token k) of those levels, in order.
-    Every per-token pass is a C-level ``map``, ``zip`` or ``compress``.
+    tokens i..j take ``ends[j + 1] - ends[i] - spaces[i]`` columns on one line. ``is_free``
+    and ``is_kinsoku`` hold a byte per gap (gap k, before token k, at index k - 1): 1 where it
+    is of that level. Every per-token pass is a C-level ``map``, ``translate`` or ``rfind``.
     """
 
     def __init__(self, text: str, ambiguous_width: int, atom_pattern: re.Pattern[str] | None) -> None:
@@ -296,6 +369,7 @@ class _Line:
         self.code = _CODE.get(ambiguous_width) or _CODE.setdefault(ambiguous_width, _TokenCode(self.info))
         self.kinds: dict[int, str] = {}  # "url" and "atom" tokens; the others are words or CJK
         self.tokens: list[str] = []
+        self.spaces: bytes | bytearray = b""
         if (
             text.isascii()
             and not (("w" in text or ":" in text) and _url_spans(text))
@@ -304,15 +378,14 @@ class _Line:
             # English without URLs or atoms: a token is what str.split finds (\s is isspace).
             tokens = text.split()
             if tokens:
-                self._measure(tokens, [text[0].isspace(), *[True] * (len(tokens) - 1)])
+                self._measure(tokens, bytes([text[0].isspace()]) + b"\x01" * (len(tokens) - 1))
             return
-        pairs = self._tokenize(text, atom_pattern)
-        if pairs:
-            space_text, found = zip(*pairs)
-            self._measure(list(found), list(map(bool, space_text)))
+        tokens, spaces = self._tokenize(text, atom_pattern)
+        if tokens:
+            self._measure(tokens, spaces)
 
-    def _tokenize(self, text: str, atom_pattern: re.Pattern[str] | None) -> list[tuple[str, str]]:
-        """(whitespace before, token) for every token."""
+    def _tokenize(self, text: str, atom_pattern: re.Pattern[str] | None) -> tuple[list[str], bytearray]:
+        """Every token, and for each whether whitespace is before it."""
         specials = [(start, end, "url") for start, end in _url_spans(text)] if "w" in text or ":" in text else []
         if atom_pattern is not None:
             specials = sorted(
@@ -323,44 +396,55 @@ class _Line:
                     if not any(s <= m.start() < e for s, e, _ in specials)
                 ]
             )
+        tokens: list[str] = []
+        spaces = bytearray()
+        cut = _cut_by_tokens if _JOINING.search(text) else _cut_by_runs
         if not specials:
-            return _TOKEN.findall(text)
-        pairs: list[tuple[str, str]] = []
+            cut(text, 0, len(text), tokens, spaces)
+            return tokens, spaces
         position = 0
         for start, end, kind in [*specials, (len(text), len(text), "")]:
             if start < position:
                 continue  # an atom inside an atom that matched before it
-            pairs += _TOKEN.findall(text, position, start)
+            cut(text, position, start, tokens, spaces)
             if kind:
-                self.kinds[len(pairs)] = kind
-                pairs.append((" " if start > position and text[start - 1].isspace() else "", text[start:end]))
+                self.kinds[len(tokens)] = kind
+                tokens.append(text[start:end])
+                spaces.append(start > position and text[start - 1].isspace())
             position = end
-        return pairs
+        return tokens, spaces
 
-    def _measure(self, tokens: list[str], spaces: list[bool]) -> None:
+    def _measure(self, tokens: list[str], spaces: bytes | bytearray) -> None:
         """Widths and prefix widths: all that `wrap` asks of a paragraph that fits."""
         self.tokens, self.spaces = tokens, spaces
         self.widths = list(map(self.width.__getitem__, tokens))
         self.ends = list(accumulate(map(add, self.widths, spaces), initial=0))
 
     def index_gaps(self) -> None:
-        """Each gap's level, as the lists of free and kinsoku gaps (and the text of each token
-        with its space, which only a paragraph to break needs).
+        """Each gap's level, as a byte per gap for free and for kinsoku gaps.
 
         The tokens' codes are the bytes of one int, 8 bits a token; shifted by a byte and ORed,
         byte k holds tokens k-1 and k, and ``bytes.translate`` classes every gap at once
         (issue 13: five passes of ``operator.or_`` over lists of bools were a third of the
         breaker's time).
         """
-        tokens, spaces = self.tokens, self.spaces
-        self.pieces = list(map(add, map(" ".__mul__, spaces), tokens))
+        tokens = self.tokens
         n = len(tokens)
         codes = int.from_bytes(bytes(map(self.code.__getitem__, tokens)), "little")
-        codes |= int.from_bytes(bytes(spaces), "little") * _SPACE
+        codes |= int.from_bytes(self.spaces, "little") * _SPACE
         gaps = (codes << 12 | codes).to_bytes(n + 2, "little")[1:n]  # gap k at index k - 1
         self.is_free = bytearray(gaps.translate(_FREE_GAPS))
-        self.free = list(compress(range(1, n), self.is_free))
-        self.kinsoku = list(compress(range(1, n), gaps.translate(_KINSOKU_GAPS)))
+        self.is_kinsoku = gaps.translate(_KINSOKU_GAPS)
+
+    @property
+    def free(self) -> list[int]:
+        """The free gaps, in order."""
+        return list(compress(range(1, len(self.tokens)), self.is_free))
+
+    @property
+    def kinsoku(self) -> list[int]:
+        """The kinsoku gaps, in order."""
+        return list(compress(range(1, len(self.tokens)), self.is_kinsoku))
 
     def levels(self) -> list[int]:
         """The level of each gap (index 0 unused), for the rare paths that need them all."""
@@ -378,8 +462,14 @@ class _Line:
     def _has_wide_run(self, avail: int) -> bool:
         """Whether a run of tokens between free gaps is wider than *avail* (cheap: most runs
         are one token, and only the glued gaps are walked)."""
-        if max(self.widths) > avail:
+        widest = max(self.widths)
+        if widest > avail:
             return True
+        # A glued run of k gaps spans k + 1 tokens, each at most widest + 1 columns with its
+        # space: when even the longest run's bound fits, no run needs walking (most paragraphs).
+        longest = max(map(len, self.is_free.split(b"\x01")))
+        if (longest + 1) * (widest + 1) <= avail:
+            return False
         run_start = previous = -1
         for k in compress(range(1, len(self.tokens)), map(not_, self.is_free)):
             if k != previous + 1:
@@ -406,7 +496,7 @@ class _Line:
                     wide_tokens.update(range(run_start, k))
                 run_start = k
         tokens: list[str] = []
-        spaces: list[bool] = []
+        spaces = bytearray()
         kinds: dict[int, str] = {}
         in_wide: list[bool] = []
         for k, token in enumerate(self.tokens):
@@ -427,7 +517,6 @@ class _Line:
         for k in range(1, len(levels)):
             if levels[k] == _WORD and in_wide[k - 1] and in_wide[k]:
                 self.is_free[k - 1] = True
-        self.free = list(compress(range(1, len(tokens)), self.is_free))
 
     def line_end(self, start: int, avail: int) -> int:
         """Index of the first token of the next line: the last, best break that fits."""
@@ -437,16 +526,17 @@ class _Line:
         if last >= n - 1:
             return n
         reach = last + 1
-        free = self.free
-        i = bisect_right(free, reach) - 1
-        if i >= 0 and free[i] > start:
-            return free[i]
-        kinsoku = self.kinsoku
-        i = bisect_right(kinsoku, reach) - 1
-        while i >= 0 and kinsoku[i] > start:
-            if self._usable(kinsoku[i], avail):
-                return kinsoku[i]
-            i -= 1
+        # Gap k is byte k - 1: the last free gap in start + 1..reach (none when the first token
+        # does not fit: then reach <= start, which rfind would take as counted from the end).
+        k = self.is_free.rfind(1, start, reach) + 1 if reach > start else 0
+        if k:
+            return k
+        is_kinsoku = self.is_kinsoku
+        k = is_kinsoku.rfind(1, start, reach) + 1 if reach > start else 0
+        while k:
+            if self._usable(k, avail):
+                return k
+            k = is_kinsoku.rfind(1, start, k - 1) + 1
         # No break fits: the line starts with a URL wider than the line (perhaps after its
         # opening bracket), which stands alone with the punctuation glued to it. Or the line
         # is narrower than one character, which then stands alone.
@@ -465,6 +555,28 @@ class _Line:
         so breaking the kinsoku rule there would gain nothing.
         """
         return not any(self.kinds.get(t) == "url" and self.widths[t] > avail for t in (k - 1, k))
+
+
+def _cut_by_runs(text: str, start: int, end: int, tokens: list[str], spaces: bytearray) -> None:
+    """Add the tokens of text[start:end] (no joining marks in it) and their spaces: a CJK run
+    is a token a character, anything else one token a run."""
+    for space, cjk, other in _RUN.findall(text, start, end):
+        if cjk:
+            tokens += cjk
+            spaces.append(bool(space))
+            spaces += bytes(len(cjk) - 1)
+        else:
+            tokens.append(other)
+            spaces.append(bool(space))
+
+
+def _cut_by_tokens(text: str, start: int, end: int, tokens: list[str], spaces: bytearray) -> None:
+    """`_cut_by_runs` for text with joining marks: a CJK character takes the marks after it."""
+    pairs = _token_pattern().findall(text, start, end)
+    if pairs:
+        space_text, found = zip(*pairs)
+        tokens += found
+        spaces += bytes(map(bool, space_text))
 
 
 def _url_spans(text: str) -> list[tuple[int, int]]:
