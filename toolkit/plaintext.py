@@ -50,7 +50,7 @@ _WIDE = (  # a pattern's text only: each compiled class of these ranges costs ~2
 _WIDE_BREAK = re.compile(rf"(?<={_WIDE})[ \t\r\f\xa0]*\n[ \t\n\r\f\xa0]*(?={_WIDE})")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Element:
     tag: str
     attrs: dict[str, str]
@@ -101,45 +101,48 @@ def parse_fragment(fragment: str) -> _Element:
 
     The fragments this module reads were serialised by nh3 (html5ever): lowercase tags,
     ``name="value"`` attributes, ``<``, ``&`` and U+00A0 escaped in text, no comments. For
-    that regular form one regular expression finds every tag in C, three times faster than
-    the stdlib parser, which was a tenth of a warm build (issue 13). Anything outside it (a
-    ``<`` that is no such tag, an element whose content is raw text) goes to `_TreeBuilder`,
-    so the tree is always the one the stdlib parser gives.
+    that regular form one regular expression finds every tag and the text before it in C,
+    several times faster than the stdlib parser, which was a tenth of a warm build (issue 13).
+    Anything outside it (a ``<`` that is no such tag, an element whose content is raw text)
+    goes to `_TreeBuilder`, so the tree is always the one the stdlib parser gives.
     """
+    pieces = _PIECE.findall(fragment)
+    # Each piece but the last one or two (the text at the end) is a tag with the text before
+    # it. A "<" that begins no such tag is skipped by findall, so the counts then differ.
+    tags = len(pieces) - 1
+    if tags and not (pieces[-2][1] or pieces[-2][3]):
+        tags -= 1
+    if fragment.count("<") != tags:
+        return _parse_slowly(fragment)
     root = _Element("#root", {})
     stack = [root]
-    position = 0
-    for tag in _TAG.finditer(fragment):
-        if tag.start() > position:
-            data = fragment[position : tag.start()]
-            if "<" in data:  # not a tag in html5ever's form
+    children = root.children
+    for data, name, attrs, end in pieces:
+        if data:
+            children.append(_text(data))
+        if name:
+            if name in _RAW_TEXT:
                 return _parse_slowly(fragment)
-            stack[-1].children.append(_text(data))
-        position = tag.end()
-        name = tag["start"]
-        if name is None:  # an end tag: closes the innermost open element of that name, if any
-            name = tag["end"]
-            if any(element.tag == name for element in stack[1:]):
-                while stack.pop().tag != name:
+            element = _Element(name, {key: unescape(value) for key, value in _ATTRIBUTE.findall(attrs)} if attrs else {})
+            children.append(element)
+            if name not in VOID_TAGS:
+                stack.append(element)
+                children = element.children
+        elif end:  # closes the innermost open element of that name, if any
+            if stack[-1].tag == end:
+                stack.pop()
+            elif any(element.tag == end for element in stack[1:]):
+                while stack.pop().tag != end:
                     pass
-            continue
-        if name in _RAW_TEXT:
-            return _parse_slowly(fragment)
-        element = _Element(name, {key: unescape(value) for key, value in _ATTRIBUTE.findall(tag["attrs"])})
-        stack[-1].children.append(element)
-        if name not in VOID_TAGS:
-            stack.append(element)
-    if position < len(fragment):
-        if "<" in fragment[position:]:
-            return _parse_slowly(fragment)
-        stack[-1].children.append(_text(fragment[position:]))
+            children = stack[-1].children
     return root
 
 
 # A start tag as html5ever writes it (attributes ``name="value"``, one space before each), or
-# an end tag. html.parser lowercases names; these are lowercase already or do not match.
-_TAG = re.compile(
-    r'<(?:(?P<start>[a-z][a-z0-9]*)(?P<attrs>(?: [a-z][-a-z0-9_:.]*="[^"]*")*)>|/(?P<end>[a-z][a-z0-9]*)>)'
+# an end tag, with the text before it; or the text at the end. html.parser lowercases names;
+# these are lowercase already or do not match.
+_PIECE = re.compile(
+    r'([^<]*)(?:<(?:([a-z][a-z0-9]*)((?: [a-z][-a-z0-9_:.]*="[^"]*")*)>|/([a-z][a-z0-9]*)>)|\Z)'
 )
 _ATTRIBUTE = re.compile(r' ([^=]+)="([^"]*)"')
 # Elements whose content html.parser reads as raw text (3.11: script and style; later
@@ -151,7 +154,9 @@ _RAW_TEXT = frozenset(
 
 def _text(data: str) -> str:
     """Text as html.parser hands it over (``convert_charrefs``: html.unescape), without NULs."""
-    return (unescape(data) if "&" in data else data).replace(_BREAK, "")
+    if "&" in data:
+        data = unescape(data)
+    return data.replace(_BREAK, "") if _BREAK in data else data
 
 
 def _parse_slowly(fragment: str) -> _Element:
