@@ -279,7 +279,9 @@ def wrap(
     joined = " ".join(text.split())
     if not joined:
         return []
-    if _fitting_width(joined, ambiguous_width) <= min(first, rest):  # most list items, headings
+    limit = min(first, rest)
+    # Every character takes a column or more, so a paragraph of more characters than that cannot fit.
+    if len(joined) <= limit and _fitting_width(joined, ambiguous_width) <= limit:  # most list items, headings
         return [initial_indent + joined]
     return _wrap_tokens(text, first, rest, ambiguous_width, initial_indent, subsequent_indent, atoms)
 
@@ -559,7 +561,9 @@ class _Line:
 
 def _cut_by_runs(text: str, start: int, end: int, tokens: list[str], spaces: bytearray) -> None:
     """Add the tokens of text[start:end] (no joining marks in it) and their spaces: a CJK run
-    is a token a character, anything else one token a run."""
+    is a token a character, anything else one token a run (English: what str.split finds)."""
+    if _cut_ascii(text, start, end, tokens, spaces):
+        return
     for space, cjk, other in _RUN.findall(text, start, end):
         if cjk:
             tokens += cjk
@@ -570,8 +574,23 @@ def _cut_by_runs(text: str, start: int, end: int, tokens: list[str], spaces: byt
             spaces.append(bool(space))
 
 
+def _cut_ascii(text: str, start: int, end: int, tokens: list[str], spaces: bytearray) -> bool:
+    """Cut text[start:end] by str.split if it is ASCII (no CJK, and \\s is isspace); whether it was."""
+    segment = text[start:end]
+    if not segment.isascii():
+        return False
+    words = segment.split()
+    if words:
+        tokens += words
+        spaces.append(segment[0].isspace())
+        spaces += b"\x01" * (len(words) - 1)
+    return True
+
+
 def _cut_by_tokens(text: str, start: int, end: int, tokens: list[str], spaces: bytearray) -> None:
     """`_cut_by_runs` for text with joining marks: a CJK character takes the marks after it."""
+    if _cut_ascii(text, start, end, tokens, spaces):
+        return
     pairs = _token_pattern().findall(text, start, end)
     if pairs:
         space_text, found = zip(*pairs)
