@@ -462,6 +462,8 @@ def _collapse(text: str) -> str:
     time, issue 13): first every whole run of spaces holding a line break with a wide
     character on each side, then every other run, to one space.
     """
+    if text.isprintable() and "  " not in text:  # no tab, line break, NUL or U+00A0: as it is
+        return text
     if "\n" in text:
         text = _WIDE_BREAK.sub("", text)
     return _SPACES.sub(" ", text)

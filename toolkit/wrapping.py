@@ -274,8 +274,8 @@ def wrap(
     as ``[訂正前]``) is one unit where it appears: never broken inside, even in a run that
     is wider than a line.
     """
-    first = width - _token_width(initial_indent, ambiguous_width=ambiguous_width)
-    rest = width - _token_width(subsequent_indent, ambiguous_width=ambiguous_width)
+    first = width - _token_width(initial_indent, ambiguous_width=ambiguous_width) if initial_indent else width
+    rest = width - _token_width(subsequent_indent, ambiguous_width=ambiguous_width) if subsequent_indent else width
     joined = " ".join(text.split())
     if not joined:
         return []
@@ -372,16 +372,6 @@ class _Line:
         self.kinds: dict[int, str] = {}  # "url" and "atom" tokens; the others are words or CJK
         self.tokens: list[str] = []
         self.spaces: bytes | bytearray = b""
-        if (
-            text.isascii()
-            and not (("w" in text or ":" in text) and _url_spans(text))
-            and not (atom_pattern and atom_pattern.search(text))
-        ):
-            # English without URLs or atoms: a token is what str.split finds (\s is isspace).
-            tokens = text.split()
-            if tokens:
-                self._measure(tokens, bytes([text[0].isspace()]) + b"\x01" * (len(tokens) - 1))
-            return
         tokens, spaces = self._tokenize(text, atom_pattern)
         if tokens:
             self._measure(tokens, spaces)
@@ -400,7 +390,7 @@ class _Line:
             )
         tokens: list[str] = []
         spaces = bytearray()
-        cut = _cut_by_tokens if _JOINING.search(text) else _cut_by_runs
+        cut = _cut_by_tokens if not text.isascii() and _JOINING.search(text) else _cut_by_runs
         if not specials:
             cut(text, 0, len(text), tokens, spaces)
             return tokens, spaces
@@ -468,9 +458,9 @@ class _Line:
         if widest > avail:
             return True
         # A glued run of k gaps spans k + 1 tokens, each at most widest + 1 columns with its
-        # space: when even the longest run's bound fits, no run needs walking (most paragraphs).
-        longest = max(map(len, self.is_free.split(b"\x01")))
-        if (longest + 1) * (widest + 1) <= avail:
+        # space: when no run is longer than one whose bound fits, none needs walking (most
+        # paragraphs; the search for that many non-free gaps in a row is C's).
+        if bytes(avail // (widest + 1)) not in self.is_free:
             return False
         run_start = previous = -1
         for k in compress(range(1, len(self.tokens)), map(not_, self.is_free)):
