@@ -117,9 +117,14 @@ def parse_fragment(fragment: str) -> _Element:
     root = _Element("#root", {})
     stack = [root]
     children = root.children
+    has_nul = _BREAK in fragment  # else text needs only unescaping, where it has an "&"
     for data, name, attrs, end in pieces:
         if data:
-            children.append(_text(data))
+            if has_nul:
+                data = _text(data)
+            elif "&" in data:
+                data = unescape(data)
+            children.append(data)
         if name:
             if name in _RAW_TEXT:
                 return _parse_slowly(fragment)
@@ -229,24 +234,33 @@ class _Renderer:
         self.atoms = {mark.strip() for pair in marks.values() for mark in pair if mark.strip()}
 
     def width_of(self, text: str) -> int:
+        if text.isascii() and text.isprintable():  # list markers, most table cells
+            return len(text)
         return display_width(text, ambiguous_width=self.ambiguous_width)
 
     def blocks(self, nodes: list[_Element | str], width: int) -> list[list[str]]:
         """Block children render as blocks; each run of inline ones is a paragraph."""
         out: list[list[str]] = []
         run: list[_Element | str] = []
-        for node in [*nodes, None]:
-            if node is None or (isinstance(node, _Element) and node.tag in BLOCK_TAGS):
-                # The line breaks between blocks are runs too, and wrap to nothing: nearly half
-                # of the paragraphs an issue made were these (issue 13).
-                if any(not isinstance(n, str) or not n.isspace() for n in run):
-                    out.append(self.paragraph(self.inline(run), width))
-                run = []
-                if node is not None:
-                    out.extend(self.block(node, width))
-            else:
+        for node in nodes:
+            if isinstance(node, str) or node.tag not in BLOCK_TAGS:
                 run.append(node)
+                continue
+            if run:
+                self._run_paragraph(run, width, out)
+                run = []
+            out.extend(self.block(node, width))
+        if run:
+            self._run_paragraph(run, width, out)
         return [block for block in out if block]
+
+    def _run_paragraph(self, run: list[_Element | str], width: int, out: list[list[str]]) -> None:
+        """A run of inline nodes as a paragraph, unless it is only the whitespace between two
+        blocks: nearly half of the paragraphs an issue made were those (issue 13)."""
+        if len(run) == 1 and isinstance(run[0], str) and run[0].isspace():  # most of them
+            return
+        if any(not isinstance(n, str) or not n.isspace() for n in run):
+            out.append(self.paragraph(self.inline(run), width))
 
     def block(self, element: _Element, width: int) -> list[list[str]]:
         tag = element.tag
@@ -304,7 +318,7 @@ class _Renderer:
         return self.paragraph(f"{image} {caption}", width)
 
     def inline(self, nodes: list[_Element | str]) -> str:
-        return "".join(node if isinstance(node, str) else self.inline_element(node) for node in nodes)
+        return "".join([node if isinstance(node, str) else self.inline_element(node) for node in nodes])
 
     def inline_element(self, element: _Element) -> str:
         tag = element.tag
@@ -349,8 +363,18 @@ class _Renderer:
 
     def paragraph(self, text: str, width: int, first: str = "", rest: str = "") -> list[str]:
         """Wrap collapsed inline text; a <br> starts a new line, two make a blank one."""
+        text = _collapse(text)
+        if _BREAK not in text:  # one piece (most paragraphs): its lines, none of them blank
+            return wrap(
+                text,
+                width,
+                ambiguous_width=self.ambiguous_width,
+                initial_indent=first,
+                subsequent_indent=rest,
+                atoms=self.atoms,
+            )
         lines: list[str] = []
-        for piece in _collapse(text).split(_BREAK):
+        for piece in text.split(_BREAK):
             indent = rest if lines else first
             wrapped = wrap(
                 piece,
