@@ -133,14 +133,20 @@ def parse_fragment(fragment: str) -> _Element:
             if name not in VOID_TAGS:
                 stack.append(element)
                 children = element.children
-        elif end:  # closes the innermost open element of that name, if any
-            if stack[-1].tag == end:
-                stack.pop()
-            elif any(element.tag == end for element in stack[1:]):
-                while stack.pop().tag != end:
-                    pass
-            children = stack[-1].children
+        elif end:
+            children = _close(stack, end)
     return root
+
+
+def _close(stack: list[_Element], name: str) -> list[_Element | str]:
+    """An end tag: close the innermost open element named *name*, if any; the children of
+    the element open after it."""
+    if stack[-1].tag == name:
+        stack.pop()
+    elif any(element.tag == name for element in stack[1:]):
+        while stack.pop().tag != name:
+            pass
+    return stack[-1].children
 
 
 # A start tag as html5ever writes it (attributes ``name="value"``, one space before each), or

@@ -226,9 +226,13 @@ class _TokenCode(_TokenMemo):
         return no_start * _NO_START | no_end * _NO_END | cjk * _IS_CJK
 
 
-_INFO: dict[int, _TokenInfo] = {}
-_WIDTH: dict[int, _TokenWidth] = {}
-_CODE: dict[int, _TokenCode] = {}
+#: The three token memos, by ambiguous width.
+_MEMOS: dict[int, tuple[_TokenInfo, _TokenWidth, _TokenCode]] = {}
+
+
+def _memos(ambiguous_width: int) -> tuple[_TokenInfo, _TokenWidth, _TokenCode]:
+    info = _TokenInfo(ambiguous_width)
+    return _MEMOS.setdefault(ambiguous_width, (info, _TokenWidth(info), _TokenCode(info)))
 
 # A token's code, and a bit for the space before it (4 bits in all). A gap's byte holds the
 # token before it in its high half and the token after it in its low half: the two tables say,
@@ -366,9 +370,7 @@ class _Line:
     """
 
     def __init__(self, text: str, ambiguous_width: int, atom_pattern: re.Pattern[str] | None) -> None:
-        self.info = _INFO.get(ambiguous_width) or _INFO.setdefault(ambiguous_width, _TokenInfo(ambiguous_width))
-        self.width = _WIDTH.get(ambiguous_width) or _WIDTH.setdefault(ambiguous_width, _TokenWidth(self.info))
-        self.code = _CODE.get(ambiguous_width) or _CODE.setdefault(ambiguous_width, _TokenCode(self.info))
+        self.info, self.width, self.code = _MEMOS.get(ambiguous_width) or _memos(ambiguous_width)
         self.kinds: dict[int, str] = {}  # "url" and "atom" tokens; the others are words or CJK
         self.tokens: list[str] = []
         self.spaces: bytes | bytearray = b""
@@ -378,7 +380,7 @@ class _Line:
 
     def _tokenize(self, text: str, atom_pattern: re.Pattern[str] | None) -> tuple[list[str], bytearray]:
         """Every token, and for each whether whitespace is before it."""
-        specials = [(start, end, "url") for start, end in _url_spans(text)] if "w" in text or ":" in text else []
+        specials = [(start, end, "url") for start, end in _url_spans(text)] if _may_have_url(text) else []
         if atom_pattern is not None:
             specials = sorted(
                 specials
@@ -586,6 +588,12 @@ def _cut_by_tokens(text: str, start: int, end: int, tokens: list[str], spaces: b
         space_text, found = zip(*pairs)
         tokens += found
         spaces += bytes(map(bool, space_text))
+
+
+def _may_have_url(text: str) -> bool:
+    """Whether `URL_PATTERN` could match: each of its schemes needs one of these (English
+    text nearly always has a "w", the test this replaced)."""
+    return "://" in text or "www." in text or "mailto:" in text
 
 
 def _url_spans(text: str) -> list[tuple[int, int]]:
