@@ -350,3 +350,54 @@ def test_gap_bytes_class_every_gap_as_the_lists_of_bools_did(text: str, ambiguou
         return
     line.index_gaps()
     assert ([bool(b) for b in line.is_free], line.free, line.kinsoku) == _gaps_as_lists(line)
+
+
+# --- the shortcuts against the general path (issue 13) --------------------------------------
+
+# Text of every kind `wrap` takes a shortcut for or refuses one to: measured characters (kana,
+# kanji, full-width and ambiguous marks), characters wcwidth measures (Hangul, accents, emoji,
+# joined emoji), control characters, kinsoku marks, URLs, atoms and long words.
+shortcut_piece = st.one_of(
+    any_piece,
+    st.text(alphabet="※○■…—→①§あ漢アｱ。「」（）a1.( ", min_size=1, max_size=8),  # measured, ambiguous among them
+    st.sampled_from(
+        ["[1]", "*2", "[訂正前]", "（[1]）", "。", "」", "「", "é", "e\u0301", "한국어", "👍", "👨\u200d👩", "\x07", "※注", "ｱｲｳ"]
+    ),
+)
+shortcut_text = st.lists(st.tuples(shortcut_piece, st.sampled_from(["", "", " ", "\u3000", "\n", "\t"])), max_size=12).map(
+    lambda parts: "".join(text + sep for text, sep in parts)
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.one_of(shortcut_text, ascii_text),
+    slack=st.integers(-3, 3),
+    ambiguous=st.sampled_from([1, 2]),
+    indents=st.sampled_from([("", ""), ("- ", "  "), ("■ ", "   "), ("　", "")]),
+)
+def test_a_paragraph_is_kept_on_one_line_only_where_its_tokens_fit(text, slack, ambiguous, indents):
+    # `wrap` measures a paragraph by its characters before it cuts it into tokens; the lines
+    # must be those of the tokens' path alone, atoms and all. The width is within a few
+    # columns of the paragraph's, where the two could differ.
+    first, rest = indents
+    joined = " ".join(text.split())
+    width = max(1, display_width(first + joined, ambiguous_width=ambiguous) + slack)
+    atoms = frozenset({"[1]", "*2", "[訂正前]"})
+    avail = [width - display_width(indent, ambiguous_width=ambiguous) for indent in indents]
+    general = wrapping._wrap_tokens(text, *avail, ambiguous, first, rest, atoms)
+    assert wrap(text, width, ambiguous_width=ambiguous, initial_indent=first, subsequent_indent=rest, atoms=atoms) == general
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(shortcut_text, any_text, ascii_text))
+def test_runs_are_cut_into_the_tokens_the_per_token_pattern_finds(text: str) -> None:
+    pairs = wrapping._token_pattern().findall(text)
+    expected = ([token for _, token in pairs], bytes(bool(space) for space, _ in pairs))
+    for cut in (wrapping._cut_by_runs, wrapping._cut_by_tokens):
+        if cut is wrapping._cut_by_runs and wrapping._JOINING.search(text):
+            continue  # marks that join characters are the other cut's
+        tokens: list[str] = []
+        spaces = bytearray()
+        cut(text, 0, len(text), tokens, spaces)
+        assert (tokens, bytes(spaces)) == expected
