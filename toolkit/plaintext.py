@@ -253,7 +253,9 @@ class _Renderer:
                 run.append(node)
                 continue
             if run:
-                self._run_paragraph(run, width, out)
+                # The line breaks between blocks are runs too, and wrap to nothing (most runs).
+                if len(run) > 1 or not (isinstance(run[0], str) and run[0].isspace()):
+                    self._run_paragraph(run, width, out)
                 run = []
             out.extend(self.block(node, width))
         if run:
@@ -263,8 +265,6 @@ class _Renderer:
     def _run_paragraph(self, run: list[_Element | str], width: int, out: list[list[str]]) -> None:
         """A run of inline nodes as a paragraph, unless it is only the whitespace between two
         blocks: nearly half of the paragraphs an issue made were those (issue 13)."""
-        if len(run) == 1 and isinstance(run[0], str) and run[0].isspace():  # most of them
-            return
         if any(not isinstance(n, str) or not n.isspace() for n in run):
             out.append(self.paragraph(self.inline(run), width))
 

@@ -307,7 +307,7 @@ def _wrap_tokens(
     while start < n:
         end = line.line_end(start, first if not lines else rest)
         # The line's text: its tokens, each after a space where the paragraph had one.
-        spaced = sum(spaces[start + 1 : end])
+        spaced = spaces.count(1, start + 1, end)
         if not spaced:
             body = "".join(tokens[start:end])
         elif spaced == end - start - 1:
