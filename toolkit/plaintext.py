@@ -237,7 +237,13 @@ class _Renderer:
         # Marks this renderer writes into the text, which the breaker keeps whole (issue 14:
         # `[訂正` ended one line and `前]` began the next): the correction marks, and each
         # link number and footnote mark as it is made.
-        self.atoms = {mark.strip() for pair in marks.values() for mark in pair if mark.strip()}
+        # A frozenset, so that the breaker finds their pattern by the set itself (a new set a
+        # paragraph was hashed again for every one).
+        self.atoms = frozenset(mark.strip() for pair in marks.values() for mark in pair if mark.strip())
+
+    def add_atom(self, atom: str) -> None:
+        if atom not in self.atoms:
+            self.atoms = self.atoms | {atom}
 
     def width_of(self, text: str) -> int:
         if text.isascii() and text.isprintable():  # list markers, most table cells
@@ -354,7 +360,7 @@ class _Renderer:
         text = self.inline(element.children)
         if "footnote-ref" in classes:
             mark = "*" + _collapse(text).strip()
-            self.atoms.add(mark)
+            self.add_atom(mark)
             return mark
         href = element.attrs.get("href", "").strip()
         shown = _collapse(text).strip()
@@ -364,7 +370,7 @@ class _Renderer:
             url = _WHITESPACE.sub(lambda m: quote(m[0]), href)
             return f"{text}: {url}" if shown else url
         number = self.links.setdefault(href, len(self.links) + 1)
-        self.atoms.add(f"[{number}]")
+        self.add_atom(f"[{number}]")
         return f"{text} [{number}]" if shown else f"[{number}]"
 
     def paragraph(self, text: str, width: int, first: str = "", rest: str = "") -> list[str]:

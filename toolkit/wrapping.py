@@ -294,7 +294,8 @@ def _wrap_tokens(
     text: str, first: int, rest: int, ambiguous_width: int, initial_indent: str, subsequent_indent: str, atoms: Iterable[str]
 ) -> list[str]:
     """`wrap` by the tokens: all of it, for a paragraph that may need more than one line."""
-    line = _Line(text, ambiguous_width, _atom_pattern(frozenset(atoms)) if atoms else None)
+    frozen = atoms if isinstance(atoms, frozenset) else frozenset(atoms)  # plaintext's are
+    line = _Line(text, ambiguous_width, _atom_pattern(frozen) if frozen else None)
     if not line.tokens:
         return []
     if line.ends[-1] - line.spaces[0] <= min(first, rest):  # all of it fits
