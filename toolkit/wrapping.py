@@ -24,10 +24,12 @@ renderer passes in) are never broken inside either: issue 14 found ``[訂正`` a
 line and ``前]`` at the start of the next.
 
 Speed (issue 13): this runs for every paragraph of every issue, and a Japanese paragraph is
-a token per character, so nothing here loops over tokens in Python more than once. Tokens
-come from one ``findall``; what a gap needs of its two tokens (width, kinsoku classes) is
-looked up in a per-string table; each line's end is found by bisecting prefix widths and
-the lists of break positions, not by walking the line.
+a token per character, so nothing here loops over tokens in Python. A paragraph that fits on
+one line (most of them) is measured by its characters and never cut into tokens. Otherwise
+tokens come from one ``findall`` of runs (a CJK run is ``list``-ed into its characters);
+what a gap needs of its two tokens (width, kinsoku classes) is looked up in a per-string
+table; each line's end is found by bisecting prefix widths and searching the gaps' bytes
+backwards (``bytes.rfind``), not by walking the line.
 """
 
 from __future__ import annotations
