@@ -239,6 +239,7 @@ class _Renderer:
         # link number and footnote mark as it is made.
         # A frozenset, so that the breaker finds their pattern by the set itself (a new set a
         # paragraph was hashed again for every one).
+        self._widths: dict[str, int] = {}
         self.atoms = frozenset(mark.strip() for pair in marks.values() for mark in pair if mark.strip())
 
     def add_atom(self, atom: str) -> None:
@@ -248,7 +249,10 @@ class _Renderer:
     def width_of(self, text: str) -> int:
         if text.isascii() and text.isprintable():  # list markers, most table cells
             return len(text)
-        return display_width(text, ambiguous_width=self.ambiguous_width)
+        width = self._widths.get(text)
+        if width is None:  # a table's cells are measured twice, headings' lines once more
+            width = self._widths[text] = display_width(text, ambiguous_width=self.ambiguous_width)
+        return width
 
     def blocks(self, nodes: list[_Element | str], width: int) -> list[list[str]]:
         """Block children render as blocks; each run of inline ones is a paragraph."""
@@ -478,9 +482,13 @@ class _Renderer:
         for cell in row.elements("th", "td"):
             text = _collapse(self.inline(cell.children).replace(_BREAK, " ")).strip()
             style = f"{cell.attrs.get('style', '')};text-align:{cell.attrs.get('align', '')}"
-            how = next((a for a in ("right", "center") if re.search(rf"text-align:\s*{a}", style)), "left")
+            how = next((name for name, pattern in _ALIGNS if pattern.search(style)), "left")
             out.append((text, how))
         return out
+
+
+# A cell's alignment, from its style or its align attribute; right wins over center.
+_ALIGNS = [(how, re.compile(rf"text-align:\s*{how}")) for how in ("right", "center")]
 
 
 def _lead(marker: str, children: list[_Element | str]) -> list[_Element | str]:
