@@ -236,6 +236,7 @@ def _memos(ambiguous_width: int) -> tuple[_TokenInfo, _TokenWidth, _TokenCode]:
     info = _TokenInfo(ambiguous_width)
     return _MEMOS.setdefault(ambiguous_width, (info, _TokenWidth(info), _TokenCode(info)))
 
+
 # A token's code, and a bit for the space before it (4 bits in all). A gap's byte holds the
 # token before it in its high half and the token after it in its low half: the two tables say,
 # for each of the 256 bytes, whether that gap is free or kinsoku (see the module docstring).
