@@ -82,6 +82,20 @@ def test_files_written_without_a_saved_cache_count_as_stale(publication):
     assert build(config, drafts=True).built == []
 
 
+def test_a_killed_builds_journal_line_survives_a_build_into_another_folder(publication):
+    """The save of a build into another folder (the preview's, `check`'s) empties the journal:
+    the line it read for this folder stays in build.json, so the issue is still rebuilt here."""
+    config = load_config(publication)
+    build(config, drafts=True)
+    out = (publication / "build").resolve()
+    BuildCache.load(config.cache_dir).journal(out, "hello", ["hello/email.txt", "hello/extra.html"])
+    (out / "hello" / "extra.html").write_text("left by a killed build", encoding="utf-8")
+    assert build(config, drafts=True, out_dir=publication / "other").built == ["hello"]
+    assert (config.cache_dir / "build.journal").read_bytes() == b""
+    assert build(config, drafts=True).built == ["hello"]
+    assert not (out / "hello" / "extra.html").exists()
+
+
 def test_a_save_in_the_middle_of_an_issue_keeps_its_journal_line(publication):
     """Ctrl-C while an issue's files are written: the save on the way out keeps that issue stale."""
     config = load_config(publication)

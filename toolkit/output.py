@@ -104,7 +104,7 @@ def settled(stats: Stats, now_ns: int) -> bool:
     return max(stats[2], stats[3]) < now_ns - RACY_NS
 
 
-def holds(path: Path, digest: str, known: Stats | None, now_ns: int) -> tuple[bool, Stats | None]:
+def holds(path: Path | str, digest: str, known: Stats | None, now_ns: int) -> tuple[bool, Stats | None]:
     """Whether *path* holds the bytes of sha256 *digest*, and the stats to remember for it.
 
     Stats equal to *known* (which were taken when the file held them) answer without reading
@@ -116,7 +116,8 @@ def holds(path: Path, digest: str, known: Stats | None, now_ns: int) -> tuple[bo
     if known is not None and now == known:
         return True, known
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError:
         return False, None
     if hashlib.sha256(data).hexdigest() != digest:
@@ -171,11 +172,16 @@ class BuildCache:
     def load(cls, cache_dir: Path) -> BuildCache:
         path = cache_dir / "build.json"
         check_cache_dir(cache_dir)
+        # Its stats before it is read: a save finding them unchanged knows the file holds what
+        # was loaded, and does not read and check it again (issue 13: 10 ms of every build).
+        stats = file_stats(path)
         outputs, folders, note = _read_outputs(path)
         seen, marked = _apply_journal(outputs, cache_dir / JOURNAL_NAME)
         for out in marked:
             folders.get(out, {}).pop("snapshot", None)
-        return cls(path, outputs, folders, note, journal_seen=seen)
+        cache = cls(path, outputs, folders, note, journal_seen=seen)
+        cache.saved = (stats, outputs, folders)
+        return cache
 
     def out(self, out_dir: Path) -> str:
         """*out_dir* as the cache names it: resolved."""
@@ -209,8 +215,9 @@ class BuildCache:
         """Whether every file of *entry* ({"files", "stats"}) holds its sha256; stats newly
         settled are remembered (a regular file only: a FIFO or a link in its place never holds)."""
         known, now_ns = entry.setdefault("stats", {}), time.time_ns()
+        folder = str(out_dir)  # joined as text: a Path per file was a third of a build's check (issue 13)
         for name, digest in entry["files"].items():
-            ok, stats = holds(out_dir / name, digest, known.get(name), now_ns)
+            ok, stats = holds(os.path.join(folder, name), digest, known.get(name), now_ns)
             if not ok:
                 return False
             if stats != known.get(name):
@@ -277,8 +284,10 @@ class BuildCache:
         _write_gitignore(self.path.parent)
         journal = self.path.parent / JOURNAL_NAME
         with _locked(self.path.parent / "build.lock"):
-            # What this build saved last is what the file holds while its stats stay those seen
-            # after the save (a save is a rename): reading back 10,000 entries took 0.2 s a save.
+            # What this build loaded or saved last is what the file holds while its stats stay
+            # those seen then (a save is a rename): reading back 10,000 entries took 0.2 s a
+            # save. The folders this build did not touch are then taken from memory, with the
+            # journal's marks of when it loaded, which are emptied from the journal below.
             saved = self.saved
             if saved is not None and file_stats(self.path) == saved[0]:
                 outputs, folders = dict(saved[1]), dict(saved[2])
@@ -424,23 +433,37 @@ def _read_outputs(path: Path) -> tuple[dict[str, Entries], dict[str, dict[str, A
 
 
 def _valid_entries(entries: object) -> bool:
-    """One output folder's entries, each only naming files inside its own issue's folder."""
-    return isinstance(entries, dict) and all(
-        isinstance(slug, str)
-        and isinstance(entry, dict)
-        and set(entry) in ({"key", "files"}, {"key", "files", "stats"})
-        and isinstance(entry["key"], str)
-        and isinstance(entry["files"], dict)
-        and all(_inside(name, slug) and isinstance(digest, str) for name, digest in entry["files"].items())
-        and valid_stats(entry.get("stats", {}))
-        for slug, entry in entries.items()
-    )
+    """One output folder's entries, each only naming files inside its own issue's folder.
+
+    Plain loops rather than nested generators: every build checks every entry it loads
+    (issue 13: 3.6 ms of four folders of 200 issues, now about half)."""
+    if not isinstance(entries, dict):
+        return False
+    for slug, entry in entries.items():
+        if not (isinstance(slug, str) and isinstance(entry, dict) and isinstance(entry.get("key"), str)):
+            return False
+        files, stats = entry.get("files"), entry.get("stats", {})
+        if not (isinstance(files, dict) and len(entry) == 2 + ("stats" in entry) and valid_stats(stats)):
+            return False
+        prefix = f"{slug}/"
+        for name, digest in files.items():
+            if not (isinstance(digest, str) and isinstance(name, str) and name.startswith(prefix)):
+                return False
+            if ".." in name and ".." in name.split("/"):
+                return False
+    return True
 
 
 def valid_stats(stats: object) -> bool:
-    return isinstance(stats, dict) and all(
-        isinstance(value, list) and len(value) == 4 and all(type(n) is int for n in value) for value in stats.values()
-    )
+    if not isinstance(stats, dict):
+        return False
+    for value in stats.values():
+        if not (isinstance(value, list) and len(value) == 4):
+            return False
+        for n in value:
+            if type(n) is not int:
+                return False
+    return True
 
 
 def _inside(name: object, slug: str) -> bool:
