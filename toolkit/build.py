@@ -130,6 +130,9 @@ def _build(
         remembered, inputs = stale.remembered_report(cache, config, out_dir, options)
         if remembered is not None and not force:
             return nothing_to_do(report, cache, remembered, on_start)
+    from .patterns import PATTERNS  # lazy (see the imports)
+
+    PATTERNS.load(config.cache_dir / "patterns.marshal")  # before the renderers compile theirs
     # A build that will render many issues starts its workers now, while this process is small,
     # and they warm up while it reads the issues (issue 13).
     expected = expected_renders(config, cache, out_dir, slugs, force)
@@ -217,6 +220,7 @@ def _build(
     cache.save()
     PARSED.save()
     DATES.save()
+    PATTERNS.save()
     # Each distinct one once; anything still a raised error is turned into what is reported.
     report.errors = unique(as_diagnostic(e) for e in report.errors)
     report.warnings = unique(as_diagnostic(w, "warning") for w in report.warnings)

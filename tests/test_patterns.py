@@ -1,0 +1,119 @@
+"""The regular expressions a build keeps for the next one (issue 13): the same patterns, never
+another Python's, and a damaged file only costs compiling them again."""
+
+from __future__ import annotations
+
+import marshal
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toolkit import patterns
+from toolkit.build import build
+from toolkit.config import load_config
+from toolkit.patterns import CompiledPatterns
+
+pytestmark = pytest.mark.skipif(patterns._CACHE is None, reason="CPython's regex internals only")
+
+#: Of the kinds a build compiles: wide character classes, named groups, lookbehinds, flags, bytes.
+SAMPLES = [
+    ("(?<=[\u1100-\u115f\u3041-\u33ff\u4e00-\u9fff])[ \\t]*\\n[ \\t\\n]*(?=[\u3041-\u33ff\u4e00-\u9fff])", 0),
+    ("(?P<scheme>https?://|mailto:)[!#-;=?-~]+", re.IGNORECASE),
+    ("^---[ \\t]*$", re.MULTILINE),
+    ("[^\u0000-\u10ff\u2000-\u200d]", 0),
+    ("(\\s*+)([\U0001f300-\U0001f64f\U00020000-\U0003fffd])", 0),
+    (b"(\\d{4})-([0-9a-f]{7})\\.yml", 0),
+    ("a.b", re.DOTALL | re.VERBOSE),
+]
+
+
+def fresh(pattern: str | bytes, flags: int) -> re.Pattern:
+    """*pattern* compiled by `re` itself, past its cache."""
+    re.purge()
+    return re.compile(pattern, flags)
+
+
+def kept(tmp_path, samples=SAMPLES) -> CompiledPatterns:
+    """A memo saved with *samples* compiled, loaded again into an emptied `re` cache."""
+    path = tmp_path / "patterns.marshal"
+    memo = CompiledPatterns()
+    memo.load(path)
+    re.purge()
+    for pattern, flags in samples:
+        re.compile(pattern, flags)
+    memo.save()
+    re.purge()
+    again = CompiledPatterns()
+    again.load(path)
+    return again
+
+
+def test_a_kept_pattern_is_the_one_re_compiles_and_re_serves_it(tmp_path):
+    memo = kept(tmp_path)
+    served = {key: re.compile(*key) for key in SAMPLES}  # from re's cache, as the memo filled it
+    assert set(memo.entries) == set(SAMPLES)
+    for (pattern, flags), compiled in served.items():
+        assert re._cache[type(pattern), pattern, int(flags)] is compiled  # not compiled again
+    for (pattern, flags), compiled in served.items():
+        assert compiled == fresh(pattern, flags)  # Pattern.__eq__ compares the code
+        assert compiled.groupindex == fresh(pattern, flags).groupindex
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=st.text(alphabet="abc ぁあ漢字\n\t😀-:/", max_size=30))
+def test_kept_patterns_match_as_fresh_ones(tmp_path_factory, text):
+    tmp_path = tmp_path_factory.mktemp("patterns")
+    samples = [(p, f) for p, f in SAMPLES if isinstance(p, str)]
+    kept(tmp_path, samples)
+    for pattern, flags in samples:
+        served = re.compile(pattern, flags)
+        assert [m.span() for m in served.finditer(text)] == [m.span() for m in fresh(pattern, flags).finditer(text)]
+
+
+def test_another_pythons_file_is_not_used(tmp_path):
+    path = tmp_path / "patterns.marshal"
+    kept(tmp_path)
+    header, entries = marshal.loads(path.read_bytes())
+    path.write_bytes(marshal.dumps(((header[0], "2.7.0 elsewhere", *header[2:]), entries)))
+    re.purge()
+    memo = CompiledPatterns()
+    memo.load(path)
+    assert memo.entries == {} and (type(SAMPLES[0][0]), *SAMPLES[0]) not in re._cache  # noqa: RUF005
+
+
+@pytest.mark.parametrize("damage", ["garbage", "cut", "bad code"])
+def test_a_damaged_file_costs_a_compile_and_is_written_again(tmp_path, damage):
+    path = tmp_path / "patterns.marshal"
+    kept(tmp_path)
+    data = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"\x00not marshal at all")
+    elif damage == "cut":
+        path.write_bytes(data[: len(data) // 2])
+    else:  # code _sre cannot run: refused, never served
+        header, entries = marshal.loads(data)
+        path.write_bytes(marshal.dumps((header, {key: (a[0], [999999] * 9, *a[2:]) for key, a in entries.items()})))
+    re.purge()
+    memo = CompiledPatterns()
+    memo.load(path)
+    assert memo.entries == {}
+    compiled = [re.compile(pattern, flags) for pattern, flags in SAMPLES]
+    memo.save()
+    assert compiled == [fresh(pattern, flags) for pattern, flags in SAMPLES]
+    assert set(marshal.loads(path.read_bytes())[1]) >= set(SAMPLES)
+
+
+def test_a_build_keeps_its_patterns_and_builds_the_same_with_them(publication):
+    config = load_config(publication)
+    patterns.PATTERNS.path = None  # as in a new process
+    build(config, drafts=True, force=True)
+    first = {p.relative_to(publication): p.read_bytes() for p in (publication / "build").rglob("*") if p.is_file()}
+    path = config.cache_dir / "patterns.marshal"
+    assert len(marshal.loads(path.read_bytes())[1]) > 20
+    re.purge()
+    patterns.PATTERNS.path = None
+    build(config, drafts=True, force=True)
+    again = {p.relative_to(publication): p.read_bytes() for p in (publication / "build").rglob("*") if p.is_file()}
+    assert again == first

@@ -1,0 +1,120 @@
+"""Regular expressions compiled by earlier builds, kept so a process does not compile them again.
+
+Issue 13: a build that renders one issue compiled about 200 patterns (notice's, Python-
+Markdown's, Jinja's, the standard library's) in 30-47 ms of its 0.4 s, most of it in the
+character classes of wide ranges (CJK, emoji: `re` walks every code point of a range to
+build its table), and the same ones in every process. A build keeps, in
+``.notice-cache/patterns.marshal``, what CPython's regex compiler made of each pattern in
+`re`'s own cache, and the next build puts those patterns into that cache before it imports
+the renderers: ``re.compile`` then returns them as it returns any pattern it compiled before.
+
+What is kept is what ``re._compiler.compile`` hands to ``_sre.compile`` (the pattern's code,
+flags and groups), by the pattern's text and flags; the file is used only by the same Python
+build (its version, ``_sre.MAGIC`` and code size), and a pattern is kept only when the one
+made from the kept code is equal to the one `re` compiled (CPython's ``Pattern.__eq__``
+compares the code itself). ``_sre.compile`` checks the code it is given and refuses code it
+cannot run; such an entry is dropped. On an interpreter without these internals nothing is
+kept and `re` compiles as always.
+"""
+
+from __future__ import annotations
+
+import marshal
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+try:  # CPython's internals: elsewhere `PATTERNS` does nothing
+    import _sre
+    from re import _compiler, _parser
+
+    _CACHE: dict[Any, Any] | None = re._cache  # type: ignore[attr-defined]
+    _HEADER: tuple[Any, ...] = (1, sys.version, sys.implementation.cache_tag, _sre.MAGIC, _sre.CODESIZE)
+    _COMPILE = _sre.compile
+    _PARSE, _CODE = _parser.parse, _compiler._code
+except (ImportError, AttributeError):  # pragma: no cover - not CPython
+    _CACHE = None
+    _HEADER = ()
+
+#: Flags whose patterns `re` does not cache (DEBUG) or warns about (TEMPLATE): never kept.
+_SKIP_FLAGS = getattr(re, "DEBUG", 128) | getattr(re, "TEMPLATE", 1)
+
+
+def _arguments(pattern: str | bytes, flags: int) -> tuple[Any, ...]:
+    """What ``re._compiler.compile(pattern, flags)`` passes to ``_sre.compile`` after the pattern."""
+    parsed = _PARSE(pattern, flags)
+    code = list(map(int, _CODE(parsed, flags)))  # its opcodes are int subclasses marshal refuses
+    groupindex = dict(parsed.state.groupdict)
+    indexgroup: list[str | None] = [None] * parsed.state.groups
+    for name, index in groupindex.items():
+        indexgroup[index] = name
+    return (flags | parsed.state.flags, code, parsed.state.groups - 1, groupindex, tuple(indexgroup))
+
+
+class CompiledPatterns:
+    """The patterns of ``.notice-cache/patterns.marshal``: `load` puts them into `re`'s cache,
+    `save` writes what `re`'s cache holds when it holds patterns the file did not."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        #: (pattern, flags) -> the arguments of ``_sre.compile`` after the pattern.
+        self.entries: dict[tuple[Any, int], tuple[Any, ...]] = {}
+
+    def load(self, path: Path) -> None:
+        """Read *path* (once per process and path) and put its patterns into `re`'s cache."""
+        if _CACHE is None or path == self.path:
+            return
+        self.path, self.entries = path, {}
+        try:
+            header, entries = marshal.loads(path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return  # none yet, or damaged: compiled as usual, and written again
+        if header != _HEADER or not isinstance(entries, dict):
+            return  # another Python's code
+        cache = _CACHE
+        for key, arguments in entries.items():
+            try:
+                pattern, flags = key
+                compiled = _COMPILE(pattern, *arguments)
+            except (TypeError, ValueError, RuntimeError, OverflowError):  # RuntimeError: code _sre refuses
+                continue
+            if len(cache) >= re._MAXCACHE:  # type: ignore[attr-defined]
+                break
+            cache.setdefault((type(pattern), pattern, flags), compiled)
+            self.entries[key] = arguments
+
+    def save(self) -> None:
+        """Write the patterns `re`'s cache holds, if it holds one the file did not."""
+        if _CACHE is None or self.path is None:
+            return
+        held = {
+            (pattern, flags): compiled
+            for (kind, pattern, flags), compiled in dict(_CACHE).items()
+            if kind in (str, bytes) and type(flags) is int and not flags & _SKIP_FLAGS
+        }
+        if not set(held) - set(self.entries):
+            return
+        entries = {}
+        for key, compiled in held.items():
+            arguments = self.entries.get(key)
+            if arguments is None:
+                try:
+                    arguments = _arguments(*key)
+                    if _COMPILE(key[0], *arguments) != compiled:
+                        continue  # not what this Python's `re` makes: never served
+                except (re.error, TypeError, ValueError, RuntimeError, OverflowError, RecursionError):
+                    continue
+            entries[key] = arguments
+        from .errors import ToolkitError
+        from .output import write_atomic
+
+        try:
+            write_atomic(self.path, marshal.dumps((_HEADER, entries)))
+        except (ToolkitError, ValueError):  # only slower next time: never a build's failure
+            return
+        self.entries = entries
+
+
+#: The one set of kept patterns; `build` loads and saves it.
+PATTERNS = CompiledPatterns()
