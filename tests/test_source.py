@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.errors import SourceError
-from toolkit.source import parse_date, read_issue, read_issues, suggest_slug
+from toolkit.source import parse_date, read_issue, read_issues, read_regular, suggest_slug
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -272,3 +272,18 @@ def test_each_cache_gets_what_its_build_read_though_the_process_parsed_it_before
         read_issue(path)
         source.PARSED.save()
     assert (tmp_path / "two" / "yaml.json").is_file()
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096])
+def test_read_regular_returns_a_file_of_up_to_its_limit_whole(tmp_path, size):
+    """Read by its size, not by a buffer of the limit (issue 13); the limit itself still holds."""
+    path = tmp_path / "a.md"
+    path.write_bytes(bytes(range(256)) * (size // 256) + b"x" * (size % 256))
+    assert read_regular(path, root=tmp_path, limit=4096) == path.read_bytes()
+
+
+def test_read_regular_refuses_a_file_one_byte_over_its_limit(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_bytes(b"x" * 4097)
+    with pytest.raises(SourceError, match="larger than"):
+        read_regular(path, root=tmp_path, limit=4096)

@@ -10,6 +10,7 @@ README's tables are checked against these declarations by tests/test_schema.py.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,14 @@ def spec_of(field: dataclasses.Field) -> Spec:
     return field.metadata["spec"]
 
 
+@functools.cache
+def _specs(cls: type) -> tuple[dict[str, Spec], list[str]]:
+    """*cls*'s declared fields' specs, and their names: once per class, not per mapping read
+    (issue 13: every issue's front-matter is checked in every build)."""
+    specs = {name: spec_of(field) for name, field in declared(cls).items()}
+    return specs, list(specs)
+
+
 def blank(value: Any) -> bool:
     """Nothing written: absent, null, or only spaces (``title: "   "`` is no title, issue 14)."""
     return value is None or (isinstance(value, str) and not value.strip())
@@ -83,11 +92,10 @@ def read_mapping(
     """Check *data* against the fields of *cls*: every problem, and the parsed values of the
     keys written (the dataclass's defaults fill the rest). *unknown* and *missing* word the
     two problems every mapping shares in its own voice (``given``: written, but blank)."""
-    known = declared(cls)
-    problems: list[Problem] = [(str(key), *unknown(str(key), list(known))) for key in data if key not in known]
+    known, names = _specs(cls)
+    problems: list[Problem] = [(str(key), *unknown(str(key), list(names))) for key in data if key not in known]
     values: dict[str, Any] = {}
-    for name, field in known.items():
-        spec = spec_of(field)
+    for name, spec in known.items():
         if spec.required and blank(data.get(name)):
             problems.append((name if name in data else None, *missing(name, name in data)))
         elif name in data:
