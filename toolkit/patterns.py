@@ -25,9 +25,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .errors import ToolkitError
+from .output import write_atomic
+
 try:  # CPython's internals: elsewhere `PATTERNS` does nothing
-    import _sre
-    from re import _compiler, _parser
+    import _sre  # type: ignore[import-not-found]
+    from re import _compiler, _parser  # type: ignore[attr-defined]
 
     _CACHE: dict[Any, Any] | None = re._cache  # type: ignore[attr-defined]
     _HEADER: tuple[Any, ...] = (1, sys.version, sys.implementation.cache_tag, _sre.MAGIC, _sre.CODESIZE)
@@ -106,9 +109,6 @@ class CompiledPatterns:
                 except (re.error, TypeError, ValueError, RuntimeError, OverflowError, RecursionError):
                     continue
             entries[key] = arguments
-        from .errors import ToolkitError
-        from .output import write_atomic
-
         try:
             write_atomic(self.path, marshal.dumps((_HEADER, entries)))
         except (ToolkitError, ValueError):  # only slower next time: never a build's failure

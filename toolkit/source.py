@@ -8,7 +8,6 @@ text and reports no line numbers; an author needs "issues/x.md:4: ..." instead.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime as dt
 import functools
 import hashlib
