@@ -83,7 +83,7 @@ def test_another_pythons_file_is_not_used(tmp_path):
     assert memo.entries == {} and (type(SAMPLES[0][0]), *SAMPLES[0]) not in re._cache  # noqa: RUF005
 
 
-@pytest.mark.parametrize("damage", ["garbage", "cut", "bad code"])
+@pytest.mark.parametrize("damage", ["garbage", "cut", "bad code", "not a pattern"])
 def test_a_damaged_file_costs_a_compile_and_is_written_again(tmp_path, damage):
     path = tmp_path / "patterns.marshal"
     kept(tmp_path)
@@ -92,9 +92,12 @@ def test_a_damaged_file_costs_a_compile_and_is_written_again(tmp_path, damage):
         path.write_bytes(b"\x00not marshal at all")
     elif damage == "cut":
         path.write_bytes(data[: len(data) // 2])
-    else:  # code _sre cannot run: refused, never served
+    elif damage == "bad code":  # code _sre cannot run: refused, never served
         header, entries = marshal.loads(data)
         path.write_bytes(marshal.dumps((header, {key: (a[0], [999999] * 9, *a[2:]) for key, a in entries.items()})))
+    else:  # keys save never writes
+        header, entries = marshal.loads(data)
+        path.write_bytes(marshal.dumps((header, {(key[0], str(key[1])): a for key, a in entries.items()})))
     re.purge()
     memo = CompiledPatterns()
     memo.load(path)

@@ -79,6 +79,8 @@ class CompiledPatterns:
         for key, arguments in entries.items():
             try:
                 pattern, flags = key
+                if not isinstance(pattern, (str, bytes)) or type(flags) is not int:
+                    continue  # not what `save` writes
                 compiled = _COMPILE(pattern, *arguments)
             except (TypeError, ValueError, RuntimeError, OverflowError):  # RuntimeError: code _sre refuses
                 continue
