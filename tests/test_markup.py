@@ -120,6 +120,9 @@ def _stock_converter() -> markdown.Markdown:
         output_format="html",
     )
     md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    md.preprocessors.deregister("notice_document_text")
+    for processor in [*md.preprocessors, *md.treeprocessors]:
+        vars(processor).pop("run", None)
     del md.is_block_level
     for processor in md.parser.blockprocessors:
         vars(processor).pop("test", None)
@@ -243,3 +246,75 @@ def test_quick_block_tests_make_what_python_markdown_makes(source: str) -> None:
 )
 def test_quick_block_tests_make_what_python_markdown_makes_of_any_mixture(blocks: list[tuple[str, str]]) -> None:
     _same_blocks("".join(block + gap for block, gap in blocks))
+
+
+# --- the quick pre- and treeprocessors, and inline patterns left out per document (issue 13) --
+
+# What each processor of PROCESSOR_NEEDLES and each inline pattern looks for, near misses
+# (a tab that becomes the two spaces of a line break, STX that the whitespace preprocessor
+# removes between backticks), and text that needs none of them.
+_DOCUMENT_PIECES = [
+    "plain 日本語",
+    "*em*",
+    "a\t\nb",
+    "x  \ny",
+    "```\ncode {: .c } \\* [^1]\n```",
+    "~~~ {.py #i onclick=x}\nc\n~~~",
+    "``\x02`\nnot a fence\n``\x02`",
+    "<div>raw</div>",
+    "<span a=1>in</span> line",
+    "&amp; &copy; AT&T &#12 &copy",
+    "para\n{: .caption #p }",
+    "## head {: #h }",
+    "[a](https://e.jp/){: .button }",
+    "\\{ \\* \\\\ \\`",
+    "{ brace } and {:",
+    "*em*{.c} and\n{#i}",
+    "note[^1]\n\n[^1]: the *note*",
+    "[^1]: only a definition",
+    "x[^2]",
+    "| a | b |\n|---|---|\n| {: .c } | \\| |",
+    "- item {: .i }\n- `code`",
+    "> quote &lt;",
+    "![i](i.png){: width=10 }",
+    "!!! note\n    box {: .b }",
+]
+
+
+def _same_markdown(source: str) -> None:
+    """Markdown's own HTML, before the sanitizer (whose serialiser would hide a difference of
+    escapes), and the fragment after it."""
+    render_fragment("", base_url="https://e.jp/")
+    ours = _CONVERTERS.by_base["https://e.jp/"]
+    ours.reset()
+    assert ours.convert(source) == _stock_converter().convert(source)
+    _same_html(source)
+
+
+@pytest.mark.parametrize("source", _DOCUMENT_PIECES)
+def test_quick_processors_make_what_python_markdown_makes(source: str) -> None:
+    _same_markdown(source + "\n")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    blocks=st.lists(
+        st.tuples(st.sampled_from(_DOCUMENT_PIECES), st.sampled_from(["\n", "\n\n", " ", "\n    "])), max_size=5
+    )
+)
+def test_quick_processors_make_what_python_markdown_makes_of_any_mixture(blocks: list[tuple[str, str]]) -> None:
+    _same_markdown("".join(block + gap for block, gap in blocks))
+
+
+def test_every_processor_with_needles_is_quick() -> None:
+    render_fragment("x", base_url="https://e.jp/")
+    converter = _CONVERTERS.by_base["https://e.jp/"]
+    quick = {type(p).__name__ for p in [*converter.preprocessors, *converter.treeprocessors] if "run" in vars(p)}
+    assert quick == {
+        "FencedBlockPreprocessor",
+        "HtmlBlockPreprocessor",
+        "AttrListTreeprocessor",
+        "UnescapeTreeprocessor",
+        "FootnoteTreeprocessor",
+        "FootnotePostTreeprocessor",
+    }

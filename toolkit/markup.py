@@ -20,6 +20,7 @@ from xml.etree.ElementTree import Element
 import markdown
 from markdown import inlinepatterns, util
 from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from .components import ComponentsExtension
@@ -116,6 +117,8 @@ class AbsoluteURLExtension(Extension):
             md.treeprocessors.register(QuickInlineProcessor(md), "inline", 20)
         md.is_block_level = BlockLevel(md).__getitem__
         quick_block_tests(md)  # the last extension registered: every block processor is there
+        md.preprocessors.register(DocumentText(md), "notice_document_text", 0)
+        quick_processors(md)
 
 
 #: Block processors whose test (or, for the two whose test is always true, whose run) cannot
@@ -169,6 +172,72 @@ def _needle_test(test: Any, needles: tuple[str, ...]) -> Any:
     return quick
 
 
+class DocumentText(Preprocessor):
+    """Keeps the text the block parser is given (after the other preprocessors) as
+    ``md.notice_text``: what `quick_processors` and `QuickInlineProcessor` look in.
+
+    Every text node, attribute value and footnote the tree gets is made of that text (tabs
+    expanded, raw HTML and fenced code already stashed as placeholders, which hold none of
+    the needles), so a string absent from it is absent from the whole document.
+    """
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.md.notice_text = "\n".join(lines)  # type: ignore[attr-defined]
+        return lines
+
+
+#: Processors that do nothing to a document without one of these strings, by their class as
+#: in Python-Markdown 3.11, and where the strings are looked for: ``lines``, the lines the
+#: preprocessor is given; ``text``, `DocumentText`'s. A processor not listed always runs.
+PROCESSOR_NEEDLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    # Fences open with three backticks or tildes (its FENCED_BLOCK_RE).
+    "markdown.extensions.fenced_code.FencedBlockPreprocessor": ("lines", ("```", "~~~")),
+    # HTMLParser over text without a tag or a character reference gives its data back whole.
+    "markdown.preprocessors.HtmlBlockPreprocessor": ("lines", ("<", "&")),
+    # Its expressions all need a brace: ``{: .class }``.
+    "markdown.extensions.attr_list.AttrListTreeprocessor": ("text", ("{",)),
+    # Its STX-number-ETX marks are made only by the backslash escape pattern.
+    "markdown.treeprocessors.UnescapeTreeprocessor": ("text", ("\\",)),
+    # No footnote without a definition, and no definition without ``[^``.
+    "markdown.extensions.footnotes.FootnoteTreeprocessor": ("text", ("[^",)),
+    "markdown.extensions.footnotes.FootnotePostTreeprocessor": ("text", ("[^",)),
+}
+
+
+def quick_processors(md: markdown.Markdown) -> None:
+    """Give each pre- and treeprocessor of `PROCESSOR_NEEDLES` a run that first looks for its
+    strings in the document, and does nothing when none is there.
+
+    Issue 13: most issues have no fenced code, raw HTML, attribute list, backslash or
+    footnote, and these processors still walked every line or element of every one. A run
+    skipped here would have changed nothing (`tests/test_markup.py` compares both).
+    """
+    for registry in (md.preprocessors, md.treeprocessors):
+        for processor in registry:
+            kind = type(processor)
+            where, needles = PROCESSOR_NEEDLES.get(f"{kind.__module__}.{kind.__qualname__}", ("", ()))
+            if needles:
+                processor.run = _needle_run(md, processor.run, where, needles)  # type: ignore[method-assign]
+
+
+def _needle_run(md: markdown.Markdown, run: Any, where: str, needles: tuple[str, ...]) -> Any:
+    if where == "lines":
+
+        def quick_lines(lines: list[str]) -> list[str]:
+            text = "\n".join(lines)
+            return run(lines) if any(needle in text for needle in needles) else lines
+
+        return quick_lines
+
+    def quick_tree(root: Element) -> Any:
+        text = getattr(md, "notice_text", None)
+        if text is None or any(needle in text for needle in needles):
+            return run(root)
+        return None
+
+    return quick_tree
+
+
 class BlockLevel(dict):
     """tag -> ``Markdown.is_block_level(tag)``, each tag asked once per converter.
 
@@ -220,10 +289,15 @@ class QuickInlineProcessor(InlineProcessor):
 
     def run(self, tree: Element, ancestors: list[str] | None = None) -> Element:
         new_style = inlinepatterns.InlineProcessor  # an old-style Pattern matches otherwise: always tried
-        self.quick = [
-            (pattern, NEEDLES.get(pattern.compiled_re.pattern) if isinstance(pattern, new_style) else None)
-            for pattern in self.inlinePatterns
-        ]
+        text = getattr(self.md, "notice_text", None)
+        quick = []
+        for pattern in self.inlinePatterns:
+            needles = NEEDLES.get(pattern.compiled_re.pattern) if isinstance(pattern, new_style) else None
+            # A pattern whose strings the whole document lacks is left out of the loop for it.
+            if needles is not None and text is not None and needles[0] not in text and needles[-1] not in text:
+                continue
+            quick.append((pattern, needles))
+        self.quick = quick
         return super().run(tree, ancestors)
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
