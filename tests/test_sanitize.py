@@ -490,3 +490,118 @@ def test_front_matter_fields_reach_html_escaped(run, tmp_path):
     assert run("-C", str(root), "build", "--drafts").exit_code == 0
     for path in (root / "build").rglob("*.html"):
         assert_inert(path.read_text(encoding="utf-8"), str(path))
+
+
+# --- the removals read from Markdown's own tags (issue 13) -------------------------------------
+
+from toolkit.markup import _CONVERTERS  # noqa: E402
+from toolkit.sanitize import find_removals, quick_removals  # noqa: E402
+
+# Markdown that makes only Markdown's own HTML, with every attribute and URL the report names:
+# attribute lists of any name and case, links and images of every scheme, fenced code with
+# attributes, nested links, footnotes, and near misses (a character reference or a tab in a URL).
+_GENERATED_PIECES = [
+    "plain 日本語",
+    "*em* **strong** `code <b>`",
+    "[a](https://e.jp/) [b](javascript:alert(1)) [c](JavaScript:x) [d](data:text/html,x)",
+    "[e](vbscript:x) [f](mailto:a@e.jp) [g](tel:1) [h](cid:i) [i](/rel) [j](#top) [k](ftp://x)",
+    "[l](java%09script:x) [m](java\tscript:x) [n](a&amp;b:c)",
+    "![i](i.png) ![j](data:image/png;base64,AA) ![k](javascript:x){: onerror=y }",
+    "[x](y){: onclick=alert(1) .button #id }",
+    "para\n{: onmouseover=x style=\"color:red\" data-x=1 aria-label=y title=t }",
+    "## head {: OnClick=x Lang=ja }",
+    "*e*{: srcset=x target=_blank }",
+    "[a [b](c){: onclick=1 } d](e)",
+    "[a <https://x.jp> b](y) <mailto:a@e.jp>",
+    "```{.py #i onclick=x data-a=b}\ncode <script>\n```",
+    "~~~\nplain code\n~~~",
+    "note[^1]\n\n[^1]: the *note* [z](javascript:z)",
+    "| a | b |\n|---|---|\n| [t](vbscript:t){: onclick=1 } | x |",
+    "- [li](javascript:l){: value=3 start=2 }\n- two",
+    "1. one\n{: reversed=1 start=3 type=a }",
+    "> [q](https://e.jp/q){: cite=javascript:c }",
+    "!!! note\n    [b](javascript:b)",
+    "{: width=10 height=20 onload=x }",
+]
+
+
+def _answerable(html: str) -> bool:
+    """Whether the quick reading should answer for Markdown's *html*: not for a character
+    reference (lxml decodes fewer than browsers) or an attribute name with capitals."""
+    return "&" not in html and not re.search(r" [a-z0-9-]*[A-Z][^ =>]*=", html)
+
+
+def _markdown_html(source: str) -> tuple[str, bool]:
+    """The converter's HTML for *source*, and whether Markdown wrote all of it."""
+    render_fragment("", base_url="https://e.jp/")
+    converter = _CONVERTERS.by_base["https://e.jp/"]
+    converter.reset()
+    html = converter.convert(source)
+    return html, converter.notice_fenced == len(converter.htmlStash.rawHtmlBlocks)
+
+
+@pytest.mark.parametrize("source", _GENERATED_PIECES)
+def test_removals_read_from_markdowns_tags_are_the_parsed_trees(source):
+    html, generated = _markdown_html(source + "\n")
+    assert generated
+    quick = quick_removals(html)
+    assert quick is None or quick == find_removals(html)
+    assert quick is not None or not _answerable(html)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(blocks=st.lists(st.tuples(st.sampled_from(_GENERATED_PIECES), st.sampled_from(["\n", "\n\n", " "])), max_size=5))
+def test_removals_read_from_markdowns_tags_are_the_parsed_trees_of_any_mixture(blocks):
+    html, generated = _markdown_html("".join(block + gap for block, gap in blocks))
+    quick = quick_removals(html)
+    assert quick is None or quick == find_removals(html)
+    if generated and _answerable(html):
+        assert quick is not None
+
+
+# Any HTML: the quick reading answers only when it would find what lxml's walk finds.
+_HTML_PIECES = [
+    "<p>",
+    "</p>",
+    "<a href=\"javascript:x\">",
+    "<a href='javascript:x'>",
+    "<a href=javascript:x>",
+    '<a HREF="javascript:x">',
+    '<a href="java&#9;script:x">',
+    '<img src="data:x" onerror="y">',
+    '<img src="i.png" />',
+    "<script>",
+    "</script>",
+    "<div onclick=\"x\" onclick=\"y\">",
+    '<td colspan="2">',
+    "<table>",
+    "<b>",
+    "</b>",
+    '<span style="a">',
+    "<x-y>",
+    "<!-- c -->",
+    "<br />",
+    "text",
+    "&lt;",
+    "\x00",
+    "<",
+    ">",
+    '"',
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_HTML_PIECES), max_size=12))
+def test_removals_read_from_tags_are_answered_only_when_they_are_the_parsed_trees(pieces):
+    html = "".join(pieces)
+    quick = quick_removals(html)
+    assert quick is None or quick == find_removals(html)
+
+
+def test_a_fragment_of_markdowns_own_html_is_not_parsed_for_its_removals(monkeypatch):
+    monkeypatch.setattr("toolkit.sanitize.find_removals", lambda html: pytest.fail("parsed"))
+    fragment = render_fragment("[x](javascript:x){: onclick=1 }\n\n```\n<script>\n```\n")
+    assert [r.what for r in fragment.removed] == [  # in the serialiser's order of attributes
+        "the javascript: URL of <a> (javascript:x)",
+        "the onclick attribute of <a>",
+    ]

@@ -118,6 +118,7 @@ class AbsoluteURLExtension(Extension):
         md.is_block_level = BlockLevel(md).__getitem__
         quick_block_tests(md)  # the last extension registered: every block processor is there
         md.preprocessors.register(DocumentText(md), "notice_document_text", 0)
+        md.preprocessors.register(StashMark(md), "notice_stash_mark", 21)  # after fenced_code (25)
         quick_processors(md)
 
 
@@ -183,6 +184,15 @@ class DocumentText(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         self.md.notice_text = "\n".join(lines)  # type: ignore[attr-defined]
+        return lines
+
+
+class StashMark(Preprocessor):
+    """Counts the raw-HTML stash after fenced code has gone in (``md.notice_fenced``): every
+    entry after those is HTML the author wrote (a block, an inline tag, an entity)."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.md.notice_fenced = len(self.md.htmlStash.rawHtmlBlocks)  # type: ignore[attr-defined]
         return lines
 
 
@@ -369,7 +379,10 @@ def render_fragment(text: str, *, base_url: str = "", images: IssueImages | None
     local_images = converter.treeprocessors["notice_local_images"]
     local_images.images = images
     try:
-        html, removals = sanitize(converter.convert(text))
+        converter.notice_fenced = -1  # type: ignore[attr-defined]  # convert stops early on blank text
+        html = converter.convert(text)
+        fenced = converter.notice_fenced  # type: ignore[attr-defined]
+        html, removals = sanitize(html, generated=0 <= fenced == len(converter.htmlStash.rawHtmlBlocks))
     finally:
         local_images.images = None
     if not removals:
