@@ -82,8 +82,13 @@ class ComponentTree(Treeprocessor):
     """Boxes to ``<aside>``, captioned images to ``<figure>``: the fragment every output shares."""
 
     def run(self, root: Element) -> None:
-        if next(root.iter("img"), None) is None and next(root.iter("div"), None) is None:
-            return  # most issues: nothing to do, and the walk below is a tenth of Markdown's time
+        if next(root.iter("img"), None) is None:
+            # Most issues: no figure, so at most boxes; a footnote's <div> made every element's
+            # children walked (issue 13).
+            for div in list(root.iter("div")):
+                if "admonition" in div.get("class", "").split():
+                    _box(div)
+            return
         for parent in list(root.iter()):
             for child in list(parent):
                 if child.tag == "div" and "admonition" in child.get("class", "").split():
