@@ -72,9 +72,13 @@ class _UntitledMarker(AdmonitionProcessor):
 
     def test(self, parent: Element, block: str) -> bool:
         """The admonition extension's test, without its search of the whole block when the
-        block has no ``!!!``: it runs first of all block tests, on every block (issue 13)."""
+        block has no ``!!!``: it runs first of all block tests, on every block (issue 13). In a
+        document without one (toolkit.markup's ``notice_text``) there is no box to continue."""
         if "!!!" in block and self.RE.search(block):
             return True
+        text = getattr(self.parser.md, "notice_text", None)
+        if text is not None and "!!!" not in text:
+            return False
         return self.parse_content(parent, block)[0] is not None
 
 
