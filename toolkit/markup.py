@@ -19,6 +19,7 @@ from xml.etree.ElementTree import Element
 
 import markdown
 from markdown import inlinepatterns, util
+from markdown.blockparser import BlockParser
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
@@ -161,6 +162,23 @@ def quick_block_tests(md: markdown.Markdown) -> None:
         needles = BLOCK_NEEDLES.get((f"{kind.__module__}.{kind.__qualname__}", getattr(expression, "pattern", None)))
         if needles:
             processor.test = _needle_test(processor.test, needles)
+    if type(md.parser).parseBlocks is BlockParser.parseBlocks:
+        md.parser.parseBlocks = _parse_blocks(tuple(md.parser.blockprocessors))  # type: ignore[method-assign]
+
+
+def _parse_blocks(processors: tuple[Any, ...]) -> Any:
+    """``BlockParser.parseBlocks`` (Python-Markdown 3.11) over the processors as a tuple: the
+    registry made a new list of them for every block (about 40 an issue, issue 13). No
+    processor is registered after the converter is built."""
+
+    def parse_blocks(parent: Element, blocks: list[str]) -> None:
+        while blocks:
+            for processor in processors:
+                if processor.test(parent, blocks[0]):
+                    if processor.run(parent, blocks) is not False:
+                        break  # run returns True or None
+
+    return parse_blocks
 
 
 def _needle_test(test: Any, needles: tuple[str, ...]) -> Any:
