@@ -3,11 +3,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import types
+from typing import Any
+from xml.etree.ElementTree import Comment, Element, SubElement
 
 import markdown
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown import serializers
 from markdown.extensions.admonition import AdmonitionProcessor
 from markdown.treeprocessors import InlineProcessor
 
@@ -20,6 +23,7 @@ from toolkit.markup import (
     absolute_url,
     render_fragment,
     render_markdown,
+    serialize_html,
 )
 from toolkit.sanitize import sanitize
 
@@ -124,6 +128,7 @@ def _stock_converter() -> markdown.Markdown:
     for processor in [*md.preprocessors, *md.treeprocessors]:
         vars(processor).pop("run", None)
     del md.is_block_level
+    md.serializer = serializers.to_html_string
     vars(md.parser).pop("parseBlocks", None)
     for processor in md.parser.blockprocessors:
         vars(processor).pop("test", None)
@@ -320,3 +325,39 @@ def test_every_processor_with_needles_is_quick() -> None:
         "FootnoteTreeprocessor",
         "FootnotePostTreeprocessor",
     }
+
+
+# --- the serialiser (issue 13) -----------------------------------------------------------------
+
+_TEXTS = st.sampled_from(["", "a", "日本語", "a & b", "&amp;", "&#160;", "<x>", '"q"', "\n", "\u00a0", "AT&T;"])
+_TAGS = st.sampled_from(["p", "a", "img", "br", "hr", "div", "script", "STYLE", "Pre", "code", "em", "td"])
+_NAMES = st.sampled_from(["href", "class", "id", "checked", "controls", "title", "data-x", "alt"])
+
+
+@st.composite
+def _trees(draw: Any, depth: int = 0) -> Element:
+    element = Element(draw(_TAGS))
+    for name in draw(st.lists(_NAMES, max_size=3, unique=True)):
+        element.set(name, draw(st.one_of(st.none(), _TEXTS, st.just(name))))
+    element.text = draw(st.one_of(st.none(), _TEXTS))
+    element.tail = draw(st.one_of(st.none(), _TEXTS))
+    if depth < 3:
+        element.extend(draw(st.lists(_trees(depth + 1), max_size=3)))
+    return element
+
+
+@settings(max_examples=300, deadline=None)
+@given(tree=_trees())
+def test_the_serialiser_writes_what_markdowns_writes(tree: Element) -> None:
+    assert serialize_html(tree) == serializers.to_html_string(tree)
+
+
+def test_the_serialiser_leaves_comments_and_deep_trees_to_markdowns() -> None:
+    root = Element("div")
+    root.append(Comment(" c "))
+    deep = root
+    for _ in range(3000):
+        deep = SubElement(deep, "em")
+    assert serialize_html(root) == serializers.to_html_string(root)
+    assert render_fragment("x").html == "<p>x</p>"
+    assert _CONVERTERS.by_base[""].serializer is serialize_html

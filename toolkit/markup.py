@@ -15,10 +15,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import HTML_EMPTY, Element, QName
 
 import markdown
-from markdown import inlinepatterns, util
+from markdown import inlinepatterns, serializers, util
 from markdown.blockparser import BlockParser
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
@@ -116,6 +116,8 @@ class AbsoluteURLExtension(Extension):
         md.treeprocessors.register(AbsoluteURLs(md, self.base_url), "notice_absolute_urls", 5)
         if _QUICK_INLINE:
             md.treeprocessors.register(QuickInlineProcessor(md), "inline", 20)
+        if md.output_formats.get("html") is serializers.to_html_string:  # chosen after the extensions
+            md.output_formats = {**md.output_formats, "html": serialize_html}  # type: ignore[misc]
         md.is_block_level = BlockLevel(md).__getitem__
         quick_block_tests(md)  # the last extension registered: every block processor is there
         md.preprocessors.register(DocumentText(md), "notice_document_text", 0)
@@ -343,6 +345,71 @@ class QuickInlineProcessor(InlineProcessor):
             if not matched:
                 patternIndex += 1
         return data
+
+
+class _Unusual(Exception):
+    """An element `serialize_html` leaves to Markdown's own serialiser."""
+
+
+def serialize_html(root: Element) -> str:
+    """``markdown.serializers.to_html_string(root)``, by recursion instead of a queue.
+
+    Issue 13: Markdown's serialiser was the largest part of its time per issue after the
+    inline patterns (a deque step, two ``isinstance`` and two ``lower`` calls for each element
+    and text). This writes the same text for the trees notice's converters make (elements
+    with string tags and attributes); a comment, a processing instruction, a ``QName`` or a
+    tree too deep for recursion goes to Markdown's own (`tests/test_markup.py` compares both).
+    """
+    out: list[str] = []
+    try:
+        _serialize(out.append, root)
+    except (_Unusual, RecursionError):
+        return serializers.to_html_string(root)
+    return "".join(out)
+
+
+def _serialize(write: Any, element: Element) -> None:
+    tag = element.tag
+    kind = _TAG_KINDS.get(tag) if type(tag) is str else None
+    if kind is None:
+        if not isinstance(tag, str) or isinstance(tag, QName):
+            raise _Unusual
+        kind = _TAG_KINDS[tag] = (tag.lower() in ("script", "style"), tag.lower() in HTML_EMPTY)
+    items = element.items()
+    if items:
+        parts = ["<", tag]
+        for name, value in sorted(items):  # in lexical order, as Markdown writes them
+            if not isinstance(name, str) or isinstance(name, QName) or isinstance(value, QName):
+                raise _Unusual
+            if value is None:  # a valueless attribute, written bare
+                parts.append(f" {name}")
+                continue
+            if "&" in value or "<" in value or ">" in value or '"' in value:
+                value = _escape_attrib_html(value)
+            if name == value and name in _BOOLEAN:
+                parts.append(f" {value}")
+            else:
+                parts.append(f' {name}="{value}"')
+        parts.append(">")
+        write("".join(parts))
+    else:
+        write(f"<{tag}>")
+    text = element.text
+    if text:
+        write(text if kind[0] or not ("&" in text or "<" in text or ">" in text) else _escape_cdata(text))
+    for child in element:
+        _serialize(write, child)
+    if not kind[1]:
+        write(f"</{tag}>")
+    tail = element.tail
+    if tail:
+        write(_escape_cdata(tail) if "&" in tail or "<" in tail or ">" in tail else tail)
+
+
+_TAG_KINDS: dict[str, tuple[bool, bool]] = {}  # tag -> (its text is raw, it has no end tag)
+_BOOLEAN = serializers.BOOLEAN_ATTRIBUTES["html"]
+_escape_cdata = serializers._escape_cdata
+_escape_attrib_html = serializers._escape_attrib_html
 
 
 # Only where Markdown's inline processor is built as this module expects; otherwise its own.
