@@ -527,3 +527,50 @@ def test_premailer_skips_only_rules_that_match_nothing(pieces: list[str]) -> Non
     html = f"<html><head><style>{_RULES}</style></head><body>{''.join(pieces)}</body></html>"
     premailer = _premailer()
     assert premailer.transform(html, pretty_print=False) == Premailer.transform(premailer, html, pretty_print=False)
+
+
+# --- the theme's stylesheet found without a lazy scan (issue 13) -------------------------------
+
+# The expression before issue 13's change: comments and stylesheets by ``.*?``.
+_LAZY_PARTS = re.compile(
+    r"<(?:!--.*?-->"
+    r"|style\b[^>]*>(?P<css>.*?)</style\s*>"
+    r"|(?P<link>link\b[^>]*?\brel\s*=\s*[\"']?[^\"'>]*\bstylesheet\b[^>]*>))",
+    re.S | re.I,
+)
+_PART_PIECES = [
+    "<style>",
+    "<STYLE media=x>",
+    "</style>",
+    "</Style >",
+    "</style\n>",
+    "</styles>",
+    "</style x>",
+    "<!--",
+    "-->",
+    "--",
+    "->",
+    "-",
+    "<!---->",
+    "<!--[if mso]>",
+    "<![endif]-->",
+    '<link rel="stylesheet" href="x">',
+    "<link rel=icon>",
+    "<",
+    ">",
+    "/",
+    "a{color:red}",
+    "<p>",
+    "日本",
+    "\n",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_PART_PIECES), max_size=14))
+def test_the_parts_are_found_where_the_lazy_expression_found_them(pieces: list[str]) -> None:
+    from toolkit.inline import _HTML_PARTS
+
+    text = "".join(pieces)
+    found = [(m.span(), m["css"], m["link"]) for m in _HTML_PARTS.finditer(text)]
+    assert found == [(m.span(), m["css"], m["link"]) for m in _LAZY_PARTS.finditer(text)]

@@ -53,10 +53,13 @@ ENGINES = ("premailer", "css-inline")
 # Comments in the HTML are matched so that a <style> inside <!--[if mso]>...<![endif]--> is
 # skipped: Outlook reads it, the engines never see it, and it must survive byte for byte.
 # The "<" outside the alternatives lets the regex engine jump from one "<" to the next instead
-# of trying three alternatives at every character: 0.30 -> 0.18 ms an email (issue 13).
+# of trying three alternatives at every character: 0.30 -> 0.18 ms an email (issue 13). A
+# comment and a stylesheet are read as runs of the characters that cannot end them ("unrolling
+# the loop"), which ends where ``.*?`` ends, without trying the end at every character of the
+# theme's 10 KB: 0.18 -> 0.05 ms.
 _HTML_PARTS = re.compile(
-    r"<(?:!--.*?-->"
-    r"|style\b[^>]*>(?P<css>.*?)</style\s*>"
+    r"<(?:!--[^-]*(?:-(?!->)[^-]*)*-->"
+    r"|style\b[^>]*>(?P<css>[^<]*(?:<(?!/style\s*>)[^<]*)*)</style\s*>"
     r"|(?P<link>link\b[^>]*?\brel\s*=\s*[\"']?[^\"'>]*\bstylesheet\b[^>]*>))",
     re.S | re.I,
 )
