@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit.inline import ENGINES, inline_css
+from toolkit.inline import ENGINES, PREMAILER_OPTIONS, inline_css
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -512,6 +512,11 @@ _BODY_PIECES = [
     "<span class=a>",
     "&amp;",
     '<b class="a-b">',
+    "&zwnj;&nbsp;&#847;",
+    '<div class="q&zwnj;1">',
+    '<i class="a&#45;b">',
+    '<td style="text-align: center; width: 10px; background-color: #abc; vertical-align: top">',
+    '<p style="height: 2px" width="3">',
 ]
 
 
@@ -527,6 +532,10 @@ def test_premailer_skips_only_rules_that_match_nothing(pieces: list[str]) -> Non
     html = f"<html><head><style>{_RULES}</style></head><body>{''.join(pieces)}</body></html>"
     premailer = _premailer()
     assert premailer.transform(html, pretty_print=False) == Premailer.transform(premailer, html, pretty_print=False)
+    # And premailer's own, which also turns styles into the attributes notice asks it not to.
+    assert premailer.transform(html, pretty_print=False) == Premailer(**PREMAILER_OPTIONS).transform(
+        html, pretty_print=False
+    )
 
 
 # --- the theme's stylesheet found without a lazy scan (issue 13) -------------------------------
