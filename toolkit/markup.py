@@ -346,6 +346,21 @@ class QuickInlineProcessor(InlineProcessor):
                 patternIndex += 1
         return data
 
+    def _InlineProcessor__processPlaceholders(  # noqa: N802 (Markdown's name)
+        self, data: str | None, parent: Element, isText: bool = True  # noqa: N803
+    ) -> list[tuple[Element, list[str]]]:
+        """Markdown's, which for a text without a placeholder (no pattern matched in it: most
+        texts) appends it to the parent's text or tail and returns no element, as here."""
+        if data and util.INLINE_PLACEHOLDER_PREFIX not in data:
+            if isText:
+                parent.text = parent.text + data if parent.text else data
+            else:
+                parent.tail = parent.tail + data if parent.tail else data
+            return []
+        return self._InlineProcessor__processPlaceholders_of_markdown(data, parent, isText)  # type: ignore[no-any-return]
+
+    _InlineProcessor__processPlaceholders_of_markdown = getattr(InlineProcessor, "_InlineProcessor__processPlaceholders", None)
+
 
 class _Unusual(Exception):
     """An element `serialize_html` leaves to Markdown's own serialiser."""
@@ -413,8 +428,10 @@ _escape_attrib_html = serializers._escape_attrib_html
 
 
 # Only where Markdown's inline processor is built as this module expects; otherwise its own.
-_QUICK_INLINE = hasattr(InlineProcessor, "_InlineProcessor__handleInline") and hasattr(
-    InlineProcessor, "_InlineProcessor__applyPattern"
+_QUICK_INLINE = (
+    hasattr(InlineProcessor, "_InlineProcessor__handleInline")
+    and hasattr(InlineProcessor, "_InlineProcessor__applyPattern")
+    and hasattr(InlineProcessor, "_InlineProcessor__processPlaceholders")
 )
 
 
