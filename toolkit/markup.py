@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -117,7 +118,7 @@ class AbsoluteURLExtension(Extension):
         if _QUICK_INLINE:
             md.treeprocessors.register(QuickInlineProcessor(md), "inline", 20)
         if md.output_formats.get("html") is serializers.to_html_string:  # chosen after the extensions
-            md.output_formats = {**md.output_formats, "html": serialize_html}  # type: ignore[misc]
+            md.output_formats = {**md.output_formats, "html": serialize_html}
         md.is_block_level = BlockLevel(md).__getitem__
         quick_block_tests(md)  # the last extension registered: every block processor is there
         md.preprocessors.register(DocumentText(md), "notice_document_text", 0)
@@ -165,7 +166,7 @@ def quick_block_tests(md: markdown.Markdown) -> None:
         if needles:
             processor.test = _needle_test(processor.test, needles)
     if type(md.parser).parseBlocks is BlockParser.parseBlocks:
-        md.parser.parseBlocks = _parse_blocks(tuple(md.parser.blockprocessors))  # type: ignore[method-assign]
+        md.parser.parseBlocks = _parse_blocks(tuple(md.parser.blockprocessors))
 
 
 def _parse_blocks(processors: tuple[Any, ...]) -> Any:
@@ -203,7 +204,7 @@ class DocumentText(Preprocessor):
     """
 
     def run(self, lines: list[str]) -> list[str]:
-        self.md.notice_text = "\n".join(lines)  # type: ignore[attr-defined]
+        self.md.notice_text = "\n".join(lines)
         return lines
 
 
@@ -212,7 +213,7 @@ class StashMark(Preprocessor):
     entry after those is HTML the author wrote (a block, an inline tag, an entity)."""
 
     def run(self, lines: list[str]) -> list[str]:
-        self.md.notice_fenced = len(self.md.htmlStash.rawHtmlBlocks)  # type: ignore[attr-defined]
+        self.md.notice_fenced = len(self.md.htmlStash.rawHtmlBlocks)
         return lines
 
 
@@ -247,7 +248,7 @@ def quick_processors(md: markdown.Markdown) -> None:
             kind = type(processor)
             where, needles = PROCESSOR_NEEDLES.get(f"{kind.__module__}.{kind.__qualname__}", ("", ()))
             if needles:
-                processor.run = _needle_run(md, processor.run, where, needles)  # type: ignore[method-assign]
+                processor.run = _needle_run(md, processor.run, where, needles)
 
 
 def _needle_run(md: markdown.Markdown, run: Any, where: str, needles: tuple[str, ...]) -> Any:
@@ -357,9 +358,7 @@ class QuickInlineProcessor(InlineProcessor):
             else:
                 parent.tail = parent.tail + data if parent.tail else data
             return []
-        return self._InlineProcessor__processPlaceholders_of_markdown(data, parent, isText)  # type: ignore[no-any-return]
-
-    _InlineProcessor__processPlaceholders_of_markdown = getattr(InlineProcessor, "_InlineProcessor__processPlaceholders", None)
+        return _markdowns_placeholders(self, data, parent, isText)
 
 
 class _Unusual(Exception):
@@ -391,24 +390,7 @@ def _serialize(write: Any, element: Element) -> None:
             raise _Unusual
         kind = _TAG_KINDS[tag] = (tag.lower() in ("script", "style"), tag.lower() in HTML_EMPTY)
     items = element.items()
-    if items:
-        parts = ["<", tag]
-        for name, value in sorted(items):  # in lexical order, as Markdown writes them
-            if not isinstance(name, str) or isinstance(name, QName) or isinstance(value, QName):
-                raise _Unusual
-            if value is None:  # a valueless attribute, written bare
-                parts.append(f" {name}")
-                continue
-            if "&" in value or "<" in value or ">" in value or '"' in value:
-                value = _escape_attrib_html(value)
-            if name == value and name in _BOOLEAN:
-                parts.append(f" {value}")
-            else:
-                parts.append(f' {name}="{value}"')
-        parts.append(">")
-        write("".join(parts))
-    else:
-        write(f"<{tag}>")
+    write(_start_tag(tag, items) if items else f"<{tag}>")
     text = element.text
     if text:
         write(text if kind[0] or not ("&" in text or "<" in text or ">" in text) else _escape_cdata(text))
@@ -421,11 +403,31 @@ def _serialize(write: Any, element: Element) -> None:
         write(_escape_cdata(tail) if "&" in tail or "<" in tail or ">" in tail else tail)
 
 
+def _start_tag(tag: str, items: Iterable[tuple[str, str | None]]) -> str:
+    parts = ["<", tag]
+    for name, value in sorted(items):  # in lexical order, as Markdown writes them
+        if not isinstance(name, str) or isinstance(name, QName) or isinstance(value, QName):
+            raise _Unusual
+        if value is None:  # a valueless attribute, written bare
+            parts.append(f" {name}")
+            continue
+        if "&" in value or "<" in value or ">" in value or '"' in value:
+            value = _escape_attrib_html(value)
+        if name == value and name in _BOOLEAN:
+            parts.append(f" {value}")
+        else:
+            parts.append(f' {name}="{value}"')
+    parts.append(">")
+    return "".join(parts)
+
+
 _TAG_KINDS: dict[str, tuple[bool, bool]] = {}  # tag -> (its text is raw, it has no end tag)
 _BOOLEAN = serializers.BOOLEAN_ATTRIBUTES["html"]
 _escape_cdata = serializers._escape_cdata
 _escape_attrib_html = serializers._escape_attrib_html
 
+
+_markdowns_placeholders: Any = getattr(InlineProcessor, "_InlineProcessor__processPlaceholders", None)
 
 # Only where Markdown's inline processor is built as this module expects; otherwise its own.
 _QUICK_INLINE = (
@@ -481,9 +483,9 @@ def render_fragment(text: str, *, base_url: str = "", images: IssueImages | None
     local_images = converter.treeprocessors["notice_local_images"]
     local_images.images = images
     try:
-        converter.notice_fenced = -1  # type: ignore[attr-defined]  # convert stops early on blank text
+        converter.notice_fenced = -1  # convert stops early on blank text
         html = converter.convert(text)
-        fenced = converter.notice_fenced  # type: ignore[attr-defined]
+        fenced = converter.notice_fenced
         html, removals = sanitize(html, generated=0 <= fenced == len(converter.htmlStash.rawHtmlBlocks))
     finally:
         local_images.images = None
