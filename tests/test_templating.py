@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from toolkit.templating import LARGE_THEME_RULES, inliner_warnings, make_environment, theme_dir
@@ -66,3 +67,19 @@ def test_a_missing_stylesheet_is_the_builds_error_not_the_warnings(run, tmp_path
     (root / "templates" / "email.html").write_text(email.replace('"email.css"', '"gone.css"'), encoding="utf-8")
     result = run("-C", str(root), "build", "--drafts")
     assert result.exit_code == 1 and "template 'gone.css' not found" in result.stderr
+
+
+def test_a_builds_environment_keeps_the_templates_it_loaded_and_the_previews_reloads(tmp_path: Path) -> None:
+    """One build renders every issue from one version of its templates (the one its cache keys
+    name), without a stat of each file per render; the preview's lives across builds."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    page = folder / "page.txt"
+    page.write_text("first", encoding="utf-8")
+    build_env, preview_env = make_environment(folder, reload=False), make_environment(folder)
+    assert build_env.get_template("page.txt").render() == preview_env.get_template("page.txt").render() == "first"
+    page.write_text("second, longer", encoding="utf-8")
+    stats = page.stat()
+    os.utime(page, ns=(stats.st_atime_ns, stats.st_mtime_ns + 2_000_000_000))  # a later time, whatever the clock
+    assert build_env.get_template("page.txt").render() == "first"
+    assert preview_env.get_template("page.txt").render() == "second, longer"

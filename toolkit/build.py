@@ -168,7 +168,7 @@ def _build(
     states = next_issue.with_drafts(config, states)  # a draft's block, as if published now
     report.errors.extend(Diagnostic.of(e) for slug, e in state_errors.items() if slug in wanted)
 
-    env = env or make_environment(config.templates_dir, config.cache_dir / "jinja")
+    env = env or make_environment(config.templates_dir, config.cache_dir / "jinja", reload=False)
     shared = inputs_fingerprint(config, templates_fingerprint(env))
     if cache.note:
         report.warnings.append(

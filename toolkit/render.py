@@ -51,7 +51,7 @@ class IssueRenderer:
 
     def __init__(self, config: Config, env: Any = None) -> None:
         self.config = config
-        self.env = env or make_environment(config.templates_dir, config.cache_dir / "jinja")
+        self.env = env or make_environment(config.templates_dir, config.cache_dir / "jinja", reload=False)
         self.guard = TagGuard(None)
         #: The local images of the issue being rendered (toolkit.images): copied with its files.
         self.images: IssueImages | None = None

@@ -98,12 +98,17 @@ def check_templates(folder: Path) -> None:
                 )
 
 
-def make_environment(publication_templates: Path, bytecode_dir: Path | None = None) -> jinja2.Environment:
+def make_environment(
+    publication_templates: Path, bytecode_dir: Path | None = None, *, reload: bool = True
+) -> jinja2.Environment:
     """The environment over *publication_templates* and the theme. With *bytecode_dir* (in
     .notice-cache/), compiled templates are kept there from one process to the next: Jinja
     checks each against its source's checksum, so an edited template is compiled again
     (issue 13: compiling the theme's 13 templates was ~60 ms of every build, and of every
-    worker process)."""
+    worker process). *reload* False is for one build: it renders every issue from the
+    templates as it first loaded them, whose fingerprint its cache keys hold, without Jinja's
+    check of each file's time on every render (12 stats an issue); the preview's
+    environment lives across builds and keeps reloading an edited template."""
     check_templates(publication_templates)
     cache = None
     if bytecode_dir is not None:
@@ -120,6 +125,7 @@ def make_environment(publication_templates: Path, bytecode_dir: Path | None = No
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=reload,
     )
     env.filters["format_date"] = format_date
     env.filters["wrap"] = _wrap_filter
