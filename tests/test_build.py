@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import gc
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from toolkit.build import build
+from toolkit.build import BODY_NOT_KEPT, CHUNK, RenderPool, _batches, body_of, build
 from toolkit.config import load_config
+from toolkit.errors import ToolkitError
+from toolkit.issue_state import load_state
+from toolkit.output import Journal
 from toolkit.publishing import correct, publish
+from toolkit.source import read_issue
 
 from conftest import make_publication, write_issue
 
@@ -325,3 +331,59 @@ def test_workers_fed_while_reading_leave_the_bytes_of_one_process(sample_publica
     assert outputs(tmp_path, "one") == outputs(tmp_path, "two") != {}
     assert 'class="errata next-issue"' in outputs(tmp_path, "two")["pre-send-checklist/email.html"].decode()
     assert one.stdout.replace("one", "two") == two.stdout
+
+
+def test_a_build_that_keeps_no_bodies_writes_the_same_bytes(tmp_path):
+    """`notice build` keeps no body of an issue it sends to the workers while reading (issue
+    13: the bodies were a third of its memory at 10,000 issues): the workers, and the feeds
+    for their newest entries, read them again, and every byte is a keeping build's."""
+    root = make_publication(tmp_path / "many", inliner="css-inline")
+    for n in range(36):  # 24 published: more than the feeds' 20 entries
+        write_issue(
+            root,
+            f"issue-{n:02d}",
+            title=f"Issue {n}",
+            date=f"2026-01-{n % 28 + 1:02d}",
+            status="published" if n % 3 else "draft",
+            body=f"## Part {n}\n\nText for issue {n}, with **bold** and a [link](https://e.com/{n}).\n",
+        )
+    config = load_config(root)
+    kept = build(config, drafts=True, jobs=2, out_dir=tmp_path / "kept")
+    lean = build(config, drafts=True, jobs=2, out_dir=tmp_path / "lean", keep_bodies=False)
+    assert kept.ok and lean.ok, [e.format() for e in [*kept.errors, *lean.errors]]
+    assert outputs(tmp_path, "kept") == outputs(tmp_path, "lean")
+    assert "feed.atom" in outputs(tmp_path, "lean") and len(lean.built) == 36
+    assert {issue.body for issue in lean.issues} == {BODY_NOT_KEPT}
+    assert {state.issue.body for state in lean.states.values()} == {BODY_NOT_KEPT}
+    assert BODY_NOT_KEPT not in {issue.body for issue in kept.issues}
+
+
+def test_an_issue_changed_after_the_build_read_it_is_not_built_from_the_new_text(publication):
+    """A worker reads a body the build did not keep from the issue's file again: a file that
+    changed since the build checked and keyed it is the issue's error, never its outputs."""
+    config = load_config(publication)
+    issue = read_issue(publication / "issues" / "hello.md", default_lang="en", tz=config.tz)
+    state = load_state(config, issue)
+    lean = dataclasses.replace(state, issue=dataclasses.replace(issue, body=BODY_NOT_KEPT))
+    assert body_of(config, lean).issue == issue
+    write_issue(publication, "hello", body="Edited meanwhile.")
+    with pytest.raises(ToolkitError, match="hello.md changed while the build was reading it: it was not built"):
+        body_of(config, lean)
+
+
+def test_the_last_batches_are_smaller_so_the_workers_end_together():
+    sizes = [len(batch) for batch in _batches(list(range(200)), 2)]
+    assert sum(sizes) == 200 and sizes[0] == CHUNK
+    assert sizes == sorted(sizes, reverse=True) and sizes[-3:] == [1, 1, 1]
+
+
+def test_workers_leave_what_the_build_held_out_of_their_collections(publication, tmp_path):
+    """gc.freeze before the fork: a worker's collections would otherwise write to every
+    object it inherited, copying the build's pages (issue 13); the build itself unfreezes."""
+    config = load_config(publication)
+    pool = RenderPool(config, Journal(config.cache_dir, "test"), tmp_path / "out", 2)
+    try:
+        assert pool.executor.submit(gc.get_freeze_count).result() > 0
+        assert gc.get_freeze_count() == 0
+    finally:
+        pool.executor.shutdown()

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import gc
 import hashlib
+import heapq
 import json
 import os
 import signal
@@ -27,7 +29,19 @@ from .config import Config, check_out_dir
 from .errors import Diagnostic, ToolkitError, as_diagnostic, unique, warning
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
 from .output import BuildCache, Journal, digests_of, hold_output, remove_leftovers, remove_outputs, write_atomic
-from .source import PARSED, Issue, check_slug, confine, is_inside, no_such_issue, read_issues, sort_newest_first
+from .source import (
+    PARSED,
+    Issue,
+    check_slug,
+    confine,
+    decode,
+    is_inside,
+    no_such_issue,
+    read_issues,
+    read_regular,
+    sort_newest_first,
+    split_front_matter,
+)
 
 # The renderers (Markdown, Jinja, Babel, lxml, the inliners) are imported where they are used,
 # so a build with nothing to do loads none of them (issue 13: two thirds of its time was imports).
@@ -76,6 +90,7 @@ def build(
     jobs: int | None = None,
     snapshot: bool = False,
     on_written: Callable[[BuildReport, BuildCache], None] | None = None,
+    keep_bodies: bool = True,
 ) -> BuildReport:
     """Build the publication (or only *slugs*) into *out_dir*; never raises for one bad issue.
 
@@ -87,7 +102,10 @@ def build(
     nothing changed answers from it, from file stats alone: its report then has no
     `issues` or `states`. *on_written* is called with the report so far and the cache once
     the stale issues are written, before the index, the corrections log, the feeds and the
-    sitemap: the preview shows a saved issue from there (issue 13).
+    sitemap: the preview shows a saved issue from there (issue 13). Without *keep_bodies*
+    (`notice build`, which reads none), an issue sent to the workers while the issues are
+    read keeps no body in the report: at 10,000 issues the bodies were a third of the build's
+    memory (issue 13).
     """
     out_dir = (out_dir or config.out_dir).resolve()
     check_out_dir(config, out_dir)
@@ -102,7 +120,9 @@ def build(
     # One build at a time into a folder: the lock is inherited by the worker processes, so it
     # also waits for those of a killed build, which may be writing their last issue (issue 13).
     with hold_output(config.cache_dir, out_dir), contextlib.ExitStack() as stack:
-        return _build(config, out_dir, slugs, force, drafts, progress, on_start, env, jobs, snapshot, stack, on_written)
+        return _build(
+            config, out_dir, slugs, force, drafts, progress, on_start, env, jobs, snapshot, stack, on_written, keep_bodies
+        )
 
 
 def _build(
@@ -118,6 +138,7 @@ def _build(
     snapshot: bool,
     stack: contextlib.ExitStack,
     on_written: Callable[[BuildReport, BuildCache], None] | None = None,
+    keep_bodies: bool = True,
 ) -> BuildReport:
     report = BuildReport(out_dir)
     cache = BuildCache.load(config.cache_dir)
@@ -126,9 +147,9 @@ def _build(
     DATES.load(config.cache_dir / "dates.json")  # Babel's dates of earlier builds, read on first use
     options = stale.build_options(drafts, slugs)
     inputs = None
-    if snapshot:
+    if snapshot and not force:
         remembered, inputs = stale.remembered_report(cache, config, out_dir, options)
-        if remembered is not None and not force:
+        if remembered is not None:
             return nothing_to_do(report, cache, remembered, on_start)
     from .patterns import PATTERNS  # lazy (see the imports)
 
@@ -137,13 +158,15 @@ def _build(
     # and they warm up while it reads the issues (issue 13).
     expected = expected_renders(config, cache, out_dir, slugs, force)
     pool = stack.enter_context(render_pool(config, cache.journal_writer(), out_dir, jobs, expected))
+    if snapshot and force:  # the scan for the snapshot, before any issue is read: the workers start meanwhile
+        inputs = stale.remembered_report(cache, config, out_dir, options)[1]
 
     # Read every issue with its records and lock, then decide what is stale.
     from .templating import inliner_warnings, make_environment, templates_fingerprint  # lazy (see above)
 
     PARSED.load(config.cache_dir / "yaml.json")  # front-matter and records parsed by earlier builds
     # With workers started, an issue sure to be rendered goes to them as soon as it is read.
-    early = Prefetch(pool, config, drafts) if pool is not None and expected and not slugs else None
+    early = Prefetch(pool, config, drafts, expected, keep_bodies) if pool is not None and expected and not slugs else None
     issues, source_errors = read_issues(
         config.issues_dir, default_lang=config.publication.lang, tz=config.tz, each=early.offer if early else None
     )
@@ -176,7 +199,8 @@ def _build(
         )
     from .images import images_key  # lazy (see the imports)
 
-    images = {slug: images_key(config, state) for slug, state in states.items()}
+    known = early.images if early else {}  # the keys of issues whose bodies were not kept
+    images = {slug: known[slug] if slug in known else images_key(config, state) for slug, state in states.items()}
     every = {slug: state_key(state, shared, images[slug]) for slug, state in states.items()}
     keys = {slug: key for slug, key in every.items() if slug in wanted}
     todo = [states[slug] for slug in keys if force or not cache.is_fresh(out_dir, slug, keys[slug])]
@@ -290,6 +314,12 @@ def write_public(
         for name, data in written.items():
             write_atomic(out_dir / name, data)
     if done["feeds"] != feeds:
+        from .webmeta import published_at  # lazy (see the imports)
+
+        # The feeds carry the newest issues' text: theirs are read again if the build kept none.
+        newest = heapq.nlargest(config.feed.entries, public, key=lambda s: (published_at(s), s.issue.slug))
+        shown = {s.issue.slug for s in newest}
+        public = [body_of(config, s, "the feeds were not written") if s.issue.slug in shown else s for s in public]
         warnings = write_public_record(config, out_dir, public, env, {s.issue.slug: keys[s.issue.slug] for s in public})
         record["warnings"] = stale.warnings_json([Diagnostic.of(w, severity="warning") for w in warnings])
         for name in FEED_FILES:
@@ -454,20 +484,65 @@ class Prefetch:
     (`next_issue.with_drafts`) waits for all of them, and a draft not built or under a lock,
     or an issue whose records fail, is left to the build's own checks."""
 
-    def __init__(self, pool: RenderPool, config: Config, drafts: bool) -> None:
+    def __init__(self, pool: RenderPool, config: Config, drafts: bool, expected: int, keep_bodies: bool = True) -> None:
         self.pool, self.config, self.drafts = pool, config, drafts
         self.states: dict[str, IssueState] = {}
+        #: How many issues are still to come (`expected_renders` counts the files), so the last
+        #: batches are smaller and the workers end together.
+        self.left = expected
+        self.keep_bodies = keep_bodies
+        #: The images keys (`images.images_key`, which reads the body) of issues kept without it.
+        self.images: dict[str, str] = {}
 
-    def offer(self, issue: Issue) -> None:
+    def offer(self, issue: Issue) -> Issue | None:
+        """Send *issue* to the workers if it is sure to be rendered; the lighter copy for the
+        build to keep instead, when it keeps no bodies."""
         config = self.config
+        self.left -= 1
         if issue.is_draft and (not self.drafts or config.corrections.in_next_issue or _locked(config, issue.slug)):
-            return
+            return None
         try:
             state = load_checked_state(config, issue)
         except ToolkitError:
-            return  # load_states says so, in its place
+            return None  # load_states says so, in its place
+        lean = None
+        if not self.keep_bodies:  # the worker reads the body again (`body_of`)
+            from .images import images_key  # lazy (see the imports)
+
+            self.images[issue.slug] = images_key(config, state)
+            lean = dataclasses.replace(issue, body=BODY_NOT_KEPT)
+            state = dataclasses.replace(state, issue=lean)
         self.states[issue.slug] = state
-        self.pool.prefetch(state)
+        self.pool.prefetch(state, max(0, self.left))
+        return lean
+
+
+#: The body of an issue the build's process keeps without it (`Prefetch`): text no issue has, so
+#: a use of it by mistake shows in the outputs; `body_of` reads the file again.
+BODY_NOT_KEPT = "\x00(the body of this issue is not kept in the build's process: toolkit.build.body_of)\x00"
+
+
+def body_of(config: Config, state: IssueState, unmade: str = "it was not built") -> IssueState:
+    """*state* with its issue's body, read again from its file if the build did not keep it
+    (the front-matter is the build's: only the body is taken, from the same bytes). A
+    ToolkitError if the file changed since the build read it: its outputs, and the feeds, are
+    never made from a text other than the one the build checked and keyed."""
+    issue = state.issue
+    if issue.body != BODY_NOT_KEPT:
+        return state
+    try:
+        raw = read_regular(issue.path, root=config.root)
+        unchanged = hashlib.sha256(raw).hexdigest() == issue.digest
+    except ToolkitError:
+        unchanged = False
+    if not unchanged:
+        raise ToolkitError(
+            f"{issue.path.name} changed while the build was reading it: {unmade}",
+            path=issue.path,
+            hint="build again",
+        )
+    body = split_front_matter(decode(raw, issue.path), issue.path)[2]
+    return dataclasses.replace(state, issue=dataclasses.replace(issue, body=body))
 
 
 def _locked(config: Config, slug: str) -> bool:
@@ -630,8 +705,26 @@ def render_pool(
 
 
 #: At most this many issues go to a worker at once: more is less pickling, fewer a shorter
-#: wait at the end for the last worker's batch.
+#: wait at the end for the last worker's batch (the last ones are smaller: `_batch_size`).
 CHUNK = 8
+#: Batches sent ahead per worker while the issues are read (what waits in the pool is a copy).
+AHEAD = 3
+
+
+def _batch_size(left: int, workers: int) -> int:
+    """The next batch's size with *left* issues still to send: CHUNK, then smaller towards the
+    end, so that no worker is left with a whole batch while the others have finished (guided
+    self-scheduling: Polychronopoulos and Kuck, 1987)."""
+    return max(1, min(CHUNK, left // (workers * 2)))
+
+
+def _batches(states: list[IssueState], workers: int) -> Iterator[list[IssueState]]:
+    """*states* in batches of `_batch_size`."""
+    start = 0
+    while start < len(states):
+        size = _batch_size(len(states) - start, workers)
+        yield states[start : start + size]
+        start += size
 
 
 class RenderPool:
@@ -650,25 +743,33 @@ class RenderPool:
 
         self.workers = workers
         self.executor = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(config, journal, out_dir))
-        self.executor.submit(int)  # with fork, every worker starts at the first submit
+        # With fork, every worker starts at the first submit. Frozen, what this process holds
+        # is left out of the workers' collections, which would write to every object's header
+        # and so copy each page of it into each worker (the gc module's docs: gc.freeze).
+        gc.freeze()
+        try:
+            self.executor.submit(int)
+        finally:
+            gc.unfreeze()  # collected here as before: the preview builds again and again
         #: Issues sent ahead (`Prefetch`): slug -> the future of their batch, and their place in it.
         self.sent: dict[str, tuple[Future[list[Written | ToolkitError]], int]] = {}
         #: Issues offered and not sent yet, and the batches sent ahead that are not done.
         self.batch: list[IssueState] = []
         self.flying: list[Future[list[Written | ToolkitError]]] = []
 
-    def prefetch(self, state: IssueState) -> None:
+    def prefetch(self, state: IssueState, left: int = 0) -> None:
         """Send *state* to the workers in a batch as soon as they have room (a few batches
-        each: what waits in their queue is a copy, `_to_send`); `render` yields its result in
-        order, and sends what is still here then."""
+        each: what waits in their queue is a copy, `_to_send`), *left* more issues to come;
+        `render` yields its result in order, and sends what is still here then."""
         self.batch.append(state)
-        while len(self.batch) >= CHUNK and self._room():
-            self.flying.append(self._send(self.batch[:CHUNK]))
-            del self.batch[:CHUNK]
+        while len(self.batch) >= _batch_size(len(self.batch) + left, self.workers) and self._room():
+            size = _batch_size(len(self.batch) + left, self.workers)
+            self.flying.append(self._send(self.batch[:size]))
+            del self.batch[:size]
 
     def _room(self) -> bool:
         self.flying = [future for future in self.flying if not future.done()]
-        return len(self.flying) < self.workers * 3
+        return len(self.flying) < self.workers * AHEAD
 
     def _send(self, batch: list[IssueState]) -> Future[list[Written | ToolkitError]]:
         future = self.executor.submit(_write_in_worker, [_to_send(state) for state in batch])
@@ -682,8 +783,7 @@ class RenderPool:
         with the publication."""
         self.batch, self.flying = [], []
         rest = [state for state in states if state.issue.slug not in self.sent]
-        size = max(1, min(CHUNK, len(rest) // (self.workers * 8)))
-        batches = (rest[i : i + size] for i in range(0, len(rest), size))
+        batches = _batches(rest, self.workers)
         ahead: deque[Future[list[Written | ToolkitError]]] = deque()
 
         def send_next() -> bool:
@@ -716,6 +816,8 @@ def _to_send(state: IssueState) -> IssueState:
     process keeps every issue to the end (issue 13: 4.8 KB an issue, 46 MB at 10,000). The
     copy, and its UTF-8 form, go once the worker has it."""
     issue = state.issue
+    if issue.body is BODY_NOT_KEPT:
+        return state  # the worker reads it (`body_of`)
     return dataclasses.replace(state, issue=dataclasses.replace(issue, body=issue.body.encode().decode()))
 
 
@@ -755,7 +857,7 @@ def _warm_up(renderer: Any) -> None:
         slug="warm-up",
         path=config.issues_dir / "warm-up.md",
         title="Warm-up",
-        date=datetime.datetime.now(config.tz),
+        date=_warm_up_date(config),
         body=WARM_UP_BODY,
         body_line=1,
         status="published",
@@ -766,6 +868,24 @@ def _warm_up(renderer: Any) -> None:
     from .labels import DATES  # lazy (see the imports)
 
     DATES.take_new()  # today's date, formatted for the warm-up only: not one for the memo
+
+
+def _warm_up_date(config: Config) -> datetime.datetime:
+    """The newest day an earlier build formatted in the publication's language, so the
+    warm-up needs no Babel when the issues' dates need none (Babel's import and locale data
+    were a quarter of a worker's warm-up); today when there is none."""
+    from .labels import DATES  # lazy (see the imports)
+
+    DATES.get("")  # reads the file the build named, if not read yet
+    prefix = json.dumps(["date", config.publication.lang, "long"], ensure_ascii=False)[:-1] + ", "
+    newest = max((key for key in DATES.entries if key.startswith(prefix)), default=None)
+    try:
+        day = datetime.date.fromisoformat(json.loads(newest)[3]) if newest else None
+    except (ValueError, TypeError, IndexError):  # not a key `labels._memo` writes
+        day = None
+    if day is None:
+        return datetime.datetime.now(config.tz)
+    return datetime.datetime.combine(day, datetime.time(9), tzinfo=config.tz)
 
 
 def _exit_with_parent(interval: float = 0.2) -> None:
@@ -792,8 +912,13 @@ def _write_in_worker(states: list[IssueState]) -> list[Written | ToolkitError]:
     from .labels import DATES  # lazy (see the imports)
 
     renderer, journal, out_dir = _worker
-    results = []
+    results: list[Written | ToolkitError] = []
     for state in states:
+        try:
+            state = body_of(renderer.config, state)
+        except ToolkitError as error:
+            results.append(error)
+            continue
         result = write_issue(renderer, journal, out_dir, state)
         dates = DATES.take_new()  # the dates this worker had Babel format, for the next build
         results.append(dataclasses.replace(result, dates=dates) if dates and isinstance(result, Written) else result)

@@ -289,10 +289,11 @@ def read_issue(
 
 
 def read_issues(
-    folder: Path, each: Callable[[Issue], None] | None = None, **options: Any
+    folder: Path, each: Callable[[Issue], Issue | None] | None = None, **options: Any
 ) -> tuple[list[Issue], list[SourceError]]:
     """Every ``*.md`` in *folder*, sorted by slug; bad files become errors, not exceptions.
-    *each* is called with each issue as it is read (the build starts rendering meanwhile)."""
+    *each* is called with each issue as it is read (the build starts rendering meanwhile); an
+    issue it returns is kept instead (the build's lighter copy, without its body)."""
     root = options.setdefault("root", folder.parent)
     issues: list[Issue] = []
     errors: list[SourceError] = []
@@ -306,7 +307,7 @@ def read_issues(
             errors.append(error)
             continue
         if each is not None:
-            each(issues[-1])
+            issues[-1] = each(issues[-1]) or issues[-1]
     return issues, errors
 
 

@@ -122,6 +122,7 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, d
             drafts=drafts,
             jobs=jobs,
             snapshot=True,
+            keep_bodies=False,  # the report's issues are only listed here
             on_start=on_start,
             progress=lambda n: bar.update(n) if bar else None,
         )
