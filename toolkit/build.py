@@ -13,6 +13,7 @@ import datetime
 import gc
 import hashlib
 import heapq
+import io
 import json
 import os
 import signal
@@ -308,7 +309,7 @@ def write_public(
 
     written: dict[str, bytes] = {}
     if done["key"] != pages:
-        written["index.html"] = render_index(issues, states, config, env).encode("utf-8")
+        written["index.html"] = render_index(issues, states, config, env)
         feed_href = "" if feeds_blocker(config) else "./"
         written["corrections.html"] = corrections_log(config, public, env, feed_href).encode("utf-8")
         for name, data in written.items():
@@ -867,7 +868,7 @@ def _warm_up(renderer: Any) -> None:
         renderer.render(IssueState(issue, None, []))
     from .labels import DATES  # lazy (see the imports)
 
-    DATES.take_new()  # today's date, formatted for the warm-up only: not one for the memo
+    DATES.take_new()  # the warm-up's date, if Babel formatted it, is not one for the memo
 
 
 def _warm_up_date(config: Config) -> datetime.datetime:
@@ -925,11 +926,10 @@ def _write_in_worker(states: list[IssueState]) -> list[Written | ToolkitError]:
     return results
 
 
-def render_index(issues: list[Issue], states: dict[str, IssueState], config: Config, env: Any) -> str:
+def render_index(issues: list[Issue], states: dict[str, IssueState], config: Config, env: Any) -> bytes:
     """The archive page: every issue, newest first, drafts marked, corrected titles marked."""
     from .issue_state import subject_of  # lazy (see the imports)
     from .labels import labels_for  # lazy
-    from .templating import render_template  # lazy
     from .webmeta import feeds_blocker, words_for  # lazy
 
     ordered = sort_newest_first(issues)
@@ -943,7 +943,7 @@ def render_index(issues: list[Issue], states: dict[str, IssueState], config: Con
         for i in ordered
     ]
     lang = config.publication.lang
-    return render_template(
+    return render_encoded(
         env,
         "index.html",
         {
@@ -955,3 +955,27 @@ def render_index(issues: list[Issue], states: dict[str, IssueState], config: Con
             "w": words_for(lang),
         },
     )
+
+
+#: Pieces of a template's output joined and encoded at once (`render_encoded`).
+PIECES = 4096
+
+
+def render_encoded(env: Any, name: str, context: dict[str, Any]) -> bytes:
+    """`templating.render_template`'s text in UTF-8, encoded a few thousand pieces at a time:
+    Jinja's `render` joins every piece at once, and at 10,000 issues the index's pieces held
+    11 MB more at its peak than this (32.5 against 21.5 MB, tracemalloc; issue 13). A template
+    that fails is rendered again by `render_template`, which says what is wrong and where."""
+    from .templating import render_template  # lazy (see the imports)
+
+    out, pieces = io.BytesIO(), []
+    try:
+        for piece in env.get_template(name).generate(context):
+            pieces.append(piece)
+            if len(pieces) >= PIECES:
+                out.write("".join(pieces).encode("utf-8"))
+                pieces.clear()
+    except Exception:  # noqa: BLE001 - render_template turns it into its TemplateError, or raises it
+        return render_template(env, name, context).encode("utf-8")
+    out.write("".join(pieces).encode("utf-8"))
+    return out.getvalue()
