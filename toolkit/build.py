@@ -159,8 +159,7 @@ def _build(
     # and they warm up while it reads the issues (issue 13).
     expected = expected_renders(config, cache, out_dir, slugs, force)
     pool = stack.enter_context(render_pool(config, cache.journal_writer(), out_dir, jobs, expected))
-    if snapshot and force:  # the scan for the snapshot, before any issue is read: the workers start meanwhile
-        inputs = stale.remembered_report(cache, config, out_dir, options)[1]
+    inputs = inputs if inputs is not None else _forced_scan(cache, config, out_dir, options, snapshot)
 
     # Read every issue with its records and lock, then decide what is stale.
     from .templating import inliner_warnings, make_environment, templates_fingerprint  # lazy (see above)
@@ -250,6 +249,14 @@ def _build(
     report.errors = unique(as_diagnostic(e) for e in report.errors)
     report.warnings = unique(as_diagnostic(w, "warning") for w in report.warnings)
     return report
+
+
+def _forced_scan(
+    cache: BuildCache, config: Config, out_dir: Path, options: dict[str, Any], snapshot: bool
+) -> stale.Inputs | None:
+    """The scan for a --force build's snapshot, taken after its workers are started (they
+    start meanwhile) and before any issue is read; None without a snapshot."""
+    return stale.remembered_report(cache, config, out_dir, options)[1] if snapshot else None
 
 
 def tidy(report: BuildReport, cache: BuildCache, present: set[str]) -> list[Diagnostic]:
