@@ -117,6 +117,19 @@ def test_any_change_makes_the_whole_build_run(publication, settled, change):
     assert b"<HTML" not in (out / "hello" / "email.html").read_bytes() and (out / "hello" / "email.txt").is_file()
 
 
+def test_the_configured_output_folder_is_no_input_of_a_build_into_another(publication, settled, tmp_path):
+    """`build --out X` reads nothing of the configured output folder: its files are not
+    hashed into X's snapshot (at 10,000 issues, a build/ left beside them was 50,000 files
+    hashed and 50 MB held), and their changes leave X's build with nothing to do."""
+    assert quick(publication, drafts=True).built == ["hello"]  # into build/
+    other = tmp_path / "elsewhere"
+    assert quick(publication, drafts=True, out_dir=other).built == ["hello"]
+    assert quick(publication, drafts=True, out_dir=other).issues == []
+    _edit(publication / "build" / "hello" / "email.html", b"<html", b"<HTML")
+    (publication / "build" / "hello" / "new.txt").write_text("more")
+    assert quick(publication, drafts=True, out_dir=other).issues == []
+
+
 def test_other_options_are_another_build(publication):
     quick(publication, drafts=True)
     quick(publication, drafts=True)

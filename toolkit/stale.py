@@ -3,7 +3,7 @@
 A build with nothing to do used to import Markdown, Jinja, Babel and lxml, read and validate
 every issue and hash every output only to find that out: 15 times a bare Python start for 200
 issues. Now a build without errors leaves a *snapshot* in the cache: every file of the
-publication folder (but its dot-folders and the output folder) and of the built-in theme, by
+publication folder (but its dot-folders and the output folders) and of the built-in theme, by
 its sha256 and its stats (inode, size, modification and change time, as git's index keeps
 them), the names in each of their folders, the options of the build, notice's version, the
 output folder's top-level names, and what the build reported. The next build with the same
@@ -81,7 +81,9 @@ def scan_inputs(config: Config, out_dir: Path, known: dict[str, Any] | None) -> 
     files: dict[str, list[Any]] = {}
     folders: dict[str, list[str]] = {}
     complete = True
-    skip = {str(out_dir.resolve()), str(config.cache_dir.resolve())}
+    # Not inputs: the folder built into, the cache, and the configured output folder when the
+    # build goes elsewhere (`--out`): an image under it is refused (images._private).
+    skip = {str(out_dir.resolve()), str(config.cache_dir.resolve()), str(config.out_dir.resolve())}
 
     def add_file(path: str, info: os.stat_result) -> None:
         stats = [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
