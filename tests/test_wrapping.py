@@ -361,12 +361,28 @@ shortcut_piece = st.one_of(
     any_piece,
     st.text(alphabet="※○■…—→①§あ漢アｱ。「」（）a1.( ", min_size=1, max_size=8),  # measured, ambiguous among them
     st.sampled_from(
-        ["[1]", "*2", "[訂正前]", "（[1]）", "。", "」", "「", "é", "e\u0301", "한국어", "👍", "👨\u200d👩", "\x07", "※注", "ｱｲｳ"]
+        [
+            "[1]",
+            "*2",
+            "[訂正前]",
+            "（[1]）",
+            "。",
+            "」",
+            "「",
+            "é",
+            "e\u0301",
+            "한국어",
+            "👍",
+            "👨\u200d👩",
+            "\x07",
+            "※注",
+            "ｱｲｳ",
+        ]
     ),
 )
-shortcut_text = st.lists(st.tuples(shortcut_piece, st.sampled_from(["", "", " ", "\u3000", "\n", "\t"])), max_size=12).map(
-    lambda parts: "".join(text + sep for text, sep in parts)
-)
+shortcut_text = st.lists(
+    st.tuples(shortcut_piece, st.sampled_from(["", "", " ", "\u3000", "\n", "\t"])), max_size=12
+).map(lambda parts: "".join(text + sep for text, sep in parts))
 
 
 @settings(max_examples=400, deadline=None)
@@ -386,7 +402,10 @@ def test_a_paragraph_is_kept_on_one_line_only_where_its_tokens_fit(text, slack, 
     atoms = frozenset({"[1]", "*2", "[訂正前]"})
     avail = [width - display_width(indent, ambiguous_width=ambiguous) for indent in indents]
     general = wrapping._wrap_tokens(text, *avail, ambiguous, first, rest, atoms)
-    assert wrap(text, width, ambiguous_width=ambiguous, initial_indent=first, subsequent_indent=rest, atoms=atoms) == general
+    assert (
+        wrap(text, width, ambiguous_width=ambiguous, initial_indent=first, subsequent_indent=rest, atoms=atoms)
+        == general
+    )
 
 
 @settings(max_examples=300, deadline=None)

@@ -122,7 +122,19 @@ def build(
     # also waits for those of a killed build, which may be writing their last issue (issue 13).
     with hold_output(config.cache_dir, out_dir), contextlib.ExitStack() as stack:
         return _build(
-            config, out_dir, slugs, force, drafts, progress, on_start, env, jobs, snapshot, stack, on_written, keep_bodies
+            config,
+            out_dir,
+            slugs,
+            force,
+            drafts,
+            progress,
+            on_start,
+            env,
+            jobs,
+            snapshot,
+            stack,
+            on_written,
+            keep_bodies,
         )
 
 
@@ -166,7 +178,9 @@ def _build(
 
     PARSED.load(config.cache_dir / "yaml.json")  # front-matter and records parsed by earlier builds
     # With workers started, an issue sure to be rendered goes to them as soon as it is read.
-    early = Prefetch(pool, config, drafts, expected, keep_bodies) if pool is not None and expected and not slugs else None
+    early = (
+        Prefetch(pool, config, drafts, expected, keep_bodies) if pool is not None and expected and not slugs else None
+    )
     issues, source_errors = read_issues(
         config.issues_dir, default_lang=config.publication.lang, tz=config.tz, each=early.offer if early else None
     )

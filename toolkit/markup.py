@@ -348,7 +348,10 @@ class QuickInlineProcessor(InlineProcessor):
         return data
 
     def _InlineProcessor__processPlaceholders(  # noqa: N802 (Markdown's name)
-        self, data: str | None, parent: Element, isText: bool = True  # noqa: N803
+        self,
+        data: str | None,
+        parent: Element,
+        isText: bool = True,  # noqa: N803
     ) -> list[tuple[Element, list[str]]]:
         """Markdown's, which for a text without a placeholder (no pattern matched in it: most
         texts) appends it to the parent's text or tail and returns no element, as here."""

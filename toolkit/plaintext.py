@@ -128,7 +128,9 @@ def parse_fragment(fragment: str) -> _Element:
         if name:
             if name in _RAW_TEXT:
                 return _parse_slowly(fragment)
-            element = _Element(name, {key: unescape(value) for key, value in _ATTRIBUTE.findall(attrs)} if attrs else {})
+            element = _Element(
+                name, {key: unescape(value) for key, value in _ATTRIBUTE.findall(attrs)} if attrs else {}
+            )
             children.append(element)
             if name not in VOID_TAGS:
                 stack.append(element)
@@ -152,9 +154,7 @@ def _close(stack: list[_Element], name: str) -> list[_Element | str]:
 # A start tag as html5ever writes it (attributes ``name="value"``, one space before each), or
 # an end tag, with the text before it; or the text at the end. html.parser lowercases names;
 # these are lowercase already or do not match.
-_PIECE = re.compile(
-    r'([^<]*)(?:<(?:([a-z][a-z0-9]*)((?: [a-z][-a-z0-9_:.]*="[^"]*")*)>|/([a-z][a-z0-9]*)>)|\Z)'
-)
+_PIECE = re.compile(r'([^<]*)(?:<(?:([a-z][a-z0-9]*)((?: [a-z][-a-z0-9_:.]*="[^"]*")*)>|/([a-z][a-z0-9]*)>)|\Z)')
 _ATTRIBUTE = re.compile(r' ([^=]+)="([^"]*)"')
 # Elements whose content html.parser reads as raw text (3.11: script and style; later
 # versions more): never in what nh3 keeps, but left to the stdlib parser wherever they are.

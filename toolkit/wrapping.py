@@ -294,7 +294,13 @@ def wrap(
 
 
 def _wrap_tokens(
-    text: str, first: int, rest: int, ambiguous_width: int, initial_indent: str, subsequent_indent: str, atoms: Iterable[str]
+    text: str,
+    first: int,
+    rest: int,
+    ambiguous_width: int,
+    initial_indent: str,
+    subsequent_indent: str,
+    atoms: Iterable[str],
 ) -> list[str]:
     """`wrap` by the tokens: all of it, for a paragraph that may need more than one line."""
     frozen = atoms if isinstance(atoms, frozenset) else frozenset(atoms)  # plaintext's are
