@@ -25,6 +25,7 @@ SAMPLES = [
     ("[^\u0000-\u10ff\u2000-\u200d]", 0),
     ("(\\s*+)([\U0001f300-\U0001f64f\U00020000-\U0003fffd])", 0),
     (b"(\\d{4})-([0-9a-f]{7})\\.yml", 0),
+    ("colou?r", 0),
     ("a.b", re.DOTALL | re.VERBOSE),
 ]
 
@@ -33,6 +34,13 @@ def fresh(pattern: str | bytes, flags: int) -> re.Pattern:
     """*pattern* compiled by `re` itself, past its cache."""
     re.purge()
     return re.compile(pattern, flags)
+
+
+def entries_of(path) -> dict:
+    """The entries of a kept file, read as `patterns.read_file` reads them."""
+    entries = patterns.read_file(path)
+    assert entries is not None
+    return entries
 
 
 def kept(tmp_path, samples=SAMPLES) -> CompiledPatterns:
@@ -75,15 +83,15 @@ def test_kept_patterns_match_as_fresh_ones(tmp_path_factory, text):
 def test_another_pythons_file_is_not_used(tmp_path):
     path = tmp_path / "patterns.marshal"
     kept(tmp_path)
-    header, entries = marshal.loads(path.read_bytes())
-    path.write_bytes(marshal.dumps(((header[0], "2.7.0 elsewhere", *header[2:]), entries)))
+    header, digest, payload = marshal.loads(path.read_bytes())
+    path.write_bytes(marshal.dumps(((header[0], "2.7.0 elsewhere", *header[2:]), digest, payload)))
     re.purge()
     memo = CompiledPatterns()
     memo.load(path)
     assert memo.entries == {} and (type(SAMPLES[0][0]), *SAMPLES[0]) not in re._cache  # noqa: RUF005
 
 
-@pytest.mark.parametrize("damage", ["garbage", "cut", "bad code", "not a pattern"])
+@pytest.mark.parametrize("damage", ["garbage", "cut", "bad code", "not a pattern", "one literal", "its digest"])
 def test_a_damaged_file_costs_a_compile_and_is_written_again(tmp_path, damage):
     path = tmp_path / "patterns.marshal"
     kept(tmp_path)
@@ -92,12 +100,21 @@ def test_a_damaged_file_costs_a_compile_and_is_written_again(tmp_path, damage):
         path.write_bytes(b"\x00not marshal at all")
     elif damage == "cut":
         path.write_bytes(data[: len(data) // 2])
-    elif damage == "bad code":  # code _sre cannot run: refused, never served
-        header, entries = marshal.loads(data)
-        path.write_bytes(marshal.dumps((header, {key: (a[0], [999999] * 9, *a[2:]) for key, a in entries.items()})))
-    else:  # keys save never writes
-        header, entries = marshal.loads(data)
-        path.write_bytes(marshal.dumps((header, {(key[0], str(key[1])): a for key, a in entries.items()})))
+    elif damage == "bad code":  # code _sre cannot run, its digest rewritten: refused, never served
+        patterns.write_file(path, {key: (a[0], [999999] * 9, *a[2:]) for key, a in entries_of(path).items()})
+    elif damage == "not a pattern":  # keys save never writes, its digest rewritten
+        patterns.write_file(path, {(key[0], str(key[1])): a for key, a in entries_of(path).items()})
+    elif damage == "one literal":  # code _sre can run, but another pattern's: found by the digest
+        header, digest, payload = marshal.loads(data)
+        entries = marshal.loads(payload)
+        key = ("colou?r", 0)
+        code = list(entries[key][1])
+        code[code.index(ord("c"))] = ord("k")
+        entries[key] = (entries[key][0], code, *entries[key][2:])
+        path.write_bytes(marshal.dumps((header, digest, marshal.dumps(entries))))
+    else:
+        header, digest, payload = marshal.loads(data)
+        path.write_bytes(marshal.dumps((header, "0" * 64, payload)))
     re.purge()
     memo = CompiledPatterns()
     memo.load(path)
@@ -105,7 +122,9 @@ def test_a_damaged_file_costs_a_compile_and_is_written_again(tmp_path, damage):
     compiled = [re.compile(pattern, flags) for pattern, flags in SAMPLES]
     memo.save()
     assert compiled == [fresh(pattern, flags) for pattern, flags in SAMPLES]
-    assert set(marshal.loads(path.read_bytes())[1]) >= set(SAMPLES)
+    assert set(entries_of(path)) >= set(SAMPLES)
+    if damage == "one literal":
+        assert re.search("colou?r", "color") and not re.search("colou?r", "kolor")
 
 
 def test_a_build_keeps_its_patterns_and_builds_the_same_with_them(publication):
@@ -113,7 +132,7 @@ def test_a_build_keeps_its_patterns_and_builds_the_same_with_them(publication):
     patterns.PATTERNS.path = None  # as in a new process
     build(config, drafts=True, force=True)
     first = {p.relative_to(publication): p.read_bytes() for p in (publication / "build").rglob("*") if p.is_file()}
-    entries = marshal.loads((config.cache_dir / "patterns.marshal").read_bytes())[1]
+    entries = entries_of(config.cache_dir / "patterns.marshal")
     assert entries  # what re's cache held: in this long test process, what the build compiled
     for (pattern, flags), arguments in entries.items():
         assert patterns._COMPILE(pattern, *arguments) == fresh(pattern, flags)

@@ -12,13 +12,15 @@ What is kept is what ``re._compiler.compile`` hands to ``_sre.compile`` (the pat
 flags and groups), by the pattern's text and flags; the file is used only by the same Python
 build (its version, ``_sre.MAGIC`` and code size), and a pattern is kept only when the one
 made from the kept code is equal to the one `re` compiled (CPython's ``Pattern.__eq__``
-compares the code itself). ``_sre.compile`` checks the code it is given and refuses code it
-cannot run; such an entry is dropped. On an interpreter without these internals nothing is
+compares the code itself). The file carries the sha256 of its entries' bytes, so a damaged
+byte that turns one literal into another (code ``_sre.compile`` would run) is never served;
+``_sre.compile`` refuses code it cannot run, and such an entry is dropped. On an interpreter without these internals nothing is
 kept and `re` compiles as always.
 """
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import re
 import sys
@@ -33,7 +35,7 @@ try:  # CPython's internals: elsewhere `PATTERNS` does nothing
     from re import _compiler, _parser  # type: ignore[attr-defined]
 
     _CACHE: dict[Any, Any] | None = re._cache  # type: ignore[attr-defined]
-    _HEADER: tuple[Any, ...] = (1, sys.version, sys.implementation.cache_tag, _sre.MAGIC, _sre.CODESIZE)
+    _HEADER: tuple[Any, ...] = (2, sys.version, sys.implementation.cache_tag, _sre.MAGIC, _sre.CODESIZE)
     _COMPILE = _sre.compile
     _PARSE, _CODE = _parser.parse, _compiler._code
 except (ImportError, AttributeError):  # pragma: no cover - not CPython
@@ -69,12 +71,9 @@ class CompiledPatterns:
         if _CACHE is None or path == self.path:
             return
         self.path, self.entries = path, {}
-        try:
-            header, entries = marshal.loads(path.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            return  # none yet, or damaged: compiled as usual, and written again
-        if header != _HEADER or not isinstance(entries, dict):
-            return  # another Python's code
+        entries = read_file(path)
+        if entries is None:
+            return  # none yet, another Python's, or damaged: compiled as usual, and written again
         cache = _CACHE
         for key, arguments in entries.items():
             try:
@@ -112,10 +111,31 @@ class CompiledPatterns:
                     continue
             entries[key] = arguments
         try:
-            write_atomic(self.path, marshal.dumps((_HEADER, entries)))
+            write_file(self.path, entries)
         except (ToolkitError, ValueError):  # only slower next time: never a build's failure
             return
         self.entries = entries
+
+
+def write_file(path: Path, entries: dict[tuple[Any, int], tuple[Any, ...]]) -> None:
+    """Write *entries* to *path* with this Python's header and the sha256 of their bytes:
+    `_sre.compile` refuses code it cannot run, not code changed into other code it can run
+    (a damaged byte in a literal would match other text), so the digest is what finds that."""
+    payload = marshal.dumps(entries)
+    write_atomic(path, marshal.dumps((_HEADER, hashlib.sha256(payload).hexdigest(), payload)))
+
+
+def read_file(path: Path) -> dict[Any, Any] | None:
+    """The entries `write_file` wrote to *path*; None if there are none, if another Python
+    wrote them, or if their bytes are not the ones whose digest was written with them."""
+    try:
+        header, digest, payload = marshal.loads(path.read_bytes())
+        if header != _HEADER or not isinstance(payload, bytes) or hashlib.sha256(payload).hexdigest() != digest:
+            return None
+        entries = marshal.loads(payload)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return entries if isinstance(entries, dict) else None
 
 
 #: The one set of kept patterns; `build` loads and saves it.
