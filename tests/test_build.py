@@ -16,8 +16,9 @@ from toolkit.errors import TemplateError, ToolkitError
 from toolkit.issue_state import load_state
 from toolkit.output import Journal
 from toolkit.publishing import correct, publish
+from toolkit.render import IssueRenderer
 from toolkit.source import read_issue
-from toolkit.templating import make_environment, render_template
+from toolkit.templating import make_environment, render_template, theme_dir
 
 from conftest import make_publication, write_issue
 
@@ -373,6 +374,21 @@ def test_an_issue_changed_after_the_build_read_it_is_not_built_from_the_new_text
         body_of(config, lean)
 
 
+def test_an_issue_written_in_this_process_reads_a_body_not_kept_again(publication, tmp_path):
+    """write_issue reads a body the build did not keep, in a worker or in the build's own
+    process (`--jobs 1`), so the marker never reaches an output."""
+    config = load_config(publication)
+    issue = read_issue(publication / "issues" / "hello.md", default_lang="en", tz=config.tz)
+    state = load_state(config, issue)
+    lean = dataclasses.replace(state, issue=dataclasses.replace(issue, body=BODY_NOT_KEPT))
+    renderer, journal = IssueRenderer(config), Journal(config.cache_dir, "test")
+    kept = build_module.write_issue(renderer, journal, tmp_path / "kept", state)
+    again = build_module.write_issue(renderer, journal, tmp_path / "lean", lean)
+    assert not isinstance(kept, ToolkitError) and not isinstance(again, ToolkitError)
+    assert again.digests == kept.digests
+    assert b"not kept" not in (tmp_path / "lean" / "hello" / "email.html").read_bytes()
+
+
 def test_the_last_batches_are_smaller_so_the_workers_end_together():
     sizes = [len(batch) for batch in _batches(list(range(200)), 2)]
     assert sum(sizes) == 200 and sizes[0] == CHUNK
@@ -410,3 +426,20 @@ def test_the_index_encoded_piece_by_piece_is_the_rendered_text(publication, tmp_
     report = build(config, drafts=True)
     index = (publication / "build" / "index.html").read_bytes()
     assert report.ok and index.count(b"<li ") == 6 and "創刊".encode() in index
+
+
+def test_a_publication_with_templates_of_its_own_keeps_the_bodies_its_index_may_show(tmp_path):
+    """Templates of the publication's own receive each issue whole (README "Templates"): an
+    index that shows a body's start shows the real text, not the marker of a body not kept."""
+    root = make_publication(tmp_path / "own", inliner="css-inline")
+    for n in range(10):
+        write_issue(root, f"issue-{n}", status="published", date=f"2026-01-{n + 1:02d}", body=f"Body number {n} here.")
+    index = (theme_dir() / "index.html").read_text(encoding="utf-8")
+    shown = "{% for e in entries %}<p class=start>{{ e.issue.body.strip()[:20] }}</p>{% endfor %}</body>"
+    (root / "templates").mkdir()
+    (root / "templates" / "index.html").write_text(index.replace("</body>", shown), encoding="utf-8")
+    report = build(load_config(root), force=True, jobs=2, keep_bodies=False)
+    assert report.ok, [e.format() for e in report.errors]
+    page = (root / "build" / "index.html").read_text(encoding="utf-8")
+    assert page.count("<p class=start>Body number") == 10
+    assert "not kept" not in page

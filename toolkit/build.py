@@ -178,9 +178,10 @@ def _build(
 
     PARSED.load(config.cache_dir / "yaml.json")  # front-matter and records parsed by earlier builds
     # With workers started, an issue sure to be rendered goes to them as soon as it is read.
-    early = (
-        Prefetch(pool, config, drafts, expected, keep_bodies) if pool is not None and expected and not slugs else None
-    )
+    # Without the bodies only where the index never shows one: templates of the publication's
+    # own receive each issue whole (README "Templates").
+    keep = keep_bodies or own_templates(config)
+    early = Prefetch(pool, config, drafts, expected, keep) if pool is not None and expected and not slugs else None
     issues, source_errors = read_issues(
         config.issues_dir, default_lang=config.publication.lang, tz=config.tz, each=early.offer if early else None
     )
@@ -357,6 +358,14 @@ def write_public(
     return stale.report_warnings(record)
 
 
+def own_templates(config: Config) -> bool:
+    """Whether the publication has templates of its own: they may show what the built-in
+    index and log do not (an issue's body, say), so the index is keyed and fed as the feeds are."""
+    return config.templates_dir.is_dir() and any(
+        p.is_file() and p.name != "README.md" for p in config.templates_dir.rglob("*")
+    )
+
+
 def public_keys(
     issues: list[Issue],
     states: dict[str, IssueState],
@@ -374,9 +383,7 @@ def public_keys(
     may show more, so theirs is then the same as the feeds'.
     """
     pages, feeds = hashlib.sha256(f"pages\0{shared}\0".encode()), hashlib.sha256(f"feeds\0{shared}\0".encode())
-    own = config.templates_dir.is_dir() and any(
-        p.is_file() and p.name != "README.md" for p in config.templates_dir.rglob("*")
-    )
+    own = own_templates(config)
     for issue in issues:
         state = states[issue.slug]
         key = keys[issue.slug]
@@ -428,8 +435,13 @@ class Written:
 def write_issue(renderer: Any, journal: Journal, out_dir: Path, state: IssueState) -> Written | ToolkitError:
     """Render one issue and write its files so that no interruption can make a stale one look
     fresh: the journal names them before they are written, the cache records their digests
-    after (`write_all`). An issue that cannot be rendered is its error; a failed write raises."""
+    after (`write_all`). An issue that cannot be rendered is its error; a failed write raises.
+    A body the build did not keep is read again here, in a worker or not (`body_of`)."""
     slug = state.issue.slug
+    try:
+        state = body_of(renderer.config, state)
+    except ToolkitError as error:
+        return error
     result = renderer.render_safely(state)
     if isinstance(result, ToolkitError):
         return result
@@ -936,11 +948,6 @@ def _write_in_worker(states: list[IssueState]) -> list[Written | ToolkitError]:
     renderer, journal, out_dir = _worker
     results: list[Written | ToolkitError] = []
     for state in states:
-        try:
-            state = body_of(renderer.config, state)
-        except ToolkitError as error:
-            results.append(error)
-            continue
         result = write_issue(renderer, journal, out_dir, state)
         dates = DATES.take_new()  # the dates this worker had Babel format, for the next build
         results.append(dataclasses.replace(result, dates=dates) if dates and isinstance(result, Written) else result)
