@@ -380,19 +380,9 @@ class _Renderer:
     def paragraph(self, text: str, width: int, first: str = "", rest: str = "") -> list[str]:
         """Wrap collapsed inline text; a <br> starts a new line, two make a blank one."""
         text = _collapse(text)
-        if _BREAK not in text:  # one piece (most paragraphs): its lines, none of them blank
+
+        def lines_of(piece: str, indent: str) -> list[str]:
             return wrap(
-                text,
-                width,
-                ambiguous_width=self.ambiguous_width,
-                initial_indent=first,
-                subsequent_indent=rest,
-                atoms=self.atoms,
-            )
-        lines: list[str] = []
-        for piece in text.split(_BREAK):
-            indent = rest if lines else first
-            wrapped = wrap(
                 piece,
                 width,
                 ambiguous_width=self.ambiguous_width,
@@ -400,6 +390,12 @@ class _Renderer:
                 subsequent_indent=rest,
                 atoms=self.atoms,
             )
+
+        if _BREAK not in text:  # one piece (most paragraphs): its lines, none of them blank
+            return lines_of(text, first)
+        lines: list[str] = []
+        for piece in text.split(_BREAK):
+            wrapped = lines_of(piece, rest if lines else first)
             if wrapped:
                 lines += wrapped
             elif lines and lines[-1]:
