@@ -452,7 +452,7 @@ def _valid_entries(entries: object) -> bool:
         if not (isinstance(files, dict) and len(entry) == 2 + ("stats" in entry) and valid_stats(stats)):
             return False
         prefix = f"{slug}/"
-        for name, digest in files.items():
+        for name, digest in files.items():  # `_inside`, inlined: a call per file was most of this check
             if not (isinstance(digest, str) and isinstance(name, str) and name.startswith(prefix)):
                 return False
             if ".." in name and ".." in name.split("/"):
