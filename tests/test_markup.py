@@ -18,6 +18,7 @@ from toolkit.components import ComponentsExtension
 from toolkit.markup import (
     _CONVERTERS,
     EXTENSIONS,
+    NEEDLES,
     AbsoluteURLExtension,
     QuickInlineProcessor,
     absolute_url,
@@ -361,3 +362,8 @@ def test_the_serialiser_leaves_comments_and_deep_trees_to_markdowns() -> None:
     assert serialize_html(root) == serializers.to_html_string(root)
     assert render_fragment("x").html == "<p>x</p>"
     assert _CONVERTERS.by_base[""].serializer is serialize_html
+
+
+def test_each_inline_pattern_has_the_one_or_two_strings_its_skip_looks_for():
+    """QuickInlineProcessor tests a pattern's first and last string only."""
+    assert NEEDLES and all(1 <= len(needles) <= 2 for needles in NEEDLES.values())

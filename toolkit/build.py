@@ -796,8 +796,7 @@ class RenderPool:
         each: what waits in their queue is a copy, `_to_send`), *left* more issues to come;
         `render` yields its result in order, and sends what is still here then."""
         self.batch.append(state)
-        while len(self.batch) >= _batch_size(len(self.batch) + left, self.workers) and self._room():
-            size = _batch_size(len(self.batch) + left, self.workers)
+        while len(self.batch) >= (size := _batch_size(len(self.batch) + left, self.workers)) and self._room():
             self.flying.append(self._send(self.batch[:size]))
             del self.batch[:size]
 
