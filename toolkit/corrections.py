@@ -34,6 +34,8 @@ class PassageError(ToolkitError):
 
 @dataclass
 class Change:
+    """One corrected passage of a `Body`: both texts, whether readers are shown it, and when."""
+
     original: str
     current: str
     visible: bool

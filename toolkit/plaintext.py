@@ -52,6 +52,8 @@ _WIDE_BREAK = re.compile(rf"(?<={_WIDE})[ \t\r\f\xa0]*\n[ \t\n\r\f\xa0]*(?={_WID
 
 @dataclass(slots=True)
 class _Element:
+    """An element of the fragment, as the text part reads it: its tag, attributes and children."""
+
     tag: str
     attrs: dict[str, str]
     children: list[_Element | str] = field(default_factory=list)

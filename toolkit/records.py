@@ -64,6 +64,8 @@ class LockMissingError(RecordMissingError):
 
 @dataclass(frozen=True)
 class Replacement:
+    """One passage a record corrects: the text as it was, and as it is now."""
+
     original: str
     corrected: str
 

@@ -31,6 +31,8 @@ class Invalid(Exception):
 
 @dataclass(frozen=True)
 class Spec:
+    """What `declare` says of a field: its doc, its parse function, whether it is required."""
+
     doc: str
     parse: Callable[[Any, str, Any], Any]
     required: bool
