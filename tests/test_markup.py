@@ -212,6 +212,8 @@ _BLOCK_PIECES = [
     '!!! warning "注意"\n    text',
     "!!!",
     "text !!! x",
+    "> !!! note\n>     in a quote",  # a box only a nested block holds (a processor left out per document)
+    "- item\n\n    !!! tip\n        in a list",
     "    indented code",
     "1. one\n2. two",
     "- a\n    - b",

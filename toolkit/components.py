@@ -66,6 +66,10 @@ class _UntitledMarker(AdmonitionProcessor):
     """The admonition extension's block processor, marking a box written without a title:
     Python-Markdown titles it with its English type ("Note"), and a Japanese issue needs お知らせ."""
 
+    #: A document without this has no box: toolkit.markup's block parser leaves this
+    #: processor out for it (its test is the first of every block's).
+    document_needles = ("!!!",)
+
     def get_class_and_title(self, match: re.Match[str]) -> tuple[str, str | None]:
         klass, title = super().get_class_and_title(match)
         return (f"{klass} {UNTITLED}", title) if match.group(2) is None else (klass, title)
