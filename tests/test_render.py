@@ -4,9 +4,10 @@ line, footnote marks in the email."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from types import SimpleNamespace
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.kinds import NAMES, strength
@@ -53,3 +54,29 @@ def test_footnote_marks_lose_their_in_page_links_and_nothing_else():
     plain = plain_footnote_marks(html)
     assert '<sup id="fnref:1">1</sup>' in plain and "<p>The source.</p>" in plain
     assert 'href="#' not in plain and '<a href="https://example.com/#top">the site</a>' in plain
+
+
+# The back-link expression plain_footnote_marks used before it found each link by its text
+# (issue 13): the oracle for the spaces it takes off before each link.
+_OLD_BACKREF = re.compile(r'(?:\s|&#160;|&nbsp;)*<a class="footnote-backref" href="#[^"]*"[^>]*>.*?</a>')
+_BACKLINK = '<a class="footnote-backref" href="#fnref:1" title="Jump back">&#8617;</a>'
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [" ", "\n", "\t", "\u3000", "\xa0", "&#160;", "&nbsp;", "&nbsp", "#160;", "x", "。", ";", "<p>", "</p>"]
+            + [
+                _BACKLINK,
+                '<a class="footnote-backref" href="#fnref:2">\n</a>',
+                '<a class="footnote-ref" href="#fn:1">1</a>',
+            ]
+        ),
+        max_size=12,
+    )
+)
+def test_footnote_back_links_go_with_the_spaces_before_them_as_the_old_expression_took(pieces: list[str]) -> None:
+    fragment = 'class="footnote-"' + "".join(pieces)
+    expected = _OLD_BACKREF.sub("", re.sub(r'<a class="footnote-ref" href="#[^"]*">(.*?)</a>', r"\1", fragment))
+    assert plain_footnote_marks(fragment) == expected
