@@ -214,6 +214,10 @@ _BLOCK_PIECES = [
     "text !!! x",
     "> !!! note\n>     in a quote",  # a box only a nested block holds (a processor left out per document)
     "- item\n\n    !!! tip\n        in a list",
+    "> Title\n> ---",  # an underline whose line break the document has only before "> "
+    "- item\n\n    Title\n    ===",
+    "Title\n ---",
+    "Title\n=",
     "    indented code",
     "1. one\n2. two",
     "- a\n    - b",

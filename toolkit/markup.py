@@ -134,7 +134,8 @@ BLOCK_NEEDLES: dict[tuple[str, str | None], tuple[str, ...]] = {
         "markdown.blockprocessors.HashHeaderProcessor",
         r"(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)",
     ): ("#",),
-    ("markdown.blockprocessors.SetextHeaderProcessor", r"^.*?\n(?:=+|-+)[ ]*(\n|$)"): ("=", "-"),
+    # The underline is the second line: `.*?` does not cross a line break, and match anchors it.
+    ("markdown.blockprocessors.SetextHeaderProcessor", r"^.*?\n(?:=+|-+)[ ]*(\n|$)"): ("\n=", "\n-"),
     (
         "markdown.blockprocessors.HRProcessor",
         r"^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))(?P=atomicgroup)[ ]*$",
@@ -166,7 +167,7 @@ def quick_block_tests(md: markdown.Markdown) -> None:
         needles = BLOCK_NEEDLES.get((f"{kind.__module__}.{kind.__qualname__}", getattr(expression, "pattern", None)))
         if needles:
             processor.test = _needle_test(processor.test, needles)
-        needed.append((processor, needles or getattr(processor, "document_needles", None)))
+        needed.append((processor, _in_document(needles or getattr(processor, "document_needles", None))))
     if type(md.parser).parseBlocks is BlockParser.parseBlocks:
         md.parser.parseBlocks = _parse_blocks(md, tuple(needed))
 
@@ -201,6 +202,16 @@ def _parse_blocks(md: markdown.Markdown, needed: tuple[tuple[Any, tuple[str, ...
                         break  # run returns True or None
 
     return parse_blocks
+
+
+def _in_document(needles: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """What the whole document must hold for a block to hold one of *needles*: a nested block
+    loses its lines' prefixes (``> ``, an indent), which joins a line break to what followed
+    them, so a needle's line breaks are not looked for in the document."""
+    if needles is None:
+        return None
+    found = tuple(needle.replace("\n", "") for needle in needles)
+    return found if all(found) else None
 
 
 def _needle_test(test: Any, needles: tuple[str, ...]) -> Any:
