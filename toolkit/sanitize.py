@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import lxml.etree
@@ -318,12 +319,13 @@ def quick_removals(html: str) -> list[Removal] | None:
     tags = _GENERATED_TAG.findall(html)
     if len(tags) != html.count("<") or _UNUSUAL.search(html):
         return None  # a "<" that opens no tag Markdown writes
+    # The names all at once, and then only the tags with attributes (7 of an issue's 117): a
+    # Python step for every tag was a third of this function's 0.09 ms an issue (issue 13).
+    # Whichever tag answers None, the answer is None, so the order of the checks is free.
+    if not TAGS.issuperset(map(_NAME, tags)):
+        return None
     found: list[Removal] = []
-    for closing, tag, attributes in tags:
-        if tag not in TAGS:
-            return None
-        if not attributes:
-            continue
+    for closing, tag, attributes in filter(_ATTRIBUTES, tags):
         if closing:
             return None
         names: set[str] = set()
@@ -339,6 +341,7 @@ def quick_removals(html: str) -> list[Removal] | None:
     return found
 
 
+_NAME, _ATTRIBUTES = itemgetter(1), itemgetter(2)  # of a `_GENERATED_TAG` match: (closing, name, attributes)
 _WRAPPER = frozenset({"html", "head", "body"})
 _PREFIXES = tuple(ATTRIBUTE_PREFIXES)
 
@@ -371,13 +374,16 @@ def url_scheme(url: str) -> str:
     controls and spaces are stripped and tabs and newlines removed anywhere, so
     ``java&#9;script:`` is javascript: too.
     """
-    cleaned = re.sub(r"[\t\n\r]", "", url).strip(
-        "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
-        "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
-        "\x1e\x1f "
-    )
-    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", cleaned)
+    cleaned = _URL_BREAKS.sub("", url).strip(_URL_EDGES)
+    match = _SCHEME.match(cleaned)
     return match[1].lower() if match else ""
+
+
+# Compiled once: `re.sub` and `re.match` look their pattern up in re's cache on every call,
+# and every link of every issue comes here (issue 13).
+_URL_BREAKS = re.compile(r"[\t\n\r]")
+_URL_EDGES = "".join(map(chr, range(0x20))).replace("\t", "").replace("\n", "").replace("\r", "") + " "
+_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 
 
 def _short(text: str, limit: int = 40) -> str:
