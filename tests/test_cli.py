@@ -208,3 +208,23 @@ def test_python_dash_m_runs_the_command():
         [sys.executable, "-m", "toolkit", "--version"], capture_output=True, text=True, cwd=REPO, check=True
     )
     assert out.stdout.strip() == f"notice, version {__version__}"
+
+
+def test_the_command_as_a_process_prints_everything_and_keeps_its_exit_status(publication):
+    """`notice` ends without the collector's last passes (`cli.main`): what it printed still
+    arrives whole through a pipe, the files are written, and the exit status is the command's."""
+    for n in range(12):
+        write_issue(publication, f"more-{n:02d}", title=f"More {n}", body=f"Issue {n}, *{'long ' * 200}*.")
+    env = {**os.environ, "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "toolkit", "-C", str(publication)]
+    done = subprocess.run([*command, "-v", "build", "--drafts"], capture_output=True, text=True, cwd=REPO, env=env)
+    assert done.returncode == 0, done.stderr
+    slugs = ["hello", *(f"more-{n:02d}" for n in range(12))]
+    lines = done.stdout.splitlines()
+    assert [line.split()[-1].rsplit("/", 1)[-1] for line in lines[:-1]] == slugs, done.stdout
+    assert lines[-1].startswith("Built 13 issues into "), done.stdout
+    for slug in slugs:
+        assert (publication / "build" / slug / "email.html").is_file()
+    failed = subprocess.run([*command, "build", "no-such-issue"], capture_output=True, text=True, cwd=REPO, env=env)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("Error: no issue 'no-such-issue'"), failed.stderr
