@@ -629,3 +629,43 @@ def test_the_errata_on_the_web_show_each_records_short_hash(sent, run):
     web, email = (read(sent / "build" / "hello" / name) for name in ("web.html", "email.html"))
     assert re.search(rf'<code title="sha256 {record}[0-9a-f]{{57}}">record {record}</code>', web)
     assert "sha256" not in email
+
+
+# --- what a build renders again ------------------------------------------------------------------
+
+#: What is edited (issue, text, new text), and the text the feeds then carry (None: none of it).
+EDITS = {
+    "an older issue's body": ("old", "The old text.", "The old text, edited.", None),
+    "a draft's body": ("hello", "Some *text*", "Some *edited text*", None),
+    "the newest issue's body": ("new", "The new text.", "The new text, edited.", "The new text, edited."),
+    "an older issue made the newest": ("old", "date: 2026-01-01", "date: 2026-01-04", "The old text."),
+    "an older issue's title": ("old", "title: Old", "title: Old, edited", None),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_after_any_edit_the_feeds_are_those_of_a_forced_build(publication, run, tmp_path, monkeypatch, edit):
+    """The feeds carry the text of the newest `[feed] entries` issues only, so only those
+    issues' bodies are in their key (`build.public_keys`): after any edit a build's feeds are
+    a forced build's, byte for byte, and an edit of a text they carry is in them."""
+    config = publication / "notice.toml"
+    config.write_text(read(config) + "\n[feed]\nentries = 2\n", encoding="utf-8")
+    for slug, day in (("old", 1), ("middle", 2), ("new", 3)):
+        write_issue(
+            publication, slug, title=slug.title(), date=f"2026-01-0{day}", status="published", body=f"The {slug} text."
+        )
+    monkeypatch.chdir(publication)
+    build(run, "--drafts")
+    slug, before, after, carried = EDITS[edit]
+    path = publication / "issues" / f"{slug}.md"
+    assert before in read(path)
+    path.write_text(read(path).replace(before, after), encoding="utf-8")
+    build(run, "--drafts")
+    build(run, "--drafts", "--force", "--out", str(tmp_path / "forced"))
+    names = ("feed.atom", "corrections.atom", "feed.json", "sitemap.xml")
+    assert {n: (publication / "build" / n).read_bytes() for n in names} == {
+        n: (tmp_path / "forced" / n).read_bytes() for n in names
+    }
+    texts = "".join(item["content_html"] for item in json_feed(publication / "build" / "feed.json")["items"])
+    assert ("edited" in texts or "old text" in texts) == (carried is not None)
+    assert carried is None or carried in texts

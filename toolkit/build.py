@@ -377,21 +377,29 @@ def public_keys(
     """The cache keys of the index and corrections log, and of the feeds and sitemap, from
     the shared inputs and each issue's cache key (*keys*) and images key (*images*).
 
-    The feeds carry the newest issues' text, so theirs covers every issue's cache key. The
-    built-in index and log show only the front-matter, the records and the images the notes
-    link, so a body's edit leaves them as they were; a publication with templates of its own
-    may show more, so theirs is then the same as the feeds'.
+    The built-in index and log show only the front-matter, the records and the images the
+    notes link, so a body's edit leaves them as they were; a publication with templates of its
+    own may show more, so theirs covers every issue's cache key. The feeds show the same of
+    every published issue (the sitemap its date, the corrections feed its records) and the
+    text of only the newest `[feed] entries` (`feeds.write_public_record`), so only theirs
+    cover the whole cache key: an edit of an older issue, or of a draft, leaves the feeds as
+    they were (issue 13: 8 ms and the feeds' imports of a build with one issue changed).
     """
+    from .webmeta import published_at  # lazy (see the imports)
+
     pages, feeds = hashlib.sha256(f"pages\0{shared}\0".encode()), hashlib.sha256(f"feeds\0{shared}\0".encode())
     own = own_templates(config)
+    public = [states[i.slug] for i in issues if not i.is_draft]
+    newest = heapq.nlargest(config.feed.entries, public, key=lambda s: (published_at(s), s.issue.slug))
+    shown_whole = {s.issue.slug for s in newest}
     for issue in issues:
         state = states[issue.slug]
         key = keys[issue.slug]
-        feeds.update(f"{issue.slug}\0{issue.is_draft}\0{key}\0".encode())
         lock = state.lock.hash if state.lock else ""
         shown = [issue.slug, issue.is_draft, issue.lang, lock, [r.hash for r in state.records], images[issue.slug]]
         front = key if own else json.dumps([shown, issue.front], sort_keys=True, default=str, ensure_ascii=False)
         pages.update(f"{front}\0".encode())
+        feeds.update(f"{front}\0{key if issue.slug in shown_whole else ''}\0".encode())
     return pages.hexdigest(), feeds.hexdigest()
 
 
