@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.errors import SourceError
-from toolkit.source import parse_date, read_issue, read_issues, read_regular, suggest_slug
+from toolkit.source import issue_files, parse_date, read_issue, read_issues, read_regular, suggest_slug
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -287,3 +287,16 @@ def test_read_regular_refuses_a_file_one_byte_over_its_limit(tmp_path):
     path.write_bytes(b"x" * 4097)
     with pytest.raises(SourceError, match="larger than"):
         read_regular(path, root=tmp_path, limit=4096)
+
+
+def test_issue_files_are_what_the_glob_finds_in_its_order_with_the_links_marked(tmp_path):
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    for name in ("b.md", "a-2.md", "a.md", ".hidden.md", "notes.txt", "md", "Z.md"):
+        (folder / name).write_text("x", encoding="utf-8")
+    (folder / "sub.md").mkdir()
+    (folder / "linked.md").symlink_to(tmp_path / "elsewhere.md")
+    found = issue_files(folder)
+    assert [path for path, _ in found] == sorted(folder.glob("*.md"))
+    assert [path.name for path, link in found if link] == ["linked.md"]
+    assert issue_files(tmp_path / "missing") == [] and issue_files(folder / "b.md") == []

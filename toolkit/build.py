@@ -493,13 +493,16 @@ def load_states(
 ) -> tuple[dict[str, IssueState], dict[str, ToolkitError]]:
     """Each issue with its lock and records (those in *known* already loaded); a damaged
     record or a silent edit is its error."""
+    from .issue_state import record_folders  # lazy (see the imports)
+
     states: dict[str, IssueState] = {}
     errors: dict[str, ToolkitError] = {}
+    folders = record_folders(config)
     for issue in issues:
         state = (known or {}).get(issue.slug)
         if state is None or state.issue is not issue:
             try:
-                state = load_checked_state(config, issue)
+                state = load_checked_state(config, issue, folders)
             except ToolkitError as error:
                 errors[issue.slug] = error
                 continue
@@ -507,11 +510,12 @@ def load_states(
     return states, errors
 
 
-def load_checked_state(config: Config, issue: Issue) -> IssueState:
-    """The issue's state; a ToolkitError for a damaged record or a silent edit."""
+def load_checked_state(config: Config, issue: Issue, folders: frozenset[str] | None = None) -> IssueState:
+    """The issue's state; a ToolkitError for a damaged record or a silent edit. *folders*:
+    `issue_state.record_folders`, listed once for many issues."""
     from .issue_state import load_state, silent_edit, silent_edit_error  # lazy (see the imports)
 
-    state = load_state(config, issue)
+    state = load_state(config, issue, folders)
     diff = silent_edit(state)
     if diff:
         raise silent_edit_error(state, diff)
@@ -535,6 +539,9 @@ class Prefetch:
         self.keep_bodies = keep_bodies
         #: The images keys (`images.images_key`, which reads the body) of issues kept without it.
         self.images: dict[str, str] = {}
+        from .issue_state import record_folders  # lazy (see the imports)
+
+        self.folders = record_folders(config)  # corrections/ listed once, not looked up per issue
 
     def offer(self, issue: Issue) -> Issue | None:
         """Send *issue* to the workers if it is sure to be rendered; the lighter copy for the
@@ -544,7 +551,7 @@ class Prefetch:
         if issue.is_draft and (not self.drafts or config.corrections.in_next_issue or _locked(config, issue.slug)):
             return None
         try:
-            state = load_checked_state(config, issue)
+            state = load_checked_state(config, issue, self.folders)
         except ToolkitError:
             return None  # load_states says so, in its place
         lean = None

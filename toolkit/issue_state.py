@@ -59,11 +59,32 @@ def load_issue(config: Config, slug: str) -> Issue:
     return read_issue(path, default_lang=config.publication.lang, tz=config.tz, root=config.root)
 
 
-def load_state(config: Config, issue: Issue) -> IssueState:
-    """The issue's lock and records; SourceError when a record or the chain is damaged."""
-    lock = read_lock(config.corrections_dir, issue.slug)
-    records = read_records(config.corrections_dir, issue.slug, config.tz)
-    deliveries = read_deliveries(config.corrections_dir, issue.slug, config.tz)
+def record_folders(config: Config) -> frozenset[str] | None:
+    """The names in ``corrections/``, casefolded (a folder of the author's spelled otherwise is
+    the issue's on a case-insensitive disk), for `load_state` to skip the issues that have none;
+    None when the folder cannot be listed (each issue is then looked up as before)."""
+    try:
+        with os.scandir(config.corrections_dir) as entries:
+            return frozenset(entry.name.casefold() for entry in entries)
+    except FileNotFoundError:
+        return frozenset()
+    except OSError:  # not a folder, no permission: read_lock and read_records say what is wrong
+        return None
+
+
+def load_state(config: Config, issue: Issue, folders: frozenset[str] | None = None) -> IssueState:
+    """The issue's lock and records; SourceError when a record or the chain is damaged.
+
+    With *folders* (`record_folders`), an issue with no entry in ``corrections/`` is known to
+    have neither lock nor records without looking for them: three stats an issue, a third of
+    reading the states of a build (issue 13: 6 of 21 ms at 200 issues, after imports). What
+    the issue itself says exists is still checked (`disappearance_problems`)."""
+    if folders is not None and issue.slug.casefold() not in folders:
+        lock, records, deliveries = None, [], []
+    else:
+        lock = read_lock(config.corrections_dir, issue.slug)
+        records = read_records(config.corrections_dir, issue.slug, config.tz)
+        deliveries = read_deliveries(config.corrections_dir, issue.slug, config.tz)
     chain: list[Any] = sorted([*records, *deliveries], key=lambda r: (r.seq, r.path.name))
     if lock is None and chain:
         raise RecordMissingError(

@@ -300,15 +300,37 @@ def read_issues(
     # The folder is resolved once: a file in it that is no link is inside wherever the folder is
     # (issue 13: resolving each file's path, a stat per folder above it, was a tenth of reading).
     inside = folder.is_dir() and is_inside(folder, root)
-    for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+    for path, link in issue_files(folder):
         try:
-            issues.append(read_issue(path, **options, confined=inside and not path.is_symlink()))
+            issues.append(read_issue(path, **options, confined=inside and not link))
         except SourceError as error:
             errors.append(error)
             continue
         if each is not None:
             issues[-1] = each(issues[-1]) or issues[-1]
     return issues, errors
+
+
+def issue_files(folder: Path) -> list[tuple[Path, bool]]:
+    """The ``*.md`` entries of *folder* as ``folder.glob("*.md")`` finds them, in its order,
+    each with whether it may be a link: one listing and no stat a file (issue 13: the glob and
+    a stat for each link test were 1.3 ms of reading 200 issues); none if it is no folder."""
+    try:
+        with os.scandir(folder) as entries:
+            # normcase: the glob's own case rule (Windows matches X.MD, and sorts without case).
+            found = [(os.path.normcase(e.name), e.name, _maybe_link(e)) for e in entries]
+    except OSError:
+        return []
+    return [(folder / name, link) for key, name, link in sorted(found) if key.endswith(".md")]
+
+
+def _maybe_link(entry: os.DirEntry[str]) -> bool:
+    """Whether *entry* is a link, from the listing; True when that cannot be told, so that
+    `read_regular` checks where it leads (issue 14) rather than trust it."""
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return True
 
 
 # --- finding and reading files inside the publication (issue 14) ------------------------------
