@@ -167,6 +167,9 @@ def _build(
     from .patterns import PATTERNS  # lazy (see the imports)
 
     PATTERNS.load(config.cache_dir / "patterns.marshal")  # before the renderers compile theirs
+    from .parsed_theme import RULES  # lazy (see the imports)
+
+    RULES.load(config.cache_dir / "premailer.marshal")  # premailer's parse of the theme, if it runs
     # A build that will render many issues starts its workers now, while this process is small,
     # and they warm up while it reads the issues (issue 13).
     expected = expected_renders(config, cache, out_dir, slugs, force)
@@ -260,6 +263,7 @@ def _build(
     PARSED.save()
     DATES.save()
     PATTERNS.save()
+    RULES.save()
     # Each distinct one once; anything still a raised error is turned into what is reported.
     report.errors = unique(as_diagnostic(e) for e in report.errors)
     report.warnings = unique(as_diagnostic(w, "warning") for w in report.warnings)

@@ -39,10 +39,14 @@ import functools
 import logging
 import os
 import re
+import sys
 import threading
 from collections.abc import Callable
 from html import unescape
 from typing import TYPE_CHECKING
+
+from . import __version__
+from .parsed_theme import RULES
 
 if TYPE_CHECKING:  # imported for real on first use only
     from css_inline import CSSInliner
@@ -209,7 +213,11 @@ def _premailer() -> Premailer:
             if key not in self.rules_cache:
                 if len(self.rules_cache) >= 32:  # a theme has one or two sheets; this never grows
                     self.rules_cache.clear()
-                self.rules_cache[key] = super()._parse_style_rules(css_body, ruleset_index)
+                kept = RULES.get(key, _rules_header())  # an earlier build's parse (issue 13)
+                if kept is None:
+                    kept = super()._parse_style_rules(css_body, ruleset_index)
+                    RULES.put(key, kept)
+                self.rules_cache[key] = kept
             rules, leftover = self.rules_cache[key]
             html = getattr(_document, "html", None)
             if html is None:
@@ -240,6 +248,14 @@ PREMAILER_OPTIONS: dict[str, object] = {
     "disable_basic_attributes": ["align", "valign", "bgcolor", "width", "height"],
     "align_floating_images": False,
 }
+
+
+@functools.cache
+def _rules_header() -> tuple[str, ...]:
+    """What premailer's parse depends on besides the stylesheet's text (`parsed_theme`)."""
+    from importlib.metadata import version  # lazy: premailer, parsing, has imported it
+
+    return ("rules 1", __version__, sys.version, version("premailer"), version("cssutils"), repr(PREMAILER_OPTIONS))
 
 
 #: Every attribute premailer 3.10's `_style_to_basic_html_attributes` may set.

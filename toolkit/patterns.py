@@ -117,20 +117,22 @@ class CompiledPatterns:
         self.entries = entries
 
 
-def write_file(path: Path, entries: dict[tuple[Any, int], tuple[Any, ...]]) -> None:
-    """Write *entries* to *path* with this Python's header and the sha256 of their bytes:
+def write_file(path: Path, entries: dict[Any, Any], header: tuple[Any, ...] = _HEADER) -> None:
+    """Write *entries* to *path* with this Python's *header* and the sha256 of their bytes:
     `_sre.compile` refuses code it cannot run, not code changed into other code it can run
-    (a damaged byte in a literal would match other text), so the digest is what finds that."""
+    (a damaged byte in a literal would match other text), so the digest is what finds that.
+    `inline.KeptRules` keeps premailer's parsed theme the same way, under a header of its own."""
     payload = marshal.dumps(entries)
-    write_atomic(path, marshal.dumps((_HEADER, hashlib.sha256(payload).hexdigest(), payload)))
+    write_atomic(path, marshal.dumps((header, hashlib.sha256(payload).hexdigest(), payload)))
 
 
-def read_file(path: Path) -> dict[Any, Any] | None:
-    """The entries `write_file` wrote to *path*; None if there are none, if another Python
-    wrote them, or if their bytes are not the ones whose digest was written with them."""
+def read_file(path: Path, header: tuple[Any, ...] = _HEADER) -> dict[Any, Any] | None:
+    """The entries `write_file` wrote to *path*; None if there are none, if they were written
+    under another *header* (another Python), or if their bytes are not the ones whose digest
+    was written with them."""
     try:
-        header, digest, payload = marshal.loads(path.read_bytes())
-        if header != _HEADER or not isinstance(payload, bytes) or hashlib.sha256(payload).hexdigest() != digest:
+        kept, digest, payload = marshal.loads(path.read_bytes())
+        if kept != header or not isinstance(payload, bytes) or hashlib.sha256(payload).hexdigest() != digest:
             return None
         entries = marshal.loads(payload)
     except (OSError, EOFError, ValueError, TypeError):
