@@ -76,9 +76,9 @@ def load_state(config: Config, issue: Issue, folders: frozenset[str] | None = No
     """The issue's lock and records; SourceError when a record or the chain is damaged.
 
     With *folders* (`record_folders`), an issue with no entry in ``corrections/`` is known to
-    have neither lock nor records without looking for them: three stats an issue, a third of
-    reading the states of a build (issue 13: 6 of 21 ms at 200 issues, after imports). What
-    the issue itself says exists is still checked (`disappearance_problems`)."""
+    have neither lock nor records without looking for them (issue 13: three stats an issue,
+    6 ms of a build of 200, after imports). What the issue itself says exists is still checked
+    (`disappearance_problems`)."""
     if folders is not None and issue.slug.casefold() not in folders:
         lock, records, deliveries = None, [], []
     else:

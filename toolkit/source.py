@@ -318,10 +318,12 @@ def issue_files(folder: Path) -> list[tuple[Path, bool]]:
     try:
         with os.scandir(folder) as entries:
             # normcase: the glob's own case rule (Windows matches X.MD, and sorts without case).
-            found = [(os.path.normcase(e.name), e.name, _maybe_link(e)) for e in entries]
+            found = [
+                (key, e.name, _maybe_link(e)) for e in entries if (key := os.path.normcase(e.name)).endswith(".md")
+            ]
     except OSError:
         return []
-    return [(folder / name, link) for key, name, link in sorted(found) if key.endswith(".md")]
+    return [(folder / name, link) for _, name, link in sorted(found)]
 
 
 def _maybe_link(entry: os.DirEntry[str]) -> bool:
