@@ -121,7 +121,7 @@ def write_file(path: Path, entries: dict[Any, Any], header: tuple[Any, ...] = _H
     """Write *entries* to *path* with this Python's *header* and the sha256 of their bytes:
     `_sre.compile` refuses code it cannot run, not code changed into other code it can run
     (a damaged byte in a literal would match other text), so the digest is what finds that.
-    `inline.KeptRules` keeps premailer's parsed theme the same way, under a header of its own."""
+    `parsed_theme.KeptRules` keeps premailer's parsed theme the same way, under a header of its own."""
     payload = marshal.dumps(entries)
     write_atomic(path, marshal.dumps((header, hashlib.sha256(payload).hexdigest(), payload)))
 
