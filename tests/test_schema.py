@@ -190,7 +190,7 @@ def test_any_record_is_a_record_or_a_clean_error(tmp_path, changes, removed):
     seq = data.get("seq")
     name = (
         f"{seq:04d}-{data['id']}.yml"
-        if isinstance(seq, int) and re.fullmatch(r"[0-9a-f]{7}", str(data["id"]))
+        if isinstance(seq, int) and 0 <= seq <= 9999 and re.fullmatch(r"[0-9a-f]{7}", str(data["id"]))
         else "0001-abcdef0.yml"
     )
     folder = tmp_path / "corrections" / "hello"
