@@ -111,6 +111,31 @@ def test_only_the_named_modules_classes_are_kept(tmp_path):
     assert made["Point"](1) == made["Point"](1, 0)
 
 
+def test_texts_no_class_asks_for_give_way_to_the_current_ones(tmp_path, monkeypatch):
+    """A file filled to the cap by classes of older notices (each upgrade or edited class leaves
+    its texts) still takes this process's classes, and drops old texts, not current ones."""
+    monkeypatch.setattr(methods, "MAX_ENTRIES", 40)
+    path = tmp_path / "dataclasses.marshal"
+    old = {
+        (f"def __create_fn__():\n def __init__(self, old_{n}):\n  pass\n return __init__", 0): compile(
+            "0", "<s>", "exec"
+        )
+        for n in range(40)
+    }
+    methods.write_file(path, old)
+    first = CompiledMethods(path, prefix="sample.")
+    declare(first, "sample.one")
+    assert first.added > 0
+    first.save()
+    kept = methods.read_file(path)
+    assert len(kept) == 40
+    assert set(first.used) <= set(kept)  # every text this process's classes made is kept
+    assert sum("old_" in text for text, _ in kept) == 40 - len(first.used)
+    second = CompiledMethods(path, prefix="sample.")
+    declare(second, "sample.one")
+    assert second.added == 0 and second.used == first.used  # served from the file, nothing compiled
+
+
 def test_another_pythons_file_or_a_damaged_one_is_not_used(tmp_path):
     path = tmp_path / "dataclasses.marshal"
     memo = CompiledMethods(path, prefix="sample.")
