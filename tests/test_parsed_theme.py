@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.inline import _rules_header
-from toolkit.parsed_theme import KeptRules, is_plain
+from toolkit.parsed_theme import MAX_KEPT, KeptRules, is_plain
 from toolkit.patterns import read_file, write_file
 from toolkit.stale import theme_dir
 
@@ -103,3 +103,47 @@ def test_only_plain_parses_are_kept(tmp_path):
     }
     assert not is_plain(([("body", "x")], []))  # a rule without its specificity
     assert not is_plain(([((0, "1"), "p", "x")], []))
+
+
+def test_the_oldest_sheets_give_way_in_memory_too(tmp_path):
+    """A preview's theme edits each make a new sheet: past MAX_KEPT the oldest go, in the
+    process as in the file, so a long session does not hold every version of the theme."""
+    rules = KeptRules()
+    rules.load(tmp_path / "premailer.marshal")
+    assert rules.get(("p {}", 0), ("h",)) is None
+    for n in range(MAX_KEPT + 3):
+        rules.put((f"p.v{n} {{}}", 0), ([((0, 0, 0, 1, 1, 0), f"p.v{n}", "color:red")], []))
+    assert rules.entries is not None
+    assert list(rules.entries) == [(f"p.v{n} {{}}", 0) for n in range(3, MAX_KEPT + 3)]
+    rules.save()
+    assert list(read_file(tmp_path / "premailer.marshal", ("h",)) or {}) == list(rules.entries)
+
+
+def test_without_package_metadata_the_theme_is_parsed_and_nothing_is_kept(tmp_path, monkeypatch):
+    """A copy of premailer without its metadata (vendored, frozen) cannot tell an upgrade:
+    its parse is neither served nor kept, and inlining works as without the file."""
+    import importlib.metadata
+
+    from toolkit import inline
+    from toolkit.parsed_theme import RULES
+
+    def missing(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    for name in ("path", "header", "entries", "new"):
+        monkeypatch.setattr(RULES, name, getattr(RULES, name))  # put back after the test
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    inline._rules_header.cache_clear()
+    try:
+        RULES.load(tmp_path / "premailer.marshal")
+        html = inline.inline_css(
+            "<html><head><style>p.only-here { color: #123456 }</style></head>"
+            '<body><p class="only-here">x</p></body></html>',
+            engine="premailer",
+        )
+        RULES.save()
+    finally:
+        inline._rules_header.cache_clear()
+    assert "color:#123456" in html
+    assert not RULES.entries
+    assert not (tmp_path / "premailer.marshal").exists()

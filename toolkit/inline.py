@@ -213,10 +213,12 @@ def _premailer() -> Premailer:
             if key not in self.rules_cache:
                 if len(self.rules_cache) >= 32:  # a theme has one or two sheets; this never grows
                     self.rules_cache.clear()
-                kept = RULES.get(key, _rules_header())  # an earlier build's parse (issue 13)
+                header = _rules_header()
+                kept = RULES.get(key, header) if header else None  # an earlier build's parse (issue 13)
                 if kept is None:
                     kept = super()._parse_style_rules(css_body, ruleset_index)
-                    RULES.put(key, kept)
+                    if header:
+                        RULES.put(key, kept)
                 self.rules_cache[key] = kept
             rules, leftover = self.rules_cache[key]
             html = getattr(_document, "html", None)
@@ -251,11 +253,17 @@ PREMAILER_OPTIONS: dict[str, object] = {
 
 
 @functools.cache
-def _rules_header() -> tuple[str, ...]:
-    """What premailer's parse depends on besides the stylesheet's text (`parsed_theme`)."""
-    from importlib.metadata import version  # lazy: premailer, parsing, has imported it
+def _rules_header() -> tuple[str, ...] | None:
+    """What premailer's parse depends on besides the stylesheet's text (`parsed_theme`); None
+    when the installed versions cannot be told (no package metadata: a vendored or frozen
+    copy), and then no parse is kept or served, since an upgrade could not be seen."""
+    from importlib.metadata import PackageNotFoundError, version  # lazy: premailer, parsing, has imported it
 
-    return ("rules 1", __version__, sys.version, version("premailer"), version("cssutils"), repr(PREMAILER_OPTIONS))
+    try:
+        versions = (version("premailer"), version("cssutils"))
+    except PackageNotFoundError:
+        return None
+    return ("rules 1", __version__, sys.version, *versions, repr(PREMAILER_OPTIONS))
 
 
 #: Every attribute premailer 3.10's `_style_to_basic_html_attributes` may set.

@@ -55,8 +55,10 @@ class KeptRules:
     def put(self, key: Key, parsed: Parsed) -> None:
         """Keep *parsed*, which premailer made of *key* under the header `get` was given."""
         if self.path is not None and self.entries is not None and is_plain(parsed):
-            self.entries.pop(key, None)  # the newest last: `save` keeps the last MAX_KEPT
+            self.entries.pop(key, None)  # the newest last: the oldest goes first
             self.entries[key] = (list(parsed[0]), list(parsed[1]))
+            while len(self.entries) > MAX_KEPT:  # a preview's theme edits, each a new sheet
+                del self.entries[next(iter(self.entries))]
             self.new = True
 
     def save(self) -> None:
@@ -64,7 +66,7 @@ class KeptRules:
         if self.path is None or self.entries is None or not self.new:
             return
         try:
-            write_file(self.path, dict(list(self.entries.items())[-MAX_KEPT:]), self.header)
+            write_file(self.path, self.entries, self.header)
         except (ToolkitError, ValueError):  # only slower next time: never a build's failure
             return
         self.new = False
