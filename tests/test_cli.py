@@ -212,7 +212,8 @@ def test_python_dash_m_runs_the_command():
 
 def test_the_command_as_a_process_prints_everything_and_keeps_its_exit_status(publication):
     """`notice` ends without the collector's last passes (`cli.main`): what it printed still
-    arrives whole through a pipe, the files are written, and the exit status is the command's."""
+    arrives whole through a pipe, the files are written, and the exit status is the command's.
+    A guard of what the freeze must not break; the time it saves is the benchmarks' to show."""
     for n in range(12):
         write_issue(publication, f"more-{n:02d}", title=f"More {n}", body=f"Issue {n}, *{'long ' * 200}*.")
     env = {**os.environ, "NO_COLOR": "1"}

@@ -69,9 +69,11 @@ for command in (
 def main() -> None:
     # The process ends without the garbage collector's last passes: at exit CPython collects
     # every object of every module it imported, 30-40 ms of CPU of a 0.22 s one-issue build
-    # (issue 13; 4 ms with os._exit). Frozen at the last atexit call (registered first, run
-    # last), those objects are skipped, while atexit handlers, weakref.finalize and the flush
-    # of stdout and stderr still run; what is skipped, `__del__` of objects alive at exit,
-    # Python never promises to run (the data model's object.__del__). Spack does the same.
+    # (issue 13; 4 ms with os._exit). Frozen by an atexit call registered as the command
+    # starts (so after the command's own handlers, and before those registered at import, such
+    # as toolkit.methods' save), those objects are skipped, while atexit handlers,
+    # weakref.finalize and the flush of stdout and stderr still run; what is skipped,
+    # `__del__` of objects alive at exit, Python never promises to run (the data model's
+    # object.__del__). Spack does the same.
     atexit.register(gc.freeze)
     cli(prog_name="notice")
