@@ -639,7 +639,6 @@ EDITS = {
     "a draft's body": ("hello", "Some *text*", "Some *edited text*", None),
     "the newest issue's body": ("new", "The new text.", "The new text, edited.", "The new text, edited."),
     "an older issue made the newest": ("old", "date: 2026-01-01", "date: 2026-01-04", "The old text."),
-    "an older issue's title": ("old", "title: Old", "title: Old, edited", None),
 }
 
 
@@ -669,3 +668,29 @@ def test_after_any_edit_the_feeds_are_those_of_a_forced_build(publication, run, 
     texts = "".join(item["content_html"] for item in json_feed(publication / "build" / "feed.json")["items"])
     assert ("edited" in texts or "old text" in texts) == (carried is not None)
     assert carried is None or carried in texts
+
+
+def test_a_correction_of_an_older_issue_reaches_the_feeds_the_narrower_key_leaves(
+    publication, run, tmp_path, monkeypatch
+):
+    """An issue older than the newest `[feed] entries` is outside the feeds' text, but its
+    correction is in the corrections feed and its page's date in the sitemap: its records are
+    in the feeds' key (`build.public_keys`), so the build's feeds are a forced build's."""
+    config = publication / "notice.toml"
+    config.write_text(read(config) + "\n[feed]\nentries = 1\n", encoding="utf-8")
+    monkeypatch.chdir(publication)
+    for slug, day in (("old", 1), ("new", 3)):
+        write_issue(publication, slug, title=slug.title(), date=f"2026-01-0{day}", body=f"The {slug} text.")
+        assert run("publish", slug, "--date", f"2026-01-0{day} 09:00").exit_code == 0
+    build(run)
+    assert parsed(publication / "build" / "corrections.atom").entries == []
+    result = run("correct", "old", "--kind", "update", "--note", "The date moved.", "--date", "2026-01-06 09:00")
+    assert result.exit_code == 0, result.output
+    build(run)
+    build(run, "--force", "--out", str(tmp_path / "forced"))
+    names = ("feed.atom", "corrections.atom", "feed.json", "sitemap.xml")
+    assert {n: (publication / "build" / n).read_bytes() for n in names} == {
+        n: (tmp_path / "forced" / n).read_bytes() for n in names
+    }
+    (entry,) = parsed(publication / "build" / "corrections.atom").entries
+    assert "The date moved." in entry.summary + "".join(c.value for c in entry.get("content", []))
