@@ -17,7 +17,7 @@ from toolkit.parsed_theme import MAX_KEPT, KeptRules, is_plain
 from toolkit.patterns import read_file, write_file
 from toolkit.stale import theme_dir
 
-from conftest import REPO
+from conftest import REPO, write_issue
 
 #: A declaration the theme does not have, put into a kept parse to see whether it is served.
 MARK = "outline:7px dotted"
@@ -147,3 +147,20 @@ def test_without_package_metadata_the_theme_is_parsed_and_nothing_is_kept(tmp_pa
     assert "color:#123456" in html
     assert not RULES.entries
     assert not (tmp_path / "premailer.marshal").exists()
+
+
+def test_a_build_through_the_workers_keeps_their_parse(publication):
+    """When the workers render, the build's own process parses no theme: the workers keep what
+    their warm-up parsed, so a publication that only ever builds many issues gains too."""
+    for n in range(12):
+        write_issue(publication, f"more-{n:02d}", title=f"More {n}", body=f"Issue {n}.")
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit", "-C", str(publication), "-q", "build", "--drafts", "--force", "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    entries = read_file(kept(publication), _rules_header())
+    assert entries and any("body" in css for css, _ in entries), entries

@@ -898,6 +898,12 @@ def _init_worker(config: Config, journal: Journal, out_dir: Path) -> None:
         return
     _worker = (renderer, journal, out_dir)
     _warm_up(renderer)
+    from .parsed_theme import RULES  # lazy (see the imports)
+
+    # The warm-up parsed the theme (premailer): kept for the next build's processes, since the
+    # build's own process parses nothing when the workers render (review of issue 13). Both
+    # workers may write it; each writes by rename, the same entries.
+    RULES.save()
 
 
 #: What `_warm_up` renders: a paragraph, emphasis, a link and a list take the renderers' paths.

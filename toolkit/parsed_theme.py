@@ -4,8 +4,8 @@ Issue 13: cssutils parses the theme once a process, 35-56 ms of a one-issue buil
 with premailer (measured after imports), and always to the same plain lists: the rules as
 (specificity, selector, declarations) and the pseudo-class rules as (selector, declarations).
 `inline`'s premailer takes them from here by the stylesheet's text and place; `build` names
-``.notice-cache/premailer.marshal`` and saves what its own process parsed (the workers of a
-many-issue build read the file, and leave the saving to a build that parses in its process).
+``.notice-cache/premailer.marshal`` and saves what its own process parsed, and each worker of
+a many-issue build what its warm-up parsed.
 
 The file is read on premailer's first parse only, so a css-inline build never reads it, and
 only under the header it was written with: the versions of notice, Python, premailer and
