@@ -12,7 +12,6 @@ import dataclasses
 import datetime
 import gc
 import hashlib
-import heapq
 import io
 import json
 import os
@@ -341,11 +340,10 @@ def write_public(
         for name, data in written.items():
             write_atomic(out_dir / name, data)
     if done["feeds"] != feeds:
-        from .webmeta import published_at  # lazy (see the imports)
+        from .webmeta import newest_published  # lazy (see the imports)
 
         # The feeds carry the newest issues' text: theirs are read again if the build kept none.
-        newest = heapq.nlargest(config.feed.entries, public, key=lambda s: (published_at(s), s.issue.slug))
-        shown = {s.issue.slug for s in newest}
+        shown = {s.issue.slug for s in newest_published(public, config.feed.entries)}
         public = [body_of(config, s, "the feeds were not written") if s.issue.slug in shown else s for s in public]
         warnings = write_public_record(config, out_dir, public, env, {s.issue.slug: keys[s.issue.slug] for s in public})
         record["warnings"] = stale.warnings_json([Diagnostic.of(w, severity="warning") for w in warnings])
@@ -389,13 +387,12 @@ def public_keys(
     cover the whole cache key: an edit of an older issue, or of a draft, leaves the feeds as
     they were (issue 13: 8 ms and the feeds' imports of a build with one issue changed).
     """
-    from .webmeta import published_at  # lazy (see the imports)
+    from .webmeta import newest_published  # lazy (see the imports)
 
     pages, feeds = hashlib.sha256(f"pages\0{shared}\0".encode()), hashlib.sha256(f"feeds\0{shared}\0".encode())
     own = own_templates(config)
     public = [states[i.slug] for i in issues if not i.is_draft]
-    newest = heapq.nlargest(config.feed.entries, public, key=lambda s: (published_at(s), s.issue.slug))
-    shown_whole = {s.issue.slug for s in newest}
+    shown_whole = {s.issue.slug for s in newest_published(public, config.feed.entries)}
     for issue in issues:
         state = states[issue.slug]
         key = keys[issue.slug]

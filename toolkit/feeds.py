@@ -41,6 +41,7 @@ from .webmeta import (
     entry_id,
     feed_tag,
     feeds_blocker,
+    newest_published,
     page_url,
     published_at,
     site_url,
@@ -84,7 +85,7 @@ def write_public_record(
                 hint=f"set {blocker} in notice.toml",
             )
         ]
-    ordered = sorted(states, key=lambda s: (published_at(s), s.issue.slug), reverse=True)
+    ordered = newest_published(states, len(states))  # all of them, newest first
     newest = ordered[: config.feed.entries]
     memo_path = config.cache_dir / "feed-entries.json"
     try:

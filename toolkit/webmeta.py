@@ -18,7 +18,9 @@ date, so an id is never reused for another issue.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -97,6 +99,13 @@ def published_at(state: IssueState) -> dt.datetime:
     if state.lock is not None:
         return state.lock.published
     return state.issue.published or state.issue.date
+
+
+def newest_published(states: Iterable[IssueState], count: int) -> list[IssueState]:
+    """The *count* newest of *states*, newest first (by `published_at`, then slug): the issues
+    whose whole text the feeds carry, and so whose cache keys the feeds' key covers
+    (`build.public_keys`); one rule, so the two cannot disagree."""
+    return heapq.nlargest(count, states, key=lambda s: (published_at(s), s.issue.slug))
 
 
 def updated_at(state: IssueState) -> dt.datetime:
