@@ -85,10 +85,11 @@ def test_an_edited_theme_is_parsed_again(publication):
     build_in_a_process(publication)
     (publication / "templates").mkdir(exist_ok=True)
     theme = (theme_dir() / "email.css").read_text(encoding="utf-8")
-    (publication / "templates" / "email.css").write_text(theme + "\n.added-rule { color: #123456; }\n", "utf-8")
-    build_in_a_process(publication)
+    (publication / "templates" / "email.css").write_text(theme + "\nbody { outline: 3px solid #123456; }\n", "utf-8")
+    html = build_in_a_process(publication)
+    assert "#123456" in html  # the edited theme's parse, not the kept one of the old theme
     entries = read_file(kept(publication), _rules_header())
-    assert entries and any(".added-rule" in css for css, _ in entries)
+    assert entries and any("#123456" in css for css, _ in entries)
 
 
 def test_only_plain_parses_are_kept(tmp_path):

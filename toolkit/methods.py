@@ -106,8 +106,10 @@ def _named(globals: Any, prefix: str) -> bool:
 
 def write_file(path: Path, codes: Codes) -> None:
     """Write *codes* to *path* with this Python's header and the CRC-32 of their bytes, by
-    rename (a reader sees the old file or the new one). Not `output.write_atomic`: this module
-    runs before any other of ours and imports none of them (the package imports it first)."""
+    rename (a reader sees the old file or the new one). Not `patterns.write_file` (sha256, by
+    `output.write_atomic`): this module runs before any other of ours and imports none of them
+    (the package imports it first), and `notice --help` imports it, which loads zlib but not
+    hashlib (3-4 ms); CRC-32 finds any one damaged byte and any burst of up to 32 bits."""
     payload = marshal.dumps(codes)
     data = marshal.dumps((_HEADER, zlib.crc32(payload), payload))
     path.parent.mkdir(parents=True, exist_ok=True)
