@@ -173,7 +173,7 @@ def _build(
     # and they warm up while it reads the issues (issue 13).
     expected = expected_renders(config, cache, out_dir, slugs, force)
     pool = stack.enter_context(render_pool(config, cache.journal_writer(), out_dir, jobs, expected))
-    inputs = inputs if inputs is not None else _forced_scan(cache, config, out_dir, options, snapshot)
+    inputs = inputs if inputs is not None else _forced_scan(cache, config, out_dir, snapshot)
 
     # Read every issue with its records and lock, then decide what is stale.
     from .templating import inliner_warnings, make_environment, templates_fingerprint  # lazy (see above)
@@ -269,12 +269,10 @@ def _build(
     return report
 
 
-def _forced_scan(
-    cache: BuildCache, config: Config, out_dir: Path, options: dict[str, Any], snapshot: bool
-) -> stale.Inputs | None:
+def _forced_scan(cache: BuildCache, config: Config, out_dir: Path, snapshot: bool) -> stale.Inputs | None:
     """The scan for a --force build's snapshot, taken after its workers are started (they
     start meanwhile) and before any issue is read; None without a snapshot."""
-    return stale.remembered_report(cache, config, out_dir, options)[1] if snapshot else None
+    return stale.scan_for_snapshot(cache, config, out_dir) if snapshot else None
 
 
 def tidy(report: BuildReport, cache: BuildCache, present: set[str]) -> list[Diagnostic]:

@@ -165,13 +165,26 @@ def top_names(out_dir: Path) -> list[str] | None:
         return None
 
 
+def _snapshot(cache: BuildCache, out_dir: Path) -> dict[str, Any]:
+    """The snapshot the cache keeps for *out_dir*, or {} when there is none of notice's shape."""
+    snapshot = cache.folder(out_dir).get("snapshot")
+    return snapshot if isinstance(snapshot, dict) and isinstance(snapshot.get("inputs"), dict) else {}
+
+
+def scan_for_snapshot(cache: BuildCache, config: Config, out_dir: Path) -> Inputs:
+    """The scan of the inputs alone, for the snapshot of a build that renders whatever the
+    last one left (--force): `remembered_report`'s test of the outputs hashed every file the
+    build is about to write again (issue 13: 53 ms of 200 issues' 1,006 files)."""
+    snapshot = _snapshot(cache, out_dir)
+    return scan_inputs(config, out_dir, snapshot["inputs"].get("files") if snapshot else None)
+
+
 def remembered_report(
     cache: BuildCache, config: Config, out_dir: Path, options: dict[str, Any]
 ) -> tuple[dict[str, Any] | None, Inputs]:
     """What the last build with *options* reported, if it would report the same again and
     write nothing; and the scan of the inputs, for the snapshot of the build that follows."""
-    snapshot = cache.folder(out_dir).get("snapshot")
-    snapshot = snapshot if isinstance(snapshot, dict) and isinstance(snapshot.get("inputs"), dict) else {}
+    snapshot = _snapshot(cache, out_dir)
     inputs = scan_inputs(config, out_dir, snapshot["inputs"].get("files") if snapshot else None)
     journal = cache.path.parent / JOURNAL_NAME
     report = snapshot.get("report")
