@@ -27,8 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
-from lxml import etree
-
 from .errors import ToolkitError
 from .limits import CONTENT_WIDTH, IMAGE_MAX_BYTES
 from .source import is_inside, read_issue, read_regular
@@ -130,6 +128,8 @@ _SVG_LENGTH_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:px)?\s*")
 def svg_size(data: bytes) -> tuple[int, int] | None:
     """An SVG's size from its root's width and height (in px), else its viewBox; None without
     one. Parsed without entities, DTDs or the network: a file is never a way to read another."""
+    from lxml import etree  # lazy: only for an SVG (issue 13: lxml's import was 6 ms of a cold build)
+
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         root = etree.fromstring(data, parser)

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-import lxml.etree
-import lxml.html
 import nh3
 
 #: What a newsletter's body is made of: Markdown's own output, and the raw HTML authors of
@@ -276,6 +274,9 @@ def sanitize(html: str, *, generated: bool = False) -> tuple[str, list[Removal]]
 
 def find_removals(html: str) -> list[Removal]:
     """Every element, attribute and URL of *html* that the allow-list does not keep, in order."""
+    import lxml.etree  # lazy (see test_imports): only for raw HTML, nine issues in ten have none
+    import lxml.html  # lazy
+
     try:
         document = lxml.html.document_fromstring(html)
     except (ValueError, lxml.etree.ParserError):  # nothing but whitespace or comments

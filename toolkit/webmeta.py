@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import lxml.html
 from markupsafe import Markup
 
 from .config import Config
@@ -165,6 +164,8 @@ def correction_text(record: Record, lang: str) -> str:
 def _plain(text: str) -> str:
     """Markdown as the text a reader sees: rendered and sanitized first, so a removed script or
     javascript: URL never reaches the feeds or JSON-LD."""
+    import lxml.html  # lazy (see test_imports): only for a corrected issue
+
     html = render_markdown(text)
     return lxml.html.fragment_fromstring(html, create_parent="div").text_content().strip() if html.strip() else ""
 
