@@ -100,6 +100,30 @@ def paired(
     return result
 
 
+#: A CPU-bound Python loop of about a third of a second: the unit of `ceiling`.
+BUSY = [PYTHON, "-c", "n = 0\nfor i in range(8_000_000): n += i"]
+
+
+def ceiling(cpus: int, runs: int) -> tuple[float, float, float]:
+    """What this machine gives *cpus* processes at once: the time of *cpus* runs of `BUSY`
+    one after the other against the time of *cpus* started together, paired run by run;
+    the most `--jobs` could gain here (two cores under one hypervisor share more than
+    their count says). Returns (one run, all at once, the median ratio)."""
+    ones, togethers, ratios = [], [], []
+    for n in range(1 + runs):
+        one = sum(measure(BUSY).wall for _ in range(cpus))
+        start = time.perf_counter()
+        processes = [subprocess.Popen(BUSY) for _ in range(cpus)]
+        if any(process.wait() for process in processes):
+            sys.exit(f"{' '.join(BUSY)} failed")
+        together = time.perf_counter() - start
+        if n:  # the first pair warms up
+            ones.append(one / cpus)
+            togethers.append(together)
+            ratios.append(one / together)
+    return statistics.median(ones), statistics.median(togethers), statistics.median(ratios)
+
+
 # --- MJML ---------------------------------------------------------------------------------------
 
 
@@ -219,6 +243,15 @@ def main() -> None:
             runs,
         )
         rows.append((f"{n} issues, --jobs 1 against every CPU ({os.cpu_count()}), {engine}", report(pair, "every CPU")))
+        cpus = os.cpu_count() or 1
+        if cpus > 1:
+            one, together, gain = ceiling(cpus, runs)
+            rows.append(
+                (
+                    f"the machine: {cpus} busy processes at once against in turn",
+                    f"{one:.3f} s each alone, {together:.3f} s all at once: {gain:.2f}x (the most --jobs can gain)",
+                )
+            )
         measure(notice("build", "--drafts", "--out", str(out)))
         pair = paired("noop", notice("build", "--drafts", "--out", str(out)), bare, runs)
         rows.append((f"{n} issues, nothing changed", report(pair, "python -c pass")))
