@@ -185,7 +185,7 @@ def remembered_report(
     """What the last build with *options* reported, if it would report the same again and
     write nothing; and the scan of the inputs, for the snapshot of the build that follows."""
     snapshot = _snapshot(cache, out_dir)
-    inputs = scan_inputs(config, out_dir, snapshot["inputs"].get("files") if snapshot else None)
+    inputs = scan_for_snapshot(cache, config, out_dir)
     journal = cache.path.parent / JOURNAL_NAME
     report = snapshot.get("report")
     if (
