@@ -13,16 +13,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from toolkit import build as build_module
+from toolkit import output as output_module
 from toolkit.build import build
 from toolkit.config import load_config
 from toolkit.errors import ToolkitError
-from toolkit.output import CACHE_FORMAT, BuildCache, digests_of, write_atomic
+from toolkit.output import CACHE_FORMAT, BuildCache, digests_of, remove_leftovers
 
 from conftest import make_publication, write_issue
 
@@ -55,6 +56,133 @@ def test_an_output_changed_behind_the_cache_is_rebuilt(publication):
     email.write_bytes(good.replace(b"Hello", b"Stale"))
     report = build(config, drafts=True)
     assert report.built == ["hello"] and email.read_bytes() == good
+
+
+def opened_outputs(monkeypatch, root: Path) -> list[str]:
+    """The output files a build opens to compare with what it made (in this process)."""
+    opened: list[str] = []
+    compare = output_module._holds_bytes
+
+    def counting(path: Path, data: bytes) -> bool:
+        opened.append(str(path.relative_to(root / "build")))
+        return compare(path, data)
+
+    monkeypatch.setattr(output_module, "_holds_bytes", counting)
+    return opened
+
+
+def test_a_forced_build_neither_reads_nor_writes_files_whose_stats_say_they_hold_it(publication, monkeypatch):
+    """A settled file whose stats are those recorded with its sha256 holds those bytes (git's
+    index): a forced build making the same bytes again leaves it unread and untouched."""
+    monkeypatch.setattr(output_module, "RACY_NS", -(10**18))  # every file settled at once
+    write_issue(publication, "second", title="Second")
+    config = load_config(publication)
+    build(config, drafts=True)
+    build(config, drafts=True, force=True)  # compares each file once, and keeps its stats
+    before = {name: os.stat(publication / "build" / name) for name in outputs(publication) if "/" in name}
+    opened = opened_outputs(monkeypatch, publication)
+    report = build(config, drafts=True, force=True)
+    assert report.ok and sorted(report.built) == ["hello", "second"]
+    assert opened == []
+    for name, info in before.items():
+        now = os.stat(publication / "build" / name)
+        assert (now.st_ino, now.st_mtime_ns) == (info.st_ino, info.st_mtime_ns), name
+
+
+def test_a_file_changed_behind_the_cache_is_compared_and_written_again_by_a_forced_build(publication, monkeypatch):
+    monkeypatch.setattr(output_module, "RACY_NS", -(10**18))
+    config = load_config(publication)
+    build(config, drafts=True)
+    build(config, drafts=True, force=True)
+    email = publication / "build" / "hello" / "email.txt"
+    good = email.read_bytes()
+    email.write_bytes(good.replace(b"Hello", b"Stale"))  # new stats: no longer what was recorded
+    opened = opened_outputs(monkeypatch, publication)
+    assert build(config, drafts=True, force=True).ok
+    assert email.read_bytes() == good and opened == ["hello/email.txt"]
+
+
+def test_a_changed_rendering_replaces_a_file_known_by_its_stats_without_reading_it(publication, monkeypatch):
+    monkeypatch.setattr(output_module, "RACY_NS", -(10**18))
+    config = load_config(publication)
+    build(config, drafts=True)
+    build(config, drafts=True, force=True)
+    write_issue(publication, "hello", title="Hello", body="Another body.")
+    opened = opened_outputs(monkeypatch, publication)
+    assert build(config, drafts=True).built == ["hello"]
+    text = (publication / "build" / "hello" / "email.txt").read_text(encoding="utf-8")
+    assert "Another body." in text
+    # email.txt, email.html and web.html changed and were known: written unread. line.txt and
+    # post.txt (title and link) held the same bytes: also known, so neither read nor written.
+    assert opened == []
+
+
+def test_workers_leave_unchanged_files_untouched_and_report_their_stats(tmp_path, monkeypatch):
+    """The same in the worker processes of a large build, which get the cache's entries at
+    their start and return the stats of what they left as it was."""
+    monkeypatch.setattr(output_module, "RACY_NS", -(10**18))
+    root = tmp_path / "pub"
+    many_issues(root, 24)
+    config = load_config(root)
+    build(config, drafts=True, jobs=2)
+    build(config, drafts=True, jobs=2, force=True)
+    before = {name: os.stat(root / "build" / name).st_mtime_ns for name in outputs(root) if "/" in name}
+    assert build(config, drafts=True, jobs=2, force=True).ok
+    assert {name: os.stat(root / "build" / name).st_mtime_ns for name in before} == before
+    entries = json.loads((config.cache_dir / "build.json").read_text(encoding="utf-8"))["outputs"]
+    (folder,) = entries.values()
+    for slug, entry in folder.items():
+        assert sorted(entry["stats"]) == sorted(entry["files"]), slug
+        for name, stats in entry["stats"].items():
+            assert stats == output_module.file_stats(root / "build" / name)
+
+
+def journal_lines(cache_dir: Path) -> list[tuple[str, str]]:
+    path = cache_dir / "build.journal"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [(item["slug"], item["by"]) for item in map(json.loads, lines)]
+
+
+def test_the_journal_kept_open_follows_a_save_and_a_deleted_cache_folder(tmp_path):
+    """A save replaces build.journal by rename and deleting .notice-cache takes the lock with it:
+    the next announcement goes to the file of that name, never to the one held open."""
+    cache_dir = tmp_path / ".notice-cache"
+    cache = BuildCache.load(cache_dir)
+    journal = cache.journal_writer()
+    journal.announce("/out", "one", ["one/email.html"])
+    assert journal_lines(cache_dir) == [("one", cache.token)]
+    cache.touch(Path("/out"))
+    cache.save()  # keeps this build's unrecorded line, in a new file
+    journal.announce("/out", "two", ["two/email.html"])
+    assert journal_lines(cache_dir) == [("one", cache.token), ("two", cache.token)]
+    for path in sorted(cache_dir.iterdir()):
+        path.unlink()
+    cache_dir.rmdir()
+    journal.announce("/out", "three", ["three/email.html"])
+    assert journal_lines(cache_dir) == [("three", cache.token)]
+    assert (cache_dir / ".gitignore").is_file() and (cache_dir / "build.lock").is_file()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_worker_locks_the_journal_through_its_own_descriptor(tmp_path):
+    """flock belongs to the open file: a worker announcing through the build's descriptor would
+    hold the build's lock, and neither would wait for the other."""
+    cache_dir = tmp_path / ".notice-cache"
+    journal = BuildCache.load(cache_dir).journal_writer()
+    journal.announce("/out", "parent", [])
+    held = output_module._journal_files(cache_dir)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            journal.announce("/out", "child", [])
+            mine = output_module._journal_files(cache_dir)
+            os.write(write, b"own" if mine is not held and mine.lock != held.lock else b"shared")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 16) == b"own"
+    assert [slug for slug, _ in journal_lines(cache_dir)] == ["parent", "child"]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
@@ -265,13 +393,15 @@ def test_after_a_build_that_failed_midway_the_next_equals_a_forced_one(tmp_path,
         path.write_bytes(originals[path] + f"\n{MARK}\n".encode())
     writes = []
 
-    def write_until_the_disk_is_full(path: Path, data: bytes) -> bool:
+    publish = output_module._publish
+
+    def write_until_the_disk_is_full(path: Path, data: bytes, move: Any) -> None:
         writes.append(path)
         if len(writes) == 4:
             raise failure
-        return write_atomic(path, data)
+        publish(path, data, move)
 
-    monkeypatch.setattr(build_module, "write_atomic", write_until_the_disk_is_full)
+    monkeypatch.setattr(output_module, "_publish", write_until_the_disk_is_full)
     with pytest.raises(type(failure)):
         build(config, drafts=True)
     monkeypatch.undo()
@@ -299,6 +429,24 @@ def test_temporary_files_a_killed_build_left_are_removed_when_it_is_rebuilt(publ
 
 
 # --- a real `notice build`, interrupted ------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_removing_leftovers_neither_follows_nor_removes_links(tmp_path):
+    folder, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    (folder / "deep" / "deeper").mkdir(parents=True)
+    elsewhere.mkdir()
+    left = [folder / ".index.html.abcdefgh.tmp", folder / "deep" / "deeper" / ".web.html.k2_9xq1z.tmp"]
+    theirs = elsewhere / ".web.html.abcdefgh.tmp"
+    for path in (*left, theirs):
+        path.write_text("half", encoding="utf-8")
+    (folder / ".email.html.abcdefgh.tmp").symlink_to(theirs)
+    (folder / "linked").symlink_to(elsewhere, target_is_directory=True)
+    remove_leftovers(folder)
+    assert not any(path.exists() for path in left)
+    assert theirs.exists() and (folder / ".email.html.abcdefgh.tmp").is_symlink()
+    remove_leftovers(folder / "missing")  # nothing to do, and no error
+    remove_leftovers(theirs)  # a file, not a folder: the same
 
 
 def group_alive(pgid: int) -> list[int]:

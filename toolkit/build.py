@@ -16,6 +16,7 @@ import io
 import json
 import os
 import signal
+import stat
 import threading
 import time
 from collections import deque
@@ -28,7 +29,18 @@ from . import __version__, stale
 from .config import Config, check_out_dir
 from .errors import Diagnostic, ToolkitError, as_diagnostic, unique, warning
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
-from .output import BuildCache, Journal, digests_of, hold_output, remove_leftovers, remove_outputs, write_atomic
+from .output import (
+    BuildCache,
+    Entries,
+    Journal,
+    Stats,
+    digests_of,
+    hold_output,
+    remove_leftovers,
+    remove_outputs,
+    write_atomic,
+    write_files,
+)
 from .source import (
     PARSED,
     Issue,
@@ -172,7 +184,9 @@ def _build(
     # A build that will render many issues starts its workers now, while this process is small,
     # and they warm up while it reads the issues (issue 13).
     expected = expected_renders(config, cache, out_dir, slugs, force)
-    pool = stack.enter_context(render_pool(config, cache.journal_writer(), out_dir, jobs, expected))
+    # The entries of the output folder as this build found them: what its files hold (`write_files`).
+    held = dict(cache.entries(out_dir))
+    pool = stack.enter_context(render_pool(config, cache.journal_writer(), out_dir, jobs, expected, held))
     inputs = inputs if inputs is not None else _forced_scan(cache, config, out_dir, snapshot)
 
     # Read every issue with its records and lock, then decide what is stale.
@@ -229,7 +243,8 @@ def _build(
 
     # Render and write what is stale.
     report.issues, report.states = issues, states
-    write_all(report, cache, keys, render_all(todo, config, cache.journal_writer(), out_dir, progress, env, jobs, pool))
+    results = render_all(todo, config, cache.journal_writer(), out_dir, progress, env, jobs, pool, held)
+    write_all(report, cache, keys, results)
     if on_written:
         on_written(report, cache)
 
@@ -419,7 +434,7 @@ def write_all(
 
                 DATES.merge(result.dates)
             remove_outputs(out_dir, sorted(set(cache.forget(out_dir, slug)) - set(result.digests)))
-            cache.record(out_dir, slug, keys[slug], result.digests)
+            cache.record(out_dir, slug, keys[slug], result.digests, result.stats)
             report.built.append(slug)
             cache.save_now_and_then()
     except BaseException:
@@ -431,19 +446,24 @@ def write_all(
 @dataclass(frozen=True)
 class Written:
     """What was written for one issue, where it was rendered (a worker process returns only
-    this, not the files): the sha256 of each file, the warnings to show, and the dates the
-    worker had Babel format (`labels.DATES`), which the build saves for the next one."""
+    this, not the files): the sha256 of each file, the warnings to show, the dates the worker
+    had Babel format (`labels.DATES`), which the build saves for the next one, and the stats
+    of the files left as they were (`output.write_files`)."""
 
     digests: dict[str, str]
     warnings: list[Diagnostic]
     dates: dict[str, str] = field(default_factory=dict)
+    stats: dict[str, Stats] = field(default_factory=dict)
 
 
-def write_issue(renderer: Any, journal: Journal, out_dir: Path, state: IssueState) -> Written | ToolkitError:
+def write_issue(
+    renderer: Any, journal: Journal, out_dir: Path, state: IssueState, known: Entries | None = None
+) -> Written | ToolkitError:
     """Render one issue and write its files so that no interruption can make a stale one look
     fresh: the journal names them before they are written, the cache records their digests
     after (`write_all`). An issue that cannot be rendered is its error; a failed write raises.
-    A body the build did not keep is read again here, in a worker or not (`body_of`)."""
+    A body the build did not keep is read again here, in a worker or not (`body_of`). *known*:
+    the cache's entries of *out_dir* from before the build, which spare reading what it holds."""
     slug = state.issue.slug
     try:
         state = body_of(renderer.config, state)
@@ -455,7 +475,7 @@ def write_issue(renderer: Any, journal: Journal, out_dir: Path, state: IssueStat
     files = {f"{slug}/{name}": data for name, data in result.items()}
     # Each folder once (resolving is a stat per folder above it): an issue's files share one or two.
     folders = dict.fromkeys((out_dir / name).parent for name in files)
-    escape = next((folder for folder in folders if not is_inside(folder, out_dir)), None)
+    escape = next((folder for folder in folders if not stays_inside(folder, out_dir)), None)
     if escape is not None:  # out/<slug> linked elsewhere: never write through it (issue 14)
         name = next(name for name in files if (out_dir / name).parent == escape)
         return ToolkitError(
@@ -468,9 +488,26 @@ def write_issue(renderer: Any, journal: Journal, out_dir: Path, state: IssueStat
     warnings.extend(size_warnings(out_dir / slug, result))
     journal.announce(str(out_dir), slug, files)
     remove_leftovers(out_dir / slug)
-    for name, data in files.items():
-        write_atomic(out_dir / name, data)
-    return Written(digests_of(files), warnings)
+    digests = digests_of(files)
+    kept = write_files(out_dir, files, digests, known.get(slug) if known else None)
+    return Written(digests, warnings, stats=kept)
+
+
+def stays_inside(folder: Path, out_dir: Path) -> bool:
+    """Whether *folder*, below *out_dir*, leads nowhere else: no link at any level below it, one
+    lstat a level (issue 13: resolving both paths, a stat per folder from the root, was 2% of a
+    build); where there is a link, whether it leads inside, as `is_inside` says."""
+    current = out_dir
+    for part in folder.relative_to(out_dir).parts:
+        current = current / part
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return is_inside(folder, out_dir)
+        except FileNotFoundError:
+            return True  # the build makes it, and what is below it
+        except OSError:
+            return is_inside(folder, out_dir)
+    return True
 
 
 def size_warnings(folder: Path, files: dict[str, bytes]) -> list[Diagnostic]:
@@ -685,9 +722,10 @@ def render_all(
     env: Any = None,
     jobs: int | None = None,
     pool: RenderPool | None = None,
+    known: Entries | None = None,
 ) -> Iterable[tuple[str, Written | ToolkitError]]:
     """Render and write each issue, in *pool* or on every core (or *jobs* processes) when
-    there are many; results keep the input order.
+    there are many; results keep the input order. *known*: see `write_issue`.
 
     A worker writes the issues it renders and returns their digests, so the build's own
     process only records them: sending 40 KB of files back to it to write made it the
@@ -695,8 +733,8 @@ def render_all(
     it its peak memory.
     """
     if pool is None and len(states) >= PARALLEL_THRESHOLD and pool_size(jobs, len(states)) > 1:
-        with render_pool(config, journal, out_dir, jobs, len(states)) as started:
-            yield from render_all(states, config, journal, out_dir, progress, env, jobs, started)
+        with render_pool(config, journal, out_dir, jobs, len(states), known) as started:
+            yield from render_all(states, config, journal, out_dir, progress, env, jobs, started, known)
         return
     if pool is not None:
         for slug, result in pool.render(states):
@@ -708,7 +746,7 @@ def render_all(
 
     renderer = IssueRenderer(config, env)
     for state in states:
-        yield state.issue.slug, write_issue(renderer, journal, out_dir, state)
+        yield state.issue.slug, write_issue(renderer, journal, out_dir, state, known)
         if progress:
             progress(1)
 
@@ -734,7 +772,7 @@ def expected_renders(config: Config, cache: BuildCache, out_dir: Path, slugs: li
 
 @contextlib.contextmanager
 def render_pool(
-    config: Config, journal: Journal, out_dir: Path, jobs: int | None, count: int
+    config: Config, journal: Journal, out_dir: Path, jobs: int | None, count: int, known: Entries | None = None
 ) -> Iterator[RenderPool | None]:
     """Worker processes for *count* issues, or None when one process is enough; on the way out
     after Ctrl-C or a failed write, the queued work is dropped instead of waited for, which
@@ -743,7 +781,7 @@ def render_pool(
     if count < PARALLEL_THRESHOLD or workers < 2:
         yield None
         return
-    pool = RenderPool(config, journal, out_dir, workers)
+    pool = RenderPool(config, journal, out_dir, workers, known)
     try:
         yield pool
     except BaseException:
@@ -784,13 +822,17 @@ class RenderPool:
     data, the theme's parse: about 90 ms) now overlaps that reading (`_warm_up`).
     """
 
-    def __init__(self, config: Config, journal: Journal, out_dir: Path, workers: int) -> None:
+    def __init__(
+        self, config: Config, journal: Journal, out_dir: Path, workers: int, known: Entries | None = None
+    ) -> None:
         from concurrent.futures import ProcessPoolExecutor  # lazy (see the imports)
 
         from . import render  # noqa: F401  # lazy, and before the fork: every worker shares it
 
         self.workers = workers
-        self.executor = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(config, journal, out_dir))
+        self.executor = ProcessPoolExecutor(
+            workers, initializer=_init_worker, initargs=(config, journal, out_dir, known)
+        )
         # With fork, every worker starts at the first submit. Frozen, what this process holds
         # is left out of the workers' collections, which would write to every object's header
         # and so copy each page of it into each worker (the gc module's docs: gc.freeze).
@@ -877,7 +919,7 @@ def _to_send(state: IssueState) -> IssueState:
 _worker: Any = None
 
 
-def _init_worker(config: Config, journal: Journal, out_dir: Path) -> None:
+def _init_worker(config: Config, journal: Journal, out_dir: Path, known: Entries | None = None) -> None:
     """Each worker process builds its renderer once: templates loaded, theme parsed once."""
     global _worker
     # Ctrl-C reaches the whole foreground group: only the build answers it, and stops the pool;
@@ -891,7 +933,7 @@ def _init_worker(config: Config, journal: Journal, out_dir: Path) -> None:
     except ToolkitError as error:  # the build's own process meets it too, and stops
         _worker = error
         return
-    _worker = (renderer, journal, out_dir)
+    _worker = (renderer, journal, out_dir, known)
     _warm_up(renderer)
     from .parsed_theme import RULES  # lazy (see the imports)
 
@@ -970,10 +1012,10 @@ def _write_in_worker(states: list[IssueState]) -> list[Written | ToolkitError]:
         return [_worker for _ in states]
     from .labels import DATES  # lazy (see the imports)
 
-    renderer, journal, out_dir = _worker
+    renderer, journal, out_dir, known = _worker
     results: list[Written | ToolkitError] = []
     for state in states:
-        result = write_issue(renderer, journal, out_dir, state)
+        result = write_issue(renderer, journal, out_dir, state, known)
         dates = DATES.take_new()  # the dates this worker had Babel format, for the next build
         results.append(dataclasses.replace(result, dates=dates) if dates and isinstance(result, Written) else result)
     return results
