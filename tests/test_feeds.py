@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import feedparser
@@ -276,7 +277,7 @@ def test_a_drafts_pages_no_build_on_record_wrote_are_named_not_shipped_silently(
     """A draft built by an older notice, or recorded in a cache that was lost: its folder is
     not notice's to delete blindly, and not for upload, so the build says so."""
     assert run("-C", str(sample_publication), "build", "--drafts").exit_code == 0
-    (sample_publication / ".notice-cache" / "build.json").unlink()
+    shutil.rmtree(sample_publication / ".notice-cache" / "outputs")  # every folder's record lost
     result = run("-C", str(sample_publication), "build")
     assert result.exit_code == 0, result.output
     assert "pre-send-checklist: pages of the draft 'pre-send-checklist' that no recorded build" in result.stderr

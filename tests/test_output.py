@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from toolkit import output as output_module
 from toolkit.build import build
 from toolkit.config import load_config
 from toolkit.errors import ToolkitError
-from toolkit.output import CACHE_FORMAT, BuildCache, digests_of, remove_leftovers
+from toolkit.output import CACHE_FORMAT, BuildCache, digests_of, folder_hash, remove_leftovers
 
 from conftest import make_publication, write_issue
 
@@ -33,6 +34,15 @@ MARK = "EDITED-AND-UNDONE"
 def outputs(root: Path) -> dict[str, bytes]:
     base = root / "build"
     return {str(p.relative_to(base)): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+
+
+def folder_file(cache_dir: Path, out_dir: Path) -> Path:
+    """The cache's file of output folder *out_dir*."""
+    return BuildCache.load(cache_dir).folder_file(str(out_dir.resolve()))
+
+
+def saved_entries(cache_dir: Path, out_dir: Path) -> dict[str, Any]:
+    return json.loads(folder_file(cache_dir, out_dir).read_text(encoding="utf-8"))["entries"]
 
 
 def many_issues(root: Path, count: int) -> list[Path]:
@@ -129,9 +139,7 @@ def test_workers_leave_unchanged_files_untouched_and_report_their_stats(tmp_path
     before = {name: os.stat(root / "build" / name).st_mtime_ns for name in outputs(root) if "/" in name}
     assert build(config, drafts=True, jobs=2, force=True).ok
     assert {name: os.stat(root / "build" / name).st_mtime_ns for name in before} == before
-    entries = json.loads((config.cache_dir / "build.json").read_text(encoding="utf-8"))["outputs"]
-    (folder,) = entries.values()
-    for slug, entry in folder.items():
+    for slug, entry in saved_entries(config.cache_dir, root / "build").items():
         assert sorted(entry["stats"]) == sorted(entry["files"]), slug
         for name, stats in entry["stats"].items():
             assert stats == output_module.file_stats(root / "build" / name)
@@ -155,9 +163,7 @@ def test_the_journal_kept_open_follows_a_save_and_a_deleted_cache_folder(tmp_pat
     cache.save()  # keeps this build's unrecorded line, in a new file
     journal.announce("/out", "two", ["two/email.html"])
     assert journal_lines(cache_dir) == [("one", cache.token), ("two", cache.token)]
-    for path in sorted(cache_dir.iterdir()):
-        path.unlink()
-    cache_dir.rmdir()
+    shutil.rmtree(cache_dir)
     journal.announce("/out", "three", ["three/email.html"])
     assert journal_lines(cache_dir) == [("three", cache.token)]
     assert (cache_dir / ".gitignore").is_file() and (cache_dir / "build.lock").is_file()
@@ -211,17 +217,19 @@ def test_files_written_without_a_saved_cache_count_as_stale(publication):
 
 
 def test_a_killed_builds_journal_line_survives_a_build_into_another_folder(publication):
-    """The save of a build into another folder (the preview's, `check`'s) empties the journal:
-    the line it read for this folder stays in build.json, so the issue is still rebuilt here."""
+    """The save of a build into another folder (the preview's, `check`'s) writes only that
+    folder's file: the line for this folder stays in the journal, so the issue is still rebuilt
+    here, and the build here takes it out."""
     config = load_config(publication)
     build(config, drafts=True)
     out = (publication / "build").resolve()
     BuildCache.load(config.cache_dir).journal(out, "hello", ["hello/email.txt", "hello/extra.html"])
     (out / "hello" / "extra.html").write_text("left by a killed build", encoding="utf-8")
     assert build(config, drafts=True, out_dir=publication / "other").built == ["hello"]
-    assert (config.cache_dir / "build.journal").read_bytes() == b""
+    assert [slug for slug, _ in journal_lines(config.cache_dir)] == ["hello"]
     assert build(config, drafts=True).built == ["hello"]
     assert not (out / "hello" / "extra.html").exists()
+    assert (config.cache_dir / "build.journal").read_bytes() == b""
 
 
 def test_a_save_in_the_middle_of_an_issue_keeps_its_journal_line(publication):
@@ -239,9 +247,8 @@ def test_a_save_in_the_middle_of_an_issue_keeps_its_journal_line(publication):
 
 
 def test_a_save_after_another_builds_save_keeps_both_folders(tmp_path):
-    """A long build saves again and again without reading back the file it wrote (issue 13):
-    once another build (the preview, `check`) has saved its own folder between two of them,
-    the next save must read the file again and keep that folder."""
+    """A long build saves again and again; another build (the preview, `check`) saving its own
+    folder between two of them loses nothing of either: each folder has its file."""
     long, other = BuildCache.load(tmp_path), BuildCache.load(tmp_path)
     long.record(tmp_path / "site", "a", "key-a", {"a/email.html": "1" * 64})
     long.save()
@@ -249,9 +256,22 @@ def test_a_save_after_another_builds_save_keeps_both_folders(tmp_path):
     other.save()
     long.record(tmp_path / "site", "c", "key-c", {"c/email.html": "3" * 64})
     long.save()
-    saved = json.loads((tmp_path / "build.json").read_text())["outputs"]
-    assert sorted(saved[str((tmp_path / "site").resolve())]) == ["a", "c"]
-    assert sorted(saved[str((tmp_path / "preview").resolve())]) == ["b"]
+    assert sorted(saved_entries(tmp_path, tmp_path / "site")) == ["a", "c"]
+    assert sorted(saved_entries(tmp_path, tmp_path / "preview")) == ["b"]
+    assert sorted(path.name for path in (tmp_path / "outputs").iterdir()) == sorted(
+        f"{folder_hash(str((tmp_path / name).resolve()))}.json" for name in ("site", "preview")
+    )
+
+
+def test_a_build_over_a_cache_of_the_earlier_format_rebuilds_and_removes_it(publication):
+    """build.json of format 3 held every folder: ignored without a word, and gone after a save."""
+    config = load_config(publication)
+    config.cache_dir.mkdir()
+    old = config.cache_dir / "build.json"
+    old.write_text(json.dumps({"format": 3, "outputs": {}, "folders": {}}), encoding="utf-8")
+    report = build(config, drafts=True)
+    assert report.ok and report.built == ["hello"] and not report.warnings
+    assert not old.exists() and build(config, drafts=True).unchanged == ["hello"]
 
 
 @pytest.mark.parametrize("published", [False, True])
@@ -262,8 +282,7 @@ def test_export_names_its_messages_in_the_cache(publication, run, published):
         assert run("-C", str(publication), "publish", "hello", "--date", "2026-01-05 09:00").exit_code == 0
     assert run("-C", str(publication), "export", "hello").exit_code == 0
     out = publication / "build" if published else config.cache_dir / "export"
-    entry = json.loads((config.cache_dir / "build.json").read_text())["outputs"][str(out.resolve())]
-    assert "hello/message.eml" in entry["hello"]["files"]
+    assert "hello/message.eml" in saved_entries(config.cache_dir, out)["hello"]["files"]
 
 
 # --- a damaged cache is a full rebuild with a note ------------------------------------------------
@@ -279,15 +298,13 @@ not_a_mapping = json_values.filter(lambda v: not isinstance(v, dict))
 not_an_entry = json_values.filter(
     lambda v: not (isinstance(v, dict) and set(v) in ({"key", "files"}, {"key", "files", "stats"}))
 )
-#: Of the right format, but not what notice writes: an output folder that is not a mapping of
-#: entries, an entry that is not {"key", "files"}, files that are not a mapping of names.
+#: Of the right format, but not what notice writes: entries that are not a mapping, an entry
+#: that is not {"key", "files"}, files that are not a mapping of names.
 wrong_shapes = st.one_of(
     not_a_mapping,
-    st.dictionaries(names, not_a_mapping, min_size=1, max_size=2),
-    st.dictionaries(names, st.dictionaries(names, not_an_entry, min_size=1, max_size=2), min_size=1, max_size=2),
+    st.dictionaries(names, not_an_entry, min_size=1, max_size=2),
     st.builds(
-        lambda out, slug, files: {out: {slug: {"key": "k", "files": files}}},
-        names,
+        lambda slug, files: {slug: {"key": "k", "files": files}},
         names,
         json_values.filter(lambda v: not isinstance(v, dict) or any(not isinstance(d, str) for d in v.values())),
     ),
@@ -300,14 +317,16 @@ wrong_shapes = st.one_of(
 @given(data=json_values)
 def test_any_json_in_the_cache_loads_and_saves_without_a_traceback(tmp_path, data):
     cache_dir = tmp_path / "cache"
-    cache_dir.mkdir(exist_ok=True)
-    (cache_dir / "build.json").write_text(json.dumps(data), encoding="utf-8")
+    path = folder_file(cache_dir, tmp_path / "out")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
     (cache_dir / "build.journal").write_text(json.dumps(data) + '\n{"out": 1\n', encoding="utf-8")
     cache = BuildCache.load(cache_dir)
     assert not cache.is_fresh(tmp_path / "out", "hello", "key")
     cache.record(tmp_path / "out", "hello", "key", digests_of({"hello/email.txt": b"x"}))
     cache.save()
-    assert BuildCache.load(cache_dir).note is None  # saved whole again
+    again = BuildCache.load(cache_dir)
+    assert again.is_fresh(tmp_path / "out", "hello", "other key") is False and again.note is None  # saved whole
 
 
 @settings(
@@ -316,12 +335,11 @@ def test_any_json_in_the_cache_loads_and_saves_without_a_traceback(tmp_path, dat
 @given(outputs_value=wrong_shapes)
 def test_a_cache_of_the_right_format_but_the_wrong_shape_is_noted_and_ignored(tmp_path, outputs_value):
     cache_dir = tmp_path / "cache"
-    cache_dir.mkdir(exist_ok=True)
-    (cache_dir / "build.json").write_text(
-        json.dumps({"format": CACHE_FORMAT, "outputs": outputs_value}), encoding="utf-8"
-    )
+    path = folder_file(cache_dir, tmp_path / "out")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"format": CACHE_FORMAT, "entries": outputs_value}), encoding="utf-8")
     cache = BuildCache.load(cache_dir)
-    assert cache.outputs == {} and "is damaged" in (cache.note or "")
+    assert cache.entries(tmp_path / "out") == {} and "is damaged" in (cache.note or "")
 
 
 @settings(
@@ -331,23 +349,26 @@ def test_a_cache_of_the_right_format_but_the_wrong_shape_is_noted_and_ignored(tm
 def test_a_build_over_a_cache_of_the_wrong_shape_rebuilds_all_with_a_note(publication, outputs_value):
     """The whole build, not only the cache: issue 14 item 7 ended in an AttributeError."""
     config = load_config(publication)
-    config.cache_dir.mkdir(exist_ok=True)
-    (config.cache_dir / "build.json").write_text(
-        json.dumps({"format": CACHE_FORMAT, "outputs": outputs_value}), encoding="utf-8"
-    )
+    path = folder_file(config.cache_dir, publication / "build")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"format": CACHE_FORMAT, "entries": outputs_value}), encoding="utf-8")
     report = build(config, drafts=True)
     assert report.ok and report.built == ["hello"]
-    assert [w.message for w in report.warnings if "build.json" in w.message] == [
-        "the build cache .notice-cache/build.json is damaged (it is not the shape notice writes): every issue is rebuilt"
+    assert [(w.message, w.path) for w in report.warnings if "damaged" in w.message] == [
+        (
+            f"the build cache .notice-cache/outputs/{path.name} is damaged (it is not the shape notice writes): "
+            "every issue is rebuilt",
+            path,
+        )
     ]
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        '{"format": 3, "outputs": []}',
-        '{"format": 3, "outputs": {"/x": []}}',
-        '{"format": 3, "outputs": {"/x": {"a": {"key": "k", "files": ["a/b"]}}}}',
+        f'{{"format": {CACHE_FORMAT}, "entries": []}}',
+        f'{{"format": {CACHE_FORMAT}, "entries": {{"a": []}}}}',
+        f'{{"format": {CACHE_FORMAT}, "entries": {{"a": {{"key": "k", "files": ["a/b"]}}}}}}',
         "[]",
         "{not json",
         "\xff\xfe",
@@ -356,11 +377,12 @@ def test_a_build_over_a_cache_of_the_wrong_shape_rebuilds_all_with_a_note(public
 def test_build_with_a_damaged_cache_rebuilds_everything_and_says_so(publication, run, text):
     config = load_config(publication)
     build(config, drafts=True)
-    (config.cache_dir / "build.json").write_bytes(text.encode("latin-1") if text == "\xff\xfe" else text.encode())
+    path = folder_file(config.cache_dir, publication / "build")
+    path.write_bytes(text.encode("latin-1") if text == "\xff\xfe" else text.encode())
     result = run("-C", str(publication), "build", "--drafts")
     assert result.exit_code == 0, result.output
     assert "Built 1 issue" in result.stdout
-    assert "build.json is damaged" in result.stderr and "every issue is rebuilt" in result.stderr
+    assert f"outputs/{path.name} is damaged" in result.stderr and "every issue is rebuilt" in result.stderr
     assert "Traceback" not in result.output
     assert build(config, drafts=True).unchanged == ["hello"]  # mended by that build
 
@@ -369,10 +391,9 @@ def test_a_cache_cannot_make_a_build_delete_another_issues_files(publication):
     config = load_config(publication)
     write_issue(publication, "other")
     build(config, drafts=True)
-    path = config.cache_dir / "build.json"
+    path = folder_file(config.cache_dir, publication / "build")
     data = json.loads(path.read_text())
-    entries = data["outputs"][str((publication / "build").resolve())]
-    entries["hello"]["files"]["hello/../other/email.html"] = "0"
+    data["entries"]["hello"]["files"]["hello/../other/email.html"] = "0"
     path.write_text(json.dumps(data))
     report = build(config, drafts=True)
     assert "is damaged" in report.warnings[0].message

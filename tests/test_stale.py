@@ -155,22 +155,22 @@ def test_a_link_among_the_inputs_means_the_whole_build_every_time(publication):
 
 
 @pytest.mark.parametrize(
-    "folders",
+    "folder",
     [
         [],
-        {"/x": 1},
-        {"OUT": {"snapshot": 1, "public": []}},
-        {"OUT": {"snapshot": {"options": 1, "inputs": {"files": 1}}, "public": {"key": 1}}},
-        {"OUT": {"snapshot": {"inputs": {"files": {}, "folders": {}}, "report": {"warnings": [1]}}}},
-        {"OUT": {"public": {"key": "k", "files": {"index.html": "0"}, "stats": {"index.html": [1]}, "warnings": []}}},
+        1,
+        {"snapshot": 1, "public": []},
+        {"snapshot": {"options": 1, "inputs": {"files": 1}}, "public": {"key": 1}},
+        {"snapshot": {"inputs": {"files": {}, "folders": {}}, "report": {"warnings": [1]}}},
+        {"public": {"key": "k", "files": {"index.html": "0"}, "stats": {"index.html": [1]}, "warnings": []}},
     ],
 )
-def test_a_damaged_snapshot_costs_the_whole_build_and_nothing_else(publication, folders):
+def test_a_damaged_snapshot_costs_the_whole_build_and_nothing_else(publication, folder):
     config, out = load_config(publication), str((publication / "build").resolve())
     quick(publication, drafts=True)
-    path = config.cache_dir / "build.json"
+    path = output.BuildCache.load(config.cache_dir).folder_file(out)
     data = json.loads(path.read_text())
-    data["folders"] = json.loads(json.dumps(folders).replace("OUT", out))
+    data["folder"] = folder
     path.write_text(json.dumps(data))
     report = quick(publication, drafts=True)
     assert report.ok and report.issues and report.unchanged == ["hello"]

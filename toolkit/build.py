@@ -226,7 +226,7 @@ def _build(
     shared = inputs_fingerprint(config, templates_fingerprint(env))
     if cache.note:
         report.warnings.append(
-            warning(cache.note, path=cache.path, hint="nothing is lost: the cache only remembers what was built")
+            warning(cache.note, path=cache.note_path, hint="nothing is lost: the cache only remembers what was built")
         )
     from .images import images_key  # lazy (see the imports)
 
@@ -762,7 +762,7 @@ def expected_renders(config: Config, cache: BuildCache, out_dir: Path, slugs: li
     issues are known, if they are many)."""
     if slugs:
         return len(slugs)
-    if not force and cache.outputs.get(cache.out(out_dir)):
+    if not force and cache.entries(out_dir):
         return 0
     try:
         return sum(1 for entry in os.scandir(config.issues_dir) if entry.name.endswith(".md"))

@@ -28,9 +28,12 @@ except ImportError:  # Windows: builds rarely save at the same instant; the dige
 
 from .errors import ToolkitError
 
-#: 3: with the stats of each output file and the snapshots of `toolkit.stale` (issue 13); 2: a
-#: sha256 per output file (issue 14); 1 listed the files only.
-CACHE_FORMAT = 3
+#: 4: one file per output folder, ``outputs/<folder's hash>.json`` (issue 13); 3: with the stats
+#: of each output file and the snapshots of `toolkit.stale`, in build.json; 2: a sha256 per output
+#: file (issue 14); 1 listed the files only.
+CACHE_FORMAT = 4
+#: Where format 3 kept every output folder: removed by the first save of format 4.
+OLD_CACHE_NAME = "build.json"
 #: A file changed this close to when its stats were taken may change again without its stats
 #: moving (timestamps are as coarse as a clock tick here, 2 s on FAT): its stats are not
 #: trusted, it is hashed instead (git's "racily clean" entries, Documentation/technical/racy-git.txt).
@@ -187,44 +190,49 @@ class BuildCache:
     names to ``build.journal``, so an issue that a build which never saved the cache (Ctrl-C,
     SIGKILL, a full disk) was writing is known: it is built again, and the files named are
     removed if it no longer makes them.
+
+    Each output folder has a file of its own, read when the build first asks for that folder
+    and written when it changed: one build.json of every folder was read and written whole by
+    every build (issue 13: 40 ms of a one-issue build beside four other folders of 200 issues).
     """
 
-    path: Path
+    dir: Path
+    #: The output folders read so far: entries by resolved name.
     outputs: dict[str, Entries] = field(default_factory=dict)
     #: Per output folder, what `toolkit.stale` remembers of the whole build: the public record's
     #: key, files and stats ("public"), and the snapshot that lets a build with nothing to do
     #: stop early ("snapshot"). A change to the folder's entries drops the snapshot.
     folders: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: Why the cache on disk was not used (damaged, wrong shape): the build says so.
+    #: Why a folder's file was not used (damaged, wrong shape), and that file: the build says so.
     note: str | None = None
+    note_path: Path | None = None
     touched: set[str] = field(default_factory=set, repr=False)
-    #: How much of the journal is already in *outputs* (read at load).
+    #: How much of the journal is already in *outputs* (read at load), and what it held then.
     journal_seen: int = field(default=0, repr=False)
+    journal_text: bytes = field(default=b"", repr=False)
     #: Marks this build's journal lines, which its own save must not count against it.
     token: str = field(default_factory=lambda: os.urandom(8).hex(), repr=False)
     #: The issues this build recorded: its journal lines for the others stay (stopped mid-issue).
     done: set[tuple[str, str]] = field(default_factory=set, repr=False)
     saved_at: float = field(default_factory=time.monotonic, repr=False)
-    #: How long the last save took, and the stats of the file it wrote with what it holds.
+    #: How long the last save took.
     save_took: float = field(default=0.0, repr=False)
-    saved: tuple[Stats | None, dict[str, Entries], dict[str, dict[str, Any]]] | None = field(default=None, repr=False)
     #: Each output folder's resolved name (resolving is a stat per folder above it, per call).
     resolved: dict[Path, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, cache_dir: Path) -> BuildCache:
-        path = cache_dir / "build.json"
+        """The cache of *cache_dir*: the journal now, each output folder when first asked for."""
         check_cache_dir(cache_dir)
-        # Its stats before it is read: a save finding them unchanged knows the file holds what
-        # was loaded, and does not read and check it again (issue 13: 10 ms of every build).
-        stats = file_stats(path)
-        outputs, folders, note = _read_outputs(path)
-        seen, marked = _apply_journal(outputs, cache_dir / JOURNAL_NAME)
-        for out in marked:
-            folders.get(out, {}).pop("snapshot", None)
-        cache = cls(path, outputs, folders, note, journal_seen=seen)
-        cache.saved = (stats, outputs, folders)
-        return cache
+        try:
+            text = (cache_dir / JOURNAL_NAME).read_bytes()
+        except OSError:
+            text = b""
+        return cls(cache_dir, journal_seen=len(text), journal_text=text)
+
+    def folder_file(self, out: str) -> Path:
+        """Where output folder *out* (resolved) is remembered: named by its hash, as its lock is."""
+        return self.dir / "outputs" / f"{folder_hash(out)}.json"
 
     def out(self, out_dir: Path) -> str:
         """*out_dir* as the cache names it: resolved."""
@@ -232,18 +240,35 @@ class BuildCache:
             self.resolved[out_dir] = str(out_dir.resolve())
         return self.resolved[out_dir]
 
+    def _read(self, out: str) -> None:
+        """Read output folder *out* from its file, once, and mark what the journal named in it."""
+        if out in self.outputs:
+            return
+        path = self.folder_file(out)
+        entries, folder, note = _read_folder(path, out)
+        if note and self.note is None:
+            self.note, self.note_path = note, path
+        marked = _mark_from_journal({out: entries}, self.journal_text)
+        if marked or note:  # what the journal marked is kept in the file, and the damage undone
+            folder.pop("snapshot", None)
+            self.touched.add(out)
+        self.outputs[out], self.folders[out] = entries, folder
+
     def entries(self, out_dir: Path) -> Entries:
-        return self.outputs.setdefault(self.out(out_dir), {})
+        out = self.out(out_dir)
+        self._read(out)
+        return self.outputs[out]
 
     def folder(self, out_dir: Path) -> dict[str, Any]:
         """What is remembered of *out_dir* as a whole (see *folders*)."""
-        return self.folders.setdefault(self.out(out_dir), {})
+        out = self.out(out_dir)
+        self._read(out)
+        return self.folders[out]
 
     def touch(self, out_dir: Path) -> None:
         """*out_dir*'s entries changed: saved from memory, and its snapshot no longer holds."""
-        out = self.out(out_dir)
-        self.touched.add(out)
-        self.folders.get(out, {}).pop("snapshot", None)
+        self.folder(out_dir).pop("snapshot", None)
+        self.touched.add(self.out(out_dir))
 
     def is_fresh(self, out_dir: Path, slug: str, key: str) -> bool:
         """True when *slug* was built from inputs *key* and its files still hold, byte for
@@ -278,7 +303,7 @@ class BuildCache:
     def journal_writer(self) -> Journal:
         """What announces files in this build's name: worker processes write an issue's files
         themselves (issue 13), and announce them first, as this build would."""
-        return Journal(self.path.parent, self.token)
+        return Journal(self.dir, self.token)
 
     def record(
         self, out_dir: Path, slug: str, key: str, digests: dict[str, str], stats: dict[str, Stats] | None = None
@@ -317,48 +342,62 @@ class BuildCache:
             self.save()
 
     def save(self) -> None:
-        """Write the cache by rename, then empty the journal it now includes.
+        """Write each output folder this build changed by rename, then take out of the journal
+        the lines those files now include.
 
-        Another build may have saved other output folders meanwhile (the preview and `check`
-        build into their own): those are taken from the file, ours from memory, and the lines
-        other builds added to the journal since this one loaded are applied again, so an issue
-        another build is writing is never trusted. A cache that is sound on disk, with nothing
-        changed and no journal to fold in, is left as it is.
+        Other builds write into other folders (the preview and `check` build into their own;
+        builds into one folder wait for each other, `hold_output`), and their files are left as
+        they are. The lines other builds added to the journal since this one loaded are marked
+        again in the folders written, so an issue another build is writing is never trusted;
+        the journal keeps the lines of every other folder, and this build's own lines for the
+        issues it has not recorded (Ctrl-C while writing them).
         """
-        if not self.touched and not self.journal_seen and self.note is None and self.path.is_file():
+        if not self.touched:  # what the journal marks in a folder touches it (`_read`)
             return
         started = time.monotonic()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        _write_gitignore(self.path.parent)
-        journal = self.path.parent / JOURNAL_NAME
-        with _locked(self.path.parent / "build.lock"):
-            # What this build loaded or saved last is what the file holds while its stats stay
-            # those seen then (a save is a rename): reading back 10,000 entries took 0.2 s a
-            # save. The folders this build did not touch are then taken from memory, with the
-            # journal's marks of when it loaded, which are emptied from the journal below.
-            saved = self.saved
-            if saved is not None and file_stats(self.path) == saved[0]:
-                outputs, folders = dict(saved[1]), dict(saved[2])
-            else:
-                outputs, folders, _ = _read_outputs(self.path)
-            outputs.update({out: entries for out, entries in self.outputs.items() if out in self.touched})
-            folders.update({out: self.folders.get(out, {}) for out in self.touched})
-            for out in _apply_journal(outputs, journal, self.journal_seen, skip=self.token)[1]:
-                folders.get(out, {}).pop("snapshot", None)
-            # Compact: json's C encoder (indent would use the pure-Python one, 50 ms for 200 issues).
-            text = json.dumps(
-                {"format": CACHE_FORMAT, "outputs": outputs, "folders": folders}, separators=(",", ":"), sort_keys=True
-            )
-            # Not compared with the file: reading it back cost as much memory again (issue 13: 8 MB
-            # at 10,000 issues, a third of the save's peak), and a save changes it anyway.
-            write_atomic(self.path, text.encode("utf-8"), compare=False)
-            self.saved = (file_stats(self.path), outputs, folders)
-            # The journal's lines are in build.json now, but for the issues this build (or a
-            # worker of it) announced and has not recorded (Ctrl-C while writing them): they stay.
-            if journal.exists():
-                write_atomic(journal, "".join(_own_lines(journal, self.token, self.done)).encode("utf-8"))
-        self.saved_at, self.journal_seen = time.monotonic(), 0
-        self.save_took = self.saved_at - started
+        self.dir.mkdir(parents=True, exist_ok=True)
+        _write_gitignore(self.dir)
+        journal = self.dir / JOURNAL_NAME
+        saved = {out: self.outputs[out] for out in sorted(self.touched) if out in self.outputs}
+        with _locked(self.dir / "build.lock"):
+            try:
+                text = journal.read_bytes()
+            except OSError:
+                text = b""
+            # A journal shorter than at load was emptied by another build's save: all of it again.
+            since = text[self.journal_seen :] if self.journal_seen <= len(text) else text
+            for out in _mark_from_journal(saved, since, skip=self.token):
+                self.folders[out].pop("snapshot", None)
+            if saved:
+                (self.dir / "outputs").mkdir(exist_ok=True)
+            for out, entries in saved.items():
+                # Compact: json's C encoder (indent would use the pure-Python one, 50 ms for 200 issues).
+                data = {"format": CACHE_FORMAT, "out": out, "entries": entries, "folder": self.folders[out]}
+                # Not compared with the file: reading it back cost as much memory again (issue 13:
+                # 8 MB at 10,000 issues, a third of the save's peak), and a save changes it anyway.
+                write_atomic(
+                    self.folder_file(out),
+                    json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8"),
+                    compare=False,
+                )
+            kept = "".join(_journal_lines(text, self.token, self.done, set(saved))).encode("utf-8")
+            if text:
+                write_atomic(journal, kept)
+            (self.dir / OLD_CACHE_NAME).unlink(missing_ok=True)
+        self.touched.clear()
+        self.saved_at, self.save_took = time.monotonic(), time.monotonic() - started
+        # What stays in the journal still marks a folder this build reads later (export's).
+        self.journal_seen, self.journal_text = 0, kept
+
+    def journal_names(self, out_dir: Path) -> bool:
+        """Whether the journal now names an issue of *out_dir*: a build wrote into it and has
+        not recorded what (it runs, or it was stopped)."""
+        try:
+            text = (self.dir / JOURNAL_NAME).read_bytes()
+        except OSError:
+            return False
+        out = self.out(out_dir)
+        return any(item[0] == out for item in _journal_items(text))
 
 
 @dataclass(frozen=True)
@@ -460,13 +499,15 @@ def _journal_files(cache_dir: Path) -> _JournalFiles:
     return files
 
 
-def _own_lines(journal: Path, token: str, done: set[tuple[str, str]]) -> list[str]:
-    """The journal's lines by build *token* for issues it has not recorded."""
+def _journal_lines(text: bytes, token: str, done: set[tuple[str, str]], saved: set[str]) -> list[str]:
+    """The lines of journal *text* still needed once the folders *saved* are written: this
+    build's (*token*) for issues it has not recorded, and other builds' for other folders."""
     kept = []
-    for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in text.decode("utf-8", errors="replace").splitlines():
         try:
             item = json.loads(line)
-            if item.get("by") == token and (item["out"], item["slug"]) not in done:
+            out, slug = item["out"], item["slug"]
+            if item.get("by") == token and (out, slug) not in done or item.get("by") != token and out not in saved:
                 kept.append(line + "\n")
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             continue  # cut short by a kill: nothing was written after it
@@ -501,7 +542,7 @@ def hold_output(cache_dir: Path, out_dir: Path) -> Iterator[None]:
     is released when the last of them has exited, so a build never starts while a killed
     build's workers may still be writing (they exit within a fraction of a second).
     """
-    name = hashlib.sha256(str(out_dir.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    name = folder_hash(str(out_dir.resolve()))
     check_cache_dir(cache_dir)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -527,12 +568,19 @@ def _locked(path: Path) -> Iterator[None]:
         yield  # the lock goes with the file's closing
 
 
-def _read_outputs(path: Path) -> tuple[dict[str, Entries], dict[str, dict[str, Any]], str | None]:
-    """The outputs and folders saved in build.json, and a note when it could not be used.
+def folder_hash(out: str) -> str:
+    """A short name for output folder *out* (resolved): its cache file's and its lock's."""
+    return hashlib.sha256(out.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
-    A missing cache, or one from another version of notice, means a full rebuild without a
-    word; a damaged one (not JSON, or JSON of the wrong shape) a full rebuild with a note, as
-    the README promises (issue 14, item 7: a well-formed file of the wrong shape crashed).
+
+def _read_folder(path: Path, out: str) -> tuple[Entries, dict[str, Any], str | None]:
+    """The entries and the record of output folder *out* saved in *path*, and a note when
+    the file could not be used.
+
+    A missing file, one from another version of notice or one of another folder means a full
+    rebuild without a word; a damaged one (not JSON, or JSON of the wrong shape) a full
+    rebuild with a note, as the README promises (issue 14, item 7: a well-formed file of the
+    wrong shape crashed).
     """
     try:
         data = json.loads(path.read_bytes())
@@ -543,15 +591,14 @@ def _read_outputs(path: Path) -> tuple[dict[str, Entries], dict[str, dict[str, A
     version = data.get("format") if isinstance(data, dict) else None
     if type(version) is int and version != CACHE_FORMAT:
         return {}, {}, None  # another version's cache: its keys never match anyway
-    outputs = data.get("outputs") if isinstance(data, dict) else None
-    if not isinstance(outputs, dict) or not all(_valid_entries(entries) for entries in outputs.values()):
+    if isinstance(data, dict) and isinstance(data.get("out"), str) and data["out"] != out:
+        return {}, {}, None  # another folder's (copied, or its name's hash the same): not ours
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not _valid_entries(entries):
         return {}, {}, _damaged(path, "it is not the shape notice writes")
-    folders = data.get("folders")
     # Only what `toolkit.stale` reads defensively: a folder's record of the wrong shape is dropped.
-    folders = (
-        {out: value for out, value in folders.items() if isinstance(value, dict)} if isinstance(folders, dict) else {}
-    )
-    return outputs, folders, None
+    folder = data.get("folder")
+    return entries, folder if isinstance(folder, dict) else {}, None  # type: ignore[return-value]
 
 
 def _valid_entries(entries: object) -> bool:
@@ -595,41 +642,45 @@ def _inside(name: object, slug: str) -> bool:
 
 
 def _damaged(path: Path, why: str) -> str:
-    return f"the build cache {path.parent.name}/{path.name} is damaged ({why}): every issue is rebuilt"
+    shown = "/".join(path.parts[-3:])  # .notice-cache/outputs/<hash>.json
+    return f"the build cache {shown} is damaged ({why}): every issue is rebuilt"
 
 
-def _apply_journal(outputs: dict[str, Entries], journal: Path, start: int = 0, skip: str = "") -> tuple[int, set[str]]:
-    """Mark each issue that a build announced in the journal (from byte *start* on, lines by
-    *skip* left out) as stale, and the files it named with an empty digest, so they are
-    removed if the issue no longer makes them; return the journal's length and the output
-    folders it marked.
-
-    A build that was stopped after such a line may have written some files, or only left a
-    temporary one: either way its issue is built again. A journal shorter than *start* was
-    emptied by another build's save: all of it is read again (a needless rebuild at worst).
-    """
-    marked: set[str] = set()
-    try:
-        raw = journal.read_bytes()
-    except OSError:
-        return 0, marked
-    lines = raw[start if start <= len(raw) else 0 :].decode("utf-8", errors="replace").splitlines()
-    for line in lines:
+def _journal_items(text: bytes, skip: str = "") -> Iterator[tuple[str, str, list[Any]]]:
+    """Each (output folder, slug, file names) the journal *text* announces, lines by build
+    *skip* left out; a line cut short by a kill is skipped (its build had written nothing yet)."""
+    for line in text.decode("utf-8", errors="replace").splitlines():
         try:
             item = json.loads(line)
             out, slug, names, by = item["out"], item["slug"], item["files"], item.get("by")
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
-            continue  # a line cut short by a kill: its build had not written anything yet
-        if not (isinstance(out, str) and isinstance(slug, str) and isinstance(names, list)) or (skip and by == skip):
             continue
-        entry = outputs.setdefault(out, {}).setdefault(slug, {"key": "", "files": {}})
+        if isinstance(out, str) and isinstance(slug, str) and isinstance(names, list) and not (skip and by == skip):
+            yield out, slug, names
+
+
+def _mark_from_journal(outputs: dict[str, Entries], text: bytes, skip: str = "") -> set[str]:
+    """Mark each issue of *outputs* that the journal *text* announces (lines by build *skip*
+    left out) as stale, and the files it named with an empty digest, so they are removed if
+    the issue no longer makes them; return the output folders it marked.
+
+    A build that was stopped after such a line may have written some files, or only left a
+    temporary one: either way its issue is built again.
+    """
+    marked: set[str] = set()
+    if not text:
+        return marked
+    for out, slug, names in _journal_items(text, skip):
+        if out not in outputs:
+            continue
+        entry = outputs[out].setdefault(slug, {"key": "", "files": {}})
         entry["key"] = ""
         marked.add(out)
         for name in names:
             if _inside(name, slug):
                 entry["files"].setdefault(name, "")
                 entry.get("stats", {}).pop(name, None)
-    return len(raw), marked
+    return marked
 
 
 #: The temporary files `_publish` makes (tempfile's names: 8 characters of [a-z0-9_]).

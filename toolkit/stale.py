@@ -29,7 +29,7 @@ from typing import Any
 from . import __version__
 from .config import Config
 from .errors import Diagnostic
-from .output import JOURNAL_NAME, BuildCache, settled, valid_stats
+from .output import BuildCache, settled, valid_stats
 
 #: Bumped when what a snapshot holds changes, so an older one is never trusted.
 SNAPSHOT_FORMAT = 1
@@ -186,7 +186,6 @@ def remembered_report(
     write nothing; and the scan of the inputs, for the snapshot of the build that follows."""
     snapshot = _snapshot(cache, out_dir)
     inputs = scan_for_snapshot(cache, config, out_dir)
-    journal = cache.path.parent / JOURNAL_NAME
     report = snapshot.get("report")
     if (
         not snapshot
@@ -197,8 +196,7 @@ def remembered_report(
             for k in ("unchanged", "drafts")
         )
         or not _valid_warnings(report.get("warnings"))
-        or cache.journal_seen
-        or (journal.exists() and journal.stat().st_size)
+        or cache.journal_names(out_dir)
         or snapshot.get("top") != top_names(out_dir)
         or not inputs.same_as(snapshot["inputs"])
         or not outputs_hold(cache, out_dir)
