@@ -166,3 +166,25 @@ def test_a_rebuild_loads_lxml_only_for_what_needs_it(tmp_path):
     assert _modules_after_build(publication) == ["markdown", "nh3"]
     write_issue(publication, "hello", body='Raw HTML: <div onclick="go()">hi</div>')
     assert _modules_after_build(publication) == ["lxml", "markdown", "nh3"]
+
+
+@pytest.mark.slow
+def test_premailer_runs_without_importing_requests_and_the_module_stays_whole(tmp_path):
+    """premailer imports requests to fetch stylesheets, which notice never lets it do: a build
+    with premailer loads neither requests nor urllib3 (35 ms, issue 13), and requests imported
+    afterwards, by anyone, is the real module, as is what premailer holds once it is used."""
+    publication = make_publication(tmp_path / "pub", inliner="premailer")
+    write_issue(publication, "hello")
+    script = (
+        "import sys\n"
+        "from toolkit.cli import main\n"
+        f"sys.argv = ['notice', '-C', {str(tmp_path / 'pub')!r}, '-q', 'build', '--drafts']\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "loaded = sorted(name for name in ('premailer', 'requests', 'urllib3') if name in sys.modules)\n"
+        "import requests, premailer.premailer\n"
+        "whole = requests.get is premailer.premailer.requests.get and type(requests).__name__ == 'module'\n"
+        "print([loaded, whole])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert ast.literal_eval(done.stdout.splitlines()[-1]) == [["premailer"], True]
+    assert (publication / "build" / "hello" / "email.html").is_file()

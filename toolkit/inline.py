@@ -35,13 +35,16 @@ from an environment variable when it is imported (see `_premailer`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib
 import logging
 import os
 import re
 import sys
 import threading
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from html import unescape
 from typing import TYPE_CHECKING
 
@@ -195,7 +198,10 @@ def _premailer() -> Premailer:
     # overflows it within one issue, so the theme is parsed again for every issue (~105 ms);
     # with room, later issues reuse the parse (~16 ms). Too late if premailer is already loaded.
     os.environ.setdefault("PREMAILER_CACHE_MAXSIZE", "4096")
-    from premailer import Premailer  # lazy: only the engine in use, after its cache size is set
+    # premailer imports requests to fetch stylesheets, which notice never lets it do
+    # (allow_network=False): requests, urllib3 and their kin were 35 ms of every such process.
+    with _standing_in("requests"):
+        from premailer import Premailer  # lazy: only the engine in use, after its cache size is set
 
     class ThemePremailer(Premailer):
         """Premailer that reads each stylesheet's rules once per process (issue 13).
@@ -356,6 +362,31 @@ def _selector_needs(selector: str) -> tuple[tuple[str, ...], frozenset[str]] | N
         elif name.lower() not in _IMPLIED:
             tags.add(name.lower())
     return tuple(names), frozenset(tags)
+
+
+class _ImportedWhenUsed(types.ModuleType):
+    """Stands for a module that is imported when one of its attributes is first read."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+@contextlib.contextmanager
+def _standing_in(name: str) -> Iterator[None]:
+    """While importing, module *name* (if not imported yet) is an `_ImportedWhenUsed`: what
+    binds it then gets the stand-in; anything importing it later gets the module itself.
+
+    importlib's LazyLoader cannot do this on Python 3.11: the next ``import`` of a lazy module
+    reads its ``__spec__``, which loads it."""
+    if name in sys.modules:
+        yield
+        return
+    sys.modules[name] = _ImportedWhenUsed(name)
+    try:
+        yield
+    finally:
+        if isinstance(sys.modules.get(name), _ImportedWhenUsed):
+            del sys.modules[name]
 
 
 @functools.lru_cache(maxsize=8)  # a theme has one stylesheet; a notice may add none
