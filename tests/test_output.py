@@ -540,3 +540,15 @@ def test_after_an_interrupted_build_the_next_equals_a_forced_one(tmp_path, sig, 
     while group_alive(process.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert group_alive(process.pid) == []
+
+
+def test_a_process_building_many_publications_keeps_few_journals_open(tmp_path):
+    """Two descriptors for each cache folder a process ever built into would run out on a
+    system with 256 of them (macOS): only the newest few stay open."""
+    journals = [BuildCache.load(tmp_path / f"pub-{n}" / ".notice-cache").journal_writer() for n in range(12)]
+    for journal in journals:
+        journal.announce("/out", "hello", ["hello/email.html"])
+    assert len(output_module._JOURNALS) <= output_module.OPEN_JOURNALS
+    assert all(journal_lines(j.cache_dir) == [("hello", j.token)] for j in journals)
+    journals[0].announce("/out", "again", [])  # closed and opened again
+    assert [slug for slug, _ in journal_lines(journals[0].cache_dir)] == ["hello", "again"]

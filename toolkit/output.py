@@ -492,10 +492,20 @@ def _file_id(file: Path | int) -> tuple[int, int]:
 _JOURNALS: dict[Path, _JournalFiles] = {}
 
 
+#: At most this many are kept open: a process building many publications (tests, a library's
+#: user) would otherwise hold two descriptors for each.
+OPEN_JOURNALS = 4
+
+
 def _journal_files(cache_dir: Path) -> _JournalFiles:
-    files = _JOURNALS.get(cache_dir)
+    files = _JOURNALS.pop(cache_dir, None)
     if files is None or files.pid != os.getpid():
-        files = _JOURNALS[cache_dir] = _JournalFiles(cache_dir)
+        files = _JournalFiles(cache_dir)  # a forked worker's inherited ones are left as they are
+    _JOURNALS[cache_dir] = files  # the newest last
+    while len(_JOURNALS) > OPEN_JOURNALS:
+        oldest = _JOURNALS.pop(next(iter(_JOURNALS)))
+        if oldest.pid == os.getpid():
+            oldest.close()
     return files
 
 
