@@ -549,3 +549,31 @@ def test_premailer_skips_only_rules_that_match_nothing(pieces: list[str]) -> Non
     assert premailer.transform(html, pretty_print=False) == Premailer(**PREMAILER_OPTIONS).transform(
         html, pretty_print=False
     )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_style_in_a_scripts_text_is_text(engine: str) -> None:
+    """A "<style>" inside an element whose content is text to HTML (JSON-LD, a script, a
+    title) stays as written and styles nothing: css-inline, given the theme's rules beside the
+    document, once took it for one of them (review of issue 13)."""
+    script = '<script type="application/ld+json">{"a":"<style>p{color:blue} @media print{p{x:y}}</style>"}</script>'
+    title = "<title>News <style>p{color:green}</style></title>"
+    document = (
+        f"<!DOCTYPE html><html><head>{title}<style>p{{color:red}}</style></head>"
+        f'<body>{script}<p id="p">x</p><SCRIPT>var s = "<style>p{{}}</style>";</SCRIPT></body></html>'
+    )
+    out = inline_css(document, engine=engine)
+    assert script in out and 'var s = "<style>p{}</style>";' in out
+    assert style_of(one(parse(out), "#p")) == {"color": "red"}
+    assert "@media print" not in out.split("</head>")[0]  # the script's text was not split
+
+
+def test_a_style_in_svg_is_what_css_inline_made_of_it_before():
+    """An SVG's own <style>: css-inline drops it and applies none of it, as it always did."""
+    document = (
+        "<!DOCTYPE html><html><head><style>p{color:red}</style></head><body>"
+        '<svg width="10" height="10"><style>circle{fill:red}</style><circle cx="5" cy="5" r="4"/></svg>'
+        "<p>x</p></body></html>"
+    )
+    out = inline_css(document, engine="css-inline")
+    assert '<circle cx="5" cy="5" r="4"></circle>' in out and '<p style="color:red">x</p>' in out

@@ -188,6 +188,17 @@ def test_a_forked_worker_locks_the_journal_through_its_own_descriptor(tmp_path):
             os._exit(0)
     os.waitpid(pid, 0)
     assert os.read(read, 16) == b"own"
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a worker's start closes what it inherited, and leaves the build's open
+        try:
+            output_module.close_inherited_journals()
+            os.write(write, b"closed" if not output_module._JOURNALS else b"kept")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 16) == b"closed" and output_module._journal_files(cache_dir) is held
+    os.fstat(held.lock)  # still open here
     assert [slug for slug, _ in journal_lines(cache_dir)] == ["parent", "child"]
 
 

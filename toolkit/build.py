@@ -34,6 +34,7 @@ from .output import (
     Entries,
     Journal,
     Stats,
+    close_inherited_journals,
     digests_of,
     hold_output,
     remove_leftovers,
@@ -926,6 +927,7 @@ def _init_worker(config: Config, journal: Journal, out_dir: Path, known: Entries
     # a worker interrupted in the middle of the pool's own bookkeeping can leave it hanging.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
+    close_inherited_journals()
     from .render import IssueRenderer  # lazy (see the imports)
 
     try:

@@ -497,6 +497,16 @@ _JOURNALS: dict[Path, _JournalFiles] = {}
 OPEN_JOURNALS = 4
 
 
+def close_inherited_journals() -> None:
+    """In a process just forked: close the journals its parent held open. Its own lock would
+    otherwise share the parent's open file, and a parent killed while holding it would leave
+    the lock held for as long as the worker lives."""
+    for cache_dir, files in list(_JOURNALS.items()):
+        if files.pid != os.getpid():
+            files.close()
+            del _JOURNALS[cache_dir]
+
+
 def _journal_files(cache_dir: Path) -> _JournalFiles:
     files = _JOURNALS.pop(cache_dir, None)
     if files is None or files.pid != os.getpid():
