@@ -65,12 +65,13 @@ ENGINES = ("premailer", "css-inline")
 # the loop"), which ends where ``.*?`` ends, without trying the end at every character of the
 # theme's 10 KB: 0.18 -> 0.05 ms. An element whose content is text to HTML (a script's, a
 # title's) or belongs to SVG or MathML is taken whole, so a "<style>" in it stays as it is
-# and is never applied to the email (review of issue 13: css-inline applied one in a script).
+# and is never applied to the email (review of issue 13: css-inline applied one in a script);
+# the lookahead spares trying eleven names at most tags (66 -> 41 us an email, 29 without them).
 _HTML_PARTS = re.compile(
     r"<(?:!--[^-]*(?:-(?!->)[^-]*)*-->"
     r"|style\b[^>]*>(?P<css>[^<]*(?:<(?!/style\s*>)[^<]*)*)</style\s*>"
     r"|(?P<link>link\b[^>]*?\brel\s*=\s*[\"']?[^\"'>]*\bstylesheet\b[^>]*>)"
-    r"|(?P<raw>script|noscript|title|textarea|xmp|iframe|noembed|noframes|template|svg|math)\b[^>]*+>"
+    r"|(?=[stnxim])(?P<raw>script|noscript|title|textarea|xmp|iframe|noembed|noframes|template|svg|math)\b[^>]*+>"
     r"[^<]*+(?:<(?!/(?P=raw)\s*>)[^<]*+)*+</(?P=raw)\s*>)",
     re.S | re.I,
 )
