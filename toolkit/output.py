@@ -43,15 +43,9 @@ RACY_NS = 2_000_000_000
 def write_atomic(path: Path, data: bytes, *, compare: bool = True) -> bool:
     """Write *data* to *path* by rename; return False (and touch nothing) if it is unchanged.
     Without *compare*, for a file that is never written twice the same, the old one is not read."""
-    if not compare:
-        _publish(path, data, os.replace)
-        return True
-    try:
-        # Only a regular file is compared: reading a FIFO left in its place would block forever.
-        if stat.S_ISREG(path.lstat().st_mode) and path.read_bytes() == data:
-            return False
-    except OSError:
-        pass  # missing, or not a file: writing says what is wrong
+    # Only a regular file is compared: reading a FIFO left in its place would block forever.
+    if compare and file_stats(path) is not None and _holds_bytes(path, data):
+        return False
     _publish(path, data, os.replace)
     return True
 
