@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from toolkit.templating import LARGE_THEME_RULES, inliner_warnings, make_environment, theme_dir
@@ -83,3 +84,16 @@ def test_a_builds_environment_keeps_the_templates_it_loaded_and_the_previews_rel
     os.utime(page, ns=(stats.st_atime_ns, stats.st_mtime_ns + 2_000_000_000))  # a later time, whatever the clock
     assert build_env.get_template("page.txt").render() == "first"
     assert preview_env.get_template("page.txt").render() == "second, longer"
+
+
+def test_a_cache_folder_deleted_while_templates_compile_costs_only_the_compile(tmp_path):
+    """`.notice-cache/` is always safe to delete, also while a build runs: Jinja's write of a
+    compiled template into the folder that is gone was an internal error (review of issue 13)."""
+    (tmp_path / "templates").mkdir()
+    env = make_environment(tmp_path / "templates", tmp_path / ".notice-cache" / "jinja", reload=False)
+    shutil.rmtree(tmp_path / ".notice-cache")
+    text = env.get_template("email.txt")  # compiled, and not kept
+    assert text is not None and not (tmp_path / ".notice-cache").exists()
+    again = make_environment(tmp_path / "templates", tmp_path / ".notice-cache" / "jinja", reload=False)
+    again.get_template("email.txt")
+    assert list((tmp_path / ".notice-cache" / "jinja").iterdir())  # kept again once it can be

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 import jinja2.meta
 
 from .errors import Diagnostic, InternalError, TemplateError, display_path, warning
@@ -111,6 +112,17 @@ class _Environment(jinja2.Environment):
         return {**self.globals, **(d or {})}
 
 
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, kept where it can be: a cache folder deleted while a
+    build runs (`.notice-cache/` is always safe to delete) costs a compile, not the build."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass  # the folder is gone or read-only: the template is compiled again next time
+
+
 def make_environment(
     publication_templates: Path, bytecode_dir: Path | None = None, *, reload: bool = True
 ) -> jinja2.Environment:
@@ -127,7 +139,7 @@ def make_environment(
     if bytecode_dir is not None:
         try:
             bytecode_dir.mkdir(parents=True, exist_ok=True)
-            cache = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
+            cache = _BytecodeCache(str(bytecode_dir))
         except OSError:
             cache = None  # only slower: the build says what is wrong with the folder when it saves there
     env = _Environment(
