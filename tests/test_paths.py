@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from toolkit.cli import cli
 from toolkit.config import load_config
 from toolkit.publishing import publish
-from toolkit.source import SLUG_RE
+from toolkit.source import SLUG_RE, stays_inside
 
 from conftest import make_publication, write_issue
 
@@ -405,3 +405,16 @@ def test_export_never_writes_through_an_output_folder_swapped_for_a_link(run, pu
     folder.symlink_to(outside, target_is_directory=True)
     clean_error(run("-C", str(publication), "export", "hello"), "outside the output folder")
     assert not (outside / "message.eml").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_stays_inside_follows_a_link_only_where_there_is_one(tmp_path):
+    out, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    (out / "plain" / "corrections").mkdir(parents=True)
+    elsewhere.mkdir()
+    (out / "away").symlink_to(elsewhere, target_is_directory=True)
+    (out / "plain" / "back").symlink_to(out / "plain" / "corrections", target_is_directory=True)
+    assert stays_inside(out / "plain" / "corrections" / "abc", out)
+    assert stays_inside(out / "new" / "corrections", out)  # the build makes them
+    assert not stays_inside(out / "away", out) and not stays_inside(out / "away" / "x", out)
+    assert stays_inside(out / "plain" / "back" / "x", out)  # a link that leads inside

@@ -16,7 +16,6 @@ import io
 import json
 import os
 import signal
-import stat
 import threading
 import time
 from collections import deque
@@ -48,12 +47,12 @@ from .source import (
     check_slug,
     confine,
     decode,
-    is_inside,
     no_such_issue,
     read_issues,
     read_regular,
     sort_newest_first,
     split_front_matter,
+    stays_inside,
 )
 
 # The renderers (Markdown, Jinja, Babel, lxml, the inliners) are imported where they are used,
@@ -492,23 +491,6 @@ def write_issue(
     digests = digests_of(files)
     kept = write_files(out_dir, files, digests, known.get(slug) if known else None)
     return Written(digests, warnings, stats=kept)
-
-
-def stays_inside(folder: Path, out_dir: Path) -> bool:
-    """Whether *folder*, below *out_dir*, leads nowhere else: no link at any level below it, one
-    lstat a level (issue 13: resolving both paths, a stat per folder from the root, was 2% of a
-    build); where there is a link, whether it leads inside, as `is_inside` says."""
-    current = out_dir
-    for part in folder.relative_to(out_dir).parts:
-        current = current / part
-        try:
-            if stat.S_ISLNK(os.lstat(current).st_mode):
-                return is_inside(folder, out_dir)
-        except FileNotFoundError:
-            return True  # the build makes it, and what is below it
-        except OSError:
-            return is_inside(folder, out_dir)
-    return True
 
 
 def size_warnings(folder: Path, files: dict[str, bytes]) -> list[Diagnostic]:

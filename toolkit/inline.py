@@ -93,18 +93,12 @@ def inline_css(html: str, *, engine: str = "premailer") -> str:
     Errors an engine raises on malformed input propagate unchanged.
     """
     try:
-        run = _RUNNERS[engine]
+        run, in_document = _RUNNERS[engine]
     except KeyError:
         raise ValueError(f"unknown CSS inliner {engine!r}; expected one of {ENGINES}") from None
     doctype, body = _split_doctype(html)
-    if engine == "css-inline":
-        # The rules to inline go to css-inline beside the document, not in it: html5ever then
-        # has no stylesheet to read as text and drop (issue 13: 0.70 -> 0.52 ms an email).
-        body, leftover, inlinable = _set_aside_css(body)
-        _, out = _split_doctype(_run_css_inline(body, inlinable))
-    else:
-        body, leftover = _set_aside_leftover_css(body)
-        _, out = _split_doctype(run(body))
+    body, leftover, inlinable = _set_aside_css(body, keep_inlinable=in_document)
+    _, out = _split_doctype(run(body, inlinable))
     out = out.replace(_MARKER, f"<style>{leftover}</style>" if leftover else "", 1)
     return f"{doctype}\n{out}" if doctype else out
 
@@ -112,12 +106,6 @@ def inline_css(html: str, *, engine: str = "premailer") -> str:
 def _split_doctype(html: str) -> tuple[str, str]:
     match = _DOCTYPE.match(html)
     return (match[1], html[match.end() :]) if match else ("", html)
-
-
-def _set_aside_leftover_css(html: str) -> tuple[str, str]:
-    """Keep only inlinable rules in each <style>; return them and the leftover CSS."""
-    html, leftover, _ = _set_aside_css(html, keep_inlinable=True)
-    return html, leftover
 
 
 def _set_aside_css(html: str, keep_inlinable: bool = False) -> tuple[str, str, str]:
@@ -188,11 +176,14 @@ def top_level_rules(css: str) -> list[str]:
     return [rule for rule in rules if rule]
 
 
-def _run_premailer(html: str) -> str:
+def _run_premailer(html: str, css: str) -> str:
+    """premailer reads the rules to inline (*css*) from the document's <style>."""
     return _premailer().transform(html, pretty_print=False)
 
 
-def _run_css_inline(html: str, css: str = "") -> str:
+def _run_css_inline(html: str, css: str) -> str:
+    """css-inline gets the rules to inline beside the document, not in it: html5ever then has no
+    stylesheet to read as text and drop (issue 13: 0.70 -> 0.52 ms an email)."""
     return _css_inliner(css).inline(html)
 
 
@@ -405,7 +396,9 @@ def _css_inliner(css: str = "") -> CSSInliner:
     return css_inline.CSSInliner(load_remote_stylesheets=False, minify_css=True, extra_css=css or None)
 
 
-_RUNNERS: dict[str, Callable[[str], str]] = {
-    "premailer": _run_premailer,
-    "css-inline": _run_css_inline,
+#: Each engine's runner, given the document and the rules to inline, and whether those rules
+#: stay in the document's <style> for it.
+_RUNNERS: dict[str, tuple[Callable[[str, str], str], bool]] = {
+    "premailer": (_run_premailer, True),
+    "css-inline": (_run_css_inline, False),
 }
