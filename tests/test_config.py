@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.config import BuildSettings, find_root, load_config
+from toolkit.config import BuildSettings, load_config
 from toolkit.errors import ConfigError
+from toolkit.root import find_root
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -141,3 +141,50 @@ def test_a_build_keeps_its_patterns_and_builds_the_same_with_them(publication):
     build(config, drafts=True, force=True)
     again = {p.relative_to(publication): p.read_bytes() for p in (publication / "build").rglob("*") if p.is_file()}
     assert again == first
+
+
+#: A new process that runs the `notice` command with *argv* and prints, one per line, each
+#: pattern `re` compiled itself (not served from its cache) while it ran.
+COUNT_COMPILES = """
+import json, re._compiler, sys
+compiled, compile = [], re._compiler.compile
+re._compiler.compile = lambda pattern, flags=0: compiled.append(str(pattern)) or compile(pattern, flags)
+sys.argv = ["notice", *json.loads(sys.argv[1])]
+from toolkit.cli import main
+try:
+    main()
+finally:
+    print(json.dumps(compiled))
+"""
+
+
+@pytest.mark.slow
+def test_the_command_loads_the_kept_patterns_before_its_modules_compile_theirs(publication):
+    """Modules such as `toolkit.inline` compile patterns as they are imported: the CLI loads the
+    publication's kept ones first, so a new process compiles none of them again."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from toolkit import inline
+
+    def compiled_in_new_process(*argv: str) -> list[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COV")}
+        done = subprocess.run(
+            [sys.executable, "-c", COUNT_COMPILES, json.dumps(["-C", str(publication), "-q", *argv])],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        return json.loads(done.stdout.splitlines()[-1])
+
+    first = compiled_in_new_process("build", "--drafts")
+    assert inline._HTML_PARTS.pattern in first  # nothing kept yet: compiled on import
+    (publication / "issues" / "hello.md").write_text(
+        (publication / "issues" / "hello.md").read_text() + "\nOne more line.\n"
+    )
+    again = compiled_in_new_process("build", "--drafts")
+    assert inline._HTML_PARTS.pattern not in again
+    assert len(again) < len(first) / 4, again

@@ -175,9 +175,9 @@ def _build(
         remembered, inputs = stale.remembered_report(cache, config, out_dir, options)
         if remembered is not None:
             return nothing_to_do(report, cache, remembered, on_start)
-    from .patterns import PATTERNS  # lazy (see the imports)
+    from .patterns import FILE_NAME, PATTERNS  # lazy (see the imports)
 
-    PATTERNS.load(config.cache_dir / "patterns.marshal")  # before the renderers compile theirs
+    PATTERNS.load(config.cache_dir / FILE_NAME)  # before the renderers compile theirs (the CLI did already)
     from .parsed_theme import RULES  # lazy (see the imports)
 
     RULES.load(config.cache_dir / "premailer.marshal")  # premailer's parse of the theme, if it runs

@@ -21,6 +21,7 @@ from .errors import ConfigError, did_you_mean
 from .inline import ENGINES as INLINERS
 from .kinds import LEVELS
 from .limits import IMAGE_KB
+from .root import CACHE_NAME, CONFIG_NAME
 from .schema import Invalid, declare, declared, read_mapping
 from .services import CHOICES as SERVICES
 from .services import Service, service_for
@@ -28,9 +29,8 @@ from .source import LANG_RE, decode, read_regular
 from .utm import FIELDS as UTM_FIELDS
 from .utm import KEYS as UTM_KEYS
 
-CONFIG_NAME = "notice.toml"
 #: What an output folder may never be, or be inside of: a build would overwrite the author's files.
-RESERVED = ("issues", "corrections", "templates", ".notice-cache", CONFIG_NAME, ".git")
+RESERVED = ("issues", "corrections", "templates", CACHE_NAME, CONFIG_NAME, ".git")
 
 
 def setting(
@@ -424,7 +424,7 @@ class Config:
 
     @property
     def cache_dir(self) -> Path:
-        return self.root / ".notice-cache"
+        return self.root / CACHE_NAME
 
     @property
     def preview_dir(self) -> Path:
@@ -453,18 +453,6 @@ class Config:
 
 #: The tables of notice.toml, each a dataclass of declared keys.
 SECTIONS: dict[str, type] = {name: f.default_factory for name, f in declared(Config).items()}  # type: ignore[misc]
-
-
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above *start* that holds notice.toml, as git finds .git."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / CONFIG_NAME).is_file():
-            return folder
-    raise ConfigError(
-        f"no {CONFIG_NAME} in {start} or any folder above it",
-        hint="run `notice init` to start a publication here, or point at one with `notice -C DIR`",
-    )
 
 
 def load_config(root: Path) -> Config:

@@ -42,6 +42,9 @@ except (ImportError, AttributeError):  # pragma: no cover - not CPython
     _CACHE = None
     _HEADER = ()
 
+#: The file, in the publication's ``.notice-cache``.
+FILE_NAME = "patterns.marshal"
+
 #: Flags whose patterns `re` does not cache (DEBUG) or warns about (TEMPLATE): never kept.
 _SKIP_FLAGS = getattr(re, "DEBUG", 128) | getattr(re, "TEMPLATE", 1)
 

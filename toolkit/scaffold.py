@@ -7,10 +7,11 @@ import json
 import re
 from pathlib import Path
 
-from .config import CONFIG_NAME, Config, PublicationSettings
+from .config import Config, PublicationSettings
 from .errors import ToolkitError
 from .labels import base_language
 from .output import create_exclusive
+from .root import CONFIG_NAME
 from .schema import read_mapping
 from .source import SLUG_RE, confine, suggest_slug
 from .templating import theme_dir

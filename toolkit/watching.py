@@ -26,7 +26,7 @@ try:  # a Linux-only dependency (setup.cfg); elsewhere watchfiles watches alone
 except ImportError:
     inotify_simple = None
 
-from .config import CONFIG_NAME
+from .root import CONFIG_NAME
 
 #: The folders whose files the builds read (and notice.toml beside them).
 WATCHED = frozenset({"issues", "corrections", "templates"})

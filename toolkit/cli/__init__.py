@@ -46,6 +46,7 @@ def cli(ctx: click.Context, project: Path | None, quiet: bool, verbose: bool) ->
             hint="give the publication's folder (the one holding notice.toml)",
         )
     ctx.obj = State(project=project, verbosity=-1 if quiet else (1 if verbose else 0), color=color)
+    ctx.obj.load_patterns()  # before the command imports what compiles them
 
 
 for command in (

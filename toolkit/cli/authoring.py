@@ -239,10 +239,9 @@ def preview(state: State, port: int, host: str, open_browser: bool) -> None:
     import time  # lazy
     import webbrowser  # lazy
 
-    from ..config import find_root  # lazy
     from ..preview import PreviewServer  # lazy
 
-    root = find_root(state.project or Path.cwd())
+    root = state.root()
     server = PreviewServer(root, host=host, port=port)
     if host not in ("127.0.0.1", "localhost", "::1"):
         report(state, [warning(f"listening on {host}: anyone who can reach this machine can read your drafts.")])
