@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, stale
+from . import __version__, collector, stale
 from .config import Config, check_out_dir
 from .errors import Diagnostic, ToolkitError, as_diagnostic, unique, warning
 from .limits import GMAIL_CLIP_BYTES, GMAIL_CLIP_KB
@@ -191,6 +191,8 @@ def _build(
 
     # Read every issue with its records and lock, then decide what is stale.
     from .templating import inliner_warnings, make_environment, templates_fingerprint  # lazy (see above)
+
+    collector.resume()  # start-up is done: reading many issues and rendering them makes garbage
 
     PARSED.load(config.cache_dir / "yaml.json")  # front-matter and records parsed by earlier builds
     # With workers started, an issue sure to be rendered goes to them as soon as it is read.
@@ -910,6 +912,7 @@ def _init_worker(config: Config, journal: Journal, out_dir: Path, known: Entries
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
     close_inherited_journals()
+    collector.resume()  # forked during the build's start-up, with the collector paused
     from .render import IssueRenderer  # lazy (see the imports)
 
     try:

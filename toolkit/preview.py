@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from . import collector
 from .build import BuildReport, build
 from .config import Config, load_config
 from .errors import Diagnostic, ToolkitError, as_diagnostic, internal_error, unique
@@ -494,6 +495,7 @@ class PreviewServer:
 
     def start(self) -> PreviewState:
         """Build once, then serve and watch in background threads."""
+        collector.resume()  # a server runs for hours: its garbage is collected (`toolkit.collector`)
         first = self.previewer.rebuild()
         for target in (self.httpd.serve_until_stopped, lambda: self.previewer.watch(self.stop_event)):
             thread = threading.Thread(target=target, daemon=True)

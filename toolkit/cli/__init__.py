@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
+from .. import __version__, collector
 from ..errors import ToolkitError
 from . import authoring, errata, mail
 from .state import NoticeGroup, State
@@ -77,4 +77,5 @@ def main() -> None:
     # `__del__` of objects alive at exit, Python never promises to run (the data model's
     # object.__del__). Spack does the same.
     atexit.register(gc.freeze)
+    collector.pause()  # until the command's start-up is done (`toolkit.collector`)
     cli(prog_name="notice")
