@@ -1,8 +1,8 @@
 """The garbage collector, paused while a command starts up (issue 13).
 
-A command's start-up (its imports, the config, reading the issues and their records) makes
-objects that live until the process ends, and the collector's passes over them find next to
-no garbage: they were 6-7% of a one-issue build. CPython's `gc` docs give the pattern, for
+A command's start-up (its imports, the config, the build's cache) makes objects that live
+until the process ends, and the collector's passes over them find next to no garbage: they
+were 5-7% of a one-issue build of a 200-issue publication. CPython's `gc` docs give the pattern, for
 processes that fork: ``gc.disable()`` early, ``gc.freeze()`` once the long-lived objects are
 made, then collect again. What runs for long or makes garbage item by item (the build's
 rendering, its workers, the preview's server) calls `resume` first; a command that reaches

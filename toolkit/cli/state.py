@@ -31,7 +31,6 @@ class State:
     verbosity: int = 0
     color: bool | None = None
     _config: Config | None = field(default=None, repr=False)
-
     _root: Path | None = field(default=None, repr=False)
 
     def root(self) -> Path:
