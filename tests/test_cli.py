@@ -61,6 +61,18 @@ def test_missing_config_is_a_clean_error(run, tmp_path):
     assert "no notice.toml" in result.stderr and "notice init" in result.stderr
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows cannot delete the current folder")
+def test_a_deleted_current_folder_is_a_clean_error(run, tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()  # as when another terminal removed the folder this one stands in
+    result = run("list")
+    assert result.exit_code == 1
+    assert "the current folder no longer exists" in result.stderr and "notice -C DIR" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
 def test_init_creates_a_working_publication(run, tmp_path):
     target = tmp_path / "letter"
     result = run("init", str(target), "--name", "Shop news", "--lang", "ja")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import BuildError, Diagnostic, ToolkitError, display_path, format_text, internal_error
+from ..errors import BuildError, ConfigError, Diagnostic, ToolkitError, display_path, format_text, internal_error
 from ..root import CACHE_NAME, find_root
 
 if TYPE_CHECKING:
@@ -36,7 +36,14 @@ class State:
     def root(self) -> Path:
         """The publication's folder: the one holding notice.toml here or above, or -C DIR."""
         if self._root is None:
-            self._root = find_root(self.project or Path.cwd())
+            try:
+                start = self.project or Path.cwd()
+            except FileNotFoundError:
+                raise ConfigError(
+                    "the current folder no longer exists (it was deleted or moved away)",
+                    hint="cd into your publication again, or name it with `notice -C DIR`",
+                ) from None
+            self._root = find_root(start)
         return self._root
 
     def config(self) -> Config:
@@ -53,7 +60,7 @@ class State:
         a one-issue build, when the build loaded them only after its imports)."""
         try:
             root = self.root()
-        except ToolkitError:
+        except (ToolkitError, OSError, RuntimeError):  # RuntimeError: a link loop, to `resolve`
             return  # the command says so, if it needs a publication
         from ..patterns import FILE_NAME, PATTERNS  # lazy: `notice --help` needs none
 
