@@ -4,7 +4,9 @@ another Python's, and a damaged file only costs compiling them again."""
 from __future__ import annotations
 
 import marshal
+import os
 import re
+import threading
 
 import pytest
 from hypothesis import given, settings
@@ -188,3 +190,31 @@ def test_the_command_loads_the_kept_patterns_before_its_modules_compile_theirs(p
     again = compiled_in_new_process("build", "--drafts")
     assert inline._HTML_PARTS.pattern not in again
     assert len(again) < len(first) / 4, again
+
+
+def test_a_cache_folder_linked_out_of_the_publication_is_not_read(tmp_path):
+    """Issue 14's rule for every file: a `.notice-cache` that leads elsewhere is not read, even
+    though the file there is one `write_file` wrote (its digest proves no author)."""
+    root, outside = tmp_path / "pub", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    patterns.write_file(outside / patterns.FILE_NAME, {("colou?r", 0): patterns._arguments("colou?r", 0)})
+    (root / ".notice-cache").symlink_to(outside)
+    assert patterns.read_file(root / ".notice-cache" / patterns.FILE_NAME) is None
+    (root / ".notice-cache").unlink()
+    (outside / patterns.FILE_NAME).rename(root / patterns.FILE_NAME)
+    (root / ".notice-cache").mkdir()
+    (root / patterns.FILE_NAME).rename(root / ".notice-cache" / patterns.FILE_NAME)
+    assert patterns.read_file(root / ".notice-cache" / patterns.FILE_NAME)  # the same file, inside
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_fifo_in_place_of_the_file_is_not_waited_for(tmp_path):
+    cache = tmp_path / "pub" / ".notice-cache"
+    cache.mkdir(parents=True)
+    os.mkfifo(cache / patterns.FILE_NAME)
+    done = []
+    reader = threading.Thread(target=lambda: done.append(patterns.read_file(cache / patterns.FILE_NAME)), daemon=True)
+    reader.start()
+    reader.join(timeout=5)
+    assert done == [None]  # at once: a blocking read of the pipe would wait for a writer forever

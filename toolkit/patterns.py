@@ -5,8 +5,8 @@ Markdown's, Jinja's, the standard library's) in 30-47 ms of its 0.4 s, most of i
 character classes of wide ranges (CJK, emoji: `re` walks every code point of a range to
 build its table), and the same ones in every process. A build keeps, in
 ``.notice-cache/patterns.marshal``, what CPython's regex compiler made of each pattern in
-`re`'s own cache, and the next build puts those patterns into that cache before it imports
-the renderers: ``re.compile`` then returns them as it returns any pattern it compiled before.
+`re`'s own cache, and the next command puts those patterns into that cache as it starts,
+before it imports its modules (`toolkit.cli.state.State.load_patterns`): ``re.compile`` then returns them as it returns any pattern it compiled before.
 
 What is kept is what ``re._compiler.compile`` hands to ``_sre.compile`` (the pattern's code,
 flags and groups), by the pattern's text and flags; the file is used only by the same Python
@@ -14,7 +14,9 @@ build (its version, ``_sre.MAGIC`` and code size), and a pattern is kept only wh
 made from the kept code is equal to the one `re` compiled (CPython's ``Pattern.__eq__``
 compares the code itself). The file carries the sha256 of its entries' bytes, so a damaged
 byte that turns one literal into another (code ``_sre.compile`` would run) is never served;
-``_sre.compile`` refuses code it cannot run, and such an entry is dropped. On an interpreter without these internals nothing is
+``_sre.compile`` refuses code it cannot run, and such an entry is dropped. The file is read only
+if it is a regular file inside the publication (`source.read_regular`): a `.notice-cache`
+linked elsewhere is not read, and a FIFO in its place cannot hang a command. On an interpreter without these internals nothing is
 kept and `re` compiles as always.
 """
 
@@ -44,6 +46,8 @@ except (ImportError, AttributeError):  # pragma: no cover - not CPython
 
 #: The file, in the publication's ``.notice-cache``.
 FILE_NAME = "patterns.marshal"
+#: More than any such file holds (about 100 KB for 250 patterns).
+_MAX_BYTES = 16 * 1024 * 1024
 
 #: Flags whose patterns `re` does not cache (DEBUG) or warns about (TEMPLATE): never kept.
 _SKIP_FLAGS = getattr(re, "DEBUG", 128) | getattr(re, "TEMPLATE", 1)
@@ -133,8 +137,14 @@ def read_file(path: Path, header: tuple[Any, ...] = _HEADER) -> dict[Any, Any] |
     """The entries `write_file` wrote to *path*; None if there are none, if they were written
     under another *header* (another Python), or if their bytes are not the ones whose digest
     was written with them."""
+    from .source import read_regular  # lazy: source compiles patterns as it loads
+
+    try:  # a regular file, inside the publication (the folder above .notice-cache), or nothing
+        raw = read_regular(path, root=path.parent.parent, limit=_MAX_BYTES)
+    except ToolkitError:
+        return None
     try:
-        kept, digest, payload = marshal.loads(path.read_bytes())
+        kept, digest, payload = marshal.loads(raw)
         if kept != header or not isinstance(payload, bytes) or hashlib.sha256(payload).hexdigest() != digest:
             return None
         entries = marshal.loads(payload)
@@ -143,5 +153,6 @@ def read_file(path: Path, header: tuple[Any, ...] = _HEADER) -> dict[Any, Any] |
     return entries if isinstance(entries, dict) else None
 
 
-#: The one set of kept patterns; `build` loads and saves it.
+#: The one set of kept patterns; the CLI loads it as a command starts (`State.load_patterns`),
+#: `build` loads it if nobody did and saves it.
 PATTERNS = CompiledPatterns()
