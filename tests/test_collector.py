@@ -1,6 +1,6 @@
 """The collector paused while a command starts up, and running again wherever work is done
 (issue 13, `toolkit.collector`): a build's reading and rendering, in its process and in its
-workers, and the preview's server, never run without it."""
+workers, and the preview's server, never run without it; a library user's choice is kept."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def rendering(*args, **kwargs):
 build.read_issues, build.write_issue = reading, rendering
 sys.argv = ["notice", *json.loads(sys.argv[1])]
 from toolkit.cli import main
+seen["pid"] = os.getpid()
 try:
     main()
 finally:
@@ -89,5 +90,37 @@ def test_a_build_starts_up_without_collections_and_renders_with_them(tmp_path, j
     assert seen["early"] == 0  # imports, the config and the cache: no pass of the collector
     assert seen["reading"] is True
     assert len(rendered) == 12 and all(enabled for _, enabled in rendered)
-    workers = {pid for pid, _ in rendered}
-    assert len(workers) == (1 if jobs == "1" else 2)
+    renderers = {pid for pid, _ in rendered}
+    if jobs == "1":
+        assert renderers == {seen["pid"]}
+    else:  # forked workers (one may have rendered every batch on a busy machine)
+        assert seen["pid"] not in renderers
+
+
+def test_a_library_user_who_turned_the_collector_off_keeps_it_off(publication):
+    from toolkit.build import build
+    from toolkit.config import load_config
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        report = build(load_config(publication), drafts=True)
+        assert report.ok and not gc.isenabled()
+    finally:
+        gc.enable() if enabled else gc.disable()
+
+
+def test_the_preview_server_collects_when_started_from_the_paused_cli(sample_publication):
+    from toolkit.preview import PreviewServer
+
+    enabled = gc.isenabled()
+    collector.pause()
+    server = PreviewServer(sample_publication, port=0)
+    try:
+        server.start()
+        assert gc.isenabled()
+    finally:
+        server.stop()
+        collector.resume()  # if start failed before it did
+        gc.unfreeze()
+        gc.enable() if enabled else gc.disable()

@@ -13,15 +13,25 @@ from __future__ import annotations
 
 import gc
 
+#: Whether `pause` stopped the collector and `resume` has not started it yet: a program that
+#: uses notice as a library and turned the collector off itself keeps it off.
+_paused = False
+
 
 def pause() -> None:
     """As the command starts: collect nothing until `resume`."""
-    gc.disable()
+    global _paused
+    if gc.isenabled():
+        gc.disable()
+        _paused = True
 
 
 def resume() -> None:
-    """Freeze what was made so far (never scanned again) and collect from here on; nothing
-    if the collector runs already (the library called without the CLI, a second build)."""
-    if not gc.isenabled():
+    """Freeze what was made since `pause` (never scanned again) and collect from here on;
+    nothing if `pause` did not stop the collector (the library without the CLI, a second
+    build). A worker forked while paused inherits the flag, and resumes too."""
+    global _paused
+    if _paused:
+        _paused = False
         gc.freeze()
         gc.enable()
