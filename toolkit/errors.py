@@ -228,10 +228,11 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 def display_path(path: Path) -> str:
     """*path* relative to the working folder (``../x`` included) unless the absolute one is shorter."""
-    base = Path.cwd()
     try:
-        rel = os.path.relpath(path, base)
+        rel = os.path.relpath(path, Path.cwd())
     except ValueError:  # another drive on Windows
+        return str(path)
+    except FileNotFoundError:  # the working folder was deleted: there is nothing to be relative to
         return str(path)
     absolute = str(path.resolve()) if not path.is_absolute() else str(path)
     return rel if len(rel) <= len(absolute) else absolute

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from ..errors import BuildError, ToolkitError, as_diagnostic, warning
-from .state import State, check_slugs, count, pass_state, report, slug_argument
+from .state import State, check_slugs, count, current_folder, pass_state, report, slug_argument
 
 
 @click.command()
@@ -37,13 +37,16 @@ def init(state: State, directory: Path | None, name: str | None, lang: str) -> N
     """
     from ..scaffold import create_publication  # lazy
 
-    target = directory or state.project or Path.cwd()
+    target = (directory or state.project or current_folder()).resolve()
     written = create_publication(target, name=name, lang=lang)
     for path in written:
         state.echo(f"  created {state.path(path)}", level=1)
+    try:
+        here = target == Path.cwd()
+    except FileNotFoundError:  # made elsewhere from a folder that is gone
+        here = False
     state.echo(
-        f"New publication in {state.path(target.resolve())}. Next: "
-        f"{'cd ' + state.path(target.resolve()) + ' && ' if target.resolve() != Path.cwd() else ''}notice build"
+        f"New publication in {state.path(target)}. Next: {'' if here else 'cd ' + state.path(target) + ' && '}notice build"
     )
 
 

@@ -36,14 +36,10 @@ class State:
     def root(self) -> Path:
         """The publication's folder: the one holding notice.toml here or above, or -C DIR."""
         if self._root is None:
-            try:
-                start = self.project or Path.cwd()
+            try:  # a relative -C is resolved against the current folder too
+                self._root = find_root(self.project or Path.cwd())
             except FileNotFoundError:
-                raise ConfigError(
-                    "the current folder no longer exists (it was deleted or moved away)",
-                    hint="cd into your publication again, or name it with `notice -C DIR`",
-                ) from None
-            self._root = find_root(start)
+                raise folder_gone() from None
         return self._root
 
     def config(self) -> Config:
@@ -84,6 +80,22 @@ class State:
 
 
 COLOURS = {"error": "red", "warning": "yellow"}
+
+
+def folder_gone() -> ConfigError:
+    """What `Path.cwd()` failing means: the folder the user stands in was deleted."""
+    return ConfigError(
+        "the current folder no longer exists (it was deleted or moved away)",
+        hint="cd into your publication again, or name it with `notice -C DIR`",
+    )
+
+
+def current_folder() -> Path:
+    """The folder the user stands in, or a clear error if it is gone."""
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        raise folder_gone() from None
 
 
 class NoticeGroup(click.Group):
