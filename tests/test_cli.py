@@ -73,6 +73,19 @@ def test_a_deleted_current_folder_is_a_clean_error(run, tmp_path, monkeypatch):
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows cannot delete the current folder")
+def test_a_deleted_current_folder_is_no_internal_error_anywhere(run, tmp_path, monkeypatch, publication):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    result = run("init")
+    assert result.exit_code == 1 and "the current folder no longer exists" in result.stderr
+    result = run("-C", str(publication), "build", "--drafts")  # absolute -C: builds, paths printed absolute
+    assert result.exit_code == 0, result.stderr
+    assert str(publication / "build") in result.stdout and "internal error" not in result.stderr
+
+
 def test_init_creates_a_working_publication(run, tmp_path):
     target = tmp_path / "letter"
     result = run("init", str(target), "--name", "Shop news", "--lang", "ja")
