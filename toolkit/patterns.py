@@ -31,6 +31,7 @@ from typing import Any
 
 from .errors import ToolkitError
 from .output import write_atomic
+from .source import read_regular
 
 try:  # CPython's internals: elsewhere `PATTERNS` does nothing
     import _sre  # type: ignore[import-not-found]
@@ -137,8 +138,6 @@ def read_file(path: Path, header: tuple[Any, ...] = _HEADER) -> dict[Any, Any] |
     """The entries `write_file` wrote to *path*; None if there are none, if they were written
     under another *header* (another Python), or if their bytes are not the ones whose digest
     was written with them."""
-    from .source import read_regular  # lazy: source compiles patterns as it loads
-
     try:  # a regular file, inside the publication (the folder above .notice-cache), or nothing
         raw = read_regular(path, root=path.parent.parent, limit=_MAX_BYTES)
     except ToolkitError:
