@@ -42,6 +42,7 @@ from .output import (
     write_files,
 )
 from .source import (
+    BODY_NOT_KEPT,
     PARSED,
     Issue,
     check_slug,
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from .issue_state import IssueState
+    from .kept_issues import KeptIssues
 
 #: Below this many issues to render, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 8
@@ -192,16 +194,21 @@ def _build(
     # Read every issue with its records and lock, then decide what is stale.
     from .templating import inliner_warnings, make_environment, templates_fingerprint  # lazy (see above)
 
-    collector.resume()  # start-up is done: reading many issues and rendering them makes garbage
-
     PARSED.load(config.cache_dir / "yaml.json")  # front-matter and records parsed by earlier builds
     # With workers started, an issue sure to be rendered goes to them as soon as it is read.
     # Without the bodies only where the index never shows one: templates of the publication's
     # own receive each issue whole (README "Templates").
     keep = keep_bodies or own_templates(config)
     early = Prefetch(pool, config, drafts, expected, keep) if pool is not None and expected and not slugs else None
+    kept = kept_record(config, keep, early)
+    collector.resume()  # start-up is done: reading many issues and rendering them makes garbage
+
     issues, source_errors = read_issues(
-        config.issues_dir, default_lang=config.publication.lang, tz=config.tz, each=early.offer if early else None
+        config.issues_dir,
+        default_lang=config.publication.lang,
+        tz=config.tz,
+        each=early.offer if early else None,
+        kept=kept,
     )
     wanted = {issue.slug for issue in select(issues, source_errors, list(slugs), config)}
     # An issue readers received stays in the record: a lock under a draft is an error, never a
@@ -218,7 +225,7 @@ def _build(
     report.errors.extend(
         Diagnostic.of(e) for e in source_errors if not slugs or e.path is not None and e.path.stem in set(slugs)
     )
-    states, state_errors = load_states(config, issues, early.states if early else {})
+    states, state_errors = load_states(config, issues, read_states(early, kept))
     from . import next_issue  # lazy (see the imports)
 
     states = next_issue.with_drafts(config, states)  # a draft's block, as if published now
@@ -230,10 +237,7 @@ def _build(
         report.warnings.append(
             warning(cache.note, path=cache.note_path, hint="nothing is lost: the cache only remembers what was built")
         )
-    from .images import images_key  # lazy (see the imports)
-
-    known = early.images if early else {}  # the keys of issues whose bodies were not kept
-    images = {slug: known[slug] if slug in known else images_key(config, state) for slug, state in states.items()}
+    images = images_keys(config, states, early, kept)
     every = {slug: state_key(state, shared, images[slug]) for slug, state in states.items()}
     keys = {slug: key for slug, key in every.items() if slug in wanted}
     todo = [states[slug] for slug in keys if force or not cache.is_fresh(out_dir, slug, keys[slug])]
@@ -276,14 +280,53 @@ def _build(
         unchanged = sorted({*report.built, *report.unchanged})
         stale.remember(cache, out_dir, options, inputs, stale.report_json(unchanged, report.drafts, unique(standing)))
     cache.save()
-    PARSED.save()
-    DATES.save()
-    PATTERNS.save()
-    RULES.save()
+    save_memos(PARSED, kept, DATES, PATTERNS, RULES)
     # Each distinct one once; anything still a raised error is turned into what is reported.
     report.errors = unique(as_diagnostic(e) for e in report.errors)
     report.warnings = unique(as_diagnostic(w, "warning") for w in report.warnings)
     return report
+
+
+def save_memos(*memos: Any) -> None:
+    """Save what this build parsed and compiled for the next (a None is a memo it did not use)."""
+    for memo in memos:
+        if memo is not None:
+            memo.save()
+
+
+def kept_record(config: Config, keep: bool, early: Prefetch | None) -> KeptIssues | None:
+    """The record of issues earlier builds read (`toolkit.kept_issues`), for a build that keeps
+    no bodies: it takes from it the issues whose files it need not read, unless workers read
+    them as they come (*early*), and records the rest for the next build."""
+    if keep:
+        return None
+    from .kept_issues import KEPT  # lazy (see the imports)
+
+    KEPT.load(config, serving=early is None)
+    return KEPT
+
+
+def read_states(early: Prefetch | None, kept: KeptIssues | None) -> dict[str, IssueState]:
+    """The states loaded as the issues were read: by `Prefetch`, or from the record of issues."""
+    return {**(early.states if early else {}), **(kept.states if kept else {})}
+
+
+def images_keys(
+    config: Config, states: dict[str, IssueState], early: Prefetch | None, kept: KeptIssues | None
+) -> dict[str, str]:
+    """Each issue's `images.images_key`, from the image paths its texts link: found in them,
+    or kept where the build did not keep the body; *kept* records them."""
+    from .images import image_sources, images_key  # lazy (see the imports)
+
+    known = early.images if early else {}  # the keys of issues whose bodies were not kept
+    sources = {**(early.sources if early else {}), **(kept.sources if kept else {})}
+    sources.update({slug: image_sources(state) for slug, state in states.items() if slug not in sources})
+    if kept is not None:
+        kept.remember(states, sources)
+    return {
+        slug: known[slug] if slug in known else images_key(config, state, sources[slug])
+        for slug, state in states.items()
+    }
 
 
 def _forced_scan(cache: BuildCache, config: Config, out_dir: Path, snapshot: bool) -> stale.Inputs | None:
@@ -558,8 +601,10 @@ class Prefetch:
         #: batches are smaller and the workers end together.
         self.left = expected
         self.keep_bodies = keep_bodies
-        #: The images keys (`images.images_key`, which reads the body) of issues kept without it.
+        #: The images keys (`images.images_key`, which reads the body) of issues kept without
+        #: it, and the image paths their texts link (`images.image_sources`).
         self.images: dict[str, str] = {}
+        self.sources: dict[str, list[str]] = {}
         from .issue_state import record_folders  # lazy (see the imports)
 
         self.folders = record_folders(config)  # corrections/ listed once, not looked up per issue
@@ -577,19 +622,15 @@ class Prefetch:
             return None  # load_states says so, in its place
         lean = None
         if not self.keep_bodies:  # the worker reads the body again (`body_of`)
-            from .images import images_key  # lazy (see the imports)
+            from .images import image_sources, images_key  # lazy (see the imports)
 
-            self.images[issue.slug] = images_key(config, state)
+            self.sources[issue.slug] = image_sources(state)
+            self.images[issue.slug] = images_key(config, state, self.sources[issue.slug])
             lean = dataclasses.replace(issue, body=BODY_NOT_KEPT)
             state = dataclasses.replace(state, issue=lean)
         self.states[issue.slug] = state
         self.pool.prefetch(state, max(0, self.left))
         return lean
-
-
-#: The body of an issue the build's process keeps without it (`Prefetch`): text no issue has, so
-#: a use of it by mistake shows in the outputs; `body_of` reads the file again.
-BODY_NOT_KEPT = "\x00(the body of this issue is not kept in the build's process: toolkit.build.body_of)\x00"
 
 
 def body_of(config: Config, state: IssueState, unmade: str = "it was not built") -> IssueState:

@@ -381,17 +381,23 @@ def written_sources(text: str) -> list[str]:
     return [src for src in dict.fromkeys(found) if is_local(src)]
 
 
-def images_key(config: Config, state: IssueState) -> str:
-    """What the issue's images add to its cache key: each local file's path, size and
-    modification time (or that it is missing), so a replaced, changed or deleted image
-    rebuilds the issue without hashing every image on every build."""
+def image_sources(state: IssueState) -> list[str]:
+    """The image paths the issue's body, its lock and its records write (`written_sources`)."""
     texts = [state.issue.body, state.lock.body if state.lock else ""]
     for record in state.records:
         texts.append(record.note)
         texts.extend(pair.corrected for pair in record.replaces)
+    return written_sources("\n".join(texts))
+
+
+def images_key(config: Config, state: IssueState, sources: list[str] | None = None) -> str:
+    """What the issue's images add to its cache key: each local file's path, size and
+    modification time (or that it is missing), so a replaced, changed or deleted image
+    rebuilds the issue without hashing every image on every build. *sources*: its
+    `image_sources`, when the build kept them instead of the body (`toolkit.kept_issues`)."""
     resolver = IssueImages(config, state.issue)
     parts = []
-    for src in written_sources("\n".join(texts)):
+    for src in image_sources(state) if sources is None else sources:
         try:
             path = resolver.find(src)
             stat = path.stat()

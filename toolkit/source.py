@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from .errors import SourceError, ToolkitError, did_you_mean
@@ -145,6 +145,9 @@ class Issue:
         parse=_last_correction,
     )
     digest: str = ""
+    #: The key of its front-matter in `PARSED` (`yaml_key`), kept so a build that does not read
+    #: the file again (`toolkit.kept_issues`) still keeps that parse for the next that does.
+    front_key: str = field(default="", compare=False, repr=False)
     #: The front-matter exactly as written: the lock keeps these values, so changing the
     #: publication's time zone or language later is not mistaken for an edit of the issue.
     front: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -228,6 +231,12 @@ class ParsedYAML:
         self.used.add(key)
         return _copy(entry[0]), dict(entry[1])
 
+    def keep(self, key: str) -> None:
+        """Keep *key*'s parse through the next save though nothing asked for it (its file was
+        not read again: `toolkit.kept_issues`)."""
+        if key in self.entries:
+            self.used.add(key)
+
     def put(self, key: str, data: dict[str, Any], lines: dict[str, int]) -> None:
         try:
             if json.loads(json.dumps(data)) != data:
@@ -283,17 +292,47 @@ def read_issue(
     )
     text = decode(raw, path)
     meta_text, meta_line, body, body_line = split_front_matter(text, path)
-    meta, lines = parse_yaml_mapping(meta_text, meta_line, path)
+    key = yaml_key(meta_text)
+    meta, lines = parse_yaml_mapping(meta_text, meta_line, path, key=key)
     digest = hashlib.sha256(raw).hexdigest()
-    return _make_issue(path, slug, meta, lines, body, body_line, default_lang, tz or ZoneInfo("UTC"), digest)
+    return _make_issue(path, slug, meta, lines, body, body_line, default_lang, tz or ZoneInfo("UTC"), digest, key)
+
+
+#: The body of an issue a build's process keeps without it (`build.Prefetch`, `kept_issues`):
+#: text no issue has, so a use of it by mistake shows in the outputs; `build.body_of` reads the
+#: file again.
+BODY_NOT_KEPT = "\x00(the body of this issue is not kept in the build's process: toolkit.build.body_of)\x00"
+
+
+def lean_issue(
+    path: Path, front: dict[str, Any], body_line: int, digest: str, front_key: str, default_lang: str, tz: ZoneInfo
+) -> Issue | None:
+    """The issue a file held when it was read whole, rebuilt from its front-matter (checked
+    again, under today's notice.toml), without its body; None if that front-matter is refused
+    now: reading the file says why, in its words and with its line."""
+    try:
+        return _make_issue(path, path.stem, front, {}, BODY_NOT_KEPT, body_line, default_lang, tz, digest, front_key)
+    except SourceError:
+        return None
+
+
+class KeptLookup(Protocol):
+    """What `read_issues` asks before it reads a file (`kept_issues.KeptIssues`)."""
+
+    def issue(self, path: Path) -> Issue | None: ...
 
 
 def read_issues(
-    folder: Path, each: Callable[[Issue], Issue | None] | None = None, **options: Any
+    folder: Path,
+    each: Callable[[Issue], Issue | None] | None = None,
+    kept: KeptLookup | None = None,
+    **options: Any,
 ) -> tuple[list[Issue], list[SourceError]]:
     """Every ``*.md`` in *folder*, sorted by slug; bad files become errors, not exceptions.
     *each* is called with each issue as it is read (the build starts rendering meanwhile); an
-    issue it returns is kept instead (the build's lighter copy, without its body)."""
+    issue it returns is kept instead (the build's lighter copy, without its body). *kept* is
+    asked first for each file inside the publication that is no link (`kept_issues.KeptIssues`):
+    an issue it gives is taken as read."""
     root = options.setdefault("root", folder.parent)
     issues: list[Issue] = []
     errors: list[SourceError] = []
@@ -301,6 +340,10 @@ def read_issues(
     # (issue 13: resolving each file's path, a stat per folder above it, was a tenth of reading).
     inside = folder.is_dir() and is_inside(folder, root)
     for path, link in issue_files(folder):
+        known = kept.issue(path) if kept is not None and inside and not link else None
+        if known is not None:
+            issues.append(known)
+            continue
         try:
             issues.append(read_issue(path, **options, confined=inside and not link))
         except SourceError as error:
@@ -529,6 +572,7 @@ def parse_yaml_mapping(
     *,
     what: str = "front-matter",
     hint: str = "values with ':' or '#' need quotes, e.g. title: \"Q&A: part 1\"",
+    key: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, int]]:
     """A YAML mapping and the file line of each top-level key; dates stay text.
 
@@ -536,7 +580,7 @@ def parse_yaml_mapping(
     PyYAML's own parser words it (the text is parsed again by it), so messages do not
     depend on how PyYAML was installed.
     """
-    key = hashlib.sha256(f"{what}\0{meta_text}".encode("utf-8", "surrogatepass")).hexdigest()
+    key = key or yaml_key(meta_text, what)
     cached = PARSED.get(key)
     if cached is None:
         try:
@@ -548,6 +592,12 @@ def parse_yaml_mapping(
         return data, lines
     data, offsets = cached
     return data, {name: offset + first_line for name, offset in offsets.items()}
+
+
+def yaml_key(meta_text: str, what: str = "front-matter") -> str:
+    """The key of a YAML text's parse in `PARSED` (*what* it is: the same text as a record is
+    parsed under other rules)."""
+    return hashlib.sha256(f"{what}\0{meta_text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def fast_loader(text: str) -> type:
@@ -677,6 +727,7 @@ def _make_issue(
     default_lang: str,
     tz: ZoneInfo,
     digest: str = "",
+    front_key: str = "",
 ) -> Issue:
     values, problems = read_mapping(Issue, meta, tz, unknown=_unknown_field, missing=_missing_field)
     if problems:
@@ -695,6 +746,7 @@ def _make_issue(
         body=body,
         body_line=body_line,
         digest=digest,
+        front_key=front_key,
         front=dict(meta),
         **{**values, "lang": values.get("lang") or default_lang},
     )

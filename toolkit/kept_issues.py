@@ -1,0 +1,177 @@
+"""What each issue file held when a build last read it whole, by the file's stats, so a build
+that renders one issue does not read and parse the other 199 again.
+
+Issue 13: a build of one issue of 200 spent ~20 ms of its ~0.29 s reading, decoding and
+checking the files of issues it did not render, whose front-matter only the index needs.
+A build keeps, in ``.notice-cache/issues.json``, for each issue file it read: the file's
+[inode, size, mtime, ctime] taken *before* it read it, and what the build needs of an issue
+it does not render: the front-matter as written, the sha256 of the file, the line its body
+starts on, the images its texts link (`images.image_sources`) and the lock and records those
+were found with. The next build takes such an issue as read when the file's stats are the
+same and were settled (`output.settled`: git's rule for a racily clean index entry, the one
+the build cache trusts for its outputs), when its lock and records are the same ones (so the
+published text is still the lock's: the silent-edit check passed on these bytes), and when
+its front-matter passes today's checks; otherwise the file is read as always. The issue it
+gives has no body (`source.BODY_NOT_KEPT`): an issue the build renders, and the feeds' newest,
+are read again by `build.body_of`, which checks the file still has that sha256.
+
+Only a build whose process keeps no bodies uses it (the CLI's, without templates of the
+publication's own: those may show any issue's body), and only where no worker reads the
+issues as they come (`build.Prefetch`, for a build that renders everything anyway).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import Config
+from .errors import ToolkitError
+from .issue_state import IssueState, load_state, record_folders
+from .output import settled, write_atomic
+from .source import PARSED, Issue, lean_issue, read_regular
+
+FILE_NAME = "issues.json"
+FORMAT = 1
+#: The record of 10,000 issues is ~5 MB; anything far larger is not ours.
+_MAX_BYTES = 256 * 1024 * 1024
+
+
+def chain_of(state: IssueState) -> list[Any]:
+    """What an issue's silent-edit check and image sources were found with: its lock and its
+    correction records (deliveries change neither)."""
+    return [state.lock.hash if state.lock else "", [record.hash for record in state.records]]
+
+
+class KeptIssues:
+    """The issue files a build read whole, by name; `issue` answers `source.read_issues`."""
+
+    def __init__(self) -> None:
+        self._reset(None, False)
+
+    def _reset(self, config: Config | None, serving: bool) -> None:
+        self.entries: dict[str, Any] = {}
+        self.path: Path | None = None if config is None else config.cache_dir / FILE_NAME
+        self.config = config
+        #: The stats of each file as this build found them before reading it (None: unsettled).
+        self.seen: dict[str, list[int] | None] = {}
+        #: The issues taken from the record, by slug: their states and image sources.
+        self.states: dict[str, IssueState] = {}
+        self.sources: dict[str, list[str]] = {}
+        self.serving = serving
+        self.changed = False
+        self._folders: frozenset[str] | None = None
+        self._now_ns = 0
+
+    def load(self, config: Config, serving: bool) -> None:
+        """Read the record of *config*'s publication; *serving*: whether this build may take
+        issues from it (else it only records what it reads, for the next build)."""
+        self._reset(config, serving)
+        self._now_ns = time.time_ns()
+        try:  # a regular file inside the publication, or nothing (as `patterns.read_file`)
+            data = json.loads(read_regular(config.cache_dir / FILE_NAME, root=config.root, limit=_MAX_BYTES))
+        except (ToolkitError, ValueError, UnicodeDecodeError):
+            return
+        if (
+            isinstance(data, dict)
+            and data.get("format") == FORMAT
+            and data.get("notice") == __version__
+            and isinstance(data.get("issues"), dict)
+        ):
+            self.entries = data["issues"]
+        if serving:
+            self._folders = record_folders(config)
+
+    def issue(self, path: Path) -> Issue | None:
+        """The issue *path* held when it was recorded, without its body, if it still holds it;
+        None when the file must be read (its stats are taken here, before that)."""
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return None  # reading it says why
+        stats = [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+        stable = stat.S_ISREG(info.st_mode) and settled(stats, self._now_ns)
+        self.seen[path.name] = stats if stable else None
+        entry = self.entries.get(path.name)
+        if not (self.serving and stable and isinstance(entry, dict) and entry.get("stats") == stats):
+            return None
+        assert self.config is not None
+        try:
+            front, body_line, digest, front_key = (
+                entry["front"],
+                entry["body_line"],
+                entry["digest"],
+                entry["front_key"],
+            )
+            chain, sources = entry["chain"], entry["sources"]
+            if not (
+                isinstance(front, dict)
+                and type(body_line) is int
+                and isinstance(digest, str)
+                and isinstance(front_key, str)
+                and isinstance(sources, list)
+                and all(isinstance(src, str) for src in sources)
+            ):
+                return None
+        except (KeyError, TypeError):
+            return None
+        config = self.config
+        issue = lean_issue(path, front, body_line, digest, front_key, config.publication.lang, config.tz)
+        if issue is None:
+            return None
+        try:
+            state = load_state(config, issue, self._folders)
+        except ToolkitError:
+            return None  # read whole, and the build reports it as it does for any issue
+        if chain_of(state) != chain:
+            return None  # a new lock or record: the body is checked against it again
+        PARSED.keep(front_key)
+        self.states[issue.slug], self.sources[issue.slug] = state, sources
+        return issue
+
+    def remember(self, states: dict[str, IssueState], sources: dict[str, list[str]]) -> None:
+        """Record each issue of *states* this build read whole and checked (its front-matter,
+        its records, no silent edit), with its image *sources*, under the stats taken before
+        it was read; keep the entries of those it took from the record; forget the rest."""
+        kept: dict[str, Any] = {}
+        for state in states.values():
+            issue = state.issue
+            name, slug = issue.path.name, issue.slug
+            stats = self.seen.get(name)
+            if stats is None or slug not in sources:
+                continue
+            if slug in self.states:
+                kept[name] = self.entries[name]
+                continue
+            try:
+                if json.loads(json.dumps(issue.front)) != issue.front:
+                    continue  # a key that is not text, a NaN: read whole each time
+            except (TypeError, ValueError):
+                continue  # a date YAML was told to make, a set
+            kept[name] = {
+                "stats": stats,
+                "digest": issue.digest,
+                "front": issue.front,
+                "front_key": issue.front_key,
+                "body_line": issue.body_line,
+                "chain": chain_of(state),
+                "sources": sources[slug],
+            }
+        if kept != self.entries:
+            self.entries, self.changed = kept, True
+
+    def save(self) -> None:
+        if self.path is None or not self.changed:
+            return
+        data = {"format": FORMAT, "notice": __version__, "issues": self.entries}
+        write_atomic(self.path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        self.changed = False
+
+
+#: The one record; `build` loads it before reading the issues and saves it after.
+KEPT = KeptIssues()
