@@ -188,3 +188,14 @@ def test_a_linked_issue_file_is_always_read(pub, run, settled, reads, tmp_path):
     reads.clear()
     one_issue(run, pub, "spring-news")
     assert sorted(reads) == ["linked.md", "spring-news.md"]
+
+
+def test_front_matter_json_cannot_give_back_is_read_each_time(pub, run, settled, reads):
+    path = write_issue(pub, "tagged-date", status="published")
+    path.write_text(path.read_text(encoding="utf-8").replace("date: 2026-01-05", "date: !!timestamp 2026-01-05"))
+    one_issue(run, pub, "spring-news")
+    kept = json.loads((pub / ".notice-cache" / FILE_NAME).read_text(encoding="utf-8"))["issues"]
+    assert "tagged-date.md" not in kept and "shop-photo.md" in kept
+    reads.clear()
+    one_issue(run, pub, "spring-news")
+    assert sorted(reads) == ["spring-news.md", "tagged-date.md"]

@@ -231,6 +231,10 @@ class ParsedYAML:
         self.used.add(key)
         return _copy(entry[0]), dict(entry[1])
 
+    def holds(self, key: str) -> bool:
+        """Whether *key*'s parse is kept: only data JSON gives back exactly is (`put`)."""
+        return key in self.entries
+
     def keep(self, key: str) -> None:
         """Keep *key*'s parse through the next save though nothing asked for it (its file was
         not read again: `toolkit.kept_issues`)."""
