@@ -23,8 +23,6 @@ issues as they come (`build.Prefetch`, for a build that renders everything anywa
 from __future__ import annotations
 
 import json
-import os
-import stat
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,7 @@ from . import __version__
 from .config import Config
 from .errors import ToolkitError
 from .issue_state import IssueState, load_state, record_folders
-from .output import settled, write_atomic
+from .output import file_stats, settled, write_atomic
 from .source import PARSED, Issue, lean_issue, read_regular
 
 FILE_NAME = "issues.json"
@@ -90,12 +88,8 @@ class KeptIssues:
     def issue(self, path: Path) -> Issue | None:
         """The issue *path* held when it was recorded, without its body, if it still holds it;
         None when the file must be read (its stats are taken here, before that)."""
-        try:
-            info = os.lstat(path)
-        except OSError:
-            return None  # reading it says why
-        stats = [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
-        stable = stat.S_ISREG(info.st_mode) and settled(stats, self._now_ns)
+        stats = file_stats(path)  # None for anything but a regular file: reading it says why
+        stable = stats is not None and settled(stats, self._now_ns)
         self.seen[path.name] = stats if stable else None
         entry = self.entries.get(path.name)
         if not (self.serving and stable and isinstance(entry, dict) and entry.get("stats") == stats):
