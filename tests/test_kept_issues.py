@@ -4,17 +4,22 @@ reads every file writes."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from toolkit import __version__, output, source
 from toolkit import build as build_module
-from toolkit import output, source
-from toolkit.kept_issues import FILE_NAME
+from toolkit.config import load_config
+from toolkit.kept_issues import FILE_NAME, FORMAT, read_record
+from toolkit.source import split_front_matter, yaml_key
 
 from conftest import write_issue
 
@@ -58,6 +63,20 @@ def pub(sample_publication: Path) -> Path:
     return root
 
 
+def kept(root: Path) -> dict:
+    """The record's entries, read as the build reads them (its checksum checked)."""
+    entries = read_record(load_config(root))
+    assert entries is not None
+    return entries
+
+
+def write_record(root: Path, entries: dict) -> None:
+    """*entries* as a record the build accepts: its header and its checksum right."""
+    payload = json.dumps(entries, ensure_ascii=False).encode()
+    header = {"format": FORMAT, "notice": __version__, "sha256": hashlib.sha256(payload).hexdigest()}
+    (root / ".notice-cache" / FILE_NAME).write_bytes(json.dumps(header).encode() + b"\n" + payload)
+
+
 def outputs(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -76,10 +95,10 @@ def one_issue(run, root: Path, slug: str) -> None:
 def test_a_one_issue_build_reads_only_the_file_of_the_issue_it_renders(pub, run, settled, reads):
     one_issue(run, pub, "spring-news")
     assert sorted(set(reads)) == sorted(p.name for p in (pub / "issues").glob("*.md"))
-    kept = json.loads((pub / ".notice-cache" / FILE_NAME).read_text(encoding="utf-8"))["issues"]
-    assert sorted(kept) == sorted(p.name for p in (pub / "issues").glob("*.md"))
-    assert kept["shop-photo.md"]["sources"] == ["images/shop.png"]
-    assert kept[f"{LINE}.md"]["chain"][0]  # found with its lock
+    entries = kept(pub)
+    assert sorted(entries) == sorted(p.name for p in (pub / "issues").glob("*.md"))
+    assert entries["shop-photo.md"]["sources"] == ["images/shop.png"]
+    assert entries[f"{LINE}.md"]["chain"][0]  # found with its lock
 
     reads.clear()
     one_issue(run, pub, "shop-photo")
@@ -103,8 +122,7 @@ def test_what_it_writes_is_what_a_build_that_reads_every_file_writes(pub, run, s
         shutil.rmtree(fresh / ".notice-cache", ignore_errors=True)
         one_issue(run, fresh, slug)
         assert outputs(pub / "one") == outputs(fresh / "one"), slug
-    kept = json.loads((pub / ".notice-cache" / FILE_NAME).read_text(encoding="utf-8"))["issues"]
-    assert kept["spring-news.md"]["front"].get("lang") is None
+    assert kept(pub)["spring-news.md"]["front"].get("lang") is None
 
 
 def test_an_issue_edited_to_the_same_size_and_modification_time_is_read_again(pub, run, settled, reads):
@@ -148,35 +166,81 @@ def test_a_silent_edit_of_an_issue_not_built_is_still_found(pub, run, settled):
     assert "the published text was changed without a correction record" in done.output + done.stderr
 
 
+def damaged_title(root: Path) -> None:
+    """One byte of the record changed in place: a title the index would show."""
+    path = root / ".notice-cache" / FILE_NAME
+    path.write_bytes(path.read_bytes().replace(b"Spring news", b"Spring newt"))
+
+
+def wrong_shapes(root: Path) -> None:
+    """A record the build wrote (its checksum right), each entry wrong another way."""
+    entries = kept(root)
+    wrong = [{"front": [], "digest": None}, {"body_line": "9"}, {"sources": [1]}, {"chain": "x"}]
+    assert len(entries) == len(wrong)
+    for entry, change in zip([entries[name] for name in sorted(entries)], wrong):
+        entry.update(change)
+    write_record(root, entries)
+
+
+def written(data: bytes):
+    return lambda root: (root / ".notice-cache" / FILE_NAME).write_bytes(data)
+
+
 @pytest.mark.parametrize(
     "damage",
     [
-        b"not json",
-        b'{"format": 1, "notice": "0.0.0", "issues": {}}',
-        b"[]",
-        "wrong shapes",
+        written(b"not json"),
+        written(b'{"format": 2, "notice": "0.0.0", "sha256": ""}\n{}'),
+        written(b"[]"),
+        written(b"[" * 100_000 + b"]" * 100_000),
+        damaged_title,
+        wrong_shapes,
     ],
+    ids=["not-json", "another-notice", "a-list", "nested-deeply", "a-byte-changed", "wrong-shapes"],
 )
 def test_a_damaged_record_is_read_past_and_written_again(pub, run, settled, reads, tmp_path, damage):
-    one_issue(run, pub, "spring-news")
-    path = pub / ".notice-cache" / FILE_NAME
-    if damage == "wrong shapes":  # the current format and version, each entry wrong another way
-        data = json.loads(path.read_text(encoding="utf-8"))
-        entries = [data["issues"][name] for name in sorted(data["issues"])]
-        wrong = [{"front": [], "digest": None}, {"body_line": "9"}, {"sources": [1]}, {"chain": "x"}]
-        assert len(entries) == len(wrong)
-        for entry, change in zip(entries, wrong):
-            entry.update(change)
-        damage = json.dumps(data).encode()
-    path.write_bytes(damage)
+    one_issue(run, pub, "shop-photo")
+    damage(pub)
     shutil.rmtree(pub / "one")
     fresh = fresh_copy(pub, tmp_path / "fresh")
     one_issue(run, pub, "shop-photo")
     one_issue(run, fresh, "shop-photo")
     assert outputs(pub / "one") == outputs(fresh / "one")
+    assert b"Spring newt" not in (pub / "one" / "index.html").read_bytes()
     reads.clear()
     one_issue(run, pub, "shop-photo")
     assert reads == ["shop-photo.md"]  # written again whole
+
+
+@pytest.mark.parametrize("damage", ["a-shape", "nested-deeply"])
+def test_a_damaged_parse_memo_is_read_past(pub, run, settled, damage):
+    """yaml.json (`source.PARSED`), which the record leans on for what JSON gives back."""
+    path = write_issue(pub, "tagged-date", status="published")
+    text = path.read_text(encoding="utf-8").replace("date: 2026-01-05", "date: !!timestamp 2026-01-05")
+    path.write_text(text, encoding="utf-8")
+    one_issue(run, pub, "spring-news")
+    memo = pub / ".notice-cache" / "yaml.json"
+    if damage == "a-shape":  # the timestamp's front-matter under its key, as no build writes it
+        data = json.loads(memo.read_text(encoding="utf-8"))
+        data["entries"][yaml_key(split_front_matter(text, path)[0])] = "damaged"
+        memo.write_text(json.dumps(data), encoding="utf-8")
+    else:
+        memo.write_text("[" * 100_000 + "]" * 100_000)
+    one_issue(run, pub, "spring-news")
+    one_issue(run, pub, "spring-news")
+    assert "tagged-date.md" not in kept(pub)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_in_place_of_the_memos_does_not_hang_the_build(pub, tmp_path):
+    cache = pub / ".notice-cache"
+    cache.mkdir()
+    for name in ("yaml.json", FILE_NAME):
+        os.mkfifo(cache / name)
+    command = [sys.executable, "-m", "toolkit", "-C", str(pub), "-q", "build", "--drafts"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert "internal error" not in done.stderr
+    assert (pub / "site" / "index.html").is_file()
 
 
 def test_a_linked_issue_file_is_always_read(pub, run, settled, reads, tmp_path):
@@ -194,8 +258,8 @@ def test_front_matter_json_cannot_give_back_is_read_each_time(pub, run, settled,
     path = write_issue(pub, "tagged-date", status="published")
     path.write_text(path.read_text(encoding="utf-8").replace("date: 2026-01-05", "date: !!timestamp 2026-01-05"))
     one_issue(run, pub, "spring-news")
-    kept = json.loads((pub / ".notice-cache" / FILE_NAME).read_text(encoding="utf-8"))["issues"]
-    assert "tagged-date.md" not in kept and "shop-photo.md" in kept
+    entries = kept(pub)
+    assert "tagged-date.md" not in entries and "shop-photo.md" in entries
     reads.clear()
     one_issue(run, pub, "spring-news")
     assert sorted(reads) == ["spring-news.md", "tagged-date.md"]

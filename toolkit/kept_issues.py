@@ -22,6 +22,7 @@ issues as they come (`build.Prefetch`, for a build that renders everything anywa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -32,12 +33,12 @@ from .config import Config
 from .errors import ToolkitError
 from .issue_state import IssueState, load_state, record_folders
 from .output import file_stats, settled, write_atomic
-from .source import PARSED, Issue, lean_issue, read_regular
+from .source import MAX_CACHE_BYTES, PARSED, Issue, lean_issue, read_regular
 
 FILE_NAME = "issues.json"
-FORMAT = 1
-#: The record of 10,000 issues is ~5 MB; anything far larger is not ours.
-_MAX_BYTES = 256 * 1024 * 1024
+#: The file is a line of JSON (this format, the notice that wrote it, the sha256 of the rest),
+#: then the entries as JSON.
+FORMAT = 2
 
 
 def chain_of(state: IssueState) -> list[Any]:
@@ -71,17 +72,9 @@ class KeptIssues:
         issues from it (else it only records what it reads, for the next build)."""
         self._reset(config, serving)
         self._now_ns = time.time_ns()
-        try:  # a regular file inside the publication, or nothing (as `patterns.read_file`)
-            data = json.loads(read_regular(config.cache_dir / FILE_NAME, root=config.root, limit=_MAX_BYTES))
-        except (ToolkitError, ValueError, UnicodeDecodeError):
-            return
-        if (
-            isinstance(data, dict)
-            and data.get("format") == FORMAT
-            and data.get("notice") == __version__
-            and isinstance(data.get("issues"), dict)
-        ):
-            self.entries = data["issues"]
+        entries = read_record(config)
+        if entries is not None:
+            self.entries = entries
         if serving:
             self._folders = record_folders(config)
 
@@ -159,9 +152,35 @@ class KeptIssues:
     def save(self) -> None:
         if self.path is None or not self.changed:
             return
-        data = {"format": FORMAT, "notice": __version__, "issues": self.entries}
-        write_atomic(self.path, json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        payload = json.dumps(self.entries, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        header = {"format": FORMAT, "notice": __version__, "sha256": hashlib.sha256(payload).hexdigest()}
+        write_atomic(self.path, json.dumps(header).encode() + b"\n" + payload)
         self.changed = False
+
+
+def read_record(config: Config) -> dict[str, Any] | None:
+    """The entries of *config*'s record; None if there is none, if another notice wrote it, or
+    if its bytes are not those whose sha256 its first line gives: an entry damaged in place
+    (a title, a digest) would be trusted until its file changed, and one wrong digest made
+    `build.body_of` refuse that issue on every build."""
+    try:  # a regular file inside the publication, or nothing (as `patterns.read_file`)
+        raw = read_regular(config.cache_dir / FILE_NAME, root=config.root, limit=MAX_CACHE_BYTES)
+    except ToolkitError:
+        return None
+    first, _, payload = raw.partition(b"\n")
+    try:
+        header = json.loads(first)
+        if not (
+            isinstance(header, dict)
+            and header.get("format") == FORMAT
+            and header.get("notice") == __version__
+            and header.get("sha256") == hashlib.sha256(payload).hexdigest()
+        ):
+            return None
+        entries = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[... in the file
+        return None
+    return entries if isinstance(entries, dict) else None
 
 
 #: The one record; `build` loads it before reading the issues and saves it after.

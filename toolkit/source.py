@@ -34,6 +34,8 @@ SLUG_RE = re.compile(r"(?=.{1,100}$)[a-z0-9]+(?:-[a-z0-9]+)*")
 #: The largest file notice reads (issue 14): an issue, a record, a template or notice.toml is
 #: a few kilobytes; anything this big is a mistake, and reading it whole could exhaust memory.
 MAX_FILE_BYTES = 5 * 1024 * 1024
+#: The most a memo in .notice-cache is read to (that of 10,000 issues is a few MB).
+MAX_CACHE_BYTES = 256 * 1024 * 1024
 STATUSES = ("draft", "published")
 #: A BCP 47 language tag, loosely: "ja", "en", "en-GB", "zh-Hant-TW".
 LANG_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
@@ -215,30 +217,33 @@ class ParsedYAML:
         What an earlier build of this process parsed is dropped: kept, a build that found all
         of it in memory saved nothing, and the next process parsed everything again."""
         self.path, self.used, self.changed, self.entries = path, set(), False, {}
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, UnicodeDecodeError):
+        try:  # a regular file inside the publication (a FIFO in its place hung every build)
+            data = json.loads(read_regular(path, root=path.parent.parent, limit=MAX_CACHE_BYTES))
+        except (ToolkitError, ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[...
             return
         if isinstance(data, dict) and data.get("format") == 1 and isinstance(data.get("entries"), dict):
             self.entries = data["entries"]
 
-    def get(self, key: str) -> tuple[dict[str, Any], dict[str, int]] | None:
+    def _sound(self, key: str) -> bool:
         entry = self.entries.get(key)
-        if not (
-            isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], dict) and isinstance(entry[1], dict)
-        ):
+        return isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], dict) and isinstance(entry[1], dict)
+
+    def get(self, key: str) -> tuple[dict[str, Any], dict[str, int]] | None:
+        if not self._sound(key):
             return None
         self.used.add(key)
+        entry = self.entries[key]
         return _copy(entry[0]), dict(entry[1])
 
     def holds(self, key: str) -> bool:
-        """Whether *key*'s parse is kept: only data JSON gives back exactly is (`put`)."""
-        return key in self.entries
+        """Whether this build took or kept *key*'s parse here: then it is data JSON gives back
+        exactly (`put` keeps no other, and a damaged entry is parsed again, not taken)."""
+        return key in self.used and self._sound(key)
 
     def keep(self, key: str) -> None:
         """Keep *key*'s parse through the next save though nothing asked for it (its file was
         not read again: `toolkit.kept_issues`)."""
-        if key in self.entries:
+        if self._sound(key):
             self.used.add(key)
 
     def put(self, key: str, data: dict[str, Any], lines: dict[str, int]) -> None:
