@@ -85,40 +85,22 @@ class KeptIssues:
         stable = stats is not None and settled(stats, self._now_ns)
         self.seen[path.name] = stats if stable else None
         entry = self.entries.get(path.name)
-        if not (self.serving and stable and isinstance(entry, dict) and entry.get("stats") == stats):
-            return None
-        assert self.config is not None
-        try:
-            front, body_line, digest, front_key = (
-                entry["front"],
-                entry["body_line"],
-                entry["digest"],
-                entry["front_key"],
-            )
-            chain, sources = entry["chain"], entry["sources"]
-            if not (
-                isinstance(front, dict)
-                and type(body_line) is int
-                and isinstance(digest, str)
-                and isinstance(front_key, str)
-                and isinstance(sources, list)
-                and all(isinstance(src, str) for src in sources)
-            ):
-                return None
-        except (KeyError, TypeError):
+        if not (self.serving and stable and isinstance(entry, dict) and entry.get("stats") == stats and _sound(entry)):
             return None
         config = self.config
-        issue = lean_issue(path, front, body_line, digest, front_key, config.publication.lang, config.tz)
+        assert config is not None
+        front, line, digest, key = entry["front"], entry["body_line"], entry["digest"], entry["front_key"]
+        issue = lean_issue(path, front, line, digest, key, config.publication.lang, config.tz)
         if issue is None:
             return None
         try:
             state = load_state(config, issue, self._folders)
         except ToolkitError:
             return None  # read whole, and the build reports it as it does for any issue
-        if chain_of(state) != chain:
+        if chain_of(state) != entry["chain"]:
             return None  # a new lock or record: the body is checked against it again
-        PARSED.keep(front_key)
-        self.states[issue.slug], self.sources[issue.slug] = state, sources
+        PARSED.keep(key)
+        self.states[issue.slug], self.sources[issue.slug] = state, entry["sources"]
         return issue
 
     def remember(self, states: dict[str, IssueState], sources: dict[str, list[str]]) -> None:
@@ -156,6 +138,20 @@ class KeptIssues:
         header = {"format": FORMAT, "notice": __version__, "sha256": hashlib.sha256(payload).hexdigest()}
         write_atomic(self.path, json.dumps(header).encode() + b"\n" + payload)
         self.changed = False
+
+
+def _sound(entry: dict[str, Any]) -> bool:
+    """Whether *entry* has each field `remember` writes, of its type: a record is checked, not trusted."""
+    sources = entry.get("sources")
+    return (
+        isinstance(entry.get("front"), dict)
+        and type(entry.get("body_line")) is int
+        and isinstance(entry.get("digest"), str)
+        and isinstance(entry.get("front_key"), str)
+        and "chain" in entry
+        and isinstance(sources, list)
+        and all(isinstance(src, str) for src in sources)
+    )
 
 
 def read_record(config: Config) -> dict[str, Any] | None:
