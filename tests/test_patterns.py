@@ -82,24 +82,35 @@ def test_kept_patterns_match_as_fresh_ones(tmp_path_factory, text):
         assert [m.span() for m in served.finditer(text)] == [m.span() for m in fresh(pattern, flags).finditer(text)]
 
 
+def opened(path) -> tuple[bytes, tuple, dict]:
+    """A kept file's parts as `patterns.write_file` lays them out: digest, header, entries."""
+    digest, _, payload = path.read_bytes().partition(b"\n")
+    header, entries = marshal.loads(payload)
+    return digest, header, entries
+
+
 def test_another_pythons_file_is_not_used(tmp_path):
     path = tmp_path / "patterns.marshal"
     kept(tmp_path)
-    header, digest, payload = marshal.loads(path.read_bytes())
-    path.write_bytes(marshal.dumps(((header[0], "2.7.0 elsewhere", *header[2:]), digest, payload)))
+    _, header, entries = opened(path)
+    patterns.write_file(path, entries, (header[0], "2.7.0 elsewhere", *header[2:]))  # its digest right
     re.purge()
     memo = CompiledPatterns()
     memo.load(path)
     assert memo.entries == {} and (type(SAMPLES[0][0]), *SAMPLES[0]) not in re._cache  # noqa: RUF005
 
 
-@pytest.mark.parametrize("damage", ["garbage", "cut", "bad code", "not a pattern", "one literal", "its digest"])
+@pytest.mark.parametrize(
+    "damage", ["garbage", "brackets", "cut", "bad code", "not a pattern", "one literal", "its digest"]
+)
 def test_a_damaged_file_costs_a_compile_and_is_written_again(tmp_path, damage):
     path = tmp_path / "patterns.marshal"
     kept(tmp_path)
     data = path.read_bytes()
     if damage == "garbage":
         path.write_bytes(b"\x00not marshal at all")
+    elif damage == "brackets":  # marshal's list code, its length four more brackets: minutes and gigabytes
+        path.write_bytes(b"[" * 100_000)
     elif damage == "cut":
         path.write_bytes(data[: len(data) // 2])
     elif damage == "bad code":  # code _sre cannot run, its digest rewritten: refused, never served
@@ -107,16 +118,14 @@ def test_a_damaged_file_costs_a_compile_and_is_written_again(tmp_path, damage):
     elif damage == "not a pattern":  # keys save never writes, its digest rewritten
         patterns.write_file(path, {(key[0], str(key[1])): a for key, a in entries_of(path).items()})
     elif damage == "one literal":  # code _sre can run, but another pattern's: found by the digest
-        header, digest, payload = marshal.loads(data)
-        entries = marshal.loads(payload)
+        digest, header, entries = opened(path)
         key = ("colou?r", 0)
         code = list(entries[key][1])
         code[code.index(ord("c"))] = ord("k")
         entries[key] = (entries[key][0], code, *entries[key][2:])
-        path.write_bytes(marshal.dumps((header, digest, marshal.dumps(entries))))
+        path.write_bytes(digest + b"\n" + marshal.dumps((header, entries)))
     else:
-        header, digest, payload = marshal.loads(data)
-        path.write_bytes(marshal.dumps((header, "0" * 64, payload)))
+        path.write_bytes(b"0" * 64 + data[64:])
     re.purge()
     memo = CompiledPatterns()
     memo.load(path)

@@ -126,30 +126,33 @@ class CompiledPatterns:
 
 
 def write_file(path: Path, entries: dict[Any, Any], header: tuple[Any, ...] = _HEADER) -> None:
-    """Write *entries* to *path* with this Python's *header* and the sha256 of their bytes:
+    """Write *entries* to *path* with this Python's *header*, after the sha256 of their bytes:
     `_sre.compile` refuses code it cannot run, not code changed into other code it can run
     (a damaged byte in a literal would match other text), so the digest is what finds that.
-    `parsed_theme.KeptRules` keeps premailer's parsed theme the same way, under a header of its own."""
-    payload = marshal.dumps(entries)
-    write_atomic(path, marshal.dumps((header, hashlib.sha256(payload).hexdigest(), payload)))
+    `parsed_theme.KeptRules` keeps premailer's parsed theme the same way, under a header of its
+    own, and `kept_issues.KeptIssues` its record of issue files."""
+    payload = marshal.dumps((header, entries))
+    write_atomic(path, hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
 
 
-def read_file(path: Path, header: tuple[Any, ...] = _HEADER) -> dict[Any, Any] | None:
+def read_file(path: Path, header: tuple[Any, ...] = _HEADER, limit: int = _MAX_BYTES) -> dict[Any, Any] | None:
     """The entries `write_file` wrote to *path*; None if there are none, if they were written
     under another *header* (another Python), or if their bytes are not the ones whose digest
-    was written with them."""
+    was written before them (or are more than *limit*). Only bytes that digest vouches for
+    reach `marshal`, which is not made for damaged data: ``[[[[`` in its place took minutes
+    and gigabytes to refuse."""
     try:  # a regular file, inside the publication (the folder above .notice-cache), or nothing
-        raw = read_regular(path, root=path.parent.parent, limit=_MAX_BYTES)
+        raw = read_regular(path, root=path.parent.parent, limit=limit)
     except ToolkitError:
         return None
+    digest, _, payload = raw.partition(b"\n")
+    if hashlib.sha256(payload).hexdigest().encode() != digest:
+        return None  # damaged, cut short, or written by an older notice
     try:
-        kept, digest, payload = marshal.loads(raw)
-        if kept != header or not isinstance(payload, bytes) or hashlib.sha256(payload).hexdigest() != digest:
-            return None
-        entries = marshal.loads(payload)
-    except (OSError, EOFError, ValueError, TypeError):
+        kept, entries = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
         return None
-    return entries if isinstance(entries, dict) else None
+    return entries if kept == header and isinstance(entries, dict) else None
 
 
 #: The one set of kept patterns; the CLI loads it as a command starts (`State.load_patterns`),
