@@ -4,7 +4,6 @@ reads every file writes."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -15,10 +14,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from toolkit import __version__, output, source
 from toolkit import build as build_module
+from toolkit import output, source
 from toolkit.config import load_config
-from toolkit.kept_issues import FILE_NAME, FORMAT, read_record
+from toolkit.kept_issues import FILE_NAME, HEADER, read_record
+from toolkit.patterns import write_file
 from toolkit.source import split_front_matter, yaml_key
 
 from conftest import write_issue
@@ -70,11 +70,9 @@ def kept(root: Path) -> dict:
     return entries
 
 
-def write_record(root: Path, entries: dict) -> None:
-    """*entries* as a record the build accepts: its header and its checksum right."""
-    payload = json.dumps(entries, ensure_ascii=False).encode()
-    header = {"format": FORMAT, "notice": __version__, "sha256": hashlib.sha256(payload).hexdigest()}
-    (root / ".notice-cache" / FILE_NAME).write_bytes(json.dumps(header).encode() + b"\n" + payload)
+def write_record(root: Path, entries: dict, header: tuple = HEADER) -> None:
+    """*entries* as a build writes them, under *header* (its checksum right)."""
+    write_file(root / ".notice-cache" / FILE_NAME, entries, header)
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
@@ -192,14 +190,14 @@ def written(data: bytes):
 @pytest.mark.parametrize(
     "damage",
     [
-        written(b"not json"),
-        written(b'{"format": 2, "notice": "0.0.0", "sha256": ""}\n{}'),
+        written(b"not marshal"),
+        lambda root: write_record(root, read_record(load_config(root)), ("kept issues", 3, "0.0.0")),
         written(b"[]"),
         written(b"[" * 100_000 + b"]" * 100_000),
         damaged_title,
         wrong_shapes,
     ],
-    ids=["not-json", "another-notice", "a-list", "nested-deeply", "a-byte-changed", "wrong-shapes"],
+    ids=["not-marshal", "another-notice", "a-list", "nested-deeply", "a-byte-changed", "wrong-shapes"],
 )
 def test_a_damaged_record_is_read_past_and_written_again(pub, run, settled, reads, tmp_path, damage):
     one_issue(run, pub, "shop-photo")
@@ -266,3 +264,24 @@ def test_front_matter_json_cannot_give_back_is_read_each_time(pub, run, settled,
     reads.clear()
     one_issue(run, pub, "spring-news")
     assert sorted(reads) == ["spring-news.md", "tagged-date.md"]
+
+
+def test_a_build_on_both_cores_records_what_its_workers_rendered(pub, run, settled, reads, tmp_path):
+    # More issues than `build.PARALLEL_THRESHOLD`: the workers get each issue as it is read
+    # (`build.Prefetch`), and the build's process keeps only what it found of each.
+    for n in range(build_module.PARALLEL_THRESHOLD):
+        write_issue(pub, f"more-{n}", status="published", date=f"2026-04-{n + 1:02d}")
+    fresh = fresh_copy(pub, tmp_path / "fresh")
+    for root in (pub, fresh):
+        done = run("-C", str(root), "-q", "build", "--drafts", "--jobs", "2")
+        assert done.exit_code == 0, done.output + done.stderr
+    entries = kept(pub)
+    assert sorted(entries) == sorted(p.name for p in (pub / "issues").glob("*.md"))
+    assert entries["shop-photo.md"]["sources"] == ["images/shop.png"]
+    (fresh / ".notice-cache" / FILE_NAME).unlink()
+    reads.clear()
+    for root in (pub, fresh):  # into the same folder: its index and feeds stand
+        done = run("-C", str(root), "-q", "build", "--drafts", "shop-photo", "--force")
+        assert done.exit_code == 0, done.output + done.stderr
+    assert reads.count("shop-photo.md") == 2 and reads.count("spring-news.md") == 1  # fresh read it
+    assert outputs(pub / "site") == outputs(fresh / "site")

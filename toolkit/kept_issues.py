@@ -3,7 +3,7 @@ that renders one issue does not read and parse the other 199 again.
 
 Issue 13: a build of one issue of 200 spent ~20 ms of its ~0.29 s reading, decoding and
 checking the files of issues it did not render, whose front-matter only the index needs.
-A build keeps, in ``.notice-cache/issues.json``, for each issue file it read: the file's
+A build keeps, in ``.notice-cache/issues.marshal``, for each issue file it read: the file's
 [inode, size, mtime, ctime] taken *before* it read it, and what the build needs of an issue
 it does not render: the front-matter as written, the sha256 of the file, the line its body
 starts on, the images its texts link (`images.image_sources`) and the lock and records those
@@ -22,8 +22,6 @@ issues as they come (`build.Prefetch`, for a build that renders everything anywa
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -32,13 +30,13 @@ from . import __version__
 from .config import Config
 from .errors import ToolkitError
 from .issue_state import IssueState, load_state, record_folders
-from .output import file_stats, settled, write_atomic
-from .source import MAX_CACHE_BYTES, PARSED, Issue, lean_issue, read_regular
+from .output import file_stats, settled
+from .patterns import read_file, write_file
+from .source import MAX_CACHE_BYTES, PARSED, Issue, lean_issue
 
-FILE_NAME = "issues.json"
-#: The file is a line of JSON (this format, the notice that wrote it, the sha256 of the rest),
-#: then the entries as JSON.
-FORMAT = 2
+FILE_NAME = "issues.marshal"
+#: What the file is, and the notice that wrote it (`patterns.write_file` adds the entries' sha256).
+HEADER = ("kept issues", 3, __version__)
 
 
 def chain_of(state: IssueState) -> list[Any]:
@@ -134,9 +132,7 @@ class KeptIssues:
     def save(self) -> None:
         if self.path is None or not self.changed:
             return
-        payload = json.dumps(self.entries, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        header = {"format": FORMAT, "notice": __version__, "sha256": hashlib.sha256(payload).hexdigest()}
-        write_atomic(self.path, json.dumps(header).encode() + b"\n" + payload)
+        write_file(self.path, self.entries, HEADER)
         self.changed = False
 
 
@@ -156,27 +152,10 @@ def _sound(entry: dict[str, Any]) -> bool:
 
 def read_record(config: Config) -> dict[str, Any] | None:
     """The entries of *config*'s record; None if there is none, if another notice wrote it, or
-    if its bytes are not those whose sha256 its first line gives: an entry damaged in place
-    (a title, a digest) would be trusted until its file changed, and one wrong digest made
-    `build.body_of` refuse that issue on every build."""
-    try:  # a regular file inside the publication, or nothing (as `patterns.read_file`)
-        raw = read_regular(config.cache_dir / FILE_NAME, root=config.root, limit=MAX_CACHE_BYTES)
-    except ToolkitError:
-        return None
-    first, _, payload = raw.partition(b"\n")
-    try:
-        header = json.loads(first)
-        if not (
-            isinstance(header, dict)
-            and header.get("format") == FORMAT
-            and header.get("notice") == __version__
-            and header.get("sha256") == hashlib.sha256(payload).hexdigest()
-        ):
-            return None
-        entries = json.loads(payload)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[... in the file
-        return None
-    return entries if isinstance(entries, dict) else None
+    if its bytes are not those whose sha256 it carries (`patterns.read_file`): an entry damaged
+    in place (a title, a digest) would be trusted until its file changed, and one wrong digest
+    made `build.body_of` refuse that issue on every build."""
+    return read_file(config.cache_dir / FILE_NAME, HEADER, MAX_CACHE_BYTES)
 
 
 #: The one record; `build` loads it before reading the issues and saves it after.
