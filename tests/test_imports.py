@@ -31,6 +31,7 @@ LAZY_ALLOWED = {
     "toolkit.images": "Pillow only to measure an image, lxml only for an SVG: most issues have none (issue 13)",
     "toolkit.sanitize": "lxml only to report what raw HTML loses: nine issues in ten have none (issue 13: 6 ms)",
     "toolkit.webmeta": "lxml only for a correction's plain words: most issues have none (issue 13)",
+    "toolkit.markup": "codehilite imported with Pygments kept out of it (issue 13: 5-7 ms a rendering process)",
     "toolkit.wrapping": "wcwidth only for characters it does not measure itself (issue 13: 25 ms a process)",
     "toolkit.social": "wcwidth only to find grapheme clusters, for emoji or a text to cut (issue 13)",
     "toolkit.errors": "JSON and difflib only for `check --format json` and a mistake: `notice --help` loads this module",
@@ -141,14 +142,14 @@ def test_the_graph_walker_finds_function_level_imports():
 
 
 def _modules_after_build(root: Path) -> list[str]:
-    """The build `notice build --drafts` runs, in a new process: which of lxml and the
-    renderers it imported."""
+    """The build `notice build --drafts` runs, in a new process: which of lxml, the
+    renderers and Pygments (never: `test_codehilite_highlights_as_before`) it imported."""
     script = (
         "import sys\n"
         "from toolkit.cli import main\n"
         f"sys.argv = ['notice', '-C', {str(root)!r}, '-q', 'build', '--drafts']\n"
         "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
-        "print(sorted(name for name in ('lxml', 'markdown', 'nh3') if name in sys.modules))\n"
+        "print(sorted(name for name in ('lxml', 'markdown', 'nh3', 'pygments') if name in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     return ast.literal_eval(done.stdout.splitlines()[-1])
@@ -188,3 +189,31 @@ def test_premailer_runs_without_importing_requests_and_the_module_stays_whole(tm
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert ast.literal_eval(done.stdout.splitlines()[-1]) == [["premailer"], True]
     assert (publication / "build" / "hello" / "email.html").is_file()
+
+
+#: Code for codehilite, in a language Pygments knows and one it does not, and then with a
+#: formatter it does not have (codehilite catches Pygments' own ClassNotFound for that).
+HIGHLIGHTED = (
+    "import markdown\n"
+    "src = '```python\\ndef f(x):\\n    return x + 1\\n```\\n\\n```nosuchlang\\nplain\\n```\\n'\n"
+    "print(markdown.markdown(src, extensions=['fenced_code', 'codehilite']))\n"
+    "print(markdown.markdown(src, extensions=['fenced_code', 'codehilite'],\n"
+    "    extension_configs={'codehilite': {'pygments_formatter': 'nosuchformatter'}}))\n"
+)
+
+
+def test_codehilite_highlights_as_before():
+    """notice imports Python-Markdown's codehilite (through fenced_code) with Pygments kept out,
+    5-7 ms of each rendering process where Pygments is installed (issue 13); a program that
+    highlights with codehilite beside notice gets what it gets without notice."""
+    pytest.importorskip("pygments")
+    before = (
+        "import sys\n"
+        "from toolkit.markup import builtin_extensions\n"
+        "builtin_extensions()\n"
+        "assert 'pygments' not in sys.modules, 'notice imported Pygments'\n"
+    )
+    alone = subprocess.run([sys.executable, "-c", HIGHLIGHTED], capture_output=True, text=True, check=True)
+    beside = subprocess.run([sys.executable, "-c", before + HIGHLIGHTED], capture_output=True, text=True, check=True)
+    assert '<span class="k">def</span>' in alone.stdout  # Pygments did highlight
+    assert beside.stdout == alone.stdout

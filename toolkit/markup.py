@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,10 +42,51 @@ def builtin_extensions() -> list[Extension]:
     (``importlib.metadata``), which was about 35 ms of each process that renders (issue 13);
     each of its extension modules has a ``makeExtension`` that makes the same extension.
     """
+    _import_codehilite_without_pygments()
     return [
         importlib.import_module(f"markdown.extensions.{name}").makeExtension(**EXTENSION_CONFIGS.get(name, {}))
         for name in EXTENSIONS
     ]
+
+
+#: What codehilite takes from Pygments when it is imported, as (module, name).
+PYGMENTS_NAMES = (
+    ("pygments", "highlight"),
+    ("pygments.lexers", "get_lexer_by_name"),
+    ("pygments.lexers", "guess_lexer"),
+    ("pygments.formatters", "get_formatter_by_name"),
+    ("pygments.util", "ClassNotFound"),
+)
+
+
+def _import_codehilite_without_pygments() -> None:
+    """Import Python-Markdown's codehilite with Pygments left for its first highlight.
+
+    fenced_code imports codehilite, and codehilite imports Pygments where it is installed (a
+    test or development environment: 5-7 ms of every process that renders, issue 13), though
+    notice never highlights code. Its import finds no Pygments; its first `hilite`, if a
+    program beside notice asks for one, imports Pygments as the import would have.
+    """
+    if "markdown.extensions.codehilite" in sys.modules or "pygments" in sys.modules:
+        return
+    sys.modules["pygments"] = None  # type: ignore[assignment]  # an ImportError for codehilite's `try`
+    try:
+        from markdown.extensions import codehilite  # lazy: with Pygments kept out
+    finally:
+        if sys.modules.get("pygments", False) is None:
+            del sys.modules["pygments"]
+    imported_hilite = codehilite.CodeHilite.hilite
+
+    def hilite(self: codehilite.CodeHilite, shebang: bool = True) -> str:
+        codehilite.CodeHilite.hilite = imported_hilite
+        try:
+            found = {name: getattr(importlib.import_module(module), name) for module, name in PYGMENTS_NAMES}
+        except ImportError:  # not installed: codehilite's import found none either
+            found = {}
+        vars(codehilite).update(found, pygments=bool(found))
+        return imported_hilite(self, shebang)
+
+    codehilite.CodeHilite.hilite = hilite
 
 
 class AbsoluteURLs(Treeprocessor):
