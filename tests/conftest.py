@@ -174,3 +174,32 @@ def browser():
         launched = playwright.chromium.launch(executable_path=executable, args=BROWSER_FLAGS)
         yield launched
         launched.close()
+
+
+#: axe's two landmark rules an email breaks by design, and the one element where: it is shown
+#: inside the mail client's own page, which has the main landmark, so the email is one
+#: `<div role="article">` (the Email Markup Consortium's wrapper), and a `<main>` of its own
+#: would be a second one in a webmail.
+EMAIL_LANDMARKS = {"landmark-one-main": "html", "region": 'div[role="article"]'}
+
+
+def axe_findings(page, *, email: bool, context: str | None = None) -> list[str]:
+    """What axe-core finds on *page* (within *context*), of every impact, minor and moderate
+    too; an email may break `EMAIL_LANDMARKS`, at that element and nowhere else."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page, context=context).response["violations"]
+    found = []
+    for violation in violations:
+        targets = [node["target"] for node in violation["nodes"]]
+        allowed = EMAIL_LANDMARKS.get(violation["id"]) if email else None
+        if allowed and all(
+            len(target) == 1
+            and page.evaluate(
+                "([t, a]) => document.querySelector(t) === document.querySelector(a)", [target[0], allowed]
+            )
+            for target in targets
+        ):
+            continue
+        found.append(f"{violation['id']} ({violation['impact']}): {targets}")
+    return found
