@@ -237,7 +237,9 @@ def _build(
         report.warnings.append(
             warning(cache.note, path=cache.note_path, hint="nothing is lost: the cache only remembers what was built")
         )
-    images = images_keys(config, states, early, kept)
+    sources = linked_images(states, early, kept)
+    record_issues(kept, states, sources)
+    images = images_keys(config, states, early, sources)
     every = {slug: state_key(state, shared, images[slug]) for slug, state in states.items()}
     keys = {slug: key for slug, key in every.items() if slug in wanted}
     todo = [states[slug] for slug in keys if force or not cache.is_fresh(out_dir, slug, keys[slug])]
@@ -311,18 +313,32 @@ def read_states(early: Prefetch | None, kept: KeptIssues | None) -> dict[str, Is
     return {**(early.states if early else {}), **(kept.states if kept else {})}
 
 
-def images_keys(
-    config: Config, states: dict[str, IssueState], early: Prefetch | None, kept: KeptIssues | None
-) -> dict[str, str]:
-    """Each issue's `images.images_key`, from the image paths its texts link: found in them,
-    or kept where the build did not keep the body; *kept* records them."""
-    from .images import image_sources, images_key  # lazy (see the imports)
+def linked_images(
+    states: dict[str, IssueState], early: Prefetch | None, kept: KeptIssues | None
+) -> dict[str, list[str]]:
+    """The image paths each issue's texts link (`images.image_sources`): kept by *early* or
+    *kept* for an issue whose body the build did not keep, else found in its texts."""
+    from .images import image_sources  # lazy (see the imports)
 
-    known = early.images if early else {}  # the keys of issues whose bodies were not kept
     sources = {**(early.sources if early else {}), **(kept.sources if kept else {})}
     sources.update({slug: image_sources(state) for slug, state in states.items() if slug not in sources})
+    return sources
+
+
+def record_issues(kept: KeptIssues | None, states: dict[str, IssueState], sources: dict[str, list[str]]) -> None:
+    """Note what this build read of each issue file, for the next (`kept_issues.KeptIssues.remember`)."""
     if kept is not None:
         kept.remember(states, sources)
+
+
+def images_keys(
+    config: Config, states: dict[str, IssueState], early: Prefetch | None, sources: dict[str, list[str]]
+) -> dict[str, str]:
+    """Each issue's `images.images_key`, from the image paths its texts link (*sources*), or
+    as *early* found it for an issue it sent on without its body."""
+    from .images import images_key  # lazy (see the imports)
+
+    known = early.images if early else {}  # the keys of issues whose bodies were not kept
     return {
         slug: known[slug] if slug in known else images_key(config, state, sources[slug])
         for slug, state in states.items()
