@@ -64,6 +64,13 @@ class ImageError(ToolkitError):
     check_rule = "image-missing"
 
 
+class ImageReplacedError(ImageError):
+    """An image of a published issue whose bytes are not those its lock recorded: the photo
+    readers received was replaced under the same name, which no correction shows."""
+
+    check_rule = "silent-edit"
+
+
 @dataclass(frozen=True)
 class LocalImage:
     """One image file of the publication, as an issue's renderings show it."""
@@ -77,6 +84,8 @@ class LocalImage:
     pixels: tuple[int, int] | None
     #: The width and height it is shown at, in CSS pixels (None: unknown, SVG).
     size: tuple[int, int] | None
+    #: The sha256 of *data*, hex: what a lock records of it.
+    digest: str = ""
 
     @property
     def output(self) -> str:
@@ -89,9 +98,10 @@ def is_local(src: str) -> bool:
     return bool(src) and not src.startswith(("#", "/", "\\")) and not urlsplit(src).scheme
 
 
-def hashed_name(path: Path, data: bytes) -> str:
-    """``shop.3f2a9c1e.jpg``: the stem, 8 hex digits of the sha256, the extension lowercased."""
-    return f"{path.stem}.{hashlib.sha256(data).hexdigest()[:8]}{path.suffix.lower()}"
+def hashed_name(path: Path, data: bytes, digest: str = "") -> str:
+    """``shop.3f2a9c1e.jpg``: the stem, 8 hex digits of the sha256 (*digest*, when known), the
+    extension lowercased."""
+    return f"{path.stem}.{(digest or hashlib.sha256(data).hexdigest())[:8]}{path.suffix.lower()}"
 
 
 def original_name(name: str) -> str:
@@ -180,6 +190,8 @@ class IssueImages:
     records: tuple[Record, ...] = ()
     #: The images used so far, by file: the build copies each one.
     used: dict[Path, LocalImage] = field(default_factory=dict)
+    #: The images of the issue's lock (`records.Lock.images`): path in the publication -> sha256.
+    locked: dict[str, str] = field(default_factory=dict)
 
     def lenient(self) -> IssueImages:
         return dataclasses.replace(self, strict=False)  # the same `used`: one set of copies
@@ -195,8 +207,50 @@ class IssueImages:
             if self.strict:
                 raise
             return None
+        if self.locked:
+            self._check_locked(src, image)  # in a lenient view too: it would show the wrong picture
         self.used[path] = image
         return image
+
+    def _check_locked(self, src: str, image: LocalImage) -> None:
+        """Refuse an image of the lock whose bytes changed since it was published."""
+        name = self.locked_name(image.path)
+        if image.digest == self.locked.get(name, image.digest):
+            return
+        raise self.error(
+            src,
+            f"image {src} ({name}) was replaced after the issue was published: readers received "
+            "another picture, and no correction shows the change",
+            self._replaced_hint(src, name),
+            ImageReplacedError,
+        )
+
+    def _replaced_hint(self, src: str, name: str) -> str:
+        """Restore it; and, unless a correction replaced it already, how to show another picture."""
+        restore = f"restore the published file (`git checkout -- {name}`)"
+        if any(src in pair.original for record in self.records for pair in record.replaces):
+            return f"{restore}: the correction that replaced it shows it struck through"
+        # A correction replaces the whole image: a path alone cuts through its syntax.
+        whole = re.compile(_INLINE_RE.pattern + r"""(?:\s+(?:"[^"]*"|'[^']*'|\([^)]*\)))?\s*\)""")
+        written = next((m[0] for m in whole.finditer(self.issue.body) if m[1].strip("<>") == src), None)
+        if written is None:
+            how = "--replaces OLD --with NEW, the whole image written in each"
+        else:
+            stem, dot, ext = src.rpartition(".")
+            how = f"--replaces '{written}' --with '{written.replace(src, f'{stem}-2.{ext}' if dot else src + '-2')}'"
+        return (
+            f"{restore}; to show another picture, save it under a new name and record that: "
+            f"`notice correct {self.issue.slug} --kind correction {how}`"
+        )
+
+    def locked_name(self, path: Path) -> str:
+        """How a lock names *path* (one `find` returned): relative to the publication, with slashes."""
+        root = Path(os.path.normpath(self.config.root.absolute()))
+        return path.relative_to(root).as_posix()
+
+    def locked_images(self) -> dict[str, str]:
+        """What a lock records of the images used so far (`records.write_lock`)."""
+        return {self.locked_name(path): image.digest for path, image in self.used.items()}
 
     def url(self, image: LocalImage) -> str:
         """The copy's address: under base_url, the name percent-encoded (spaces, Japanese)."""
@@ -300,10 +354,11 @@ class IssueImages:
                 f"save it as JPEG or PNG; the build copies {', '.join(sorted(set(FORMATS.values())))}",
             )
         size = display_size(pixels, path.name) if pixels else None
-        return LocalImage(path, hashed_name(path, data), data, pixels, size)
+        digest = hashlib.sha256(data).hexdigest()
+        return LocalImage(path, hashed_name(path, data, digest), data, pixels, size, digest)
 
-    def error(self, src: str, message: str, hint: str) -> ImageError:
-        """An `ImageError` where *src* is written: the issue's line, else a record's."""
+    def error(self, src: str, message: str, hint: str, kind: type[ImageError] = ImageError) -> ImageError:
+        """An `ImageError` (or *kind*) where *src* is written: the issue's line, else a record's."""
         line = self.line_of(src)
         if line is None:
             for record in self.records:
@@ -312,10 +367,8 @@ class IssueImages:
                 except (OSError, UnicodeDecodeError):
                     continue
                 if src in text:
-                    return ImageError(
-                        message, path=record.path, line=text.count("\n", 0, text.find(src)) + 1, hint=hint
-                    )
-        return ImageError(message, path=self.issue.path, line=line, hint=hint)
+                    return kind(message, path=record.path, line=text.count("\n", 0, text.find(src)) + 1, hint=hint)
+        return kind(message, path=self.issue.path, line=line, hint=hint)
 
     def line_of(self, src: str) -> int | None:
         """The line of the issue file where *src* is written (its body, as the author typed it)."""
@@ -334,6 +387,12 @@ class IssueImages:
         parts = path.relative_to(root).parts[:-1]
         hidden = next((part for part in parts if part.startswith(".")), None)
         return f"the hidden folder {hidden}" if hidden else ""
+
+
+def issue_images(config: Config, state: IssueState) -> IssueImages:
+    """The resolver of an issue's renderings: its records' notes, and its lock's images checked."""
+    locked = state.lock.images if state.lock is not None else None
+    return IssueImages(config, state.issue, records=tuple(state.records), locked=dict(locked or {}))
 
 
 def carried_images(config: Config, item: dict) -> IssueImages | None:

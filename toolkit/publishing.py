@@ -72,9 +72,13 @@ def publish(config: Config, slug: str, when: dt.datetime) -> tuple[Issue, Path]:
     # The earlier issues' corrections it carries are locked with it (issue 12, item 3).
     carried = for_publish(config, slug, published)
     # A draft that does not build, block included, cannot be published.
-    IssueRenderer(config).render(dataclasses.replace(state, carried=tuple(carried or ())))
-    # The lock first: it is what matters, and a publish stopped after it can be finished.
-    lock = write_lock(config.corrections_dir, issue, published, carried)
+    renderer = IssueRenderer(config)
+    renderer.render(dataclasses.replace(state, carried=tuple(carried or ())))
+    # The images its renderings showed are locked with the text: a photo replaced under the
+    # same name is then a silent edit too. The lock first: it is what matters, and a publish
+    # stopped after it can be finished.
+    images = renderer.images.locked_images() if renderer.images is not None else None
+    lock = write_lock(config.corrections_dir, issue, published, carried, images)
     updates = (
         {"status": "published"} if issue.published else {"status": "published", "published": published.isoformat()}
     )

@@ -83,6 +83,10 @@ class Lock:
     #: The "corrections since the last issue" block it went out with (`toolkit.next_issue`):
     #: None for an issue locked without `[corrections] in_next_issue`, as every lock before it.
     next_issue: tuple[dict[str, Any], ...] | None = None
+    #: The local images readers received: each file's path in the publication -> its sha256, so
+    #: a photo replaced under the same name is a silent edit too. None for a lock of an issue
+    #: without local images, and for every lock written before it existed (nothing is checked).
+    images: dict[str, str] | None = None
 
 
 # The field parsers below are shared with the delivery records (`toolkit.deliveries`): one chain,
@@ -198,13 +202,15 @@ def _plain(value: Any) -> Any:
 
 
 def _lock_content(
-    slug: str, published: str, fields: dict[str, Any], body: str, next_issue: Any = None
+    slug: str, published: str, fields: dict[str, Any], body: str, next_issue: Any = None, images: Any = None
 ) -> dict[str, Any]:
-    """What a lock's hash covers: everything in it. `next_issue` only when the lock has one, so
-    the hash of every lock written before it existed is unchanged."""
+    """What a lock's hash covers: everything in it. `next_issue` and `images` only when the lock
+    has them, so the hash of every lock written before they existed is unchanged."""
     content = {"slug": slug, "published": published, "fields": fields, "body": body}
     if next_issue is not None:
         content["next_issue"] = next_issue
+    if images is not None:
+        content["images"] = images
     return content
 
 
@@ -229,6 +235,7 @@ def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
             body=str(data["body"]),
             hash=str(data["hash"]),
             next_issue=_carried(data.get("next_issue", None), "next_issue" in data),
+            images=_images(data.get("images", None), "images" in data),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SourceError(
@@ -239,7 +246,9 @@ def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
         ) from None
     try:
         carried = data.get("next_issue") if "next_issue" in data else None
-        expected = canonical_hash(_lock_content(lock.slug, lock.published.isoformat(), lock.fields, lock.body, carried))
+        expected = canonical_hash(
+            _lock_content(lock.slug, lock.published.isoformat(), lock.fields, lock.body, carried, lock.images)
+        )
     except TypeError:  # a value JSON cannot hold: the file was edited by hand
         expected = ""
     if expected != lock.hash:
@@ -266,6 +275,21 @@ def _carried(value: Any, present: bool) -> tuple[dict[str, Any], ...] | None:
     ):
         raise TypeError("next_issue must be a list of the records the issue carried")
     return tuple(dict(item) for item in value)
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _images(value: Any, present: bool) -> dict[str, str] | None:
+    """A lock's images as stored: file path -> sha256 (TypeError otherwise, a damaged lock)."""
+    if not present:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(path, str) and isinstance(digest, str) and _SHA256.fullmatch(digest)
+        for path, digest in value.items()
+    ):
+        raise TypeError("images must map each image's path to its sha256")
+    return dict(value)
 
 
 def record_files(corrections_dir: Path, slug: str) -> list[Path]:
@@ -532,15 +556,20 @@ def write_lock(
     issue: Issue,
     published: dt.datetime,
     next_issue: list[dict[str, Any]] | None = None,
+    images: dict[str, str] | None = None,
 ) -> Path:
     """Record what readers received; never replaces an existing lock. *next_issue*: the block
-    of earlier issues' records it carries (`toolkit.next_issue`), None when it has none."""
+    of earlier issues' records it carries (`toolkit.next_issue`), None when it has none.
+    *images*: each local image's path in the publication -> its sha256, None (or empty) for none."""
     content: dict[str, Any] = locked_content(issue)
     data = {"slug": issue.slug, "published": published.isoformat(), **content}
     if next_issue is not None:
         data["next_issue"] = next_issue
+    images = dict(sorted(images.items())) if images else None
+    if images is not None:
+        data["images"] = images
     data["hash"] = canonical_hash(
-        _lock_content(issue.slug, data["published"], content["fields"], content["body"], next_issue)
+        _lock_content(issue.slug, data["published"], content["fields"], content["body"], next_issue, images)
     )
     path = records_dir(corrections_dir, issue.slug) / LOCK_NAME
     try:

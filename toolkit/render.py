@@ -18,7 +18,7 @@ from .components import button_colours, button_urls, email_components, localize
 from .config import Config
 from .corrections import corrected_body, errata_entries, subject_with_marker, text_marks
 from .errors import RemovedContent, TemplateError, ToolkitError
-from .images import IssueImages
+from .images import IssueImages, issue_images
 from .inline import inline_css
 from .issue_state import IssueState, subject_of
 from .kinds import LEVELS, kind_of, strength
@@ -66,7 +66,7 @@ class IssueRenderer:
     def render(self, state: IssueState) -> Rendered:
         """Every file of one issue, by path relative to its output folder, as bytes."""
         issue = state.issue
-        self.images = images = IssueImages(self.config, issue, records=tuple(state.records))
+        self.images = images = issue_images(self.config, state)
         removed: list[RemovedContent] = []
         fragment, errata, context = self._context(state, removed)
         guard = self.guard
@@ -126,7 +126,7 @@ class IssueRenderer:
         ``FOLDER/email.html`` and ``FOLDER/email.txt``: the single notice's templates and code."""
         removed: list[RemovedContent] = []
         # Its notes' images are the issue's copies, which the issue's build wrote (toolkit.images).
-        self.images = IssueImages(self.config, state.issue, records=tuple(state.records)).lenient()
+        self.images = issue_images(self.config, state).lenient()
         _, errata, context = self._context(state, removed)
         by_id = {entry["id"]: entry for entry in errata}
         files = self.notice([by_id[r.id] for r in records], context, removed, folder=folder)
