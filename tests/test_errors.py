@@ -60,6 +60,7 @@ def test_json_keeps_check_s_fields_and_counts():
         ],
         "errors": 1,
         "warnings": 1,
+        "notes": [],
     }
     assert list(data["findings"][0]) == ["rule", "severity", "message", "path", "line", "hint"]
 

@@ -167,6 +167,12 @@ def test_check_says_under_v_that_the_footer_came_from_the_service(run, ja):
     loud = run("-C", str(ja), "check", "spring", "-v")
     assert "unsubscribe link: Benchmark Email adds one to the footer of every message" in loud.stdout
     assert "受信拒否ができる旨 are Benchmark Email's footer" in loud.stdout
+    # A program reading the JSON gets the same notes, without -v; none without the service.
+    notes = json.loads(run("-C", str(ja), "check", "spring", "--format", "json").stdout)["notes"]
+    assert [note.split(":")[0] for note in notes] == ["unsubscribe link", "特定電子メール法 (issues in Japanese)"]
+    assert notes == [line.strip() for line in loud.stdout.splitlines() if line.strip() in notes]
+    (ja / "notice.toml").write_text(JA, encoding="utf-8")
+    assert json.loads(run("-C", str(ja), "check", "spring", "--format", "json").stdout)["notes"] == []
 
 
 def test_an_unsubscribe_url_of_one_s_own_is_still_checked_with_benchmark(run, ja):

@@ -203,8 +203,10 @@ def format_text(diagnostic: Diagnostic, paint: Paint | None = None) -> str:
     return f"{paint(LABELS[diagnostic.severity], diagnostic.severity, True)} {diagnostic.format()}"
 
 
-def to_json(findings: list[Diagnostic]) -> str:
-    """`notice check --format json`: every finding with its fields, and the counts."""
+def to_json(findings: list[Diagnostic], notes: Iterable[str] = ()) -> str:
+    """`notice check --format json`: every finding with its fields, the counts, and the *notes*
+    the text format prints under -v that change what a result means (a rule that passed on the
+    mail service's own footer): a program reading the JSON has no -v to ask for them."""
     import json  # lazy: `notice --help` loads this module, and needs no JSON (issue 13)
 
     return json.dumps(
@@ -212,6 +214,7 @@ def to_json(findings: list[Diagnostic]) -> str:
             "findings": [f.as_json() for f in findings],
             "errors": sum(f.severity == "error" for f in findings),
             "warnings": sum(f.severity == "warning" for f in findings),
+            "notes": list(notes),
         },
         ensure_ascii=False,
         indent=2,

@@ -355,7 +355,7 @@ def check_command(state: State, slugs: tuple[str, ...], output_format: str) -> N
     findings = check(config, slugs)
     errors = sum(f.severity == "error" for f in findings)
     if output_format == "json":
-        click.echo(to_json(findings))
+        click.echo(to_json(findings, service_notes(config)))
     else:
         for finding in findings:  # errors on stderr, warnings on stdout
             report(state, [finding], err=finding.severity == "error")
