@@ -518,12 +518,12 @@ class Written:
 
 
 def write_issue(
-    renderer: Any, journal: Journal, out_dir: Path, state: IssueState, known: Entries | None = None
+    renderer: Any, journal: Journal, out_dir: Path, state: IssueState, held: Entries | None = None
 ) -> Written | ToolkitError:
     """Render one issue and write its files so that no interruption can make a stale one look
     fresh: the journal names them before they are written, the cache records their digests
     after (`write_all`). An issue that cannot be rendered is its error; a failed write raises.
-    A body the build did not keep is read again here, in a worker or not (`body_of`). *known*:
+    A body the build did not keep is read again here, in a worker or not (`body_of`). *held*:
     the cache's entries of *out_dir* from before the build, which spare reading what it holds."""
     slug = state.issue.slug
     try:
@@ -550,7 +550,7 @@ def write_issue(
     journal.announce(str(out_dir), slug, files)
     remove_leftovers(out_dir / slug)
     digests = digests_of(files)
-    kept = write_files(out_dir, files, digests, known.get(slug) if known else None)
+    kept = write_files(out_dir, files, digests, held.get(slug) if held else None)
     return Written(digests, warnings, stats=kept)
 
 
@@ -764,10 +764,10 @@ def render_all(
     env: Any = None,
     jobs: int | None = None,
     pool: RenderPool | None = None,
-    known: Entries | None = None,
+    held: Entries | None = None,
 ) -> Iterable[tuple[str, Written | ToolkitError]]:
     """Render and write each issue, in *pool* or on every core (or *jobs* processes) when
-    there are many; results keep the input order. *known*: see `write_issue`.
+    there are many; results keep the input order. *held*: see `write_issue`.
 
     A worker writes the issues it renders and returns their digests, so the build's own
     process only records them: sending 40 KB of files back to it to write made it the
@@ -775,8 +775,8 @@ def render_all(
     it its peak memory.
     """
     if pool is None and len(states) >= PARALLEL_THRESHOLD and pool_size(jobs, len(states)) > 1:
-        with render_pool(config, journal, out_dir, jobs, len(states), known) as started:
-            yield from render_all(states, config, journal, out_dir, progress, env, jobs, started, known)
+        with render_pool(config, journal, out_dir, jobs, len(states), held) as started:
+            yield from render_all(states, config, journal, out_dir, progress, env, jobs, started, held)
         return
     if pool is not None:
         for slug, result in pool.render(states):
@@ -788,7 +788,7 @@ def render_all(
 
     renderer = IssueRenderer(config, env)
     for state in states:
-        yield state.issue.slug, write_issue(renderer, journal, out_dir, state, known)
+        yield state.issue.slug, write_issue(renderer, journal, out_dir, state, held)
         if progress:
             progress(1)
 
@@ -814,7 +814,7 @@ def expected_renders(config: Config, cache: BuildCache, out_dir: Path, slugs: li
 
 @contextlib.contextmanager
 def render_pool(
-    config: Config, journal: Journal, out_dir: Path, jobs: int | None, count: int, known: Entries | None = None
+    config: Config, journal: Journal, out_dir: Path, jobs: int | None, count: int, held: Entries | None = None
 ) -> Iterator[RenderPool | None]:
     """Worker processes for *count* issues, or None when one process is enough; on the way out
     after Ctrl-C or a failed write, the queued work is dropped instead of waited for, which
@@ -823,7 +823,7 @@ def render_pool(
     if count < PARALLEL_THRESHOLD or workers < 2:
         yield None
         return
-    pool = RenderPool(config, journal, out_dir, workers, known)
+    pool = RenderPool(config, journal, out_dir, workers, held)
     try:
         yield pool
     except BaseException:
@@ -865,7 +865,7 @@ class RenderPool:
     """
 
     def __init__(
-        self, config: Config, journal: Journal, out_dir: Path, workers: int, known: Entries | None = None
+        self, config: Config, journal: Journal, out_dir: Path, workers: int, held: Entries | None = None
     ) -> None:
         from concurrent.futures import ProcessPoolExecutor  # lazy (see the imports)
 
@@ -873,7 +873,7 @@ class RenderPool:
 
         self.workers = workers
         self.executor = ProcessPoolExecutor(
-            workers, initializer=_init_worker, initargs=(config, journal, out_dir, known)
+            workers, initializer=_init_worker, initargs=(config, journal, out_dir, held)
         )
         # With fork, every worker starts at the first submit. Frozen, what this process holds
         # is left out of the workers' collections, which would write to every object's header
@@ -961,7 +961,7 @@ def _to_send(state: IssueState) -> IssueState:
 _worker: Any = None
 
 
-def _init_worker(config: Config, journal: Journal, out_dir: Path, known: Entries | None = None) -> None:
+def _init_worker(config: Config, journal: Journal, out_dir: Path, held: Entries | None = None) -> None:
     """Each worker process builds its renderer once: templates loaded, theme parsed once."""
     global _worker
     # Ctrl-C reaches the whole foreground group: only the build answers it, and stops the pool;
@@ -977,7 +977,7 @@ def _init_worker(config: Config, journal: Journal, out_dir: Path, known: Entries
     except ToolkitError as error:  # the build's own process meets it too, and stops
         _worker = error
         return
-    _worker = (renderer, journal, out_dir, known)
+    _worker = (renderer, journal, out_dir, held)
     _warm_up(renderer)
     from .parsed_theme import RULES  # lazy (see the imports)
 
@@ -1056,10 +1056,10 @@ def _write_in_worker(states: list[IssueState]) -> list[Written | ToolkitError]:
         return [_worker for _ in states]
     from .labels import DATES  # lazy (see the imports)
 
-    renderer, journal, out_dir, known = _worker
+    renderer, journal, out_dir, held = _worker
     results: list[Written | ToolkitError] = []
     for state in states:
-        result = write_issue(renderer, journal, out_dir, state, known)
+        result = write_issue(renderer, journal, out_dir, state, held)
         dates = DATES.take_new()  # the dates this worker had Babel format, for the next build
         results.append(dataclasses.replace(result, dates=dates) if dates and isinstance(result, Written) else result)
     return results

@@ -388,7 +388,7 @@ def _standing_in(name: str) -> Iterator[None]:
 
 
 @functools.lru_cache(maxsize=8)  # a theme has one stylesheet; a notice may add none
-def _css_inliner(css: str = "") -> CSSInliner:
+def _css_inliner(css: str) -> CSSInliner:
     """css-inline, applying *css* (the rules to inline) as well as any <style> of the document."""
     import css_inline  # lazy: only the engine in use
 

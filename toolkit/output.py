@@ -51,18 +51,18 @@ def write_atomic(path: Path, data: bytes, *, compare: bool = True) -> bool:
 
 
 def write_files(
-    out_dir: Path, files: dict[str, bytes], digests: dict[str, str], known: dict[str, Any] | None
+    out_dir: Path, files: dict[str, bytes], digests: dict[str, str], entry: dict[str, Any] | None
 ) -> dict[str, Stats]:
     """Write each of *files* (name under *out_dir* -> bytes, sha256 in *digests*) that does not
     hold its bytes already; return the stats of those left as they were, where they are settled.
 
-    *known* is the cache's entry of the issue from before this build ({"files", "stats"}): a
+    *entry* is the cache's entry of the issue from before this build ({"files", "stats"}): a
     file whose stats are still those recorded holds the sha256 recorded, so it is neither read
     to be compared nor, when that is its new sha256, written (git's index, racy-git.txt; issue
     13: reading back each file of a forced build was a twentieth of it). Any other file is
     compared byte for byte, as `write_atomic` does, its stats taken before it is read.
     """
-    held, recorded = (known.get("files", {}), known.get("stats", {})) if known else ({}, {})
+    held, recorded = (entry.get("files", {}), entry.get("stats", {})) if entry else ({}, {})
     now_ns = time.time_ns()
     kept: dict[str, Stats] = {}
     for name, data in files.items():
