@@ -258,6 +258,22 @@ def test_a_save_in_the_middle_of_an_issue_keeps_its_journal_line(publication):
     assert not (out / "hello" / "corrections").exists()
 
 
+def test_a_line_added_after_another_build_compacted_the_journal_is_still_marked(tmp_path):
+    """Another build's save rewrites the journal shorter, and a line added since can take it past
+    the length this build read: the line is read all the same, not skipped as read before."""
+    site = str((tmp_path / "site").resolve())
+    first = json.dumps({"out": str(tmp_path / "old"), "slug": "gone", "files": [], "by": "killed"}) + "\n"
+    (tmp_path / "build.journal").write_bytes(first.encode() * 2)
+    long = BuildCache.load(tmp_path)
+    long.record(tmp_path / "site", "hello", "key-1", {"hello/email.html": "1" * 64})
+    # Compacted by another build, then a line for this folder's issue, longer than what was read.
+    late = json.dumps({"out": site, "slug": "hello", "files": ["hello/email.html"], "by": "x" * 200}) + "\n"
+    assert len(late) > 2 * len(first)
+    (tmp_path / "build.journal").write_bytes(late.encode())
+    long.save()
+    assert saved_entries(tmp_path, tmp_path / "site")["hello"]["key"] == ""  # built again next time
+
+
 def test_a_save_after_another_builds_save_keeps_both_folders(tmp_path):
     """A long build saves again and again; another build (the preview, `check`) saving its own
     folder between two of them loses nothing of either: each folder has its file."""

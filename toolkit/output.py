@@ -358,8 +358,10 @@ class BuildCache:
                 text = journal.read_bytes()
             except OSError:
                 text = b""
-            # A journal shorter than at load was emptied by another build's save: all of it again.
-            since = text[self.journal_seen :] if self.journal_seen <= len(text) else text
+            # A journal that no longer begins with what this build read was compacted by another
+            # build's save since (and may have grown past that length again): all of it again.
+            seen = self.journal_seen
+            since = text[seen:] if text[:seen] == self.journal_text[:seen] else text
             for out in _mark_from_journal(saved, since, skip=self.token):
                 self.folders[out].pop("snapshot", None)
             if saved:
