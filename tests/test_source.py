@@ -103,6 +103,34 @@ BAD = [
 ]
 
 
+def _laughs(levels: int) -> str:
+    """A "billion laughs": each anchor holds nine aliases of the one before (9 ** levels values)."""
+    text, previous = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n", "a0"
+    for n in range(1, levels + 1):
+        text += f"a{n}: &a{n} [{', '.join(['*' + previous] * 9)}]\n"
+        previous = f"a{n}"
+    return text
+
+
+# A few hundred bytes of aliases of aliases: refused at once (a walk of every expanded value took a
+# minute at six levels, and an hour at seven), at the line where the count passes the limit. An
+# alias of a deep list placed deeper is too deep, though neither part is (reported at the anchor:
+# an alias is its anchor's node, and keeps no line of its own).
+BAD += [
+    (
+        "---\ntitle: x\ndate: 2018-01-01\n" + _laughs(7) + "---\nb",
+        8,
+        "the front-matter expands to more than 10,000 values (YAML aliases, *name, repeat what their anchor holds)",
+    ),
+    (
+        "---\ntitle: x\ndate: 2018-01-01\nsummary: &deep " + "[" * 15 + "]" * 15 + "\ntags: " + "[" * 10 + "*deep"
+        + "]" * 10 + "\n---\nb",
+        4,
+        "the front-matter is nested too deeply (more than 20 levels of lists or mappings)",
+    ),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize("text, line, message", BAD)
 def test_bad_input_names_file_line_and_fix(tmp_path, text, line, message):
     path = issue_file(tmp_path, text)

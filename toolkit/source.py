@@ -700,17 +700,35 @@ def _compose(loader: Any, first_line: int, path: Path, what: str) -> yaml.Node |
     return node
 
 
+#: More values than any front-matter or record holds, once YAML's aliases are expanded: a few
+#: hundred bytes of aliases of aliases ("billion laughs") expand to millions, and everything
+#: that walks the data later (checks, the JSON cache) would take minutes or all memory.
+MAX_VALUES = 10_000
+
+
 def _check_nodes(root: yaml.Node, first_line: int, path: Path, what: str) -> None:
-    """Refuse what would crash later, at its line: nesting too deep to walk, and a whole number
-    too long for Python to read (over 4,300 digits, `sys.get_int_max_str_digits`; issue 14)."""
+    """Refuse what would crash or hang later, at its line: nesting too deep to walk, aliases that
+    expand to more than MAX_VALUES values, and a whole number too long for Python to read (over
+    4,300 digits, `sys.get_int_max_str_digits`; issue 14). An aliased node is walked once: its
+    expanded size and height are kept by the node, so the check is linear in the text."""
     import yaml  # lazy (see _loaders)
 
-    stack = [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
+    seen: dict[int, tuple[int, int]] = {}  # id(node) -> (values under it, expanded; its height)
+
+    def walk(node: yaml.Node, depth: int) -> tuple[int, int]:
         line = node.start_mark.line + first_line
         if depth > MAX_DEPTH:
             raise _too_deep(path, what, line)
+        known = seen.get(id(node))
+        if known is None:
+            known = measure(node, depth, line)
+            seen[id(node)] = known
+        size, height = known
+        if depth + height > MAX_DEPTH:  # an alias of a deep value, placed deeper
+            raise _too_deep(path, what, line)
+        return known
+
+    def measure(node: yaml.Node, depth: int, line: int) -> tuple[int, int]:
         if isinstance(node, yaml.ScalarNode):
             digits = sum(c.isdigit() for c in node.value)
             if node.tag == "tag:yaml.org,2002:int" and digits > (sys.get_int_max_str_digits() or digits):
@@ -720,10 +738,23 @@ def _check_nodes(root: yaml.Node, first_line: int, path: Path, what: str) -> Non
                     line=line,
                     hint="write a number of a few digits, or quote it to make it text",
                 )
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((child, depth + 1) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            stack.extend((item, depth + 1) for pair in node.value for item in pair)
+            return 1, 0
+        children = node.value if isinstance(node, yaml.SequenceNode) else [item for pair in node.value for item in pair]
+        size, height = 1, 0
+        for child in children:
+            child_size, child_height = walk(child, depth + 1)
+            size, height = size + child_size, max(height, child_height + 1)
+            if size > MAX_VALUES:
+                raise SourceError(
+                    f"the {what} expands to more than {MAX_VALUES:,} values (YAML aliases, *name, repeat "
+                    "what their anchor holds)",
+                    path=path,
+                    line=line,
+                    hint="write each value out once; no field needs aliases of aliases",
+                )
+        return size, height
+
+    walk(root, 0)
 
 
 def _make_issue(
