@@ -201,17 +201,28 @@ def test_a_missing_image_fails_with_file_and_line_and_keeps_the_old_outputs(run,
     assert [(f["severity"], relative(pub, f["path"]), f["line"]) for f in found] == [("error", "issues/hello.md", line)]
 
 
-def test_a_missing_image_in_a_correction_note_points_at_the_record(run, pub):
+def test_a_missing_image_in_a_correction_note_is_refused_then_a_deleted_one_points_at_the_record(run, pub):
+    """A record can never change: one whose picture is missing is refused before it is written.
+    A picture deleted after the record was made is reported at the record's line."""
     write_issue(pub, "hello", body="We open at 9.\n")
     assert run("-C", str(pub), "publish", "hello", "--date", "2026-01-05 09:00").exit_code == 0
     note = "The hours changed. ![Hours](images/hours.png)"
     result = run("-C", str(pub), "correct", "hello", "--kind", "addendum", "--note", note)
+    assert result.exit_code == 1
+    assert "error: image images/hours.png not found" in result.stderr
+    assert not list((pub / "corrections" / "hello").glob("0*.yml"))
+    picture(pub / "issues" / "images" / "hours.png", (40, 20), "PNG")
+    result = run("-C", str(pub), "correct", "hello", "--kind", "addendum", "--note", note)
     assert result.exit_code == 0, result.output
     (record,) = (pub / "corrections" / "hello").glob("0*.yml")
     line = next(n for n, text in enumerate(record.read_text(encoding="utf-8").splitlines(), 1) if "hours.png" in text)
+    (pub / "issues" / "images" / "hours.png").unlink()
     result = run("-C", str(pub), "build")
     assert result.exit_code == 1
-    assert f"{record.name}:{line}: error: image images/hours.png not found" in result.stderr
+    assert (
+        f"{record.name}:{line}: error: image images/hours.png (issues/images/hours.png) is gone since the issue "
+        "was published"
+    ) in result.stderr
 
 
 @pytest.mark.parametrize("src", ["../../etc/passwd.png", "../../../../../../etc/passwd.png"])

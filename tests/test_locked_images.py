@@ -101,14 +101,15 @@ def test_a_restored_photo_builds_again(pub, run):
     assert result.exit_code == 0, result.output
 
 
-def test_the_hint_is_a_correction_that_shows_the_new_photo_beside_the_struck_original(pub, run):
+def test_the_hint_is_a_correction_that_shows_the_new_photo_beside_the_struck_original(pub, run, monkeypatch):
     """The author follows the hint word for word: restore, save the new photo as shop-2.jpg, correct."""
+    monkeypatch.chdir(pub / "issues")  # paths in the hint are from where the author stands
     images = pub / "issues" / "images"
     red = (images / "shop.jpg").read_bytes()
     blue = picture(images / "shop.jpg", BLUE)
     result = run("-C", str(pub), "build")
     hint = result.stderr.split("hint: ", 1)[1]
-    assert "`git checkout -- issues/images/shop.jpg`" in hint
+    assert "`git checkout -- images/shop.jpg`" in hint and "save it beside it as shop-2.jpg" in hint
     command = re.search(r"`(notice correct [^`]+)`", hint)
     assert command is not None, hint
     words = shlex.split(command[1])
@@ -189,3 +190,164 @@ def test_a_lock_written_before_images_were_locked_checks_the_text_only(pub, run)
     picture(pub / "issues" / "images" / "shop.jpg", BLUE)
     result = run("-C", str(pub), "build")
     assert result.exit_code == 0, result.output
+
+
+# --- the file a published src finds ------------------------------------------------------------
+
+
+def test_another_file_that_the_src_now_finds_first_is_an_edit(pub, run):
+    """The resolver looks in issues/<slug>/ before issues/: a new file there would show instead."""
+    picture(pub / "issues" / "hello" / "images" / "shop.jpg", BLUE)
+    result = run("-C", str(pub), "build")
+    assert result.exit_code == 1
+    assert (
+        "error: image images/shop.jpg now shows issues/hello/images/shop.jpg, not the published issues/images/shop.jpg"
+    ) in result.stderr
+
+
+def test_a_published_photo_deleted_is_an_edit_even_with_a_copy_further_on(pub, run):
+    shown = pub / "issues" / "images" / "shop.jpg"
+    red = shown.read_bytes()
+    shown.unlink()
+    result = run("-C", str(pub), "build")
+    assert result.exit_code == 1
+    assert "error: image images/shop.jpg (issues/images/shop.jpg) is gone since the issue was published" in (
+        result.stderr
+    )
+    (pub / "images").mkdir()
+    (pub / "images" / "shop.jpg").write_bytes(red)  # the same bytes, in the publication folder
+    result = run("-C", str(pub), "build")
+    assert result.exit_code == 1
+    assert "image images/shop.jpg now shows images/shop.jpg, not the published issues/images/shop.jpg" in result.stderr
+
+
+def test_the_feeds_never_link_a_copy_the_build_did_not_make(pub, run):
+    """The issue fails; its pages stay as they were, and the feeds leave the changed picture as
+    written (like a missing one) instead of linking the new picture's copy, which was never made."""
+    picture(pub / "issues" / "images" / "shop.jpg", BLUE)
+    assert run("-C", str(pub), "build").exit_code == 1
+    made = {p.name for p in (pub / "build" / "hello" / "img").iterdir()}
+    for name in ("feed.atom", "feed.json"):
+        text = (pub / "build" / name).read_text(encoding="utf-8")
+        linked = set(re.findall(r"hello/img/([^\"&\\\\]+?\.jpg)", text))
+        assert linked <= made, (name, linked, made)
+
+
+# --- the hint, pasted into a shell -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "![Bob's shop](images/shop.jpg)",
+        "![Single](images/shop.jpg 'A quoted title')",
+        '![店内の様子](<images/shop.jpg> "開店日")',
+    ],
+)
+def test_the_printed_command_works_whatever_the_image_holds(tmp_path, run, written, monkeypatch):
+    pub = make_publication(tmp_path / "pub", inliner="css-inline")
+    images = pub / "issues" / "images"
+    red = picture(images / "shop.jpg", RED)
+    write_issue(pub, "hello", body=f"Our shop.\n\n{written}\n")
+    assert run("-C", str(pub), "publish", "hello", "--date", "2026-01-05 09:00").exit_code == 0
+    blue = picture(images / "shop.jpg", BLUE)
+    hint = run("-C", str(pub), "build").stderr.split("hint: ", 1)[1]
+    command = re.search(r"`(notice correct [^`]+)`", hint)
+    assert command is not None, hint
+    (images / "shop-2.jpg").write_bytes(blue)
+    (images / "shop.jpg").write_bytes(red)
+    result = run("-C", str(pub), *shlex.split(command[1])[1:], "--note", "A newer photo.")
+    assert result.exit_code == 0, result.output
+    assert run("-C", str(pub), "build").exit_code == 0
+    web = (pub / "build" / "hello" / "web.html").read_text(encoding="utf-8")
+    assert copy_url(red, "shop") in web and copy_url(blue, "shop-2") in web
+
+
+def test_a_reference_image_gets_an_inline_one_in_the_printed_command(tmp_path, run):
+    pub = make_publication(tmp_path / "pub", inliner="css-inline")
+    picture(pub / "issues" / "images" / "shop.jpg", RED)
+    write_issue(pub, "hello", body="Our shop: ![The shop][front]\n\n[front]: images/shop.jpg\n")
+    assert run("-C", str(pub), "publish", "hello", "--date", "2026-01-05 09:00").exit_code == 0
+    picture(pub / "issues" / "images" / "shop.jpg", BLUE)
+    hint = run("-C", str(pub), "build").stderr.split("hint: ", 1)[1]
+    assert "--replaces '![The shop][front]' --with '![The shop](images/shop-2.jpg)'" in hint
+
+
+def test_after_a_minor_fix_the_hint_names_the_page_as_sent(pub, run):
+    replaces = '![The shop](images/shop.jpg "Opening day")'
+    result = run("-C", str(pub), "correct", "hello", "--kind", "minor", "--replaces", replaces, "--with", "")
+    assert result.exit_code == 0, result.output
+    picture(pub / "issues" / "images" / "shop.jpg", BLUE)
+    result = run("-C", str(pub), "build")
+    assert result.exit_code == 1
+    assert "the page as it was sent (original.html) shows it" in result.stderr
+    assert "struck through" not in result.stderr
+
+
+# --- pictures a correction added ---------------------------------------------------------------
+
+
+def test_a_correction_records_its_new_photo_and_a_later_swap_of_it_is_an_edit(pub, run):
+    images = pub / "issues" / "images"
+    blue = picture(images / "shop-2.jpg", BLUE)
+    replaces = '![The shop](images/shop.jpg "Opening day")'
+    result = run(
+        "-C", str(pub), "correct", "hello", "--kind", "correction", "--replaces", replaces,
+        "--with", replaces.replace("shop.jpg", "shop-2.jpg"), "--note", "A newer photo.",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (record,) = (pub / "corrections" / "hello").glob("0001-*.yml")
+    data = yaml.safe_load(record.read_text(encoding="utf-8"))
+    assert data["images"] == {"issues/images/shop-2.jpg": hashlib.sha256(blue).hexdigest()}
+    assert run("-C", str(pub), "build").exit_code == 0
+    picture(images / "shop-2.jpg", (0, 160, 0))  # readers of the notice got the blue one
+    result = run("-C", str(pub), "build")
+    assert result.exit_code == 1
+    assert "image images/shop-2.jpg (issues/images/shop-2.jpg) was replaced after the issue was published" in (
+        result.stderr
+    )
+
+
+def test_a_photo_only_a_note_shows_is_recorded_and_the_hint_adds_a_record(pub, run):
+    images = pub / "issues" / "images"
+    picture(images / "hours.png", RED)
+    result = run(
+        "-C", str(pub), "correct", "hello", "--kind", "addendum", "--note", "Hours: ![Hours](images/hours.png)"
+    )
+    assert result.exit_code == 0, result.output
+    picture(images / "hours.png", BLUE)
+    result = run("-C", str(pub), "build")
+    assert result.exit_code == 1
+    (record,) = (pub / "corrections" / "hello").glob("0001-*.yml")
+    assert f"{record.name}:" in result.stderr and "image images/hours.png (issues/images/hours.png) was replaced" in (
+        result.stderr
+    )
+    assert "save it beside it as hours-2.png and add a record that shows it" in result.stderr
+
+
+def test_a_record_without_pictures_is_written_and_hashed_as_before(pub, run):
+    result = run(
+        "-C", str(pub), "correct", "hello", "--kind", "correction", "--replaces", "at 9", "--with", "at 10", "--note", "Ten."
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (record,) = (pub / "corrections" / "hello").glob("0001-*.yml")
+    data = yaml.safe_load(record.read_text(encoding="utf-8"))
+    assert "images" not in data
+    content = {key: value for key, value in data.items() if key not in ("id", "hash")}
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert data["hash"] == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_records_picture_digest_is_under_its_hash(pub, run):
+    images = pub / "issues" / "images"
+    picture(images / "hours.png", RED)
+    assert (
+        run("-C", str(pub), "correct", "hello", "--kind", "addendum", "--note", "![H](images/hours.png)").exit_code == 0
+    )
+    (record,) = (pub / "corrections" / "hello").glob("0001-*.yml")
+    text = record.read_text(encoding="utf-8")
+    digest = hashlib.sha256((images / "hours.png").read_bytes()).hexdigest()
+    record.write_text(text.replace(digest, hashlib.sha256(b"other").hexdigest()), encoding="utf-8")
+    result = run("-C", str(pub), "build")
+    assert result.exit_code == 1
+    assert "this record was edited after it was made: its hash no longer matches" in result.stderr

@@ -212,12 +212,17 @@ def test_a_carried_note_s_image_links_the_corrected_issue_s_copy(run, tmp_path):
         block = html.split('class="errata next-issue"', 1)[1]
         assert f'src="{copy}"' in block and "news.example.com/shop.jpg" not in html, page
     assert not (root / "build" / "later" / "img").exists()  # the carrying issue makes no copy of its own
-    # The photo replaced: the next build links the new copy, in the carrying issue too.
+    # The photo the record showed replaced: the corrected issue refuses it (a silent edit), and the
+    # carrying issue never links the new picture's copy, which that refused build did not make.
+    original = photo.read_bytes()
     buffer = io.BytesIO()
     Image.new("RGB", (300, 200), (40, 40, 200)).save(buffer, "JPEG")
     photo.write_bytes(buffer.getvalue())
-    assert run("-C", str(root), "build", "--drafts").exit_code == 0
+    result = run("-C", str(root), "build", "--drafts")
+    assert result.exit_code == 1 and "image shop.jpg (issues/hello/shop.jpg) was replaced" in result.stderr
     renamed = f"hello/img/shop.{hashlib.sha256(buffer.getvalue()).hexdigest()[:8]}.jpg"
-    assert renamed in read(root / "build" / "later" / "email.html") and copy not in read(
-        root / "build" / "later" / "email.html"
-    )
+    assert renamed not in read(root / "build" / "later" / "email.html")
+    assert not (root / "build" / renamed).exists()
+    photo.write_bytes(original)  # restored: the block links the copy readers received again
+    assert run("-C", str(root), "build", "--drafts").exit_code == 0
+    assert f'src="{copy}"' in read(root / "build" / "later" / "email.html")

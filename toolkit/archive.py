@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from .components import localize
 from .config import Config
-from .images import IssueImages
+from .images import IssueImages, quiet_images
 from .issue_state import IssueState
 from .labels import format_date, labels_for
 from .markup import render_markdown
@@ -91,10 +91,9 @@ def corrections_log(config: Config, states: list[IssueState], env: Any, feed_hre
                 "href": f"{issue.slug}/web.html#correction-{record.id}",
                 "id": record.id,
                 "hash": record.hash,
-                # A note's local image by its issue's copy (lenient: the issue's build reports a bad one).
-                "note_html": Markup(
-                    render_markdown(record.note, base_url=base, images=IssueImages(config, issue, False))
-                )
+                # A note's local image by its issue's copy (lenient: the issue's build reports a bad
+                # one, or a picture changed since readers received it).
+                "note_html": Markup(render_markdown(record.note, base_url=base, images=quiet_images(config, state)))
                 if record.note.strip()
                 else "",
             }

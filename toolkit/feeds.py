@@ -28,7 +28,7 @@ from .components import localize
 from .config import Config
 from .corrections import corrected_body, errata_entries
 from .errors import ToolkitError
-from .images import IssueImages
+from .images import quiet_images
 from .issue_state import IssueState, subject_of
 from .labels import format_date, labels_for
 from .markup import render_markdown
@@ -117,8 +117,9 @@ def write_public_record(
 def entry_html(state: IssueState, config: Config, env: Any) -> str:
     """The issue as the web page shows it (banner, errata, struck and new text), links absolute."""
     issue, base = state.issue, config.publication.base_url
-    # The issue's local images by the URLs of its build's copies; a bad one is the issue's error.
-    images = IssueImages(config, issue, strict=False)
+    # The issue's local images by the URLs of its build's copies; a bad one (or one changed since
+    # readers received it) is the issue's error, and is left as written here.
+    images = quiet_images(config, state)
     fragment = render_markdown(
         corrected_body(issue.body, state.records).markdown(issue.lang), base_url=base, images=images
     )

@@ -17,17 +17,19 @@ key (`images_key`) and `export --for` (`published_images`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import os
 import re
+import shlex
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
-from .errors import ToolkitError
+from .errors import ToolkitError, display_path
 from .limits import CONTENT_WIDTH, IMAGE_MAX_BYTES
 from .source import is_inside, read_issue, read_regular
 
@@ -190,8 +192,11 @@ class IssueImages:
     records: tuple[Record, ...] = ()
     #: The images used so far, by file: the build copies each one.
     used: dict[Path, LocalImage] = field(default_factory=dict)
-    #: The images of the issue's lock (`records.Lock.images`): path in the publication -> sha256.
+    #: The pictures readers received (`records.Lock.images` and each record's): path -> sha256.
     locked: dict[str, str] = field(default_factory=dict)
+    #: False: one of them changed since is left as written, like a missing image (the feeds and the
+    #: corrections log, whose issue's own build reports it), instead of an `ImageReplacedError`.
+    report_changes: bool = True
 
     def lenient(self) -> IssueImages:
         return dataclasses.replace(self, strict=False)  # the same `used`: one set of copies
@@ -201,47 +206,53 @@ class IssueImages:
         if not is_local(src):
             return None
         try:
-            path = self.find(src)
-            image = self.used.get(path) or self.read(src, path)
+            try:
+                path = self.find(src)
+                image = self.used.get(path) or self.read(src, path)
+            except ImageError:
+                self._check_locked(src, None)  # a published picture that is gone says so
+                raise
+            self._check_locked(src, image)  # in a lenient view too: it would show the wrong picture
+        except ImageReplacedError:
+            if self.report_changes:
+                raise
+            return None
         except ImageError:
             if self.strict:
                 raise
             return None
-        if self.locked:
-            self._check_locked(src, image)  # in a lenient view too: it would show the wrong picture
         self.used[path] = image
         return image
 
-    def _check_locked(self, src: str, image: LocalImage) -> None:
-        """Refuse an image of the lock whose bytes changed since it was published."""
-        name = self.locked_name(image.path)
-        if image.digest == self.locked.get(name, image.digest):
+    def _check_locked(self, src: str, image: LocalImage | None) -> None:
+        """Refuse a picture readers received (the lock's or a record's) that *src* no longer shows
+        as it was: its file replaced, gone, or shadowed by another file that *src* finds first."""
+        if not self.locked:
             return
+        name = self.locked_name(image.path) if image is not None else None
+        if name is not None and name in self.locked:
+            if image is not None and image.digest != self.locked[name]:
+                self._refuse(src, name, f"image {src} ({name}) was replaced after the issue was published")
+            return
+        # Not a file readers received: is one of the places src is looked in such a file?
+        published = next((n for n in map(self.locked_name, self._candidates(src)) if n in self.locked), None)
+        if published is None:
+            return
+        if name is None:
+            self._refuse(src, published, f"image {src} ({published}) is gone since the issue was published")
+        self._refuse(src, published, f"image {src} now shows {name}, not the published {published}")
+
+    def _refuse(self, src: str, name: str, what: str) -> None:
+        if not self.report_changes:
+            raise ImageReplacedError(what)
+        message = f"{what}: readers received another picture, and no correction shows the change"
         raise self.error(
-            src,
-            f"image {src} ({name}) was replaced after the issue was published: readers received "
-            "another picture, and no correction shows the change",
-            self._replaced_hint(src, name),
-            ImageReplacedError,
+            src, message, replaced_hint(self.issue, self.records, src, self.shown(name)), ImageReplacedError
         )
 
-    def _replaced_hint(self, src: str, name: str) -> str:
-        """Restore it; and, unless a correction replaced it already, how to show another picture."""
-        restore = f"restore the published file (`git checkout -- {name}`)"
-        if any(src in pair.original for record in self.records for pair in record.replaces):
-            return f"{restore}: the correction that replaced it shows it struck through"
-        # A correction replaces the whole image: a path alone cuts through its syntax.
-        whole = re.compile(_INLINE_RE.pattern + r"""(?:\s+(?:"[^"]*"|'[^']*'|\([^)]*\)))?\s*\)""")
-        written = next((m[0] for m in whole.finditer(self.issue.body) if m[1].strip("<>") == src), None)
-        if written is None:
-            how = "--replaces OLD --with NEW, the whole image written in each"
-        else:
-            stem, dot, ext = src.rpartition(".")
-            how = f"--replaces '{written}' --with '{written.replace(src, f'{stem}-2.{ext}' if dot else src + '-2')}'"
-        return (
-            f"{restore}; to show another picture, save it under a new name and record that: "
-            f"`notice correct {self.issue.slug} --kind correction {how}`"
-        )
+    def shown(self, name: str) -> str:
+        """A lock's *name* as the user should type it from where they stand."""
+        return display_path(self.config.root / name)
 
     def locked_name(self, path: Path) -> str:
         """How a lock names *path* (one `find` returned): relative to the publication, with slashes."""
@@ -297,6 +308,15 @@ class IssueImages:
     def files(self) -> dict[str, bytes]:
         """``img/<name>`` -> the bytes, for every image used: outputs of the issue."""
         return {image.output: image.data for image in self.used.values()}
+
+    def _candidates(self, src: str) -> list[Path]:
+        """Where *src* is looked for, in order (`search_folders`), inside the publication."""
+        relative = unquote(src.strip().split("#")[0].split("?")[0])
+        root = Path(os.path.normpath(self.config.root.absolute()))
+        places = [
+            Path(os.path.normpath((folder / relative).absolute())) for folder in search_folders(self.config, self.issue)
+        ]
+        return [place for place in places if root in place.parents]
 
     def find(self, src: str) -> Path:
         """The file *src* names, inside the publication; never a path that leads out of it,
@@ -389,17 +409,64 @@ class IssueImages:
         return f"the hidden folder {hidden}" if hidden else ""
 
 
+def replaced_hint(issue: Issue, records: tuple[Record, ...], src: str, shown: str) -> str:
+    """Restore the picture; and, unless a correction replaced it already, the command that shows
+    another one beside the struck original (a whole image: a path alone cuts through its syntax)."""
+    from .kinds import kind_of  # lazy: only for this error
+
+    restore = f"restore the published file (`git checkout -- {shlex.quote(shown)}`)"
+    replacing = next((r for r in records for pair in r.replaces if src in written_sources(pair.original)), None)
+    if replacing is not None:
+        if kind_of(replacing.kind).visible:
+            return f"{restore}: the correction that replaced it shows it struck through"
+        return f"{restore}: the page as it was sent (original.html) shows it"
+    new_src = "{0}-2.{2}".format(*src.rpartition(".")) if "." in src.rsplit("/", 1)[-1] else f"{src}-2"
+    save = f"save it beside it as {Path(unquote(new_src)).name}"
+    if src not in written_sources(issue.body):
+        return (  # a correction's note or new text showed it
+            f"{restore}; to show another picture, {save} and add a record that shows it: "
+            f"`notice correct {issue.slug} --kind update --note {shlex.quote(f'![...]({new_src})')}`"
+        )
+    whole, labelled, reference_use = _hint_patterns()
+    written = next((m[0] for m in whole.finditer(issue.body) if m[1].strip("<>") == src), None)
+    if written is not None:
+        old, new = written, written.replace(src, new_src)
+    else:  # a reference: ![alt][label] with [label]: src, replaced by an inline image
+        labels = {m[1].lower() for m in labelled.finditer(issue.body) if m[2].strip("<>") == src}
+        usage = next((m for m in reference_use.finditer(issue.body) if (m[2] or m[1]).lower() in labels), None)
+        if usage is None:
+            return f"{restore}; to show another picture, save it under a new name and correct the image with it"
+        old, new = usage[0], f"![{usage[1]}]({new_src})"
+    return (
+        f"{restore}; to show another picture, {save} and record that: "
+        f"`notice correct {issue.slug} --kind correction --replaces {shlex.quote(old)} --with {shlex.quote(new)}`"
+    )
+
+
 def issue_images(config: Config, state: IssueState) -> IssueImages:
-    """The resolver of an issue's renderings: its records' notes, and its lock's images checked."""
-    locked = state.lock.images if state.lock is not None else None
-    return IssueImages(config, state.issue, records=tuple(state.records), locked=dict(locked or {}))
+    """The resolver of an issue's renderings: its records' notes, and the images its lock and
+    records recorded checked against their bytes then."""
+    locked: dict[str, str] = {}
+    for images in [state.lock.images if state.lock else None, *(record.images for record in state.records)]:
+        locked.update(images or {})
+    return IssueImages(config, state.issue, records=tuple(state.records), locked=locked)
+
+
+def quiet_images(config: Config, state: IssueState) -> IssueImages:
+    """`issue_images` for the pages beside the issue's own (feeds, the corrections log): a bad
+    image, or a picture changed since readers received it, is left as written; the issue's own
+    build reports it."""
+    return dataclasses.replace(issue_images(config, state), strict=False, report_changes=False)
 
 
 def carried_images(config: Config, item: dict) -> IssueImages | None:
     """The corrected issue's images, for a note the next issue carries (toolkit.next_issue)
     that shows a local one: the note was written for that issue, so it links that issue's
     copy, as its notices and the corrections log do. Lenient: that issue's build reports a
-    bad image. None without a local image (no file read), or once that issue's file is gone."""
+    bad image, or a picture its records hold that changed since (`quiet_images`). None without
+    a local image (no file read), or once that issue's file is gone."""
+    from .issue_state import load_state  # lazy: it reads records, which import this module
+
     if not written_sources(item.get("note") or ""):
         return None
     try:
@@ -411,7 +478,10 @@ def carried_images(config: Config, item: dict) -> IssueImages | None:
         )
     except ToolkitError:
         return None
-    return IssueImages(config, issue, strict=False)
+    try:
+        return quiet_images(config, load_state(config, issue))
+    except ToolkitError:  # damaged records: that issue's build says so
+        return IssueImages(config, issue, strict=False)
 
 
 def _shown(folder: Path, root: Path) -> str:
@@ -428,6 +498,18 @@ def _shown(folder: Path, root: Path) -> str:
 #: and a reference definition ``[id]: path`` (an over-approximation: a link's too).
 _INLINE_RE = re.compile(r"!\[(?:[^\]\\]|\\.)*\]\(\s*(<[^>]*>|[^\s)]+)")
 _REFERENCE_RE = re.compile(r"^[ ]{0,3}\[[^\]]+\]:\s*(<[^>]*>|\S+)", re.M)
+
+
+@functools.cache
+def _hint_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """For `replaced_hint` only (compiled for that error, not in every build): a whole inline
+    image with its title, a reference's label and target, and an image that uses a reference
+    (``![alt][label]``, ``![label]``)."""
+    return (
+        re.compile(_INLINE_RE.pattern + r"""(?:\s+(?:"[^"]*"|'[^']*'|\([^)]*\)))?\s*\)"""),
+        re.compile(r"^[ ]{0,3}\[([^\]]+)\]:\s*(<[^>]*>|\S+)", re.M),
+        re.compile(r"!\[([^\]]*)\](?:\[([^\]]*)\])?(?![(\[:])"),
+    )
 
 
 def written_sources(text: str) -> list[str]:

@@ -16,6 +16,7 @@ from .config import Config
 from .corrections import check_new_text, check_note, check_passage_syntax, corrected_body
 from .deliveries import DEFAULT_CHANNEL, Delivery, append_delivery, check_channel, combined_records
 from .errors import ToolkitError, did_you_mean, display_path
+from .images import issue_images, written_sources
 from .issue_state import IssueState, load_issue, load_state, silent_edit, silent_edit_error
 from .kinds import kind_of
 from .next_issue import for_publish
@@ -135,6 +136,9 @@ def correct(
             assert state.lock is not None  # _check_correctable refuses an issue without one
             chain = state.chain  # delivery records are links of the same chain
             previous = chain[-1].hash if chain else state.lock.hash
+            # The images the record shows are recorded with it, as a lock records the issue's: a
+            # missing one is refused before anything is written (the record could never change).
+            images = record_images(config, state, text, replaces)
             # Dates are kept in the publication's time zone, so errata show the readers' calendar day.
             seq = len(chain) + 1
             record_id, path = append_record(
@@ -148,6 +152,7 @@ def correct(
                 resolves=resolves,
                 replaces=replaces,
                 previous=previous,
+                images=images,
             )
             # The record first, then the issue names it as its last: deleting it, or all of
             # corrections/<slug>/, is then noticed without git (issue 14). Only this line changes.
@@ -160,6 +165,15 @@ def correct(
                 error.hint + "; " if error.hint else ""
             ) + f"your note is kept: --note-file {display_path(kept)}"
         raise
+
+
+def record_images(config: Config, state: IssueState, note: str, replaces: list[Replacement]) -> dict[str, str]:
+    """Each local image a new record's *note* and new texts show: its path -> sha256. An image
+    that is missing, or that the lock or a record has with other bytes, is its `ImageError`."""
+    resolver = issue_images(config, state)
+    for src in written_sources("\n".join([note, *(pair.corrected for pair in replaces)])):
+        resolver.resolve(src)
+    return resolver.locked_images()
 
 
 def keep_note(config: Config, slug: str, text: str) -> Path:

@@ -141,6 +141,25 @@ def _replaces(value: Any, key: str, tz: Any) -> tuple[Replacement, ...]:
     return tuple(Replacement(p["original"], p["corrected"]) for p in pairs)
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _is_images(value: Any) -> bool:
+    """Whether *value* maps file paths to sha256 digests, as locks and records keep images."""
+    return isinstance(value, dict) and all(
+        isinstance(path, str) and isinstance(digest, str) and _SHA256.fullmatch(digest)
+        for path, digest in value.items()
+    )
+
+
+def _record_images(value: Any, key: str, tz: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not _is_images(value):
+        raise Invalid("'images' must map each image's path to its sha256", RESTORE_HINT)
+    return dict(value)
+
+
 @dataclass(frozen=True)
 class Record:
     """One correction record, as stored; the declared fields are the keys of its file."""
@@ -155,6 +174,12 @@ class Record:
     pending: bool = declare(False, doc="`true` while it awaits something, such as an answer", parse=_pending)
     resolves: str | None = declare(None, doc="the id of the pending record this one resolves", parse=_resolves)
     replaces: tuple[Replacement, ...] = declare((), doc="the `original` and `corrected` passages", parse=_replaces)
+    images: dict[str, str] | None = declare(
+        None,
+        doc="each local image its note and new text show: the file's path in the publication -> its "
+        "sha256 (absent when they show none, and in records made before images were recorded)",
+        parse=_record_images,
+    )
     previous: str = declare(
         "", doc="the hash of the record before it (the lock's, for the first)", parse=text_field, required=True
     )
@@ -214,8 +239,17 @@ def _lock_content(
     return content
 
 
+#: Keys added after records were first made: under the hash only where a record has them, so
+#: every record made before keeps its hash.
+LATER_KEYS = frozenset({"images"})
+
+
 def _record_content(data: dict[str, Any]) -> dict[str, Any]:
-    return {key: data.get(key) for key in RECORD_KEYS if key not in ("id", "hash")}
+    return {
+        key: data.get(key)
+        for key in RECORD_KEYS
+        if key not in ("id", "hash") and (key not in LATER_KEYS or key in data)
+    }
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -277,17 +311,11 @@ def _carried(value: Any, present: bool) -> tuple[dict[str, Any], ...] | None:
     return tuple(dict(item) for item in value)
 
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
 def _images(value: Any, present: bool) -> dict[str, str] | None:
     """A lock's images as stored: file path -> sha256 (TypeError otherwise, a damaged lock)."""
     if not present:
         return None
-    if not isinstance(value, dict) or not all(
-        isinstance(path, str) and isinstance(digest, str) and _SHA256.fullmatch(digest)
-        for path, digest in value.items()
-    ):
+    if not _is_images(value):
         raise TypeError("images must map each image's path to its sha256")
     return dict(value)
 
@@ -598,8 +626,10 @@ def append_record(
     resolves: str | None,
     replaces: list[Replacement],
     previous: str,
+    images: dict[str, str] | None = None,
 ) -> tuple[str, Path]:
-    """Create record number *seq* exclusively (call it inside `exclusive`); returns id and path."""
+    """Create record number *seq* exclusively (call it inside `exclusive`); returns id and path.
+    *images*: each local image its note and new text show, path -> sha256 (none: no key)."""
     folder = records_dir(corrections_dir, slug)
     data: dict[str, Any] = {
         "id": "",
@@ -611,6 +641,7 @@ def append_record(
         "resolves": resolves,
         "replaces": [{"original": r.original, "corrected": r.corrected} for r in replaces],
         "note": note,
+        **({"images": dict(sorted(images.items()))} if images else {}),
         "previous": previous,
         "hash": "",
     }
