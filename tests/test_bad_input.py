@@ -378,3 +378,15 @@ def test_send_without_a_password_or_a_terminal(run, publication):
         "no terminal to ask for one",
         "NOTICE_SMTP_PASSWORD",
     )
+
+
+@pytest.mark.parametrize("body", ["<span>" * 400 + "deep" + "</span>" * 400, "*" * 700 + "deep" + "*" * 700])
+def test_markup_nested_hundreds_deep_is_the_authors_error_not_ours(run, publication, body):
+    """The text part walks the element tree: nesting this deep once ended in a RecursionError,
+    reported as an internal error of notice."""
+    issue = write_issue(publication, "deep", body=body + "\n")
+    line = issue.read_text(encoding="utf-8").splitlines().index(body) + 1
+    result = run("-C", str(publication), "build", "--drafts")
+    clean_error(result, f"deep.md:{line}: the issue's markup is nested too deeply to render")
+    assert "internal error" not in result.output
+    assert (publication / "build" / "hello" / "email.html").is_file()  # the other issue is built

@@ -17,7 +17,7 @@ from .archive import as_sent_files
 from .components import button_colours, button_urls, email_components, localize
 from .config import Config
 from .corrections import corrected_body, errata_entries, subject_with_marker, text_marks
-from .errors import RemovedContent, TemplateError, ToolkitError
+from .errors import RemovedContent, SourceError, TemplateError, ToolkitError
 from .images import IssueImages, issue_images
 from .inline import inline_css
 from .issue_state import IssueState, subject_of
@@ -65,6 +65,18 @@ class IssueRenderer:
 
     def render(self, state: IssueState) -> Rendered:
         """Every file of one issue, by path relative to its output folder, as bytes."""
+        try:
+            return self._render(state)
+        except RecursionError:  # the text part walks the tree: ~400 nested <span> or 700 *'s exhaust the stack
+            body = state.issue.body
+            raise SourceError(
+                "the issue's markup is nested too deeply to render (hundreds of elements inside each other)",
+                path=state.issue.path,
+                line=state.issue.body_line + body.count("\n", 0, len(body) - len(body.lstrip())),
+                hint="no email needs more than a few levels of emphasis, quotes or lists: remove the nesting",
+            ) from None
+
+    def _render(self, state: IssueState) -> Rendered:
         issue = state.issue
         self.images = images = issue_images(self.config, state)
         removed: list[RemovedContent] = []
