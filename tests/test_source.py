@@ -328,3 +328,35 @@ def test_issue_files_are_what_the_glob_finds_in_its_order_with_the_links_marked(
     assert [path for path, _ in found] == sorted(folder.glob("*.md"))
     assert [path.name for path, link in found if link] == ["linked.md"]
     assert issue_files(tmp_path / "missing") == [] and issue_files(folder / "b.md") == []
+
+
+# --- what YAML 1.1 reads as another number (found by a test campaign) ---------------------------
+
+
+def test_check_warns_where_yaml_read_a_title_or_number_as_another_number(run, publication):
+    """``title: 12:30`` is 750 to YAML 1.1 (base 60), ``number: 010`` is 8 (octal): the issue
+    builds with what nobody typed, so `notice check` says so, at the line, with the quoting."""
+    import json
+
+    path = publication / "issues" / "nums.md"
+    path.write_text(
+        "---\ntitle: 12:30\ndate: 2026-01-05\nnumber: 010\npreheader: 1.10\nsummary: 1_000 things\n"
+        "author: 2024\n---\n\nBody.\n",
+        encoding="utf-8",
+    )
+    result = run("-C", str(publication), "check", "nums", "--format", "json")
+    found = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "yaml-number"]
+    assert [(f["severity"], f["line"], f["message"], f["hint"]) for f in found] == [
+        ("warning", 2, "'title: 12:30' is read by YAML as the number 750, so the title is '750'",
+         "quote it to keep it as written: title: \"12:30\""),
+        ("warning", 4, "'number: 010' is read by YAML as the number 8, so the number is '8'",
+         "write it in plain digits, without a leading 0, '_' or ':' (number: 42)"),
+        ("warning", 5, "'preheader: 1.10' is read by YAML as the number 1.1, so the preheader is '1.1'",
+         "quote it to keep it as written: preheader: \"1.10\""),
+    ]  # fmt: skip
+    path.write_text(
+        '---\ntitle: "12:30"\ndate: 2026-01-05\nnumber: 10\npreheader: 1.5\nauthor: 2024\n---\n\nBody.\n',
+        encoding="utf-8",
+    )
+    result = run("-C", str(publication), "check", "nums", "--format", "json")
+    assert not [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "yaml-number"]

@@ -28,7 +28,7 @@ from .rules import RULES as EMAIL_RULES
 from .rules_ja import JA_RULES
 from .rules_mail import MAIL_RULES
 from .social import length_findings
-from .source import check_slug, no_such_issue, read_issues
+from .source import Issue, check_slug, no_such_issue, numbers_as_read, read_issues
 
 SEVERITIES = ("error", "warning")
 #: The correction workflow's rules, and `build` for an issue that fails to render for check.
@@ -46,6 +46,7 @@ WORKFLOW_RULES = (
     "notice-unsent",
     "build",
     "image-missing",  # a local image the build cannot use (toolkit.images): it fails the build too
+    "yaml-number",
 )
 #: Rules over what the build writes beside the emails.
 OUTPUT_RULES = ("social-length",)
@@ -88,6 +89,7 @@ def check_workflow(config: Config, slugs: Iterable[str]) -> list[Diagnostic]:
             findings.append(from_error("record-damaged", error))
             continue
         findings.extend(check_silent_edit(state))
+        findings.extend(check_numbers(issue, config.root))
         findings.extend(check_unlocked(state))
         findings.extend(check_unsent(state))
     # A deleted lock is seen both from the issue and by git: say it once, with git's hint.
@@ -174,6 +176,23 @@ def check_silent_edit(state: IssueState) -> list[Diagnostic]:
     if not diff:
         return []
     return [from_error("silent-edit", silent_edit_error(state, diff))]
+
+
+def check_numbers(issue: Issue, root: Path) -> list[Diagnostic]:
+    """A title or number that YAML read as another number than the one typed (``12:30`` is 750)."""
+    return [
+        Diagnostic(
+            "warning",
+            f"'{key}: {written}' is read by YAML as the number {value}, so the {key} is '{value}'",
+            issue.path,
+            line,
+            f'quote it to keep it as written: {key}: "{written}"'
+            if key != "number"
+            else "write it in plain digits, without a leading 0, '_' or ':' (number: 42)",
+            rule="yaml-number",
+        )
+        for key, written, value, line in numbers_as_read(issue, root)
+    ]
 
 
 def check_unlocked(state: IssueState) -> list[Diagnostic]:

@@ -757,6 +757,43 @@ def _check_nodes(root: yaml.Node, first_line: int, path: Path, what: str) -> Non
     walk(root, 0)
 
 
+#: Front-matter fields of text, and of a number, where YAML 1.1 may read something else than
+#: what was typed: ``12:30`` is 750 (base 60), ``010`` is 8 (octal), ``1_000`` 1000, ``1.10`` 1.1.
+_READ_AS_NUMBER = ("title", "preheader", "author", "summary", "number")
+
+
+def numbers_as_read(issue: Issue, root: Path) -> list[tuple[str, str, Any, int]]:
+    """Each front-matter field of *issue* (``_READ_AS_NUMBER``) written as a plain number that
+    YAML reads as another one: (field, as written, as read, line). For `notice check`: the issue
+    builds, with the title or number YAML made of it, which nobody typed."""
+    import yaml  # lazy (see _loaders)
+
+    try:
+        meta_text, first_line, _, _ = split_front_matter(decode(read_regular(issue.path, root=root), issue.path), issue.path)
+        loader = _loaders()[0](meta_text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except (ToolkitError, yaml.YAMLError, RecursionError):
+        return []  # the issue's reading reports it
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    found = []
+    for key_node, value_node in node.value:
+        if not (isinstance(value_node, yaml.ScalarNode) and value_node.style is None):
+            continue
+        if key_node.value not in _READ_AS_NUMBER or value_node.tag not in (
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:float",
+        ):
+            continue
+        value = issue.front.get(key_node.value)
+        if str(value) != value_node.value:
+            found.append((key_node.value, value_node.value, value, key_node.start_mark.line + first_line))
+    return found
+
+
 def _make_issue(
     path: Path,
     slug: str,
