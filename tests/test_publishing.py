@@ -625,6 +625,8 @@ def test_check_finds_a_silent_edit_and_shows_the_difference(sent, run):
     )
     assert "\n    -The cat sat on the mat.\n    +The dog sat on the mat.\n" in result.stderr
     assert "\n    -title: Hello\n    +title: Hi\n" in result.stderr
+    assert ": None" not in result.stderr  # the fields the issue never wrote are not in the difference
+    assert "hint: restore what readers received (`git checkout -- issues/hello.md`)" in result.stderr  # from here
     assert "[silent-edit]" in result.stderr
     assert result.stdout == "1 error, 0 warnings\n"
     # correct refuses too, with the same difference

@@ -100,6 +100,12 @@ BAD = [
         "the front-matter is nested too deeply (more than 20 levels of lists or mappings)",
     ),
     ("---\ntitle: x\ndate: 2018-01-01\nnumber: " + "9" * 5000 + "\n---\nb", 4, "a number of 5000 digits is too long"),
+    # A campaign found a NUL in the body dropped without a word ("Hello\0World" became "HelloWorld").
+    (
+        "---\ntitle: x\ndate: 2018-01-01\n---\n\nHello.\n\nHello\x00World\n",
+        8,
+        "the body holds a NUL character (U+0000): no mail client shows it, and notice would drop it",
+    ),
 ]
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import difflib
 import os
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Config
 from .corrections import subject_with_marker, title_marker
 from .deliveries import Delivery, read_deliveries
-from .errors import SourceError
+from .errors import SourceError, display_path
 from .records import (
     LOCK_NAME,
     Lock,
@@ -112,7 +113,9 @@ def silent_edit(state: IssueState) -> str | None:
 
 
 def _as_lines(fields: dict, body: str) -> list[str]:
-    return [f"{key}: {fields.get(key)}\n" for key in sorted(fields)] + ["---\n"] + body.splitlines(keepends=True)
+    """The fields as written (one the author never wrote is left out, not shown as None), the body."""
+    written = [f"{key}: {fields[key]}\n" for key in sorted(fields) if fields[key] is not None]
+    return written + ["---\n"] + body.splitlines(keepends=True)
 
 
 def silent_edit_error(state: IssueState, diff: str) -> SourceError:
@@ -120,7 +123,8 @@ def silent_edit_error(state: IssueState, diff: str) -> SourceError:
         "the published text was changed without a correction record:\n" + _indent(diff),
         path=state.issue.path,
         line=1,
-        hint=f"restore what readers received (`git checkout -- {state.issue.path.name}`), then record the "
+        hint=f"restore what readers received (`git checkout -- {shlex.quote(display_path(state.issue.path))}`), "
+        "then record the "
         f"change with `notice correct {state.issue.slug} --kind correction --replaces OLD --with NEW` "
         "(or --kind minor for a typo)",
     )

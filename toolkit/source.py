@@ -301,6 +301,13 @@ def read_issue(
     )
     text = decode(raw, path)
     meta_text, meta_line, body, body_line = split_front_matter(text, path)
+    if "\x00" in body:  # the front-matter's YAML reader refuses it; the renderers would drop it unsaid
+        raise SourceError(
+            "the body holds a NUL character (U+0000): no mail client shows it, and notice would drop it",
+            path=path,
+            line=body_line + body.count("\n", 0, body.index("\x00")),
+            hint="remove it: it is invisible in most editors (`grep -nP '\\x00' FILE` finds the line)",
+        )
     key = yaml_key(meta_text)
     meta, lines = parse_yaml_mapping(meta_text, meta_line, path, key=key)
     digest = hashlib.sha256(raw).hexdigest()
@@ -769,7 +776,9 @@ def numbers_as_read(issue: Issue, root: Path) -> list[tuple[str, str, Any, int]]
     import yaml  # lazy (see _loaders)
 
     try:
-        meta_text, first_line, _, _ = split_front_matter(decode(read_regular(issue.path, root=root), issue.path), issue.path)
+        meta_text, first_line, _, _ = split_front_matter(
+            decode(read_regular(issue.path, root=root), issue.path), issue.path
+        )
         loader = _loaders()[0](meta_text)
         try:
             node = loader.get_single_node()
