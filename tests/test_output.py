@@ -432,7 +432,9 @@ def test_a_cache_cannot_make_a_build_delete_another_issues_files(publication):
     "failure", [ToolkitError("cannot write email.html: No space left on device"), RuntimeError("a bug in a renderer")]
 )
 def test_after_a_build_that_failed_midway_the_next_equals_a_forced_one(tmp_path, monkeypatch, failure):
-    """A full disk (or a crash) on the fourth file: the files written before it hold the edit."""
+    """A full disk (or a crash) on the fourth file, the second issue's first: the first issue's
+    three files hold the edit, the second's none (never its new web page beside its old text
+    part), and the next build mends what the failed one left."""
     root = tmp_path / "pub"
     paths = many_issues(root, 3)
     config = load_config(root)
@@ -442,18 +444,24 @@ def test_after_a_build_that_failed_midway_the_next_equals_a_forced_one(tmp_path,
         path.write_bytes(originals[path] + f"\n{MARK}\n".encode())
     writes = []
 
-    publish = output_module._publish
+    write_temporary = output_module._write_temporary
 
-    def write_until_the_disk_is_full(path: Path, data: bytes, move: Any) -> None:
+    def write_until_the_disk_is_full(path: Path, data: bytes) -> str:
         writes.append(path)
         if len(writes) == 4:
             raise failure
-        publish(path, data, move)
+        return write_temporary(path, data)
 
-    monkeypatch.setattr(output_module, "_publish", write_until_the_disk_is_full)
+    monkeypatch.setattr(output_module, "_write_temporary", write_until_the_disk_is_full)
     with pytest.raises(type(failure)):
         build(config, drafts=True)
     monkeypatch.undo()
+    assert writes[3].parent != writes[2].parent  # it failed at the second issue's first file
+    for path in paths:
+        folder = root / "build" / path.stem
+        edited = {name: MARK in (folder / name).read_text(encoding="utf-8") for name in ("email.html", "email.txt")}
+        assert len(set(edited.values())) == 1, (path.stem, edited)  # all old or all new
+    assert not list((root / "build").rglob("*.tmp"))
     assert stale_count(root) == 3
     for path in paths:
         path.write_bytes(originals[path])
@@ -461,6 +469,37 @@ def test_after_a_build_that_failed_midway_the_next_equals_a_forced_one(tmp_path,
     after = outputs(root)
     build(config, drafts=True, force=True)
     assert outputs(root) == after
+
+
+@pytest.mark.parametrize("failure", [ToolkitError("cannot write: No space left on device"), KeyboardInterrupt()])
+def test_an_issue_is_never_left_half_written(publication, monkeypatch, failure):
+    """A full disk or Ctrl-C while an issue's files are written: every file of it is written under
+    its temporary name before any is renamed, so all of its old files stay (a campaign found a new
+    email.html and web.html beside the old email.txt), and no temporary file is left."""
+    config = load_config(publication)
+    build(config, drafts=True)
+    folder = publication / "build" / "hello"
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    issue = publication / "issues" / "hello.md"
+    issue.write_text(issue.read_text(encoding="utf-8").replace("Some *text*", "Some *new text*"), encoding="utf-8")
+    writes = []
+    write_temporary = output_module._write_temporary
+
+    def fail_on_the_second(path: Path, data: bytes) -> str:
+        writes.append(path)
+        if len(writes) == 2:
+            raise failure
+        return write_temporary(path, data)
+
+    monkeypatch.setattr(output_module, "_write_temporary", fail_on_the_second)
+    with pytest.raises(type(failure)):
+        build(config, drafts=True)
+    monkeypatch.undo()
+    assert len(writes) == 2 and writes[0].parent == folder
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+    assert build(config, drafts=True).built == ["hello"]  # and the next build writes it whole
+    assert "Some new text" in (folder / "email.txt").read_text(encoding="utf-8")
 
 
 def test_temporary_files_a_killed_build_left_are_removed_when_it_is_rebuilt(publication):

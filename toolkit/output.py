@@ -65,18 +65,28 @@ def write_files(
     held, recorded = (entry.get("files", {}), entry.get("stats", {})) if entry else ({}, {})
     now_ns = time.time_ns()
     kept: dict[str, Stats] = {}
-    for name, data in files.items():
-        path = out_dir / name
-        now = file_stats(path)
-        if now is not None and now == recorded.get(name):
-            if held.get(name) == digests[name]:
-                kept[name] = now
+    # Every file to write is written under its temporary name first, and only then are they all
+    # renamed into place: a failure or Ctrl-C while writing leaves all of the issue's old files,
+    # never its new web page beside its old text part (a test campaign found that split).
+    staged: list[tuple[str, Path]] = []
+    try:
+        for name, data in files.items():
+            path = out_dir / name
+            now = file_stats(path)
+            if now is not None and now == recorded.get(name):
+                if held.get(name) == digests[name]:
+                    kept[name] = now
+                    continue
+            elif now is not None and _holds_bytes(path, data):
+                if settled(now, now_ns):
+                    kept[name] = now
                 continue
-        elif now is not None and _holds_bytes(path, data):
-            if settled(now, now_ns):
-                kept[name] = now
-            continue
-        _publish(path, data, os.replace)
+            staged.append((_write_temporary(path, data), path))
+        for temporary, path in staged:
+            _move(temporary, path, os.replace)
+    finally:
+        for temporary, _ in staged:  # gone once renamed; still there after a failure
+            Path(temporary).unlink(missing_ok=True)
     return kept
 
 
@@ -100,6 +110,15 @@ def _publish(path: Path, data: bytes, move: Callable[[str, Path], None]) -> None
     FileExistsError passes through (create_exclusive's answer); any other failure to write
     is the user's to fix (a file where a folder should be, a full disk), so it is a ToolkitError.
     """
+    temporary = _write_temporary(path, data)
+    try:
+        _move(temporary, path, move)
+    finally:  # gone after a rename; still there after a link or a failure
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _write_temporary(path: Path, data: bytes) -> str:
+    """A new temporary file beside *path* holding *data* (`TEMPORARY_RE`'s name), or a ToolkitError."""
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,18 +126,32 @@ def _publish(path: Path, data: bytes, move: Callable[[str, Path], None]) -> None
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(temporary, 0o644)
+        return temporary
+    except OSError as exc:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        raise _cannot_write(path, exc) from None
+    except BaseException:  # Ctrl-C between creating and filling it
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _move(temporary: str, path: Path, move: Callable[[str, Path], None]) -> None:
+    try:
         move(temporary, path)
     except FileExistsError:
         raise
     except OSError as exc:
-        raise ToolkitError(
-            f"cannot write {path}: {exc.strerror or exc}",
-            path=path,
-            hint="check that the folder exists, is a folder and is writable",
-        ) from None
-    finally:
-        if temporary is not None:  # gone after a rename; still there after a link or a failure
-            Path(temporary).unlink(missing_ok=True)
+        raise _cannot_write(path, exc) from None
+
+
+def _cannot_write(path: Path, exc: OSError) -> ToolkitError:
+    return ToolkitError(
+        f"cannot write {path}: {exc.strerror or exc}",
+        path=path,
+        hint="check that the folder exists, is a folder and is writable",
+    )
 
 
 #: One output folder's cache: slug -> {"key": inputs key, "files": {file name: sha256 of what was
