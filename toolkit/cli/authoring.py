@@ -129,6 +129,16 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, d
             on_start=on_start,
             progress=lambda n: bar.update(n) if bar else None,
         )
+    except KeyboardInterrupt:  # click would say only "Aborted!": say what the output holds now
+        if bar is not None:
+            bar.__exit__(None, None, None)
+            bar = None
+        click.echo(
+            "Stopped. Each issue written so far is whole, the others keep what the last build wrote, and "
+            "the index and feeds are not updated yet: run `notice build` again to finish.",
+            err=True,
+        )
+        sys.exit(130)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
