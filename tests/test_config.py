@@ -8,6 +8,8 @@ from toolkit.config import BuildSettings, load_config
 from toolkit.errors import ConfigError
 from toolkit.root import find_root
 
+from conftest import make_publication
+
 
 def write(tmp_path: Path, text: str) -> Path:
     (tmp_path / "notice.toml").write_text(text, encoding="utf-8")
@@ -128,3 +130,19 @@ def test_values_python_cannot_hold_are_a_clean_error_with_their_line(tmp_path, v
         load_config(write(tmp_path, f'[publication]\nname = "x"\nlang = {value}\n'))
     assert (info.value.message, info.value.line) == (expected, 3)
     assert info.value.hint
+
+
+@pytest.mark.parametrize("value", ["not-an-email", "news@", "News <news@example.com>"])
+def test_a_sender_email_that_is_no_address_is_refused_when_the_config_is_read(tmp_path, run, value):
+    """It built and passed `notice check` without a word, and only `notice export` refused it."""
+    root = make_publication(tmp_path / "pub")
+    path = root / "notice.toml"
+    text = path.read_text(encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("sender_email"))
+    path.write_text(
+        "\n".join(f'sender_email = "{value}"' if n == line else row for n, row in enumerate(text.splitlines(), 1)),
+        encoding="utf-8",
+    )
+    result = run("-C", str(root), "check")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"notice.toml:{line}: 'sender_email' is not an email address: '{value}'" in result.stderr

@@ -35,7 +35,6 @@ from .issue_state import IssueState, load_issue, subject_of
 from .limits import MAX_LINE
 from .output import BuildCache, write_atomic
 from .render import IssueRenderer, notice_subject
-from .sending import ADDRESS_RE
 from .services import is_tag
 from .source import confine
 
@@ -243,13 +242,6 @@ def check_sender(config: Config) -> str:
             path=config.path,
             line=_line_of(config.path, "sender_email"),
             hint='add it under [publication], e.g. sender_email = "letter@example.com"',
-        )
-    if not ADDRESS_RE.fullmatch(sender):
-        raise ConfigError(
-            f"sender_email '{sender}' is not an email address",
-            path=config.path,
-            line=_line_of(config.path, "sender_email"),
-            hint='write it as "letter@example.com"',
         )
     for name in ("unsubscribe_url", "unsubscribe_mailto"):
         value = getattr(config.publication, name)

@@ -14,13 +14,13 @@ import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .config import ADDRESS_RE
 from .errors import ToolkitError
 
 PASSWORD_VARIABLE = "NOTICE_SMTP_PASSWORD"
 PORTS = {"plain": 25, "starttls": 587, "ssl": 465}
 TIMEOUT = 30.0
 #: Loosely an address: what smtplib can send to without SMTPUTF8, and no name or <> around it.
-ADDRESS_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,7 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, d
             bar = None
         click.echo(
             "Stopped. Each issue written so far is whole, the others keep what the last build wrote, and "
-            "the index and feeds are not updated yet: run `notice build` again to finish.",
+            "the index and feeds may be out of date: run `notice build` again to finish.",
             err=True,
         )
         sys.exit(130)
