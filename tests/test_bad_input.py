@@ -92,6 +92,7 @@ def test_time_zone_that_is_a_folder(run, publication, zone):
         ("{{ issue.date|format_date }}", "template error: TypeError"),
         ("{{ t.by.format() }}", "template error: KeyError"),
         ('{% extends "email.txt" %}', "includes or extends itself"),
+        ('{% include "_missing.txt" %}', "template '_missing.txt' not found"),  # where it is included
     ],
 )
 def test_template_runtime_errors_name_the_template(run, publication, template, message):

@@ -253,9 +253,14 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
             hint="see https://jinja.palletsprojects.com/templates/",
         ) from None
     except jinja2.TemplateNotFound as exc:
+        path, line = _template_frame(exc)  # the {% include %} or {% extends %} that names it, if one does
         raise TemplateError(
             f"template '{exc.name}' not found",
-            hint="restore it in templates/ or delete your copy to use the built-in one",
+            path=path,
+            line=line,
+            hint="restore it in templates/ or delete your copy to use the built-in one"
+            if path is None
+            else f"correct the name, or add {exc.name} to templates/",
         ) from None
     except jinja2.UndefinedError as exc:
         path, line = _template_frame(exc)
