@@ -391,3 +391,16 @@ def test_markup_nested_hundreds_deep_is_the_authors_error_not_ours(run, publicat
     clean_error(result, f"deep.md:{line}: the issue's markup is nested too deeply to render")
     assert "internal error" not in result.output
     assert (publication / "build" / "hello" / "email.html").is_file()  # the other issue is built
+
+
+def test_markdown_files_named_otherwise_than_md_are_said_to_be_unread(run, publication):
+    """A campaign found news.markdown and News.MD left out of every build without a word."""
+    for name in ("news.markdown", "Notes.MD"):
+        (publication / "issues" / name).write_text("---\ntitle: x\ndate: 2026-01-05\n---\nBody\n", encoding="utf-8")
+    (publication / "issues" / "README.txt").write_text("not Markdown: not mentioned\n", encoding="utf-8")
+    for _ in range(2):  # the second build has nothing to do, and says it again
+        result = run("-C", str(publication), "build", "--drafts")
+        assert result.exit_code == 0, result.output
+        assert "news.markdown is not read: an issue is a file ending in .md (lowercase)" in result.stderr
+        assert "hint: rename it to news.md to build it, or move it out of issues/" in result.stderr
+        assert "Notes.MD is not read" in result.stderr and "README.txt" not in result.stderr

@@ -54,6 +54,7 @@ from .source import (
     sort_newest_first,
     split_front_matter,
     stays_inside,
+    unread_files,
 )
 
 # The renderers (Markdown, Jinja, Babel, lxml, the inliners) are imported where they are used,
@@ -258,7 +259,7 @@ def _build(
 
     # Tidy the output folder, then the index, the corrections log, the feeds and the sitemap.
     #: What this build says whatever it rendered: a build with nothing to do says it again.
-    standing: list[Diagnostic] = []
+    standing: list[Diagnostic] = [unread_warning(path) for path in unread_files(config.issues_dir)]
     if not slugs:
         present = {i.slug for i in issues} | {e.path.stem for e in source_errors if e.path} | {i.slug for i in unsent}
         standing.extend(tidy(report, cache, present))
@@ -670,6 +671,15 @@ def body_of(config: Config, state: IssueState, unmade: str = "it was not built")
         )
     body = split_front_matter(decode(raw, issue.path), issue.path)[2]
     return dataclasses.replace(state, issue=dataclasses.replace(issue, body=body))
+
+
+def unread_warning(path: Path) -> Diagnostic:
+    stem = path.name.rsplit(".", 1)[0]
+    return warning(
+        f"{path.name} is not read: an issue is a file ending in .md (lowercase)",
+        path=path,
+        hint=f"rename it to {stem}.md to build it, or move it out of issues/",
+    )
 
 
 def _locked(config: Config, slug: str) -> bool:

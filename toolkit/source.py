@@ -385,6 +385,25 @@ def issue_files(folder: Path) -> list[tuple[Path, bool]]:
     return [(folder / name, link) for _, name, link in sorted(found)]
 
 
+#: How other tools name Markdown files: one in issues/ under such a name is no issue, and is said so.
+_MARKDOWN_ENDINGS = (".md", ".markdown", ".mdown", ".mkd", ".mkdn", ".mdwn")
+
+
+def unread_files(folder: Path) -> list[Path]:
+    """The Markdown files of *folder* that `issue_files` passes over for their name's ending
+    (``news.markdown``, ``News.MD``): a test campaign found them left out of every build unsaid."""
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries)
+    except OSError:
+        return []
+    return [
+        folder / name
+        for name in names
+        if name.lower().endswith(_MARKDOWN_ENDINGS) and not os.path.normcase(name).endswith(".md")
+    ]
+
+
 def _maybe_link(entry: os.DirEntry[str]) -> bool:
     """Whether *entry* is a link, from the listing; True when that cannot be told, so that
     `read_regular` checks where it leads (issue 14) rather than trust it."""
