@@ -58,6 +58,16 @@ def pub(tmp_path: Path, run) -> Path:
     return pub
 
 
+def correct_with_shop_2(run, pub: Path) -> None:
+    """The correction the hint prints: the whole image, with shop-2.jpg for shop.jpg."""
+    replaces = '![The shop](images/shop.jpg "Opening day")'
+    result = run(
+        "-C", str(pub), "correct", "hello", "--kind", "correction", "--replaces", replaces,
+        "--with", replaces.replace("shop.jpg", "shop-2.jpg"), "--note", "A newer photo.",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
 def test_the_lock_records_each_photo_by_its_path_and_sha256(pub):
     red = (pub / "issues" / "images" / "shop.jpg").read_bytes()
     data = yaml.safe_load((pub / "corrections" / "hello" / LOCK_NAME).read_text(encoding="utf-8"))
@@ -133,12 +143,7 @@ def test_the_hint_is_a_correction_that_shows_the_new_photo_beside_the_struck_ori
 def test_overwriting_the_photo_a_correction_replaced_is_still_an_edit(pub, run):
     images = pub / "issues" / "images"
     picture(images / "shop-2.jpg", BLUE)
-    replaces = '![The shop](images/shop.jpg "Opening day")'
-    result = run(
-        "-C", str(pub), "correct", "hello", "--kind", "correction", "--replaces", replaces,
-        "--with", replaces.replace("shop.jpg", "shop-2.jpg"), "--note", "A newer photo.",
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    correct_with_shop_2(run, pub)
     assert run("-C", str(pub), "build").exit_code == 0
     picture(images / "shop.jpg", (0, 160, 0))  # the struck original would show this one
     result = run("-C", str(pub), "build")
@@ -290,12 +295,7 @@ def test_after_a_minor_fix_the_hint_names_the_page_as_sent(pub, run):
 def test_a_correction_records_its_new_photo_and_a_later_swap_of_it_is_an_edit(pub, run):
     images = pub / "issues" / "images"
     blue = picture(images / "shop-2.jpg", BLUE)
-    replaces = '![The shop](images/shop.jpg "Opening day")'
-    result = run(
-        "-C", str(pub), "correct", "hello", "--kind", "correction", "--replaces", replaces,
-        "--with", replaces.replace("shop.jpg", "shop-2.jpg"), "--note", "A newer photo.",
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    correct_with_shop_2(run, pub)
     (record,) = (pub / "corrections" / "hello").glob("0001-*.yml")
     data = yaml.safe_load(record.read_text(encoding="utf-8"))
     assert data["images"] == {"issues/images/shop-2.jpg": hashlib.sha256(blue).hexdigest()}

@@ -428,6 +428,22 @@ def test_a_cache_cannot_make_a_build_delete_another_issues_files(publication):
     assert (publication / "build" / "other" / "email.html").is_file()
 
 
+def fail_at_write(monkeypatch: pytest.MonkeyPatch, n: int, failure: BaseException) -> list[Path]:
+    """Make the *n*-th output file a build writes raise *failure* (a full disk, a crash, Ctrl-C);
+    the paths it was asked to write, in order."""
+    writes: list[Path] = []
+    write_temporary = output_module._write_temporary
+
+    def write(path: Path, data: bytes) -> str:
+        writes.append(path)
+        if len(writes) == n:
+            raise failure
+        return write_temporary(path, data)
+
+    monkeypatch.setattr(output_module, "_write_temporary", write)
+    return writes
+
+
 @pytest.mark.parametrize(
     "failure", [ToolkitError("cannot write email.html: No space left on device"), RuntimeError("a bug in a renderer")]
 )
@@ -442,17 +458,7 @@ def test_after_a_build_that_failed_midway_the_next_equals_a_forced_one(tmp_path,
     originals = {path: path.read_bytes() for path in paths}
     for path in paths:
         path.write_bytes(originals[path] + f"\n{MARK}\n".encode())
-    writes = []
-
-    write_temporary = output_module._write_temporary
-
-    def write_until_the_disk_is_full(path: Path, data: bytes) -> str:
-        writes.append(path)
-        if len(writes) == 4:
-            raise failure
-        return write_temporary(path, data)
-
-    monkeypatch.setattr(output_module, "_write_temporary", write_until_the_disk_is_full)
+    writes = fail_at_write(monkeypatch, 4, failure)
     with pytest.raises(type(failure)):
         build(config, drafts=True)
     monkeypatch.undo()
@@ -482,16 +488,7 @@ def test_an_issue_is_never_left_half_written(publication, monkeypatch, failure):
     before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
     issue = publication / "issues" / "hello.md"
     issue.write_text(issue.read_text(encoding="utf-8").replace("Some *text*", "Some *new text*"), encoding="utf-8")
-    writes = []
-    write_temporary = output_module._write_temporary
-
-    def fail_on_the_second(path: Path, data: bytes) -> str:
-        writes.append(path)
-        if len(writes) == 2:
-            raise failure
-        return write_temporary(path, data)
-
-    monkeypatch.setattr(output_module, "_write_temporary", fail_on_the_second)
+    writes = fail_at_write(monkeypatch, 2, failure)
     with pytest.raises(type(failure)):
         build(config, drafts=True)
     monkeypatch.undo()
