@@ -208,6 +208,11 @@ def test_another_file_that_the_src_now_finds_first_is_an_edit(pub, run):
     assert (
         "error: image images/shop.jpg now shows issues/hello/images/shop.jpg, not the published issues/images/shop.jpg"
     ) in result.stderr
+    assert "issues/hello/images/shop.jpg away: " in result.stderr  # the hint: move it, not restore the intact one
+    assert (
+        "/issues/images/shop.jpg is the picture readers received" in result.stderr
+        and "git checkout" not in result.stderr
+    )
 
 
 def test_a_published_photo_deleted_is_an_edit_even_with_a_copy_further_on(pub, run):
@@ -220,22 +225,34 @@ def test_a_published_photo_deleted_is_an_edit_even_with_a_copy_further_on(pub, r
         result.stderr
     )
     (pub / "images").mkdir()
-    (pub / "images" / "shop.jpg").write_bytes(red)  # the same bytes, in the publication folder
+    picture(pub / "images" / "shop.jpg", BLUE)  # another picture, in the publication folder
     result = run("-C", str(pub), "build")
     assert result.exit_code == 1
     assert "image images/shop.jpg now shows images/shop.jpg, not the published issues/images/shop.jpg" in result.stderr
+    (pub / "images" / "shop.jpg").write_bytes(red)  # moved, bytes and all: the same copy readers got
+    result = run("-C", str(pub), "build", "--force")
+    assert result.exit_code == 0, result.output
+    assert copy_url(red, "shop") in (pub / "build" / "hello" / "web.html").read_text(encoding="utf-8")
+
+
+def test_a_published_photo_replaced_by_a_file_no_image_is_replaced_not_gone(pub, run):
+    (pub / "issues" / "images" / "shop.jpg").write_bytes(b"")
+    result = run("-C", str(pub), "build")
+    assert result.exit_code == 1
+    assert "is gone since" not in result.stderr and "image images/shop.jpg is not an image" in result.stderr
 
 
 def test_the_feeds_never_link_a_copy_the_build_did_not_make(pub, run):
     """The issue fails; its pages stay as they were, and the feeds leave the changed picture as
     written (like a missing one) instead of linking the new picture's copy, which was never made."""
-    picture(pub / "issues" / "images" / "shop.jpg", BLUE)
+    blue = picture(pub / "issues" / "images" / "shop.jpg", BLUE)
     assert run("-C", str(pub), "build").exit_code == 1
     made = {p.name for p in (pub / "build" / "hello" / "img").iterdir()}
     for name in ("feed.atom", "feed.json"):
         text = (pub / "build" / name).read_text(encoding="utf-8")
         linked = set(re.findall(r"hello/img/([^\"&\\\\]+?\.jpg)", text))
         assert linked <= made, (name, linked, made)
+        assert "The shop" in text and copy_url(blue, "shop").rsplit("/", 1)[1] not in text  # the entry is there
 
 
 # --- the hint, pasted into a shell -------------------------------------------------------------
@@ -351,3 +368,20 @@ def test_a_records_picture_digest_is_under_its_hash(pub, run):
     result = run("-C", str(pub), "build")
     assert result.exit_code == 1
     assert "this record was edited after it was made: its hash no longer matches" in result.stderr
+
+
+def test_an_image_in_a_code_span_of_a_note_is_text_not_a_picture_to_record(pub, run):
+    """A note may show Markdown as code: the image there is never rendered, so never looked for."""
+    note = "Write `![alt](images/your-photo.png)` to show yours."
+    result = run("-C", str(pub), "correct", "hello", "--kind", "addendum", "--note", note)
+    assert result.exit_code == 0, result.output
+    (record,) = (pub / "corrections" / "hello").glob("0001-*.yml")
+    assert "images" not in yaml.safe_load(record.read_text(encoding="utf-8"))
+
+
+def test_a_note_with_a_nul_is_refused_before_it_is_recorded(pub, run, tmp_path):
+    note = tmp_path / "note.md"
+    note.write_bytes(b"A note \x00 with a NUL.\n")
+    result = run("-C", str(pub), "correct", "hello", "--kind", "addendum", "--note-file", str(note))
+    assert result.exit_code == 1 and "the note holds a NUL character" in result.stderr
+    assert not list((pub / "corrections" / "hello").glob("0001-*.yml"))

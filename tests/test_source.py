@@ -366,3 +366,16 @@ def test_check_warns_where_yaml_read_a_title_or_number_as_another_number(run, pu
     )
     result = run("-C", str(publication), "check", "nums", "--format", "json")
     assert not [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "yaml-number"]
+
+
+def test_for_a_published_issue_yaml_number_says_what_readers_received(run, publication):
+    """Quoting the title of a published issue would be a silent edit: readers received the number."""
+    import json
+
+    (publication / "issues" / "hello.md").write_text(
+        "---\ntitle: 12:30\ndate: 2026-01-05\n---\n\nBody.\n", encoding="utf-8"
+    )
+    assert run("-C", str(publication), "publish", "hello", "--date", "2026-01-05 09:00").exit_code == 0
+    result = run("-C", str(publication), "check", "--format", "json")
+    (found,) = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "yaml-number"]
+    assert found["hint"] == "readers received '750': keep it so, or change it with `notice correct hello`"

@@ -186,7 +186,9 @@ def check_numbers(issue: Issue, root: Path) -> list[Diagnostic]:
             f"'{key}: {written}' is read by YAML as the number {value}, so the {key} is '{value}'",
             issue.path,
             line,
-            f'quote it to keep it as written: {key}: "{written}"'
+            f"readers received '{value}': keep it so, or change it with `notice correct {issue.slug}`"
+            if not issue.is_draft
+            else f'quote it to keep it as written: {key}: "{written}"'
             if key != "number"
             else "write it in plain digits, without a leading 0, '_' or ':' (number: 42)",
             rule="yaml-number",

@@ -323,6 +323,8 @@ def _new_removals(before: tuple[Any, ...], after: tuple[Any, ...]) -> list[Any]:
 
 def check_note(note: str) -> None:
     """Refuse a note with what every build would remove from it: the record keeps it forever."""
+    if "\x00" in note:
+        raise PassageError("the note holds a NUL character (U+0000), which every build drops", hint="remove it")
     removed = render_fragment(note).removed
     if removed:
         raise PassageError(

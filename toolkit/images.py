@@ -26,7 +26,7 @@ import shlex
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import ToolkitError, display_path
@@ -210,7 +210,8 @@ class IssueImages:
                 path = self.find(src)
                 image = self.used.get(path) or self.read(src, path)
             except ImageError:
-                self._check_locked(src, None)  # a published picture that is gone says so
+                if not any(os.path.lexists(place) for place in self._candidates(src)):
+                    self._check_locked(src, None)  # a published picture that is gone says so
                 raise
             self._check_locked(src, image)  # in a lenient view too: it would show the wrong picture
         except ImageReplacedError:
@@ -238,17 +239,21 @@ class IssueImages:
         published = next((n for n in map(self.locked_name, self._candidates(src)) if n in self.locked), None)
         if published is None:
             return
-        if name is None:
+        if image is None:
             self._refuse(src, published, f"image {src} ({published}) is gone since the issue was published")
-        self._refuse(src, published, f"image {src} now shows {name}, not the published {published}")
+        elif image.digest != self.locked[published]:  # the same bytes elsewhere: the same copy, the same picture
+            self._refuse(src, published, f"image {src} now shows {name}, not the published {published}", name)
 
-    def _refuse(self, src: str, name: str, what: str) -> None:
+    def _refuse(self, src: str, name: str, what: str, shadow: str | None = None) -> NoReturn:
+        """Raise the `ImageReplacedError`; *shadow*: the file that now stands in front of *name*."""
         if not self.report_changes:
             raise ImageReplacedError(what)
         message = f"{what}: readers received another picture, and no correction shows the change"
-        raise self.error(
-            src, message, replaced_hint(self.issue, self.records, src, self.shown(name)), ImageReplacedError
-        )
+        if shadow is not None:
+            hint = f"move {shlex.quote(self.shown(shadow))} away: {self.shown(name)} is the picture readers received"
+        else:
+            hint = replaced_hint(self.issue, self.records, src, self.shown(name))
+        raise self.error(src, message, hint, ImageReplacedError)
 
     def shown(self, name: str) -> str:
         """A lock's *name* as the user should type it from where they stand."""

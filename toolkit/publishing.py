@@ -19,6 +19,7 @@ from .errors import ToolkitError, did_you_mean, display_path
 from .images import issue_images, written_sources
 from .issue_state import IssueState, load_issue, load_state, silent_edit, silent_edit_error
 from .kinds import kind_of
+from .markup import render_markdown
 from .next_issue import for_publish
 from .output import write_atomic
 from .records import (
@@ -171,8 +172,9 @@ def record_images(config: Config, state: IssueState, note: str, replaces: list[R
     """Each local image a new record's *note* and new texts show: its path -> sha256. An image
     that is missing, or that the lock or a record has with other bytes, is its `ImageError`."""
     resolver = issue_images(config, state)
-    for src in written_sources("\n".join([note, *(pair.corrected for pair in replaces)])):
-        resolver.resolve(src)
+    for text in [note, *(pair.corrected for pair in replaces)]:
+        if written_sources(text):  # rendered, so an image in a code span is text, as in the build
+            render_markdown(text, base_url=config.publication.base_url, images=resolver)
     return resolver.locked_images()
 
 
