@@ -74,8 +74,8 @@ def _one_line(value: str, key: str) -> None:
         )
 
 
-#: An email address as mail headers carry it (``local@domain``, no display name): sending's and
-#: export's test of an address, kept here so that notice.toml is checked by it when it is read.
+#: Loosely an address: what smtplib can send to without SMTPUTF8, and no name or <> around it;
+#: sending's and export's test, kept here so that notice.toml is checked by it when it is read.
 ADDRESS_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 
 

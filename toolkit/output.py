@@ -66,8 +66,9 @@ def write_files(
     now_ns = time.time_ns()
     kept: dict[str, Stats] = {}
     # Every file to write is written under its temporary name first, and only then are they all
-    # renamed into place: a failure or Ctrl-C while writing leaves all of the issue's old files,
-    # never its new web page beside its old text part (a test campaign found that split).
+    # renamed into place: a failure or Ctrl-C while writing (all but the renames' microseconds)
+    # leaves all of the issue's old files, not its new web page beside its old text part (a test
+    # campaign found that split); the journal has the next build write it again either way.
     staged: list[tuple[str, Path]] = []
     try:
         for name, data in files.items():

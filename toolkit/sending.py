@@ -20,7 +20,6 @@ from .errors import ToolkitError
 PASSWORD_VARIABLE = "NOTICE_SMTP_PASSWORD"
 PORTS = {"plain": 25, "starttls": 587, "ssl": 465}
 TIMEOUT = 30.0
-#: Loosely an address: what smtplib can send to without SMTPUTF8, and no name or <> around it.
 
 
 @dataclass(frozen=True)
