@@ -79,8 +79,11 @@ def corrections_log(config: Config, states: list[IssueState], env: Any, feed_hre
     )
     base = config.publication.base_url
     entries = []
+    resolvers: dict[str, IssueImages] = {}  # one an issue: each image file read once, not once a note
     for record, state in pairs:
         issue = state.issue
+        if issue.slug not in resolvers and record.note.strip():
+            resolvers[issue.slug] = quiet_images(config, state)
         entries.append(
             {
                 "lang": issue.lang,
@@ -93,7 +96,11 @@ def corrections_log(config: Config, states: list[IssueState], env: Any, feed_hre
                 "hash": record.hash,
                 # A note's local image by its issue's copy (lenient: the issue's build reports a bad
                 # one, or a picture changed since readers received it).
-                "note_html": Markup(render_markdown(record.note, base_url=base, images=quiet_images(config, state)))
+                "note_html": Markup(
+                    render_markdown(
+                        record.note, base_url=base, images=resolvers.setdefault(issue.slug, quiet_images(config, state))
+                    )
+                )
                 if record.note.strip()
                 else "",
             }

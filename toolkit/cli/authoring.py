@@ -132,7 +132,7 @@ def build(state: State, slugs: tuple[str, ...], out: Path | None, force: bool, d
     except KeyboardInterrupt:  # click would say only "Aborted!": say what the output holds now
         if bar is not None:
             bar.__exit__(None, None, None)
-            bar = None
+            bar = None  # closed: the finally below has nothing left to close
         click.echo(
             "Stopped. Each issue written so far is whole, the others keep what the last build wrote, and "
             "the index and feeds may be out of date: run `notice build` again to finish.",
