@@ -214,12 +214,8 @@ class IssueImages:
                     self._check_locked(src, None)  # a published picture that is gone says so
                 raise
             self._check_locked(src, image)  # in a lenient view too: it would show the wrong picture
-        except ImageReplacedError:
-            if self.report_changes:
-                raise
-            return None
-        except ImageError:
-            if self.strict:
+        except ImageError as error:
+            if self.strict or (self.report_changes and isinstance(error, ImageReplacedError)):
                 raise
             return None
         self.used[path] = image
@@ -261,8 +257,7 @@ class IssueImages:
 
     def locked_name(self, path: Path) -> str:
         """How a lock names *path* (one `find` returned): relative to the publication, with slashes."""
-        root = Path(os.path.normpath(self.config.root.absolute()))
-        return path.relative_to(root).as_posix()
+        return path.relative_to(self._root).as_posix()
 
     def locked_images(self) -> dict[str, str]:
         """What a lock records of the images used so far (`records.write_lock`)."""
@@ -314,23 +309,30 @@ class IssueImages:
         """``img/<name>`` -> the bytes, for every image used: outputs of the issue."""
         return {image.output: image.data for image in self.used.values()}
 
-    def _candidates(self, src: str) -> list[Path]:
-        """Where *src* is looked for, in order (`search_folders`), inside the publication."""
+    @functools.cached_property
+    def _root(self) -> Path:
+        """The publication folder, as `find` compares paths with it (absolute, normalised)."""
+        return Path(os.path.normpath(self.config.root.absolute()))
+
+    def _places(self, src: str) -> list[tuple[Path, Path]]:
+        """(search folder, the path *src* names from it), in `search_folders`' order."""
         relative = unquote(src.strip().split("#")[0].split("?")[0])
-        root = Path(os.path.normpath(self.config.root.absolute()))
-        places = [
-            Path(os.path.normpath((folder / relative).absolute())) for folder in search_folders(self.config, self.issue)
+        return [
+            (folder, Path(os.path.normpath((folder / relative).absolute())))
+            for folder in search_folders(self.config, self.issue)
         ]
-        return [place for place in places if root in place.parents]
+
+    def _candidates(self, src: str) -> list[Path]:
+        """Where *src* is looked for, in order, inside the publication."""
+        return [place for _, place in self._places(src) if self._root in place.parents]
 
     def find(self, src: str) -> Path:
         """The file *src* names, inside the publication; never a path that leads out of it,
         which is refused before anything is read (`../../etc/passwd.png`, a link out)."""
         relative = unquote(src.strip().split("#")[0].split("?")[0])
-        root = Path(os.path.normpath(self.config.root.absolute()))
+        root = self._root
         escapes = False
-        for folder in search_folders(self.config, self.issue):
-            candidate = Path(os.path.normpath((folder / relative).absolute()))
+        for folder, candidate in self._places(src):
             if root not in candidate.parents:
                 # Said when it leaves the publication from beside the issue file, where the
                 # author wrote it (`../logo.png` that is in none of the folders is "not found").
