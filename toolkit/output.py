@@ -70,6 +70,7 @@ def write_files(
     # leaves all of the old files, not its new web page beside its old text part (a test
     # campaign found that split); the journal has the next build write it again either way.
     staged: list[tuple[str, Path]] = []
+    moved = 0
     try:
         for name, data in files.items():
             path = out_dir / name
@@ -85,8 +86,9 @@ def write_files(
             staged.append((_write_temporary(path, data), path))
         for temporary, path in staged:
             _move(temporary, path, os.replace)
+            moved += 1
     finally:
-        for temporary, _ in staged:  # gone once renamed; still there after a failure
+        for temporary, _ in staged[moved:]:  # those not renamed, after a failure
             Path(temporary).unlink(missing_ok=True)
     return kept
 
