@@ -169,14 +169,14 @@ def test_the_photos_digest_is_under_the_locks_hash(pub, run):
     assert "the publication lock was edited" in run("-C", str(pub), "build").stderr
 
 
-@pytest.mark.parametrize("value", ["[]", "{issues/images/shop.jpg: not-a-digest}", "{1: 2}"])
+@pytest.mark.parametrize("value", ["[]", "{issues/images/shop.jpg: not-a-digest}", "{1: 2}", "null"])
 def test_a_lock_whose_images_are_not_path_and_digest_is_damaged(pub, run, value):
     path = pub / "corrections" / "hello" / LOCK_NAME
     text = path.read_text(encoding="utf-8")
     path.write_text(re.sub(r"images:\n(  .*\n)+", f"images: {value}\n", text), encoding="utf-8")
     result = run("-C", str(pub), "build")
     assert result.exit_code == 1
-    assert "the publication lock is damaged (images must map each image's path to its sha256)" in result.stderr
+    assert "the publication lock is damaged ('images' must map each image's path to its sha256)" in result.stderr
     assert "Traceback" not in result.output
 
 

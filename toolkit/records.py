@@ -153,11 +153,26 @@ def _is_images(value: Any) -> bool:
 
 
 def _record_images(value: Any, key: str, tz: Any) -> dict[str, str] | None:
+    """A record's or a lock's images as stored: file path -> sha256 (None: none kept)."""
     if value is None:
         return None
     if not _is_images(value):
         raise Invalid("'images' must map each image's path to its sha256", RESTORE_HINT)
     return dict(value)
+
+
+def _lock_images(data: dict[str, Any]) -> dict[str, str] | None:
+    """`_record_images` for a lock, whose damage is a TypeError (`read_lock`); an ``images:`` that is
+    there but empty (null) is damage too: `write_lock` never writes one."""
+    if "images" not in data:
+        return None
+    try:
+        images = _record_images(data["images"], "images", None)
+    except Invalid as exc:
+        raise TypeError(exc.message) from None
+    if images is None:
+        raise TypeError("'images' must map each image's path to its sha256")
+    return images
 
 
 @dataclass(frozen=True)
@@ -269,7 +284,7 @@ def read_lock(corrections_dir: Path, slug: str) -> Lock | None:
             body=str(data["body"]),
             hash=str(data["hash"]),
             next_issue=_carried(data.get("next_issue", None), "next_issue" in data),
-            images=_images(data.get("images", None), "images" in data),
+            images=_lock_images(data),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SourceError(
@@ -309,15 +324,6 @@ def _carried(value: Any, present: bool) -> tuple[dict[str, Any], ...] | None:
     ):
         raise TypeError("next_issue must be a list of the records the issue carried")
     return tuple(dict(item) for item in value)
-
-
-def _images(value: Any, present: bool) -> dict[str, str] | None:
-    """A lock's images as stored: file path -> sha256 (TypeError otherwise, a damaged lock)."""
-    if not present:
-        return None
-    if not _is_images(value):
-        raise TypeError("images must map each image's path to its sha256")
-    return dict(value)
 
 
 def record_files(corrections_dir: Path, slug: str) -> list[Path]:
