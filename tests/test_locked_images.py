@@ -385,3 +385,13 @@ def test_a_note_with_a_nul_is_refused_before_it_is_recorded(pub, run, tmp_path):
     result = run("-C", str(pub), "correct", "hello", "--kind", "addendum", "--note-file", str(note))
     assert result.exit_code == 1 and "the note holds a NUL character" in result.stderr
     assert not list((pub / "corrections" / "hello").glob("0001-*.yml"))
+
+
+def test_a_note_nested_too_deeply_to_render_is_refused_before_it_is_recorded(pub, run, tmp_path):
+    """Once recorded, such a note would fail every build of the issue for good (a record never changes)."""
+    note = tmp_path / "note.md"
+    note.write_text("<span>" * 500 + "deep" + "</span>" * 500 + "\n", encoding="utf-8")
+    result = run("-C", str(pub), "correct", "hello", "--kind", "addendum", "--note-file", str(note))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "the note's markup is nested too deeply to render" in result.stderr
+    assert not list((pub / "corrections" / "hello").glob("0001-*.yml"))

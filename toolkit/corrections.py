@@ -20,6 +20,7 @@ from .errors import ToolkitError
 from .kinds import LEVELS, kind_of
 from .labels import format_date, labels_for
 from .markup import render_fragment, render_markdown
+from .plaintext import html_to_text
 from .records import DELIVERY_RE, Record, Replacement, record_files
 from .sanitize import ACTIVE, CONTENT_TAGS, TAGS
 
@@ -325,7 +326,15 @@ def check_note(note: str) -> None:
     """Refuse a note with what every build would remove from it: the record keeps it forever."""
     if "\x00" in note:
         raise PassageError("the note holds a NUL character (U+0000), which every build drops", hint="remove it")
-    removed = render_fragment(note).removed
+    fragment = render_fragment(note)
+    try:  # the text part walks the tree, which the build then could never do for this record
+        html_to_text(fragment.html)
+    except RecursionError:
+        raise PassageError(
+            "the note's markup is nested too deeply to render (hundreds of elements inside each other)",
+            hint="no note needs more than a few levels of emphasis, quotes or lists: remove the nesting",
+        ) from None
+    removed = fragment.removed
     if removed:
         raise PassageError(
             f"the note contains {removed[0].what}, which every build removes",
